@@ -1,0 +1,115 @@
+from rest_framework import serializers
+
+from catalogue.models import Service
+from cmdb.models import ConfigurationItem
+from incidents import services
+from incidents.models import Category, Channel, Incident
+from itsm.accounts.models import Team
+from itsm.api.serializers import UsernameField
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    caller = UsernameField(required=False, help_text="Username; end users are always the caller.")
+    opened_by = UsernameField(read_only=True)
+    assigned_to = UsernameField(required=False, allow_null=True)
+    assignment_group = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(active=True), required=False, allow_null=True
+    )
+    subcategory = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(active=True), required=False, allow_null=True
+    )
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=Service.objects.all(), required=False, allow_null=True
+    )
+    configuration_items = serializers.PrimaryKeyRelatedField(
+        queryset=ConfigurationItem.objects.all(), many=True, required=False
+    )
+    parent = serializers.SlugRelatedField(
+        slug_field="number", queryset=Incident.objects.all(), required=False, allow_null=True
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    allowed_states = serializers.SerializerMethodField(
+        help_text="The states you may move this incident to now."
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "number",
+            "title",
+            "description",
+            "state",
+            "allowed_states",
+            "caller",
+            "opened_by",
+            "category",
+            "subcategory",
+            "service",
+            "configuration_items",
+            "impact",
+            "urgency",
+            "priority",
+            "assignment_group",
+            "assigned_to",
+            "channel",
+            "on_hold_reason",
+            "resolution_code",
+            "resolution_notes",
+            "major",
+            "parent",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "reassignment_count",
+            "reopen_count",
+            "version",
+        ]
+        read_only_fields = [
+            "number",
+            "priority",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "reassignment_count",
+            "reopen_count",
+            "version",
+        ]
+
+    def get_allowed_states(self, incident) -> list[str]:
+        request = self.context.get("request")
+        user = request.user if request else None
+        return sorted({t.target for t in incident.workflow.available(incident, user)})
+
+    def validate(self, attrs):
+        errors = {}
+        for name in ("priority", "number"):
+            if name in self.initial_data:
+                errors[name] = (
+                    "Priority follows from impact and urgency."
+                    if name == "priority"
+                    else "The number is given by the platform."
+                )
+        if self.instance is None and "state" in self.initial_data:
+            errors["state"] = "A new incident starts in state new."
+        if self.instance is not None and "channel" in self.initial_data:
+            errors["channel"] = "The channel is set when the incident is logged."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data):
+        user = self.context["request"].user
+        channel = validated_data.pop("channel", Channel.API)
+        return services.open_incident(user, validated_data, channel=channel)
+
+    def update(self, instance, validated_data):
+        expected_version = validated_data.pop("expected_version", None)
+        user = self.context["request"].user
+        return services.update_incident(instance, user, validated_data, expected_version)

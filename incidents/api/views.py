@@ -1,0 +1,33 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from incidents import services
+from incidents.filters import ORDERING_FIELDS, IncidentFilterSet
+from incidents.models import Incident
+from itsm.api.viewsets import RecordViewSet
+
+from .serializers import IncidentSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List incidents you may see"),
+    create=extend_schema(summary="Log an incident"),
+    retrieve=extend_schema(summary="Read an incident"),
+    partial_update=extend_schema(summary="Change an incident's fields or state"),
+)
+class IncidentViewSet(RecordViewSet):
+    queryset = Incident.objects.select_related(
+        "caller",
+        "opened_by",
+        "assigned_to",
+        "assignment_group",
+        "category",
+        "subcategory",
+        "service",
+        "parent",
+    ).prefetch_related("configuration_items")
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilterSet
+    ordering_fields = ORDERING_FIELDS
+    ordering = ["-created_at"]
+    lookup_value_regex = r"INC\d{7}"
+    record_services = services

@@ -1,0 +1,32 @@
+from django.apps import AppConfig
+
+
+class IncidentsConfig(AppConfig):
+    name = "incidents"
+    verbose_name = "Incident management"
+
+    def ready(self):
+        from practices.service_desk.registry import PortalSource, WorkspaceSection, registry
+
+        from .models import Incident
+
+        registry.add_workspace_section(
+            WorkspaceSection(
+                key="incidents",
+                label="Incidents",
+                url_name="incidents:queue",
+                practice="Incident management",
+                order=10,
+            )
+        )
+        registry.add_portal_source(
+            PortalSource(
+                key="incidents",
+                label="My issues",
+                my_records=lambda user: Incident.objects.visible_to(user)
+                .filter(caller=user)
+                .order_by("-created_at"),
+                detail_url_name="incidents:portal-detail",
+                order=10,
+            )
+        )

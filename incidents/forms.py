@@ -1,0 +1,109 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from catalogue.models import Service
+from cmdb.models import ConfigurationItem
+from itsm.accounts.models import Team
+
+from .models import Category, Incident, OnHoldReason, ResolutionCode
+
+User = get_user_model()
+
+
+class IncidentForm(forms.ModelForm):
+    """The agent's incident form (logging and editing)."""
+
+    caller = forms.ModelChoiceField(User.objects.filter(is_active=True), required=False)
+    category = forms.ModelChoiceField(
+        Category.objects.filter(active=True, parent__isnull=True), required=False
+    )
+    subcategory = forms.ModelChoiceField(
+        Category.objects.filter(active=True, parent__isnull=False).select_related("parent"),
+        required=False,
+    )
+    service = forms.ModelChoiceField(Service.objects.all(), required=False)
+    configuration_items = forms.ModelMultipleChoiceField(
+        ConfigurationItem.objects.all(), required=False, label="Affected CIs"
+    )
+    assignment_group = forms.ModelChoiceField(Team.objects.filter(active=True), required=False)
+    assigned_to = forms.ModelChoiceField(
+        User.objects.filter(is_active=True, teams__isnull=False).distinct(), required=False
+    )
+    parent = forms.ModelChoiceField(
+        Incident.objects.filter(parent__isnull=True, state__in=["new", "in_progress", "on_hold"]),
+        required=False,
+        to_field_name="number",
+        widget=forms.TextInput(attrs={"placeholder": "INC0001234"}),
+        label="Parent incident",
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "description",
+            "caller",
+            "category",
+            "subcategory",
+            "service",
+            "configuration_items",
+            "impact",
+            "urgency",
+            "assignment_group",
+            "assigned_to",
+            "major",
+            "parent",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def changed_values(self) -> dict:
+        """The cleaned values the agent changed (all of them for a new incident)."""
+        if self.instance.pk is None:
+            return {k: v for k, v in self.cleaned_data.items() if v not in (None, "", [])}
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+class TransitionForm(forms.Form):
+    state = forms.CharField()
+    version = forms.IntegerField(required=False)
+    on_hold_reason = forms.ChoiceField(choices=[("", "—"), *OnHoldReason.choices], required=False)
+    resolution_code = forms.ChoiceField(
+        choices=[("", "—"), *ResolutionCode.choices], required=False
+    )
+    resolution_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def values(self) -> dict:
+        data = {"state": self.cleaned_data["state"]}
+        for name in ("on_hold_reason", "resolution_code", "resolution_notes"):
+            if self.cleaned_data.get(name):
+                data[name] = self.cleaned_data[name]
+        return data
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
+    internal = forms.BooleanField(required=False)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField()
+    internal = forms.BooleanField(required=False)
+
+
+class ReportIssueForm(forms.Form):
+    """What an employee fills in on the portal."""
+
+    title = forms.CharField(
+        max_length=200, label="What is wrong?", widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        label="Details",
+        help_text="What were you doing, what did you expect, what happened instead?",
+    )
+    service = forms.ModelChoiceField(
+        Service.objects.filter(status=Service.Status.LIVE),
+        required=False,
+        label="Which service is affected?",
+    )

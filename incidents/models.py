@@ -1,0 +1,153 @@
+"""Incident management: restoring normal service operation as quickly as possible."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Upper
+
+from itsm.core.models import Record
+
+from .workflows import IncidentState, incident_workflow
+
+
+class Level(models.IntegerChoices):
+    HIGH = 1, "1 - High"
+    MEDIUM = 2, "2 - Medium"
+    LOW = 3, "3 - Low"
+
+
+class Priority(models.IntegerChoices):
+    CRITICAL = 1, "1 - Critical"
+    HIGH = 2, "2 - High"
+    MODERATE = 3, "3 - Moderate"
+    LOW = 4, "4 - Low"
+    PLANNING = 5, "5 - Planning"
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    AGENT = "agent", "Agent"
+    EMAIL = "email", "E-mail"
+    API = "api", "API"
+    EVENT = "event", "Event"
+
+
+class OnHoldReason(models.TextChoices):
+    AWAITING_CALLER = "awaiting_caller", "Awaiting caller"
+    AWAITING_CHANGE = "awaiting_change", "Awaiting change"
+    AWAITING_SUPPLIER = "awaiting_supplier", "Awaiting supplier"
+
+
+class ResolutionCode(models.TextChoices):
+    SOLVED_PERMANENTLY = "solved_permanently", "Solved (permanently)"
+    SOLVED_WORKAROUND = "solved_workaround", "Solved (workaround)"
+    NOT_REPRODUCIBLE = "not_reproducible", "Not reproducible"
+    DUPLICATE = "duplicate", "Duplicate"
+    USER_ERROR = "user_error", "User error / training"
+    NO_FAULT_FOUND = "no_fault_found", "No fault found"
+
+
+class PriorityRule(models.Model):
+    """One cell of the impact x urgency priority matrix (editable by administrators)."""
+
+    impact = models.PositiveSmallIntegerField(choices=Level.choices)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+
+    class Meta:
+        ordering = ["impact", "urgency"]
+        constraints = [
+            models.UniqueConstraint(fields=["impact", "urgency"], name="unique_priority_cell")
+        ]
+
+    def __str__(self):
+        return f"impact {self.impact} x urgency {self.urgency} = priority {self.priority}"
+
+
+class Category(models.Model):
+    """Incident categories; a category with a parent is a subcategory."""
+
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="subcategories"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["parent__name", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="unique_category_name"),
+            models.UniqueConstraint(
+                Upper("name"),
+                condition=models.Q(parent__isnull=True),
+                name="unique_top_category_name",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+
+class Incident(Record):
+    NUMBER_PREFIX = "INC"
+    REQUESTER_FIELD = "caller"
+    workflow = incident_workflow
+
+    state = models.CharField(
+        max_length=30, choices=IncidentState.choices, default=IncidentState.NEW, db_index=True
+    )
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_called"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents_opened",
+        editable=False,
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subcategory = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    service = models.ForeignKey(
+        "catalogue.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    configuration_items = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="incidents"
+    )
+    impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.PLANNING, editable=False
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.AGENT)
+    on_hold_reason = models.CharField(max_length=20, choices=OnHoldReason.choices, blank=True)
+    resolution_code = models.CharField(max_length=30, choices=ResolutionCode.choices, blank=True)
+    resolution_notes = models.TextField(blank=True)
+    major = models.BooleanField("major incident", default=False, db_index=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reassignment_count = models.PositiveIntegerField(default=0, editable=False)
+    reopen_count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "priority", "-created_at", "-id"], name="inc_queue"),
+            models.Index(fields=["assignment_group", "state", "-created_at"], name="inc_group"),
+            models.Index(fields=["assigned_to", "state"], name="inc_assignee"),
+            models.Index(fields=["caller", "-created_at"], name="inc_caller"),
+            models.Index(fields=["-created_at", "-id"], name="inc_created"),
+            models.Index(fields=["state", "resolved_at"], name="inc_resolved"),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in IncidentState.OPEN

@@ -1,0 +1,318 @@
+"""Incident management operations. API views, screens, e-mail intake, event ingestion and
+commands all go through these functions; each runs in one transaction."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from itsm.core import services as core
+from itsm.core.models import JournalEntry
+from itsm.core.numbering import next_number
+
+from .models import Category, Channel, Incident, Level, PriorityRule
+from .workflows import IncidentState
+
+User = get_user_model()
+
+#: Fields an agent may change with ``update_incident`` (besides ``state``).
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "caller",
+    "category",
+    "subcategory",
+    "service",
+    "configuration_items",
+    "impact",
+    "urgency",
+    "assignment_group",
+    "assigned_to",
+    "on_hold_reason",
+    "resolution_code",
+    "resolution_notes",
+    "major",
+    "parent",
+)
+#: What an end user may give when reporting an issue.
+END_USER_CREATE_FIELDS = ("title", "description", "category", "subcategory", "service", "configuration_items")
+
+
+def priority_for(impact: int, urgency: int) -> int:
+    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).first()
+    if rule is not None:
+        return rule.priority
+    # The default matrix, should the configured one lack a cell.
+    return min(5, impact + urgency - 1)
+
+
+def _validate(incident: Incident) -> None:
+    errors = {}
+    if not (incident.title or "").strip():
+        errors["title"] = "Give the incident a short title."
+    if incident.impact not in Level.values:
+        errors["impact"] = "Impact is 1 (high), 2 (medium) or 3 (low)."
+    if incident.urgency not in Level.values:
+        errors["urgency"] = "Urgency is 1 (high), 2 (medium) or 3 (low)."
+    if incident.subcategory_id:
+        if not incident.category_id:
+            errors["subcategory"] = "Choose a category first."
+        elif incident.subcategory.parent_id != incident.category_id:
+            errors["subcategory"] = f"'{incident.subcategory.name}' is not in {incident.category}."
+    if incident.category_id and incident.category.parent_id:
+        errors["category"] = "Choose a top-level category; this one is a subcategory."
+    if incident.assigned_to_id:
+        if not incident.assignment_group_id:
+            errors["assigned_to"] = "Choose an assignment group first."
+        elif not incident.assignment_group.members.filter(pk=incident.assigned_to_id).exists():
+            errors["assigned_to"] = (
+                f"{incident.assigned_to} is not a member of {incident.assignment_group}."
+            )
+    if incident.assignment_group_id and not incident.assignment_group.active:
+        errors["assignment_group"] = f"{incident.assignment_group} is not an active team."
+    if incident.parent_id:
+        if incident.pk and incident.parent_id == incident.pk:
+            errors["parent"] = "An incident cannot be its own parent."
+        elif incident.parent.parent_id:
+            errors["parent"] = f"{incident.parent.number} is itself a child incident."
+        elif incident.pk and incident.children.exists():
+            errors["parent"] = "This incident has children of its own; it cannot be a child."
+    if incident.on_hold_reason and incident.state != IncidentState.ON_HOLD:
+        incident.on_hold_reason = ""
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_end_user_fields(actor, data: dict, allowed) -> None:
+    if actor.is_agent:
+        return
+    refused = sorted(set(data) - set(allowed))
+    if refused:
+        raise ValidationError({name: "End users cannot set this field." for name in refused})
+
+
+@transaction.atomic
+def open_incident(actor, data: dict, channel: str = Channel.AGENT) -> Incident:
+    """Log a new incident. End users are always the caller of what they report."""
+    data = dict(data)
+    _check_end_user_fields(actor, data, END_USER_CREATE_FIELDS)
+    cis = data.pop("configuration_items", None) or []
+    caller = data.pop("caller", None) if actor.is_agent else actor
+    incident = Incident(
+        caller=caller or actor,
+        opened_by=actor,
+        channel=channel if channel in Channel.values else Channel.AGENT,
+        state=IncidentState.NEW,
+        **{k: v for k, v in data.items() if k in EDITABLE_FIELDS and k != "state"},
+    )
+    incident.impact = int(incident.impact)
+    incident.urgency = int(incident.urgency)
+    _validate(incident)
+    incident.priority = priority_for(incident.impact, incident.urgency)
+    incident.number = next_number(Incident.NUMBER_PREFIX)
+    incident.save()
+    if cis:
+        incident.configuration_items.set(cis)
+    core.write_journal(
+        incident,
+        JournalEntry.Kind.CREATED,
+        actor,
+        data={"channel": incident.channel, "priority": incident.priority},
+    )
+    if incident.major:
+        _announce_major(incident, actor)
+    if actor.pk != incident.caller_id:
+        core.notify(
+            [incident.caller],
+            f"{incident.number} logged: {incident.title}",
+            f"We have logged {incident.number} for you and will keep you informed.",
+            incident,
+        )
+    return incident
+
+
+@transaction.atomic
+def update_incident(
+    incident: Incident, actor, data: dict, expected_version: int | None = None
+) -> Incident:
+    """Change fields and/or the state in one step, checked by the workflow.
+
+    ``data`` holds model values (instances for relations). With ``expected_version`` the
+    update is refused with ``StaleVersion`` if someone else changed the incident first."""
+    data = dict(data)
+    if actor is not None and not actor.is_agent:
+        _check_end_user_fields(actor, data, ("state",))
+        if incident.caller_id != actor.pk:
+            raise PermissionDenied
+    incident = core.lock(incident, expected_version)
+    unknown = sorted(set(data) - set(EDITABLE_FIELDS) - {"state"})
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in unknown})
+    target_state = data.pop("state", None)
+    cis = data.pop("configuration_items", None)
+    old_group_id = incident.assignment_group_id
+    old_major = incident.major
+    diff = core.set_fields(incident, data)
+    if "assignment_group" in diff and "assigned_to" not in data and incident.assigned_to_id:
+        # A new group: the assignee must be one of its members; otherwise unassign.
+        if not incident.assignment_group_id or not incident.assignment_group.members.filter(
+            pk=incident.assigned_to_id
+        ).exists():
+            diff.update(core.set_fields(incident, {"assigned_to": None}))
+    extra = []
+    if "impact" in diff or "urgency" in diff:
+        diff.update(core.set_fields(incident, {"priority": priority_for(incident.impact, incident.urgency)}))
+    if "assignment_group" in diff and old_group_id is not None:
+        incident.reassignment_count += 1
+        extra.append("reassignment_count")
+    transition = None
+    if target_state is not None and target_state != incident.state:
+        before = incident.state
+        transition = incident.workflow.apply(incident, target_state, actor)
+        diff["state"] = [before, incident.state]
+        extra += [
+            "on_hold_reason",
+            "resolved_at",
+            "closed_at",
+            "resolution_code",
+            "resolution_notes",
+            "reopen_count",
+        ]
+        if before == IncidentState.NEW and _is_staff(actor) and incident.first_response_at is None:
+            incident.first_response_at = timezone.now()
+            extra.append("first_response_at")
+    elif target_state is None and incident.state == IncidentState.ON_HOLD and "on_hold_reason" in diff:
+        if not incident.on_hold_reason:
+            raise ValidationError({"on_hold_reason": "An incident on hold needs a reason."})
+    _validate(incident)
+    if cis is not None:
+        m2m = core.set_m2m(incident, "configuration_items", cis)
+        if m2m:
+            diff["configuration_items"] = m2m
+    core.save_record(incident, actor, diff, extra)
+    if incident.major and not old_major:
+        _announce_major(incident, actor)
+    if transition is not None:
+        _after_transition(incident, actor, diff["state"][0])
+    return incident
+
+
+def _is_staff(actor) -> bool:
+    """Staff, or the platform itself (``actor`` None, as in scheduled jobs)."""
+    return actor is None or actor.is_agent
+
+
+def _after_transition(incident: Incident, actor, before: str) -> None:
+    actor_id = actor.pk if actor is not None else None
+    if incident.state == IncidentState.RESOLVED:
+        for child in incident.children.filter(state__in=IncidentState.OPEN).order_by("pk"):
+            update_incident(
+                child,
+                actor,
+                {
+                    "state": IncidentState.RESOLVED,
+                    "resolution_code": incident.resolution_code,
+                    "resolution_notes": f"Resolved with parent {incident.number}: "
+                    f"{incident.resolution_notes}",
+                },
+            )
+        if actor_id != incident.caller_id:
+            days = settings.INCIDENT_AUTO_CLOSE_DAYS
+            core.notify(
+                [incident.caller],
+                f"{incident.number} resolved: {incident.title}",
+                f"Resolution: {incident.resolution_notes}\n\n"
+                f"If this did not fix it, reopen the ticket within {days} days; "
+                f"otherwise it closes automatically.",
+                incident,
+            )
+    elif before == IncidentState.RESOLVED and incident.state == IncidentState.IN_PROGRESS:
+        if actor_id == incident.caller_id and incident.assigned_to_id:
+            core.notify(
+                [incident.assigned_to],
+                f"{incident.number} reopened by the caller",
+                f"{actor} reopened {incident.number}: {incident.title}",
+                incident,
+            )
+
+
+def _announce_major(incident: Incident, actor) -> None:
+    """A major incident notifies the managers of the teams concerned, or all team managers."""
+    teams = Q()
+    if incident.assignment_group_id:
+        teams |= Q(managed_teams=incident.assignment_group_id)
+    if incident.service_id and incident.service.owner_team_id:
+        teams |= Q(managed_teams=incident.service.owner_team_id)
+    if not teams:
+        teams = Q(managed_teams__isnull=False)
+    managers = User.objects.filter(teams, is_active=True).distinct().order_by("pk")
+    core.write_journal(incident, JournalEntry.Kind.FIELDS, actor, body="Declared a major incident.")
+    core.notify(
+        managers,
+        f"MAJOR INCIDENT {incident.number}: {incident.title}",
+        f"{actor} declared {incident.number} a major incident.\n\n{incident.description}",
+        incident,
+    )
+
+
+@transaction.atomic
+def comment(incident: Incident, actor, body: str, internal: bool = False) -> JournalEntry:
+    """A public reply or an internal work note. End users may only comment on their own."""
+    if not actor.is_agent and incident.caller_id != actor.pk:
+        raise PermissionDenied
+    entry = core.add_comment(incident, actor, body, internal)
+    if internal:
+        return entry
+    if actor.is_agent:
+        if incident.first_response_at is None:
+            Incident.objects.filter(pk=incident.pk, first_response_at__isnull=True).update(
+                first_response_at=entry.created_at
+            )
+            incident.first_response_at = entry.created_at
+        if actor.pk != incident.caller_id:
+            core.notify(
+                [incident.caller],
+                f"Update on {incident.number}: {incident.title}",
+                f"{actor} wrote:\n\n{entry.body}",
+                incident,
+            )
+    else:
+        watchers = [incident.assigned_to] if incident.assigned_to_id else []
+        core.notify(
+            watchers,
+            f"{incident.caller} commented on {incident.number}",
+            entry.body,
+            incident,
+        )
+    return entry
+
+
+@transaction.atomic
+def attach(incident: Incident, actor, uploaded_file, internal: bool = False):
+    if not actor.is_agent and incident.caller_id != actor.pk:
+        raise PermissionDenied
+    return core.add_attachment(incident, actor, uploaded_file, internal)
+
+
+def close_resolved(now=None, batch: int = 500) -> int:
+    """Close incidents resolved longer ago than the reopen window (run by Celery beat)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
+    closed = 0
+    due = Incident.objects.filter(state=IncidentState.RESOLVED, resolved_at__lte=cutoff)
+    for incident in due.order_by("resolved_at", "pk")[:batch]:
+        with transaction.atomic():
+            try:
+                update_incident(incident, None, {"state": IncidentState.CLOSED})
+            except ValidationError:
+                continue
+        closed += 1
+    return closed
+
+
+def categories():
+    return Category.objects.filter(active=True).select_related("parent")

@@ -1,0 +1,335 @@
+"""Screens of incident management: the agent's queue and incident page, and the portal's
+pages for reporting and following an issue. Every write goes through ``services``."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from itsm.accounts.decorators import agent_required
+from itsm.core import services as core
+from itsm.core.models import Attachment
+from itsm.core.pagination import paginate
+from itsm.core.services import StaleVersion
+
+from . import services
+from .filters import ORDERING_FIELDS, SAVED_VIEWS, IncidentFilterSet
+from .forms import AttachmentForm, CommentForm, IncidentForm, ReportIssueForm, TransitionForm
+from .models import Incident, OnHoldReason, ResolutionCode
+from .workflows import IncidentState
+
+QUEUE_PAGE_SIZE = 50
+
+
+def _incidents(user):
+    return Incident.objects.visible_to(user).select_related(
+        "caller", "assigned_to", "assignment_group", "service", "category", "subcategory", "parent"
+    )
+
+
+def _get(user, number) -> Incident:
+    return get_object_or_404(_incidents(user), number=number)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    for field, messages_ in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in messages_:
+            form.add_error(target, message if target else f"{field}: {message}")
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# Agent workspace --------------------------------------------------------------------------
+
+
+@agent_required
+def queue(request):
+    params = request.GET.copy()
+    view_key = params.get("view", "")
+    if view_key in SAVED_VIEWS:
+        preset = QueryDict(mutable=True)
+        preset.update(SAVED_VIEWS[view_key][1])
+        for key in ("ordering", "cursor", "search"):
+            if key in params:
+                preset[key] = params[key]
+        params = preset
+    filterset = IncidentFilterSet(params, queryset=_incidents(request.user), request=request)
+    ordering = params.get("ordering") or "-created_at"
+    if ordering.lstrip("-") not in ORDERING_FIELDS:
+        ordering = "-created_at"
+    if filterset.is_valid():
+        queryset = filterset.qs.order_by(ordering)
+    else:
+        queryset = Incident.objects.none()
+    try:
+        rows, next_cursor = paginate(queryset, params.get("cursor"), QUEUE_PAGE_SIZE)
+    except ValidationError:
+        rows, next_cursor = paginate(queryset, None, QUEUE_PAGE_SIZE)
+    next_params = params.copy()
+    next_params["cursor"] = next_cursor or ""
+    if view_key in SAVED_VIEWS:
+        next_params = QueryDict(mutable=True)
+        next_params.update({"view": view_key, "ordering": ordering, "cursor": next_cursor or ""})
+    context = {
+        "filterset": filterset,
+        "incidents": rows,
+        "next_query": next_params.urlencode() if next_cursor else "",
+        "ordering": ordering,
+        "ordering_fields": ORDERING_FIELDS,
+        "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
+        "current_view": view_key,
+        "query_without_ordering": _without(params, "ordering", "cursor"),
+    }
+    if _is_htmx(request) and request.GET.get("cursor"):
+        return render(request, "incidents/_queue_rows.html", context)
+    if _is_htmx(request):
+        return render(request, "incidents/_queue_table.html", context)
+    return render(request, "incidents/queue.html", context)
+
+
+def _without(params: QueryDict, *keys) -> str:
+    copy = params.copy()
+    for key in keys:
+        copy.pop(key, None)
+    return copy.urlencode()
+
+
+@agent_required
+def create(request):
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.open_incident(request.user, form.changed_values())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{incident.number} logged.")
+            return redirect("incidents:detail", number=incident.number)
+    return render(request, "incidents/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _detail_context(request, incident, **extra):
+    transitions = incident.workflow.available(incident, request.user)
+    context = {
+        "incident": incident,
+        "timeline": core.timeline(incident, request.user),
+        "attachments": core.attachments_of(incident, request.user),
+        "children": incident.children.select_related("assigned_to").order_by("number"),
+        "configuration_items": incident.configuration_items.all(),
+        "transitions": transitions,
+        "form": IncidentForm(instance=incident),
+        "comment_form": CommentForm(),
+        "transition_form": TransitionForm(),
+        "attachment_form": AttachmentForm(),
+        "on_hold_reasons": OnHoldReason.choices,
+        "resolution_codes": ResolutionCode.choices,
+    }
+    context.update(extra)
+    return context
+
+
+@agent_required
+def detail(request, number):
+    incident = _get(request.user, number)
+    return render(request, "incidents/detail.html", _detail_context(request, incident))
+
+
+def _version(request) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@agent_required
+@require_POST
+def update(request, number):
+    incident = _get(request.user, number)
+    form = IncidentForm(request.POST, instance=_get(request.user, number))
+    status = 200
+    if form.is_valid():
+        try:
+            services.update_incident(incident, request.user, form.changed_values(), _version(request))
+        except StaleVersion as stale:
+            return render(
+                request,
+                "incidents/detail.html",
+                _detail_context(request, stale.record, form=form, conflict=True),
+                status=409,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{incident.number} saved.")
+            return redirect("incidents:detail", number=number)
+    status = 400
+    incident.refresh_from_db()
+    return render(
+        request, "incidents/detail.html", _detail_context(request, incident, form=form), status=status
+    )
+
+
+@agent_required
+@require_POST
+def transition(request, number):
+    incident = _get(request.user, number)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_incident(incident, request.user, form.values(), _version(request))
+        except StaleVersion as stale:
+            return render(
+                request,
+                "incidents/detail.html",
+                _detail_context(request, stale.record, conflict=True),
+                status=409,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            label = incident.workflow.label(form.cleaned_data["state"])
+            messages.success(request, f"{incident.number} is now {label.lower()}.")
+            return redirect("incidents:detail", number=number)
+    incident = _get(request.user, number)
+    return render(
+        request,
+        "incidents/detail.html",
+        _detail_context(request, incident, transition_form=form, failed_state=request.POST.get("state")),
+        status=400,
+    )
+
+
+@agent_required
+@require_POST
+def comment(request, number):
+    incident = _get(request.user, number)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.comment(incident, request.user, form.cleaned_data["body"], form.cleaned_data["internal"])
+        kind = "Work note added" if form.cleaned_data["internal"] else "Reply sent to the caller"
+        messages.success(request, f"{kind}.")
+        return redirect("incidents:detail", number=number)
+    return render(
+        request, "incidents/detail.html", _detail_context(request, incident, comment_form=form), status=400
+    )
+
+
+@login_required
+@require_POST
+def attach(request, number):
+    incident = _get(request.user, number)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach(incident, request.user, form.cleaned_data["file"], form.cleaned_data["internal"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "File attached.")
+    if form.errors:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    target = "incidents:detail" if request.user.is_agent else "incidents:portal-detail"
+    return redirect(target, number=number)
+
+
+@login_required
+def download(request, pk):
+    try:
+        attachment = core.attachment_for_download(pk, request.user)
+    except Attachment.DoesNotExist:
+        raise Http404 from None
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
+
+
+# Portal -----------------------------------------------------------------------------------
+
+
+@login_required
+def portal_report(request):
+    form = ReportIssueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        try:
+            incident = services.open_incident(request.user, data, channel="portal")
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Thanks, we have logged your issue as {incident.number}.")
+            return redirect("incidents:portal-detail", number=incident.number)
+    return render(request, "incidents/portal_report.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _portal_context(request, incident, **extra):
+    transitions = [
+        t for t in incident.workflow.available(incident, request.user) if _portal_action(t.target, incident)
+    ]
+    context = {
+        "incident": incident,
+        "timeline": core.timeline(incident, request.user).exclude(kind="notification"),
+        "attachments": core.attachments_of(incident, request.user),
+        "transitions": transitions,
+        "comment_form": CommentForm(),
+        "attachment_form": AttachmentForm(),
+    }
+    context.update(extra)
+    return context
+
+
+def _portal_action(target, incident) -> bool:
+    """What the portal offers: reopen or confirm a resolution, withdraw a new report."""
+    if incident.state == IncidentState.RESOLVED:
+        return target in (IncidentState.IN_PROGRESS, IncidentState.CLOSED)
+    return incident.state == IncidentState.NEW and target == IncidentState.CANCELLED
+
+
+@login_required
+def portal_detail(request, number):
+    incident = _get(request.user, number)
+    return render(request, "incidents/portal_detail.html", _portal_context(request, incident))
+
+
+@login_required
+@require_POST
+def portal_comment(request, number):
+    incident = _get(request.user, number)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment(incident, request.user, form.cleaned_data["body"], internal=False)
+        except PermissionDenied:
+            raise Http404 from None
+        messages.success(request, "Your comment was added.")
+        return redirect("incidents:portal-detail", number=number)
+    return render(
+        request,
+        "incidents/portal_detail.html",
+        _portal_context(request, incident, comment_form=form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def portal_transition(request, number):
+    incident = _get(request.user, number)
+    target = request.POST.get("state", "")
+    if not _portal_action(target, incident):
+        messages.error(request, "That is not possible for this issue now.")
+        return redirect("incidents:portal-detail", number=number)
+    data = {"state": target}
+    try:
+        services.update_incident(incident, request.user, data)
+    except (ValidationError, PermissionDenied) as error:
+        text = "; ".join(m for ms in getattr(error, "message_dict", {}).values() for m in ms)
+        messages.error(request, text or "That is not possible for this issue.")
+    else:
+        done = {
+            IncidentState.CLOSED: "Thanks for confirming; the issue is closed.",
+            IncidentState.IN_PROGRESS: "The issue is reopened; we will look at it again.",
+            IncidentState.CANCELLED: "Your report is withdrawn.",
+        }
+        messages.success(request, done.get(target, "Done."))
+    return redirect("incidents:portal-detail", number=number)

@@ -1,0 +1,134 @@
+"""The incident lifecycle: new → in progress ⇄ on hold → resolved → closed (or cancelled)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from itsm.core.workflow import Transition, Workflow, staff_only
+
+
+class IncidentState(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    ON_HOLD = "on_hold", "On hold"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+IncidentState.OPEN = frozenset({IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD})
+S = IncidentState
+
+
+def reopen_window_open(incident) -> bool:
+    if incident.resolved_at is None:
+        return True
+    return timezone.now() < incident.resolved_at + timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
+
+
+def caller_or_staff(incident, user) -> bool:
+    return user is None or user.is_agent or incident.caller_id == user.pk
+
+
+def caller_within_window(incident, user) -> bool:
+    if user is None or user.is_agent:
+        return True
+    return incident.caller_id == user.pk and reopen_window_open(incident)
+
+
+def children_closed_first(incident, user):
+    # Only cancelling a parent with open children needs attention; resolving cascades.
+    if incident.pk and incident.children.filter(state__in=IncidentState.OPEN).exists():
+        return "Cancel or resolve the open child incidents first."
+    return None
+
+
+def mark_resolved(incident, user):
+    incident.resolved_at = timezone.now()
+    incident.on_hold_reason = ""
+
+
+def mark_closed(incident, user):
+    incident.closed_at = timezone.now()
+
+
+def mark_in_progress(incident, user):
+    incident.on_hold_reason = ""
+
+
+def mark_reopened(incident, user):
+    incident.on_hold_reason = ""
+    incident.resolved_at = None
+    incident.resolution_code = ""
+    incident.resolution_notes = ""
+    incident.reopen_count += 1
+
+
+def mark_cancelled(incident, user):
+    incident.closed_at = timezone.now()
+    incident.on_hold_reason = ""
+
+
+OPEN = frozenset(IncidentState.OPEN)
+
+incident_workflow = Workflow(
+    states=IncidentState.choices,
+    initial=S.NEW,
+    transitions=[
+        Transition(
+            frozenset({S.NEW, S.ON_HOLD}),
+            S.IN_PROGRESS,
+            "Start work",
+            effects=(mark_in_progress,),
+            style="primary",
+        ),
+        Transition(
+            frozenset({S.NEW, S.IN_PROGRESS}),
+            S.ON_HOLD,
+            "Put on hold",
+            requires=("on_hold_reason",),
+        ),
+        Transition(
+            OPEN,
+            S.RESOLVED,
+            "Resolve",
+            requires=("resolution_code", "resolution_notes"),
+            effects=(mark_resolved,),
+            style="primary",
+        ),
+        Transition(
+            frozenset({S.RESOLVED}),
+            S.IN_PROGRESS,
+            "Reopen",
+            allowed=caller_within_window,
+            effects=(mark_reopened,),
+        ),
+        Transition(
+            frozenset({S.RESOLVED}),
+            S.CLOSED,
+            "Close",
+            allowed=caller_or_staff,
+            effects=(mark_closed,),
+        ),
+        Transition(
+            OPEN,
+            S.CANCELLED,
+            "Cancel",
+            allowed=staff_only,
+            guards=(children_closed_first,),
+            effects=(mark_cancelled,),
+            style="danger",
+        ),
+        Transition(
+            frozenset({S.NEW}),
+            S.CANCELLED,
+            "Withdraw",
+            allowed=lambda incident, user: user is not None
+            and not user.is_agent
+            and incident.caller_id == user.pk,
+            effects=(mark_cancelled,),
+        ),
+    ],
+)

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import Location, Organization, Team, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "role", "organization")
+    list_filter = ("role", "organization", "is_active")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Service management", {"fields": ("role", "time_zone", "organization", "location", "phone")}),
+    )
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "manager", "active")
+    search_fields = ("name",)
+    filter_horizontal = ("members",)
+
+
+admin.site.register(Organization)
+admin.site.register(Location)

@@ -1,0 +1,105 @@
+"""Users, roles, teams (assignment groups), organizations and locations."""
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.functional import cached_property
+
+TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones())
+
+
+class Role(models.TextChoices):
+    END_USER = "end_user", "End user"
+    AGENT = "agent", "Service desk agent"
+    MANAGER = "manager", "Manager"
+    CHANGE_MANAGER = "change_manager", "Change manager"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+#: Roles that work in the agent workspace and see every record.
+STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.CHANGE_MANAGER, Role.ADMINISTRATOR})
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Location(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    address = models.TextField(blank=True)
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.END_USER)
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="users"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="users"
+    )
+    phone = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_agent(self) -> bool:
+        """Works in the agent workspace: agents, managers, change managers, administrators."""
+        return self.is_active and (self.role in STAFF_ROLES or self.is_superuser)
+
+    @property
+    def is_end_user(self) -> bool:
+        return not self.is_agent
+
+    @cached_property
+    def team_ids(self) -> frozenset[int]:
+        return frozenset(self.teams.values_list("id", flat=True))
+
+    def save(self, *args, **kwargs):
+        # The administrator role and Django's staff flag go together, so admin screens follow.
+        if self.role == Role.ADMINISTRATOR:
+            self.is_staff = True
+        super().save(*args, **kwargs)
+
+
+class Team(models.Model):
+    """An assignment group: the agents who work records assigned to it, and its manager."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    email = models.EmailField(blank=True)
+    manager = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+    )
+    members = models.ManyToManyField(User, blank=True, related_name="teams")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.manager_id and not self.manager.is_agent:
+            raise ValidationError({"manager": "A team's manager must be a staff member."})

@@ -1,0 +1,53 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from itsm.core.models import Attachment, JournalEntry
+
+User = get_user_model()
+
+
+class UsernameField(serializers.SlugRelatedField):
+    """A user, written and shown by username."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+
+class JournalEntrySerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = JournalEntry
+        fields = ["id", "kind", "internal", "body", "data", "author", "created_at"]
+        read_only_fields = fields
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="actor.username", read_only=True, default=None)
+    body = serializers.CharField(max_length=20000)
+    internal = serializers.BooleanField(default=False)
+
+    class Meta:
+        model = JournalEntry
+        fields = ["id", "body", "internal", "author", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    file = serializers.FileField(write_only=True)
+    internal = serializers.BooleanField(default=False)
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True, default=None)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "file", "filename", "size", "mime_type", "internal", "uploaded_by", "created_at", "download_url"]
+        read_only_fields = ["id", "filename", "size", "mime_type", "uploaded_by", "created_at"]
+
+    def get_download_url(self, obj) -> str:
+        request = self.context.get("request")
+        path = f"/api/v1/attachments/{obj.pk}/download/"
+        return request.build_absolute_uri(path) if request else path

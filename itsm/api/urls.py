@@ -1,0 +1,25 @@
+from django.urls import include, path
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from .views import TokenView, download_attachment
+
+
+@api_view(["GET"])
+def api_root(request, format=None):
+    return Response(
+        {
+            "incidents": reverse("incident-list", request=request, format=format),
+            "schema": request.build_absolute_uri("/api/schema/"),
+            "docs": request.build_absolute_uri("/api/docs/"),
+        }
+    )
+
+
+urlpatterns = [
+    path("", api_root, name="api-root"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("attachments/<int:pk>/download/", download_attachment, name="api-attachment-download"),
+    path("", include("incidents.api.urls")),
+]

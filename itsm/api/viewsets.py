@@ -1,0 +1,145 @@
+"""The base viewset every record type's API stands on: scoping to the user, ETags and
+If-Match, idempotent creation, and the journal, comments and attachments sub-resources."""
+
+import re
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from itsm.core import services as core
+
+from .exceptions import PreconditionFailed
+from .idempotency import idempotent
+from .serializers import AttachmentSerializer, CommentSerializer, JournalEntrySerializer
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, description="The ETag you read; 412 if stale."
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, description="Replays return the first answer."
+)
+_ETAG = re.compile(r'^(?:W/)?"(?P<number>[A-Z]+\d+)-v(?P<version>\d+)"$')
+
+
+class RecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Subclasses set ``queryset``, ``serializer_class``, ``filterset_class`` and
+    ``record_services`` (the app's services module: ``comment`` and ``attach``)."""
+
+    lookup_field = "number"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    record_services = None
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    # ETag / If-Match ----------------------------------------------------------------
+
+    def expected_version(self, record) -> int | None:
+        header = self.request.headers.get("If-Match")
+        if not header or header.strip() == "*":
+            return None
+        match = _ETAG.match(header.strip())
+        if not match or match["number"] != record.number:
+            raise PreconditionFailed()
+        return int(match["version"])
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record = getattr(self, "_etag_record", None)
+        if record is not None and response.status_code < 300 and "ETag" not in response:
+            response["ETag"] = record.etag
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        self._etag_record = record
+        return Response(self.get_serializer(record).data)
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY])
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = serializer.save()
+        self._etag_record = record
+        data = self.get_serializer(self.get_queryset().get(pk=record.pk)).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": record.etag})
+
+    @extend_schema(parameters=[IF_MATCH])
+    def partial_update(self, request, *args, **kwargs):
+        record = self.get_object()
+        expected = self.expected_version(record)
+        serializer = self.get_serializer(record, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        record = serializer.save(expected_version=expected)
+        fresh = self.get_queryset().get(pk=record.pk)
+        self._etag_record = fresh
+        return Response(self.get_serializer(fresh).data)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
+        return super().update(request, *args, **kwargs)
+
+    # Journal -------------------------------------------------------------------------
+
+    @extend_schema(responses=JournalEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def timeline(self, request, number=None):
+        """The record's timeline as the caller may see it (no work notes for end users)."""
+        record = self.get_object()
+        entries = core.timeline(record, request.user)
+        return Response(JournalEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        methods=["get"], responses=CommentSerializer(many=True), parameters=[IDEMPOTENCY_KEY]
+    )
+    @extend_schema(methods=["post"], request=CommentSerializer, responses=CommentSerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def comments(self, request, number=None):
+        """Public comments and, for staff, internal work notes."""
+        if request.method == "POST":
+            return self._add_comment(request)
+        record = self.get_object()
+        entries = core.timeline(record, request.user).filter(kind__in=["comment", "work_note"])
+        return Response(CommentSerializer(entries, many=True).data)
+
+    @idempotent
+    def _add_comment(self, request):
+        record = self.get_object()
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            entry = self.record_services.comment(
+                record, request.user, serializer.validated_data["body"], serializer.validated_data["internal"]
+            )
+        return Response(CommentSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))
+    @extend_schema(methods=["post"], request={"multipart/form-data": AttachmentSerializer}, responses=AttachmentSerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def attachments(self, request, number=None):
+        record = self.get_object()
+        if request.method == "POST":
+            serializer = AttachmentSerializer(data=request.data, context={"request": request})
+            serializer.is_valid(raise_exception=True)
+            attachment = self.record_services.attach(
+                record, request.user, serializer.validated_data["file"], serializer.validated_data["internal"]
+            )
+            return Response(
+                AttachmentSerializer(attachment, context={"request": request}).data,
+                status=status.HTTP_201_CREATED,
+            )
+        items = core.attachments_of(record, request.user)
+        return Response(AttachmentSerializer(items, many=True, context={"request": request}).data)

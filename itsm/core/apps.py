@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "itsm.core"
+    label = "core"
+    verbose_name = "Kernel"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .numbering import ensure_sequences
+
+        post_migrate.connect(ensure_sequences, sender=self)

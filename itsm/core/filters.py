@@ -1,0 +1,57 @@
+"""Filters shared by every record type's FilterSet (API and screens alike)."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+
+User = get_user_model()
+
+
+class UserFilter(django_filters.CharFilter):
+    """A user by username; ``me`` is the signed-in user."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        request = getattr(self.parent, "request", None)
+        if value == "me" and request is not None:
+            return qs.filter(**{self.field_name: request.user.pk})
+        return qs.filter(**{f"{self.field_name}__username": value})
+
+
+class TeamFilter(django_filters.CharFilter):
+    """A team by id; ``mine`` is every team the signed-in user belongs to."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        request = getattr(self.parent, "request", None)
+        if value == "mine" and request is not None:
+            return qs.filter(**{f"{self.field_name}__in": list(request.user.team_ids)})
+        ids = [part for part in value.split(",") if part.strip()]
+        if not all(part.strip().isdigit() for part in ids):
+            return qs.none()
+        return qs.filter(**{f"{self.field_name}__in": [int(part) for part in ids]})
+
+
+class RecordFilterSet(django_filters.FilterSet):
+    """Assignment, text search and dates: what every record list filters on."""
+
+    assignment_group = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
+    assigned_to = UserFilter(help_text="Username, or `me`.")
+    unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    search = django_filters.CharFilter(method="filter_text", label="Search")
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        prefix = queryset.model.NUMBER_PREFIX
+        if value.upper().startswith(prefix) and value[len(prefix) :].isdigit():
+            return queryset.filter(number=value.upper())
+        return queryset.filter(Q(title__icontains=value))
+
+

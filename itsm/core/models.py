@@ -1,0 +1,241 @@
+"""The kernel every practice builds on: the Record base, journal, links, attachments,
+number sequences and the notification outbox."""
+
+import os
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+from .workflow import Workflow
+
+
+class NumberSequence(models.Model):
+    """Counter for human record numbers on databases without native sequences (SQLite).
+
+    PostgreSQL uses one native sequence per prefix instead (see ``numbering``)."""
+
+    prefix = models.CharField(max_length=10, primary_key=True)
+    last_value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.prefix}: {self.last_value}"
+
+
+class RecordQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one place that decides who may see which records of this type."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agent:
+            return self
+        return self.filter(**{self.model.REQUESTER_FIELD: user})
+
+
+class Record(models.Model):
+    """Abstract base of every ticket-like thing: incidents, requests, problems, changes…
+
+    A concrete record names its number prefix, its workflow and the field that holds the
+    person it is for (``REQUESTER_FIELD``), and adds its own fields."""
+
+    NUMBER_PREFIX: str = ""
+    REQUESTER_FIELD: str = "requester"
+    workflow: Workflow
+
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    state = models.CharField(max_length=30, db_index=True)
+    assignment_group = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_%(class)s_set",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_%(class)s_assigned",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.number}-v{self.version}"'
+
+    @property
+    def state_label(self) -> str:
+        return self.workflow.label(self.state)
+
+    @property
+    def requester(self):
+        return getattr(self, self.REQUESTER_FIELD)
+
+    @property
+    def requester_id(self):
+        return getattr(self, f"{self.REQUESTER_FIELD}_id")
+
+
+class JournalQuerySet(models.QuerySet):
+    def for_record(self, record):
+        ct = ContentType.objects.get_for_model(record)
+        return self.filter(content_type=ct, object_id=record.pk)
+
+    def visible_to(self, user):
+        if user.is_agent:
+            return self
+        return self.filter(internal=False)
+
+
+class JournalEntry(models.Model):
+    """One line of a record's timeline: a comment, a work note, a change, an event."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        COMMENT = "comment", "Comment"
+        WORK_NOTE = "work_note", "Work note"
+        STATE = "state", "State change"
+        FIELDS = "fields", "Field change"
+        LINK = "link", "Link"
+        ATTACHMENT = "attachment", "Attachment"
+        NOTIFICATION = "notification", "Notification"
+        SLA = "sla", "SLA"
+        APPROVAL = "approval", "Approval"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    internal = models.BooleanField(
+        default=False, help_text="Internal entries are never shown to end users."
+    )
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = JournalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+        verbose_name_plural = "journal entries"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RecordLink(models.Model):
+    """A typed link between two records of any types (incident → problem, …)."""
+
+    class Kind(models.TextChoices):
+        RELATES_TO = "relates_to", "Relates to"
+        CAUSED_BY = "caused_by", "Caused by"
+        DUPLICATE_OF = "duplicate_of", "Duplicate of"
+        RESOLVED_BY = "resolved_by", "Resolved by"
+
+    source_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    source_id = models.BigIntegerField()
+    source = GenericForeignKey("source_type", "source_id")
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.BigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RELATES_TO)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "target_type", "target_id", "kind"],
+                name="unique_record_link",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["source_type", "source_id"]),
+            models.Index(fields=["target_type", "target_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.get_kind_display().lower()} {self.target}"
+
+
+def attachment_path(instance, filename):
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{os.urandom(8).hex()}/{os.path.basename(filename)}"
+
+
+class Attachment(models.Model):
+    """A file on a record; served only to those who may see the record."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(upload_to=attachment_path)
+    filename = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    mime_type = models.CharField(max_length=127, blank=True)
+    internal = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self):
+        return self.filename
+
+
+class Notification(models.Model):
+    """Outbox of messages to people. Written in the same transaction as the change that
+    causes it and delivered after commit; a sweep retries anything not yet delivered, so a
+    broker or mail failure loses nothing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    content_type = models.ForeignKey(ContentType, null=True, on_delete=models.SET_NULL)
+    object_id = models.BigIntegerField(null=True)
+    record = GenericForeignKey("content_type", "object_id")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.subject} → {self.recipient}"

@@ -1,0 +1,78 @@
+"""Keyset (cursor) pagination over any ordering of non-null fields.
+
+The cursor holds the ordering values of the last row of a page; the next page is the rows
+that sort after it. A deep page costs what the first page costs (an index range scan),
+unlike OFFSET, and there is no COUNT over the whole table."""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+
+def ordering_of(queryset) -> list[str]:
+    ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering or [])
+    names = [o.lstrip("-") for o in ordering]
+    pk = queryset.model._meta.pk.name
+    if "pk" not in names and pk not in names:
+        descending = bool(ordering) and ordering[-1].startswith("-")
+        ordering.append(f"-{pk}" if descending else pk)
+    return [o.replace("pk", pk) if o.lstrip("-") == "pk" else o for o in ordering]
+
+
+def _encode(values: list) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, ordering: list[str], model) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != len(ordering):
+        raise ValidationError({"cursor": "This cursor is not valid for this list."})
+    decoded = []
+    for spec, value in zip(ordering, values, strict=True):
+        field = model._meta.get_field(spec.lstrip("-"))
+        if field.get_internal_type() == "DateTimeField":
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+            if parsed is None:
+                raise ValidationError({"cursor": "This cursor is not valid for this list."})
+            value = parsed
+        decoded.append(value)
+    return decoded
+
+
+def _after(ordering: list[str], values: list) -> Q:
+    """Rows that sort strictly after ``values`` under ``ordering`` (mixed directions)."""
+    condition = Q()
+    for i, spec in enumerate(ordering):
+        name = spec.lstrip("-")
+        op = "lt" if spec.startswith("-") else "gt"
+        term = Q(**{f"{name}__{op}": values[i]})
+        for prev_spec, prev_value in zip(ordering[:i], values[:i], strict=True):
+            term &= Q(**{prev_spec.lstrip("-"): prev_value})
+        condition |= term
+    return condition
+
+
+def paginate(queryset, cursor: str | None, page_size: int):
+    """One page of ``queryset`` (already ordered) after ``cursor``: (rows, next_cursor)."""
+    ordering = ordering_of(queryset)
+    queryset = queryset.order_by(*ordering)
+    if cursor:
+        queryset = queryset.filter(_after(ordering, _decode(cursor, ordering, queryset.model)))
+    rows = list(queryset[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        next_cursor = _encode([getattr(last, spec.lstrip("-")) for spec in ordering])
+    return rows, next_cursor

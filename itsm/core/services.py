@@ -1,0 +1,294 @@
+"""Operations every record type shares: journal, field changes with optimistic locking,
+comments and work notes, attachments, links and notifications.
+
+Practice apps call these from their own ``services.py``; views never write records directly.
+"""
+
+import logging
+import mimetypes
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from .models import Attachment, JournalEntry, Notification, Record, RecordLink
+
+logger = logging.getLogger(__name__)
+
+
+class StaleVersion(Exception):
+    """The record changed since the caller read it (HTTP 412 / a conflict in the UI)."""
+
+    def __init__(self, record):
+        super().__init__(f"{record.number} was changed by someone else (now version {record.version}).")
+        self.record = record
+
+
+# Journal ----------------------------------------------------------------------------
+
+
+def write_journal(record, kind, actor=None, body="", data=None, internal=False) -> JournalEntry:
+    return JournalEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        kind=kind,
+        actor=actor,
+        body=body,
+        data=data or {},
+        internal=internal,
+    )
+
+
+def timeline(record, user):
+    """The record's journal as this user may see it, oldest first."""
+    return JournalEntry.objects.for_record(record).visible_to(user).select_related("actor")
+
+
+# Locking and field changes ------------------------------------------------------------
+
+
+def lock(record: Record, expected_version: int | None = None) -> Record:
+    """Re-read the record with a row lock; refuse if the caller's version is stale."""
+    locked = type(record).objects.select_for_update().get(pk=record.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(locked)
+    return locked
+
+
+def display_value(record, name: str):
+    field = record._meta.get_field(name)
+    if field.many_to_many:
+        return sorted(str(obj) for obj in getattr(record, name).all())
+    value = getattr(record, name)
+    if field.choices and value not in (None, ""):
+        return str(dict(field.flatchoices).get(value, value))
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def set_fields(record: Record, changes: dict) -> dict:
+    """Set plain fields on the record; returns {field: [old, new]} of what really changed."""
+    diff = {}
+    for name, new in changes.items():
+        field = record._meta.get_field(name)
+        if field.many_to_many:
+            continue
+        old_raw = getattr(record, field.attname)
+        new_raw = new.pk if isinstance(new, models.Model) else new
+        if old_raw == new_raw:
+            continue
+        old = display_value(record, name)
+        setattr(record, name, new)
+        diff[name] = [old, display_value(record, name)]
+    return diff
+
+
+def save_record(record: Record, actor, diff: dict, extra_fields: Iterable[str] = ()) -> None:
+    """Save changed fields, bump the version and write the field changes to the journal."""
+    fields = set(diff) | set(extra_fields)
+    fields.discard("state")
+    if not fields and "state" not in diff:
+        return
+    record.version += 1
+    record.updated_at = timezone.now()
+    update = {record._meta.get_field(n).attname for n in fields if not _is_m2m(record, n)}
+    if "state" in diff:
+        update.add("state")
+    record.save(update_fields=[*sorted(update), "version", "updated_at"])
+    field_changes = {k: v for k, v in diff.items() if k != "state"}
+    if field_changes:
+        write_journal(record, JournalEntry.Kind.FIELDS, actor, data=field_changes, internal=True)
+    if "state" in diff:
+        write_journal(
+            record,
+            JournalEntry.Kind.STATE,
+            actor,
+            data={"from": diff["state"][0], "to": diff["state"][1]},
+        )
+
+
+def _is_m2m(record, name) -> bool:
+    return record._meta.get_field(name).many_to_many
+
+
+def set_m2m(record: Record, name: str, objects) -> list | None:
+    """Replace a many-to-many field; returns [old, new] display values, or None if same."""
+    manager = getattr(record, name)
+    old = {obj.pk: str(obj) for obj in manager.all()}
+    new = {obj.pk: str(obj) for obj in objects}
+    if set(old) == set(new):
+        return None
+    manager.set(list(objects))
+    return [sorted(old.values()), sorted(new.values())]
+
+
+# Comments and work notes -----------------------------------------------------------------
+
+
+def add_comment(record: Record, actor, body: str, internal: bool = False) -> JournalEntry:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "Write something first."})
+    if internal and not actor.is_agent:
+        raise ValidationError({"internal": "Only service desk staff can write work notes."})
+    kind = JournalEntry.Kind.WORK_NOTE if internal else JournalEntry.Kind.COMMENT
+    return write_journal(record, kind, actor, body=body, internal=internal)
+
+
+# Attachments -------------------------------------------------------------------------------
+
+
+def add_attachment(record: Record, actor, uploaded_file, internal: bool = False) -> Attachment:
+    if uploaded_file is None:
+        raise ValidationError({"file": "Choose a file to attach."})
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if uploaded_file.size > limit:
+        raise ValidationError(
+            {"file": f"The file is {uploaded_file.size} bytes; the limit is {limit} bytes."}
+        )
+    if internal and not actor.is_agent:
+        raise ValidationError({"internal": "Only service desk staff can add internal files."})
+    name = uploaded_file.name.rsplit("/", 1)[-1][:255] or "attachment"
+    mime = getattr(uploaded_file, "content_type", "") or mimetypes.guess_type(name)[0] or ""
+    attachment = Attachment.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        file=uploaded_file,
+        filename=name,
+        size=uploaded_file.size,
+        mime_type=mime[:127],
+        internal=internal,
+        uploaded_by=actor,
+    )
+    write_journal(
+        record,
+        JournalEntry.Kind.ATTACHMENT,
+        actor,
+        body=name,
+        data={"attachment": attachment.pk, "size": attachment.size},
+        internal=internal,
+    )
+    return attachment
+
+
+def attachments_of(record: Record, user):
+    qs = Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+    ).select_related("uploaded_by")
+    return qs if user.is_agent else qs.filter(internal=False)
+
+
+def attachment_for_download(attachment_id: int, user) -> Attachment:
+    """The attachment if this user may see its record (and it is not internal to them)."""
+    attachment = Attachment.objects.select_related("content_type").get(pk=attachment_id)
+    model = attachment.content_type.model_class()
+    visible = model.objects.visible_to(user).filter(pk=attachment.object_id).exists()
+    if not visible or (attachment.internal and not user.is_agent):
+        raise Attachment.DoesNotExist
+    return attachment
+
+
+# Links -------------------------------------------------------------------------------------
+
+
+def link_records(source: Record, target: Record, actor, kind=RecordLink.Kind.RELATES_TO):
+    if not actor.is_agent:
+        raise PermissionDenied
+    if source == target:
+        raise ValidationError({"target": "A record cannot be linked to itself."})
+    link, created = RecordLink.objects.get_or_create(
+        source_type=ContentType.objects.get_for_model(source),
+        source_id=source.pk,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=target.pk,
+        kind=kind,
+        defaults={"created_by": actor},
+    )
+    if created:
+        label = RecordLink.Kind(kind).label.lower()
+        write_journal(source, JournalEntry.Kind.LINK, actor, body=f"{label} {target.number}", internal=True)
+        write_journal(target, JournalEntry.Kind.LINK, actor, body=f"{source.number} {label} this", internal=True)
+    return link
+
+
+# Notifications -------------------------------------------------------------------------
+
+
+def notify(recipients, subject: str, body: str, record: Record | None = None) -> list[Notification]:
+    """Queue a message to each recipient (deduplicated, skipping those without e-mail).
+
+    Rows are written in the caller's transaction; delivery is queued after commit."""
+    seen = set()
+    rows = []
+    for user in recipients:
+        if user is None or user.pk in seen or not user.email or not user.is_active:
+            continue
+        seen.add(user.pk)
+        rows.append(
+            Notification(
+                recipient=user,
+                subject=subject[:255],
+                body=body,
+                content_type=ContentType.objects.get_for_model(record) if record else None,
+                object_id=record.pk if record else None,
+            )
+        )
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in created if n.pk]
+    if record is not None:
+        write_journal(
+            record,
+            JournalEntry.Kind.NOTIFICATION,
+            None,
+            body=f"Notified {', '.join(sorted(str(n.recipient) for n in created))}: {subject}",
+            internal=True,
+        )
+    if ids:
+        transaction.on_commit(lambda: _enqueue_delivery(ids))
+    return created
+
+
+def _enqueue_delivery(ids: list[int]) -> None:
+    from .tasks import deliver_notifications
+
+    try:
+        deliver_notifications.delay(ids)
+    except Exception:  # the broker is down: the periodic sweep delivers them later
+        logger.warning("Could not queue notifications %s; the sweep will retry", ids, exc_info=True)
+
+
+def deliver(notification_ids: Iterable[int]) -> int:
+    """Send pending notifications by mail; returns how many were sent."""
+    from django.core.mail import send_mail
+
+    sent = 0
+    for notification in Notification.objects.filter(
+        pk__in=list(notification_ids), status=Notification.Status.PENDING
+    ).select_related("recipient"):
+        try:
+            send_mail(
+                notification.subject,
+                notification.body,
+                settings.DEFAULT_FROM_EMAIL,
+                [notification.recipient.email],
+            )
+        except Exception as exc:
+            notification.attempts += 1
+            notification.last_error = str(exc)[:2000]
+            if notification.attempts >= 10:
+                notification.status = Notification.Status.FAILED
+            notification.save(update_fields=["attempts", "last_error", "status"])
+            logger.warning("Mail to %s failed: %s", notification.recipient, exc)
+            continue
+        notification.status = Notification.Status.SENT
+        notification.sent_at = timezone.now()
+        notification.attempts += 1
+        notification.save(update_fields=["status", "sent_at", "attempts"])
+        sent += 1
+    return sent

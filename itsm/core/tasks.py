@@ -1,0 +1,24 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+from .models import Notification
+
+
+@shared_task
+def deliver_notifications(notification_ids: list[int]) -> int:
+    return services.deliver(notification_ids)
+
+
+@shared_task
+def deliver_pending_notifications() -> int:
+    """Sweep: deliver what was not delivered right after commit (broker or mail down)."""
+    older_than = timezone.now() - timedelta(seconds=30)
+    ids = list(
+        Notification.objects.filter(
+            status=Notification.Status.PENDING, created_at__lt=older_than
+        ).values_list("pk", flat=True)[:500]
+    )
+    return services.deliver(ids)

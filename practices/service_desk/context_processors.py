@@ -1,0 +1,5 @@
+from .registry import registry
+
+
+def workspace(request):
+    return {"workspace_sections": registry.workspace}
