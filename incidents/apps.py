@@ -23,9 +23,9 @@ class IncidentsConfig(AppConfig):
             PortalSource(
                 key="incidents",
                 label="My issues",
-                my_records=lambda user: Incident.objects.visible_to(user)
-                .filter(caller=user)
-                .order_by("-created_at"),
+                my_records=lambda user: (
+                    Incident.objects.visible_to(user).filter(caller=user).order_by("-created_at")
+                ),
                 detail_url_name="incidents:portal-detail",
                 order=10,
             )

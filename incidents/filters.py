@@ -19,7 +19,15 @@ class IncidentFilterSet(RecordFilterSet):
 
     class Meta:
         model = Incident
-        fields = ["state", "priority", "assignment_group", "assigned_to", "caller", "service", "major"]
+        fields = [
+            "state",
+            "priority",
+            "assignment_group",
+            "assigned_to",
+            "caller",
+            "service",
+            "major",
+        ]
 
     def filter_open(self, queryset, name, value):
         if value is None:

@@ -13,7 +13,13 @@ User = get_user_model()
 class IncidentForm(forms.ModelForm):
     """The agent's incident form (logging and editing)."""
 
-    caller = forms.ModelChoiceField(User.objects.filter(is_active=True), required=False)
+    caller = forms.ModelChoiceField(
+        User.objects.filter(is_active=True),
+        required=False,
+        to_field_name="username",
+        widget=forms.TextInput(attrs={"placeholder": "username (you, if empty)"}),
+        help_text="Who is affected: a username.",
+    )
     category = forms.ModelChoiceField(
         Category.objects.filter(active=True, parent__isnull=True), required=False
     )
@@ -55,6 +61,15 @@ class IncidentForm(forms.ModelForm):
             "parent",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        incident = self.instance
+        if incident.pk:
+            # Text inputs show the username and number, not the primary keys.
+            self.initial["caller"] = incident.caller.username
+            self.initial["parent"] = incident.parent.number if incident.parent_id else ""
+            self.fields["caller"].help_text = ""
 
     def changed_values(self) -> dict:
         """The cleaned values the agent changed (all of them for a new incident)."""

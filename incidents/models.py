@@ -113,7 +113,11 @@ class Incident(Record):
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     service = models.ForeignKey(
-        "catalogue.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+        "catalogue.Service",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
     )
     configuration_items = models.ManyToManyField(
         "cmdb.ConfigurationItem", blank=True, related_name="incidents"

@@ -39,7 +39,14 @@ EDITABLE_FIELDS = (
     "parent",
 )
 #: What an end user may give when reporting an issue.
-END_USER_CREATE_FIELDS = ("title", "description", "category", "subcategory", "service", "configuration_items")
+END_USER_CREATE_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "subcategory",
+    "service",
+    "configuration_items",
+)
 
 
 def priority_for(impact: int, urgency: int) -> int:
@@ -92,7 +99,7 @@ def _check_end_user_fields(actor, data: dict, allowed) -> None:
         return
     refused = sorted(set(data) - set(allowed))
     if refused:
-        raise ValidationError({name: "End users cannot set this field." for name in refused})
+        raise ValidationError(dict.fromkeys(refused, "End users cannot set this field."))
 
 
 @transaction.atomic
@@ -151,7 +158,7 @@ def update_incident(
     incident = core.lock(incident, expected_version)
     unknown = sorted(set(data) - set(EDITABLE_FIELDS) - {"state"})
     if unknown:
-        raise ValidationError({name: "This field cannot be changed." for name in unknown})
+        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
     target_state = data.pop("state", None)
     cis = data.pop("configuration_items", None)
     old_group_id = incident.assignment_group_id
@@ -159,13 +166,16 @@ def update_incident(
     diff = core.set_fields(incident, data)
     if "assignment_group" in diff and "assigned_to" not in data and incident.assigned_to_id:
         # A new group: the assignee must be one of its members; otherwise unassign.
-        if not incident.assignment_group_id or not incident.assignment_group.members.filter(
-            pk=incident.assigned_to_id
-        ).exists():
+        if (
+            not incident.assignment_group_id
+            or not incident.assignment_group.members.filter(pk=incident.assigned_to_id).exists()
+        ):
             diff.update(core.set_fields(incident, {"assigned_to": None}))
     extra = []
     if "impact" in diff or "urgency" in diff:
-        diff.update(core.set_fields(incident, {"priority": priority_for(incident.impact, incident.urgency)}))
+        diff.update(
+            core.set_fields(incident, {"priority": priority_for(incident.impact, incident.urgency)})
+        )
     if "assignment_group" in diff and old_group_id is not None:
         incident.reassignment_count += 1
         extra.append("reassignment_count")
@@ -185,7 +195,11 @@ def update_incident(
         if before == IncidentState.NEW and _is_staff(actor) and incident.first_response_at is None:
             incident.first_response_at = timezone.now()
             extra.append("first_response_at")
-    elif target_state is None and incident.state == IncidentState.ON_HOLD and "on_hold_reason" in diff:
+    elif (
+        target_state is None
+        and incident.state == IncidentState.ON_HOLD
+        and "on_hold_reason" in diff
+    ):
         if not incident.on_hold_reason:
             raise ValidationError({"on_hold_reason": "An incident on hold needs a reason."})
     _validate(incident)

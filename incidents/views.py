@@ -4,6 +4,7 @@ pages for reporting and following an issue. Every write goes through ``services`
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -110,14 +111,16 @@ def create(request):
         else:
             messages.success(request, f"{incident.number} logged.")
             return redirect("incidents:detail", number=incident.number)
-    return render(request, "incidents/create.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "incidents/create.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 def _detail_context(request, incident, **extra):
     transitions = incident.workflow.available(incident, request.user)
     context = {
         "incident": incident,
-        "timeline": core.timeline(incident, request.user),
+        "timeline": core.timeline(incident, request.user).reverse(),
         "attachments": core.attachments_of(incident, request.user),
         "children": incident.children.select_related("assigned_to").order_by("number"),
         "configuration_items": incident.configuration_items.all(),
@@ -152,7 +155,9 @@ def update(request, number):
     status = 200
     if form.is_valid():
         try:
-            services.update_incident(incident, request.user, form.changed_values(), _version(request))
+            services.update_incident(
+                incident, request.user, form.changed_values(), _version(request)
+            )
         except StaleVersion as stale:
             return render(
                 request,
@@ -168,7 +173,10 @@ def update(request, number):
     status = 400
     incident.refresh_from_db()
     return render(
-        request, "incidents/detail.html", _detail_context(request, incident, form=form), status=status
+        request,
+        "incidents/detail.html",
+        _detail_context(request, incident, form=form),
+        status=status,
     )
 
 
@@ -197,7 +205,9 @@ def transition(request, number):
     return render(
         request,
         "incidents/detail.html",
-        _detail_context(request, incident, transition_form=form, failed_state=request.POST.get("state")),
+        _detail_context(
+            request, incident, transition_form=form, failed_state=request.POST.get("state")
+        ),
         status=400,
     )
 
@@ -208,12 +218,17 @@ def comment(request, number):
     incident = _get(request.user, number)
     form = CommentForm(request.POST)
     if form.is_valid():
-        services.comment(incident, request.user, form.cleaned_data["body"], form.cleaned_data["internal"])
+        services.comment(
+            incident, request.user, form.cleaned_data["body"], form.cleaned_data["internal"]
+        )
         kind = "Work note added" if form.cleaned_data["internal"] else "Reply sent to the caller"
         messages.success(request, f"{kind}.")
         return redirect("incidents:detail", number=number)
     return render(
-        request, "incidents/detail.html", _detail_context(request, incident, comment_form=form), status=400
+        request,
+        "incidents/detail.html",
+        _detail_context(request, incident, comment_form=form),
+        status=400,
     )
 
 
@@ -224,7 +239,9 @@ def attach(request, number):
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.attach(incident, request.user, form.cleaned_data["file"], form.cleaned_data["internal"])
+            services.attach(
+                incident, request.user, form.cleaned_data["file"], form.cleaned_data["internal"]
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -241,7 +258,9 @@ def download(request, pk):
         attachment = core.attachment_for_download(pk, request.user)
     except Attachment.DoesNotExist:
         raise Http404 from None
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.filename
+    )
 
 
 # Portal -----------------------------------------------------------------------------------
@@ -259,12 +278,16 @@ def portal_report(request):
         else:
             messages.success(request, f"Thanks, we have logged your issue as {incident.number}.")
             return redirect("incidents:portal-detail", number=incident.number)
-    return render(request, "incidents/portal_report.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "incidents/portal_report.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 def _portal_context(request, incident, **extra):
     transitions = [
-        t for t in incident.workflow.available(incident, request.user) if _portal_action(t.target, incident)
+        t
+        for t in incident.workflow.available(incident, request.user)
+        if _portal_action(t.target, incident)
     ]
     context = {
         "incident": incident,
@@ -321,7 +344,10 @@ def portal_transition(request, number):
         return redirect("incidents:portal-detail", number=number)
     data = {"state": target}
     try:
-        services.update_incident(incident, request.user, data)
+        with transaction.atomic():
+            services.update_incident(incident, request.user, data)
+            if request.POST.get("body", "").strip():
+                services.comment(incident, request.user, request.POST["body"])
     except (ValidationError, PermissionDenied) as error:
         text = "; ".join(m for ms in getattr(error, "message_dict", {}).values() for m in ms)
         messages.error(request, text or "That is not possible for this issue.")

@@ -18,7 +18,9 @@ class IncidentState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-IncidentState.OPEN = frozenset({IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD})
+IncidentState.OPEN = frozenset(
+    {IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD}
+)
 S = IncidentState
 
 
@@ -125,9 +127,9 @@ incident_workflow = Workflow(
             frozenset({S.NEW}),
             S.CANCELLED,
             "Withdraw",
-            allowed=lambda incident, user: user is not None
-            and not user.is_agent
-            and incident.caller_id == user.pk,
+            allowed=lambda incident, user: (
+                user is not None and not user.is_agent and incident.caller_id == user.pk
+            ),
             effects=(mark_cancelled,),
         ),
     ],

@@ -188,6 +188,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.models.Level",
+        "IncidentStateEnum": "incidents.workflows.IncidentState",
+    },
 }
 
 # Celery: an embedded filesystem broker unless CELERY_BROKER_URL says otherwise.

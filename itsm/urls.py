@@ -13,4 +13,3 @@ urlpatterns = [
 
 admin.site.site_header = "ITSM administration"
 admin.site.site_title = "ITSM administration"
-

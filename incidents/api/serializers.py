@@ -85,7 +85,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     def get_allowed_states(self, incident) -> list[str]:
         request = self.context.get("request")
         user = request.user if request else None
-        return sorted({t.target for t in incident.workflow.available(incident, user)})
+        return sorted({str(t.target) for t in incident.workflow.available(incident, user)})
 
     def validate(self, attrs):
         errors = {}

@@ -10,7 +10,10 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "organization", "is_active")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Service management", {"fields": ("role", "time_zone", "organization", "location", "phone")}),
+        (
+            "Service management",
+            {"fields": ("role", "time_zone", "organization", "location", "phone")},
+        ),
     )
 
 

@@ -17,7 +17,9 @@ def exception_handler(exc, context):
     """Domain errors become clear HTTP answers: a Django ValidationError from a service is a
     400 naming the field, a stale version a 412."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, StaleVersion):
         response = Response(

@@ -31,7 +31,9 @@ class KeysetPagination(BasePagination):
         self.request = request
         try:
             rows, self.next_cursor = paginate(
-                queryset, request.query_params.get(self.cursor_query_param), self.get_page_size(request)
+                queryset,
+                request.query_params.get(self.cursor_query_param),
+                self.get_page_size(request),
             )
         except ValidationError as exc:
             raise DRFValidationError(exc.message_dict) from None

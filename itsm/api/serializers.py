@@ -44,7 +44,17 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "file", "filename", "size", "mime_type", "internal", "uploaded_by", "created_at", "download_url"]
+        fields = [
+            "id",
+            "file",
+            "filename",
+            "size",
+            "mime_type",
+            "internal",
+            "uploaded_by",
+            "created_at",
+            "download_url",
+        ]
         read_only_fields = ["id", "filename", "size", "mime_type", "uploaded_by", "created_at"]
 
     def get_download_url(self, obj) -> str:

@@ -1,4 +1,5 @@
 from django.urls import include, path
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -6,6 +7,7 @@ from rest_framework.reverse import reverse
 from .views import TokenView, download_attachment
 
 
+@extend_schema(exclude=True)
 @api_view(["GET"])
 def api_root(request, format=None):
     return Response(

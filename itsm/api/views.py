@@ -18,7 +18,9 @@ class TokenView(ObtainAuthToken):
     throttle_classes = [LoginThrottle]
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The file")})
+@extend_schema(
+    responses={(200, "application/octet-stream"): OpenApiResponse(description="The file")}
+)
 @api_view(["GET"])
 def download_attachment(request, pk: int):
     """The file, if you may see the record it is attached to."""

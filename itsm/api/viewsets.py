@@ -122,12 +122,19 @@ class RecordViewSet(
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             entry = self.record_services.comment(
-                record, request.user, serializer.validated_data["body"], serializer.validated_data["internal"]
+                record,
+                request.user,
+                serializer.validated_data["body"],
+                serializer.validated_data["internal"],
             )
         return Response(CommentSerializer(entry).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))
-    @extend_schema(methods=["post"], request={"multipart/form-data": AttachmentSerializer}, responses=AttachmentSerializer)
+    @extend_schema(
+        methods=["post"],
+        request={"multipart/form-data": AttachmentSerializer},
+        responses=AttachmentSerializer,
+    )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def attachments(self, request, number=None):
         record = self.get_object()
@@ -135,7 +142,10 @@ class RecordViewSet(
             serializer = AttachmentSerializer(data=request.data, context={"request": request})
             serializer.is_valid(raise_exception=True)
             attachment = self.record_services.attach(
-                record, request.user, serializer.validated_data["file"], serializer.validated_data["internal"]
+                record,
+                request.user,
+                serializer.validated_data["file"],
+                serializer.validated_data["internal"],
             )
             return Response(
                 AttachmentSerializer(attachment, context={"request": request}).data,

@@ -4,7 +4,6 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-
 User = get_user_model()
 
 
@@ -53,5 +52,3 @@ class RecordFilterSet(django_filters.FilterSet):
         if value.upper().startswith(prefix) and value[len(prefix) :].isdigit():
             return queryset.filter(number=value.upper())
         return queryset.filter(Q(title__icontains=value))
-
-

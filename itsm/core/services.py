@@ -23,7 +23,9 @@ class StaleVersion(Exception):
     """The record changed since the caller read it (HTTP 412 / a conflict in the UI)."""
 
     def __init__(self, record):
-        super().__init__(f"{record.number} was changed by someone else (now version {record.version}).")
+        super().__init__(
+            f"{record.number} was changed by someone else (now version {record.version})."
+        )
         self.record = record
 
 
@@ -210,8 +212,16 @@ def link_records(source: Record, target: Record, actor, kind=RecordLink.Kind.REL
     )
     if created:
         label = RecordLink.Kind(kind).label.lower()
-        write_journal(source, JournalEntry.Kind.LINK, actor, body=f"{label} {target.number}", internal=True)
-        write_journal(target, JournalEntry.Kind.LINK, actor, body=f"{source.number} {label} this", internal=True)
+        write_journal(
+            source, JournalEntry.Kind.LINK, actor, body=f"{label} {target.number}", internal=True
+        )
+        write_journal(
+            target,
+            JournalEntry.Kind.LINK,
+            actor,
+            body=f"{source.number} {label} this",
+            internal=True,
+        )
     return link
 
 

@@ -79,7 +79,9 @@ class Workflow:
         names = sorted(t.target for t in allowed)
         choices = ", ".join(names) if names else "none"
         raise ValidationError(
-            {"state": f"Cannot move from {record.state} to {target}. Allowed next states: {choices}."}
+            {
+                "state": f"Cannot move from {record.state} to {target}. Allowed next states: {choices}."
+            }
         )
 
     def check(self, record, transition: Transition, user) -> None:

@@ -1,0 +1,51 @@
+"""Shared set-up for the bench scripts: environment, Django, PostgreSQL-only guard.
+
+Bench scripts are run by hand (``python bench/<script>.py``); they are not tests, are not
+collected by pytest (its testpaths is ``tests``) and never gate CI.
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/itsm_bench"
+#: Settings write their data directory (secret key, broker folders) at import time: keep
+#: the bench's out of the repository.
+DATA_DIR = Path(tempfile.gettempdir()) / "itsm-bench-data"
+
+
+def database_url(cli_value: str | None) -> str:
+    url = cli_value or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        sys.exit(f"Refusing to run: the bench needs PostgreSQL, not {url.split(':', 1)[0]!r}.")
+    return url
+
+
+def bench_env(url: str) -> dict[str, str]:
+    """The environment the app runs with during the bench (also given to gunicorn)."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="itsm.settings",
+        DEBUG="0",
+        ITSM_DATA_DIR=str(DATA_DIR),
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-not-a-secret-0123456789abcdef",
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
+    )
+    return env
+
+
+def setup_django(url: str) -> None:
+    os.environ.update(bench_env(url))
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("Refusing to run: the bench needs PostgreSQL.")

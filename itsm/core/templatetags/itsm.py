@@ -1,0 +1,67 @@
+from django import template
+from django.utils.html import format_html, format_html_join
+
+register = template.Library()
+
+
+@register.simple_tag
+def state_badge(record):
+    return format_html(
+        '<span class="badge state-{}">{}</span>', record.state, record.workflow.label(record.state)
+    )
+
+
+@register.simple_tag
+def priority_badge(record):
+    return format_html('<span class="badge prio-{}">P{}</span>', record.priority, record.priority)
+
+
+@register.simple_tag
+def field_changes(entry):
+    """A field-change journal entry as a compact list: field: old → new."""
+    rows = []
+    for name, change in sorted((entry.data or {}).items()):
+        if not isinstance(change, list | tuple) or len(change) != 2:
+            continue
+        old, new = (", ".join(v) if isinstance(v, list) else v for v in change)
+        rows.append(
+            (
+                name.replace("_", " "),
+                old if old not in (None, "") else "—",
+                new if new not in (None, "") else "—",
+            )
+        )
+    return format_html_join("", "<li><b>{}</b>: {} → {}</li>", rows)
+
+
+@register.filter
+def user_label(user):
+    if user is None:
+        return "System"
+    return user.get_full_name() or user.username
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field, label):
+    """A queue column header that sorts by ``field`` (toggling the direction)."""
+    current = context.get("ordering", "")
+    base = context.get("query_without_ordering", "")
+    if current == field:
+        target, arrow = f"-{field}", " ▲"
+    elif current == f"-{field}":
+        target, arrow = field, " ▼"
+    else:
+        target, arrow = f"-{field}" if field in ("created_at", "updated_at") else field, ""
+    query = f"{base}&ordering={target}" if base else f"ordering={target}"
+    return format_html(
+        '<a href="?{}" hx-get="?{}" hx-target="#queue" hx-push-url="true">{}{}</a>',
+        query,
+        query,
+        label,
+        arrow,
+    )
+
+
+@register.filter
+def humanize_state(value):
+    return str(value or "").replace("_", " ")

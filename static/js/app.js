@@ -1,0 +1,58 @@
+// Keyboard-friendly workspace: small, dependency-free helpers (htmx does the rest).
+(function () {
+  "use strict";
+
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  // Dialogs that ask for the fields a state change requires.
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-open-dialog"));
+      if (dialog) { dialog.showModal(); var first = dialog.querySelector("select, textarea, input:not([type=hidden])"); if (first) first.focus(); }
+    }
+    if (event.target.closest("[data-close-dialog]")) {
+      event.target.closest("dialog").close();
+    }
+    var row = event.target.closest("tr[data-href]");
+    if (row && !event.target.closest("a, button, input")) {
+      window.location = row.getAttribute("data-href");
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var pending = document.querySelector("dialog[data-open-on-load]");
+    if (pending) pending.showModal();
+  });
+
+  // j/k move through the queue, Enter opens, / searches, n new incident, r reply.
+  var cursor = -1;
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("table[data-keyboard-list] tbody tr[data-href]")); }
+  function mark(list) {
+    list.forEach(function (r, i) { r.classList.toggle("cursor", i === cursor); });
+    if (list[cursor]) list[cursor].scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey && event.key === "Enter" && event.target.form) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+      return;
+    }
+    if ((event.ctrlKey || event.metaKey) && event.key === "s") {
+      var save = document.getElementById("save-fields");
+      if (save) { event.preventDefault(); save.form.requestSubmit(); }
+      return;
+    }
+    if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    var list = rows();
+    if (event.key === "j" && list.length) { cursor = Math.min(cursor + 1, list.length - 1); mark(list); event.preventDefault(); }
+    else if (event.key === "k" && list.length) { cursor = Math.max(cursor - 1, 0); mark(list); event.preventDefault(); }
+    else if (event.key === "Enter" && list[cursor]) { window.location = list[cursor].getAttribute("data-href"); }
+    else if (event.key === "/") { var s = document.getElementById("global-search") || document.getElementById("id_search"); if (s) { s.focus(); event.preventDefault(); } }
+    else if (event.key === "n") { var n = document.querySelector("a[href$='/incidents/new/']"); if (n) window.location = n.href; }
+    else if (event.key === "r") { var r = document.getElementById("reply-body"); if (r) { r.focus(); event.preventDefault(); } }
+  });
+})();
