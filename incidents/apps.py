@@ -6,9 +6,14 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incident management"
 
     def ready(self):
+        from practices import registry as practices
         from practices.service_desk.registry import PortalSource, WorkspaceSection, registry
 
+        from .kpis import incident_kpis
         from .models import Incident
+
+        practices.register_app("incident", "incidents:queue")
+        practices.register_kpis("incident", incident_kpis)
 
         registry.add_workspace_section(
             WorkspaceSection(

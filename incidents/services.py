@@ -106,6 +106,8 @@ def _check_end_user_fields(actor, data: dict, allowed) -> None:
 def open_incident(actor, data: dict, channel: str = Channel.AGENT) -> Incident:
     """Log a new incident. End users are always the caller of what they report."""
     data = dict(data)
+    if not actor.is_agent:
+        data.pop("caller", None)  # an end user reports for themselves, whatever they send
     _check_end_user_fields(actor, data, END_USER_CREATE_FIELDS)
     cis = data.pop("configuration_items", None) or []
     caller = data.pop("caller", None) if actor.is_agent else actor

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("practices.service_desk.urls")),
+    path("", include("practices.urls")),
     path("", include("incidents.urls")),
 ]
 
