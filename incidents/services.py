@@ -226,16 +226,28 @@ def _after_transition(incident: Incident, actor, before: str) -> None:
     actor_id = actor.pk if actor is not None else None
     if incident.state == IncidentState.RESOLVED:
         for child in incident.children.filter(state__in=IncidentState.OPEN).order_by("pk"):
-            update_incident(
-                child,
-                actor,
-                {
-                    "state": IncidentState.RESOLVED,
-                    "resolution_code": incident.resolution_code,
-                    "resolution_notes": f"Resolved with parent {incident.number}: "
-                    f"{incident.resolution_notes}",
-                },
-            )
+            try:
+                with transaction.atomic():
+                    update_incident(
+                        child,
+                        actor,
+                        {
+                            "state": IncidentState.RESOLVED,
+                            "resolution_code": incident.resolution_code,
+                            "resolution_notes": f"Resolved with parent {incident.number}: "
+                            f"{incident.resolution_notes}",
+                        },
+                    )
+            except ValidationError as error:
+                # One child that cannot be resolved does not block the parent; say why.
+                problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+                core.write_journal(
+                    incident,
+                    JournalEntry.Kind.WORK_NOTE,
+                    actor,
+                    body=f"Could not resolve child {child.number} with this incident: {problems}",
+                    internal=True,
+                )
         if actor_id != incident.caller_id:
             days = settings.INCIDENT_AUTO_CLOSE_DAYS
             core.notify(

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/v1/", include("itsm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("itsm.accounts.urls")),
     path("", include("practices.service_desk.urls")),
     path("", include("practices.urls")),
     path("", include("incidents.urls")),

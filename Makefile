@@ -1,0 +1,49 @@
+# Quick start and checks. `make run` brings up the whole platform on SQLite and an
+# embedded broker; `make test` runs the lint gates and the test suite.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Re-install when the dependency files change; otherwise installing is a no-op.
+INSTALLED := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help install run test lint clean
+
+help:
+	@echo "make run    install, migrate, load demo data and start web + worker (Ctrl-C stops)"
+	@echo "make test   install, then ruff, Django checks and pytest (PYTEST_ARGS=...)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED)
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py load_demo
+	@echo "Starting on http://127.0.0.1:8000/ (log in as agent / demo); Ctrl-C stops."
+	$(BIN)/honcho -f Procfile.quickstart start
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var .ruff_cache .pytest_cache

@@ -1,0 +1,45 @@
+import zoneinfo
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import incident
+
+
+@pytest.mark.django_db
+def test_user_sets_time_zone_and_times_are_shown_in_it(client, agent, alice):
+    client.force_login(agent)
+    response = client.post(
+        "/me/",
+        {
+            "first_name": "Ann",
+            "last_name": "Agent",
+            "email": "a@example.com",
+            "phone": "",
+            "time_zone": "Asia/Tokyo",
+        },
+    )
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.time_zone == "Asia/Tokyo"
+    record = incident(alice)
+    page = client.get(f"/incidents/{record.number}/").content.decode()
+    tokyo = timezone.localtime(record.created_at, timezone=zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert tokyo.strftime("%Y-%m-%d %H:%M") in page
+
+
+@pytest.mark.django_db
+def test_unknown_time_zone_is_refused_and_nothing_saved(client, alice):
+    client.force_login(alice)
+    response = client.post("/me/", {"email": "x@example.com", "time_zone": "Mars/Olympus"})
+    assert response.status_code == 400
+    assert "time_zone" in response.context["form"].errors
+    alice.refresh_from_db()
+    assert alice.time_zone == "UTC"
+    assert alice.email == "alice@example.com"
+
+
+def test_preferences_need_sign_in(client, db):
+    response = client.get("/me/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")

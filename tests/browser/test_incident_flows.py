@@ -1,0 +1,238 @@
+"""Incident management through a real browser: an employee reports an issue in the portal,
+an agent works and resolves it in the workspace, the employee confirms or reopens it.
+
+Everything a person does here is a click or a key press on the live server; only the
+starting data of the shorter tests is made through ``incidents.services``."""
+
+import re
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import expect
+
+from incidents import services
+from incidents.models import Incident
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PUBLIC_REPLY = "Hi Alice, we restarted the mail relay. Please try again."
+WORK_NOTE = "Relay mq-3 was wedged; root cause unknown, keep an eye on it."
+RESOLUTION_NOTES = "The mail relay was restarted and mail flows again."
+
+
+def state_badge(page):
+    """The state badge in the incident's header (workspace) or facts line (portal)."""
+    return page.locator(".facts .badge[class*='state-']")
+
+
+def report_issue(page, title, details):
+    """In the portal: open the report form, fill it in, send it; returns the INC number."""
+    page.get_by_role("link", name=re.compile(r"^Report an issue")).first.click()
+    expect(page.get_by_role("heading", name="Report an issue")).to_be_visible()
+    page.get_by_label("What is wrong?").fill(title)
+    page.get_by_label("Details").fill(details)
+    page.get_by_role("button", name="Send", exact=True).click()
+    confirmation = page.get_by_role("status")
+    expect(confirmation).to_contain_text("Thanks, we have logged your issue as INC")
+    number = re.search(r"INC\d+", confirmation.inner_text()).group(0)
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(state_badge(page)).to_have_text("New")
+    return number
+
+
+def test_report_work_resolve_and_confirm(pages, alice, agent, service_desk):
+    # 1. Alice signs in, lands on the portal and reports an issue.
+    portal = pages.signed_in("alice")
+    expect(portal).to_have_url(re.compile(r"/portal/$"))
+    expect(portal.get_by_role("heading", name="Hi Alice, how can we help?")).to_be_visible()
+    number = report_issue(portal, "Outlook cannot send mail", "Every message stays in the outbox.")
+    portal.get_by_role("link", name="My tickets").first.click()
+    my_tickets = portal.locator("#my-tickets")
+    expect(my_tickets.get_by_role("heading", name="My tickets")).to_be_visible()
+    ticket = my_tickets.get_by_role("link", name=f"{number} Outlook cannot send mail")
+    expect(ticket).to_be_visible()
+
+    # 2. The agent signs in, lands in the queue, finds the incident and opens it.
+    desk = pages.signed_in("agent")
+    expect(desk).to_have_url(re.compile(r"/incidents/$"))
+    expect(desk.get_by_role("heading", name="Incidents", exact=True)).to_be_visible()
+    search = desk.get_by_role("searchbox", name="Search")
+    search.fill(number)
+    search.press("Enter")
+    expect(desk.locator("table.queue tbody tr[data-href]")).to_have_count(1)
+    desk.get_by_role("link", name=number, exact=True).click()
+    expect(desk.get_by_role("heading", name="Outlook cannot send mail")).to_be_visible()
+    expect(state_badge(desk)).to_have_text("New")
+
+    # Assign it in the fields form on the right and save.
+    desk.get_by_label("Assignment group").select_option(label="Service Desk")
+    desk.get_by_label("Assigned to").select_option(label="Agent")
+    desk.get_by_role("button", name="Save (Ctrl+S)").click()
+    expect(desk.get_by_role("status")).to_have_text(f"{number} saved.")
+    expect(desk.get_by_label("Assignment group").locator("option:checked")).to_have_text(
+        "Service Desk"
+    )
+    expect(desk.get_by_label("Assigned to").locator("option:checked")).to_have_text("Agent")
+
+    desk.get_by_role("button", name="Start work", exact=True).click()
+    expect(desk.get_by_role("status")).to_have_text(f"{number} is now in progress.")
+    expect(state_badge(desk)).to_have_text("In progress")
+
+    # A public reply (the default), then an internal work note.
+    expect(desk.get_by_role("radio", name="Reply to caller")).to_be_checked()
+    desk.get_by_label("Message").fill(PUBLIC_REPLY)
+    desk.get_by_role("button", name="Send", exact=True).click()
+    expect(desk.get_by_role("status")).to_have_text("Reply sent to the caller.")
+    desk.get_by_role("radio", name="Work note").check()
+    desk.get_by_label("Message").fill(WORK_NOTE)
+    desk.get_by_role("button", name="Send", exact=True).click()
+    expect(desk.get_by_role("status")).to_have_text("Work note added.")
+    timeline = desk.locator("ol.timeline")
+    expect(timeline.locator(".entry.kind-comment")).to_contain_text(PUBLIC_REPLY)
+    expect(timeline.locator(".entry.kind-work_note")).to_contain_text(WORK_NOTE)
+
+    # Resolving asks for a resolution code and notes, both required.
+    desk.get_by_role("button", name="Resolve…").click()
+    dialog = desk.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_have_text(f"Resolve {number}")
+    code = dialog.get_by_label("Resolution code")
+    notes = dialog.get_by_label("Resolution notes")
+    expect(code).to_be_focused()
+    expect(code).to_have_js_property("required", True)
+    expect(notes).to_have_js_property("required", True)
+    dialog.get_by_role("button", name="Resolve", exact=True).click()
+    expect(dialog).to_be_visible()  # the browser kept the empty form from being sent
+    assert code.evaluate("el => el.validity.valueMissing")
+    code.select_option(label="Solved (permanently)")
+    notes.fill(RESOLUTION_NOTES)
+    dialog.get_by_role("button", name="Resolve", exact=True).click()
+    expect(desk.get_by_role("status")).to_have_text(f"{number} is now resolved.")
+    expect(state_badge(desk)).to_have_text("Resolved")
+    expect(desk.locator(".resolution")).to_contain_text(RESOLUTION_NOTES)
+
+    # 3. Alice follows her ticket: resolution and reply, never the work note.
+    portal.reload()
+    expect(ticket.locator("xpath=..")).to_contain_text("Resolved")
+    ticket.click()
+    expect(state_badge(portal)).to_have_text("Resolved")
+    expect(portal.get_by_text("handled by Agent")).to_be_visible()
+    resolution = portal.get_by_role("region", name="Resolution")
+    expect(resolution).to_contain_text("We think this is fixed")
+    expect(resolution).to_contain_text(RESOLUTION_NOTES)
+    expect(portal.locator("ol.timeline")).to_contain_text(PUBLIC_REPLY)
+    expect(portal.get_by_text(WORK_NOTE)).to_have_count(0)
+    assert WORK_NOTE not in portal.content()
+    assert "work note" not in portal.locator("ol.timeline").inner_text().lower()
+
+    resolution.get_by_role("button", name="Yes, it's fixed").click()
+    expect(portal.get_by_role("status")).to_have_text("Thanks for confirming; the issue is closed.")
+    expect(state_badge(portal)).to_have_text("Closed")
+    expect(portal.get_by_role("button", name="Yes, it's fixed")).to_have_count(0)
+    expect(portal.get_by_label("Add a comment")).to_have_count(0)
+
+    desk.reload()
+    expect(state_badge(desk)).to_have_text("Closed")
+
+
+@pytest.fixture
+def resolved_incident(alice, agent, service_desk):
+    incident = services.open_incident(
+        alice, {"title": "VPN drops every hour", "description": "Since Monday."}, "portal"
+    )
+    services.update_incident(
+        incident,
+        agent,
+        {"assignment_group": service_desk, "assigned_to": agent, "state": "in_progress"},
+    )
+    services.update_incident(
+        incident,
+        agent,
+        {
+            "state": "resolved",
+            "resolution_code": "solved_workaround",
+            "resolution_notes": "Your VPN profile was renewed.",
+        },
+    )
+    incident.refresh_from_db()
+    assert incident.state == "resolved"
+    return incident
+
+
+def test_caller_reopens_a_resolved_incident(pages, resolved_incident):
+    number = resolved_incident.number
+    reason = "Still dropping, twice this morning."
+
+    portal = pages.signed_in("alice")
+    portal.get_by_role("link", name=f"{number} VPN drops every hour").click()
+    resolution = portal.get_by_role("region", name="Resolution")
+    expect(resolution).to_contain_text("Your VPN profile was renewed.")
+    resolution.get_by_label("What is still wrong?").fill(reason)
+    resolution.get_by_role("button", name="No, reopen it").click()
+    expect(portal.get_by_role("status")).to_have_text(
+        "The issue is reopened; we will look at it again."
+    )
+    expect(state_badge(portal)).to_have_text("In progress")
+    expect(portal.locator("ol.timeline")).to_contain_text(reason)
+
+    desk = pages.signed_in("agent")
+    desk.goto(f"/incidents/{number}/")
+    expect(state_badge(desk)).to_have_text("In progress")
+    comment = desk.locator("ol.timeline .entry.kind-comment", has_text=reason)
+    expect(comment).to_be_visible()
+    expect(comment.locator(".meta")).to_contain_text("Alice")
+    expect(desk.locator(".resolution")).to_have_count(0)
+
+
+def test_queue_keyboard_j_then_enter_opens_first_incident(pages, alice, agent, service_desk):
+    for title in ("Printer on 3rd floor jams", "Laptop fan is loud", "Cannot open shared drive"):
+        services.open_incident(alice, {"title": title}, "portal")
+
+    desk = pages.signed_in("agent")
+    rows = desk.locator("table.queue tbody tr[data-href]")
+    expect(rows).to_have_count(3)
+    first = rows.first
+    href = first.get_attribute("data-href")
+    title = first.locator("td.title").inner_text()
+    assert title == "Cannot open shared drive"  # newest first
+
+    desk.keyboard.press("j")
+    expect(first).to_have_class(re.compile(r"\bcursor\b"))
+    expect(rows.nth(1)).not_to_have_class(re.compile(r"\bcursor\b"))
+    desk.keyboard.press("Enter")
+    expect(desk).to_have_url(re.compile(re.escape(href) + "$"))
+    expect(desk.get_by_role("heading", name=title)).to_be_visible()
+
+
+def assert_no_horizontal_overflow(page, width):
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url} is {scroll_width}px wide on a {width}px screen"
+
+
+def test_phone_sized_portal_report(pages, alice):
+    width = 390
+    portal = pages.signed_in("alice", width=width, height=844)
+    expect(portal).to_have_url(re.compile(r"/portal/$"))
+    assert_no_horizontal_overflow(portal, width)
+
+    portal.get_by_role("link", name=re.compile(r"^Report an issue")).first.click()
+    expect(portal.get_by_role("heading", name="Report an issue")).to_be_visible()
+    assert_no_horizontal_overflow(portal, width)
+    for field in (
+        portal.get_by_label("What is wrong?"),
+        portal.get_by_label("Details"),
+        portal.get_by_label("Which service is affected?"),
+        portal.get_by_role("button", name="Send", exact=True),
+    ):
+        field.scroll_into_view_if_needed()
+        box = field.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+
+    portal.get_by_label("What is wrong?").fill("Phone cannot sync calendar")
+    portal.get_by_label("Details").fill("Since the last update.")
+    portal.get_by_role("button", name="Send", exact=True).click()
+    expect(portal.get_by_role("status")).to_contain_text("Thanks, we have logged your issue")
+    expect(portal.get_by_role("heading", name="Phone cannot sync calendar")).to_be_visible()
+    assert_no_horizontal_overflow(portal, width)
+    assert Incident.objects.filter(title="Phone cannot sync calendar", caller=alice).exists()
