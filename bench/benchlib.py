@@ -38,7 +38,13 @@ def bench_env(url: str) -> dict[str, str]:
     return env
 
 
+def prepare_data_dir() -> None:
+    # WhiteNoise warns at start-up when STATIC_ROOT is missing; the API serves no static.
+    (DATA_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)
+
+
 def setup_django(url: str) -> None:
+    prepare_data_dir()
     os.environ.update(bench_env(url))
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))

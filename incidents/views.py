@@ -65,6 +65,10 @@ def queue(request):
         ordering = "-created_at"
     if filterset.is_valid():
         queryset = filterset.qs.order_by(ordering)
+        jump = _exact_number(params)
+        if jump and not _is_htmx(request) and queryset.filter(number=jump).exists():
+            # The top search "goes to" an incident when given its exact number.
+            return redirect("incidents:detail", number=jump)
     else:
         queryset = Incident.objects.none()
     try:
@@ -76,6 +80,8 @@ def queue(request):
     if view_key in SAVED_VIEWS:
         next_params = QueryDict(mutable=True)
         next_params.update({"view": view_key, "ordering": ordering, "cursor": next_cursor or ""})
+        if params.get("search"):
+            next_params["search"] = params["search"]
     context = {
         "filterset": filterset,
         "incidents": rows,
@@ -91,6 +97,15 @@ def queue(request):
     if _is_htmx(request):
         return render(request, "incidents/_queue_table.html", context)
     return render(request, "incidents/queue.html", context)
+
+
+def _exact_number(params: QueryDict) -> str | None:
+    """The incident number searched for, when the search is only that (from the top bar)."""
+    term = params.get("search", "").strip().upper()
+    others = set(params) - {"search"}
+    if others or not term.startswith(Incident.NUMBER_PREFIX):
+        return None
+    return term if term[len(Incident.NUMBER_PREFIX) :].isdigit() else None
 
 
 def _without(params: QueryDict, *keys) -> str:
@@ -189,12 +204,15 @@ def transition(request, number):
         try:
             services.update_incident(incident, request.user, form.values(), _version(request))
         except StaleVersion as stale:
-            return render(
+            # Keep what the agent typed: the dialog reopens with it on the fresh version.
+            context = _detail_context(
                 request,
-                "incidents/detail.html",
-                _detail_context(request, stale.record, conflict=True),
-                status=409,
+                stale.record,
+                conflict=True,
+                transition_form=form,
+                failed_state=request.POST.get("state"),
             )
+            return render(request, "incidents/detail.html", context, status=409)
         except ValidationError as error:
             _add_errors(form, error)
         else:

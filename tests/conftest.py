@@ -150,3 +150,9 @@ def end_user_client(api_as, alice):
 @pytest.fixture
 def agent_client(api_as, agent):
     return api_as(agent)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests make many users; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 
@@ -40,11 +41,19 @@ def _decode(cursor: str, ordering: list[str], model) -> list:
     decoded = []
     for spec, value in zip(ordering, values, strict=True):
         field = model._meta.get_field(spec.lstrip("-"))
-        if field.get_internal_type() == "DateTimeField":
-            parsed = parse_datetime(value) if isinstance(value, str) else None
-            if parsed is None:
-                raise ValidationError({"cursor": "This cursor is not valid for this list."})
-            value = parsed
+        # A cursor comes from the client: every value must be a valid value of its field
+        # (a bad one is a 400, never a 500 from the database layer).
+        try:
+            if value is None or isinstance(value, list | dict):
+                raise ValidationError("missing")
+            if field.get_internal_type() == "DateTimeField":
+                value = parse_datetime(value) if isinstance(value, str) else None
+                if value is None or timezone.is_naive(value):
+                    raise ValidationError("not an aware date-time")
+            else:
+                value = field.to_python(value)
+        except (ValidationError, ValueError, TypeError):
+            raise ValidationError({"cursor": "This cursor is not valid for this list."}) from None
         decoded.append(value)
     return decoded
 

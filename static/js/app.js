@@ -47,6 +47,7 @@
       return;
     }
     if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (document.querySelector("dialog[open]")) return;  // a dialog keeps the keys to itself
     var list = rows();
     if (event.key === "j" && list.length) { cursor = Math.min(cursor + 1, list.length - 1); mark(list); event.preventDefault(); }
     else if (event.key === "k" && list.length) { cursor = Math.max(cursor - 1, 0); mark(list); event.preventDefault(); }

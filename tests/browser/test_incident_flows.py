@@ -54,14 +54,21 @@ def test_report_work_resolve_and_confirm(pages, alice, agent, service_desk):
     expect(ticket).to_be_visible()
 
     # 2. The agent signs in, lands in the queue, finds the incident and opens it.
+    services.open_incident(agent, {"title": "Printer out of toner"})
     desk = pages.signed_in("agent")
     expect(desk).to_have_url(re.compile(r"/incidents/$"))
     expect(desk.get_by_role("heading", name="Incidents", exact=True)).to_be_visible()
+    rows = desk.locator("table.queue tbody tr[data-href]")
+    expect(rows).to_have_count(2)
+    # A title search narrows the queue; an exact number in the top search goes straight to it.
+    search = desk.get_by_role("searchbox", name="Search")
+    search.fill("Outlook")
+    search.press("Enter")
+    expect(rows).to_have_count(1)
     search = desk.get_by_role("searchbox", name="Search")
     search.fill(number)
     search.press("Enter")
-    expect(desk.locator("table.queue tbody tr[data-href]")).to_have_count(1)
-    desk.get_by_role("link", name=number, exact=True).click()
+    expect(desk).to_have_url(re.compile(rf"/incidents/{number}/$"))
     expect(desk.get_by_role("heading", name="Outlook cannot send mail")).to_be_visible()
     expect(state_badge(desk)).to_have_text("New")
 
@@ -74,6 +81,14 @@ def test_report_work_resolve_and_confirm(pages, alice, agent, service_desk):
         "Service Desk"
     )
     expect(desk.get_by_label("Assigned to").locator("option:checked")).to_have_text("Agent")
+
+    # Now it is in the agent's "My open" view; a click anywhere on the row opens it.
+    desk.get_by_role("link", name="My open").first.click()
+    expect(desk).to_have_url(re.compile(r"\?view=my_open$"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Service Desk")
+    rows.first.get_by_text("Outlook cannot send mail").click()
+    expect(desk).to_have_url(re.compile(rf"/incidents/{number}/$"))
 
     desk.get_by_role("button", name="Start work", exact=True).click()
     expect(desk.get_by_role("status")).to_have_text(f"{number} is now in progress.")
