@@ -6,7 +6,8 @@
 The SQL is what the app really sends: each request is made in-process with DRF's
 ``APIClient`` under ``CaptureQueriesContext`` and the main incident ``SELECT`` is explained
 as captured. Lists: ``state=in_progress&priority=2``; ``assignment_group=<team>&open=true``
-for the team with the most open incidents and for the one with the fewest; the page
+for the team with the most open incidents and for the one with the fewest (first page and
+ten pages in); the page
 ``--deep-pages`` pages deep of the whole list and of the state/priority list; the page after
 ``--far-offset`` rows of the whole list; one detail.
 
@@ -140,16 +141,17 @@ def what_if(inputs, quiet_team, deep_rows, full):
         report(name, sql, params, full)
 
     groups = [
-        ("list_group_open (busiest team)", inputs["team_id"]),
-        ("list_group_open (quietest team)", quiet_team),
+        ("list_group_open (busiest team)", inputs["team_id"], None),
+        ("list_group_open (quietest team)", quiet_team, None),
+        ("list_group_open (quietest team, deep)", quiet_team, deep_rows["quiet"]),
     ]
     print(f"\n== what-if: {PROPOSED_INDEX} (rolled back)")
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(PROPOSED_INDEX)
             cursor.execute("ANALYZE incidents_incident")
-        for name, team in groups:
-            sql, params = build(Q(assignment_group__in=[team], state__in=open_states))
+        for name, team, after in groups:
+            sql, params = build(Q(assignment_group__in=[team], state__in=open_states), after)
             report(f"what-if {name}", sql, params, full)
         transaction.set_rollback(True)
 
@@ -184,10 +186,16 @@ def main():
     base = "/api/v1/incidents/"
     filtered_where = ("WHERE state = %s AND priority = %s", ("in_progress", 2))
     depth = args.deep_pages * PAGE
+    quiet_where = (
+        "WHERE assignment_group_id = %s AND state IN ('new', 'in_progress', 'on_hold')",
+        (quiet_team,),
+    )
+    quiet_depth = max(1, min(10 * PAGE, quiet_open - PAGE - 1))
     deep_rows = {
         "all": row_at(depth),
         "filtered": row_at(depth, *filtered_where),
         "far": row_at(args.far_offset),
+        "quiet": row_at(quiet_depth, *quiet_where),
     }
     requests = [
         ("list_state_priority", f"{base}?state=in_progress&priority=2"),
@@ -196,6 +204,10 @@ def main():
             f"{base}?assignment_group={inputs['team_id']}&open=true",
         ),
         ("list_group_open (quietest team)", f"{base}?assignment_group={quiet_team}&open=true"),
+        (
+            f"list_group_open (quietest team, {quiet_depth} rows in)",
+            f"{base}?assignment_group={quiet_team}&open=true&cursor={cursor_at(quiet_depth, *quiet_where)}",
+        ),
         (f"deep_page_all ({depth:,} rows in)", f"{base}?cursor={cursor_at(depth)}"),
         (
             f"deep_page_filtered ({depth:,} rows in)",

@@ -11,15 +11,22 @@ What it does, in order:
 2. Reference data through the ORM (``bulk_create``, idempotent): 20 teams, 200 agents who
    are team members, 5,000 end users (the callers), 50 services owned by teams, 10
    categories with subcategories.
-3. One transaction: optionally wipe the incidents, drop the incident table's plain indexes
-   (not the primary key or unique constraints), stream the rows with
+3. One transaction: optionally wipe the incidents, drop the plain indexes (not the primary
+   key or unique constraints) and the foreign keys of the incident and journal tables
+   (when the table holds fewer rows than are being loaded), stream the rows with
    ``COPY incidents_incident (...) FROM STDIN`` in chunks generated on the fly (never a
    list of all rows in memory), write one ``created`` journal entry per incident with one
-   ``INSERT ... SELECT`` (``--no-journal`` skips it), rebuild the dropped indexes from
-   their saved definitions, and move the number sequence ``itsm_number_inc`` past the
-   highest number. Any failure rolls everything back, indexes included.
+   ``INSERT ... SELECT`` (``--no-journal`` skips it), rebuild the dropped indexes and
+   re-add the foreign keys from their saved definitions (re-adding validates every row),
+   and move the number sequence ``itsm_number_inc`` past the highest number. Any failure
+   rolls everything back, indexes and keys included.
 4. ``VACUUM (ANALYZE)`` of the loaded tables (what autovacuum would do to a table in
-   steady state: statistics, visibility map for index-only scans).
+   steady state: statistics, visibility map for index-only scans), then ``ANALYZE`` of the
+   whole database (the fresh users, teams and services need statistics too).
+
+``--truncate`` empties the incidents (``TRUNCATE ... RESTART IDENTITY CASCADE``, so tables
+that reference incidents are emptied too) with their journal entries, attachments,
+notifications and links, and restarts the numbers at INC0001001.
 
 Distributions: arrivals follow office hours and weekdays over two years with a slight
 growth trend; numbers grow with ``created_at`` like real numbering; impact and urgency give
@@ -203,7 +210,7 @@ URGENCIES = [(1, 15), (2, 35), (3, 50)]
 #: Median hours to resolve by priority (log-normal, sigma 1).
 TTR_MEDIAN_HOURS = {1: 3, 2: 8, 3: 24, 4: 72, 5: 168}
 #: Share of incidents that linger open whatever their age (backlog, waiting on suppliers).
-BACKLOG_SHARE = 0.14
+BACKLOG_SHARE = 0.17
 CANCELLED_SHARE = 0.07
 DEFAULT_MATRIX = {(i, u): min(5, i + u - 1) for i in (1, 2, 3) for u in (1, 2, 3)}
 
@@ -256,7 +263,8 @@ def parse_args():
     parser.add_argument(
         "--keep-indexes",
         action="store_true",
-        help="COPY into the indexed table instead of dropping and rebuilding its indexes",
+        help="COPY into the indexed table instead of dropping and rebuilding its indexes"
+        " (the default when the table already holds at least --count rows)",
     )
     return parser.parse_args()
 
@@ -352,7 +360,10 @@ def reference_data(rng):
             [Membership(team_id=t, user_id=u) for t, u in sorted(links)], ignore_conflicts=True
         )
         members = {t.pk: [] for t in teams}
-        for t, u in Membership.objects.filter(team__in=teams).values_list("team_id", "user_id"):
+        generated = [a.pk for a in agents]  # not bench_agent, which api_load adds to every team
+        for t, u in Membership.objects.filter(team__in=teams, user__in=generated).values_list(
+            "team_id", "user_id"
+        ):
             members[t].append(u)
         for team in teams:
             if team.manager_id is None and members[team.pk]:
@@ -722,7 +733,7 @@ def main():
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         if args.truncate:
             t = time.monotonic()
-            cursor.execute("TRUNCATE incidents_incident CASCADE")
+            cursor.execute("TRUNCATE incidents_incident RESTART IDENTITY CASCADE")
             generic = ["core_journalentry", "core_attachment", "core_notification"]
             for table in generic:
                 cursor.execute(
@@ -732,7 +743,7 @@ def main():
                 if cursor.fetchone()[0]:
                     cursor.execute(f"DELETE FROM {table} WHERE content_type_id = %s", [incident_ct])
                 else:
-                    cursor.execute(f"TRUNCATE {table} CASCADE")
+                    cursor.execute(f"TRUNCATE {table} RESTART IDENTITY CASCADE")
             cursor.execute(
                 "DELETE FROM core_recordlink WHERE source_type_id = %s OR target_type_id = %s",
                 [incident_ct, incident_ct],
@@ -753,8 +764,12 @@ def main():
         # Like pg_restore: drop the plain indexes and the foreign keys, load, then rebuild
         # the indexes and re-add the keys (one validating join each instead of a trigger
         # check per row and key). All in this transaction: a failure restores them.
+        # Only worth it when this load is most of the table: appending a few rows to a big
+        # table goes through the indexes.
+        cursor.execute("SELECT count(*) FROM incidents_incident")
+        existing = cursor.fetchone()[0]
         dropped, dropped_fks = {}, {}
-        if not args.keep_indexes:
+        if not args.keep_indexes and existing < args.count:
             tables = ["incidents_incident"] + ([] if args.no_journal else ["core_journalentry"])
             for table in tables:
                 dropped[table] = plain_indexes(cursor, table)

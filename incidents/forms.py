@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.http import QueryDict
 
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
@@ -70,6 +71,34 @@ class IncidentForm(forms.ModelForm):
             self.initial["caller"] = incident.caller.username
             self.initial["parent"] = incident.parent.number if incident.parent_id else ""
             self.fields["caller"].help_text = ""
+            self.fields["caller"].required = True
+            # The page carries what the agent saw, so only what they changed is applied
+            # (and, after a conflict, offered again on top of the current values).
+            for field in self.fields.values():
+                field.show_hidden_initial = True
+
+    def raw_value(self, name):
+        """A field's value as the browser would post it."""
+        value = self[name].value()
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        return "" if value is None else str(value)
+
+    @classmethod
+    def after_conflict(cls, submitted: "IncidentForm", current: Incident) -> "IncidentForm":
+        """The current values with the agent's own changes laid over them, ready to save."""
+        fresh = cls(instance=current)
+        data = QueryDict(mutable=True)
+        for name in fresh.fields:
+            mine = submitted.raw_value(name) if name in submitted.changed_data else None
+            theirs = fresh.raw_value(name)
+            for key, value in (
+                (name, theirs if mine is None else mine),
+                (f"initial-{name}", theirs),
+            ):
+                data.setlist(key, value if isinstance(value, list) else [value])
+        data["version"] = str(current.version)
+        return cls(data, instance=Incident.objects.get(pk=current.pk))
 
     def changed_values(self) -> dict:
         """The cleaned values the agent changed (all of them for a new incident)."""

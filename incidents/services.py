@@ -59,8 +59,12 @@ def priority_for(impact: int, urgency: int) -> int:
 
 def _validate(incident: Incident) -> None:
     errors = {}
+    if not incident.caller_id:
+        errors["caller"] = "Every incident has a caller: the person affected."
     if not (incident.title or "").strip():
         errors["title"] = "Give the incident a short title."
+    if not incident.caller_id:
+        errors["caller"] = "Choose who the incident is for."
     if incident.impact not in Level.values:
         errors["impact"] = "Impact is 1 (high), 2 (medium) or 3 (low)."
     if incident.urgency not in Level.values:
@@ -290,8 +294,7 @@ def _announce_major(incident: Incident, actor) -> None:
 @transaction.atomic
 def comment(incident: Incident, actor, body: str, internal: bool = False) -> JournalEntry:
     """A public reply or an internal work note. End users may only comment on their own."""
-    if not actor.is_agent and incident.caller_id != actor.pk:
-        raise PermissionDenied
+    _check_caller_may_add(incident, actor)
     entry = core.add_comment(incident, actor, body, internal)
     if internal:
         return entry
@@ -321,9 +324,20 @@ def comment(incident: Incident, actor, body: str, internal: bool = False) -> Jou
 
 @transaction.atomic
 def attach(incident: Incident, actor, uploaded_file, internal: bool = False):
-    if not actor.is_agent and incident.caller_id != actor.pk:
-        raise PermissionDenied
+    _check_caller_may_add(incident, actor)
     return core.add_attachment(incident, actor, uploaded_file, internal)
+
+
+def _check_caller_may_add(incident: Incident, actor) -> None:
+    """End users add comments and files to their own incidents while they are not over."""
+    if actor.is_agent:
+        return
+    if incident.caller_id != actor.pk:
+        raise PermissionDenied
+    if incident.state in (IncidentState.CLOSED, IncidentState.CANCELLED):
+        raise ValidationError(
+            {"body": f"{incident.number} is {incident.state}; please report a new issue."}
+        )
 
 
 def close_resolved(now=None, batch: int = 500) -> int:

@@ -174,12 +174,9 @@ def update(request, number):
                 incident, request.user, form.changed_values(), _version(request)
             )
         except StaleVersion as stale:
-            return render(
-                request,
-                "incidents/detail.html",
-                _detail_context(request, stale.record, form=form, conflict=True),
-                status=409,
-            )
+            retry = IncidentForm.after_conflict(form, stale.record)
+            context = _detail_context(request, stale.record, form=retry, conflict=True)
+            return render(request, "incidents/detail.html", context, status=409)
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -342,8 +339,11 @@ def portal_comment(request, number):
             services.comment(incident, request.user, form.cleaned_data["body"], internal=False)
         except PermissionDenied:
             raise Http404 from None
-        messages.success(request, "Your comment was added.")
-        return redirect("incidents:portal-detail", number=number)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Your comment was added.")
+            return redirect("incidents:portal-detail", number=number)
     return render(
         request,
         "incidents/portal_detail.html",

@@ -102,10 +102,13 @@ class RecordViewSet(
         entries = core.timeline(record, request.user)
         return Response(JournalEntrySerializer(entries, many=True).data)
 
+    @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
     @extend_schema(
-        methods=["get"], responses=CommentSerializer(many=True), parameters=[IDEMPOTENCY_KEY]
+        methods=["post"],
+        request=CommentSerializer,
+        responses=CommentSerializer,
+        parameters=[IDEMPOTENCY_KEY],
     )
-    @extend_schema(methods=["post"], request=CommentSerializer, responses=CommentSerializer)
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def comments(self, request, number=None):
         """Public comments and, for staff, internal work notes."""

@@ -64,6 +64,10 @@ def display_value(record, name: str):
     field = record._meta.get_field(name)
     if field.many_to_many:
         return sorted(str(obj) for obj in getattr(record, name).all())
+    if field.is_relation and getattr(record, field.attname) is None:
+        return None  # no related object (even on a required relation being cleared)
+    if field.many_to_one and getattr(record, field.attname) is None:
+        return None
     value = getattr(record, name)
     if field.choices and value not in (None, ""):
         return str(dict(field.flatchoices).get(value, value))

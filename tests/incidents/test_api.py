@@ -229,6 +229,14 @@ class TestCreate:
         assert "subcategory" in response.json()
         assert not Incident.objects.exists()
 
+        as_top = client.post(LIST, {"title": "x", "caller": "alice", "category": laptop.pk})
+        assert as_top.status_code == 400
+        assert "category" in as_top.json()
+        no_category = client.post(LIST, {"title": "x", "caller": "alice", "subcategory": laptop.pk})
+        assert no_category.status_code == 400
+        assert "subcategory" in no_category.json()
+        assert not Incident.objects.exists()
+
         ok = client.post(
             LIST,
             {"title": "x", "caller": "alice", "category": hardware.pk, "subcategory": laptop.pk},
@@ -325,6 +333,17 @@ class TestListPagination:
             )
         )
         assert got == expected
+
+    def test_next_keeps_the_filters(self, api_as, agent, many):
+        low = {i.number for i in many if i.priority == 5}
+        assert len(low) == 3
+        rows = walk(api_as(agent), f"{LIST}?page_size=2&priority=5&ordering=-created_at")
+        assert [r["number"] for r in rows] == list(
+            Incident.objects.filter(priority=5)
+            .order_by("-created_at", "-id")
+            .values_list("number", flat=True)
+        )
+        assert {r["number"] for r in rows} == low
 
     def test_bad_cursor_is_400_naming_cursor(self, api_as, agent, many):
         response = api_as(agent).get(LIST, {"cursor": "not-a-cursor"})
@@ -507,6 +526,30 @@ class TestQueryCounts:
                 assert client.get(detail(inc.number)).status_code == 200
             counts.append(len(ctx.captured_queries))
         assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("sub", ["comments", "timeline", "attachments"])
+def test_sub_resource_query_count_is_constant(api_as, agent, agent2, alice, assigned, sub):
+    def add(count):
+        for i in range(count):
+            author = (agent, agent2, alice)[i % 3]
+            services.comment(
+                assigned, author, f"Comment {i}", internal=bool(author.is_agent and i % 2)
+            )
+            services.attach(assigned, author, SimpleUploadedFile(f"f{i}.txt", b"x"), internal=False)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            response = api_as(agent).get(detail(assigned.number, sub))
+        assert response.status_code == 200
+        return len(ctx.captured_queries), len(response.json())
+
+    add(2)
+    few, rows_few = count()
+    add(12)
+    many, rows_many = count()
+    assert rows_many > rows_few
+    assert many == few
 
 
 # Detail and updates ---------------------------------------------------------------------
@@ -860,6 +903,16 @@ class TestIdempotency:
         assert second.json() == first.json()
         assert JournalEntry.objects.for_record(assigned).filter(kind="comment").count() == 1
 
+    def test_key_reused_on_another_endpoint_is_422(self, api_as, agent, assigned):
+        client = api_as(agent)
+        first = client.post(LIST, {"title": "x", "caller": "alice"}, HTTP_IDEMPOTENCY_KEY="k-9")
+        assert first.status_code == 201
+        response = client.post(
+            detail(assigned.number, "comments"), {"body": "hi"}, HTTP_IDEMPOTENCY_KEY="k-9"
+        )
+        assert response.status_code == 422
+        assert not JournalEntry.objects.for_record(assigned).filter(kind="comment").exists()
+
     def test_overlong_key_is_400(self, api_as, agent, alice):
         response = api_as(agent).post(
             LIST, {"title": "x", "caller": "alice"}, HTTP_IDEMPOTENCY_KEY="k" * 256
@@ -1124,6 +1177,9 @@ class TestMajorAndChildren:
         assert (closed_child.state, closed_child.resolution_code) == ("closed", "user_error")
         cancelled_child.refresh_from_db()
         assert (cancelled_child.state, cancelled_child.resolution_code) == ("cancelled", "")
+        # finished children are not even tried (no "could not resolve" note on the parent)
+        notes = JournalEntry.objects.for_record(assigned).filter(kind="work_note")
+        assert not notes.exists(), [n.body for n in notes]
 
     def test_children_filter(self, api_as, agent, alice, assigned):
         child = factories.incident(alice, actor=agent, parent=assigned)
@@ -1181,3 +1237,13 @@ def test_openapi_schema_documents_incidents(api_as, agent):
     assert {"get", "post"} <= set(paths["/api/v1/incidents/{number}/comments/"])
     list_params = {p["name"] for p in paths["/api/v1/incidents/"]["get"]["parameters"]}
     assert {"cursor", "page_size", "state", "ordering"} <= list_params
+
+    def headers(path, method):
+        params = paths[path][method].get("parameters", [])
+        return {p["name"] for p in params if p["in"] == "header"}
+
+    # the headers are documented where they work, and only there
+    assert headers("/api/v1/incidents/", "post") == {"Idempotency-Key"}
+    assert headers("/api/v1/incidents/{number}/comments/", "post") == {"Idempotency-Key"}
+    assert headers("/api/v1/incidents/{number}/comments/", "get") == set()
+    assert headers("/api/v1/incidents/{number}/", "patch") == {"If-Match"}

@@ -251,6 +251,13 @@ class TestComment:
         assert "Your comment was added." in body
         assert "It still bounces." in body
 
+    def test_comment_is_escaped(self, alice, worked):
+        client = web(alice)
+        client.post(portal(worked, "comment"), {"body": "<script>alert(1)</script>"})
+        body = page(client.get(portal(worked)))
+        assert "<script>alert(1)" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
     def test_end_user_cannot_write_a_work_note(self, alice, worked):
         web(alice).post(portal(worked, "comment"), {"body": "Psst", "internal": "on"})
         entry = journal(worked).get(actor=alice, body="Psst")
@@ -478,3 +485,15 @@ class TestQueryCount:
         many, captured = count_queries(client, portal(busy))
         assert many == few, f"{few} for a new issue, {many} for a busy one:\n{listing(captured)}"
         assert many <= self.DETAIL_BOUND, listing(captured)
+
+
+@pytest.mark.django_db
+def test_caller_cannot_add_to_a_closed_issue(client, alice, agent):
+    record = factories.incident(alice)
+    services.update_incident(record, agent, {"state": "cancelled"})
+    client.force_login(alice)
+    before = JournalEntry.objects.filter(kind="comment").count()
+    response = client.post(f"/portal/issues/{record.number}/comment/", {"body": "Hello?"})
+    assert response.status_code == 400
+    assert "please report a new issue" in response.content.decode()
+    assert JournalEntry.objects.filter(kind="comment").count() == before

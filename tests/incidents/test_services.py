@@ -196,6 +196,13 @@ class TestUpdateIncident:
         entry = JournalEntry.objects.for_record(working).filter(kind="fields").last()
         assert "priority" in entry.data
 
+    def test_clearing_the_caller_is_a_field_error(self, agent, alice, working):
+        with pytest.raises(ValidationError) as error:
+            services.update_incident(working, agent, {"caller": None})
+        assert "caller" in error.value.message_dict
+        working.refresh_from_db()
+        assert (working.caller, working.version) == (alice, 1)
+
     def test_unknown_field_is_refused(self, agent, working):
         with pytest.raises(ValidationError) as error:
             services.update_incident(working, agent, {"reopen_count": 7})
@@ -245,10 +252,13 @@ class TestAfterCommit:
         self, agent, alice, working, django_capture_on_commit_callbacks, mailoutbox
     ):
         before = Notification.objects.count()
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                services.comment(working, agent, "We are on it")
-                raise RuntimeError("the request failed later")
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            services.comment(working, agent, "We are on it")
+            raise RuntimeError("the request failed later")
         assert callbacks == []
         assert Notification.objects.count() == before
         assert mailoutbox == []

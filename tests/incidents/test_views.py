@@ -258,13 +258,27 @@ class TestQueueFilters:
         shown = rows(web(agent).get("/incidents/", {"assignment_group": network_team.pk}))
         assert shown == [world.vpn.number]
 
-    @pytest.mark.parametrize("transform", [str, str.lower])
-    def test_search_by_exact_number(self, agent, world, transform):
-        shown = rows(web(agent).get("/incidents/", {"search": transform(world.vpn.number)}))
-        assert shown == [world.vpn.number]
+    @pytest.mark.parametrize("transform", [str, str.lower, lambda n: f"  {n} "])
+    def test_search_for_an_exact_number_goes_to_the_incident(self, agent, world, transform):
+        response = web(agent).get("/incidents/", {"search": transform(world.vpn.number)})
+        assert response.status_code == 302
+        assert response.url == url(world.vpn)
 
-    def test_search_by_number_is_exact_not_a_prefix(self, agent, world):
-        assert rows(web(agent).get("/incidents/", {"search": world.vpn.number[:-1]})) == []
+    @pytest.mark.parametrize("transform", [str, str.lower])
+    def test_exact_number_within_filters_or_htmx_filters_the_list(self, agent, world, transform):
+        client = web(agent)
+        number = transform(world.vpn.number)
+        shown = rows(client.get("/incidents/", {"search": number, "state": "new"}))
+        assert shown == [world.vpn.number]
+        assert rows(client.get("/incidents/", {"search": number, "state": "closed"})) == []
+        htmx = client.get("/incidents/", {"search": number}, headers={"HX-Request": "true"})
+        assert rows(htmx) == [world.vpn.number]
+
+    @pytest.mark.parametrize("search", ["prefix", "INC9999999"])
+    def test_search_by_number_is_exact_not_a_prefix(self, agent, world, search):
+        if search == "prefix":
+            search = world.vpn.number[:-1]
+        assert rows(web(agent).get("/incidents/", {"search": search})) == []
 
     def test_search_in_a_saved_view_narrows_it(self, agent, world):
         shown = rows(web(agent).get("/incidents/", {"view": "all_open", "search": "laptop"}))
@@ -435,19 +449,19 @@ class TestLoadMore:
             "impossible-date",
         ],
     )
-    def test_bad_cursor_shows_the_first_page(self, agent, many, cursor):
+    def test_bad_cursor_shows_the_first_page(self, agent, world, cursor):
         client = web(agent)
         first = rows(client.get("/incidents/"))
         response = client.get("/incidents/", {"cursor": cursor})
         assert response.status_code == 200
         assert rows(response) == first
 
-    def test_bad_cursor_for_another_ordering(self, agent, many):
+    def test_bad_cursor_for_another_ordering(self, agent, world):
         client = web(agent)
         cursor = base64.urlsafe_b64encode(json.dumps([{"a": 1}, 5]).encode()).decode()
         response = client.get("/incidents/", {"cursor": cursor, "ordering": "priority"})
         assert response.status_code == 200
-        assert len(rows(response)) == 50
+        assert len(rows(response)) == len(ALL)
 
 
 class TestHtmx:
@@ -684,6 +698,13 @@ class TestIncidentPage:
         incident = Incident.objects.get(pk=assigned.pk)
         assert (incident.title, incident.urgency, incident.version) == ("Cannot send e-mail", 2, 1)
 
+    def test_clearing_the_caller_is_refused_next_to_the_field(self, agent, alice, assigned):
+        response = submit(web(agent), assigned, "edit", caller="")
+        assert response.status_code == 400
+        assert "has-error" in factories.field_block(page(response), "caller")
+        incident = Incident.objects.get(pk=assigned.pk)
+        assert (incident.caller, incident.version) == (alice, 1)
+
     def test_assignee_outside_the_group_is_refused(self, agent, agent2, network_team, assigned):
         response = submit(web(agent), assigned, "edit", assigned_to=str(agent2.pk))
         assert response.status_code == 400
@@ -710,6 +731,24 @@ class TestIncidentPage:
         assert again["version"] == "2"
         assert client.post(url(assigned, "edit"), again).status_code == 302
         assert Incident.objects.get(pk=assigned.pk).title == "My change"
+
+    def test_applying_a_change_again_after_a_conflict_keeps_the_other_change(
+        self, agent, agent2, assigned
+    ):
+        # agent2 raises the urgency while agent retitles: the conflict page must not carry
+        # agent's stale urgency, or saving it again would silently undo agent2's change.
+        client = web(agent)
+        form = factories.html_form(page(client.get(url(assigned))), url(assigned, "edit"))
+        services.update_incident(assigned, agent2, {"urgency": 1})
+        form["title"] = "My change"
+        conflict = client.post(url(assigned, "edit"), form)
+        assert conflict.status_code == 409
+        again = factories.html_form(page(conflict), url(assigned, "edit"))
+        assert again["title"] == "My change"  # what agent typed is not lost
+        assert again["urgency"] == "1"  # the current value, as the message says
+        client.post(url(assigned, "edit"), again)
+        incident = Incident.objects.get(pk=assigned.pk)
+        assert (incident.title, incident.urgency) == ("My change", 1)
 
     def test_stale_state_change_is_a_409_conflict(self, agent, agent2, assigned):
         client = web(agent)
@@ -834,6 +873,27 @@ class TestIncidentPage:
         assert response.status_code == 400
         assert '<p class="error">This field is required.</p>' in page(response)
         assert journal(assigned).count() == before
+
+    def test_user_input_is_escaped(self, agent, alice):
+        incident = factories.incident(alice, title="<script>alert(1)</script>")
+        services.comment(incident, agent, "<img src=x onerror=alert(2)>")
+        client = web(agent)
+        for response in (client.get("/incidents/"), client.get(url(incident))):
+            body = page(response)
+            assert "<script>alert(1)" not in body
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+        assert "<img src=x" not in page(client.get(url(incident)))
+
+    def test_times_are_shown_in_the_agents_time_zone(self, agent, assigned):
+        from datetime import UTC, datetime
+
+        agent.time_zone = "Europe/Berlin"
+        agent.save(update_fields=["time_zone"])
+        Incident.objects.filter(pk=assigned.pk).update(
+            created_at=datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
+        )
+        body = page(web(agent).get(url(assigned)))
+        assert "<dt>Opened</dt><dd>2024-01-15 13:00</dd>" in body
 
     def test_timeline_is_newest_first(self, agent, assigned):
         client = web(agent)
