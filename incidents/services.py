@@ -14,7 +14,7 @@ from itsm.core import services as core
 from itsm.core.models import JournalEntry
 from itsm.core.numbering import next_number
 
-from .models import Category, Channel, Incident, Level, PriorityRule
+from .models import Category, Channel, Incident, Level, OnHoldReason, PriorityRule
 from .workflows import IncidentState
 
 User = get_user_model()
@@ -216,6 +216,14 @@ def update_incident(
     core.save_record(incident, actor, diff, extra)
     if incident.major and not old_major:
         _announce_major(incident, actor)
+    if "assigned_to" in diff and incident.assigned_to_id and incident.assigned_to != actor:
+        core.notify(
+            [incident.assigned_to],
+            f"{incident.number} assigned to you: {incident.title}",
+            f"{actor or 'The service desk'} assigned {incident.number} (priority "
+            f"{incident.priority}) to you.\n\n{incident.description}",
+            incident,
+        )
     if transition is not None:
         _after_transition(incident, actor, diff["state"][0])
     return incident
@@ -262,6 +270,18 @@ def _after_transition(incident: Incident, actor, before: str) -> None:
                 f"otherwise it closes automatically.",
                 incident,
             )
+    elif (
+        incident.state == IncidentState.ON_HOLD
+        and incident.on_hold_reason == OnHoldReason.AWAITING_CALLER
+        and actor_id != incident.caller_id
+    ):
+        core.notify(
+            [incident.caller],
+            f"We need your input on {incident.number}: {incident.title}",
+            f"{incident.number} is waiting for you. Please answer the latest comment in the "
+            f"portal so that we can go on.",
+            incident,
+        )
     elif before == IncidentState.RESOLVED and incident.state == IncidentState.IN_PROGRESS:
         if actor_id == incident.caller_id and incident.assigned_to_id:
             core.notify(

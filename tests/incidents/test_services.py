@@ -274,3 +274,34 @@ class TestAfterCommit:
         assert note.sent_at is not None
         assert [m.to for m in mailoutbox] == [["alice@example.com"]]
         assert "We are on it" in mailoutbox[0].body
+
+
+@pytest.mark.django_db
+def test_assignee_and_waiting_caller_are_told(
+    agent, agent2, alice, service_desk, network_team, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from incidents import services
+
+    record = services.open_incident(agent, {"title": "Switch down", "caller": alice})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_incident(
+            record, agent, {"assignment_group": network_team, "assigned_to": agent2}
+        )
+    assert [m.to for m in mail.outbox] == [["agent2@example.com"]]
+    assert "assigned to you" in mail.outbox[0].subject
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_incident(
+            record, agent2, {"state": "on_hold", "on_hold_reason": "awaiting_caller"}
+        )
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]]
+    assert "need your input" in mail.outbox[0].subject
+    mail.outbox.clear()
+    # Assigning yourself tells nobody.
+    services.update_incident(
+        record, agent, {"assignment_group": service_desk, "assigned_to": agent}
+    )
+    assert mail.outbox == []
