@@ -14,6 +14,7 @@ from itsm.core import services as core
 from itsm.core.models import Attachment
 from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
+from practices.service_desk import services as saved_views
 
 from . import services
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, IncidentFilterSet
@@ -52,9 +53,12 @@ def _is_htmx(request) -> bool:
 def queue(request):
     params = request.GET.copy()
     view_key = params.get("view", "")
-    if view_key in SAVED_VIEWS:
-        preset = QueryDict(mutable=True)
-        preset.update(SAVED_VIEWS[view_key][1])
+    my_views = list(saved_views.views_of(request.user, "incidents"))
+    saved = next((v for v in my_views if str(v.pk) == params.get("saved")), None)
+    if view_key in SAVED_VIEWS or saved is not None:
+        preset = QueryDict(saved.query, mutable=True) if saved else QueryDict(mutable=True)
+        if not saved:
+            preset.update(SAVED_VIEWS[view_key][1])
         for key in ("ordering", "cursor", "search"):
             if key in params:
                 preset[key] = params[key]
@@ -77,9 +81,10 @@ def queue(request):
         rows, next_cursor = paginate(queryset, None, QUEUE_PAGE_SIZE)
     next_params = params.copy()
     next_params["cursor"] = next_cursor or ""
-    if view_key in SAVED_VIEWS:
+    if view_key in SAVED_VIEWS or saved is not None:
         next_params = QueryDict(mutable=True)
-        next_params.update({"view": view_key, "ordering": ordering, "cursor": next_cursor or ""})
+        anchor = {"view": view_key} if view_key in SAVED_VIEWS else {"saved": str(saved.pk)}
+        next_params.update({**anchor, "ordering": ordering, "cursor": next_cursor or ""})
         if params.get("search"):
             next_params["search"] = params["search"]
     context = {
@@ -90,6 +95,9 @@ def queue(request):
         "ordering_fields": ORDERING_FIELDS,
         "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
         "current_view": view_key,
+        "my_views": my_views,
+        "current_saved": saved,
+        "current_query": _without(params, "cursor", "view", "saved"),
         "query_without_ordering": _without(params, "ordering", "cursor"),
     }
     if _is_htmx(request) and request.GET.get("cursor"):

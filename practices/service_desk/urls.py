@@ -8,4 +8,6 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/", views.portal_home, name="portal-home"),
+    path("views/", views.save_view, name="saved-view-create"),
+    path("views/<int:pk>/delete/", views.delete_view, name="saved-view-delete"),
 ]
