@@ -11,6 +11,17 @@ from .models import Category, Incident, OnHoldReason, ResolutionCode
 User = get_user_model()
 
 
+class AssigneeSelect(forms.Select):
+    """Each agent's option names their teams, so the page can offer only the chosen group's."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-teams"] = " ".join(str(team.pk) for team in instance.teams.all())
+        return option
+
+
 class IncidentForm(forms.ModelForm):
     """The agent's incident form (logging and editing)."""
 
@@ -34,7 +45,11 @@ class IncidentForm(forms.ModelForm):
     )
     assignment_group = forms.ModelChoiceField(Team.objects.filter(active=True), required=False)
     assigned_to = forms.ModelChoiceField(
-        User.objects.filter(is_active=True, teams__isnull=False).distinct(), required=False
+        User.objects.filter(is_active=True, teams__isnull=False)
+        .distinct()
+        .prefetch_related("teams"),
+        required=False,
+        widget=AssigneeSelect(attrs={"data-follows-group": "id_assignment_group"}),
     )
     parent = forms.ModelChoiceField(
         Incident.objects.filter(parent__isnull=True, state__in=["new", "in_progress", "on_hold"]),

@@ -22,9 +22,29 @@
     }
   });
 
+  // The assignee list offers only members of the chosen assignment group.
+  function followGroup(select) {
+    var group = document.getElementById(select.getAttribute("data-follows-group"));
+    if (!group) return;
+    var teams = group.value;
+    Array.prototype.forEach.call(select.options, function (option) {
+      if (!option.value) return;
+      var member = teams && (" " + (option.getAttribute("data-teams") || "") + " ").indexOf(" " + teams + " ") >= 0;
+      option.hidden = !member;
+      option.disabled = !member;
+      if (!member && option.selected) select.value = "";
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var follower = document.querySelector("select[data-follows-group='" + event.target.id + "']");
+    if (follower) followGroup(follower);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var pending = document.querySelector("dialog[data-open-on-load]");
     if (pending) pending.showModal();
+    document.querySelectorAll("select[data-follows-group]").forEach(followGroup);
   });
 
   // j/k move through the queue, Enter opens, / searches, n new incident, r reply.

@@ -251,3 +251,19 @@ def test_phone_sized_portal_report(pages, alice):
     expect(portal.get_by_role("heading", name="Phone cannot sync calendar")).to_be_visible()
     assert_no_horizontal_overflow(portal, width)
     assert Incident.objects.filter(title="Phone cannot sync calendar", caller=alice).exists()
+
+
+def test_assignee_list_follows_the_assignment_group(
+    pages, alice, agent, agent2, service_desk, network_team
+):
+    record = services.open_incident(agent, {"title": "Switch port dead", "caller": alice})
+    desk = pages.signed_in("agent")
+    desk.goto(f"{desk.url.split('/incidents/')[0]}/incidents/{record.number}/")
+    assignee = desk.get_by_label("Assigned to")
+    desk.get_by_label("Assignment group").select_option(label="Network")
+    expect(assignee.locator("option:not([hidden])")).to_have_text(["---------", "Agent2"])
+    assignee.select_option(label="Agent2")
+    desk.get_by_label("Assignment group").select_option(label="Service Desk")
+    # Agent2 is not in Service Desk: the choice is cleared rather than refused on save.
+    expect(assignee).to_have_value("")
+    expect(assignee.locator("option:not([hidden])")).to_have_text(["---------", "Agent", "Manager"])
