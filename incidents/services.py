@@ -302,7 +302,9 @@ def _announce_major(incident: Incident, actor) -> None:
     if not teams:
         teams = Q(managed_teams__isnull=False)
     managers = User.objects.filter(teams, is_active=True).distinct().order_by("pk")
-    core.write_journal(incident, JournalEntry.Kind.FIELDS, actor, body="Declared a major incident.")
+    core.write_journal(
+        incident, JournalEntry.Kind.FIELDS, actor, body="Declared a major incident.", internal=True
+    )
     core.notify(
         managers,
         f"MAJOR INCIDENT {incident.number}: {incident.title}",
@@ -366,8 +368,12 @@ def close_resolved(now=None, batch: int = 500) -> int:
     cutoff = now - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
     closed = 0
     due = Incident.objects.filter(state=IncidentState.RESOLVED, resolved_at__lte=cutoff)
-    for incident in due.order_by("resolved_at", "pk")[:batch]:
+    for pk in due.order_by("resolved_at", "pk").values_list("pk", flat=True)[:batch]:
         with transaction.atomic():
+            # Re-check under the row lock: it may have been reopened since the sweep began.
+            incident = due.select_for_update().filter(pk=pk).first()
+            if incident is None:
+                continue
             try:
                 update_incident(incident, None, {"state": IncidentState.CLOSED})
             except ValidationError:

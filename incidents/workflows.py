@@ -130,6 +130,7 @@ incident_workflow = Workflow(
             allowed=lambda incident, user: (
                 user is not None and not user.is_agent and incident.caller_id == user.pk
             ),
+            guards=(children_closed_first,),
             effects=(mark_cancelled,),
         ),
     ],

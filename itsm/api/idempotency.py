@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+REPLAYED_HEADERS = ("Location", "ETag")
 
 
 def _fingerprint(request) -> str:
@@ -34,8 +35,8 @@ def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
         )
     response = Response(stored.response_body, status=stored.status_code)
     response["Idempotent-Replayed"] = "true"
-    if stored.location:
-        response["Location"] = stored.location
+    for name, value in (stored.headers or {}).items():
+        response[name] = value
     return response
 
 
@@ -66,8 +67,10 @@ def idempotent(method):
                     return response
                 stored.status_code = response.status_code
                 stored.response_body = response.data
-                stored.location = response.get("Location", "")
-                stored.save(update_fields=["status_code", "response_body", "location"])
+                stored.headers = {
+                    name: response[name] for name in REPLAYED_HEADERS if name in response
+                }
+                stored.save(update_fields=["status_code", "response_body", "headers"])
                 return response
         except IntegrityError:
             stored = IdempotencyKey.objects.get(user=request.user, key=key)

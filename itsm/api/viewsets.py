@@ -22,7 +22,8 @@ IF_MATCH = OpenApiParameter(
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, description="Replays return the first answer."
 )
-_ETAG = re.compile(r'^(?:W/)?"(?P<number>[A-Z]+\d+)-v(?P<version>\d+)"$')
+# If-Match takes strong ETags only (RFC 9110 13.1.1); ours are all strong.
+_ETAG = re.compile(r'^"(?P<number>[A-Z]+\d+)-v(?P<version>\d+)"$')
 
 
 class RecordViewSet(

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from django.db.models import Q
 
 User = get_user_model()
@@ -22,16 +23,20 @@ class UserFilter(django_filters.CharFilter):
 class TeamFilter(django_filters.CharFilter):
     """A team by id; ``mine`` is every team the signed-in user belongs to."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "validators",
+            [RegexValidator(r"^(mine|\d+(,\d+)*)$", "Team ids separated by commas, or `mine`.")],
+        )
+        super().__init__(*args, **kwargs)
+
     def filter(self, qs, value):
         if not value:
             return qs
         request = getattr(self.parent, "request", None)
         if value == "mine" and request is not None:
             return qs.filter(**{f"{self.field_name}__in": list(request.user.team_ids)})
-        ids = [part for part in value.split(",") if part.strip()]
-        if not all(part.strip().isdigit() for part in ids):
-            return qs.none()
-        return qs.filter(**{f"{self.field_name}__in": [int(part) for part in ids]})
+        return qs.filter(**{f"{self.field_name}__in": [int(part) for part in value.split(",")]})
 
 
 class RecordFilterSet(django_filters.FilterSet):
