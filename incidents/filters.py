@@ -7,9 +7,10 @@ from .workflows import IncidentState
 
 
 class IncidentFilterSet(RecordFilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=IncidentState.choices)
+    # distinct=False: one row per incident already; DISTINCT would defeat the queue index.
+    state = django_filters.MultipleChoiceFilter(choices=IncidentState.choices, distinct=False)
     open = django_filters.BooleanFilter(method="filter_open", label="Open")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     caller = UserFilter()
     service = django_filters.NumberFilter(field_name="service_id")
     configuration_item = django_filters.NumberFilter(field_name="configuration_items")

@@ -150,6 +150,13 @@ class Incident(Record):
             models.Index(fields=["caller", "-created_at"], name="inc_caller"),
             models.Index(fields=["-created_at", "-id"], name="inc_created"),
             models.Index(fields=["state", "resolved_at"], name="inc_resolved"),
+            # A team's open queue, newest first (a deep page of a quiet team: 120 ms → 0.4 ms
+            # on a million incidents, see bench/).
+            models.Index(
+                fields=["assignment_group", "-created_at", "-id"],
+                condition=models.Q(state__in=["new", "in_progress", "on_hold"]),
+                name="inc_group_open",
+            ),
         ]
 
     @property

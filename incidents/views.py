@@ -26,13 +26,14 @@ QUEUE_PAGE_SIZE = 50
 
 
 def _incidents(user):
+    """What the queue shows by name is joined; nothing more (see the API viewset)."""
     return Incident.objects.visible_to(user).select_related(
-        "caller", "assigned_to", "assignment_group", "service", "category", "subcategory", "parent"
+        "caller", "assigned_to", "assignment_group"
     )
 
 
 def _get(user, number) -> Incident:
-    return get_object_or_404(_incidents(user), number=number)
+    return get_object_or_404(_incidents(user).select_related("parent"), number=number)
 
 
 def _add_errors(form, error: ValidationError) -> None:

@@ -68,7 +68,11 @@ def _after(ordering: list[str], values: list) -> Q:
         for prev_spec, prev_value in zip(ordering[:i], values[:i], strict=True):
             term &= Q(**{prev_spec.lstrip("-"): prev_value})
         condition |= term
-    return condition
+    # The same rows, with a plain range on the leading column that an index can seek to
+    # (the OR alone is applied as a filter, so a deep page would cost its depth).
+    first = ordering[0]
+    bound = Q(**{f"{first.lstrip('-')}__{'lte' if first.startswith('-') else 'gte'}": values[0]})
+    return bound & condition
 
 
 def paginate(queryset, cursor: str | None, page_size: int):
