@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
 from itsm.core import services as core
-from itsm.core.models import Attachment
+from itsm.core.models import Attachment, RecordLink
 from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
 from practices.service_desk import services as saved_views
@@ -146,6 +146,8 @@ def _detail_context(request, incident, **extra):
         "incident": incident,
         "timeline": core.timeline(incident, request.user).reverse(),
         "attachments": core.attachments_of(incident, request.user),
+        "links": core.links_of(incident),
+        "link_kinds": RecordLink.Kind.choices,
         "children": incident.children.select_related("assigned_to").order_by("number"),
         "configuration_items": incident.configuration_items.all(),
         "transitions": transitions,
@@ -274,6 +276,32 @@ def attach(request, number):
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     target = "incidents:detail" if request.user.is_agent else "incidents:portal-detail"
     return redirect(target, number=number)
+
+
+@agent_required
+@require_POST
+def link(request, number):
+    incident = _get(request.user, number)
+    try:
+        target = core.find_record(request.POST.get("target", ""), request.user)
+        core.link_records(incident, target, request.user, request.POST.get("kind", "relates_to"))
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    else:
+        messages.success(request, f"Linked {target.number}.")
+    return redirect("incidents:detail", number=number)
+
+
+@agent_required
+@require_POST
+def unlink(request, number, link_id):
+    incident = _get(request.user, number)
+    try:
+        core.unlink(incident, link_id, request.user)
+    except RecordLink.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "Link removed.")
+    return redirect("incidents:detail", number=number)
 
 
 @login_required

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from itsm.core.models import Attachment, JournalEntry
+from itsm.core.models import Attachment, JournalEntry, RecordLink
 
 User = get_user_model()
 
@@ -34,6 +34,31 @@ class CommentSerializer(serializers.ModelSerializer):
         model = JournalEntry
         fields = ["id", "body", "internal", "author", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
+
+
+class LinkSerializer(serializers.Serializer):
+    """A link to another record; ``direction`` says which end this record is."""
+
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(
+        choices=RecordLink.Kind.choices, default=RecordLink.Kind.RELATES_TO
+    )
+    target = serializers.CharField(write_only=True, help_text="The other record's number.")
+    direction = serializers.ChoiceField(choices=["outgoing", "incoming"], read_only=True)
+    number = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    state = serializers.CharField(read_only=True)
+
+    def to_representation(self, item):
+        link, other = item["link"], item["record"]
+        return {
+            "id": link.pk,
+            "kind": link.kind,
+            "direction": "outgoing" if item["outgoing"] else "incoming",
+            "number": other.number,
+            "title": other.title,
+            "state": other.state,
+        }
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

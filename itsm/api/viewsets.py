@@ -3,7 +3,9 @@ If-Match, idempotent creation, and the journal, comments and attachments sub-res
 
 import re
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,10 +13,16 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from itsm.core import services as core
+from itsm.core.models import RecordLink
 
 from .exceptions import PreconditionFailed
 from .idempotency import idempotent
-from .serializers import AttachmentSerializer, CommentSerializer, JournalEntrySerializer
+from .serializers import (
+    AttachmentSerializer,
+    CommentSerializer,
+    JournalEntrySerializer,
+    LinkSerializer,
+)
 
 IF_MATCH = OpenApiParameter(
     "If-Match", str, OpenApiParameter.HEADER, description="The ETag you read; 412 if stale."
@@ -37,7 +45,7 @@ class RecordViewSet(
     ``record_services`` (the app's services module: ``comment`` and ``attach``)."""
 
     lookup_field = "number"
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     record_services = None
 
@@ -132,6 +140,37 @@ class RecordViewSet(
                 serializer.validated_data["internal"],
             )
         return Response(CommentSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["get"], responses=LinkSerializer(many=True))
+    @extend_schema(methods=["post"], request=LinkSerializer, responses=LinkSerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def links(self, request, number=None):
+        """Links to other records (problems, changes, other incidents…). Staff add them."""
+        record = self.get_object()
+        if request.method == "POST":
+            if not request.user.is_agent:
+                raise PermissionDenied
+            serializer = LinkSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            with transaction.atomic():
+                target = core.find_record(serializer.validated_data["target"], request.user)
+                link = core.link_records(
+                    record, target, request.user, serializer.validated_data["kind"]
+                )
+            item = next(i for i in core.links_of(record) if i["link"].pk == link.pk)
+            return Response(LinkSerializer(item).data, status=status.HTTP_201_CREATED)
+        return Response(LinkSerializer(core.links_of(record), many=True).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>\d+)")
+    def unlink(self, request, number=None, link_id=None):
+        record = self.get_object()
+        try:
+            with transaction.atomic():
+                core.unlink(record, int(link_id), request.user)
+        except RecordLink.DoesNotExist:
+            raise Http404 from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))
     @extend_schema(

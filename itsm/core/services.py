@@ -8,6 +8,7 @@ import logging
 import mimetypes
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -201,11 +202,105 @@ def attachment_for_download(attachment_id: int, user) -> Attachment:
 # Links -------------------------------------------------------------------------------------
 
 
+def record_models() -> list[type[Record]]:
+    """Every concrete record type, longest number prefix first."""
+    models_ = [m for m in apps.get_models() if issubclass(m, Record) and m.NUMBER_PREFIX]
+    return sorted(models_, key=lambda m: -len(m.NUMBER_PREFIX))
+
+
+def find_record(number: str, user) -> Record:
+    """The record with this number, if this user may see it (any record type)."""
+    number = (number or "").strip().upper()
+    for model in record_models():
+        if number.startswith(model.NUMBER_PREFIX) and number[len(model.NUMBER_PREFIX) :].isdigit():
+            record = model.objects.visible_to(user).filter(number=number).first()
+            if record is not None:
+                return record
+            break
+    raise ValidationError({"target": f"There is no record {number or '(empty)'} you can see."})
+
+
+def links_of(record: Record) -> list[dict]:
+    """Links from and to the record, each with the record at the other end."""
+    ct = ContentType.objects.get_for_model(record)
+    links = list(
+        RecordLink.objects.filter(
+            models.Q(source_type=ct, source_id=record.pk)
+            | models.Q(target_type=ct, target_id=record.pk)
+        ).order_by("created_at", "pk")
+    )
+    ends: dict[int, set[int]] = {}
+    for link in links:
+        outgoing = link.source_type_id == ct.pk and link.source_id == record.pk
+        other = (
+            (link.target_type_id, link.target_id)
+            if outgoing
+            else (link.source_type_id, link.source_id)
+        )
+        ends.setdefault(other[0], set()).add(other[1])
+    found = {}
+    for type_id, ids in ends.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        for obj in model.objects.filter(pk__in=ids).only("pk", "number", "title", "state"):
+            found[(type_id, obj.pk)] = obj
+    result = []
+    for link in links:
+        outgoing = link.source_type_id == ct.pk and link.source_id == record.pk
+        key = (
+            (link.target_type_id, link.target_id)
+            if outgoing
+            else (link.source_type_id, link.source_id)
+        )
+        other = found.get(key)
+        if other is not None:
+            result.append({"link": link, "outgoing": outgoing, "record": other})
+    return result
+
+
+@transaction.atomic
+def unlink(record: Record, link_id: int, actor) -> None:
+    if not actor.is_agent:
+        raise PermissionDenied
+    ct = ContentType.objects.get_for_model(record)
+    link = (
+        RecordLink.objects.filter(pk=link_id)
+        .filter(
+            models.Q(source_type=ct, source_id=record.pk)
+            | models.Q(target_type=ct, target_id=record.pk)
+        )
+        .first()
+    )
+    if link is None:
+        raise RecordLink.DoesNotExist
+    source, target = link.source, link.target
+    link.delete()
+    label = RecordLink.Kind(link.kind).label.lower()
+    for rec, text in (
+        (source, f"removed link: {label} {target.number}"),
+        (target, f"removed link: {source.number} {label} this"),
+    ):
+        if rec is not None:
+            write_journal(rec, JournalEntry.Kind.LINK, actor, body=text, internal=True)
+
+
+@transaction.atomic
 def link_records(source: Record, target: Record, actor, kind=RecordLink.Kind.RELATES_TO):
     if not actor.is_agent:
         raise PermissionDenied
+    if kind not in RecordLink.Kind.values:
+        raise ValidationError({"kind": f"One of: {', '.join(RecordLink.Kind.values)}."})
     if source == target:
         raise ValidationError({"target": "A record cannot be linked to itself."})
+    if kind == RecordLink.Kind.RELATES_TO:
+        reverse = RecordLink.objects.filter(
+            source_type=ContentType.objects.get_for_model(target),
+            source_id=target.pk,
+            target_type=ContentType.objects.get_for_model(source),
+            target_id=source.pk,
+            kind=kind,
+        ).first()
+        if reverse is not None:  # "relates to" goes both ways: one link is enough
+            return reverse
     link, created = RecordLink.objects.get_or_create(
         source_type=ContentType.objects.get_for_model(source),
         source_id=source.pk,
