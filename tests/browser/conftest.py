@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.conftest import PASSWORD
 
@@ -42,6 +43,10 @@ def browser():
     # calls from it (fixtures, live_server's database flush) without this.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # Django keeps connections per context, and the running event loop is a new context:
+    # close the connections made before it, or they stay open past the test database's
+    # teardown ("database is being accessed by other users").
+    connections.close_all()
     try:
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(
@@ -49,6 +54,7 @@ def browser():
             )
             yield chromium
             chromium.close()
+            connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
