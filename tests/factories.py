@@ -140,3 +140,16 @@ def field_block(html: str, name: str) -> str:
         if f'name="{name}"' in block:
             return block
     raise AssertionError(f"No field block for {name!r} on the page")
+
+
+def web(user):
+    """A browser-less client signed in as ``user``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def page(response) -> str:
+    return response.content.decode()

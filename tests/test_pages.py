@@ -12,12 +12,7 @@ from django.test import Client
 
 from tests import factories
 from tests.conftest import PASSWORD
-
-
-def web(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.factories import web
 
 
 class TestLogin:

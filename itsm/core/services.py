@@ -220,15 +220,19 @@ def find_record(number: str, user) -> Record:
     raise ValidationError({"target": f"There is no record {number or '(empty)'} you can see."})
 
 
+def _links_touching(record: Record):
+    """Links with the record at either end."""
+    ct = ContentType.objects.get_for_model(record)
+    return RecordLink.objects.filter(
+        models.Q(source_type=ct, source_id=record.pk)
+        | models.Q(target_type=ct, target_id=record.pk)
+    )
+
+
 def links_of(record: Record) -> list[dict]:
     """Links from and to the record, each with the record at the other end."""
     ct = ContentType.objects.get_for_model(record)
-    links = list(
-        RecordLink.objects.filter(
-            models.Q(source_type=ct, source_id=record.pk)
-            | models.Q(target_type=ct, target_id=record.pk)
-        ).order_by("created_at", "pk")
-    )
+    links = list(_links_touching(record).order_by("created_at", "pk"))
     ends: dict[int, set[int]] = {}
     for link in links:
         outgoing = link.source_type_id == ct.pk and link.source_id == record.pk
@@ -261,15 +265,7 @@ def links_of(record: Record) -> list[dict]:
 def unlink(record: Record, link_id: int, actor) -> None:
     if not actor.is_agent:
         raise PermissionDenied
-    ct = ContentType.objects.get_for_model(record)
-    link = (
-        RecordLink.objects.filter(pk=link_id)
-        .filter(
-            models.Q(source_type=ct, source_id=record.pk)
-            | models.Q(target_type=ct, target_id=record.pk)
-        )
-        .first()
-    )
+    link = _links_touching(record).filter(pk=link_id).first()
     if link is None:
         raise RecordLink.DoesNotExist
     source, target = link.source, link.target

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -17,16 +16,7 @@ from incidents import services
 from incidents.models import Incident
 from itsm.core.models import Attachment, JournalEntry
 from tests import factories
-
-
-def web(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def page(response) -> str:
-    return response.content.decode()
+from tests.factories import page, web
 
 
 def portal(incident, sub="") -> str:

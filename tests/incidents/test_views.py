@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from cmdb.models import ConfigurationItem
@@ -22,19 +21,10 @@ from incidents.models import Incident
 from itsm.core.models import Attachment, JournalEntry
 from tests import factories
 from tests.conftest import make_user
+from tests.factories import page, web
 
 ROW = re.compile(r'<td class="num"><a href="/incidents/(INC\d{7})/">')
 MORE = re.compile(r'<tr class="more">.*?href="\?([^"]*)"', re.DOTALL)
-
-
-def web(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def page(response) -> str:
-    return response.content.decode()
 
 
 def rows(response) -> list[str]:
