@@ -7,6 +7,7 @@ from cmdb.models import ConfigurationItem
 from itsm.accounts.models import Team
 
 from .models import Category, Incident, OnHoldReason, ResolutionCode
+from .workflows import IncidentState
 
 User = get_user_model()
 
@@ -137,6 +138,33 @@ class TransitionForm(forms.Form):
             if self.cleaned_data.get(name):
                 data[name] = self.cleaned_data[name]
         return data
+
+
+class BulkUpdateForm(forms.Form):
+    """The queue's bulk bar: one change for the selected incidents."""
+
+    assignment_group = forms.ModelChoiceField(
+        Team.objects.filter(active=True), required=False, empty_label="Group: keep"
+    )
+    assigned_to = forms.ModelChoiceField(
+        User.objects.filter(is_active=True, teams__isnull=False)
+        .distinct()
+        .prefetch_related("teams"),
+        required=False,
+        empty_label="Assignee: keep",
+        widget=AssigneeSelect(attrs={"data-follows-group": "bulk_assignment_group"}),
+    )
+    state = forms.ChoiceField(choices=[("", "State: keep"), *IncidentState.choices], required=False)
+    on_hold_reason = forms.ChoiceField(
+        choices=[("", "On hold reason"), *OnHoldReason.choices], required=False
+    )
+    resolution_code = forms.ChoiceField(
+        choices=[("", "Resolution code"), *ResolutionCode.choices], required=False
+    )
+    resolution_notes = forms.CharField(required=False, max_length=4000)
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
 
 
 class CommentForm(forms.Form):

@@ -362,6 +362,43 @@ def _check_caller_may_add(incident: Incident, actor) -> None:
         )
 
 
+#: How many incidents one bulk change may touch.
+BULK_LIMIT = 200
+
+
+@transaction.atomic
+def bulk_update(actor, numbers: list[str], data: dict) -> list[Incident]:
+    """The same change to several incidents, all or none: if one cannot take it, nothing
+    changes and the error names each incident that refused, and why."""
+    if actor is None or not actor.is_agent:
+        raise PermissionDenied
+    numbers = sorted(set(numbers))
+    if not numbers:
+        raise ValidationError({"numbers": "Select the incidents to change."})
+    if len(numbers) > BULK_LIMIT:
+        raise ValidationError({"numbers": f"At most {BULK_LIMIT} incidents at a time."})
+    if not data:
+        raise ValidationError({"__all__": "Choose what to change."})
+    incidents = list(
+        Incident.objects.visible_to(actor).filter(number__in=numbers).order_by("number")
+    )
+    missing = sorted(set(numbers) - {i.number for i in incidents})
+    if missing:
+        raise ValidationError({"numbers": f"No such incidents: {', '.join(missing)}."})
+    refused = []
+    updated = []
+    for incident in incidents:
+        try:
+            with transaction.atomic():
+                updated.append(update_incident(incident, actor, data))
+        except ValidationError as error:
+            reasons = "; ".join(" ".join(messages) for messages in error.message_dict.values())
+            refused.append(f"{incident.number}: {reasons}")
+    if refused:
+        raise ValidationError({"numbers": refused})
+    return updated
+
+
 def close_resolved(now=None, batch: int = 500) -> int:
     """Close incidents resolved longer ago than the reopen window (run by Celery beat)."""
     now = now or timezone.now()

@@ -9,6 +9,7 @@ NUMBER = "<str:number>"
 urlpatterns = [
     path("incidents/", views.queue, name="queue"),
     path("incidents/new/", views.create, name="create"),
+    path("incidents/bulk/", views.bulk_update, name="bulk"),
     path(f"incidents/{NUMBER}/", views.detail, name="detail"),
     path(f"incidents/{NUMBER}/edit/", views.update, name="update"),
     path(f"incidents/{NUMBER}/state/", views.transition, name="transition"),

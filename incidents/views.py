@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
@@ -18,7 +20,14 @@ from practices.service_desk import services as saved_views
 
 from . import services
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, IncidentFilterSet
-from .forms import AttachmentForm, CommentForm, IncidentForm, ReportIssueForm, TransitionForm
+from .forms import (
+    AttachmentForm,
+    BulkUpdateForm,
+    CommentForm,
+    IncidentForm,
+    ReportIssueForm,
+    TransitionForm,
+)
 from .models import Incident, OnHoldReason, ResolutionCode
 from .workflows import IncidentState
 
@@ -106,6 +115,35 @@ def queue(request):
     if _is_htmx(request):
         return render(request, "incidents/_queue_table.html", context)
     return render(request, "incidents/queue.html", context)
+
+
+@agent_required
+def bulk_update(request):
+    """GET: the bulk bar (loaded when an agent first ticks a row). POST: apply it."""
+    if request.method != "POST":
+        form = BulkUpdateForm(auto_id="bulk_%s")
+        return render(request, "incidents/_bulk_bar.html", {"form": form})
+    form = BulkUpdateForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("incidents:queue")
+    if not form.is_valid():
+        messages.error(
+            request,
+            "Check the bulk change: "
+            + "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()),
+        )
+        return redirect(back)
+    try:
+        updated = services.bulk_update(request.user, request.POST.getlist("numbers"), form.values())
+    except ValidationError as error:
+        problems = [m for ms in error.message_dict.values() for m in ms]
+        messages.error(request, "Nothing was changed. " + " | ".join(problems))
+    else:
+        messages.success(
+            request, f"Updated {len(updated)} incident{'s' if len(updated) != 1 else ''}."
+        )
+    return redirect(back)
 
 
 def _exact_number(params: QueryDict) -> str | None:

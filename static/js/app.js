@@ -16,8 +16,12 @@
     if (event.target.closest("[data-close-dialog]")) {
       event.target.closest("dialog").close();
     }
+    var all = event.target.closest("[data-select-all]");
+    if (all) {
+      document.querySelectorAll("#bulk-form input[name=numbers]").forEach(function (box) { box.checked = all.checked; });
+    }
     var row = event.target.closest("tr[data-href]");
-    if (row && !event.target.closest("a, button, input")) {
+    if (row && !event.target.closest("a, button, input, label, td.pick")) {
       window.location = row.getAttribute("data-href");
     }
   });
@@ -35,6 +39,11 @@
       if (!member && option.selected) select.value = "";
     });
   }
+
+  // Fragments htmx brings in (the bulk bar) get the same treatment as the page.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    event.target.querySelectorAll("select[data-follows-group]").forEach(followGroup);
+  });
 
   document.addEventListener("change", function (event) {
     var follower = document.querySelector("select[data-follows-group='" + event.target.id + "']");
@@ -72,6 +81,7 @@
     if (event.key === "j" && list.length) { cursor = Math.min(cursor + 1, list.length - 1); mark(list); event.preventDefault(); }
     else if (event.key === "k" && list.length) { cursor = Math.max(cursor - 1, 0); mark(list); event.preventDefault(); }
     else if (event.key === "Enter" && list[cursor]) { window.location = list[cursor].getAttribute("data-href"); }
+    else if (event.key === "x" && list[cursor]) { var box = list[cursor].querySelector("input[name=numbers]"); if (box) box.click(); }
     else if (event.key === "/") { var s = document.getElementById("global-search") || document.getElementById("id_search"); if (s) { s.focus(); event.preventDefault(); } }
     else if (event.key === "n") { var n = document.querySelector("a[href$='/incidents/new/']"); if (n) window.location = n.href; }
     else if (event.key === "r") { var r = document.getElementById("reply-body"); if (r) { r.focus(); event.preventDefault(); } }

@@ -267,3 +267,22 @@ def test_assignee_list_follows_the_assignment_group(
     # Agent2 is not in Service Desk: the choice is cleared rather than refused on save.
     expect(assignee).to_have_value("")
     expect(assignee.locator("option:not([hidden])")).to_have_text(["---------", "Agent", "Manager"])
+
+
+def test_bulk_assign_from_the_queue(pages, alice, agent, service_desk):
+    first = services.open_incident(agent, {"title": "Scanner offline", "caller": alice})
+    second = services.open_incident(agent, {"title": "Scanner jams", "caller": alice})
+    desk = pages.signed_in("agent")
+    bar = desk.locator("#bulk-bar")
+    expect(bar).to_be_hidden()
+    desk.get_by_label(f"Select {first.number}").check()
+    desk.get_by_label(f"Select {second.number}").check()
+    expect(bar).to_be_visible()
+    bar.locator("select[name=assignment_group]").select_option(label="Service Desk")
+    bar.locator("select[name=assigned_to]").select_option(label="Agent")
+    bar.locator("select[name=state]").select_option(label="In progress")
+    bar.get_by_role("button", name="Apply").click()
+    expect(desk.get_by_role("status")).to_have_text("Updated 2 incidents.")
+    for incident in (first, second):
+        incident.refresh_from_db()
+        assert (incident.assigned_to, incident.state) == (agent, "in_progress")
