@@ -113,3 +113,9 @@ class IncidentSerializer(serializers.ModelSerializer):
         expected_version = validated_data.pop("expected_version", None)
         user = self.context["request"].user
         return services.update_incident(instance, user, validated_data, expected_version)
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "parent", "active"]

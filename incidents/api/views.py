@@ -1,11 +1,12 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
 
 from incidents import services
 from incidents.filters import ORDERING_FIELDS, IncidentFilterSet
-from incidents.models import Incident
+from incidents.models import Category, Incident
 from itsm.api.viewsets import RecordViewSet
 
-from .serializers import IncidentSerializer
+from .serializers import CategorySerializer, IncidentSerializer
 
 
 @extend_schema_view(
@@ -27,3 +28,13 @@ class IncidentViewSet(RecordViewSet):
     ordering = ["-created_at"]
     lookup_value_regex = r"INC\d{7}"
     record_services = services
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Incident categories; a category with a ``parent`` is a subcategory."""
+
+    queryset = Category.objects.all()
+    serializer_class = CategorySerializer
+    filterset_fields = ["parent", "active"]
+    ordering_fields = ["name", "id"]
+    ordering = ["id"]

@@ -3,8 +3,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.routers import SimpleRouter
 
+from .teams import TeamViewSet
 from .views import TokenView, download_attachment
+
+router = SimpleRouter()
+router.register("teams", TeamViewSet, basename="team")
 
 
 @extend_schema(exclude=True)
@@ -13,6 +18,10 @@ def api_root(request, format=None):
     return Response(
         {
             "incidents": reverse("incident-list", request=request, format=format),
+            "incident-categories": reverse(
+                "incident-category-list", request=request, format=format
+            ),
+            "teams": reverse("team-list", request=request, format=format),
             "schema": request.build_absolute_uri("/api/schema/"),
             "docs": request.build_absolute_uri("/api/docs/"),
         }
@@ -23,5 +32,6 @@ urlpatterns = [
     path("", api_root, name="api-root"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("attachments/<int:pk>/download/", download_attachment, name="api-attachment-download"),
+    path("", include(router.urls)),
     path("", include("incidents.api.urls")),
 ]

@@ -1,0 +1,40 @@
+"""Teams (assignment groups), read-only: integrations look up the ids they assign to."""
+
+import django_filters
+from rest_framework import permissions, serializers, viewsets
+
+from itsm.accounts.models import Team
+
+from .serializers import UsernameField
+
+
+class IsAgent(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.is_agent)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    manager = UsernameField(read_only=True)
+    members = UsernameField(many=True, read_only=True)
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "description", "email", "manager", "members", "active"]
+
+
+class TeamFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    member = django_filters.CharFilter(field_name="members__username")
+
+    class Meta:
+        model = Team
+        fields = ["active"]
+
+
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Team.objects.select_related("manager").prefetch_related("members")
+    serializer_class = TeamSerializer
+    permission_classes = [IsAgent]
+    filterset_class = TeamFilterSet
+    ordering_fields = ["name"]
+    ordering = ["name"]
