@@ -8,9 +8,13 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from practices import registry as practices
         from practices.service_desk.registry import PortalSource, WorkspaceSection, registry
+        from practices.service_level import registry as service_level
 
         from .kpis import incident_kpis
         from .models import Incident
+        from .sla import PROFILE
+
+        service_level.register(Incident, PROFILE)
 
         practices.register_app("incident", "incidents:queue")
         practices.register_kpis("incident", incident_kpis)

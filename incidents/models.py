@@ -1,6 +1,7 @@
 """Incident management: restoring normal service operation as quickly as possible."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models.functions import Upper
 
@@ -140,6 +141,7 @@ class Incident(Record):
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     reassignment_count = models.PositiveIntegerField(default=0, editable=False)
     reopen_count = models.PositiveIntegerField(default=0, editable=False)
+    sla_timers = GenericRelation("service_level.Timer")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -136,6 +136,7 @@ def open_incident(actor, data: dict, channel: str = Channel.AGENT) -> Incident:
         actor,
         data={"channel": incident.channel, "priority": incident.priority},
     )
+    core.announce(incident, actor, {}, created=True)
     if incident.major:
         _announce_major(incident, actor)
     if actor.pk != incident.caller_id:
@@ -326,6 +327,7 @@ def comment(incident: Incident, actor, body: str, internal: bool = False) -> Jou
                 first_response_at=entry.created_at
             )
             incident.first_response_at = entry.created_at
+            core.announce(incident, actor, {"first_response_at": [None, entry.created_at]})
         if actor.pk != incident.caller_id:
             core.notify(
                 [incident.caller],

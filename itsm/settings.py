@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     # practices
     "practices",
     "practices.service_desk",
+    "practices.service_level",
     "catalogue",
     "cmdb",
     "incidents",
@@ -147,6 +148,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Incident management
 INCIDENT_AUTO_CLOSE_DAYS = int(os.environ.get("INCIDENT_AUTO_CLOSE_DAYS", "3"))
 
+# Service level management
+#: A queued escalation not done after this many seconds is queued again (lost task/worker).
+SLA_REQUEUE_AFTER = int(os.environ.get("SLA_REQUEUE_AFTER", "300"))
+#: Fault injection for tests only: seconds an escalation waits inside its transaction.
+SLA_ESCALATION_DELAY = float(os.environ.get("SLA_ESCALATION_DELAY", "0"))
+
 # Mail
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -220,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-auto-close": {
         "task": "incidents.tasks.close_resolved_incidents",
         "schedule": 300.0,
+    },
+    "service-level-sweep": {
+        "task": "practices.service_level.tasks.sweep_timers",
+        "schedule": float(os.environ.get("SLA_SWEEP_SECONDS", "15")),
     },
     "core-deliver-pending-notifications": {
         "task": "itsm.core.tasks.deliver_pending_notifications",

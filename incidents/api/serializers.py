@@ -6,6 +6,7 @@ from incidents import services
 from incidents.models import Category, Channel, Incident
 from itsm.accounts.models import Team
 from itsm.api.serializers import UsernameField
+from practices.service_level.api.serializers import TimerSummarySerializer
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -34,6 +35,9 @@ class IncidentSerializer(serializers.ModelSerializer):
     allowed_states = serializers.SerializerMethodField(
         help_text="The states you may move this incident to now."
     )
+    sla = TimerSummarySerializer(
+        source="sla_timers", many=True, read_only=True, help_text="Its SLA, OLA and UC timers."
+    )
 
     class Meta:
         model = Incident
@@ -43,6 +47,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "description",
             "state",
             "allowed_states",
+            "sla",
             "caller",
             "opened_by",
             "category",

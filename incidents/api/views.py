@@ -5,6 +5,7 @@ from incidents import services
 from incidents.filters import ORDERING_FIELDS, IncidentFilterSet
 from incidents.models import Category, Incident
 from itsm.api.viewsets import RecordViewSet
+from practices.service_level.queries import sla_timers_prefetch
 
 from .serializers import CategorySerializer, IncidentSerializer
 
@@ -21,7 +22,7 @@ class IncidentViewSet(RecordViewSet):
     # plan slowly: tens of milliseconds per list on a million rows.)
     queryset = Incident.objects.select_related(
         "caller", "opened_by", "assigned_to", "parent"
-    ).prefetch_related("configuration_items")
+    ).prefetch_related("configuration_items", sla_timers_prefetch())
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilterSet
     ordering_fields = ORDERING_FIELDS

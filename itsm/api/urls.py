@@ -34,4 +34,5 @@ urlpatterns = [
     path("attachments/<int:pk>/download/", download_attachment, name="api-attachment-download"),
     path("", include(router.urls)),
     path("", include("incidents.api.urls")),
+    path("", include("practices.service_level.api.urls")),
 ]

@@ -219,8 +219,14 @@ class Notification(models.Model):
         FAILED = "failed", "Failed"
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
+    #: For people who are not users (named addresses of an escalation).
+    address = models.EmailField(blank=True)
     subject = models.CharField(max_length=255)
     body = models.TextField()
     content_type = models.ForeignKey(ContentType, null=True, on_delete=models.SET_NULL)
@@ -238,4 +244,8 @@ class Notification(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.subject} → {self.recipient}"
+        return f"{self.subject} → {self.recipient or self.address}"
+
+    @property
+    def to(self) -> str:
+        return self.recipient.email if self.recipient_id else self.address

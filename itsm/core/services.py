@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from .models import Attachment, JournalEntry, Notification, Record, RecordLink
+from .signals import record_changed
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,16 @@ def set_fields(record: Record, changes: dict) -> dict:
     return diff
 
 
+def announce(record: Record, actor, changes: dict, created: bool = False) -> None:
+    """Tell the practices that listen (service level management…) what changed."""
+    record_changed.send(
+        sender=type(record), record=record, actor=actor, changes=changes, created=created
+    )
+
+
 def save_record(record: Record, actor, diff: dict, extra_fields: Iterable[str] = ()) -> None:
-    """Save changed fields, bump the version and write the field changes to the journal."""
+    """Save changed fields, bump the version, write the changes to the journal and announce
+    them."""
     fields = set(diff) | set(extra_fields)
     fields.discard("state")
     if not fields and "state" not in diff:
@@ -116,6 +125,7 @@ def save_record(record: Record, actor, diff: dict, extra_fields: Iterable[str] =
             actor,
             data={"from": diff["state"][0], "to": diff["state"][1]},
         )
+    announce(record, actor, diff)
 
 
 def _is_m2m(record, name) -> bool:
@@ -323,12 +333,26 @@ def link_records(source: Record, target: Record, actor, kind=RecordLink.Kind.REL
 # Notifications -------------------------------------------------------------------------
 
 
-def notify(recipients, subject: str, body: str, record: Record | None = None) -> list[Notification]:
-    """Queue a message to each recipient (deduplicated, skipping those without e-mail).
+def notify(
+    recipients, subject: str, body: str, record: Record | None = None, addresses=()
+) -> list[Notification]:
+    """Queue a message to each recipient (deduplicated, skipping those without e-mail) and to
+    each plain e-mail address.
 
     Rows are written in the caller's transaction; delivery is queued after commit."""
     seen = set()
     rows = []
+    ct = ContentType.objects.get_for_model(record) if record else None
+    for address in sorted({a.strip().lower() for a in addresses if a and a.strip()}):
+        rows.append(
+            Notification(
+                address=address,
+                subject=subject[:255],
+                body=body,
+                content_type=ct,
+                object_id=record.pk if record else None,
+            )
+        )
     for user in recipients:
         if user is None or user.pk in seen or not user.email or not user.is_active:
             continue
@@ -338,7 +362,7 @@ def notify(recipients, subject: str, body: str, record: Record | None = None) ->
                 recipient=user,
                 subject=subject[:255],
                 body=body,
-                content_type=ContentType.objects.get_for_model(record) if record else None,
+                content_type=ct,
                 object_id=record.pk if record else None,
             )
         )
@@ -351,7 +375,8 @@ def notify(recipients, subject: str, body: str, record: Record | None = None) ->
             record,
             JournalEntry.Kind.NOTIFICATION,
             None,
-            body=f"Notified {', '.join(sorted(str(n.recipient) for n in created))}: {subject}",
+            body=f"Notified {', '.join(sorted(str(n.recipient or n.address) for n in created))}: "
+            f"{subject}",
             internal=True,
         )
     if ids:
@@ -381,7 +406,7 @@ def deliver(notification_ids: Iterable[int]) -> int:
                 notification.subject,
                 notification.body,
                 settings.DEFAULT_FROM_EMAIL,
-                [notification.recipient.email],
+                [notification.to],
             )
         except Exception as exc:
             notification.attempts += 1
@@ -389,7 +414,7 @@ def deliver(notification_ids: Iterable[int]) -> int:
             if notification.attempts >= 10:
                 notification.status = Notification.Status.FAILED
             notification.save(update_fields=["attempts", "last_error", "status"])
-            logger.warning("Mail to %s failed: %s", notification.recipient, exc)
+            logger.warning("Mail to %s failed: %s", notification.to, exc)
             continue
         notification.status = Notification.Status.SENT
         notification.sent_at = timezone.now()

@@ -1,0 +1,90 @@
+from django.contrib import admin
+
+from .models import (
+    Agreement,
+    BusinessCalendar,
+    ClosedDay,
+    Escalation,
+    Target,
+    Threshold,
+    Timer,
+    WorkingPeriod,
+)
+
+
+class WorkingPeriodInline(admin.TabularInline):
+    model = WorkingPeriod
+    extra = 0
+
+
+class ClosedDayInline(admin.TabularInline):
+    model = ClosedDay
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone", "always_open", "holiday_country", "holiday_subdivision")
+    inlines = [WorkingPeriodInline, ClosedDayInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Hours or closed days changed: calendars cached by workers must be rebuilt.
+        form.instance.touch()
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+
+
+class ThresholdInline(admin.TabularInline):
+    model = Threshold
+    extra = 0
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "record_type",
+        "order",
+        "priorities",
+        "service",
+        "team",
+        "active",
+    )
+    list_filter = ("kind", "active", "record_type")
+    list_editable = ("order", "active")
+    inlines = [TargetInline, ThresholdInline]
+
+
+@admin.register(Timer)
+class TimerAdmin(admin.ModelAdmin):
+    """Timers are run by the platform; here they are for reading."""
+
+    list_display = ("record_number", "name", "state", "breached", "due_at", "team", "priority")
+    list_filter = ("state", "breached", "metric")
+    search_fields = ("record_number",)
+    list_select_related = ("team",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ("timer", "threshold", "state", "due_at", "done_at", "attempts")
+    list_filter = ("state",)
+    list_select_related = ("timer", "threshold__agreement")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,53 @@
+from django.utils import timezone
+from rest_framework import serializers
+
+from practices.service_level import services
+from practices.service_level.models import Timer
+
+
+class TimerSummarySerializer(serializers.ModelSerializer):
+    """A timer as records show it (the ``sla`` list of an incident)."""
+
+    target = serializers.CharField(source="metric", help_text="response or resolution")
+    business_seconds_left = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Timer
+        fields = ["name", "target", "due_at", "state", "breached", "business_seconds_left"]
+
+    def get_business_seconds_left(self, timer) -> int:
+        return round(services.seconds_left(timer, self.context.get("now") or timezone.now()))
+
+
+class TimerSerializer(TimerSummarySerializer):
+    record_type = serializers.CharField(source="content_type.model")
+    agreement = serializers.CharField(source="agreement.name")
+    kind = serializers.CharField(source="agreement.kind")
+    business_seconds_elapsed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Timer
+        fields = [
+            "id",
+            "record_type",
+            "record_number",
+            "agreement",
+            "kind",
+            "name",
+            "target",
+            "state",
+            "breached",
+            "started_at",
+            "due_at",
+            "stopped_at",
+            "breached_at",
+            "breach_reason",
+            "business_seconds_elapsed",
+            "business_seconds_left",
+            "paused_seconds",
+            "team",
+            "priority",
+        ]
+
+    def get_business_seconds_elapsed(self, timer) -> int:
+        return round(services.elapsed(timer, self.context.get("now") or timezone.now()))

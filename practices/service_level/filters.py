@@ -1,0 +1,22 @@
+import django_filters
+
+from itsm.core.filters import TeamFilter
+
+from .models import Target, Timer
+
+
+class TimerFilterSet(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=Timer.State.choices, distinct=False)
+    breached = django_filters.BooleanFilter()
+    target = django_filters.ChoiceFilter(field_name="metric", choices=Target.Metric.choices)
+    record_type = django_filters.CharFilter(
+        field_name="content_type__model", help_text="e.g. incident"
+    )
+    record = django_filters.CharFilter(field_name="record_number")
+    team = TeamFilter(field_name="team")
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+
+    class Meta:
+        model = Timer
+        fields = ["state", "breached", "target", "record_type", "team"]

@@ -1,0 +1,362 @@
+"""Service level management: business calendars, agreements (SLA, OLA, underpinning
+contracts) with their targets and escalation thresholds, and the timers that run on records."""
+
+from datetime import timedelta
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from itsm.accounts.models import TIME_ZONE_CHOICES
+
+
+class BusinessCalendar(models.Model):
+    """When the clock runs: working hours per weekday in a time zone, public holidays of a
+    country (and region), the organization's own closed days; or around the clock."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    always_open = models.BooleanField("24x7", default=False)
+    holiday_country = models.CharField(
+        max_length=3, blank=True, help_text="ISO country code for public holidays, e.g. DE."
+    )
+    holiday_subdivision = models.CharField(
+        max_length=10, blank=True, help_text="Region, e.g. BY for Bavaria (optional)."
+    )
+    #: Bumped on every change of the calendar, its hours or closed days (engine cache key).
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def touch(self) -> None:
+        """Hours or closed days changed: calendars cached by the processes are rebuilt."""
+        BusinessCalendar.objects.filter(pk=self.pk).update(version=models.F("version") + 1)
+
+    def clean(self):
+        if self.holiday_country:
+            import holidays
+
+            try:
+                holidays.country_holidays(
+                    self.holiday_country.upper(), subdiv=self.holiday_subdivision or None
+                )
+            except NotImplementedError:
+                raise ValidationError(
+                    {"holiday_country": f"No public holidays known for '{self.holiday_country}'."}
+                ) from None
+            except Exception as exc:  # the package rejects an unknown region
+                raise ValidationError({"holiday_subdivision": str(exc)}) from None
+
+
+class WorkingPeriod(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="working_periods"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["weekday", "start"]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    @property
+    def minutes(self) -> tuple[int, int]:
+        start = self.start.hour * 60 + self.start.minute
+        end = self.end.hour * 60 + self.end.minute or 1440
+        return start, end
+
+    def clean(self):
+        start, end = self.minutes
+        if end <= start:
+            raise ValidationError({"end": "The period must end after it starts."})
+
+
+class ClosedDay(models.Model):
+    """A day the organization is closed (beyond public holidays)."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="closed_days"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="unique_closed_day")
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.name}".strip()
+
+
+class Agreement(models.Model):
+    """An SLA (with the customer), an OLA (with a team, while it holds the record) or an
+    underpinning contract (with a supplier, while the record waits on it)."""
+
+    class Kind(models.TextChoices):
+        SLA = "sla", "Service level agreement"
+        OLA = "ola", "Operational level agreement"
+        UC = "uc", "Underpinning contract"
+
+    class OnPriorityChange(models.TextChoices):
+        RETARGET = "retarget", "Re-target, keeping the time elapsed"
+        KEEP = "keep", "Keep the current targets"
+
+    name = models.CharField(max_length=150)
+    kind = models.CharField(max_length=3, choices=Kind.choices, default=Kind.SLA)
+    record_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", help_text="Which records."
+    )
+    order = models.PositiveIntegerField(
+        default=100, help_text="Evaluated in this order; the first that matches applies."
+    )
+    active = models.BooleanField(default=True)
+    description = models.TextField(blank=True)
+    # Conditions (all that are set must match)
+    priorities = models.CharField(
+        max_length=20, blank=True, help_text="Comma-separated priorities, e.g. 1,2; empty = any."
+    )
+    service = models.ForeignKey(
+        "catalogue.Service", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    conditions = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Other fields of the record, e.g. {"category": [4, 5]}.',
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="OLA: the team whose targets these are (the clock runs while it holds the record).",
+    )
+    supplier = models.CharField(
+        max_length=150, blank=True, help_text="Underpinning contract: the supplier."
+    )
+    pause_when = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Conditions that pause the clock; empty = the record type's default "
+        "(incidents: on hold awaiting caller or supplier).",
+    )
+    run_when = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The clock runs only while one of these matches (underpinning contracts: "
+        'e.g. [{"state": "on_hold", "on_hold_reason": "awaiting_supplier"}]).',
+    )
+    on_priority_change = models.CharField(
+        max_length=10, choices=OnPriorityChange.choices, default=OnPriorityChange.RETARGET
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def priority_set(self) -> set[int]:
+        return {int(p) for p in self.priorities.replace(" ", "").split(",") if p.isdigit()}
+
+    def clean(self):
+        errors = {}
+        if self.priorities and not self.priority_set:
+            errors["priorities"] = "Priorities as numbers separated by commas, e.g. 1,2."
+        if self.kind == self.Kind.OLA and not self.team_id:
+            errors["team"] = "An OLA is with a team."
+        if self.kind == self.Kind.UC and not (self.supplier and self.run_when):
+            errors["run_when"] = "An underpinning contract names its supplier and when it runs."
+        for name in ("pause_when", "run_when"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+                errors[name] = 'A list of conditions, e.g. [{"state": "on_hold"}].'
+        if not isinstance(self.conditions, dict):
+            errors["conditions"] = 'An object of field → values, e.g. {"category": [4]}.'
+        if errors:
+            raise ValidationError(errors)
+
+
+class Target(models.Model):
+    class Metric(models.TextChoices):
+        RESPONSE = "response", "Response (until the first agent response)"
+        RESOLUTION = "resolution", "Resolution (until resolved)"
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="targets")
+    name = models.CharField(max_length=100, help_text='Shown on records, e.g. "Resolve in 8h".')
+    metric = models.CharField(max_length=12, choices=Metric.choices)
+    duration = models.DurationField(help_text="Business time, e.g. 08:00:00 or 2 days, 0:00:00.")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["agreement", "metric"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "metric"], name="one_target_per_metric")
+        ]
+
+    def __str__(self):
+        return f"{self.agreement}: {self.name}"
+
+    def clean(self):
+        if self.duration is not None and self.duration <= timedelta(0):
+            raise ValidationError({"duration": "A target needs a positive duration."})
+
+
+class Threshold(models.Model):
+    """What happens when a timer has used this share of its target (100 = breach)."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="thresholds")
+    percent = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Share of the target used, 1-100; 100 is the breach.",
+    )
+    notify_assignee = models.BooleanField(default=True)
+    notify_team_manager = models.BooleanField(default=False)
+    notify_addresses = models.TextField(blank=True, help_text="E-mail addresses, comma-separated.")
+    raise_priority = models.BooleanField(default=False)
+    reassign_to = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["agreement", "percent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "percent"], name="one_threshold_per_percent"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.agreement}: {self.percent}%"
+
+    @property
+    def addresses(self) -> list[str]:
+        return [a.strip() for a in self.notify_addresses.replace(";", ",").split(",") if a.strip()]
+
+
+class Timer(models.Model):
+    """One target running on one record."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        MET = "met", "Met"
+        BREACHED = "breached", "Breached"
+        CANCELLED = "cancelled", "Cancelled"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    record_number = models.CharField(max_length=20, db_index=True)
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="timers")
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="timers")
+    name = models.CharField(max_length=100)
+    metric = models.CharField(max_length=12, choices=Target.Metric.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    breached = models.BooleanField(default=False)
+    started_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(null=True, blank=True, help_text="Empty while paused.")
+    #: Business seconds elapsed up to ``checkpoint_at``; more accrue while running.
+    business_elapsed = models.FloatField(default=0)
+    checkpoint_at = models.DateTimeField(default=timezone.now)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.FloatField(default=0, help_text="Wall-clock time spent paused.")
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    breach_reason = models.TextField(blank=True)
+    # The record as it was at the last evaluation, for lists and reports.
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    service = models.ForeignKey(
+        "catalogue.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="sla_timer_record"),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(state="running"),
+                name="sla_timer_running_due",
+            ),
+            models.Index(fields=["state", "due_at"], name="sla_timer_state_due"),
+            models.Index(fields=["stopped_at"], name="sla_timer_stopped"),
+        ]
+
+    def __str__(self):
+        return f"{self.record_number} {self.name} ({self.state})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.stopped_at is not None or self.state == self.State.CANCELLED
+
+    @property
+    def target_seconds(self) -> float:
+        return self.target.duration.total_seconds()
+
+
+class Escalation(models.Model):
+    """One threshold of one timer: pending until due, queued to a worker, done once."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        QUEUED = "queued", "Queued"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+
+    timer = models.ForeignKey(Timer, on_delete=models.CASCADE, related_name="escalations")
+    threshold = models.ForeignKey(Threshold, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField(null=True, blank=True, help_text="Empty while paused.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["timer", "threshold"], name="one_escalation_per_threshold"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=models.Q(state="pending"), name="sla_esc_pending_due"
+            ),
+            models.Index(
+                fields=["queued_at"], condition=models.Q(state="queued"), name="sla_esc_queued"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.timer} at {self.threshold.percent}%"

@@ -1,0 +1,13 @@
+from django.db.models import Prefetch
+
+from .models import Timer
+
+
+def sla_timers_prefetch(to_attr: str | None = None) -> Prefetch:
+    """A record type's live timers (not the cancelled ones), ready to show."""
+    queryset = (
+        Timer.objects.exclude(state=Timer.State.CANCELLED)
+        .select_related("target__calendar")
+        .order_by("metric", "pk")
+    )
+    return Prefetch("sla_timers", queryset=queryset, to_attr=to_attr)

@@ -1,0 +1,517 @@
+"""Service level timers: which agreements apply to a record, and the life of each timer
+(start, pause, resume, stop, re-target, breach) and of its escalations.
+
+``evaluate`` runs inside the transaction of every change to a record (through the kernel's
+``record_changed`` signal), so a record and its timers never disagree. ``sweep`` runs on
+Celery beat and works set-based: one UPDATE records every breach that fell due, one UPDATE
+queues every escalation that fell due (or whose task got lost); ``escalate`` acts on one
+escalation, exactly once, in one transaction."""
+
+import logging
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from itsm.core import services as core
+from itsm.core.models import JournalEntry
+
+from . import calendars, registry
+from .models import Agreement, BusinessCalendar, Escalation, Target, Threshold, Timer
+
+logger = logging.getLogger(__name__)
+State = Timer.State
+
+# Calendars ---------------------------------------------------------------------------------
+
+_engines: dict[tuple[int, int], calendars.BusinessCalendar] = {}
+
+
+def spec_of(calendar: BusinessCalendar) -> calendars.CalendarSpec:
+    hours: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for period in calendar.working_periods.all():
+        hours[period.weekday].append(period.minutes)
+    return calendars.CalendarSpec(
+        time_zone=calendar.time_zone,
+        always_open=calendar.always_open,
+        hours={day: tuple(sorted(periods)) for day, periods in hours.items()},
+        holiday_country=calendar.holiday_country.upper(),
+        holiday_subdivision=calendar.holiday_subdivision.upper(),
+        closed_dates=frozenset(day.date for day in calendar.closed_days.all()),
+    )
+
+
+def engine(calendar: BusinessCalendar) -> calendars.BusinessCalendar:
+    """The arithmetic of a calendar, cached per process until the calendar changes."""
+    key = (calendar.pk, calendar.version)
+    found = _engines.get(key)
+    if found is None:
+        found = _engines[key] = calendars.get_calendar(spec_of(calendar))
+    return found
+
+
+# Matching ------------------------------------------------------------------------------------
+
+
+def matches(condition: dict, attributes: dict) -> bool:
+    """True when every field of the condition has one of the given values."""
+    for name, expected in condition.items():
+        values = expected if isinstance(expected, list) else [expected]
+        if attributes.get(name) not in values:
+            return False
+    return True
+
+
+def applies(agreement: Agreement, attributes: dict) -> bool:
+    if agreement.priority_set and attributes.get("priority") not in agreement.priority_set:
+        return False
+    if agreement.service_id and attributes.get("service") != agreement.service_id:
+        return False
+    if agreement.organization_id and attributes.get("organization") != agreement.organization_id:
+        return False
+    if (
+        agreement.kind == Agreement.Kind.OLA
+        and attributes.get("assignment_group") != agreement.team_id
+    ):
+        return False
+    if agreement.kind == Agreement.Kind.UC and not any(
+        matches(c, attributes) for c in agreement.run_when
+    ):
+        return False
+    return matches(agreement.conditions or {}, attributes)
+
+
+def runs(agreement: Agreement, attributes: dict, profile: registry.Profile) -> bool:
+    """Whether the clock of this agreement runs for a record in this condition."""
+    default = [] if agreement.kind == Agreement.Kind.UC else profile.default_pause_when
+    pause_when = agreement.pause_when or default
+    if any(matches(c, attributes) for c in pause_when):
+        return False
+    if agreement.run_when and not any(matches(c, attributes) for c in agreement.run_when):
+        return False
+    return not (
+        agreement.kind == Agreement.Kind.OLA
+        and attributes.get("assignment_group") != agreement.team_id
+    )
+
+
+def choose(agreements: list[Agreement], attributes: dict) -> list[Agreement]:
+    """First matching SLA; first matching OLA for the team holding the record; first
+    matching underpinning contract."""
+    chosen = []
+    for kind in (Agreement.Kind.SLA, Agreement.Kind.OLA, Agreement.Kind.UC):
+        for agreement in agreements:
+            if agreement.kind == kind and applies(agreement, attributes):
+                chosen.append(agreement)
+                break
+    return chosen
+
+
+# Timer arithmetic ----------------------------------------------------------------------------
+
+
+def elapsed(timer: Timer, now: datetime) -> float:
+    """Business seconds used so far."""
+    if timer.paused_at is not None or timer.stopped_at is not None:
+        return timer.business_elapsed
+    return timer.business_elapsed + engine(timer.target.calendar).seconds_between(
+        timer.checkpoint_at, now
+    )
+
+
+def seconds_left(timer: Timer, now: datetime) -> float:
+    return timer.target_seconds - elapsed(timer, now)
+
+
+def _journal(record, timer: Timer, text: str, actor=None) -> None:
+    core.write_journal(
+        record,
+        JournalEntry.Kind.SLA,
+        actor,
+        body=f"{timer.name}: {text}",
+        data={"timer": timer.pk, "state": timer.state},
+        internal=True,
+    )
+
+
+def _local(moment: datetime | str | None) -> str:
+    if not moment:
+        return "—"
+    if isinstance(moment, str):  # raw SQL on SQLite
+        moment = parse_datetime(moment)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _schedule_escalations(timer: Timer, thresholds, now: datetime) -> None:
+    """(Re)compute when each pending escalation of a running timer falls due."""
+    existing = {e.threshold_id: e for e in timer.escalations.all()}
+    cal = engine(timer.target.calendar)
+    total = timer.target_seconds
+    used = elapsed(timer, now)
+    for threshold in thresholds:
+        escalation = existing.get(threshold.pk)
+        if escalation is None:
+            escalation = Escalation(timer=timer, threshold=threshold)
+        elif escalation.state in (Escalation.State.DONE, Escalation.State.QUEUED):
+            continue
+        share = total * threshold.percent / 100
+        if timer.paused_at is not None or timer.stopped_at is not None:
+            due = None
+        elif threshold.percent >= 100:
+            due = timer.due_at
+        elif used >= share:
+            due = now
+        else:
+            due = cal.add(timer.checkpoint_at, share - timer.business_elapsed)
+        escalation.due_at = due
+        if escalation.state == Escalation.State.SKIPPED and due is not None:
+            escalation.state = Escalation.State.PENDING
+        escalation.save()
+
+
+def _skip_escalations(timer: Timer) -> None:
+    timer.escalations.filter(state=Escalation.State.PENDING).update(
+        state=Escalation.State.SKIPPED, due_at=None
+    )
+
+
+def _start(record, agreement, target, attributes, started_at, used, now, actor) -> Timer:
+    timer = Timer(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        record_number=record.number,
+        agreement=agreement,
+        target=target,
+        name=target.name,
+        metric=target.metric,
+        state=State.RUNNING,
+        started_at=started_at,
+        checkpoint_at=now if used else started_at,
+        business_elapsed=used,
+    )
+    _denormalize(timer, attributes)
+    remaining = max(0.0, target.duration.total_seconds() - used)
+    timer.due_at = engine(target.calendar).add(timer.checkpoint_at, remaining)
+    timer.save()
+    _schedule_escalations(timer, agreement.thresholds.all(), now)
+    _journal(record, timer, f"started ({agreement}), due {_local(timer.due_at)}", actor)
+    return timer
+
+
+def _denormalize(timer: Timer, attributes: dict) -> None:
+    timer.team_id = attributes.get("assignment_group")
+    timer.priority = attributes.get("priority")
+    timer.service_id = attributes.get("service")
+
+
+def _pause(record, timer: Timer, now: datetime, actor) -> None:
+    timer.business_elapsed = elapsed(timer, now)
+    timer.checkpoint_at = now
+    timer.paused_at = now
+    timer.due_at = None if timer.state == State.RUNNING else timer.due_at
+    if timer.state == State.RUNNING:
+        timer.state = State.PAUSED
+    timer.save()
+    timer.escalations.filter(state=Escalation.State.PENDING).update(due_at=None)
+    _journal(record, timer, "paused", actor)
+
+
+def _resume(record, timer: Timer, now: datetime, actor) -> None:
+    timer.paused_seconds += (now - timer.paused_at).total_seconds()
+    timer.paused_at = None
+    timer.checkpoint_at = now
+    if timer.state == State.PAUSED:
+        timer.state = State.RUNNING
+        left = max(0.0, timer.target_seconds - timer.business_elapsed)
+        timer.due_at = engine(timer.target.calendar).add(now, left)
+    timer.save()
+    _schedule_escalations(timer, timer.agreement.thresholds.all(), now)
+    _journal(record, timer, f"resumed, due {_local(timer.due_at)}", actor)
+
+
+def _stop(record, timer: Timer, at: datetime, now: datetime, actor) -> None:
+    at = max(min(at, now), timer.checkpoint_at) if timer.paused_at is None else at
+    timer.business_elapsed = elapsed(timer, at)
+    if timer.paused_at is not None:
+        timer.paused_seconds += max(0.0, (at - timer.paused_at).total_seconds())
+        timer.paused_at = None
+    timer.checkpoint_at = at
+    timer.stopped_at = at
+    if timer.business_elapsed > timer.target_seconds and not timer.breached:
+        timer.breached = True
+        timer.breached_at = timer.due_at or at
+    timer.state = State.BREACHED if timer.breached else State.MET
+    timer.save()
+    _skip_escalations(timer)
+    _journal(record, timer, "met" if timer.state == State.MET else "breached (stopped)", actor)
+
+
+def _reopen(record, timer: Timer, now: datetime, actor) -> None:
+    timer.stopped_at = None
+    timer.checkpoint_at = now
+    timer.state = State.BREACHED if timer.breached else State.RUNNING
+    if not timer.breached:
+        left = max(0.0, timer.target_seconds - timer.business_elapsed)
+        timer.due_at = engine(timer.target.calendar).add(now, left)
+    timer.save()
+    _schedule_escalations(timer, timer.agreement.thresholds.all(), now)
+    _journal(record, timer, f"running again (reopened), due {_local(timer.due_at)}", actor)
+
+
+def _cancel(record, timer: Timer, now: datetime, reason: str, actor) -> None:
+    timer.business_elapsed = elapsed(timer, now)
+    timer.checkpoint_at = now
+    timer.paused_at = None
+    timer.state = State.CANCELLED
+    timer.stopped_at = timer.stopped_at or now
+    timer.save()
+    timer.escalations.filter(state__in=[Escalation.State.PENDING, Escalation.State.QUEUED]).update(
+        state=Escalation.State.SKIPPED, due_at=None
+    )
+    _journal(record, timer, f"cancelled ({reason})", actor)
+
+
+# Evaluation ----------------------------------------------------------------------------------
+
+
+def agreements_for(content_type: ContentType) -> list[Agreement]:
+    return list(
+        Agreement.objects.filter(record_type=content_type, active=True)
+        .select_related("record_type")
+        .prefetch_related("targets__calendar", "thresholds")
+    )
+
+
+def evaluate(record, actor=None, now: datetime | None = None, created: bool = False) -> list[Timer]:
+    """Bring the record's timers in line with the record. Returns its live timers."""
+    profile = registry.profile_for(type(record))
+    if profile is None:
+        return []
+    now = now or timezone.now()
+    content_type = ContentType.objects.get_for_model(record)
+    attributes = profile.attributes(record)
+    timers = list(
+        Timer.objects.select_for_update()
+        .filter(content_type=content_type, object_id=record.pk)
+        .select_related("agreement", "target__calendar")
+        .order_by("pk")
+    )
+    live = [t for t in timers if t.state != State.CANCELLED]
+    for agreement in choose(agreements_for(content_type), attributes):
+        for target in agreement.targets.all():
+            if any(t.agreement_id == agreement.pk and t.metric == target.metric for t in live):
+                continue
+            previous = next(
+                (
+                    t
+                    for t in live
+                    if t.agreement.kind == agreement.kind
+                    and t.metric == target.metric
+                    and (
+                        agreement.kind != Agreement.Kind.OLA
+                        or t.agreement.team_id == agreement.team_id
+                    )
+                ),
+                None,
+            )
+            if previous is not None:
+                if previous.stopped_at is not None:
+                    continue  # that target is behind us; its outcome stands
+                if previous.agreement.on_priority_change == Agreement.OnPriorityChange.KEEP:
+                    continue
+                used = elapsed(previous, now)
+                _cancel(record, previous, now, f"re-targeted to {agreement}", actor)
+                live.remove(previous)
+                live.append(
+                    _start(
+                        record, agreement, target, attributes, previous.started_at, used, now, actor
+                    )
+                )
+            else:
+                start = (
+                    record.created_at if created and agreement.kind == Agreement.Kind.SLA else now
+                )
+                live.append(_start(record, agreement, target, attributes, start, 0.0, now, actor))
+    for timer in live:
+        _follow(record, timer, profile, attributes, now, actor)
+    return live
+
+
+def _follow(record, timer: Timer, profile: registry.Profile, attributes: dict, now, actor) -> None:
+    """Move one timer to the state the record calls for."""
+    if profile.cancelled(record):
+        if timer.state != State.CANCELLED and timer.stopped_at is None:
+            _cancel(record, timer, now, "the record was cancelled", actor)
+        return
+    done_at = (
+        profile.responded_at(record)
+        if timer.metric == Target.Metric.RESPONSE
+        else profile.resolved_at(record)
+    )
+    if done_at is not None:
+        if timer.stopped_at is None:
+            _stop(record, timer, done_at, now, actor)
+        return
+    if timer.stopped_at is not None:
+        _reopen(record, timer, now, actor)
+    running = runs(timer.agreement, attributes, profile)
+    if running and timer.paused_at is not None:
+        _resume(record, timer, now, actor)
+    elif not running and timer.paused_at is None:
+        _pause(record, timer, now, actor)
+    if (timer.team_id, timer.priority, timer.service_id) != (
+        attributes.get("assignment_group"),
+        attributes.get("priority"),
+        attributes.get("service"),
+    ):
+        _denormalize(timer, attributes)
+        timer.save(update_fields=["team", "priority", "service"])
+
+
+# Sweep and escalations -----------------------------------------------------------------------
+
+SWEEP_BATCH = 5000
+
+
+def sweep(now: datetime | None = None) -> dict:
+    """Record every breach that fell due and queue every escalation that fell due, with two
+    set-based UPDATEs. Escalations whose task never finished (broker or worker down) are
+    queued again after ``SLA_REQUEUE_AFTER`` seconds; ``escalate`` makes that safe."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.SLA_REQUEUE_AFTER)
+    timer_table = Timer._meta.db_table
+    escalation_table = Escalation._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {timer_table} SET state = %s, breached = %s, breached_at = due_at, "  # noqa: S608
+            f"updated_at = %s WHERE id IN (SELECT id FROM {timer_table} WHERE state = %s "
+            f"AND due_at <= %s ORDER BY due_at LIMIT {SWEEP_BATCH}) "
+            f"RETURNING id, content_type_id, object_id, name, due_at",
+            [State.BREACHED, True, now, State.RUNNING, now],
+        )
+        breaches = cursor.fetchall()
+        JournalEntry.objects.bulk_create(
+            [
+                JournalEntry(
+                    content_type_id=content_type_id,
+                    object_id=object_id,
+                    kind=JournalEntry.Kind.SLA,
+                    internal=True,
+                    body=f"{name}: breached (due {_local(due_at)})",
+                    data={"timer": timer_id, "state": State.BREACHED},
+                    created_at=now,
+                )
+                for timer_id, content_type_id, object_id, name, due_at in breaches
+            ]
+        )
+        cursor.execute(
+            f"UPDATE {escalation_table} SET state = %s, queued_at = %s, attempts = attempts + 1 "  # noqa: S608
+            f"WHERE id IN (SELECT id FROM {escalation_table} WHERE (state = %s AND due_at <= %s) "
+            f"OR (state = %s AND queued_at < %s) ORDER BY id LIMIT {SWEEP_BATCH}) RETURNING id",
+            [
+                Escalation.State.QUEUED,
+                now,
+                Escalation.State.PENDING,
+                now,
+                Escalation.State.QUEUED,
+                stale,
+            ],
+        )
+        queued = [row[0] for row in cursor.fetchall()]
+        if queued:
+            transaction.on_commit(lambda: _enqueue(queued))
+    return {"breached": len(breaches), "queued": len(queued)}
+
+
+def _enqueue(ids: list[int]) -> None:
+    from .tasks import run_escalation
+
+    for escalation_id in ids:
+        try:
+            run_escalation.delay(escalation_id)
+        except Exception:  # the broker is down: the sweep queues it again later
+            logger.warning("Could not queue escalation %s; a later sweep will", escalation_id)
+            return
+
+
+def escalate(escalation_id: int, now: datetime | None = None) -> bool:
+    """Carry out one escalation. The row lock and its state make this happen at most once,
+    and the actions (outbox rows, record changes) commit together with ``done``: a worker
+    that dies half-way leaves it queued, and it is done again in full, once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        escalation = (
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related("timer__target", "timer__agreement", "threshold__reassign_to")
+            .filter(pk=escalation_id)
+            .first()
+        )
+        if escalation is None or escalation.state != Escalation.State.QUEUED:
+            return False
+        timer = escalation.timer
+        late = timer.stopped_at is not None and (
+            escalation.due_at is None or escalation.due_at > timer.stopped_at
+        )
+        if timer.state == State.CANCELLED or late:
+            escalation.state = Escalation.State.SKIPPED
+            escalation.save(update_fields=["state"])
+            return False
+        record = timer.record
+        threshold = escalation.threshold
+        outcome = _act(record, timer, threshold, now)
+        if settings.SLA_ESCALATION_DELAY:
+            time.sleep(settings.SLA_ESCALATION_DELAY)  # fault injection (tests only)
+        escalation.state = Escalation.State.DONE
+        escalation.done_at = now
+        escalation.outcome = outcome
+        escalation.save(update_fields=["state", "done_at", "outcome"])
+    return True
+
+
+def _act(record, timer: Timer, threshold: Threshold, now: datetime) -> str:
+    profile = registry.profile_for(type(record))
+    what = "breached" if threshold.percent >= 100 else f"{threshold.percent}% used"
+    subject = f"SLA {what}: {record.number} {timer.name}"
+    left = seconds_left(timer, now)
+    body = (
+        f"{record.number} {record.title}\n{timer.name} ({timer.agreement}): {what}. "
+        f"Due {_local(timer.due_at)}; "
+        + (
+            f"{_duration(left)} of business time left."
+            if left > 0
+            else f"{_duration(-left)} over target."
+        )
+    )
+    recipients = []
+    if threshold.notify_assignee and getattr(record, "assigned_to", None):
+        recipients.append(record.assigned_to)
+    group = getattr(record, "assignment_group", None)
+    if threshold.notify_team_manager and group is not None and group.manager_id:
+        recipients.append(group.manager)
+    done = []
+    sent = core.notify(recipients, subject, body, record, addresses=threshold.addresses)
+    if sent:
+        done.append(f"notified {', '.join(sorted(str(n.recipient or n.address) for n in sent))}")
+    if threshold.raise_priority and profile and profile.raise_priority:
+        before = getattr(record, "priority", None)
+        profile.raise_priority(record, None)
+        done.append(f"priority {before} → {getattr(record, 'priority', before)}")
+    if threshold.reassign_to_id and profile and profile.reassign:
+        profile.reassign(record, threshold.reassign_to, None)
+        done.append(f"reassigned to {threshold.reassign_to}")
+    outcome = "; ".join(done) or "nothing to do"
+    _journal(record, timer, f"{what}: {outcome}")
+    return outcome
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
