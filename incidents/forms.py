@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import QueryDict
 
 from catalogue.models import Service
@@ -92,6 +93,18 @@ class IncidentForm(forms.ModelForm):
             # (and, after a conflict, offered again on top of the current values).
             for field in self.fields.values():
                 field.show_hidden_initial = True
+            # An unchanged value stays valid even if it left the choices since (a caller
+            # deactivated, a parent resolved, a team retired): only changes are checked.
+            for name, field in self.fields.items():
+                if isinstance(field, forms.ModelChoiceField) and not isinstance(
+                    field, forms.ModelMultipleChoiceField
+                ):
+                    current = getattr(incident, f"{name}_id", None)
+                    if current is not None:
+                        choices = field.queryset
+                        field.queryset = choices.model.objects.filter(
+                            Q(pk__in=choices.values("pk")) | Q(pk=current)
+                        ).prefetch_related(*choices._prefetch_related_lookups)
 
     def raw_value(self, name):
         """A field's value as the browser would post it."""

@@ -1,6 +1,7 @@
 """Incident management operations. API views, screens, e-mail intake, event ingestion and
 commands all go through these functions; each runs in one transaction."""
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from .models import Category, Channel, Incident, Level, OnHoldReason, PriorityRu
 from .workflows import IncidentState
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 #: Fields an agent may change with ``update_incident`` (besides ``state``).
 EDITABLE_FIELDS = (
@@ -57,43 +59,53 @@ def priority_for(impact: int, urgency: int) -> int:
     return min(5, impact + urgency - 1)
 
 
-def _validate(incident: Incident) -> None:
+def _validate(incident: Incident, changed: set[str] | None = None) -> None:
+    """Check the incident's fields. ``changed`` limits the checks to what an update touched
+    (None: everything, for a new incident): a state change never fails because a team's
+    membership changed since the incident was assigned."""
+
+    def touched(*names) -> bool:
+        return changed is None or any(name in changed for name in names)
+
     errors = {}
-    if not incident.caller_id:
+    if touched("caller") and not incident.caller_id:
         errors["caller"] = "Every incident has a caller: the person affected."
-    if not (incident.title or "").strip():
+    if touched("title") and not (incident.title or "").strip():
         errors["title"] = "Give the incident a short title."
-    if not incident.caller_id:
-        errors["caller"] = "Choose who the incident is for."
-    if incident.impact not in Level.values:
+    if touched("impact") and incident.impact not in Level.values:
         errors["impact"] = "Impact is 1 (high), 2 (medium) or 3 (low)."
-    if incident.urgency not in Level.values:
+    if touched("urgency") and incident.urgency not in Level.values:
         errors["urgency"] = "Urgency is 1 (high), 2 (medium) or 3 (low)."
-    if incident.subcategory_id:
-        if not incident.category_id:
-            errors["subcategory"] = "Choose a category first."
-        elif incident.subcategory.parent_id != incident.category_id:
-            errors["subcategory"] = f"'{incident.subcategory.name}' is not in {incident.category}."
-    if incident.category_id and incident.category.parent_id:
-        errors["category"] = "Choose a top-level category; this one is a subcategory."
-    if incident.assigned_to_id:
+    if touched("category", "subcategory"):
+        if incident.subcategory_id:
+            if not incident.category_id:
+                errors["subcategory"] = "Choose a category first."
+            elif incident.subcategory.parent_id != incident.category_id:
+                errors["subcategory"] = (
+                    f"'{incident.subcategory.name}' is not in {incident.category}."
+                )
+        if incident.category_id and incident.category.parent_id:
+            errors["category"] = "Choose a top-level category; this one is a subcategory."
+    if touched("assigned_to", "assignment_group") and incident.assigned_to_id:
         if not incident.assignment_group_id:
             errors["assigned_to"] = "Choose an assignment group first."
         elif not incident.assignment_group.members.filter(pk=incident.assigned_to_id).exists():
             errors["assigned_to"] = (
                 f"{incident.assigned_to} is not a member of {incident.assignment_group}."
             )
-    if incident.assignment_group_id and not incident.assignment_group.active:
-        errors["assignment_group"] = f"{incident.assignment_group} is not an active team."
-    if incident.parent_id:
-        if incident.pk and incident.parent_id == incident.pk:
+    if touched("assignment_group") and incident.assignment_group_id:
+        if not incident.assignment_group.active:
+            errors["assignment_group"] = f"{incident.assignment_group} is not an active team."
+    if touched("parent") and incident.parent_id:
+        parent = Incident.objects.select_for_update().get(pk=incident.parent_id)
+        if incident.pk and parent.pk == incident.pk:
             errors["parent"] = "An incident cannot be its own parent."
-        elif incident.parent.parent_id:
-            errors["parent"] = f"{incident.parent.number} is itself a child incident."
+        elif parent.parent_id:
+            errors["parent"] = f"{parent.number} is itself a child incident."
+        elif parent.state not in IncidentState.OPEN:
+            errors["parent"] = f"{parent.number} is {parent.state}; choose an open incident."
         elif incident.pk and incident.children.exists():
             errors["parent"] = "This incident has children of its own; it cannot be a child."
-    if incident.on_hold_reason and incident.state != IncidentState.ON_HOLD:
-        incident.on_hold_reason = ""
     if errors:
         raise ValidationError(errors)
 
@@ -168,6 +180,10 @@ def update_incident(
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
     target_state = data.pop("state", None)
     cis = data.pop("configuration_items", None)
+    if incident.workflow.is_final(incident.state) and (data or cis is not None):
+        raise ValidationError(
+            {"state": f"{incident.number} is {incident.state}; it can no longer be changed."}
+        )
     old_group_id = incident.assignment_group_id
     old_major = incident.major
     diff = core.set_fields(incident, data)
@@ -202,14 +218,11 @@ def update_incident(
         if before == IncidentState.NEW and _is_staff(actor) and incident.first_response_at is None:
             incident.first_response_at = timezone.now()
             extra.append("first_response_at")
-    elif (
-        target_state is None
-        and incident.state == IncidentState.ON_HOLD
-        and "on_hold_reason" in diff
-    ):
-        if not incident.on_hold_reason:
-            raise ValidationError({"on_hold_reason": "An incident on hold needs a reason."})
-    _validate(incident)
+    if incident.state == IncidentState.ON_HOLD and not incident.on_hold_reason:
+        raise ValidationError({"on_hold_reason": "An incident on hold needs a reason."})
+    if incident.state != IncidentState.ON_HOLD and incident.on_hold_reason:
+        raise ValidationError({"on_hold_reason": "Only an incident on hold has a reason."})
+    _validate(incident, set(diff))
     if cis is not None:
         m2m = core.set_m2m(incident, "configuration_items", cis)
         if m2m:
@@ -319,6 +332,7 @@ def comment(incident: Incident, actor, body: str, internal: bool = False) -> Jou
     """A public reply or an internal work note. End users may only comment on their own."""
     _check_caller_may_add(incident, actor)
     entry = core.add_comment(incident, actor, body, internal)
+    Incident.objects.filter(pk=incident.pk).update(updated_at=entry.created_at)
     if internal:
         return entry
     if actor.is_agent:
@@ -390,6 +404,10 @@ def bulk_update(actor, numbers: list[str], data: dict) -> list[Incident]:
     refused = []
     updated = []
     for incident in incidents:
+        incident.refresh_from_db()  # an earlier one may have changed it (parent → children)
+        if data.get("state") == incident.state and incident.state == IncidentState.RESOLVED:
+            updated.append(incident)  # resolved with its parent already: keep that resolution
+            continue
         try:
             with transaction.atomic():
                 updated.append(update_incident(incident, actor, data))
@@ -407,18 +425,36 @@ def close_resolved(now=None, batch: int = 500) -> int:
     cutoff = now - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
     closed = 0
     due = Incident.objects.filter(state=IncidentState.RESOLVED, resolved_at__lte=cutoff)
-    for pk in due.order_by("resolved_at", "pk").values_list("pk", flat=True)[:batch]:
-        with transaction.atomic():
-            # Re-check under the row lock: it may have been reopened since the sweep began.
-            incident = due.select_for_update().filter(pk=pk).first()
-            if incident is None:
-                continue
+    after = None  # keyset: one that cannot close never blocks those behind it
+    while True:
+        page = due.order_by("resolved_at", "pk")
+        if after is not None:
+            page = page.filter(
+                Q(resolved_at__gt=after[0]) | Q(resolved_at=after[0], pk__gt=after[1])
+            )
+        rows = list(page.values_list("resolved_at", "pk")[:batch])
+        if not rows:
+            return closed
+        for resolved_at, pk in rows:
+            after = (resolved_at, pk)
             try:
-                update_incident(incident, None, {"state": IncidentState.CLOSED})
-            except ValidationError:
-                continue
-        closed += 1
-    return closed
+                with transaction.atomic():
+                    # Re-check under the row lock: it may have been reopened meanwhile.
+                    incident = due.select_for_update().filter(pk=pk).first()
+                    if incident is None:
+                        continue
+                    update_incident(incident, None, {"state": IncidentState.CLOSED})
+                closed += 1
+            except ValidationError as error:
+                logger.warning("Could not close %s automatically: %s", pk, error.messages)
+                with transaction.atomic():
+                    core.write_journal(
+                        Incident.objects.get(pk=pk),
+                        JournalEntry.Kind.WORK_NOTE,
+                        None,
+                        body="Could not close automatically: " + " ".join(error.messages),
+                        internal=True,
+                    )
 
 
 def categories():

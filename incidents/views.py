@@ -184,7 +184,7 @@ def _detail_context(request, incident, **extra):
         "incident": incident,
         "timeline": core.timeline(incident, request.user).reverse(),
         "attachments": core.attachments_of(incident, request.user),
-        "links": core.links_of(incident),
+        "links": core.links_of(incident, request.user),
         "link_kinds": RecordLink.Kind.choices,
         "children": incident.children.select_related("assigned_to").order_by("number"),
         "configuration_items": incident.configuration_items.all(),

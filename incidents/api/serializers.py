@@ -112,6 +112,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     def create(self, validated_data):
         user = self.context["request"].user
         channel = validated_data.pop("channel", Channel.API)
+        if not user.is_agent:
+            channel = Channel.API  # only integrations and agents say where a report came from
         return services.open_incident(user, validated_data, channel=channel)
 
     def update(self, instance, validated_data):

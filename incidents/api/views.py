@@ -27,7 +27,7 @@ class IncidentViewSet(RecordViewSet):
     filterset_class = IncidentFilterSet
     ordering_fields = ORDERING_FIELDS
     ordering = ["-created_at"]
-    lookup_value_regex = r"INC\d{7}"
+    lookup_value_regex = r"INC\d{7,}"
     record_services = services
 
 

@@ -157,9 +157,9 @@ class RecordViewSet(
                 link = core.link_records(
                     record, target, request.user, serializer.validated_data["kind"]
                 )
-            item = next(i for i in core.links_of(record) if i["link"].pk == link.pk)
+            item = next(i for i in core.links_of(record, request.user) if i["link"].pk == link.pk)
             return Response(LinkSerializer(item).data, status=status.HTTP_201_CREATED)
-        return Response(LinkSerializer(core.links_of(record), many=True).data)
+        return Response(LinkSerializer(core.links_of(record, request.user), many=True).data)
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>\d+)")

@@ -68,8 +68,6 @@ def display_value(record, name: str):
         return sorted(str(obj) for obj in getattr(record, name).all())
     if field.is_relation and getattr(record, field.attname) is None:
         return None  # no related object (even on a required relation being cleared)
-    if field.many_to_one and getattr(record, field.attname) is None:
-        return None
     value = getattr(record, name)
     if field.choices and value not in (None, ""):
         return str(dict(field.flatchoices).get(value, value))
@@ -239,8 +237,9 @@ def _links_touching(record: Record):
     )
 
 
-def links_of(record: Record) -> list[dict]:
-    """Links from and to the record, each with the record at the other end."""
+def links_of(record: Record, user) -> list[dict]:
+    """Links from and to the record, each with the record at the other end, when this user
+    may see that record."""
     ct = ContentType.objects.get_for_model(record)
     links = list(_links_touching(record).order_by("created_at", "pk"))
     ends: dict[int, set[int]] = {}
@@ -255,7 +254,8 @@ def links_of(record: Record) -> list[dict]:
     found = {}
     for type_id, ids in ends.items():
         model = ContentType.objects.get_for_id(type_id).model_class()
-        for obj in model.objects.filter(pk__in=ids).only("pk", "number", "title", "state"):
+        visible = model.objects.visible_to(user).filter(pk__in=ids)
+        for obj in visible.only("pk", "number", "title", "state"):
             found[(type_id, obj.pk)] = obj
     result = []
     for link in links:
@@ -401,6 +401,12 @@ def deliver(notification_ids: Iterable[int]) -> int:
     for notification in Notification.objects.filter(
         pk__in=list(notification_ids), status=Notification.Status.PENDING
     ).select_related("recipient"):
+        # Claim it first: the after-commit task and the sweep may both hold its id.
+        claimed = Notification.objects.filter(
+            pk=notification.pk, status=Notification.Status.PENDING
+        ).update(status=Notification.Status.SENDING, claimed_at=timezone.now())
+        if not claimed:
+            continue
         try:
             send_mail(
                 notification.subject,
@@ -411,8 +417,11 @@ def deliver(notification_ids: Iterable[int]) -> int:
         except Exception as exc:
             notification.attempts += 1
             notification.last_error = str(exc)[:2000]
-            if notification.attempts >= 10:
-                notification.status = Notification.Status.FAILED
+            notification.status = (
+                Notification.Status.FAILED
+                if notification.attempts >= 10
+                else Notification.Status.PENDING
+            )
             notification.save(update_fields=["attempts", "last_error", "status"])
             logger.warning("Mail to %s failed: %s", notification.to, exc)
             continue

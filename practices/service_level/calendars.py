@@ -415,7 +415,9 @@ class BusinessCalendar:
         _check_moment(start, "start")
         _check_moment(end, "end")
         if self.always_open:
-            return max((end - start).total_seconds(), 0.0)
+            # Both in UTC: between two datetimes with the same tzinfo, Python subtracts wall
+            # clocks (a DST change in between would be missed).
+            return max((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds(), 0.0)
         a = _to_us(start)
         b = _to_us(end)
         if b <= a or self._never_open:

@@ -5,6 +5,7 @@ changes, the 24x7 case, and the laws the SLA code relies on (add and seconds_bet
 inverses, additivity, pausing), checked on random inputs with hypothesis.
 """
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -323,6 +324,8 @@ def test_twenty_four_seven_is_plain_arithmetic():
     end = datetime(2026, 4, 2, 8, tzinfo=NEW_YORK)
     assert calendar.seconds_between(start, end) == (end - start).total_seconds()
     assert calendar.seconds_between(end, start) == 0
+    # same tzinfo on both ends: still real elapsed time (Python's `end - start` would say 24 h)
+    assert calendar.seconds_between(start, berlin(2026, 3, 29, 12)) == 23 * HOUR
     assert calendar.is_open(berlin(2026, 12, 25, 3))
     assert calendar.next_open(start) == start
 
@@ -451,11 +454,25 @@ PROPERTY_SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
-moments = st.datetimes(
+# DST changes in Berlin and New York, 2025-2028 (UTC instants)
+TRANSITIONS = [
+    utc(2025, 10, 26, 1), utc(2026, 3, 29, 1), utc(2026, 10, 25, 1), utc(2027, 3, 28, 1),
+    utc(2027, 10, 31, 1), utc(2028, 3, 26, 1),
+    utc(2025, 11, 2, 6), utc(2026, 3, 8, 7), utc(2026, 11, 1, 6), utc(2027, 3, 14, 7),
+    utc(2027, 11, 7, 6), utc(2028, 3, 12, 7),
+]  # fmt: skip
+any_moments = st.datetimes(
     min_value=datetime(2025, 6, 1),
     max_value=datetime(2028, 6, 1),
     timezones=st.sampled_from(ZONES),
 )
+near_dst_changes = st.builds(
+    lambda change, offset, zone: (change + timedelta(microseconds=offset)).astimezone(zone),
+    st.sampled_from(TRANSITIONS),
+    st.integers(-6 * HOUR * 10**6, 6 * HOUR * 10**6),
+    st.sampled_from(ZONES),
+)
+moments = st.one_of(any_moments, near_dst_changes)
 calendar_names = st.sampled_from(sorted(CALENDARS))
 
 
@@ -522,10 +539,12 @@ def test_seconds_between_is_additive_and_bounded(name, a, b, c):
     bc = calendar.seconds_between(b, c)
     ac = calendar.seconds_between(a, c)
     assert ac == pytest.approx(ab + bc, abs=1e-6)
-    assert 0 <= ac <= (c - a).total_seconds()
+    # (subtracting two datetimes with the same tzinfo compares wall clocks: use UTC)
+    real = (utc_instant(c) - utc_instant(a)).total_seconds()
+    assert 0 <= ac <= real
     assert calendar.seconds_between(c, a) == 0
     if spec.always_open:
-        assert ac == (c - a).total_seconds()
+        assert ac == real
 
 
 @PROPERTY_SETTINGS
@@ -539,6 +558,23 @@ def test_is_open_follows_the_wall_clock_and_next_open(name, at):
     assert nxt >= at
     assert calendar.seconds_between(at, nxt) == 0
     assert (nxt == utc_instant(at)) == calendar.is_open(at)
+
+
+@PROPERTY_SETTINGS
+@given(name=calendar_names, at=moments)
+def test_open_intervals_match_the_wall_clock_definition(name, at):
+    spec, _ = CALENDARS[name]
+    calendar = get_calendar(spec)
+    day = at.astimezone(ZoneInfo(spec.time_zone)).date()
+    intervals = calendar.open_intervals(day)
+    for start, end in intervals:
+        assert start < end
+        assert wall_clock_is_open(spec, start)
+        assert wall_clock_is_open(spec, end - MICRO)
+        for edge in (start - MICRO, end):
+            assert calendar.is_open(edge) == wall_clock_is_open(spec, edge)
+    for (_, end), (start, _) in itertools.pairwise(intervals):
+        assert end < start  # sorted, disjoint, not touching (touching ones are merged)
 
 
 @PROPERTY_SETTINGS
@@ -564,5 +600,6 @@ def test_retargeting_after_a_pause_keeps_elapsed_time(name, data, a, running, pa
         seconds, abs=2e-6
     )
     assert due >= original_due  # a pause never brings the due time forward
-    if calendar.seconds_between(b, c) == 0:  # paused only while closed: nothing changes
+    if original_due > b and calendar.seconds_between(b, c) == 0:
+        # paused only while closed (and not at the due time itself): nothing changes
         assert due == original_due
