@@ -77,8 +77,8 @@ def test_timer_list_filters(api_as, agent, alice, service_desk, network_team, st
     assert numbers(breached="true") == [(first.number, "resolution")]
     assert numbers(state="met", target="resolution") == [(second.number, "resolution")]
     assert numbers(record_type="incident", team=str(network_team.pk)) == [
-        (second.number, "response"),
         (second.number, "resolution"),
+        (second.number, "response"),
     ]
     soon = (timezone.now() + timedelta(hours=2)).isoformat()
     assert numbers(due_before=soon, state="running") == [(first.number, "response")]
