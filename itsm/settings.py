@@ -198,6 +198,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.models.Level",
         "IncidentStateEnum": "incidents.workflows.IncidentState",
+        "TimerStateEnum": "practices.service_level.models.Timer.State",
+        "EscalationStateEnum": "practices.service_level.models.Escalation.State",
     },
 }
 
