@@ -272,9 +272,9 @@ def _cancel(record, timer: Timer, now: datetime, reason: str, actor) -> None:
     timer.state = State.CANCELLED
     timer.stopped_at = timer.stopped_at or now
     timer.save()
-    timer.escalations.filter(state__in=[Escalation.State.PENDING, Escalation.State.QUEUED]).update(
-        state=Escalation.State.SKIPPED, due_at=None
-    )
+    # Only the pending ones: a queued one may be locked by its worker right now (waiting for
+    # this record), and it sees the cancelled timer itself when it runs.
+    _skip_escalations(timer)
     _journal(record, timer, f"cancelled ({reason})", actor)
 
 
