@@ -1,9 +1,18 @@
+from datetime import timedelta
+
 import django_filters
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from itsm.core.filters import RecordFilterSet, UserFilter
+from practices.service_level.models import Timer
 
 from .models import Incident, Priority
 from .workflows import IncidentState
+
+#: How far ahead "breaching soon" looks.
+SLA_BREACHING_SOON = timedelta(hours=1)
 
 
 class IncidentFilterSet(RecordFilterSet):
@@ -17,6 +26,14 @@ class IncidentFilterSet(RecordFilterSet):
     major = django_filters.BooleanFilter()
     channel = django_filters.CharFilter()
     parent = django_filters.CharFilter(field_name="parent__number")
+    sla = django_filters.ChoiceFilter(
+        choices=[
+            ("breaching_soon", "Breaching soon (a target due within the hour)"),
+            ("breached", "Breached (a target missed)"),
+        ],
+        method="filter_sla",
+        label="SLA",
+    )
 
     class Meta:
         model = Incident
@@ -37,6 +54,23 @@ class IncidentFilterSet(RecordFilterSet):
             return queryset.filter(state__in=IncidentState.OPEN)
         return queryset.exclude(state__in=IncidentState.OPEN)
 
+    def filter_sla(self, queryset, name, value):
+        """``breaching_soon``: a running timer due within the next hour (or already past due
+        and not yet swept); ``breached``: any timer that missed its target."""
+        now = timezone.now()
+        timers = Timer.objects.filter(
+            content_type=ContentType.objects.get_for_model(Incident), object_id=OuterRef("pk")
+        )
+        if value == "breaching_soon":
+            timers = timers.filter(state=Timer.State.RUNNING, due_at__lte=now + SLA_BREACHING_SOON)
+        elif value == "breached":
+            timers = timers.filter(
+                Q(breached=True) | Q(state=Timer.State.RUNNING, due_at__lte=now)
+            ).exclude(state=Timer.State.CANCELLED)
+        else:
+            return queryset
+        return queryset.filter(Exists(timers))
+
 
 #: Columns the queue and the API sort by (non-null fields, for keyset pagination).
 ORDERING_FIELDS = ["number", "priority", "created_at", "updated_at", "state", "impact", "urgency"]
@@ -50,4 +84,5 @@ SAVED_VIEWS = {
     ),
     "major": ("Major incidents", {"major": "true", "open": "true"}),
     "all_open": ("All open", {"open": "true"}),
+    "breaching_soon": ("Breaching soon", {"sla": "breaching_soon", "open": "true"}),
 }

@@ -17,6 +17,7 @@ from itsm.core.models import Attachment, RecordLink
 from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
 from practices.service_desk import services as saved_views
+from practices.service_level.queries import sla_timers_prefetch
 
 from . import services
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, IncidentFilterSet
@@ -73,7 +74,8 @@ def queue(request):
             if key in params:
                 preset[key] = params[key]
         params = preset
-    filterset = IncidentFilterSet(params, queryset=_incidents(request.user), request=request)
+    incidents = _incidents(request.user).prefetch_related(sla_timers_prefetch())
+    filterset = IncidentFilterSet(params, queryset=incidents, request=request)
     ordering = params.get("ordering") or "-created_at"
     if ordering.lstrip("-") not in ORDERING_FIELDS:
         ordering = "-created_at"
@@ -202,7 +204,10 @@ def _detail_context(request, incident, **extra):
 
 @agent_required
 def detail(request, number):
-    incident = _get(request.user, number)
+    incident = get_object_or_404(
+        _incidents(request.user).select_related("parent").prefetch_related(sla_timers_prefetch()),
+        number=number,
+    )
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("practices.service_desk.urls")),
     path("", include("practices.urls")),
     path("", include("incidents.urls")),
+    path("", include("practices.service_level.urls")),
 ]
 
 admin.site.site_header = "ITSM administration"

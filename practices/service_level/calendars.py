@@ -22,9 +22,9 @@ at datetime's resolution; ``seconds`` is rounded to the microsecond like ``timed
 Each local date's open intervals are computed once (in UTC) and kept in an LRU cache, and
 ``get_calendar`` caches one :class:`BusinessCalendar` per spec.
 
-Known limit: the day-by-day scan assumes local dates never go backwards, i.e. no time zone
-turns its clocks back from after midnight to before it (zones that fall back *at* midnight,
-24:00 -> 23:00, are fine).
+Scans walk "units" of the timeline, ``[M(d), M(d + 1))`` with M(d) the first instant of
+local midnight: ordered even where local dates go backwards (America/Moncton fell back from
+00:01 to 23:01 until 2006, America/Goose_Bay until 2011).
 """
 
 from __future__ import annotations
@@ -51,11 +51,12 @@ _HOUR_US = 3600 * _US
 _DAY_US = 86400 * _US
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_MAX_US = round((datetime.max.replace(tzinfo=UTC) - _EPOCH) / timedelta(microseconds=1))
 _FAR = 1 << 62  # "infinity" for interval bounds in microseconds
 #: add()/next_open() give up after this many consecutive local days without open time.
 MAX_CLOSED_DAYS = 3700  # a little over ten years
-#: Per-calendar cache of local date -> open intervals (about 27 years of days).
-DAY_CACHE_SIZE = 10_000
+#: Per-calendar caches of local date -> open intervals (about 11 years of days each).
+DAY_CACHE_SIZE = 4096
 
 
 # --------------------------------------------------------------------------------------
@@ -188,10 +189,23 @@ def _holiday_dates(country: str, subdivision: str, year: int) -> frozenset[date]
 
 
 def _to_us(moment: datetime) -> int:
-    """Microseconds since the epoch of an aware datetime (ValueError when naive)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment!r}: give an aware datetime")
+    """Microseconds since the epoch of an aware datetime (exact: see the module doc)."""
+    # timestamp() divides the exact microsecond count by 10**6 (correctly rounded); at
+    # |t| < 2**52 us the product is within 0.25 us of it, so round() gives it back.
     return round(moment.timestamp() * _US)
+
+
+def _merge(pieces: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted, disjoint intervals: overlapping or touching pieces become one."""
+    pieces.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in pieces:
+        if merged and a <= merged[-1][1]:
+            if b > merged[-1][1]:
+                merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return tuple(merged)
 
 
 def _from_us(us: int) -> datetime:
@@ -214,7 +228,10 @@ def _duration(seconds: float) -> timedelta:
             raise TypeError(f"seconds must be a number, not {type(seconds).__name__}")
         if not math.isfinite(seconds):
             raise ValueError(f"seconds must be finite, not {seconds!r}")
-        duration = timedelta(seconds=seconds)
+        try:
+            duration = timedelta(seconds=seconds)
+        except OverflowError as exc:
+            raise ValueError(f"seconds out of range ({seconds!r})") from exc
     if duration < timedelta(0):
         raise ValueError(f"seconds must not be negative ({seconds!r})")
     return duration
@@ -255,7 +272,9 @@ class BusinessCalendar:
                     f"no public holidays known for {self._country!r}"
                     + (f" subdivision {self._subdivision!r}" if self._subdivision else "")
                 ) from exc
+        # local date -> its open intervals; "unit" ordinal -> open intervals in [M(d), M(d+1))
         self._day = lru_cache(maxsize=DAY_CACHE_SIZE)(self._compute_day)
+        self._unit = lru_cache(maxsize=DAY_CACHE_SIZE)(self._compute_unit)
 
     def __repr__(self) -> str:
         return f"BusinessCalendar({self.spec!r})"
@@ -277,6 +296,32 @@ class BusinessCalendar:
             end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=self._tz)
             return [(start.astimezone(UTC), end.astimezone(UTC))]
         return [(_from_us(a), _from_us(b)) for a, b in self._day(day.toordinal())]
+
+    def _compute_unit(self, ordinal: int) -> tuple[tuple[int, int], ...]:
+        """Open intervals (UTC us) in ``[M(d), M(d + 1))``, M(d) = first local midnight of d.
+
+        The scans (add, seconds_between, next_open) walk these units, which partition the
+        timeline in order. A unit is its local date's intervals, except around a UTC-offset
+        change at local midnight, where instants of the neighbouring dates may fall into it
+        (zones whose clocks went back from 00:01 to 23:01, like America/Moncton until 2006,
+        have local dates that go backwards for an hour).
+        """
+        own = self._day(ordinal)
+        before, after = self._day(ordinal - 1), self._day(ordinal + 1)
+        if not (own or before or after):
+            return ()
+        day = date.fromordinal(ordinal)
+        if len(self._midnight_offsets(day)) == 1:
+            return own  # no change at either midnight: exactly this date's instants
+        nxt = day + timedelta(days=1)
+        low = _to_us(datetime(day.year, day.month, day.day, tzinfo=self._tz))
+        high = _to_us(datetime(nxt.year, nxt.month, nxt.day, tzinfo=self._tz))
+        pieces = []
+        for a, b in (*before, *own, *after):
+            a, b = max(a, low), min(b, high)
+            if b > a:
+                pieces.append((a, b))
+        return _merge(pieces)
 
     def _compute_day(self, ordinal: int) -> tuple[tuple[int, int], ...]:
         """Open intervals (UTC microseconds, sorted, disjoint) of the local date ``ordinal``."""
@@ -350,15 +395,7 @@ class BusinessCalendar:
                 b = min(wall_end - offset, seg_to)
                 if b > a:
                     pieces.append((a, b))
-        pieces.sort()
-        merged: list[tuple[int, int]] = []
-        for a, b in pieces:
-            if merged and a <= merged[-1][1]:
-                if b > merged[-1][1]:
-                    merged[-1] = (merged[-1][0], b)
-            else:
-                merged.append((a, b))
-        return tuple(merged)
+        return _merge(pieces)
 
     def _never_opens(self) -> ValueError:
         return ValueError(f"calendar {self.spec!r} has no working periods: it is never open")
@@ -382,16 +419,28 @@ class BusinessCalendar:
         _check_moment(start, "start")
         duration = _duration(seconds)
         if self.always_open or not duration:
-            return start.astimezone(UTC) + duration
+            try:
+                return start.astimezone(UTC) + duration
+            except OverflowError as exc:
+                raise ValueError(f"{start.isoformat()} + {duration} is after year 9999") from exc
         if self._never_open:
             raise self._never_opens()
         remaining = _timedelta_us(duration)
+        if _to_us(start) + remaining >= _MAX_US:  # business time never outruns real time
+            raise ValueError(f"{start.isoformat()} + {duration} is after year 9999")
+        try:
+            return self._add(start, remaining)
+        except OverflowError as exc:  # (date arithmetic past 9999 raises ValueError itself)
+            raise ValueError(f"{start.isoformat()} + {duration} is after year 9999") from exc
+
+    def _add(self, start: datetime, remaining: int) -> datetime:
         t = _to_us(start)
-        ordinal = self._local_ordinal(start)
-        day = self._day
+        # units are ordered; the one holding t is its local date's or a neighbour
+        ordinal = self._local_ordinal(start) - 1
+        unit = self._unit
         closed_run = 0
         while True:
-            intervals = day(ordinal)
+            intervals = unit(ordinal)
             if intervals:
                 closed_run = 0
                 for a, b in intervals:
@@ -422,10 +471,10 @@ class BusinessCalendar:
         b = _to_us(end)
         if b <= a or self._never_open:
             return 0.0
-        day = self._day
+        unit = self._unit
         total = 0
-        for ordinal in range(self._local_ordinal(start), self._local_ordinal(end) + 1):
-            for x, y in day(ordinal):
+        for ordinal in range(self._local_ordinal(start) - 1, self._local_ordinal(end) + 2):
+            for x, y in unit(ordinal):
                 if x < a:
                     x = a
                 if y > b:
@@ -439,7 +488,7 @@ class BusinessCalendar:
         _check_moment(at, "at")
         if self.always_open:
             return True
-        t = _to_us(at)
+        t = _to_us(at)  # an instant belongs to the day its local date says
         return any(a <= t < b for a, b in self._day(self._local_ordinal(at)))
 
     def next_open(self, at: datetime) -> datetime:
@@ -450,9 +499,9 @@ class BusinessCalendar:
         if self._never_open:
             raise self._never_opens()
         t = _to_us(at)
-        ordinal = self._local_ordinal(at)
-        for _ in range(MAX_CLOSED_DAYS + 1):
-            for a, b in self._day(ordinal):
+        ordinal = self._local_ordinal(at) - 1
+        for _ in range(MAX_CLOSED_DAYS + 2):
+            for a, b in self._unit(ordinal):
                 if b > t:
                     return at.astimezone(UTC) if a <= t else _from_us(a)
             ordinal += 1

@@ -296,6 +296,28 @@ def test_dst_new_york(day, hours):
     assert calendar.add(midnight, real - 60) == closes - timedelta(minutes=1)
 
 
+def test_local_dates_going_backwards():
+    # America/Moncton, 2005-10-30 00:01 ADT -> 2005-10-29 23:01 AST: Saturday 23:01-24:00
+    # happens again after one minute of Sunday.
+    moncton = ZoneInfo("America/Moncton")
+    calendar = get_calendar(
+        CalendarSpec(time_zone="America/Moncton", hours={5: ((23 * 60, 1440),), 6: ((0, 60),)})
+    )
+    assert calendar.open_intervals(date(2005, 10, 29)) == [
+        (utc(2005, 10, 30, 2), utc(2005, 10, 30, 3)),
+        (utc(2005, 10, 30, 3, 1), utc(2005, 10, 30, 4)),
+    ]
+    assert calendar.open_intervals(date(2005, 10, 30)) == [
+        (utc(2005, 10, 30, 3), utc(2005, 10, 30, 3, 1)),
+        (utc(2005, 10, 30, 4), utc(2005, 10, 30, 5)),
+    ]
+    start = datetime(2005, 10, 29, 22, tzinfo=moncton)
+    assert calendar.seconds_between(start, utc(2005, 10, 30, 12)) == 3 * HOUR
+    assert calendar.add(start, 3 * HOUR) == utc(2005, 10, 30, 5)
+    assert calendar.add(start, 61 * 60) == utc(2005, 10, 30, 3, 1)
+    assert calendar.add(utc(2005, 10, 30, 3, 0, 30), 60) == utc(2005, 10, 30, 3, 1, 30)
+
+
 def test_whole_days_count_real_elapsed_time():
     every_day = get_calendar(
         CalendarSpec(time_zone="Europe/Berlin", hours=dict.fromkeys(range(7), ((0, 1440),)))
