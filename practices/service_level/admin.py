@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from .models import (
     Agreement,
@@ -12,8 +14,21 @@ from .models import (
 )
 
 
+class WorkingPeriodFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+        if not self.instance.always_open and not kept:
+            raise ValidationError("A calendar that is not 24x7 needs working hours.")
+
+
 class WorkingPeriodInline(admin.TabularInline):
     model = WorkingPeriod
+    formset = WorkingPeriodFormSet
     extra = 0
 
 

@@ -148,3 +148,33 @@ def test_staff_read_but_only_administrators_write(api_as, admin_user, agent, ali
     assert api_as(agent).post(CALENDARS, OFFICE, format="json").status_code == 403
     assert api_as(alice).get(AGREEMENTS).status_code == 403
     assert not BusinessCalendar.objects.filter(name="Munich office").exists()
+
+
+def test_admin_screen_refuses_a_calendar_without_hours(client, admin_user):
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    data = {
+        "name": "Never open",
+        "time_zone": "UTC",
+        "holiday_country": "",
+        "holiday_subdivision": "",
+        "working_periods-TOTAL_FORMS": "0",
+        "working_periods-INITIAL_FORMS": "0",
+        "closed_days-TOTAL_FORMS": "0",
+        "closed_days-INITIAL_FORMS": "0",
+    }
+    response = client.post("/admin/service_level/businesscalendar/add/", data)
+    assert response.status_code == 200
+    assert "needs working hours" in response.content.decode()
+    assert not BusinessCalendar.objects.filter(name="Never open").exists()
+    data["working_periods-TOTAL_FORMS"] = "1"
+    data.update(
+        {
+            "working_periods-0-weekday": "0",
+            "working_periods-0-start": "09:00",
+            "working_periods-0-end": "17:00",
+        }
+    )
+    assert client.post("/admin/service_level/businesscalendar/add/", data).status_code == 302
+    assert BusinessCalendar.objects.get(name="Never open").working_periods.count() == 1
