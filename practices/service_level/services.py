@@ -392,9 +392,11 @@ def sweep(now: datetime | None = None) -> dict:
         cursor.execute(
             f"UPDATE {timer_table} SET state = %s, breached = %s, breached_at = due_at, "  # noqa: S608
             f"updated_at = %s WHERE id IN (SELECT id FROM {timer_table} WHERE state = %s "
-            f"AND due_at <= %s ORDER BY due_at LIMIT {SWEEP_BATCH}) "
+            f"AND due_at <= %s ORDER BY due_at LIMIT {SWEEP_BATCH}) AND state = %s "
             f"RETURNING id, content_type_id, object_id, name, due_at",
-            [State.BREACHED, True, now, State.RUNNING, now],
+            # The outer test is checked again after a row lock: two overlapping sweeps
+            # never record the same breach twice.
+            [State.BREACHED, True, now, State.RUNNING, now, State.RUNNING],
         )
         breaches = cursor.fetchall()
         JournalEntry.objects.bulk_create(
@@ -414,12 +416,16 @@ def sweep(now: datetime | None = None) -> dict:
         cursor.execute(
             f"UPDATE {escalation_table} SET state = %s, queued_at = %s, attempts = attempts + 1 "  # noqa: S608
             f"WHERE id IN (SELECT id FROM {escalation_table} WHERE (state = %s AND due_at <= %s) "
-            f"OR (state = %s AND queued_at < %s) ORDER BY id LIMIT {SWEEP_BATCH}) RETURNING id",
+            f"OR (state = %s AND queued_at < %s) ORDER BY id LIMIT {SWEEP_BATCH}) "
+            f"AND (state = %s OR (state = %s AND queued_at < %s)) RETURNING id",
             [
                 Escalation.State.QUEUED,
                 now,
                 Escalation.State.PENDING,
                 now,
+                Escalation.State.QUEUED,
+                stale,
+                Escalation.State.PENDING,
                 Escalation.State.QUEUED,
                 stale,
             ],
