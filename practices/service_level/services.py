@@ -378,27 +378,62 @@ def _follow(record, timer: Timer, profile: registry.Profile, attributes: dict, n
 # Sweep and escalations -----------------------------------------------------------------------
 
 SWEEP_BATCH = 5000
+#: A sweep that finds a full batch goes on with the next one until this many seconds have
+#: passed, so a backlog after downtime is caught up within a sweep or two.
+SWEEP_BUDGET_SECONDS = 20.0
+
+
+def _claim(cursor, table: str, assignments: str, condition: str, order: str, params: list):
+    """UPDATE one batch of rows that match ``condition`` and return their ids.
+
+    The condition is tested again on the locked row (two sweeps never take the same row),
+    and on PostgreSQL rows locked elsewhere (an escalation a worker is doing) are skipped
+    rather than waited for."""
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    cursor.execute(
+        f"UPDATE {table} SET {assignments} WHERE id IN (SELECT id FROM {table} "  # noqa: S608
+        f"WHERE {condition} ORDER BY {order} LIMIT {SWEEP_BATCH}{lock}) AND {condition} "
+        f"RETURNING id",
+        params,
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def sweep(now: datetime | None = None) -> dict:
-    """Record every breach that fell due and queue every escalation that fell due, with two
-    set-based UPDATEs. Escalations whose task never finished (broker or worker down) are
-    queued again after ``SLA_REQUEUE_AFTER`` seconds; ``escalate`` makes that safe."""
+    """Record every breach that fell due and queue every escalation that fell due, with
+    set-based UPDATEs in batches (one transaction each). Escalations whose task never
+    finished (broker or worker down) are queued again after ``SLA_REQUEUE_AFTER`` seconds;
+    ``escalate`` makes that safe."""
     now = now or timezone.now()
+    started = time.monotonic()
+    totals = {"breached": 0, "queued": 0}
+    while True:
+        batch = _sweep_batch(now)
+        totals["breached"] += batch["breached"]
+        totals["queued"] += batch["queued"]
+        full = max(batch["breached"], batch["queued"], batch["requeued"]) >= SWEEP_BATCH
+        if not full or time.monotonic() - started > SWEEP_BUDGET_SECONDS:
+            return totals
+
+
+def _sweep_batch(now: datetime) -> dict:
     stale = now - timedelta(seconds=settings.SLA_REQUEUE_AFTER)
-    timer_table = Timer._meta.db_table
-    escalation_table = Escalation._meta.db_table
+    timers = Timer._meta.db_table
+    escalations = Escalation._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {timer_table} SET state = %s, breached = %s, breached_at = due_at, "  # noqa: S608
-            f"updated_at = %s WHERE id IN (SELECT id FROM {timer_table} WHERE state = %s "
-            f"AND due_at <= %s ORDER BY due_at LIMIT {SWEEP_BATCH}) AND state = %s "
-            f"RETURNING id, content_type_id, object_id, name, due_at",
-            # The outer test is checked again after a row lock: two overlapping sweeps
-            # never record the same breach twice.
-            [State.BREACHED, True, now, State.RUNNING, now, State.RUNNING],
+        breached_ids = _claim(
+            cursor,
+            timers,
+            "state = %s, breached = %s, breached_at = due_at, updated_at = %s",
+            "state = %s AND due_at <= %s",
+            "due_at",
+            [State.BREACHED, True, now, State.RUNNING, now, State.RUNNING, now],
         )
-        breaches = cursor.fetchall()
+        breaches = list(
+            Timer.objects.filter(pk__in=breached_ids).values_list(
+                "pk", "content_type_id", "object_id", "name", "due_at"
+            )
+        )
         JournalEntry.objects.bulk_create(
             [
                 JournalEntry(
@@ -413,27 +448,41 @@ def sweep(now: datetime | None = None) -> dict:
                 for timer_id, content_type_id, object_id, name, due_at in breaches
             ]
         )
-        cursor.execute(
-            f"UPDATE {escalation_table} SET state = %s, queued_at = %s, attempts = attempts + 1 "  # noqa: S608
-            f"WHERE id IN (SELECT id FROM {escalation_table} WHERE (state = %s AND due_at <= %s) "
-            f"OR (state = %s AND queued_at < %s) ORDER BY id LIMIT {SWEEP_BATCH}) "
-            f"AND (state = %s OR (state = %s AND queued_at < %s)) RETURNING id",
+        queue = "state = %s, queued_at = %s, attempts = attempts + 1"
+        queued = _claim(
+            cursor,
+            escalations,
+            queue,
+            "state = %s AND due_at <= %s",
+            "due_at",
             [
                 Escalation.State.QUEUED,
                 now,
                 Escalation.State.PENDING,
                 now,
+                Escalation.State.PENDING,
+                now,
+            ],
+        )
+        requeued = _claim(
+            cursor,
+            escalations,
+            queue,
+            "state = %s AND queued_at < %s",
+            "queued_at",
+            [
+                Escalation.State.QUEUED,
+                now,
                 Escalation.State.QUEUED,
                 stale,
-                Escalation.State.PENDING,
                 Escalation.State.QUEUED,
                 stale,
             ],
         )
-        queued = [row[0] for row in cursor.fetchall()]
-        if queued:
-            transaction.on_commit(lambda: _enqueue(queued))
-    return {"breached": len(breaches), "queued": len(queued)}
+        ids = queued + requeued
+        if ids:
+            transaction.on_commit(lambda: _enqueue(ids))
+    return {"breached": len(breached_ids), "queued": len(ids), "requeued": len(requeued)}
 
 
 def _enqueue(ids: list[int]) -> None:

@@ -29,8 +29,9 @@ from tests.service_level.conftest import agreement
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-#: A Redis database of its own, flushed before and after each test.
-REDIS_DB = 11
+#: A Redis database of its own (one per pytest-xdist worker), flushed before and after each
+#: test.
+REDIS_DB = 11 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % 5
 BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 SWEEP_SECONDS = 1
 REQUEUE_AFTER = 3
@@ -251,29 +252,29 @@ def test_a_short_target_breaches_and_escalates_exactly_once(
         worker,
     )
     timer.refresh_from_db()
-    assert (timer.state, timer.breached) == ("breached", True)
+    assert (timer.state, timer.breached) == ("breached", True), worker.tail()
     assert timer.breached_at == timer.due_at
-    # The sweep that recorded it ran within a sweep interval (plus start-up jitter) of due.
+    # The sweep that recorded it ran within a sweep interval of the due time (plus some
+    # scheduling slack for a busy machine); the requirement is 60 s.
     late = (timer.updated_at - timer.due_at).total_seconds()
-    assert 0 <= late <= SWEEP_SECONDS + 1, late
+    assert 0 <= late <= SWEEP_SECONDS + 2, f"breach recorded {late} s late\n{worker.tail()}"
     escalation.refresh_from_db()
-    assert escalation.attempts == 1
-    assert "notified" in escalation.outcome
+    assert (escalation.attempts, escalation.outcome) == (1, f"notified {agent}"), worker.tail()
     sent = breach_notifications(incident)
-    assert [n.recipient_id for n in sent] == [agent.pk]
+    assert [n.recipient_id for n in sent] == [agent.pk], worker.tail()
 
     # A few more sweeps change nothing.
     sweeps = worker.count("sweep_timers[")
     time.sleep(3 * SWEEP_SECONDS + 0.5)
     assert worker.count("sweep_timers[") > sweeps, worker.tail()
-    assert len(breach_notifications(incident)) == 1
+    assert len(breach_notifications(incident)) == 1, worker.tail()
     again = Escalation.objects.get(pk=escalation.pk)
     assert (again.state, again.attempts, again.done_at) == ("done", 1, escalation.done_at)
     assert escalation_journal(incident).count() == 1
     breaches = JournalEntry.objects.for_record(incident).filter(
         kind="sla", body__contains="breached (due"
     )
-    assert breaches.count() == 1
+    assert breaches.count() == 1, worker.tail()
     assert "Traceback" not in worker.text(), worker.tail()
 
 
@@ -328,13 +329,13 @@ def test_a_worker_killed_mid_escalation_escalates_once_after_restart(
     escalation.refresh_from_db()
     assert escalation.attempts >= 1
     sent = breach_notifications(incident)
-    assert [n.recipient_id for n in sent] == [agent.pk]
+    assert [n.recipient_id for n in sent] == [agent.pk], second.tail()
 
     # More sweeps (and any redelivery of the lost message) change nothing.
     sweeps = second.count("sweep_timers[")
     time.sleep(3 * SWEEP_SECONDS + 0.5)
     assert second.count("sweep_timers[") > sweeps, second.tail()
-    assert len(breach_notifications(incident)) == 1
+    assert len(breach_notifications(incident)) == 1, second.tail()
     again = Escalation.objects.get(pk=escalation.pk)
     assert (again.state, again.done_at) == ("done", escalation.done_at)
     assert escalation_journal(incident).count() == 1
