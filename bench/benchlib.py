@@ -55,3 +55,18 @@ def setup_django(url: str) -> None:
 
     if connection.vendor != "postgresql":
         sys.exit("Refusing to run: the bench needs PostgreSQL.")
+
+
+def plain_indexes(cursor, table: str) -> list[tuple[str, str]]:
+    """(name, definition) of the table's indexes that back no constraint."""
+    cursor.execute(
+        """
+        SELECT c.relname, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = %s::regclass
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+        ORDER BY c.relname
+        """,
+        [table],
+    )
+    return cursor.fetchall()

@@ -625,21 +625,6 @@ def incident_rows(count: int, first_number: int, ref: dict, now: datetime, years
 # Loading ------------------------------------------------------------------------------
 
 
-def plain_indexes(cursor, table: str) -> list[tuple[str, str]]:
-    """(name, definition) of the table's indexes that back no constraint."""
-    cursor.execute(
-        """
-        SELECT c.relname, pg_get_indexdef(i.indexrelid)
-        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = %s::regclass
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-        ORDER BY c.relname
-        """,
-        [table],
-    )
-    return cursor.fetchall()
-
-
 def foreign_keys(cursor, table: str) -> list[tuple[str, str]]:
     """(name, definition) of the table's foreign keys."""
     cursor.execute(
@@ -772,7 +757,7 @@ def main():
         if not args.keep_indexes and existing < args.count:
             tables = ["incidents_incident"] + ([] if args.no_journal else ["core_journalentry"])
             for table in tables:
-                dropped[table] = plain_indexes(cursor, table)
+                dropped[table] = benchlib.plain_indexes(cursor, table)
                 for name, _ in dropped[table]:
                     cursor.execute(f'DROP INDEX "{name}"')
                 dropped_fks[table] = foreign_keys(cursor, table)

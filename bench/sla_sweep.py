@@ -306,21 +306,6 @@ def timer_rows(ref: dict, t0: float, options, rng: random.Random):
             yield timer, escalations
 
 
-def secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
-    """(name, CREATE INDEX ...) of the indexes that back no constraint."""
-    cursor.execute(
-        """
-        SELECT c.relname, pg_get_indexdef(i.indexrelid)
-        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = %s::regclass
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-        ORDER BY c.relname
-        """,
-        [table],
-    )
-    return cursor.fetchall()
-
-
 def constraints(cursor, table: str) -> list[tuple[str, str]]:
     """(name, definition) of the table's foreign keys and unique constraints."""
     cursor.execute(
@@ -352,7 +337,7 @@ def load(ref: dict, options, rng: random.Random) -> tuple[datetime, dict]:
         )
         saved = {}
         for table in (ESCALATION_TABLE, TIMER_TABLE):
-            saved[table] = (secondary_indexes(cursor, table), constraints(cursor, table))
+            saved[table] = (benchlib.plain_indexes(cursor, table), constraints(cursor, table))
         for table, (indexes, keys) in saved.items():
             for name, _ in keys:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
