@@ -148,6 +148,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Incident management
 INCIDENT_AUTO_CLOSE_DAYS = int(os.environ.get("INCIDENT_AUTO_CLOSE_DAYS", "3"))
 
+# REST API: how long a POST's answer is kept for replays with the same Idempotency-Key.
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+
 # Service level management
 #: A queued escalation not done after this many seconds is queued again (lost task/worker).
 SLA_REQUEUE_AFTER = int(os.environ.get("SLA_REQUEUE_AFTER", "300"))
@@ -233,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     "service-level-sweep": {
         "task": "practices.service_level.tasks.sweep_timers",
         "schedule": float(os.environ.get("SLA_SWEEP_SECONDS", "15")),
+    },
+    "api-purge-idempotency-keys": {
+        "task": "itsm.api.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
     },
     "core-deliver-pending-notifications": {
         "task": "itsm.core.tasks.deliver_pending_notifications",

@@ -76,10 +76,26 @@ class User(AbstractUser):
         return frozenset(self.teams.values_list("id", flat=True))
 
     def save(self, *args, **kwargs):
-        # The administrator role and Django's staff flag go together, so admin screens follow.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" not in update_fields:
+            super().save(*args, **kwargs)
+            return
+        # The administrator role opens the admin screens with the administrators' rights;
+        # leaving the role closes them again (a superuser keeps them anyway).
         if self.role == Role.ADMINISTRATOR:
             self.is_staff = True
+        elif not self.is_superuser and self.pk is not None:
+            was = User.objects.filter(pk=self.pk).values_list("role", flat=True).first()
+            if was == Role.ADMINISTRATOR:
+                self.is_staff = False
         super().save(*args, **kwargs)
+        from .roles import administrators_group
+
+        group = administrators_group()
+        if self.role == Role.ADMINISTRATOR:
+            self.groups.add(group)
+        else:
+            self.groups.remove(group)
 
 
 class Team(models.Model):

@@ -43,3 +43,26 @@ def test_preferences_need_sign_in(client, db):
     response = client.get("/me/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.django_db
+def test_the_administrator_role_opens_the_admin_with_rights_and_leaving_it_closes_it(client, agent):
+    from itsm.accounts.models import Role
+    from itsm.accounts.roles import ADMINISTRATORS, sync_administrator_permissions
+
+    sync_administrator_permissions()  # as after migrate
+    agent.role = Role.ADMINISTRATOR
+    agent.save()
+    agent.refresh_from_db()
+    assert agent.is_staff and agent.groups.filter(name=ADMINISTRATORS).exists()
+    client.force_login(agent)
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert "Business calendars" in page.content.decode()
+    assert client.get("/admin/service_level/agreement/add/").status_code == 200
+    agent.role = Role.AGENT
+    agent.save()
+    agent.refresh_from_db()
+    assert not agent.is_staff
+    assert not agent.groups.exists()
+    assert client.get("/admin/").status_code == 302

@@ -56,3 +56,25 @@ def test_everyone_signed_in_reads_categories(api_as, alice):
     assert {(r["name"], r["parent"]) for r in rows} == {("Hardware", None), ("Laptop", hardware.pk)}
     children = api_as(alice).get("/api/v1/incident-categories/", {"parent": hardware.pk}).json()
     assert [r["id"] for r in children["results"]] == [laptop.pk]
+
+
+def test_idempotency_keys_are_forgotten_after_their_window(api_as, agent, alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from itsm.api.models import IdempotencyKey
+    from itsm.api.tasks import purge_idempotency_keys
+
+    client = api_as(agent)
+    client.post(
+        "/api/v1/incidents/", {"title": "Old", "caller": "alice"}, HTTP_IDEMPOTENCY_KEY="old"
+    )
+    client.post(
+        "/api/v1/incidents/", {"title": "New", "caller": "alice"}, HTTP_IDEMPOTENCY_KEY="new"
+    )
+    IdempotencyKey.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1)
+    )
+    assert purge_idempotency_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
