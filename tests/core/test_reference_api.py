@@ -78,3 +78,21 @@ def test_idempotency_keys_are_forgotten_after_their_window(api_as, agent, alice,
     )
     assert purge_idempotency_keys() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+@pytest.mark.parametrize("size", [3 * 1024 * 1024 + 1, 10])
+def test_an_upload_over_the_limit_is_refused_with_the_limit(api_as, agent, alice, settings, size):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from itsm.core.models import Attachment
+
+    settings.ATTACHMENT_MAX_BYTES = 3 * 1024 * 1024 if size > 10 else 5
+    incident = factories.incident(alice, actor=agent)
+    upload = SimpleUploadedFile("dump.bin", b"x" * size, content_type="application/octet-stream")
+    response = api_as(agent).post(
+        f"/api/v1/incidents/{incident.number}/attachments/", {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert f"the limit is {settings.ATTACHMENT_MAX_BYTES} bytes" in response.json()["file"][0]
+    assert f"The file is {size} bytes" in response.json()["file"][0]
+    assert not Attachment.objects.exists()
