@@ -35,4 +35,5 @@ urlpatterns = [
     path("", include(router.urls)),
     path("", include("incidents.api.urls")),
     path("", include("practices.service_level.api.urls")),
+    path("", include("catalogue.api.urls")),
 ]

@@ -1,0 +1,221 @@
+"""A catalogue item's form as JSON Schema, and the validation of answers against it.
+
+One definition serves everyone: the API publishes ``json_schema(item)`` so integrations can
+build the form, the portal renders the same variables, and ``validate(item, answers)``
+checks answers on the server with that very schema (jsonschema, Draft 2020-12) plus what a
+schema cannot know (that a user or configuration item exists, that a date-time parses).
+"""
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+from jsonschema import Draft202012Validator, FormatChecker
+
+from cmdb.models import ConfigurationItem
+
+from .models import CatalogueItem, Variable
+
+T = Variable.Type
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _number(value: Decimal | None):
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def variable_schema(variable: Variable) -> dict:
+    schema: dict = {"title": variable.label}
+    if variable.help_text:
+        schema["description"] = variable.help_text
+    kind = variable.type
+    if kind in (T.TEXT, T.MULTILINE):
+        schema["type"] = "string"
+        if variable.regex:
+            schema["pattern"] = f"^(?:{variable.regex})$"
+        if variable.min_length is not None:
+            schema["minLength"] = variable.min_length
+        if variable.max_length is not None:
+            schema["maxLength"] = variable.max_length
+        if kind == T.MULTILINE:
+            schema["x-multiline"] = True
+    elif kind == T.NUMBER:
+        schema["type"] = "number"
+        if variable.min_value is not None:
+            schema["minimum"] = _number(variable.min_value)
+        if variable.max_value is not None:
+            schema["maximum"] = _number(variable.max_value)
+    elif kind == T.CHOICE:
+        schema["type"] = "string"
+        schema["oneOf"] = [
+            {"const": c["value"], "title": c.get("label", c["value"])} for c in variable.choices
+        ]
+    elif kind == T.MULTICHOICE:
+        schema["type"] = "array"
+        schema["uniqueItems"] = True
+        schema["items"] = {
+            "oneOf": [
+                {"const": c["value"], "title": c.get("label", c["value"])} for c in variable.choices
+            ]
+        }
+        if variable.required:
+            schema["minItems"] = 1
+    elif kind == T.DATE:
+        schema.update(type="string", format="date")
+    elif kind == T.DATETIME:
+        schema.update(type="string", format="date-time")
+    elif kind == T.BOOLEAN:
+        schema["type"] = "boolean"
+    elif kind == T.USER:
+        schema.update(type="string", description=variable.help_text or "A username.")
+        schema["x-reference"] = "user"
+    elif kind == T.CI:
+        schema.update(type="integer", description=variable.help_text or "A configuration item id.")
+        schema["x-reference"] = "configuration_item"
+    elif kind == T.ATTACHMENT:
+        schema.update(type="integer", description=variable.help_text or "An uploaded file's id.")
+        schema["x-reference"] = "attachment"
+    if variable.default is not None:
+        schema["default"] = variable.default
+    return schema
+
+
+def _condition_if(condition: dict) -> dict:
+    return {
+        "properties": {condition["variable"]: {"const": condition["equals"]}},
+        "required": [condition["variable"]],
+    }
+
+
+def json_schema(item: CatalogueItem, variables=None) -> dict:
+    """The item's form as a JSON Schema document (Draft 2020-12)."""
+    variables = list(item.variables.all() if variables is None else variables)
+    schema = {
+        "$schema": DIALECT,
+        "title": item.name,
+        "type": "object",
+        "properties": {v.name: variable_schema(v) for v in variables},
+        "required": [v.name for v in variables if v.required and not v.show_when],
+        "additionalProperties": False,
+    }
+    if item.description:
+        schema["description"] = item.description
+    rules = []
+    for v in variables:
+        if v.show_when:
+            # Hidden unless the condition holds; required (if so) only when shown.
+            then = {"required": [v.name]} if v.required else {}
+            rule = {"if": _condition_if(v.show_when), "else": {"not": {"required": [v.name]}}}
+            if then:
+                rule["then"] = then
+            rules.append(rule)
+        if v.require_when:
+            rules.append({"if": _condition_if(v.require_when), "then": {"required": [v.name]}})
+    if rules:
+        schema["allOf"] = rules
+    return schema
+
+
+def _field(error) -> str:
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in (error.instance or {})]
+        return missing[0] if missing else "variables"
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return extra[0] if extra else "variables"
+    if error.validator == "not" and list(error.path) == []:
+        # A hidden variable was answered.
+        return error.validator_value.get("required", ["variables"])[0]
+    return str(error.path[0]) if error.path else "variables"
+
+
+def _message(error, variables: dict[str, Variable]) -> str:
+    variable = variables.get(_field(error))
+    if error.validator == "required":
+        return "This is required."
+    if error.validator == "additionalProperties":
+        return "This item has no such question."
+    if error.validator == "not":
+        return "This question does not apply with the other answers; leave it out."
+    if error.validator == "pattern":
+        return "This does not have the expected format."
+    if error.validator in ("oneOf", "const"):
+        allowed = ", ".join(c["value"] for c in variable.choices) if variable else ""
+        return f"Choose one of: {allowed}." if allowed else "Not one of the choices."
+    if error.validator == "format":
+        return "A date as YYYY-MM-DD." if error.validator_value == "date" else error.message
+    if error.validator == "type":
+        expected = {
+            "string": "text",
+            "number": "a number",
+            "integer": "a whole number",
+            "boolean": "yes or no (true/false)",
+            "array": "a list",
+        }.get(error.validator_value, error.validator_value)
+        return f"Expected {expected}."
+    if error.validator == "minimum":
+        return f"At least {error.validator_value}."
+    if error.validator == "maximum":
+        return f"At most {error.validator_value}."
+    if error.validator == "minLength":
+        return f"At least {error.validator_value} characters."
+    if error.validator == "maxLength":
+        return f"At most {error.validator_value} characters."
+    if error.validator == "minItems":
+        return "Choose at least one."
+    if error.validator == "uniqueItems":
+        return "Each choice once."
+    return error.message
+
+
+def validate(item: CatalogueItem, answers, user=None) -> dict:
+    """The answers, checked: a ValidationError names each variable that is wrong (as
+    ``variables.<name>``); nothing is changed. Returns the answers with defaults filled in
+    for questions left out."""
+    if not isinstance(answers, dict):
+        raise ValidationError({"variables": "An object of answers, by variable name."})
+    variables = {v.name: v for v in item.variables.all()}
+    schema = json_schema(item, variables.values())
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(answers):
+        if error.validator in ("allOf", "if"):
+            continue
+        name = _field(error)
+        message = _message(error, variables)
+        bucket = errors.setdefault(f"variables.{name}", [])
+        if message not in bucket:
+            bucket.append(message)
+    for name, value in answers.items():
+        variable = variables.get(name)
+        if variable is None or f"variables.{name}" in errors or value in (None, ""):
+            continue
+        problem = _check_reference(variable, value, user)
+        if problem:
+            errors[f"variables.{name}"] = [problem]
+    if errors:
+        raise ValidationError(errors)
+    cleaned = dict(answers)
+    for name, variable in variables.items():
+        if name not in cleaned and variable.default is not None and _shown(variable, cleaned):
+            cleaned[name] = variable.default
+    return cleaned
+
+
+def _shown(variable: Variable, answers: dict) -> bool:
+    condition = variable.show_when
+    return not condition or answers.get(condition["variable"]) == condition["equals"]
+
+
+def _check_reference(variable: Variable, value, user) -> str | None:
+    if variable.type == T.DATETIME and parse_datetime(str(value)) is None:
+        return "A date and time as YYYY-MM-DDTHH:MM (ISO 8601)."
+    if variable.type == T.USER:
+        if not get_user_model().objects.filter(username=value, is_active=True).exists():
+            return f"There is no active user {value}."
+    if variable.type == T.CI and not ConfigurationItem.objects.filter(pk=value).exists():
+        return f"There is no configuration item {value}."
+    return None
