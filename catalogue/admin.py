@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import CatalogueCategory, CatalogueItem, Service, Variable
+from .models import (
+    ApprovalLevel,
+    CatalogueCategory,
+    CatalogueItem,
+    Service,
+    ServiceRequest,
+    TaskTemplate,
+    Variable,
+)
 
 
 @admin.register(Service)
@@ -35,3 +43,32 @@ class CatalogueItemAdmin(admin.ModelAdmin):
     search_fields = ("name", "short_description")
     filter_horizontal = ("organizations",)
     inlines = [VariableInline]
+
+
+class ApprovalLevelInline(admin.TabularInline):
+    model = ApprovalLevel
+    extra = 0
+
+
+class TaskTemplateInline(admin.TabularInline):
+    model = TaskTemplate
+    extra = 0
+
+
+CatalogueItemAdmin.inlines = [VariableInline, ApprovalLevelInline, TaskTemplateInline]
+
+
+@admin.register(ServiceRequest)
+class ServiceRequestAdmin(admin.ModelAdmin):
+    """Read-only here: requests move through approvals and fulfilment by the services."""
+
+    list_display = ("number", "item", "requested_for", "state", "created_at")
+    list_filter = ("state",)
+    search_fields = ("number",)
+    list_select_related = ("item", "requested_for")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

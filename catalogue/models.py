@@ -1,5 +1,11 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+
+from itsm.core.models import Record, RecordQuerySet
+
+from .workflows import RequestState, TaskState, request_workflow, task_workflow
 
 
 class Service(models.Model):
@@ -190,3 +196,162 @@ class Variable(models.Model):
             errors["max_value"] = "The maximum is below the minimum."
         if errors:
             raise ValidationError(errors)
+
+
+class ApprovalLevel(models.Model):
+    """One level of an item's approval policy; levels are decided in order."""
+
+    class Kind(models.TextChoices):
+        MANAGER = "manager", "The requested-for person's manager"
+        TEAM_ANY = "team_any", "Any one member of a team"
+        TEAM_ALL = "team_all", "Every member of a team"
+
+    item = models.ForeignKey(
+        CatalogueItem, on_delete=models.CASCADE, related_name="approval_levels"
+    )
+    order = models.PositiveIntegerField(default=1)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["item", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "order"], name="one_approval_level_per_order")
+        ]
+
+    def __str__(self):
+        return f"{self.item}: level {self.order} ({self.get_kind_display()})"
+
+    def clean(self):
+        if self.kind != self.Kind.MANAGER and not self.team_id:
+            raise ValidationError({"team": "Name the team that approves."})
+
+
+class TaskTemplate(models.Model):
+    """A fulfilment task of an item: stages run one after another, the tasks of one stage
+    in parallel."""
+
+    item = models.ForeignKey(CatalogueItem, on_delete=models.CASCADE, related_name="task_templates")
+    stage = models.PositiveIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["item", "stage", "pk"]
+
+    def __str__(self):
+        return f"{self.item}: {self.stage}. {self.title}"
+
+
+class ServiceRequestQuerySet(RecordQuerySet):
+    def visible_to(self, user):
+        """Staff see every request; others the ones they ordered or that are for them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agent:
+            return self
+        return self.filter(models.Q(requester=user) | models.Q(requested_for=user))
+
+
+class ServiceRequest(Record):
+    """A request for a catalogue item, for oneself or on behalf of someone."""
+
+    NUMBER_PREFIX = "REQ"
+    REQUESTER_FIELD = "requested_for"
+    workflow = request_workflow
+
+    state = models.CharField(
+        max_length=30, choices=RequestState.choices, default=RequestState.SUBMITTED, db_index=True
+    )
+    item = models.ForeignKey(CatalogueItem, on_delete=models.PROTECT, related_name="requests")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_made"
+    )
+    requested_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_for"
+    )
+    variables = models.JSONField(default=dict, blank=True)
+    approval_level = models.PositiveIntegerField(default=0, editable=False)
+    rejection_reason = models.TextField(blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["requested_for", "-created_at"], name="req_for"),
+            models.Index(fields=["requester", "-created_at"], name="req_by"),
+            models.Index(fields=["state", "-created_at"], name="req_state"),
+        ]
+
+
+class Approval(models.Model):
+    """One approver's decision on one level of a request."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SKIPPED = "skipped", "Not needed"
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="approvals")
+    level = models.PositiveIntegerField()
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request", "level", "pk"]
+        indexes = [models.Index(fields=["approver", "decision"], name="approval_inbox")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "level", "approver"], name="one_approval_per_approver_level"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.request.number} level {self.level}: {self.approver} {self.decision}"
+
+
+class FulfilmentTaskQuerySet(RecordQuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated or not user.is_active or not user.is_agent:
+            return self.none()
+        return self
+
+
+class FulfilmentTask(Record):
+    """Work a team does to fulfil a request."""
+
+    NUMBER_PREFIX = "TASK"
+    REQUESTER_FIELD = "requested_for"
+    workflow = task_workflow
+
+    state = models.CharField(
+        max_length=20, choices=TaskState.choices, default=TaskState.OPEN, db_index=True
+    )
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="tasks")
+    stage = models.PositiveIntegerField(default=1)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = FulfilmentTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["request", "stage", "pk"]
+        indexes = [models.Index(fields=["assignment_group", "state"], name="task_group")]
+
+    @property
+    def requested_for(self):
+        return self.request.requested_for
+
+    @property
+    def requested_for_id(self):
+        return self.request.requested_for_id

@@ -208,6 +208,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStateEnum": "incidents.workflows.IncidentState",
         "TimerStateEnum": "practices.service_level.models.Timer.State",
         "EscalationStateEnum": "practices.service_level.models.Escalation.State",
+        "RequestStateEnum": "catalogue.workflows.RequestState",
+        "TaskStateEnum": "catalogue.workflows.TaskState",
     },
 }
 

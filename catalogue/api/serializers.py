@@ -1,7 +1,16 @@
 from rest_framework import serializers
 
-from catalogue import variables
-from catalogue.models import CatalogueCategory, CatalogueItem, Variable
+from catalogue import services, variables
+from catalogue.models import (
+    Approval,
+    CatalogueCategory,
+    CatalogueItem,
+    FulfilmentTask,
+    ServiceRequest,
+    Variable,
+)
+from itsm.accounts.models import Team
+from itsm.api.serializers import UsernameField
 
 
 class CatalogueCategorySerializer(serializers.ModelSerializer):
@@ -55,3 +64,148 @@ class CatalogueItemSerializer(serializers.ModelSerializer):
 
 class AnswersSerializer(serializers.Serializer):
     variables = serializers.JSONField(help_text="Answers by variable name.")
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    request = serializers.CharField(source="request.number", read_only=True)
+    item = serializers.CharField(source="request.item.name", read_only=True)
+    requested_for = serializers.CharField(source="request.requested_for.username", read_only=True)
+    approver = serializers.CharField(source="approver.username", read_only=True)
+
+    class Meta:
+        model = Approval
+        fields = [
+            "id",
+            "request",
+            "item",
+            "requested_for",
+            "level",
+            "approver",
+            "decision",
+            "comment",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class TaskSummarySerializer(serializers.ModelSerializer):
+    assignment_group = serializers.CharField(source="assignment_group.name", read_only=True)
+
+    class Meta:
+        model = FulfilmentTask
+        fields = ["number", "title", "stage", "state", "assignment_group"]
+
+
+class ServiceRequestSerializer(serializers.ModelSerializer):
+    item = serializers.PrimaryKeyRelatedField(queryset=CatalogueItem.objects.filter(active=True))
+    requester = serializers.CharField(source="requester.username", read_only=True)
+    requested_for = UsernameField(required=False)
+    variables = serializers.JSONField(required=False, default=dict)
+    approvals = ApprovalSerializer(many=True, read_only=True)
+    tasks = TaskSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ServiceRequest
+        fields = [
+            "number",
+            "title",
+            "item",
+            "state",
+            "requester",
+            "requested_for",
+            "variables",
+            "rejection_reason",
+            "approvals",
+            "tasks",
+            "created_at",
+            "updated_at",
+            "fulfilled_at",
+            "closed_at",
+            "version",
+        ]
+        read_only_fields = [
+            "number",
+            "title",
+            "rejection_reason",
+            "created_at",
+            "updated_at",
+            "fulfilled_at",
+            "closed_at",
+            "version",
+        ]
+
+    def validate(self, attrs):
+        if self.instance is None and "state" in self.initial_data:
+            raise serializers.ValidationError({"state": "A new request starts as submitted."})
+        return attrs
+
+    def create(self, validated_data):
+        user = self.context["request"].user
+        return services.submit_request(
+            user,
+            validated_data["item"],
+            validated_data.get("variables", {}),
+            validated_data.get("requested_for"),
+        )
+
+    def update(self, instance, validated_data):
+        user = self.context["request"].user
+        validated_data.pop("expected_version", None)
+        target = validated_data.pop("state", None)
+        if validated_data:
+            raise serializers.ValidationError(
+                dict.fromkeys(validated_data, "Only the state changes after ordering.")
+            )
+        if target == "cancelled":
+            return services.cancel_request(instance, user)
+        if target == "closed":
+            return services.close_request(instance, user)
+        raise serializers.ValidationError(
+            {"state": "Requests can be cancelled or, once fulfilled, closed."}
+        )
+
+
+class FulfilmentTaskSerializer(serializers.ModelSerializer):
+    request = serializers.CharField(source="request.number", read_only=True)
+    assignment_group = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.filter(active=True), required=False
+    )
+    assigned_to = UsernameField(required=False, allow_null=True)
+
+    class Meta:
+        model = FulfilmentTask
+        fields = [
+            "number",
+            "title",
+            "description",
+            "request",
+            "stage",
+            "state",
+            "assignment_group",
+            "assigned_to",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            "version",
+        ]
+        read_only_fields = [
+            "number",
+            "title",
+            "request",
+            "stage",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            "version",
+        ]
+
+    def update(self, instance, validated_data):
+        expected = validated_data.pop("expected_version", None)
+        return services.update_task(
+            instance, self.context["request"].user, validated_data, expected
+        )

@@ -1,9 +1,18 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import CatalogueCategoryViewSet, CatalogueItemViewSet
+from .views import (
+    ApprovalViewSet,
+    CatalogueCategoryViewSet,
+    CatalogueItemViewSet,
+    FulfilmentTaskViewSet,
+    ServiceRequestViewSet,
+)
 
 router = SimpleRouter()
 router.register("catalogue/categories", CatalogueCategoryViewSet, basename="catalogue-category")
 router.register("catalogue/items", CatalogueItemViewSet, basename="catalogue-item")
+router.register("requests", ServiceRequestViewSet, basename="service-request")
+router.register("tasks", FulfilmentTaskViewSet, basename="fulfilment-task")
+router.register("approvals", ApprovalViewSet, basename="approval")
 
 urlpatterns = router.urls

@@ -55,6 +55,14 @@ class User(AbstractUser):
         Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="users"
     )
     phone = models.CharField(max_length=40, blank=True)
+    manager = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        help_text="Who approves this person's requests when an item asks for the manager.",
+    )
 
     class Meta:
         ordering = ["username"]

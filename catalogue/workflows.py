@@ -1,0 +1,112 @@
+"""Lifecycles of service requests and their fulfilment tasks. The platform moves requests
+through approval and fulfilment (``catalogue.services``); people cancel or close."""
+
+from django.db import models
+from django.utils import timezone
+
+from itsm.core.workflow import Transition, Workflow
+
+
+class RequestState(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    IN_FULFILMENT = "in_fulfilment", "In fulfilment"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+R = RequestState
+
+
+def platform_only(record, user) -> bool:
+    return user is None
+
+
+def requester_or_staff(request, user) -> bool:
+    return (
+        user is None or user.is_agent or user.pk in (request.requester_id, request.requested_for_id)
+    )
+
+
+def stamp_closed(record, user):
+    record.closed_at = timezone.now()
+
+
+request_workflow = Workflow(
+    states=RequestState.choices,
+    initial=R.SUBMITTED,
+    transitions=[
+        Transition(
+            frozenset({R.SUBMITTED}), R.AWAITING_APPROVAL, "Ask for approval", allowed=platform_only
+        ),
+        Transition(
+            frozenset({R.SUBMITTED, R.AWAITING_APPROVAL}),
+            R.APPROVED,
+            "Approve",
+            allowed=platform_only,
+        ),
+        Transition(frozenset({R.AWAITING_APPROVAL}), R.REJECTED, "Reject", allowed=platform_only),
+        Transition(frozenset({R.APPROVED}), R.IN_FULFILMENT, "Fulfil", allowed=platform_only),
+        Transition(
+            frozenset({R.APPROVED, R.IN_FULFILMENT}),
+            R.FULFILLED,
+            "Fulfilled",
+            allowed=platform_only,
+        ),
+        Transition(
+            frozenset({R.FULFILLED}),
+            R.CLOSED,
+            "Close",
+            allowed=requester_or_staff,
+            effects=(stamp_closed,),
+        ),
+        Transition(
+            frozenset({R.SUBMITTED, R.AWAITING_APPROVAL, R.APPROVED}),
+            R.CANCELLED,
+            "Cancel",
+            allowed=requester_or_staff,
+            effects=(stamp_closed,),
+            style="danger",
+        ),
+        Transition(
+            frozenset({R.IN_FULFILMENT}),
+            R.CANCELLED,
+            "Cancel",
+            effects=(stamp_closed,),
+            style="danger",
+        ),
+    ],
+)
+
+T = TaskState
+task_workflow = Workflow(
+    states=TaskState.choices,
+    initial=T.OPEN,
+    transitions=[
+        Transition(frozenset({T.OPEN}), T.IN_PROGRESS, "Start work", style="primary"),
+        Transition(
+            frozenset({T.OPEN, T.IN_PROGRESS}),
+            T.CLOSED,
+            "Close",
+            effects=(stamp_closed,),
+            style="primary",
+        ),
+        Transition(
+            frozenset({T.OPEN, T.IN_PROGRESS}),
+            T.CANCELLED,
+            "Cancel",
+            effects=(stamp_closed,),
+            style="danger",
+        ),
+    ],
+)
