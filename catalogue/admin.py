@@ -5,17 +5,25 @@ from .models import (
     CatalogueCategory,
     CatalogueItem,
     Service,
+    ServiceOffering,
     ServiceRequest,
     TaskTemplate,
     Variable,
 )
 
 
+class ServiceOfferingInline(admin.TabularInline):
+    model = ServiceOffering
+    extra = 0
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner_team", "status")
-    list_filter = ("status",)
+    list_display = ("name", "type", "status", "owner", "owner_team", "support_team")
+    list_filter = ("status", "type")
     search_fields = ("name",)
+    filter_horizontal = ("agreements",)
+    inlines = [ServiceOfferingInline]
 
 
 @admin.register(CatalogueCategory)

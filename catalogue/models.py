@@ -9,25 +9,77 @@ from .workflows import RequestState, TaskState, request_workflow, task_workflow
 
 
 class Service(models.Model):
-    """A service as the service catalogue knows it (extended by the catalogue issue)."""
+    """A service in the service portfolio: pipeline, live (the service catalogue) or retired."""
 
     class Status(models.TextChoices):
         PIPELINE = "pipeline", "Pipeline"
         LIVE = "live", "Live"
         RETIRED = "retired", "Retired"
 
+    class Type(models.TextChoices):
+        BUSINESS = "business", "Business service"
+        TECHNICAL = "technical", "Technical service"
+
     name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="For IT: scope, dependencies, support.")
+    user_description = models.TextField(
+        blank=True, help_text="Written for the people who use it: what it does for them."
+    )
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.BUSINESS)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services_owned",
+        help_text="The service owner.",
+    )
     owner_team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="services"
     )
+    support_team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services_supported",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.LIVE)
+    agreements = models.ManyToManyField(
+        "service_level.Agreement", blank=True, related_name="services", help_text="Related SLAs."
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+
+class ServiceOffering(models.Model):
+    """A packaged level of a service (e.g. "E-mail: standard mailbox" vs "executive")."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="offerings")
+    name = models.CharField(max_length=150)
+    description = models.TextField(blank=True)
+    agreement = models.ForeignKey(
+        "service_level.Agreement",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The service level of this offering.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["service", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="unique_offering_name")
+        ]
+
+    def __str__(self):
+        return f"{self.service}: {self.name}"
 
 
 class CatalogueCategory(models.Model):

@@ -209,6 +209,9 @@ SPECTACULAR_SETTINGS = {
         "TimerStateEnum": "practices.service_level.models.Timer.State",
         "EscalationStateEnum": "practices.service_level.models.Escalation.State",
         "RequestStateEnum": "catalogue.workflows.RequestState",
+        "AgreementKindEnum": "practices.service_level.models.Agreement.Kind",
+        "LinkKindEnum": "itsm.core.models.RecordLink.Kind",
+        "JournalKindEnum": "itsm.core.models.JournalEntry.Kind",
         "TaskStateEnum": "catalogue.workflows.TaskState",
     },
 }

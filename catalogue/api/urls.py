@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from .services_api import ServiceViewSet
 from .views import (
     ApprovalViewSet,
     CatalogueCategoryViewSet,
@@ -9,6 +10,7 @@ from .views import (
 )
 
 router = SimpleRouter()
+router.register("services", ServiceViewSet, basename="service")
 router.register("catalogue/categories", CatalogueCategoryViewSet, basename="catalogue-category")
 router.register("catalogue/items", CatalogueItemViewSet, basename="catalogue-item")
 router.register("requests", ServiceRequestViewSet, basename="service-request")
