@@ -184,11 +184,15 @@ def validate(item: CatalogueItem, answers, user=None) -> dict:
     for error in validator.iter_errors(answers):
         if error.validator in ("allOf", "if"):
             continue
-        name = _field(error)
+        if error.validator == "required":  # one error lists every missing answer
+            names = [n for n in error.validator_value if n not in answers]
+        else:
+            names = [_field(error)]
         message = _message(error, variables)
-        bucket = errors.setdefault(f"variables.{name}", [])
-        if message not in bucket:
-            bucket.append(message)
+        for name in names:
+            bucket = errors.setdefault(f"variables.{name}", [])
+            if message not in bucket:
+                bucket.append(message)
     for name, value in answers.items():
         variable = variables.get(name)
         if variable is None or f"variables.{name}" in errors or value in (None, ""):

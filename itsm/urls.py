@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("practices.service_desk.urls")),
     path("", include("practices.urls")),
     path("", include("incidents.urls")),
+    path("", include("catalogue.workspace_urls")),
+    path("", include("catalogue.urls")),
     path("", include("practices.service_level.urls")),
 ]
 

@@ -26,10 +26,23 @@ class PortalSource:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PortalPanel:
+    """A block of the portal home a practice contributes (catalogue search, approvals…)."""
+
+    key: str
+    #: the template included on the home page, with ``panel`` in its context
+    template: str
+    #: request -> dict of what the template needs
+    context: Callable
+    order: int = 100
+
+
 @dataclass
 class Registry:
     workspace: list[WorkspaceSection] = field(default_factory=list)
     portal: list[PortalSource] = field(default_factory=list)
+    panels: list[PortalPanel] = field(default_factory=list)
 
     def add_workspace_section(self, section: WorkspaceSection) -> None:
         if all(s.key != section.key for s in self.workspace):
@@ -40,6 +53,11 @@ class Registry:
         if all(s.key != source.key for s in self.portal):
             self.portal.append(source)
             self.portal.sort(key=lambda s: (s.order, s.label))
+
+    def add_portal_panel(self, panel: PortalPanel) -> None:
+        if all(p.key != panel.key for p in self.panels):
+            self.panels.append(panel)
+            self.panels.sort(key=lambda p: (p.order, p.key))
 
 
 registry = Registry()

@@ -34,7 +34,10 @@ def portal_home(request):
     for source in registry.portal:
         records = list(source.my_records(request.user)[:50])
         sections.append({"source": source, "records": records})
-    return render(request, "service_desk/portal_home.html", {"sections": sections})
+    panels = [{"template": panel.template, **panel.context(request)} for panel in registry.panels]
+    return render(
+        request, "service_desk/portal_home.html", {"sections": sections, "panels": panels}
+    )
 
 
 def _back(request, fallback: str = "/"):

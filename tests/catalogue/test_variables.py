@@ -181,3 +181,10 @@ def test_bad_variable_definitions_are_refused(laptop, fields, field):
     with pytest.raises(ValidationError) as caught:
         variable.full_clean()
     assert field in caught.value.message_dict
+
+
+def test_every_missing_answer_is_named_at_once(laptop):
+    assert errors_of(laptop, {}) == {
+        "variables.model": ["This is required."],
+        "variables.reason": ["This is required."],
+    }

@@ -1,0 +1,56 @@
+"""Filters of the fulfilment task queue (agent workspace)."""
+
+import django_filters
+from django.db.models import Q
+
+from itsm.core.filters import RecordFilterSet
+
+from .models import FulfilmentTask
+from .workflows import TaskState
+
+#: The states in which a task still needs work.
+OPEN_STATES = [TaskState.OPEN, TaskState.IN_PROGRESS]
+
+
+class FulfilmentTaskFilterSet(RecordFilterSet):
+    # distinct=False: one row per task already.
+    state = django_filters.MultipleChoiceFilter(choices=TaskState.choices, distinct=False)
+    open = django_filters.BooleanFilter(method="filter_open", label="Open")
+    request = django_filters.CharFilter(field_name="request__number", label="Request")
+    stage = django_filters.NumberFilter()
+
+    class Meta:
+        model = FulfilmentTask
+        fields = ["state", "assignment_group", "assigned_to", "stage"]
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(state__in=OPEN_STATES)
+        return queryset.exclude(state__in=OPEN_STATES)
+
+    def filter_text(self, queryset, name, value):
+        """A task number, the number of its request, or words of the title."""
+        value = value.strip()
+        if not value:
+            return queryset
+        upper = value.upper()
+        for prefix, field in (("TASK", "number"), ("REQ", "request__number")):
+            if upper.startswith(prefix) and upper[len(prefix) :].isdigit():
+                return queryset.filter(**{field: upper})
+        return queryset.filter(Q(title__icontains=value))
+
+
+#: Columns the queue sorts by (non-null fields, for keyset pagination).
+ORDERING_FIELDS = ["number", "created_at", "updated_at", "state", "stage"]
+
+#: The saved views every agent has in the task queue.
+SAVED_VIEWS = {
+    "my_open": ("My open tasks", {"assigned_to": "me", "open": "true"}),
+    "unassigned_in_my_teams": (
+        "Unassigned in my teams",
+        {"assignment_group": "mine", "unassigned": "true", "open": "true"},
+    ),
+    "all_open": ("All open", {"open": "true"}),
+}

@@ -1,0 +1,364 @@
+"""The portal's request catalogue: browse and order items, follow one's requests, and decide
+approvals. Every change goes through ``catalogue.services``."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from itsm.core import services as core
+from itsm.core.models import JournalEntry
+
+from . import services
+from . import variables as rules
+from .forms import REQUESTED_FOR, AttachmentForm, CommentForm, DecisionForm, OrderForm
+from .models import Approval, CatalogueItem, ServiceRequest
+from .workflows import RequestState
+
+R = RequestState
+#: The progress line of a request, in order.
+STEPS = [
+    ("submitted", "Submitted"),
+    ("approval", "Approval"),
+    ("fulfilment", "Fulfilment"),
+    ("fulfilled", "Fulfilled"),
+]
+STEP_OF_STATE = {
+    R.SUBMITTED: 0,
+    R.AWAITING_APPROVAL: 1,
+    R.REJECTED: 1,
+    R.APPROVED: 2,
+    R.IN_FULFILMENT: 2,
+    R.FULFILLED: 3,
+    R.CLOSED: 3,
+}
+
+
+def _message_text(error) -> str:
+    if hasattr(error, "message_dict"):
+        return " ".join(m for ms in error.message_dict.values() for m in ms)
+    return " ".join(getattr(error, "messages", [])) or "That is not possible."
+
+
+def _orderable(user):
+    return CatalogueItem.objects.orderable_by(user)
+
+
+def search_items(user, query: str):
+    items = _orderable(user).select_related("category")
+    query = (query or "").strip()
+    if query:
+        items = items.filter(Q(name__icontains=query) | Q(short_description__icontains=query))
+    return items
+
+
+def popular_items(user, limit: int = 6):
+    """The orderable items ordered most often (then by catalogue order)."""
+    ids = _orderable(user).values("pk")
+    return list(
+        CatalogueItem.objects.filter(pk__in=ids)
+        .select_related("category")
+        .annotate(times=Count("requests"))
+        .order_by("-times", "category__order", "order", "name")[:limit]
+    )
+
+
+def home_panel(request) -> dict:
+    """What the portal home shows of the catalogue (registered as a portal panel): popular
+    items and the categories, from one query over the orderable items, and the count of
+    approvals waiting for this user."""
+    user = request.user
+    items = list(
+        CatalogueItem.objects.filter(pk__in=_orderable(user).values("pk"))
+        .select_related("category")
+        .only("name", "short_description", "order", "category__name", "category__order")
+        .annotate(times=Count("requests"))
+        .order_by("category__order", "category__name", "order", "name")
+    )
+    categories: dict = {}
+    for item in items:
+        categories.setdefault(item.category, []).append(item)
+    for category, its in categories.items():
+        category.count = len(its)
+    return {
+        "popular": sorted(items, key=lambda i: -i.times)[:6],
+        "categories": list(categories),
+        "pending_approvals": services.pending_approvals(user).count(),
+    }
+
+
+@login_required
+def catalogue(request):
+    query = request.GET.get("q", "").strip()
+    category_id = request.GET.get("category", "")
+    items = search_items(request.user, query)
+    if category_id.isdigit():
+        items = items.filter(category_id=int(category_id))
+    groups: dict = {}
+    for item in items:
+        groups.setdefault(item.category, []).append(item)
+    return render(
+        request,
+        "catalogue/portal_catalogue.html",
+        {
+            "query": query,
+            "groups": [{"category": c, "items": its} for c, its in groups.items()],
+            "popular": [] if query or category_id else popular_items(request.user),
+            "category_id": category_id,
+        },
+    )
+
+
+@login_required
+def item(request, pk: int):
+    item = get_object_or_404(_orderable(request.user).select_related("category"), pk=pk)
+    variables = list(item.variables.all())
+    data = request.POST if request.method == "POST" else None
+    form = OrderForm(item, variables, data, user=request.user)
+    if request.method == "POST":
+        valid = form.is_valid()
+        answers = form.answers()
+        requested_for = None
+        username = form.cleaned_data.get(REQUESTED_FOR, "").strip() if valid else ""
+        if username:
+            requested_for = (
+                get_user_model().objects.filter(username=username, is_active=True).first()
+            )
+            if requested_for is None:
+                form.add_error(REQUESTED_FOR, f"There is no active user {username}.")
+        try:
+            if form.errors:
+                # Still run the server's check so that every problem is named at once.
+                rules.validate(item, answers, request.user)
+            else:
+                created = services.submit_request(
+                    request.user, item, answers, requested_for=requested_for
+                )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        if not form.errors:
+            messages.success(
+                request, f"Thanks, your request {created.number} for {item.name} is in."
+            )
+            return redirect("catalogue:request", number=created.number)
+    return render(
+        request,
+        "catalogue/portal_item.html",
+        {"item": item, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _mine(user):
+    """A requester's or requested-for person's own requests (the portal shows no others)."""
+    if not user.is_authenticated:
+        return ServiceRequest.objects.none()
+    return ServiceRequest.objects.visible_to(user).filter(Q(requester=user) | Q(requested_for=user))
+
+
+def my_requests(user):
+    return _mine(user).order_by("-created_at")
+
+
+def _get(user, number) -> ServiceRequest:
+    return get_object_or_404(
+        _mine(user).select_related("item__category", "requester", "requested_for"),
+        number=number,
+    )
+
+
+def _progress(req: ServiceRequest, has_approvals: bool) -> list[dict]:
+    current = STEP_OF_STATE.get(req.state)
+    steps = []
+    for index, (key, label) in enumerate(STEPS):
+        if req.state == R.CANCELLED or current is None:
+            status = "cancelled" if key != "submitted" else "done"
+        elif index < current or (index == current and req.state in (R.FULFILLED, R.CLOSED)):
+            status = "done"
+        elif index == current:
+            status = "failed" if req.state == R.REJECTED else "current"
+        else:
+            status = "todo"
+        if key == "approval" and not has_approvals and status == "done":
+            label = "No approval needed"
+        steps.append({"key": key, "label": label, "status": status})
+    return steps
+
+
+def _detail_context(request, req: ServiceRequest, **extra) -> dict:
+    approvals = list(req.approvals.select_related("approver").order_by("level", "pk"))
+    tasks = list(req.tasks.select_related("assignment_group").order_by("stage", "pk"))
+    actions = {t.target for t in req.workflow.available(req, request.user)}
+    context = {
+        "req": req,
+        "answers": _answers(req),
+        "steps": _progress(req, bool(approvals)),
+        "approvals": approvals,
+        "tasks": tasks,
+        "timeline": core.timeline(req, request.user)
+        .filter(internal=False)
+        .exclude(kind=JournalEntry.Kind.NOTIFICATION),
+        "attachments": core.attachments_of(req, request.user).filter(internal=False),
+        "can_cancel": R.CANCELLED in actions,
+        "can_close": R.CLOSED in actions,
+        "open": req.state not in (R.CLOSED, R.CANCELLED, R.REJECTED),
+        "comment_form": CommentForm(),
+        "attachment_form": AttachmentForm(),
+    }
+    context.update(extra)
+    return context
+
+
+def _answers(req: ServiceRequest) -> list[dict]:
+    """The answers with the questions' labels, in the form's order."""
+    rows = []
+    variables = list(req.item.variables.all())
+    for variable in variables:
+        if variable.name not in req.variables:
+            continue
+        value = req.variables[variable.name]
+        labels = {c["value"]: c.get("label") or c["value"] for c in variable.choices or []}
+        if isinstance(value, bool):
+            value = "Yes" if value else "No"
+        elif isinstance(value, list):
+            value = ", ".join(str(labels.get(v, v)) for v in value)
+        elif labels:
+            value = labels.get(value, value)
+        rows.append({"label": variable.label, "value": value})
+    return rows
+
+
+@login_required
+def request_detail(request, number):
+    req = _get(request.user, number)
+    return render(request, "catalogue/portal_request.html", _detail_context(request, req))
+
+
+@login_required
+@require_POST
+def request_comment(request, number):
+    req = _get(request.user, number)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment(req, request.user, form.cleaned_data["body"], internal=False)
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            form.add_error("body", _message_text(error))
+        else:
+            messages.success(request, "Your comment was added.")
+            return redirect("catalogue:request", number=number)
+    return render(
+        request,
+        "catalogue/portal_request.html",
+        _detail_context(request, req, comment_form=form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def request_attach(request, number):
+    req = _get(request.user, number)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach(req, request.user, form.cleaned_data["file"])
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            form.add_error("file", _message_text(error))
+        else:
+            messages.success(request, "Your file was attached.")
+            return redirect("catalogue:request", number=number)
+    return render(
+        request,
+        "catalogue/portal_request.html",
+        _detail_context(request, req, attachment_form=form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def request_cancel(request, number):
+    req = _get(request.user, number)
+    try:
+        services.cancel_request(req, request.user, request.POST.get("reason", "").strip())
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _message_text(error))
+    else:
+        messages.success(request, f"{req.number} is cancelled.")
+    return redirect("catalogue:request", number=number)
+
+
+@login_required
+@require_POST
+def request_close(request, number):
+    req = _get(request.user, number)
+    try:
+        services.close_request(req, request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _message_text(error))
+    else:
+        messages.success(request, f"Thanks for confirming; {req.number} is closed.")
+    return redirect("catalogue:request", number=number)
+
+
+def _approvals_context(user, **extra) -> dict:
+    pending = list(
+        services.pending_approvals(user)
+        .select_related("request__requester")
+        .order_by("created_at", "pk")
+    )
+    done = list(
+        Approval.objects.filter(approver=user)
+        .exclude(decision=Approval.Decision.PENDING)
+        .select_related("request__item", "request__requested_for")
+        .order_by("-decided_at", "-pk")[:30]
+    )
+    forms_by_pk = extra.pop("forms", {})
+    for approval in pending:
+        approval.form = forms_by_pk.get(approval.pk) or DecisionForm(prefix=f"a{approval.pk}")
+    return {"pending": pending, "done": done, **extra}
+
+
+@login_required
+def approvals(request):
+    return render(request, "catalogue/portal_approvals.html", _approvals_context(request.user))
+
+
+@login_required
+@require_POST
+def decide(request, pk: int):
+    approval = get_object_or_404(
+        services.pending_approvals(request.user).select_related("request"), pk=pk
+    )
+    form = DecisionForm(request.POST, prefix=f"a{pk}")
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            services.decide(approval, request.user, approve, form.cleaned_data["comment"])
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            for key, texts in error.message_dict.items():
+                for text in texts:
+                    form.add_error("comment" if key == "comment" else None, text)
+        else:
+            number = approval.request.number
+            messages.success(
+                request, f"{number}: {'approved' if approve else 'rejected'}. Thank you."
+            )
+            return redirect("catalogue:approvals")
+    return render(
+        request,
+        "catalogue/portal_approvals.html",
+        _approvals_context(request.user, forms={pk: form}),
+        status=400,
+    )
