@@ -13,9 +13,13 @@ class CatalogueConfig(AppConfig):
             WorkspaceSection,
             registry,
         )
+        from practices.service_level import registry as service_level
 
         from . import views
+        from .models import ServiceRequest
+        from .sla import PROFILE
 
+        service_level.register(ServiceRequest, PROFILE)
         practices.register_app("service_request", "fulfilment:queue")
         registry.add_workspace_section(
             WorkspaceSection(
