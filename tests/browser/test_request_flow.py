@@ -101,3 +101,25 @@ def test_order_approve_fulfil_and_see_it_done(pages, laptop, alice, manager, age
     portal.reload()
     expect(portal.locator(".facts .badge")).to_have_text("Fulfilled")
     expect(portal.get_by_role("heading", name="Your request is fulfilled")).to_be_visible()
+
+
+def test_catalogue_and_order_form_fit_a_phone_and_work_by_keyboard(pages, laptop, alice):
+    phone = pages.signed_in("alice", width=390, height=844)
+    for path in (
+        "/portal/",
+        "/portal/catalogue/",
+        f"/portal/catalogue/{laptop.pk}/",
+        "/portal/approvals/",
+    ):
+        phone.goto(path)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width}px wide"
+    # Keyboard only: Tab to the first choice, Space picks it, Enter on Order submits.
+    phone.goto(f"/portal/catalogue/{laptop.pk}/")
+    phone.get_by_label("MacBook").focus()
+    phone.keyboard.press("Space")
+    expect(phone.get_by_label("MacBook")).to_be_checked()
+    phone.get_by_role("button", name="Order").focus()
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("heading", name="New laptop")).to_be_visible()
+    assert ServiceRequest.objects.get().variables["model"] == "mac"
