@@ -34,7 +34,7 @@ def _choices(variable: Variable) -> list[tuple[str, str]]:
 
 
 def _field(variable: Variable, ci_choices) -> forms.Field | None:
-    """The form field for one variable, or None for attachments (added after ordering)."""
+    """The form field for one variable."""
     attrs: dict = {}
     common = {"label": variable.label, "help_text": variable.help_text, "required": False}
     kind = variable.type
@@ -90,7 +90,7 @@ def _field(variable: Variable, ci_choices) -> forms.Field | None:
         return forms.TypedChoiceField(
             choices=[("", "— choose —"), *ci_choices], coerce=int, empty_value=None, **common
         )
-    return None  # attachment
+    return forms.FileField(**common)  # attachment: stored on the request when ordered
 
 
 def _equals(value, expected) -> bool:
@@ -164,6 +164,11 @@ class OrderForm(forms.Form):
                 and getattr(bound.field.widget, "input_type", "") in ("radio", "checkbox"),
             }
 
+    def attachment_files(self) -> dict:
+        """The files given for attachment questions, by variable name."""
+        cleaned = getattr(self, "cleaned_data", {})
+        return {v.name: cleaned[v.name] for v in self.attachments if cleaned.get(v.name)}
+
     def answers(self) -> dict:
         """The typed answers of the fields that cleaned well, without empty ones and without
         the ones whose show condition does not hold (hidden in the browser)."""
@@ -173,8 +178,8 @@ class OrderForm(forms.Form):
             if variable.name not in cleaned:
                 continue
             value = cleaned[variable.name]
-            if value is None or value == "" or value == []:
-                continue
+            if value is None or value == "" or value == [] or variable.type == T.ATTACHMENT:
+                continue  # files travel apart (see attachment_files())
             if variable.type == T.NUMBER:
                 value = _number(value)
             elif variable.type == T.DATE or variable.type == T.DATETIME:
@@ -202,8 +207,6 @@ class OrderForm(forms.Form):
             if target in already:
                 continue
             for message in messages:
-                if target is None and name in {v.name for v in self.attachments}:
-                    message = f"{message} (attachments are added on the request page)"
                 self.add_error(target, message)
 
 

@@ -37,14 +37,24 @@ def _move(record, actor, target: str, **fields) -> None:
 
 
 @transaction.atomic
-def submit_request(actor, item: CatalogueItem, answers, requested_for=None) -> ServiceRequest:
+def submit_request(
+    actor, item: CatalogueItem, answers, requested_for=None, files=None
+) -> ServiceRequest:
     """Order ``item`` with ``answers``; a 400-style ValidationError names each variable that
-    is wrong, and nothing is saved."""
+    is wrong, and nothing is saved. ``files`` answers attachment questions ({name: file}):
+    they are attached to the new request and the answer becomes the attachment's id."""
     if not CatalogueItem.objects.orderable_by(actor).filter(pk=item.pk).exists():
         raise ValidationError({"item": "You may not order this item."})
     requested_for = requested_for or actor
     if requested_for != actor and not requested_for.is_active:
         raise ValidationError({"requested_for": f"{requested_for} is not an active user."})
+    files = dict(files or {})
+    attachment_names = set(item.variables.filter(type="attachment").values_list("name", flat=True))
+    unknown = sorted(set(files) - attachment_names)
+    if unknown:
+        raise ValidationError({f"variables.{n}": "This question takes no file." for n in unknown})
+    if isinstance(answers, dict):
+        answers = {**answers, **dict.fromkeys(files, 0)}  # stands in for the id until stored
     cleaned = forms.validate(item, answers, actor)
     levels = list(item.approval_levels.select_related("team").order_by("order"))
     if levels and levels[0].kind == ApprovalLevel.Kind.MANAGER and not requested_for.manager_id:
@@ -61,6 +71,14 @@ def submit_request(actor, item: CatalogueItem, answers, requested_for=None) -> S
         state=RequestState.SUBMITTED,
     )
     request.save()
+    for name, uploaded in files.items():
+        try:
+            cleaned[name] = core.add_attachment(request, actor, uploaded).pk
+        except ValidationError as error:
+            raise ValidationError({f"variables.{name}": error.messages}) from None
+    if files:
+        ServiceRequest.objects.filter(pk=request.pk).update(variables=cleaned)
+        request.variables = cleaned
     core.write_journal(request, JournalEntry.Kind.CREATED, actor, data={"item": item.name})
     core.announce(request, actor, {}, created=True)
     if levels:

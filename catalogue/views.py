@@ -118,7 +118,8 @@ def item(request, pk: int):
     item = get_object_or_404(_orderable(request.user).select_related("category"), pk=pk)
     variables = list(item.variables.all())
     data = request.POST if request.method == "POST" else None
-    form = OrderForm(item, variables, data, user=request.user)
+    files = request.FILES if request.method == "POST" else None
+    form = OrderForm(item, variables, data, files, user=request.user)
     if request.method == "POST":
         valid = form.is_valid()
         answers = form.answers()
@@ -136,7 +137,11 @@ def item(request, pk: int):
                 rules.validate(item, answers, request.user)
             else:
                 created = services.submit_request(
-                    request.user, item, answers, requested_for=requested_for
+                    request.user,
+                    item,
+                    answers,
+                    requested_for=requested_for,
+                    files=form.attachment_files(),
                 )
         except ValidationError as error:
             form.add_service_errors(error)

@@ -183,7 +183,8 @@ class TestOrder:
         assert "<select" in block(body, "model")  # many: a select
         assert 'type="checkbox"' in block(body, "extras")
         assert mail_server.name in block(body, "server")
-        assert "after ordering" in block(body, "photo")
+        assert 'type="file"' in block(body, "photo")
+        assert 'enctype="multipart/form-data"' in body
         assert 'data-show-when="{&quot;variable&quot;: &quot;kind&quot;' in body
         assert "data-require-when" in block(body, "why_urgent")
         assert "js/catalogue.js" in body
@@ -214,6 +215,35 @@ class TestOrder:
             "server": mail_server.pk,
         }
         assert req.variables["handover"].startswith("2030-01-16T09:30")
+
+    def test_a_file_answers_an_attachment_question(self, alice, bob, everything, mail_server):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from itsm.core.models import Attachment
+
+        photo = SimpleUploadedFile("desk.jpg", b"\xff\xd8 a photo", content_type="image/jpeg")
+        response = web(alice).post(
+            item_url(everything), {**full_answers(mail_server), "photo": photo}
+        )
+        assert response.status_code == 302
+        req = ServiceRequest.objects.get()
+        attachment = Attachment.objects.get()
+        assert req.variables["photo"] == attachment.pk
+        assert (attachment.filename, attachment.object_id) == ("desk.jpg", req.pk)
+
+    def test_a_file_over_the_limit_is_refused_and_nothing_is_ordered(
+        self, alice, bob, everything, mail_server, settings
+    ):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        settings.ATTACHMENT_MAX_BYTES = 4
+        photo = SimpleUploadedFile("desk.jpg", b"far too large", content_type="image/jpeg")
+        response = web(alice).post(
+            item_url(everything), {**full_answers(mail_server), "photo": photo}
+        )
+        assert response.status_code == 400
+        assert "the limit is 4 bytes" in block(page(response), "photo")
+        assert not ServiceRequest.objects.exists()
 
     def test_bad_answers_are_400_next_to_the_fields_and_nothing_is_saved(
         self, alice, everything, mail_server
