@@ -134,3 +134,21 @@ class TestAdmin:
     def test_workspace_links_to_the_admin_only_for_staff(self, admin_user, agent):
         assert 'href="/admin/"' in web(admin_user).get("/incidents/").content.decode()
         assert 'href="/admin/"' not in web(agent).get("/incidents/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("delta", "said"),
+    [
+        ({"days": 5}, "5 days"),
+        ({"days": 1, "hours": 4}, "1 day 4 hours"),
+        ({"hours": 8}, "8 hours"),
+        ({"minutes": 30}, "30 minutes"),
+        ({"seconds": 20}, "less than a minute"),
+    ],
+)
+def test_durations_read_as_people_say_them(delta, said):
+    from datetime import timedelta
+
+    from itsm.core.templatetags.itsm import duration
+
+    assert duration(timedelta(**delta)) == said

@@ -65,3 +65,19 @@ def sort_link(context, field, label):
 @register.filter
 def humanize_state(value):
     return str(value or "").replace("_", " ")
+
+
+@register.filter
+def duration(value):
+    """A timedelta as people say it: "5 days", "1 day 4 hours", "8 hours", "30 minutes"."""
+    if value is None:
+        return ""
+    total = int(value.total_seconds())
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    for amount, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
+        if amount:
+            parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
+    return " ".join(parts[:2]) or "less than a minute"

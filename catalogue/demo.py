@@ -1,0 +1,165 @@
+"""Demo request catalogue, loaded by ``manage.py load_demo``: a few items with forms,
+approvals and fulfilment plans, and two requests made through the services. Skipped when
+the catalogue already has items."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from . import services
+from .models import ApprovalLevel, CatalogueCategory, CatalogueItem, TaskTemplate, Variable
+
+
+def _item(category, name, short, variables, levels=(), tasks=(), **fields) -> CatalogueItem:
+    item = CatalogueItem.objects.create(
+        category=category, name=name, short_description=short, **fields
+    )
+    for order, (vname, label, kind, extra) in enumerate(variables, start=1):
+        Variable.objects.create(item=item, name=vname, label=label, type=kind, order=order, **extra)
+    for order, (kind, team) in enumerate(levels, start=1):
+        ApprovalLevel.objects.create(item=item, order=order, kind=kind, team=team)
+    for stage, title, team in tasks:
+        TaskTemplate.objects.create(item=item, stage=stage, title=title, team=team)
+    return item
+
+
+def load(context) -> None:
+    manager = context.user("manager")
+    for username in ("alice", "bob", "carol", "dave"):
+        user = context.users.get(username)
+        if user is not None and user.manager_id is None:
+            user.manager = manager
+            user.save(update_fields=["manager"])
+    if CatalogueItem.objects.exists():
+        context.log("Demo catalogue already exists.")
+        return
+    desk, network, apps = (context.team(n) for n in ("Service Desk", "Network", "Applications"))
+    hardware = CatalogueCategory.objects.create(name="Hardware", order=10)
+    software = CatalogueCategory.objects.create(name="Software", order=20)
+    access = CatalogueCategory.objects.create(name="Access", order=30)
+    laptop = _item(
+        hardware,
+        "New laptop",
+        "A laptop for work, set up and ready.",
+        [
+            (
+                "model",
+                "Model",
+                "choice",
+                {
+                    "required": True,
+                    "choices": [
+                        {"value": "thinkpad", "label": "ThinkPad T14"},
+                        {"value": "mac", "label": "MacBook Air"},
+                        {"value": "dell", "label": "Dell Latitude"},
+                    ],
+                },
+            ),
+            ("replace", "Does it replace a laptop?", "boolean", {}),
+            (
+                "old_tag",
+                "Asset tag of the old laptop",
+                "text",
+                {
+                    "required": True,
+                    "regex": r"AT-\d{5}",
+                    "help_text": "On the sticker, e.g. AT-01234.",
+                    "show_when": {"variable": "replace", "equals": True},
+                },
+            ),
+            ("needed_by", "Needed by", "date", {}),
+            (
+                "accessories",
+                "Accessories",
+                "multichoice",
+                {
+                    "choices": [
+                        {"value": "dock", "label": "Docking station"},
+                        {"value": "mouse", "label": "Mouse"},
+                        {"value": "bag", "label": "Bag"},
+                    ]
+                },
+            ),
+        ],
+        levels=[("manager", None)],
+        tasks=[
+            (1, "Order the laptop", desk),
+            (1, "Prepare the VPN profile", network),
+            (2, "Hand the laptop over", desk),
+        ],
+        expected_delivery=timedelta(days=5),
+        cost=Decimal("1400.00"),
+        order=10,
+    )
+    _item(
+        software,
+        "Software licence",
+        "Office, Visio or Acrobat for your account.",
+        [
+            (
+                "product",
+                "Product",
+                "choice",
+                {
+                    "required": True,
+                    "choices": [
+                        {"value": "office", "label": "Microsoft Office"},
+                        {"value": "visio", "label": "Microsoft Visio"},
+                        {"value": "acrobat", "label": "Adobe Acrobat Pro"},
+                    ],
+                },
+            ),
+            (
+                "reason",
+                "What do you need it for?",
+                "multiline",
+                {"required": True, "min_length": 10},
+            ),
+        ],
+        levels=[("team_any", apps)],
+        tasks=[(1, "Assign the licence", apps)],
+        expected_delivery=timedelta(days=1),
+        cost=Decimal("120.00"),
+    )
+    _item(
+        access,
+        "Access to a shared folder",
+        "Read or write access to a folder on the file server.",
+        [
+            (
+                "folder",
+                "Folder",
+                "text",
+                {"required": True, "help_text": r"e.g. \\files\finance\reports"},
+            ),
+            (
+                "level",
+                "Access",
+                "choice",
+                {
+                    "required": True,
+                    "choices": [
+                        {"value": "read", "label": "Read"},
+                        {"value": "write", "label": "Read and write"},
+                    ],
+                },
+            ),
+            ("colleague", "Same access as (optional)", "user", {}),
+        ],
+        levels=[("manager", None), ("team_any", desk)],
+        tasks=[(1, "Grant access", desk)],
+        expected_delivery=timedelta(hours=8),
+    )
+    _item(
+        access,
+        "Guest Wi-Fi voucher",
+        "A day's Wi-Fi for a visitor, at once.",
+        [
+            ("guest_name", "Guest's name", "text", {"required": True}),
+            ("visit_date", "Day of the visit", "date", {"required": True}),
+        ],
+    )
+    services.submit_request(context.user("alice"), laptop, {"model": "mac", "replace": False})
+    services.submit_request(
+        context.user("bob"), laptop, {"model": "thinkpad", "replace": True, "old_tag": "AT-00042"}
+    )
+    context.log("Request catalogue: 3 categories, 4 items, 2 requests awaiting the manager.")
