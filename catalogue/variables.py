@@ -223,3 +223,32 @@ def _check_reference(variable: Variable, value, user) -> str | None:
     if variable.type == T.CI and not ConfigurationItem.objects.filter(pk=value).exists():
         return f"There is no configuration item {value}."
     return None
+
+
+def _display(variable: Variable | None, value) -> str:
+    """An answer as a person reads it (choice labels, yes/no, lists joined)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    labels = {}
+    if variable is not None and isinstance(variable.choices, list):
+        labels = {
+            c.get("value"): c.get("label") or c.get("value")
+            for c in variable.choices
+            if isinstance(c, dict)
+        }
+    if isinstance(value, list):
+        return ", ".join(str(labels.get(v, v)) for v in value)
+    return str(labels.get(value, value))
+
+
+def display_answers(service_request) -> list[tuple[str, str]]:
+    """(question, answer) in the order of the item's form; answers to removed questions last."""
+    answers = dict(service_request.variables or {})
+    rows = []
+    for variable in service_request.item.variables.all():
+        if variable.name in answers:
+            rows.append((variable.label, _display(variable, answers.pop(variable.name))))
+    rows.extend((name, _display(None, value)) for name, value in sorted(answers.items()))
+    return rows

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from itsm.core import services as core
 from itsm.core.models import JournalEntry
+from itsm.core.views import error_text
 
 from . import services
 from . import variables as rules
@@ -36,12 +37,6 @@ STEP_OF_STATE = {
     R.FULFILLED: 3,
     R.CLOSED: 3,
 }
-
-
-def _message_text(error) -> str:
-    if hasattr(error, "message_dict"):
-        return " ".join(m for ms in error.message_dict.values() for m in ms)
-    return " ".join(getattr(error, "messages", [])) or "That is not possible."
 
 
 def _orderable(user):
@@ -200,7 +195,7 @@ def _detail_context(request, req: ServiceRequest, **extra) -> dict:
     actions = {t.target for t in req.workflow.available(req, request.user)}
     context = {
         "req": req,
-        "answers": _answers(req),
+        "answers": rules.display_answers(req),
         "steps": _progress(req, bool(approvals)),
         "approvals": approvals,
         "tasks": tasks,
@@ -216,25 +211,6 @@ def _detail_context(request, req: ServiceRequest, **extra) -> dict:
     }
     context.update(extra)
     return context
-
-
-def _answers(req: ServiceRequest) -> list[dict]:
-    """The answers with the questions' labels, in the form's order."""
-    rows = []
-    variables = list(req.item.variables.all())
-    for variable in variables:
-        if variable.name not in req.variables:
-            continue
-        value = req.variables[variable.name]
-        labels = {c["value"]: c.get("label") or c["value"] for c in variable.choices or []}
-        if isinstance(value, bool):
-            value = "Yes" if value else "No"
-        elif isinstance(value, list):
-            value = ", ".join(str(labels.get(v, v)) for v in value)
-        elif labels:
-            value = labels.get(value, value)
-        rows.append({"label": variable.label, "value": value})
-    return rows
 
 
 @login_required
@@ -254,7 +230,7 @@ def request_comment(request, number):
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
-            form.add_error("body", _message_text(error))
+            form.add_error("body", error_text(error))
         else:
             messages.success(request, "Your comment was added.")
             return redirect("catalogue:request", number=number)
@@ -277,7 +253,7 @@ def request_attach(request, number):
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
-            form.add_error("file", _message_text(error))
+            form.add_error("file", error_text(error))
         else:
             messages.success(request, "Your file was attached.")
             return redirect("catalogue:request", number=number)
@@ -296,7 +272,7 @@ def request_cancel(request, number):
     try:
         services.cancel_request(req, request.user, request.POST.get("reason", "").strip())
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, f"{req.number} is cancelled.")
     return redirect("catalogue:request", number=number)
@@ -309,7 +285,7 @@ def request_close(request, number):
     try:
         services.close_request(req, request.user)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, f"Thanks for confirming; {req.number} is closed.")
     return redirect("catalogue:request", number=number)

@@ -14,10 +14,11 @@ from itsm.accounts.models import STAFF_ROLES, Team, User
 from itsm.core import services as core
 from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
+from itsm.core.views import add_errors, is_htmx, posted_version, query_without
 
-from . import services
+from . import services, variables
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, FulfilmentTaskFilterSet
-from .models import FulfilmentTask, ServiceRequest, Variable
+from .models import FulfilmentTask, ServiceRequest
 from .workflows import TaskState
 
 QUEUE_PAGE_SIZE = 50
@@ -74,58 +75,6 @@ def _requests(user):
     )
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _without(params: QueryDict, *keys) -> str:
-    copy = params.copy()
-    for key in keys:
-        copy.pop(key, None)
-    return copy.urlencode()
-
-
-def _version(request) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    for field, messages_ in error.message_dict.items():
-        target = field if field in form.fields else None
-        for message in messages_:
-            form.add_error(target, message if target else f"{field}: {message}")
-
-
-def _display(variable: Variable | None, value) -> str:
-    """An answer as a person reads it (choice labels, yes/no, lists joined)."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    labels = {}
-    if variable is not None and isinstance(variable.choices, list):
-        labels = {
-            c.get("value"): c.get("label") or c.get("value")
-            for c in variable.choices
-            if isinstance(c, dict)
-        }
-    if isinstance(value, list):
-        return ", ".join(str(labels.get(v, v)) for v in value)
-    return str(labels.get(value, value))
-
-
-def answers_of(service_request: ServiceRequest) -> list[tuple[str, str]]:
-    """(question, answer) in the order of the item's form; answers to removed questions last."""
-    answers = dict(service_request.variables or {})
-    rows = []
-    for variable in service_request.item.variables.all():
-        if variable.name in answers:
-            rows.append((variable.label, _display(variable, answers.pop(variable.name))))
-    rows.extend((name, _display(None, value)) for name, value in sorted(answers.items()))
-    return rows
-
-
 # Queue ------------------------------------------------------------------------------------
 
 
@@ -167,11 +116,11 @@ def queue(request):
         "ordering": ordering,
         "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
         "current_view": view_key,
-        "query_without_ordering": _without(params, "ordering", "cursor"),
+        "query_without_ordering": query_without(params, "ordering", "cursor"),
     }
-    if _is_htmx(request) and request.GET.get("cursor"):
+    if is_htmx(request) and request.GET.get("cursor"):
         return render(request, "catalogue/workspace_queue_rows.html", context)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "catalogue/workspace_queue_table.html", context)
     return render(request, "catalogue/workspace_queue.html", context)
 
@@ -184,7 +133,7 @@ def _task_context(request, task, **extra):
     context = {
         "task": task,
         "service_request": service_request,
-        "answers": answers_of(service_request),
+        "answers": variables.display_answers(service_request),
         "tasks": service_request.tasks.select_related("assignment_group", "assigned_to").order_by(
             "stage", "pk"
         ),
@@ -214,7 +163,7 @@ def _update(request, number, form, form_name: str, data_of):
     task = _get_task(request.user, number)
     if form.is_valid():
         try:
-            services.update_task(task, request.user, data_of(form), _version(request))
+            services.update_task(task, request.user, data_of(form), posted_version(request))
         except StaleVersion:
             fresh = _get_task(request.user, number)
             context = _task_context(request, fresh, conflict=True, **{form_name: form})
@@ -222,7 +171,7 @@ def _update(request, number, form, form_name: str, data_of):
         except PermissionDenied:
             raise
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             return None
     task = _get_task(request.user, number)
@@ -266,7 +215,7 @@ def task_comment(request, number):
                 task, request.user, form.cleaned_data["body"], form.cleaned_data["internal"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             kind = "Work note added" if form.cleaned_data["internal"] else "Reply added"
             messages.success(request, f"{kind}.")
@@ -287,7 +236,7 @@ def request_detail(request, number):
     service_request = get_object_or_404(_requests(request.user), number=number)
     context = {
         "service_request": service_request,
-        "answers": answers_of(service_request),
+        "answers": variables.display_answers(service_request),
         "approvals": service_request.approvals.select_related("approver").order_by("level", "pk"),
         "tasks": service_request.tasks.select_related("assignment_group", "assigned_to").order_by(
             "stage", "pk"

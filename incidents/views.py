@@ -16,6 +16,7 @@ from itsm.core import services as core
 from itsm.core.models import Attachment, RecordLink
 from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
+from itsm.core.views import add_errors, is_htmx, posted_version, query_without
 from practices.service_desk import services as saved_views
 from practices.service_level.queries import sla_timers_prefetch
 
@@ -46,17 +47,6 @@ def _get(user, number) -> Incident:
     return get_object_or_404(_incidents(user).select_related("parent"), number=number)
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    for field, messages_ in error.message_dict.items():
-        target = field if field in form.fields else None
-        for message in messages_:
-            form.add_error(target, message if target else f"{field}: {message}")
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 # Agent workspace --------------------------------------------------------------------------
 
 
@@ -82,7 +72,7 @@ def queue(request):
     if filterset.is_valid():
         queryset = filterset.qs.order_by(ordering)
         jump = _exact_number(params)
-        if jump and not _is_htmx(request) and queryset.filter(number=jump).exists():
+        if jump and not is_htmx(request) and queryset.filter(number=jump).exists():
             # The top search "goes to" an incident when given its exact number.
             return redirect("incidents:detail", number=jump)
     else:
@@ -109,12 +99,12 @@ def queue(request):
         "current_view": view_key,
         "my_views": my_views,
         "current_saved": saved,
-        "current_query": _without(params, "cursor", "view", "saved"),
-        "query_without_ordering": _without(params, "ordering", "cursor"),
+        "current_query": query_without(params, "cursor", "view", "saved"),
+        "query_without_ordering": query_without(params, "ordering", "cursor"),
     }
-    if _is_htmx(request) and request.GET.get("cursor"):
+    if is_htmx(request) and request.GET.get("cursor"):
         return render(request, "incidents/_queue_rows.html", context)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "incidents/_queue_table.html", context)
     return render(request, "incidents/queue.html", context)
 
@@ -157,13 +147,6 @@ def _exact_number(params: QueryDict) -> str | None:
     return term if term[len(Incident.NUMBER_PREFIX) :].isdigit() else None
 
 
-def _without(params: QueryDict, *keys) -> str:
-    copy = params.copy()
-    for key in keys:
-        copy.pop(key, None)
-    return copy.urlencode()
-
-
 @agent_required
 def create(request):
     form = IncidentForm(request.POST or None)
@@ -171,7 +154,7 @@ def create(request):
         try:
             incident = services.open_incident(request.user, form.changed_values())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, f"{incident.number} logged.")
             return redirect("incidents:detail", number=incident.number)
@@ -211,11 +194,6 @@ def detail(request, number):
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 
-def _version(request) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
-
-
 @agent_required
 @require_POST
 def update(request, number):
@@ -225,14 +203,14 @@ def update(request, number):
     if form.is_valid():
         try:
             services.update_incident(
-                incident, request.user, form.changed_values(), _version(request)
+                incident, request.user, form.changed_values(), posted_version(request)
             )
         except StaleVersion as stale:
             retry = IncidentForm.after_conflict(form, stale.record)
             context = _detail_context(request, stale.record, form=retry, conflict=True)
             return render(request, "incidents/detail.html", context, status=409)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, f"{incident.number} saved.")
             return redirect("incidents:detail", number=number)
@@ -253,7 +231,7 @@ def transition(request, number):
     form = TransitionForm(request.POST)
     if form.is_valid():
         try:
-            services.update_incident(incident, request.user, form.values(), _version(request))
+            services.update_incident(incident, request.user, form.values(), posted_version(request))
         except StaleVersion as stale:
             # Keep what the agent typed: the dialog reopens with it on the fresh version.
             context = _detail_context(
@@ -265,7 +243,7 @@ def transition(request, number):
             )
             return render(request, "incidents/detail.html", context, status=409)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             label = incident.workflow.label(form.cleaned_data["state"])
             messages.success(request, f"{incident.number} is now {label.lower()}.")
@@ -312,7 +290,7 @@ def attach(request, number):
                 incident, request.user, form.cleaned_data["file"], form.cleaned_data["internal"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, "File attached.")
     if form.errors:
@@ -369,7 +347,7 @@ def portal_report(request):
         try:
             incident = services.open_incident(request.user, data, channel="portal")
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, f"Thanks, we have logged your issue as {incident.number}.")
             return redirect("incidents:portal-detail", number=incident.number)
@@ -420,7 +398,7 @@ def portal_comment(request, number):
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, "Your comment was added.")
             return redirect("incidents:portal-detail", number=number)

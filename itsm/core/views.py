@@ -1,0 +1,37 @@
+"""Small helpers every practice's screens share."""
+
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def query_without(params: QueryDict, *keys) -> str:
+    """The query string without these parameters (to build sort and paging links)."""
+    copy = params.copy()
+    for key in keys:
+        copy.pop(key, None)
+    return copy.urlencode()
+
+
+def posted_version(request) -> int | None:
+    """The record version a form was rendered with (for conflict detection)."""
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names, else on top."""
+    for field, messages in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message if target else f"{field}: {message}")
+
+
+def error_text(error) -> str:
+    """A ValidationError as one sentence, for a flash message."""
+    if hasattr(error, "message_dict"):
+        return " ".join(m for ms in error.message_dict.values() for m in ms)
+    return " ".join(getattr(error, "messages", [])) or "That is not possible."
