@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def install_defaults(sender, **kwargs) -> None:
+    """The standard CI classes and relationship types, after every migrate (and after a
+    test database flush), added only where missing."""
+    from django.apps import apps
+
+    from .defaults import install
+
+    install(kwargs.get("apps") or apps)
 
 
 class CmdbConfig(AppConfig):
     name = "cmdb"
     verbose_name = "Service configuration management"
+
+    def ready(self):
+        post_migrate.connect(install_defaults, sender=self)

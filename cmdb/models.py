@@ -1,17 +1,151 @@
+"""Service configuration management: CI classes with their attribute definitions,
+configuration items, typed relationships, identification keys and data sources.
+
+A CI's history (attribute, status and relationship changes) is written to the kernel's
+journal, like every record's timeline."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+KEY = RegexValidator(
+    r"^[a-z][a-z0-9_]*$", "Lower-case letters, digits and underscores, starting with a letter."
+)
+
+
+class CIClass(models.Model):
+    """A kind of CI (server, database, business service…), in a hierarchy: a class has
+    its own attributes and inherits its ancestors' attributes and identification rules."""
+
+    key = models.CharField(max_length=50, unique=True, validators=[KEY])
+    name = models.CharField(max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    description = models.TextField(blank=True)
+    #: Lists of attribute keys; a CI is the same CI as another of this class (or a
+    #: subclass) when all keys of one rule have equal values, e.g.
+    #: ``[["serial_number"], ["hostname", "domain"]]``. ``name`` may be used too.
+    identification_rules = models.JSONField(default=list, blank=True)
+    #: A business service: what impact analysis reports as the services affected.
+    is_service = models.BooleanField(
+        default=False, help_text="CIs of this class are business services."
+    )
+    #: Hardware on which software can be installed (licence compliance counts these).
+    is_hardware = models.BooleanField(default=False)
+    #: Software (licence compliance counts its installations on hardware).
+    is_software = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "CI class"
+        verbose_name_plural = "CI classes"
+
+    def __str__(self):
+        return self.name
+
+
+class AttributeDefinition(models.Model):
+    """One attribute CIs of a class (and its subclasses) carry."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", "Text"
+        INTEGER = "integer", "Whole number"
+        DECIMAL = "decimal", "Decimal number"
+        BOOLEAN = "boolean", "Yes / no"
+        DATE = "date", "Date"
+        CHOICE = "choice", "Choice"
+        IP_ADDRESS = "ip_address", "IP address"
+        URL = "url", "URL"
+        EMAIL = "email", "Email address"
+
+    ci_class = models.ForeignKey(CIClass, on_delete=models.CASCADE, related_name="attributes")
+    key = models.CharField(max_length=50, validators=[KEY])
+    label = models.CharField(max_length=100)
+    type = models.CharField(max_length=20, choices=Type.choices, default=Type.TEXT)
+    required = models.BooleanField(default=False)
+    unique = models.BooleanField(
+        default=False,
+        help_text="No two CIs of this class and its subclasses may share a value.",
+    )
+    choices = models.JSONField(
+        default=list, blank=True, help_text="The allowed values of a choice attribute."
+    )
+    help_text = models.CharField(max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["ci_class", "key"], name="unique_attribute_per_class")
+        ]
+
+    def __str__(self):
+        return f"{self.ci_class}: {self.label}"
+
+
+class Status(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_BUILD = "in_build", "In build"
+    LIVE = "live", "Live"
+    MAINTENANCE = "maintenance", "Maintenance"
+    RETIRED = "retired", "Retired"
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production", "Production"
+    STAGING = "staging", "Staging"
+    TEST = "test", "Test"
+    DEVELOPMENT = "development", "Development"
+    DISASTER_RECOVERY = "disaster_recovery", "Disaster recovery"
+
+
+class DataSource(models.Model):
+    """Where imported CI data comes from (a discovery tool, a cloud inventory, a CSV…)
+    and which attributes it is trusted for."""
+
+    key = models.CharField(max_length=50, unique=True, validators=[KEY])
+    name = models.CharField(max_length=100)
+    #: Attribute keys (and the fields ``name``, ``status``, ``environment``, ``location``…)
+    #: this source may set; empty means all.
+    trusted_fields = models.JSONField(default=list, blank=True)
+    #: Relationship types (keys) this source may create; empty means all.
+    trusted_relationship_types = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def trusts(self, field: str) -> bool:
+        return not self.trusted_fields or field in self.trusted_fields
+
+
+class ConfigurationItemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see the CMDB; end users see no CI directly (they pick from lists the
+        catalogue offers them)."""
+        if user.is_authenticated and user.is_agent:
+            return self
+        return self.none()
 
 
 class ConfigurationItem(models.Model):
-    """A configuration item (extended with classes and relationships by the CMDB issue)."""
+    Status = Status
+    Environment = Environment
 
-    class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_BUILD = "in_build", "In build"
-        LIVE = "live", "Live"
-        MAINTENANCE = "maintenance", "Maintenance"
-        RETIRED = "retired", "Retired"
-
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, db_index=True)
+    ci_class = models.ForeignKey(CIClass, on_delete=models.PROTECT, related_name="items")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.LIVE, db_index=True
+    )
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    description = models.TextField(blank=True)
     owner_team = models.ForeignKey(
         "accounts.Team",
         null=True,
@@ -19,11 +153,127 @@ class ConfigurationItem(models.Model):
         on_delete=models.SET_NULL,
         related_name="configuration_items",
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.LIVE)
+    support_team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supported_configuration_items",
+    )
+    location = models.ForeignKey(
+        "accounts.Location",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="configuration_items",
+    )
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ConfigurationItemQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name", "id"]
         verbose_name = "configuration item"
+        indexes = [models.Index(fields=["ci_class", "status"])]
 
     def __str__(self):
         return self.name
+
+
+class CIKey(models.Model):
+    """An identification key of a CI: the normalised value of one identification rule or
+    unique attribute, unique within the class that defines it. The database's unique
+    constraint is what keeps two imports from creating the same CI twice."""
+
+    ci = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="keys")
+    scope = models.ForeignKey(CIClass, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=200)
+    value = models.CharField(max_length=500)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "rule", "value"], name="unique_ci_key")
+        ]
+
+    def __str__(self):
+        return f"{self.rule}={self.value}"
+
+
+class RelationshipType(models.Model):
+    """A kind of relationship, read both ways ("depends on" / "used by"), and the way an
+    outage travels along it."""
+
+    class Spread(models.TextChoices):
+        TO_SOURCE = "to_source", "From target to source (the source is affected)"
+        TO_TARGET = "to_target", "From source to target (the target is affected)"
+        BOTH = "both", "Both ways"
+        NONE = "none", "Does not spread"
+
+    key = models.CharField(max_length=50, unique=True, validators=[KEY])
+    name = models.CharField(max_length=100, help_text='Read from the source: "depends on".')
+    reverse_name = models.CharField(max_length=100, help_text='Read from the target: "used by".')
+    outage_spreads = models.CharField(max_length=10, choices=Spread.choices)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} / {self.reverse_name}"
+
+
+class Relationship(models.Model):
+    source = models.ForeignKey(
+        ConfigurationItem, on_delete=models.CASCADE, related_name="outgoing_relationships"
+    )
+    type = models.ForeignKey(RelationshipType, on_delete=models.PROTECT, related_name="+")
+    target = models.ForeignKey(
+        ConfigurationItem, on_delete=models.CASCADE, related_name="incoming_relationships"
+    )
+    data_source = models.ForeignKey(
+        DataSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "type", "target"], name="unique_relationship"),
+            models.CheckConstraint(condition=~Q(source=F("target")), name="relationship_not_self"),
+        ]
+        indexes = [models.Index(fields=["target", "type"])]
+
+    def __str__(self):
+        return f"{self.source} {self.type.name} {self.target}"
+
+
+class ImportRun(models.Model):
+    """One batch import: what it was asked to do and what it did, row by row."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Preview"
+        APPLIED = "applied", "Applied"
+        FAILED = "failed", "Failed"
+
+    data_source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="runs")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    relationships_created = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.data_source} import {self.started_at:%Y-%m-%d %H:%M}"

@@ -9,7 +9,7 @@ skipped when any demo incident already exists.
 from dataclasses import dataclass
 
 from catalogue.models import Service
-from cmdb.models import ConfigurationItem
+from cmdb.models import CIClass, ConfigurationItem
 
 from . import services
 from .models import Category, Channel, Incident, OnHoldReason, ResolutionCode
@@ -234,9 +234,11 @@ def load(context) -> None:
         )[0]
         for name, (description, team) in SERVICES.items()
     }
+    # The CMDB's demo (loaded first) holds these with their classes and relationships.
+    application = CIClass.objects.get(key="application")
     ci_objs = {
         name: ConfigurationItem.objects.get_or_create(
-            name=name, defaults={"owner_team": context.team(team)}
+            name=name, defaults={"owner_team": context.team(team), "ci_class": application}
         )[0]
         for name, team in CONFIGURATION_ITEMS.items()
     }

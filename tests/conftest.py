@@ -5,9 +5,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from catalogue.models import Service
-from cmdb.models import ConfigurationItem
 from itsm import celery_app
 from itsm.accounts.models import Organization, Role, Team, User
+from tests.factories import ci
 
 PASSWORD = "demo-pass-1"
 
@@ -96,7 +96,7 @@ def email_service(db, service_desk):
 
 @pytest.fixture
 def mail_server(db, service_desk):
-    return ConfigurationItem.objects.create(name="mail-01", owner_team=service_desk)
+    return ci("mail-01", "server", owner_team=service_desk, attributes={"hostname": "mail-01"})
 
 
 def client_for(user):

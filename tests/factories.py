@@ -1,5 +1,6 @@
 """Small helpers that make records through the services, as the product does."""
 
+from cmdb.models import CIClass, ConfigurationItem
 from incidents import services as incident_services
 
 
@@ -153,3 +154,10 @@ def web(user):
 
 def page(response) -> str:
     return response.content.decode()
+
+
+def ci(name, class_key="application", **fields):
+    """A configuration item of a standard class, saved directly (no history)."""
+    return ConfigurationItem.objects.create(
+        name=name, ci_class=CIClass.objects.get(key=class_key), **fields
+    )

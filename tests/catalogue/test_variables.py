@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 
 from catalogue import variables
 from catalogue.models import CatalogueCategory, CatalogueItem, Variable
-from cmdb.models import ConfigurationItem
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 T = Variable.Type
@@ -132,7 +132,7 @@ def test_each_wrong_answer_is_named(laptop, answers, field, message):
 def test_a_conditional_question_is_required_only_when_shown(laptop):
     errors = errors_of(laptop, {**VALID, "replace": True})
     assert errors == {"variables.old_laptop": ["This is required."]}
-    ci = ConfigurationItem.objects.create(name="lt-0042")
+    ci = factories.ci("lt-0042")
     assert (
         variables.validate(laptop, {**VALID, "replace": True, "old_laptop": ci.pk})["old_laptop"]
         == ci.pk

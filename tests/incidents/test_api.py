@@ -460,7 +460,6 @@ class TestQueryCounts:
     """A list or detail costs the same number of queries for 3 rows or 30."""
 
     def make(self, count, agent, alice, bob, service_desk, email_service, mail_server):
-        from cmdb.models import ConfigurationItem
 
         hardware = factories.category("Hardware") if not Incident.objects.exists() else None
         for i in range(count):
@@ -473,7 +472,7 @@ class TestQueryCounts:
                 service=email_service,
                 category=hardware,
             )
-            extra = ConfigurationItem.objects.create(name=f"ci-{inc.pk}")
+            extra = factories.ci(f"ci-{inc.pk}")
             inc.configuration_items.set([mail_server, extra])
             if i % 3 == 0:
                 factories.incident(alice, actor=agent, title="child", parent=inc)
@@ -504,7 +503,6 @@ class TestQueryCounts:
     def test_detail_is_constant(
         self, api_as, agent, alice, bob, service_desk, email_service, mail_server
     ):
-        from cmdb.models import ConfigurationItem
 
         client = api_as(agent)
         small = factories.incident(alice, actor=agent)
@@ -515,9 +513,7 @@ class TestQueryCounts:
             assigned_to=agent,
             service=email_service,
         )
-        big.configuration_items.set(
-            [mail_server, *(ConfigurationItem.objects.create(name=f"ci{i}") for i in range(10))]
-        )
+        big.configuration_items.set([mail_server, *(factories.ci(f"ci{i}") for i in range(10))])
         for _ in range(5):
             factories.incident(alice, actor=agent, parent=big)
         counts = []

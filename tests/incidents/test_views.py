@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cmdb.models import ConfigurationItem
 from incidents import services
 from incidents.models import Incident
 from itsm.core.models import Attachment, JournalEntry
@@ -986,7 +985,7 @@ class TestIncidentPageQueryCount:
             assigned_to=agent,
             service=email_service,
         )
-        cis = [ConfigurationItem.objects.create(name=f"ci-{i}") for i in range(4)]
+        cis = [factories.ci(f"ci-{i}") for i in range(4)]
         services.update_incident(incident, agent, {"configuration_items": cis})
         for i in range(6):
             services.comment(incident, agent, f"Reply {i}")
