@@ -242,7 +242,9 @@ class Relationship(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["source", "type", "target"], name="unique_relationship"),
+            models.UniqueConstraint(
+                fields=["source", "type", "target"], name="unique_relationship"
+            ),
             models.CheckConstraint(condition=~Q(source=F("target")), name="relationship_not_self"),
         ]
         indexes = [models.Index(fields=["target", "type"])]
@@ -270,7 +272,15 @@ class ImportRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     relationships_created = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
+    failed = models.PositiveIntegerField(default=0)
+    #: What was sent (kept from a preview until it is applied).
+    payload = models.JSONField(default=dict, blank=True)
+    #: Row by row: {"row", "kind" (ci / relationship), "action" (create, update,
+    #: unchanged, error), "ci", "name", "changes", "errors"}; every error is kept, other
+    #: rows up to ``RESULT_ROWS``.
+    results = models.JSONField(default=list, blank=True)
+
+    RESULT_ROWS = 2000
 
     class Meta:
         ordering = ["-started_at", "-id"]

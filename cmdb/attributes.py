@@ -1,0 +1,218 @@
+"""A CI class's attribute definitions (its own and its ancestors'), the checking of
+attribute values against them, and the identification keys they give a CI."""
+
+import datetime
+import ipaddress
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+
+from .models import AttributeDefinition, CIClass
+
+T = AttributeDefinition.Type
+
+#: CI fields an identification rule may name besides attributes.
+RULE_FIELDS = {"name"}
+
+
+@dataclass
+class ClassSchema:
+    """Everything about a class needed to check and identify its CIs, loaded once."""
+
+    ci_class: CIClass
+    #: root first, the class itself last
+    chain: list[CIClass]
+    definitions: dict[str, AttributeDefinition]
+    #: (scope class id, rule) pairs: identification rules and unique attributes
+    rules: list[tuple[int, tuple[str, ...]]]
+
+    @property
+    def descendant_ids(self) -> list[int]:
+        return descendant_ids(self.ci_class)
+
+
+class Schemas:
+    """Class schemas by id or key, loaded with two queries for all classes. Pass one
+    instance through a batch (an import) so nothing is loaded twice."""
+
+    def __init__(self):
+        self.classes = {c.pk: c for c in CIClass.objects.all()}
+        self.by_key = {c.key: c for c in self.classes.values()}
+        self.own: dict[int, list[AttributeDefinition]] = {}
+        for definition in AttributeDefinition.objects.all():
+            self.own.setdefault(definition.ci_class_id, []).append(definition)
+        self._schemas: dict[int, ClassSchema] = {}
+
+    def get(self, ci_class: CIClass | int | str) -> ClassSchema:
+        if isinstance(ci_class, str):
+            ci_class = self.by_key[ci_class]
+        pk = ci_class if isinstance(ci_class, int) else ci_class.pk
+        if pk not in self._schemas:
+            self._schemas[pk] = self._build(self.classes[pk])
+        return self._schemas[pk]
+
+    def _build(self, ci_class: CIClass) -> ClassSchema:
+        chain = []
+        current, seen = ci_class, set()
+        while current is not None and current.pk not in seen:
+            seen.add(current.pk)
+            chain.append(current)
+            current = self.classes.get(current.parent_id)
+        chain.reverse()
+        definitions: dict[str, AttributeDefinition] = {}
+        rules: list[tuple[int, tuple[str, ...]]] = []
+        for cls in chain:
+            for definition in sorted(self.own.get(cls.pk, []), key=lambda d: (d.order, d.key)):
+                definitions.setdefault(definition.key, definition)
+                if definition.unique:
+                    rules.append((cls.pk, (definition.key,)))
+            for rule in cls.identification_rules or []:
+                rules.append((cls.pk, tuple(rule)))
+        unique_rules = list(dict.fromkeys(rules))
+        return ClassSchema(ci_class, chain, definitions, unique_rules)
+
+
+def schema_for(ci_class: CIClass) -> ClassSchema:
+    return Schemas().get(ci_class)
+
+
+def descendant_ids(ci_class: CIClass) -> list[int]:
+    """The class and every class below it."""
+    parents = dict(CIClass.objects.values_list("pk", "parent_id"))
+    found = {ci_class.pk}
+    changed = True
+    while changed:
+        changed = False
+        for pk, parent in parents.items():
+            if parent in found and pk not in found:
+                found.add(pk)
+                changed = True
+    return sorted(found)
+
+
+_url = URLValidator()
+_email = EmailValidator()
+
+
+def coerce(definition: AttributeDefinition, value):
+    """The value as stored (JSON), or ValueError with what is expected."""
+    kind = definition.type
+    if kind == T.TEXT:
+        if isinstance(value, dict | list):
+            raise ValueError("Text expected.")
+        return str(value).strip()
+    if kind == T.INTEGER:
+        if isinstance(value, bool):
+            raise ValueError("A whole number expected.")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError("A whole number expected.") from None
+        if number != number.to_integral_value():
+            raise ValueError("A whole number expected.")
+        return int(number)
+    if kind == T.DECIMAL:
+        if isinstance(value, bool):
+            raise ValueError("A number expected.")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError("A number expected.") from None
+        if not number.is_finite():
+            raise ValueError("A number expected.")
+        return float(number)
+    if kind == T.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"true", "yes", "1", "y"}:
+            return True
+        if text in {"false", "no", "0", "n"}:
+            return False
+        raise ValueError("Yes or no expected (true/false).")
+    if kind == T.DATE:
+        try:
+            return datetime.date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise ValueError("A date as YYYY-MM-DD expected.") from None
+    if kind == T.CHOICE:
+        text = str(value).strip()
+        if text not in (definition.choices or []):
+            raise ValueError(f"One of: {', '.join(map(str, definition.choices or []))}.")
+        return text
+    if kind == T.IP_ADDRESS:
+        try:
+            return str(ipaddress.ip_address(str(value).strip()))
+        except ValueError:
+            raise ValueError("An IPv4 or IPv6 address expected.") from None
+    if kind == T.URL:
+        text = str(value).strip()
+        try:
+            _url(text)
+        except ValidationError:
+            raise ValueError("A URL (http or https) expected.") from None
+        return text
+    if kind == T.EMAIL:
+        text = str(value).strip()
+        try:
+            _email(text)
+        except ValidationError:
+            raise ValueError("An email address expected.") from None
+        return text
+    raise ValueError(f"Unknown attribute type {kind}.")  # pragma: no cover
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def clean_attributes(schema: ClassSchema, values: dict) -> tuple[dict, dict]:
+    """Check a CI's complete attribute values; returns (cleaned, errors by key). Blank
+    values are dropped; unknown keys and missing required attributes are errors."""
+    if not isinstance(values, dict):
+        return {}, {"": "An object of attribute values expected."}
+    cleaned, errors = {}, {}
+    for key, value in values.items():
+        definition = schema.definitions.get(key)
+        if definition is None:
+            errors[key] = f"{schema.ci_class.name} has no attribute {key}."
+            continue
+        if _blank(value):
+            continue
+        try:
+            cleaned[key] = coerce(definition, value)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    for key, definition in schema.definitions.items():
+        if definition.required and key not in cleaned and key not in errors:
+            errors[key] = f"{definition.label} is required for a {schema.ci_class.name.lower()}."
+    return cleaned, errors
+
+
+def normalise(value) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def identification_keys(schema: ClassSchema, name: str, attributes: dict) -> list[tuple]:
+    """(scope id, rule, value) for every rule whose fields all have values."""
+    keys = []
+    for scope, rule in schema.rules:
+        values = []
+        for field in rule:
+            value = name if field in RULE_FIELDS else attributes.get(field)
+            if _blank(value):
+                break
+            values.append(normalise(value))
+        else:
+            keys.append((scope, "+".join(rule), "|".join(values)))
+    return keys
+
+
+def rule_label(schema: ClassSchema, rule: str) -> str:
+    labels = []
+    for field in rule.split("+"):
+        definition = schema.definitions.get(field)
+        labels.append(definition.label.lower() if definition else field)
+    return " and ".join(labels)

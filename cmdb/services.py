@@ -1,0 +1,277 @@
+"""Every write to the CMDB: CIs, their attributes and relationships. Each change is
+checked against the CI's class, keeps the identification keys in step, and is written
+to the CI's history (the kernel's journal) with who, when, and the old and new value."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from itsm.core.models import JournalEntry
+from itsm.core.services import StaleVersion, display_value, write_journal
+
+from .attributes import (
+    ClassSchema,
+    Schemas,
+    clean_attributes,
+    identification_keys,
+    rule_label,
+)
+from .models import CIKey, ConfigurationItem, Relationship
+
+#: CI fields set directly (besides ``attributes``).
+FIELDS = (
+    "name",
+    "ci_class",
+    "status",
+    "environment",
+    "description",
+    "owner_team",
+    "support_team",
+    "location",
+)
+
+
+def attribute_change_key(key: str) -> str:
+    """How an attribute appears in the history (``attributes.serial_number``)."""
+    return f"attributes.{key}"
+
+
+def lock_keys(keys) -> None:
+    """Serialise work on the same identification keys across transactions (PostgreSQL
+    advisory locks, taken in one sorted pass so two imports cannot deadlock). Other
+    databases serialise writers anyway."""
+    if connection.vendor != "postgresql" or not keys:
+        return
+    hashes = sorted({hash_key(k) for k in keys})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(h) FROM unnest(%s::bigint[]) AS h ORDER BY h",
+            [hashes],
+        )
+
+
+def hash_key(key: tuple) -> int:
+    """A stable signed 64-bit number for a (scope, rule, value) key."""
+    import hashlib
+
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def key_conflicts(schema: ClassSchema, keys, exclude_pk=None) -> dict:
+    """Errors for keys another CI already holds, by field."""
+    if not keys:
+        return {}
+    from django.db.models import Q
+
+    query = Q()
+    for scope, rule, value in keys:
+        query |= Q(scope_id=scope, rule=rule, value=value)
+    taken = CIKey.objects.filter(query).select_related("ci")
+    if exclude_pk is not None:
+        taken = taken.exclude(ci_id=exclude_pk)
+    errors: dict = {}
+    for key in taken:
+        fields = key.rule.split("+")
+        message = f"{key.ci.name} (#{key.ci_id}) already has this {rule_label(schema, key.rule)}."
+        for field in fields:
+            if field == "name":
+                errors["name"] = message
+            else:
+                errors.setdefault("attributes", {})[field] = message
+    return errors
+
+
+def sync_keys(ci: ConfigurationItem, keys) -> None:
+    wanted = set(keys)
+    have = {(k.scope_id, k.rule, k.value): k.pk for k in CIKey.objects.filter(ci=ci)}
+    stale = [pk for key, pk in have.items() if key not in wanted]
+    if stale:
+        CIKey.objects.filter(pk__in=stale).delete()
+    CIKey.objects.bulk_create(
+        [CIKey(ci=ci, scope_id=s, rule=r, value=v) for (s, r, v) in wanted - set(have)]
+    )
+
+
+def _check(schema: ClassSchema, ci: ConfigurationItem, attributes: dict) -> tuple[dict, list]:
+    errors: dict = {}
+    cleaned, attribute_errors = clean_attributes(schema, attributes)
+    if attribute_errors:
+        errors["attributes"] = attribute_errors
+    if not (ci.name or "").strip():
+        errors["name"] = "A CI needs a name."
+    keys = identification_keys(schema, ci.name or "", cleaned)
+    if not errors:
+        errors.update(key_conflicts(schema, keys, exclude_pk=ci.pk))
+    if errors:
+        raise ValidationError(errors)
+    return cleaned, keys
+
+
+def attribute_diff(old: dict, new: dict) -> dict:
+    return {
+        attribute_change_key(key): [old.get(key), new.get(key)]
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    }
+
+
+@transaction.atomic
+def create_ci(actor, *, ci_class, name, attributes=None, schemas=None, **fields):
+    """A new CI; ValidationError naming the field (``attributes`` holds per-key errors)."""
+    schema = (schemas or Schemas()).get(ci_class)
+    ci = ConfigurationItem(name=(name or "").strip(), ci_class=schema.ci_class, **fields)
+    _validate_fields(ci)
+    cleaned, keys = _check(schema, ci, attributes or {})
+    lock_keys(keys)
+    ci.attributes = cleaned
+    ci.save()
+    try:
+        with transaction.atomic():
+            sync_keys(ci, keys)
+    except IntegrityError:
+        # Another transaction took a key between our check and our insert.
+        raise ValidationError(key_conflicts(schema, keys, exclude_pk=ci.pk)) from None
+    write_journal(ci, JournalEntry.Kind.CREATED, actor, data=_snapshot(ci), internal=True)
+    return ci
+
+
+def _validate_fields(ci: ConfigurationItem) -> None:
+    try:
+        ci.full_clean(exclude=["attributes", "ci_class"], validate_unique=False)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+
+
+def _snapshot(ci: ConfigurationItem) -> dict:
+    data = {name: display_value(ci, name) for name in FIELDS if name != "description"}
+    data.update({attribute_change_key(k): v for k, v in sorted(ci.attributes.items())})
+    return data
+
+
+@transaction.atomic
+def update_ci(
+    ci: ConfigurationItem,
+    actor,
+    changes: dict,
+    expected_version: int | None = None,
+    replace_attributes: bool = False,
+    schemas=None,
+) -> ConfigurationItem:
+    """Change fields and attributes. ``changes["attributes"]`` is merged into the CI's
+    attributes (a ``None`` value removes one) unless ``replace_attributes``."""
+    locked = ConfigurationItem.objects.select_for_update().get(pk=ci.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(_Versioned(locked))
+    changes = dict(changes)
+    new_attributes = changes.pop("attributes", None)
+    diff = {}
+    for name, value in changes.items():
+        if name not in FIELDS:
+            raise ValidationError({name: "This field cannot be changed here."})
+        if name == "name":
+            value = (value or "").strip()
+        field = locked._meta.get_field(name)
+        old_raw = getattr(locked, field.attname)
+        new_raw = value.pk if hasattr(value, "pk") else value
+        if old_raw == new_raw:
+            continue
+        old = display_value(locked, name)
+        setattr(locked, name, value)
+        diff[name] = [old, display_value(locked, name)]
+    attributes = dict(locked.attributes)
+    if new_attributes is not None:
+        if replace_attributes:
+            attributes = dict(new_attributes)
+        else:
+            for key, value in new_attributes.items():
+                attributes[key] = value
+    schema = (schemas or Schemas()).get(locked.ci_class_id)
+    _validate_fields(locked)
+    cleaned, keys = _check(schema, locked, attributes)
+    diff.update(attribute_diff(locked.attributes, cleaned))
+    if not diff:
+        return locked
+    lock_keys(keys)
+    locked.attributes = cleaned
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save()
+    try:
+        with transaction.atomic():
+            sync_keys(locked, keys)
+    except IntegrityError:
+        raise ValidationError(key_conflicts(schema, keys, exclude_pk=locked.pk)) from None
+    write_journal(locked, JournalEntry.Kind.FIELDS, actor, data=diff, internal=True)
+    return locked
+
+
+class _Versioned:
+    """StaleVersion's message wants ``number`` and ``version``."""
+
+    def __init__(self, ci):
+        self.number = f"CI {ci.name}"
+        self.version = ci.version
+
+
+def _relationship_label(relationship: Relationship, from_source: bool) -> str:
+    if from_source:
+        return f"{relationship.type.name} {relationship.target.name}"
+    return f"{relationship.type.reverse_name} {relationship.source.name}"
+
+
+def _journal_relationship(relationship: Relationship, actor, added: bool) -> None:
+    now = timezone.now()
+    ct = ContentType.objects.get_for_model(ConfigurationItem)
+    entries = []
+    for ci, from_source in ((relationship.source, True), (relationship.target, False)):
+        label = _relationship_label(relationship, from_source)
+        entries.append(
+            JournalEntry(
+                content_type=ct,
+                object_id=ci.pk,
+                kind=JournalEntry.Kind.LINK,
+                actor=actor,
+                internal=True,
+                created_at=now,
+                body=("Related: " if added else "Relationship removed: ") + label,
+                data={
+                    "relationship": [None, label] if added else [label, None],
+                    "type": relationship.type.key,
+                },
+            )
+        )
+    JournalEntry.objects.bulk_create(entries)
+
+
+@transaction.atomic
+def relate(actor, source: ConfigurationItem, type, target: ConfigurationItem, data_source=None):
+    """A relationship between two CIs, in the history of both."""
+    if source.pk == target.pk:
+        raise ValidationError({"target": "A CI cannot be related to itself."})
+    relationship = Relationship(
+        source=source, type=type, target=target, data_source=data_source, created_by=actor
+    )
+    try:
+        with transaction.atomic():
+            relationship.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"target": f"{source.name} already {type.name} {target.name}."}
+        ) from None
+    _journal_relationship(relationship, actor, added=True)
+    return relationship
+
+
+@transaction.atomic
+def unrelate(actor, relationship: Relationship) -> None:
+    _journal_relationship(relationship, actor, added=False)
+    relationship.delete()
+
+
+def history(ci: ConfigurationItem):
+    """The CI's history, newest first."""
+    return (
+        JournalEntry.objects.for_record(ci).select_related("actor").order_by("-created_at", "-id")
+    )
