@@ -66,12 +66,17 @@ def _edges_sql(direction: str) -> tuple[str, list]:
     return " UNION ALL ".join(parts), params
 
 
+def _bigint() -> str:
+    """The starting id, typed like the id columns (PostgreSQL insists)."""
+    return "CAST(%s AS bigint)" if connection.vendor == "postgresql" else "%s"
+
+
 def walk(ci_id: int, direction: str = IMPACT, max_depth: int | None = None) -> list[Reached]:
     """Every CI reached from ``ci_id`` (itself excluded), nearest first."""
     edges, edge_params = _edges_sql(direction)
     if max_depth is None:
         walk_sql = (
-            "walk(ci_id) AS (SELECT %s "
+            f"walk(ci_id) AS (SELECT {_bigint()} "
             f"UNION SELECT e.to_id FROM walk w JOIN ({edges}) e ON e.from_id = w.ci_id)"
         )
         walk_params = [ci_id, *edge_params]
@@ -79,7 +84,7 @@ def walk(ci_id: int, direction: str = IMPACT, max_depth: int | None = None) -> l
     else:
         # Bounded: (ci, depth) pairs, so a CI met again nearer is kept; the bound ends it.
         walk_sql = (
-            "walk(ci_id, depth) AS (SELECT %s, 0 "
+            f"walk(ci_id, depth) AS (SELECT {_bigint()}, 0 "
             f"UNION SELECT e.to_id, w.depth + 1 FROM walk w JOIN ({edges}) e "
             "ON e.from_id = w.ci_id WHERE w.depth < %s)"
         )
@@ -137,6 +142,15 @@ class Analysis:
         return [
             self.items[r.ci_id] for r in self.reached if self.items[r.ci_id].ci_class.is_service
         ]
+
+    def describe(self, relationship: Relationship) -> str:
+        """``erp-app runs on db-01``, with names of CIs already loaded."""
+        source = self.items.get(relationship.source_id)
+        target = self.items.get(relationship.target_id)
+        return (
+            f"{source.name if source else relationship.source_id} {relationship.type.name} "
+            f"{target.name if target else relationship.target_id}"
+        )
 
     def rows(self):
         """(reached, CI, relationship) in walking order."""

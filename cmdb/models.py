@@ -5,6 +5,7 @@ A CI's history (attribute, status and relationship changes) is written to the ke
 journal, like every record's timeline."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -46,6 +47,67 @@ class CIClass(models.Model):
     def __str__(self):
         return self.name
 
+    def ancestors(self) -> list["CIClass"]:
+        """Parent first, root last; stops at a cycle."""
+        found, current, seen = [], self.parent, {self.pk}
+        while current is not None and current.pk not in seen:
+            found.append(current)
+            seen.add(current.pk)
+            current = current.parent
+        return found
+
+    def clean(self):
+        errors = {}
+        current, seen = self.parent, set()
+        while current is not None and self.pk is not None:
+            if current.pk == self.pk:
+                errors["parent"] = "A class cannot sit below itself."
+                break
+            if current.pk in seen:
+                break
+            seen.add(current.pk)
+            current = current.parent
+        rules = self.identification_rules
+        if not isinstance(rules, list) or not all(
+            isinstance(rule, list) and rule and all(isinstance(k, str) and k for k in rule)
+            for rule in rules
+        ):
+            errors["identification_rules"] = (
+                'A list of rules, each a list of attribute keys: [["serial_number"], '
+                '["hostname", "domain"]].'
+            )
+        elif self.pk is not None:
+            known = {"name"} | set(
+                AttributeDefinition.objects.filter(
+                    ci_class__in=[self, *self.ancestors()]
+                ).values_list("key", flat=True)
+            )
+            unknown = sorted({k for rule in rules for k in rule} - known)
+            if unknown:
+                errors["identification_rules"] = (
+                    f"Not attributes of this class: {', '.join(unknown)}."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+#: Attribute keys that would read as a CI's own fields.
+RESERVED_KEYS = frozenset(
+    {
+        "name",
+        "class",
+        "ci_class",
+        "status",
+        "environment",
+        "description",
+        "owner_team",
+        "support_team",
+        "location",
+        "id",
+        "row",
+    }
+)
+
 
 class AttributeDefinition(models.Model):
     """One attribute CIs of a class (and its subclasses) carry."""
@@ -84,6 +146,32 @@ class AttributeDefinition(models.Model):
 
     def __str__(self):
         return f"{self.ci_class}: {self.label}"
+
+    def clean(self):
+        errors = {}
+        if self.key in RESERVED_KEYS:
+            errors["key"] = f"{self.key} is a field of every CI; choose another key."
+        if self.type == self.Type.CHOICE and (
+            not isinstance(self.choices, list)
+            or not self.choices
+            or not all(isinstance(c, str) and c for c in self.choices)
+        ):
+            errors["choices"] = "A choice attribute needs a list of values."
+        if self.ci_class_id and self.key and "key" not in errors:
+            from .attributes import descendant_ids
+
+            ci_class = self.ci_class
+            related = {c.pk for c in ci_class.ancestors()} | set(descendant_ids(ci_class))
+            clash = (
+                AttributeDefinition.objects.filter(ci_class_id__in=related, key=self.key)
+                .exclude(pk=self.pk)
+                .select_related("ci_class")
+                .first()
+            )
+            if clash is not None:
+                errors["key"] = f"{clash.ci_class.name} already defines {self.key}."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Status(models.TextChoices):
@@ -197,6 +285,7 @@ class CIKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["scope", "rule", "value"], name="unique_ci_key")
         ]
+        indexes = [models.Index(fields=["value"])]
 
     def __str__(self):
         return f"{self.rule}={self.value}"

@@ -79,7 +79,7 @@ def key_conflicts(schema: ClassSchema, keys, exclude_pk=None) -> dict:
             if field == "name":
                 errors["name"] = message
             else:
-                errors.setdefault("attributes", {})[field] = message
+                errors[attribute_change_key(field)] = message
     return errors
 
 
@@ -97,8 +97,8 @@ def sync_keys(ci: ConfigurationItem, keys) -> None:
 def _check(schema: ClassSchema, ci: ConfigurationItem, attributes: dict) -> tuple[dict, list]:
     errors: dict = {}
     cleaned, attribute_errors = clean_attributes(schema, attributes)
-    if attribute_errors:
-        errors["attributes"] = attribute_errors
+    for key, message in attribute_errors.items():
+        errors[attribute_change_key(key) if key else "attributes"] = message
     if not (ci.name or "").strip():
         errors["name"] = "A CI needs a name."
     keys = identification_keys(schema, ci.name or "", cleaned)
@@ -119,7 +119,7 @@ def attribute_diff(old: dict, new: dict) -> dict:
 
 @transaction.atomic
 def create_ci(actor, *, ci_class, name, attributes=None, schemas=None, **fields):
-    """A new CI; ValidationError naming the field (``attributes`` holds per-key errors)."""
+    """A new CI; ValidationError naming the field (``attributes.<key>`` for attributes)."""
     schema = (schemas or Schemas()).get(ci_class)
     ci = ConfigurationItem(name=(name or "").strip(), ci_class=schema.ci_class, **fields)
     _validate_fields(ci)

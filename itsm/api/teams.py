@@ -1,16 +1,14 @@
 """Teams (assignment groups), read-only: integrations look up the ids they assign to."""
 
 import django_filters
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import serializers, viewsets
 
 from itsm.accounts.models import Team
 
+from .permissions import IsAgent
 from .serializers import UsernameField
 
-
-class IsAgent(permissions.BasePermission):
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.is_agent)
+__all__ = ["IsAgent", "TeamSerializer", "TeamViewSet"]
 
 
 class TeamSerializer(serializers.ModelSerializer):

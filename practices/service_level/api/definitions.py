@@ -2,9 +2,9 @@
 
 from django.contrib.contenttypes.models import ContentType
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import serializers, viewsets
 
-from itsm.accounts.models import Role
+from itsm.api.permissions import StaffReadAdministratorWrite
 from practices.service_level import definitions
 from practices.service_level.models import (
     Agreement,
@@ -14,16 +14,6 @@ from practices.service_level.models import (
     Threshold,
     WorkingPeriod,
 )
-
-
-class StaffReadAdministratorWrite(permissions.BasePermission):
-    def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated and user.is_agent):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return user.is_superuser or user.role == Role.ADMINISTRATOR
 
 
 class WorkingPeriodSerializer(serializers.ModelSerializer):

@@ -1,0 +1,232 @@
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from itsm.accounts.models import Location, Team
+
+from ..models import (
+    AttributeDefinition,
+    CIClass,
+    ConfigurationItem,
+    DataSource,
+    ImportRun,
+    Relationship,
+    RelationshipType,
+)
+
+
+class AttributeDefinitionSerializer(serializers.ModelSerializer):
+    ci_class = serializers.SlugRelatedField(slug_field="key", queryset=CIClass.objects.all())
+
+    class Meta:
+        model = AttributeDefinition
+        fields = [
+            "id",
+            "ci_class",
+            "key",
+            "label",
+            "type",
+            "required",
+            "unique",
+            "choices",
+            "help_text",
+            "order",
+        ]
+
+    def validate(self, attrs):
+        instance = AttributeDefinition(**{**self._current(), **attrs})
+        try:
+            instance.clean()
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+    def _current(self) -> dict:
+        if self.instance is None:
+            return {}
+        return {f: getattr(self.instance, f) for f in self.Meta.fields}
+
+
+class CIClassSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(
+        slug_field="key", queryset=CIClass.objects.all(), allow_null=True, required=False
+    )
+    attributes = AttributeDefinitionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CIClass
+        fields = [
+            "id",
+            "key",
+            "name",
+            "parent",
+            "description",
+            "identification_rules",
+            "is_service",
+            "is_hardware",
+            "is_software",
+            "attributes",
+        ]
+
+    def validate(self, attrs):
+        current = {}
+        if self.instance is not None:
+            current = {
+                f: getattr(self.instance, f)
+                for f in ("key", "name", "parent", "identification_rules", "description")
+            }
+        instance = CIClass(**{**current, **attrs})
+        if self.instance is not None:
+            instance.pk = self.instance.pk
+        try:
+            instance.clean()
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+
+class RelationshipTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RelationshipType
+        fields = ["id", "key", "name", "reverse_name", "outage_spreads"]
+
+
+class DataSourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DataSource
+        fields = ["id", "key", "name", "trusted_fields", "trusted_relationship_types"]
+
+
+class ConfigurationItemSerializer(serializers.ModelSerializer):
+    ci_class = serializers.SlugRelatedField(slug_field="key", queryset=CIClass.objects.all())
+    class_name = serializers.CharField(source="ci_class.name", read_only=True)
+    owner_team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), allow_null=True, required=False
+    )
+    support_team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), allow_null=True, required=False
+    )
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.all(), allow_null=True, required=False
+    )
+    attributes = serializers.DictField(required=False)
+
+    class Meta:
+        model = ConfigurationItem
+        fields = [
+            "id",
+            "name",
+            "ci_class",
+            "class_name",
+            "status",
+            "environment",
+            "description",
+            "owner_team",
+            "support_team",
+            "location",
+            "attributes",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["version", "created_at", "updated_at"]
+
+
+class ReachedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    ci_class = serializers.CharField()
+    status = serializers.CharField()
+    is_service = serializers.BooleanField()
+    depth = serializers.IntegerField()
+    via = serializers.IntegerField(allow_null=True, help_text="The CI it was reached from.")
+    relationship = serializers.CharField(allow_null=True, help_text="How it was reached.")
+
+
+class ImpactSerializer(serializers.Serializer):
+    ci = serializers.IntegerField()
+    direction = serializers.ChoiceField(choices=["impact", "dependencies"])
+    depth = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField()
+    services = ReachedSerializer(many=True)
+    items = ReachedSerializer(many=True)
+
+
+class RelationshipSerializer(serializers.ModelSerializer):
+    type = serializers.SlugRelatedField(slug_field="key", queryset=RelationshipType.objects.all())
+    source = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all())
+    target = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all())
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    target_name = serializers.CharField(source="target.name", read_only=True)
+    label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Relationship
+        fields = [
+            "id",
+            "source",
+            "source_name",
+            "type",
+            "target",
+            "target_name",
+            "label",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_label(self, relationship) -> str:
+        return f"{relationship.source.name} {relationship.type.name} {relationship.target.name}"
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    data_source = serializers.SlugRelatedField(slug_field="key", queryset=DataSource.objects.all())
+    items = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        default=list,
+        help_text=(
+            "CIs: {class, name, status, environment, description, owner_team, "
+            "support_team, location (names), attributes: {...}}."
+        ),
+    )
+    relationships = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        default=list,
+        help_text=(
+            "{source: reference, type: key, target: reference}; a reference is "
+            "{class, name} or {class, <identifying attributes>}."
+        ),
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Preview: report what would happen, change nothing."
+    )
+
+    def validate(self, attrs):
+        if not attrs["items"] and not attrs["relationships"]:
+            raise serializers.ValidationError({"items": "Send items or relationships."})
+        if len(attrs["items"]) + len(attrs["relationships"]) > 100_000:
+            raise serializers.ValidationError({"items": "At most 100,000 rows per request."})
+        return attrs
+
+
+class ImportRunSerializer(serializers.ModelSerializer):
+    data_source = serializers.SlugRelatedField(slug_field="key", read_only=True)
+
+    class Meta:
+        model = ImportRun
+        fields = [
+            "id",
+            "data_source",
+            "status",
+            "started_at",
+            "finished_at",
+            "created",
+            "updated",
+            "unchanged",
+            "failed",
+            "relationships_created",
+            "results",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,286 @@
+"""The CMDB over the API: classes and attributes (administrators change them), CIs with
+their impact and history, relationships, data sources and batch imports. Staff only."""
+
+import re
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from itsm.api.exceptions import PreconditionFailed
+from itsm.api.permissions import IsAgent, StaffReadAdministratorWrite
+from itsm.api.serializers import JournalEntrySerializer
+
+from .. import imports, services
+from ..filters import ConfigurationItemFilterSet, RelationshipFilterSet
+from ..impact import DEPENDENCIES, IMPACT, analyse
+from ..models import (
+    AttributeDefinition,
+    CIClass,
+    ConfigurationItem,
+    DataSource,
+    ImportRun,
+    Relationship,
+    RelationshipType,
+)
+from .serializers import (
+    AttributeDefinitionSerializer,
+    CIClassSerializer,
+    ConfigurationItemSerializer,
+    DataSourceSerializer,
+    ImpactSerializer,
+    ImportRequestSerializer,
+    ImportRunSerializer,
+    RelationshipSerializer,
+    RelationshipTypeSerializer,
+)
+
+_ETAG = re.compile(r'^"ci(?P<pk>\d+)-v(?P<version>\d+)"$')
+MAX_DEPTH = 50
+
+
+def etag(ci: ConfigurationItem) -> str:
+    return f'"ci{ci.pk}-v{ci.version}"'
+
+
+class CIClassViewSet(viewsets.ModelViewSet):
+    """CI classes in their hierarchy, each with its attribute definitions."""
+
+    queryset = CIClass.objects.select_related("parent").prefetch_related("attributes")
+    serializer_class = CIClassSerializer
+    permission_classes = [StaffReadAdministratorWrite]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_field = "key"
+    filterset_fields = ["is_service", "is_hardware", "is_software"]
+    ordering = ["name"]
+    pagination_class = None
+
+
+class AttributeDefinitionViewSet(viewsets.ModelViewSet):
+    queryset = AttributeDefinition.objects.select_related("ci_class")
+    serializer_class = AttributeDefinitionSerializer
+    permission_classes = [StaffReadAdministratorWrite]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filterset_fields = ["ci_class__key", "type"]
+    ordering = ["ci_class__name", "order", "key"]
+    pagination_class = None
+
+
+class RelationshipTypeViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = RelationshipType.objects.all()
+    serializer_class = RelationshipTypeSerializer
+    permission_classes = [IsAgent]
+    pagination_class = None
+
+
+class DataSourceViewSet(viewsets.ModelViewSet):
+    queryset = DataSource.objects.all()
+    serializer_class = DataSourceSerializer
+    permission_classes = [StaffReadAdministratorWrite]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_field = "key"
+    pagination_class = None
+
+
+DEPTH = OpenApiParameter(
+    "depth", OpenApiTypes.INT, description=f"How far to walk (1 to {MAX_DEPTH}); omit for all."
+)
+DIRECTION = OpenApiParameter(
+    "direction",
+    OpenApiTypes.STR,
+    enum=[IMPACT, DEPENDENCIES],
+    description="impact: what an outage of this CI affects; dependencies: what it needs.",
+)
+ATTRIBUTES = OpenApiParameter(
+    "attr.<key>",
+    OpenApiTypes.STR,
+    description="Filter by an attribute value; also attr.<key>__gte, __lte, __gt, __lt, "
+    "__icontains.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, description="The ETag you read; 412 if stale."
+)
+
+
+@extend_schema(parameters=[ATTRIBUTES])
+class ConfigurationItemViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Configuration items. Writes go through the CMDB's services: attributes are checked
+    against the class, identification keys kept unique, and every change is in the
+    history. PATCH honours If-Match with the ETag ``"ci<id>-v<version>"``."""
+
+    serializer_class = ConfigurationItemSerializer
+    permission_classes = [IsAgent]
+    filterset_class = ConfigurationItemFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    ordering_fields = ["name", "id", "updated_at", "created_at"]
+    ordering = ["name", "id"]
+
+    def get_queryset(self):
+        return ConfigurationItem.objects.visible_to(self.request.user).select_related("ci_class")
+
+    def filter_queryset(self, queryset):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        try:
+            return super().filter_queryset(queryset)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+
+    def retrieve(self, request, *args, **kwargs):
+        ci = self.get_object()
+        return Response(self.get_serializer(ci).data, headers={"ETag": etag(ci)})
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        ci = services.create_ci(request.user, **data)
+        ci = self.get_queryset().get(pk=ci.pk)
+        return Response(
+            self.get_serializer(ci).data, status=status.HTTP_201_CREATED, headers={"ETag": etag(ci)}
+        )
+
+    @extend_schema(parameters=[IF_MATCH])
+    def partial_update(self, request, *args, **kwargs):
+        ci = self.get_object()
+        expected = None
+        header = request.headers.get("If-Match", "").strip()
+        if header and header != "*":
+            match = _ETAG.match(header)
+            if not match or int(match["pk"]) != ci.pk:
+                raise PreconditionFailed()
+            expected = int(match["version"])
+            if expected != ci.version:
+                raise PreconditionFailed()
+        serializer = self.get_serializer(ci, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        ci = services.update_ci(
+            ci, request.user, dict(serializer.validated_data), expected_version=expected
+        )
+        ci = self.get_queryset().get(pk=ci.pk)
+        return Response(self.get_serializer(ci).data, headers={"ETag": etag(ci)})
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(parameters=[DEPTH, DIRECTION], responses=ImpactSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def impact(self, request, pk=None):
+        """What an outage of this CI affects (or, with ``direction=dependencies``, what it
+        depends on), to any depth, cycles included; business services listed apart."""
+        ci = self.get_object()
+        direction = request.query_params.get("direction", IMPACT)
+        if direction not in (IMPACT, DEPENDENCIES):
+            raise ValidationError({"direction": f"One of: {IMPACT}, {DEPENDENCIES}."})
+        depth = request.query_params.get("depth")
+        if depth not in (None, ""):
+            if not depth.isdigit() or not 1 <= int(depth) <= MAX_DEPTH:
+                raise ValidationError({"depth": f"A whole number from 1 to {MAX_DEPTH}."})
+            depth = int(depth)
+        else:
+            depth = None
+        analysis = analyse(ci, direction, depth)
+        rows = []
+        for reached, item, relationship in analysis.rows():
+            label = analysis.describe(relationship) if relationship is not None else None
+            rows.append(
+                {
+                    "id": item.pk,
+                    "name": item.name,
+                    "ci_class": item.ci_class.key,
+                    "status": item.status,
+                    "is_service": item.ci_class.is_service,
+                    "depth": reached.depth,
+                    "via": reached.via_ci_id,
+                    "relationship": label,
+                }
+            )
+        data = {
+            "ci": ci.pk,
+            "direction": direction,
+            "depth": depth,
+            "count": len(rows),
+            "services": [row for row in rows if row["is_service"]],
+            "items": rows,
+        }
+        return Response(ImpactSerializer(data).data)
+
+    @extend_schema(responses=JournalEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def history(self, request, pk=None):
+        """Every change to the CI, newest first: who, when, old and new values."""
+        ci = self.get_object()
+        return Response(JournalEntrySerializer(services.history(ci)[:500], many=True).data)
+
+
+class RelationshipViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Relationship.objects.select_related("type", "source", "target")
+    serializer_class = RelationshipSerializer
+    permission_classes = [IsAgent]
+    filterset_class = RelationshipFilterSet
+    ordering = ["id"]
+    ordering_fields = ["id", "created_at"]
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        relationship = services.relate(request.user, data["source"], data["type"], data["target"])
+        relationship = self.get_queryset().get(pk=relationship.pk)
+        return Response(self.get_serializer(relationship).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.unrelate(self.request.user, instance)
+
+
+class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Batch imports: CIs and relationships matched by each class's identification
+    rules; row-by-row results. ``dry_run`` previews; ``apply`` applies a preview."""
+
+    queryset = ImportRun.objects.select_related("data_source")
+    serializer_class = ImportRunSerializer
+    permission_classes = [IsAgent]
+    filterset_fields = ["status", "data_source__key"]
+    ordering = ["-started_at", "-id"]
+    ordering_fields = ["started_at", "id"]
+
+    @extend_schema(request=ImportRequestSerializer, responses=ImportRunSerializer)
+    def create(self, request, *args, **kwargs):
+        serializer = ImportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        run = imports.run(
+            data["data_source"],
+            data["items"],
+            data["relationships"],
+            request.user,
+            dry_run=data["dry_run"],
+        )
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ImportRunSerializer)
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        """Apply a preview (``dry_run``) with the rows it was given."""
+        with transaction.atomic():
+            run = ImportRun.objects.select_for_update().get(pk=self.get_object().pk)
+            run = imports.apply(run, request.user)
+        return Response(ImportRunSerializer(run).data)

@@ -1,0 +1,712 @@
+"""Batch import and reconciliation of CIs and relationships.
+
+Each row is matched to an existing CI by the identification rules of its class
+(serial number, host name and domain, cloud id…); a match is updated, anything else is
+created. Importing the same data twice creates nothing new. A data source writes only
+the fields it is trusted for on CIs that already exist. Rows with errors are reported
+row by row and skipped; the others are applied.
+
+Work is done in batches, each in its own transaction with the batch's identification
+keys locked (PostgreSQL advisory locks, in sorted order), so two imports of the same
+data at once still make one CI per real thing."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from itsm.accounts.models import Location, Team
+from itsm.core.models import JournalEntry
+from itsm.core.services import display_value
+
+from .attributes import ClassSchema, Schemas, clean_attributes, identification_keys, normalise
+from .models import (
+    CIKey,
+    ConfigurationItem,
+    DataSource,
+    Environment,
+    ImportRun,
+    Relationship,
+    RelationshipType,
+    Status,
+)
+from .services import attribute_change_key, lock_keys
+
+BATCH_SIZE = 1000
+#: CI fields a row may carry besides ``class`` and ``attributes``.
+ROW_FIELDS = (
+    "name",
+    "status",
+    "environment",
+    "description",
+    "owner_team",
+    "support_team",
+    "location",
+)
+REFERENCE_FIELDS = {"owner_team", "support_team", "location"}
+CSV_RELATIONSHIP_PREFIX = "rel."
+CSV_ATTRIBUTE_PREFIX = "attr."
+MAX_ROWS = 200_000
+
+
+class _Rollback(Exception):
+    """Raised to undo a preview's writes."""
+
+
+# Parsing -------------------------------------------------------------------------------
+
+
+def parse_reference(text: str) -> dict:
+    """``server:hostname=db01;domain=corp`` or ``application:ERP`` (class, then a name or
+    identifying values) as a reference object."""
+    ci_class, sep, rest = text.strip().partition(":")
+    if not sep or not ci_class.strip() or not rest.strip():
+        raise ValueError(
+            "A reference is class:name or class:attribute=value;attribute=value "
+            f"(got {text.strip()!r})."
+        )
+    reference = {"class": ci_class.strip()}
+    if "=" not in rest:
+        reference["name"] = rest.strip()
+        return reference
+    for part in rest.split(";"):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"{part.strip()!r} is not attribute=value.")
+        reference[key.strip()] = value.strip()
+    return reference
+
+
+def parse_csv(text: str) -> tuple[list[dict], list[dict]]:
+    """CI rows and relationship rows from a CSV file.
+
+    Columns: ``class`` and ``name`` (required), ``status``, ``environment``,
+    ``description``, ``owner_team``, ``support_team``, ``location`` (names); every other
+    column is an attribute (``attr.`` in front is optional); a ``rel.<type>`` column
+    relates the row's CI to the CIs it names (references separated by ``|``)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise ValidationError({"file": f"Not a CSV file: {exc}"}) from None
+    header = [h.strip() for h in header if h is not None]
+    missing = [c for c in ("class", "name") if c not in header]
+    if missing:
+        raise ValidationError(
+            {"file": f"The first line must name the columns; missing: {', '.join(missing)}."}
+        )
+    rows, relationships = [], []
+    try:
+        for line, raw in enumerate(reader, start=2):
+            if len(rows) >= MAX_ROWS:
+                raise ValidationError({"file": f"At most {MAX_ROWS} rows per file."})
+            if None in raw:
+                raise ValidationError({"file": f"Line {line} has more cells than the header."})
+            values = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+            if not any(values.values()):
+                continue
+            row = {"row": line, "class": values.pop("class", ""), "attributes": {}}
+            for key, value in values.items():
+                if value == "":
+                    continue
+                if key in ROW_FIELDS:
+                    row[key] = value
+                elif key.startswith(CSV_RELATIONSHIP_PREFIX):
+                    relationships.append(
+                        {
+                            "row": line,
+                            "source": {"row": line},
+                            "type": key[len(CSV_RELATIONSHIP_PREFIX) :],
+                            "target": [part for part in value.split("|") if part.strip()],
+                        }
+                    )
+                else:
+                    attribute = key.removeprefix(CSV_ATTRIBUTE_PREFIX)
+                    row["attributes"][attribute] = value
+            rows.append(row)
+    except csv.Error as exc:
+        raise ValidationError({"file": f"Not a CSV file: {exc}"}) from None
+    return rows, relationships
+
+
+# The run -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    source: DataSource
+    actor: object
+    schemas: Schemas
+    teams: dict
+    locations: dict
+    types: dict
+    run: ImportRun
+    #: row number -> CI id (so a CSV's relationship columns find the row's CI)
+    row_ci: dict = field(default_factory=dict)
+    journal: list = field(default_factory=list)
+    now: object = None
+
+    def result(self, entry: dict) -> None:
+        if entry["action"] == "error" or len(self.run.results) < ImportRun.RESULT_ROWS:
+            self.run.results.append(entry)
+
+
+def preview(source: DataSource, rows, relationships, actor) -> ImportRun:
+    """What an import would do, row by row; nothing is written but the run itself."""
+    return _execute(source, rows, relationships, actor, apply=False)
+
+
+def run(source: DataSource, rows, relationships, actor, dry_run: bool = False) -> ImportRun:
+    return _execute(source, rows, relationships, actor, apply=not dry_run)
+
+
+def apply(run: ImportRun, actor) -> ImportRun:
+    """Apply a previewed run with the rows it was given."""
+    if run.status != ImportRun.Status.PREVIEW:
+        raise ValidationError({"run": "Only a preview can be applied, once."})
+    payload = run.payload or {}
+    return _execute(
+        run.data_source,
+        payload.get("items", []),
+        payload.get("relationships", []),
+        actor,
+        apply=True,
+        run=run,
+    )
+
+
+def _execute(source, rows, relationships, actor, apply: bool, run=None) -> ImportRun:
+    rows = list(rows)
+    relationships = list(relationships or [])
+    run = run or ImportRun(data_source=source, started_by=actor)
+    run.payload = {"items": rows, "relationships": relationships} if not apply else {}
+    run.results = []
+    run.created = run.updated = run.unchanged = run.failed = run.relationships_created = 0
+    run.started_at = timezone.now()
+    context = _Context(
+        source=source,
+        actor=actor,
+        schemas=Schemas(),
+        teams=dict(Team.objects.values_list("name", "pk")),
+        locations=dict(Location.objects.values_list("name", "pk")),
+        types={t.key: t for t in RelationshipType.objects.all()},
+        run=run,
+    )
+    try:
+        with transaction.atomic():
+            for start in range(0, len(rows), BATCH_SIZE):
+                _import_batch(context, rows[start : start + BATCH_SIZE], start)
+            for start in range(0, len(relationships), BATCH_SIZE):
+                _relate_batch(context, relationships[start : start + BATCH_SIZE], start)
+            if not apply:
+                raise _Rollback
+    except _Rollback:
+        pass
+    run.status = ImportRun.Status.APPLIED if apply else ImportRun.Status.PREVIEW
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+# CIs -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    number: int
+    schema: ClassSchema | None = None
+    name: str = ""
+    fields: dict = field(default_factory=dict)
+    attributes: dict = field(default_factory=dict)
+    keys: list = field(default_factory=list)
+    errors: dict = field(default_factory=dict)
+
+
+def _prepare(context: _Context, raw, number: int) -> _Row:
+    row = _Row(number=number)
+    if not isinstance(raw, dict):
+        row.errors[""] = "Each item is an object."
+        return row
+    key = str(raw.get("class") or "").strip()
+    if not key:
+        row.errors["class"] = "Name the CI class."
+    elif key not in context.schemas.by_key:
+        row.errors["class"] = f"There is no CI class {key}."
+    else:
+        row.schema = context.schemas.get(key)
+    row.name = str(raw.get("name") or "").strip()
+    if not row.name:
+        row.errors["name"] = "A CI needs a name."
+    for name in ROW_FIELDS[1:]:
+        value = raw.get(name)
+        if value in (None, ""):
+            continue
+        value = str(value).strip()
+        if name == "status" and value not in Status.values:
+            row.errors[name] = f"One of: {', '.join(Status.values)}."
+        elif name == "environment" and value not in Environment.values:
+            row.errors[name] = f"One of: {', '.join(Environment.values)}."
+        elif name in ("owner_team", "support_team"):
+            if value not in context.teams:
+                row.errors[name] = f"There is no team {value}."
+            else:
+                row.fields[name] = context.teams[value]
+            continue
+        elif name == "location":
+            if value not in context.locations:
+                row.errors[name] = f"There is no location {value}."
+            else:
+                row.fields[name] = context.locations[value]
+            continue
+        row.fields[name] = value
+    attributes = raw.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        row.errors["attributes"] = "An object of attribute values expected."
+    elif row.schema is not None:
+        row.attributes = attributes
+        cleaned, errors = clean_attributes(row.schema, attributes)
+        # Required attributes are checked when the row creates a CI (a source may send
+        # only what it knows about CIs that exist).
+        errors = {
+            k: v
+            for k, v in errors.items()
+            if not (k not in attributes and row.schema.definitions.get(k))
+        }
+        row.errors.update(_attribute_errors(errors))
+        row.attributes = cleaned
+        row.keys = identification_keys(row.schema, row.name, cleaned)
+        if not row.keys and not row.errors:
+            rules = [" + ".join(rule) for _, rule in row.schema.rules]
+            row.errors["identification"] = (
+                f"Nothing identifies this {row.schema.ci_class.name.lower()}: give "
+                + (" or ".join(rules) if rules else "a class with identification rules")
+                + "."
+            )
+    return row
+
+
+def _existing_keys(keys) -> dict:
+    values = sorted({value for _, _, value in keys})
+    found = {}
+    for start in range(0, len(values), 5000):
+        for scope, rule, value, ci_id in CIKey.objects.filter(
+            value__in=values[start : start + 5000]
+        ).values_list("scope_id", "rule", "value", "ci_id"):
+            found[(scope, rule, value)] = ci_id
+    return found
+
+
+FIELD_ATTNAMES = {
+    "owner_team": "owner_team_id",
+    "support_team": "support_team_id",
+    "location": "location_id",
+}
+
+
+def _import_batch(context: _Context, raws: list, offset: int) -> None:
+    prepared = []
+    for index, raw in enumerate(raws):
+        number = raw.get("row", offset + index + 1) if isinstance(raw, dict) else offset + index + 1
+        prepared.append(_prepare(context, raw, number))
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                _reconcile(context, prepared)
+            return
+        except IntegrityError:
+            # A writer outside the import's locks took a key at the same moment: read
+            # again and match against what it made.
+            if attempt:
+                raise
+
+
+def _reconcile(context: _Context, prepared: list[_Row]) -> None:
+    run = context.run
+    all_keys = [k for row in prepared if not row.errors for k in row.keys]
+    lock_keys(all_keys)
+    existing_keys = _existing_keys(all_keys)
+    cis = ConfigurationItem.objects.in_bulk(set(existing_keys.values()))
+    new: list[ConfigurationItem] = []
+    new_keys: dict[tuple, ConfigurationItem] = {}
+    changed: dict[int, ConfigurationItem] = {}
+    results = []
+    pending_keys: list[tuple[ConfigurationItem, list]] = []
+    stale_keys: set[int] = set()
+    for row in prepared:
+        if row.errors:
+            results.append(_error(row))
+            continue
+        matches = {existing_keys[k] for k in row.keys if k in existing_keys}
+        fresh = {id(new_keys[k]): new_keys[k] for k in row.keys if k in new_keys}
+        if len(matches) + len(fresh) > 1:
+            names = sorted([cis[pk].name for pk in matches] + [c.name for c in fresh.values()])
+            row.errors["identification"] = f"Matches more than one CI: {', '.join(names)}."
+            results.append(_error(row))
+            continue
+        if fresh:
+            ci = next(iter(fresh.values()))
+        elif matches:
+            ci = cis[matches.pop()]
+        else:
+            ci = None
+        if ci is None:
+            cleaned, errors = clean_attributes(row.schema, row.attributes)
+            if errors:
+                row.errors.update(_attribute_errors(errors))
+                results.append(_error(row))
+                continue
+            ci = ConfigurationItem(
+                name=row.name,
+                ci_class=row.schema.ci_class,
+                attributes=cleaned,
+                created_at=context.now or timezone.now(),
+                updated_at=timezone.now(),
+                **{FIELD_ATTNAMES.get(k, k): v for k, v in row.fields.items()},
+            )
+            new.append(ci)
+            for key in row.keys:
+                new_keys[key] = ci
+            pending_keys.append((ci, row.keys))
+            results.append(
+                {
+                    "row": row.number,
+                    "kind": "ci",
+                    "action": "create",
+                    "ci": None,
+                    "name": row.name,
+                    "_ci": ci,
+                    "changes": {},
+                    "errors": {},
+                }
+            )
+            continue
+        outcome = _update(context, ci, row)
+        if isinstance(outcome, dict) and outcome.get("errors"):
+            row.errors.update(outcome["errors"])
+            results.append(_error(row))
+            continue
+        diff, ignored, keys = outcome
+        if diff:
+            pending_keys.append((ci, keys))
+            if ci.pk is not None:
+                changed[ci.pk] = ci
+                stale_keys.add(ci.pk)
+            for key in keys:
+                new_keys.setdefault(key, ci)
+        results.append(
+            {
+                "row": row.number,
+                "kind": "ci",
+                "action": "update" if diff else "unchanged",
+                "ci": ci.pk,
+                "name": ci.name,
+                "_ci": ci,
+                "changes": diff,
+                "ignored": ignored,
+                "errors": {},
+            }
+        )
+    ConfigurationItem.objects.bulk_create(new)
+    if changed:
+        for ci in changed.values():
+            ci.version += 1
+            ci.updated_at = timezone.now()
+        ConfigurationItem.objects.bulk_update(
+            list(changed.values()),
+            [
+                "name",
+                "status",
+                "environment",
+                "description",
+                "owner_team",
+                "support_team",
+                "location",
+                "attributes",
+                "version",
+                "updated_at",
+            ],
+        )
+    if stale_keys:
+        CIKey.objects.filter(ci_id__in=stale_keys).delete()
+    key_rows = {}
+    for ci, keys in pending_keys:
+        for scope, rule, value in keys:
+            key_rows[(scope, rule, value)] = CIKey(
+                ci_id=ci.pk, scope_id=scope, rule=rule, value=value
+            )
+    CIKey.objects.bulk_create(list(key_rows.values()))
+    ct = ContentType.objects.get_for_model(ConfigurationItem)
+    now = timezone.now()
+    journal = []
+    for entry in results:
+        ci = entry.pop("_ci", None)
+        if ci is not None:
+            entry["ci"] = ci.pk
+            context.row_ci[entry["row"]] = ci.pk
+        action = entry["action"]
+        if action == "error":
+            run.failed += 1
+        elif action == "create":
+            run.created += 1
+            journal.append(_journal(ct, ci, context, JournalEntry.Kind.CREATED, now, _snapshot(ci)))
+        elif action == "update":
+            run.updated += 1
+            if ci not in new:  # a second row for a CI this batch creates: one creation
+                journal.append(
+                    _journal(ct, ci, context, JournalEntry.Kind.FIELDS, now, entry["changes"])
+                )
+        else:
+            run.unchanged += 1
+        context.result(entry)
+    JournalEntry.objects.bulk_create(journal)
+
+
+def _snapshot(ci: ConfigurationItem) -> dict:
+    data = {
+        "name": ci.name,
+        "class": ci.ci_class.name,
+        "status": ci.get_status_display(),
+        "environment": ci.get_environment_display(),
+    }
+    data.update({attribute_change_key(k): v for k, v in sorted(ci.attributes.items())})
+    return data
+
+
+def _journal(ct, ci, context, kind, now, data) -> JournalEntry:
+    return JournalEntry(
+        content_type=ct,
+        object_id=ci.pk,
+        kind=kind,
+        actor=context.actor,
+        internal=True,
+        created_at=now,
+        body=f"Imported from {context.source.name}.",
+        data=data,
+    )
+
+
+def _attribute_errors(errors: dict) -> dict:
+    return {attribute_change_key(k) if k else "attributes": v for k, v in errors.items()}
+
+
+def _error(row: _Row) -> dict:
+    return {
+        "row": row.number,
+        "kind": "ci",
+        "action": "error",
+        "ci": None,
+        "name": row.name,
+        "changes": {},
+        "errors": row.errors,
+    }
+
+
+def _update(context: _Context, ci: ConfigurationItem, row: _Row):
+    """Apply the row's trusted values to ``ci`` in memory: (diff, ignored, keys), or a
+    dict of errors."""
+    source = context.source
+    diff, ignored = {}, []
+    for name, value in row.fields.items():
+        if not source.trusts(name):
+            ignored.append(name)
+            continue
+        attname = FIELD_ATTNAMES.get(name, name)
+        if getattr(ci, attname) == value:
+            continue
+        old = display_value(ci, name)
+        setattr(ci, attname, value)
+        diff[name] = [old, display_value(ci, name)]
+    if row.name != ci.name:
+        if source.trusts("name"):
+            diff["name"] = [ci.name, row.name]
+            ci.name = row.name
+        else:
+            ignored.append("name")
+    attributes = dict(ci.attributes)
+    for key, value in row.attributes.items():
+        if source.trusts(key):
+            attributes[key] = value
+        elif attributes.get(key) != value:
+            ignored.append(f"attributes.{key}")
+    schema = context.schemas.get(ci.ci_class_id)
+    cleaned, errors = clean_attributes(schema, attributes)
+    if errors:
+        return {"errors": _attribute_errors(errors)}
+    for key in sorted(set(ci.attributes) | set(cleaned)):
+        if ci.attributes.get(key) != cleaned.get(key):
+            diff[attribute_change_key(key)] = [ci.attributes.get(key), cleaned.get(key)]
+    ci.attributes = cleaned
+    keys = identification_keys(schema, ci.name, cleaned)
+    return diff, sorted(ignored), keys
+
+
+# Relationships -------------------------------------------------------------------------
+
+
+def _reference_keys(context: _Context, reference) -> tuple[list, str | None, str | None]:
+    """(keys, name, class error) of a reference object."""
+    if not isinstance(reference, dict):
+        return [], None, "A reference is an object with a class and identifying values."
+    key = str(reference.get("class") or "")
+    if key not in context.schemas.by_key:
+        return [], None, f"There is no CI class {key or '(none)'}."
+    schema = context.schemas.get(key)
+    values = {k: v for k, v in reference.items() if k not in ("class", "name")}
+    cleaned, _errors = clean_attributes(
+        schema, {k: v for k, v in values.items() if k in schema.definitions}
+    )
+    name = str(reference.get("name") or "")
+    keys = identification_keys(schema, name, cleaned)
+    return keys, name, None
+
+
+def _relate_batch(context: _Context, raws: list, offset: int) -> None:
+    run = context.run
+    items = []  # (row number, type, source ref, target ref)
+    for index, raw in enumerate(raws):
+        number = raw.get("row", offset + index + 1) if isinstance(raw, dict) else offset + index + 1
+        if not isinstance(raw, dict):
+            items.append((number, None, None, None, {"": "Each relationship is an object."}))
+            continue
+        targets = raw.get("target")
+        targets = targets if isinstance(targets, list) else [targets]
+        for target in targets:
+            errors = {}
+            if isinstance(target, str):
+                try:
+                    target = parse_reference(target)
+                except ValueError as exc:
+                    errors["target"] = str(exc)
+            rel_type = context.types.get(str(raw.get("type") or ""))
+            if rel_type is None:
+                errors["type"] = f"There is no relationship type {raw.get('type') or '(none)'}."
+            elif (
+                context.source.trusted_relationship_types
+                and rel_type.key not in context.source.trusted_relationship_types
+            ):
+                errors["type"] = f"{context.source.name} is not trusted for {rel_type.key}."
+            items.append((number, rel_type, raw.get("source"), target, errors))
+    references = {}
+    lookups = []
+    for _number, _type, source, target, errors in items:
+        for end, reference in (("source", source), ("target", target)):
+            if isinstance(reference, dict) and set(reference) == {"row"}:
+                continue
+            keys, _name, problem = _reference_keys(context, reference)
+            if problem:
+                errors.setdefault(end, problem)
+            references[id(reference)] = keys
+            lookups.extend(keys)
+    found = _existing_keys(lookups)
+    wanted = []
+    for number, rel_type, source, target, errors in items:
+        ends = {}
+        for end, reference in (("source", source), ("target", target)):
+            if end in errors:
+                continue
+            if isinstance(reference, dict) and set(reference) == {"row"}:
+                ci_id = context.row_ci.get(reference["row"])
+                if ci_id is None:
+                    errors[end] = "The CI of this row was not imported."
+                ends[end] = ci_id
+                continue
+            ids = {found[k] for k in references.get(id(reference), []) if k in found}
+            if not ids:
+                errors[end] = f"No CI matches {_describe(reference)}."
+            elif len(ids) > 1:
+                errors[end] = f"More than one CI matches {_describe(reference)}."
+            else:
+                ends[end] = ids.pop()
+        if not errors and ends["source"] == ends["target"]:
+            errors["target"] = "A CI cannot be related to itself."
+        if errors:
+            run.failed += 1
+            context.result(
+                {
+                    "row": number,
+                    "kind": "relationship",
+                    "action": "error",
+                    "ci": None,
+                    "name": _describe(target),
+                    "changes": {},
+                    "errors": errors,
+                }
+            )
+            continue
+        wanted.append((number, ends["source"], rel_type, ends["target"], target))
+    if not wanted:
+        return
+    existing = set(
+        Relationship.objects.filter(
+            source_id__in={w[1] for w in wanted}, target_id__in={w[3] for w in wanted}
+        ).values_list("source_id", "type_id", "target_id")
+    )
+    to_create = {}
+    for number, source_id, rel_type, target_id, target in wanted:
+        triple = (source_id, rel_type.pk, target_id)
+        action = "unchanged" if triple in existing or triple in to_create else "create"
+        if action == "create":
+            to_create[triple] = Relationship(
+                source_id=source_id,
+                type=rel_type,
+                target_id=target_id,
+                data_source=context.source,
+                created_by=context.actor,
+            )
+            run.relationships_created += 1
+        context.result(
+            {
+                "row": number,
+                "kind": "relationship",
+                "action": action,
+                "ci": source_id,
+                "name": f"{rel_type.name} {_describe(target)}",
+                "changes": {},
+                "errors": {},
+            }
+        )
+    with transaction.atomic():
+        Relationship.objects.bulk_create(list(to_create.values()), ignore_conflicts=True)
+    names = dict(
+        ConfigurationItem.objects.filter(
+            pk__in={t[0] for t in to_create} | {t[2] for t in to_create}
+        ).values_list("pk", "name")
+    )
+    ct = ContentType.objects.get_for_model(ConfigurationItem)
+    now = timezone.now()
+    journal = []
+    for (source_id, _type_id, target_id), relationship in to_create.items():
+        rel_type = relationship.type
+        for ci_id, label in (
+            (source_id, f"{rel_type.name} {names.get(target_id)}"),
+            (target_id, f"{rel_type.reverse_name} {names.get(source_id)}"),
+        ):
+            journal.append(
+                JournalEntry(
+                    content_type=ct,
+                    object_id=ci_id,
+                    kind=JournalEntry.Kind.LINK,
+                    actor=context.actor,
+                    internal=True,
+                    created_at=now,
+                    body=f"Related: {label} (imported from {context.source.name})",
+                    data={"relationship": [None, label], "type": rel_type.key},
+                )
+            )
+    JournalEntry.objects.bulk_create(journal)
+
+
+def _describe(reference) -> str:
+    if not isinstance(reference, dict):
+        return str(reference)
+    parts = [f"{k}={v}" for k, v in reference.items() if k not in ("class", "row")]
+    return f"{reference.get('class', '?')}:{';'.join(parts)}"
+
+
+__all__ = ["apply", "normalise", "parse_csv", "parse_reference", "preview", "run"]
