@@ -196,16 +196,15 @@ def normalise(value) -> str:
 
 
 def identification_keys(schema: ClassSchema, name: str, attributes: dict) -> list[tuple]:
-    """(scope id, rule, value) for every rule whose fields all have values."""
+    """(scope id, rule, value) for every rule with a value in at least one of its fields
+    (a missing one counts as empty: host ``db01`` with no domain is ``db01|``)."""
     keys = []
     for scope, rule in schema.rules:
         values = []
         for field in rule:
             value = name if field in RULE_FIELDS else attributes.get(field)
-            if _blank(value):
-                break
-            values.append(normalise(value))
-        else:
+            values.append("" if _blank(value) else normalise(value))
+        if any(values):
             keys.append((scope, "+".join(rule), "|".join(values)))
     return keys
 

@@ -173,6 +173,8 @@ class RelationshipSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        # The service says which relationship exists already, naming the target.
+        validators = []
 
     @extend_schema_field(serializers.CharField())
     def get_label(self, relationship) -> str:

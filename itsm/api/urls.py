@@ -22,6 +22,8 @@ def api_root(request, format=None):
                 "incident-category-list", request=request, format=format
             ),
             "teams": reverse("team-list", request=request, format=format),
+            "cis": reverse("ci-list", request=request, format=format),
+            "ci-classes": reverse("ci-class-list", request=request, format=format),
             "schema": request.build_absolute_uri("/api/schema/"),
             "docs": request.build_absolute_uri("/api/docs/"),
         }
@@ -36,4 +38,5 @@ urlpatterns = [
     path("", include("incidents.api.urls")),
     path("", include("practices.service_level.api.urls")),
     path("", include("catalogue.api.urls")),
+    path("", include("cmdb.api.urls")),
 ]
