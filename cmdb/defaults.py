@@ -125,7 +125,9 @@ RELATIONSHIP_TYPES = [
     ("depends_on", "depends on", "used by", "to_source"),
     ("runs_on", "runs on", "hosts", "to_source"),
     ("installed_on", "installed on", "has installed", "to_source"),
-    ("connects_to", "connects to", "connects to", "both"),
+    # The source reaches the network through the target: a switch's outage cuts off what
+    # connects to it, not the other way round. A redundant pair connects both ways.
+    ("connects_to", "connects to", "connects to", "to_source"),
     ("contains", "contains", "part of", "to_target"),
 ]
 

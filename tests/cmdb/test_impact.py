@@ -54,17 +54,21 @@ def names(reached, estate):
 
 def test_an_outage_travels_up_to_the_services(estate):
     reached = names(walk(estate["host"].pk, IMPACT), estate)
-    # The host's switches are affected too (connects to spreads both ways), and through
-    # them nothing else: the cycle between the switches ends the walk.
+    # The switches the host connects to are not affected by its outage.
+    assert reached == {"vm1": 1, "vm2": 1, "erp_app": 1, "mail_app": 2, "erp": 2, "mail": 3}
+
+
+def test_an_outage_goes_round_a_cycle_once(estate):
+    reached = names(walk(estate["sw1"].pk, IMPACT), estate)
     assert reached == {
-        "vm1": 1,
-        "vm2": 1,
-        "erp_app": 1,
-        "sw1": 1,
-        "mail_app": 2,
-        "erp": 2,
-        "sw2": 2,
-        "mail": 3,
+        "host": 1,
+        "sw2": 1,
+        "vm1": 2,
+        "vm2": 2,
+        "erp_app": 2,
+        "mail_app": 3,
+        "erp": 3,
+        "mail": 4,
     }
 
 
@@ -99,20 +103,13 @@ def test_dependencies_walk_the_other_way(estate):
 
 
 def test_depth_limit(estate):
-    assert set(names(walk(estate["host"].pk, IMPACT, 1), estate)) == {
-        "vm1",
-        "vm2",
-        "erp_app",
-        "sw1",
-    }
-    assert names(walk(estate["host"].pk, IMPACT, 2), estate) == {
-        "vm1": 1,
-        "vm2": 1,
-        "erp_app": 1,
-        "sw1": 1,
-        "mail_app": 2,
-        "erp": 2,
-        "sw2": 2,
+    assert names(walk(estate["sw1"].pk, IMPACT, 1), estate) == {"host": 1, "sw2": 1}
+    assert names(walk(estate["sw1"].pk, IMPACT, 2), estate) == {
+        "host": 1,
+        "sw2": 1,
+        "vm1": 2,
+        "vm2": 2,
+        "erp_app": 2,
     }
 
 
@@ -157,8 +154,28 @@ def test_query_count_does_not_grow_with_the_graph(estate, django_assert_max_num_
         analysis = analyse(estate["host"], IMPACT)
         list(analysis.rows())
         analysis.services  # noqa: B018
-    assert len(analysis.reached) == 28
+    assert len(analysis.reached) == 26
 
 
 def test_service_class_flag():
     assert CIClass.objects.get(key="business_service").is_service
+
+
+def test_demo_estate(priority_matrix, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    from cmdb.models import ConfigurationItem
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", verbosity=0)
+    host = ConfigurationItem.objects.get(name="esx-ber-01")
+    assert {s.name for s in analyse(host, IMPACT).services} == {"E-mail", "ERP"}
+    storage = ConfigurationItem.objects.get(name="san-ber-01")
+    assert {s.name for s in analyse(storage, IMPACT).services} == {"E-mail", "ERP"}
+    switch = ConfigurationItem.objects.get(name="sw-core-ber-1")
+    assert {s.name for s in analyse(switch, IMPACT).services} == {
+        "E-mail",
+        "ERP",
+        "Remote access (VPN)",
+        "Office Wi-Fi",
+    }
