@@ -149,7 +149,7 @@ class _Context:
     run: ImportRun
     #: row number -> CI id (so a CSV's relationship columns find the row's CI)
     row_ci: dict = field(default_factory=dict)
-    journal: list = field(default_factory=list)
+    apply: bool = True
     now: object = None
 
     def result(self, entry: dict) -> None:
@@ -197,21 +197,31 @@ def _execute(source, rows, relationships, actor, apply: bool, run=None) -> Impor
         locations=dict(Location.objects.values_list("name", "pk")),
         types={t.key: t for t in RelationshipType.objects.all()},
         run=run,
+        apply=apply,
     )
-    try:
-        with transaction.atomic():
-            for start in range(0, len(rows), BATCH_SIZE):
-                _import_batch(context, rows[start : start + BATCH_SIZE], start)
-            for start in range(0, len(relationships), BATCH_SIZE):
-                _relate_batch(context, relationships[start : start + BATCH_SIZE], start)
-            if not apply:
+    if apply:
+        # Each batch commits on its own: its key locks are held for one batch only, and
+        # an interrupted import is finished by running it again (nothing is doubled).
+        _batches(context, rows, relationships)
+    else:
+        try:
+            with transaction.atomic():
+                _batches(context, rows, relationships)
                 raise _Rollback
-    except _Rollback:
-        pass
+        except _Rollback:
+            pass
     run.status = ImportRun.Status.APPLIED if apply else ImportRun.Status.PREVIEW
     run.finished_at = timezone.now()
     run.save()
     return run
+
+
+def _batches(context: _Context, rows: list, relationships: list) -> None:
+    for start in range(0, len(rows), BATCH_SIZE):
+        _import_batch(context, rows[start : start + BATCH_SIZE], start)
+    for start in range(0, len(relationships), BATCH_SIZE):
+        with transaction.atomic():
+            _relate_batch(context, relationships[start : start + BATCH_SIZE], start)
 
 
 # CIs -----------------------------------------------------------------------------------
@@ -329,7 +339,8 @@ def _import_batch(context: _Context, raws: list, offset: int) -> None:
 def _reconcile(context: _Context, prepared: list[_Row]) -> None:
     run = context.run
     all_keys = [k for row in prepared if not row.errors for k in row.keys]
-    lock_keys(all_keys)
+    if context.apply:  # a preview is rolled back: it need not wait for anyone
+        lock_keys(all_keys)
     existing_keys = _existing_keys(all_keys)
     cis = ConfigurationItem.objects.in_bulk(set(existing_keys.values()))
     new: list[ConfigurationItem] = []

@@ -2,6 +2,8 @@
 checked against the CI's class, keeps the identification keys in step, and is written
 to the CI's history (the kernel's journal) with who, when, and the old and new value."""
 
+import hashlib
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -37,26 +39,30 @@ def attribute_change_key(key: str) -> str:
     return f"attributes.{key}"
 
 
+#: Advisory locks of the CMDB: (namespace, bucket). Keys share buckets so a batch of any
+#: size takes a bounded number of locks (PostgreSQL's lock table is small).
+LOCK_NAMESPACE = 0x434D4442
+LOCK_BUCKETS = 512
+
+
 def lock_keys(keys) -> None:
     """Serialise work on the same identification keys across transactions (PostgreSQL
-    advisory locks, taken in one sorted pass so two imports cannot deadlock). Other
-    databases serialise writers anyway."""
+    advisory locks on the keys' buckets, taken in one sorted pass so two writers cannot
+    deadlock; held until commit). Other databases serialise writers anyway."""
     if connection.vendor != "postgresql" or not keys:
         return
-    hashes = sorted({hash_key(k) for k in keys})
+    buckets = sorted({hash_key(k) % LOCK_BUCKETS for k in keys})
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(h) FROM unnest(%s::bigint[]) AS h ORDER BY h",
-            [hashes],
+            "SELECT pg_advisory_xact_lock(%s, b) FROM unnest(%s::int[]) AS b ORDER BY b",
+            [LOCK_NAMESPACE, buckets],
         )
 
 
 def hash_key(key: tuple) -> int:
-    """A stable signed 64-bit number for a (scope, rule, value) key."""
-    import hashlib
-
+    """A stable number for a (scope, rule, value) key."""
     digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return int.from_bytes(digest, "big")
 
 
 def key_conflicts(schema: ClassSchema, keys, exclude_pk=None) -> dict:
