@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "practices.service_level",
     "catalogue",
     "cmdb",
+    "practices.assets",
     "incidents",
     "problems",
     "changes",
@@ -250,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
     "api-purge-idempotency-keys": {
         "task": "itsm.api.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
+    },
+    "assets-contract-reminders": {
+        "task": "practices.assets.tasks.send_contract_reminders",
+        "schedule": 86400.0,
     },
     "core-deliver-pending-notifications": {
         "task": "itsm.core.tasks.deliver_pending_notifications",

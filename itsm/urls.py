@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("catalogue.workspace_urls")),
     path("", include("catalogue.urls")),
     path("", include("practices.service_level.urls")),
+    path("", include("practices.assets.urls")),
 ]
 
 admin.site.site_header = "ITSM administration"

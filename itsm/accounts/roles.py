@@ -16,6 +16,7 @@ ADMINISTERED_APPS = (
     "service_desk",
     "problems",
     "changes",
+    "assets",
 )
 
 

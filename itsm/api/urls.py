@@ -39,4 +39,5 @@ urlpatterns = [
     path("", include("practices.service_level.api.urls")),
     path("", include("catalogue.api.urls")),
     path("", include("cmdb.api.urls")),
+    path("", include("practices.assets.api.urls")),
 ]

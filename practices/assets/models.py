@@ -1,0 +1,254 @@
+"""IT asset management: the asset register, suppliers, contracts (and the reminders sent
+before they renew or expire) and software licences.
+
+Who may see what is decided once per model, by its queryset's ``visible_to(user)``. Every
+write goes through ``services``; an asset's history is the kernel's journal."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .workflows import AssetState, asset_workflow
+
+CURRENCY = RegexValidator(r"^[A-Z]{3}$", "A three-letter ISO 4217 code, e.g. EUR.")
+ASSET_TAG = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    "Letters, digits, dots, dashes and underscores, starting with a letter or digit.",
+)
+#: Words used by the asset screens' own paths; no asset tag may be one of them.
+RESERVED_TAGS = frozenset({"new", "contracts", "licences", "suppliers"})
+
+
+def _staff_only(queryset, user):
+    if user.is_authenticated and user.is_active and user.is_agent:
+        return queryset
+    return queryset.none()
+
+
+class StaffQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Suppliers, contracts and licences are for IT staff only."""
+        return _staff_only(self, user)
+
+
+class Supplier(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    contact = models.CharField(max_length=200, blank=True, help_text="The contact person.")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = StaffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class AssetQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see the whole register; an end user sees the assets assigned to them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agent:
+            return self
+        return self.filter(assigned_to=user)
+
+
+class Asset(models.Model):
+    """A piece of IT equipment the organization owns or leases, tracked from order to
+    disposal."""
+
+    workflow = asset_workflow
+
+    asset_tag = models.CharField(max_length=50, unique=True, validators=[ASSET_TAG])
+    model = models.CharField(max_length=200, help_text="Make and model, e.g. ThinkPad T14.")
+    serial_number = models.CharField(max_length=100, blank=True, db_index=True)
+    vendor = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="assets"
+    )
+    purchase_date = models.DateField(null=True, blank=True)
+    purchase_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY])
+    warranty_end = models.DateField(null=True, blank=True)
+    state = models.CharField(
+        max_length=20, choices=AssetState.choices, default=AssetState.ORDERED, db_index=True
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assets",
+    )
+    location = models.ForeignKey(
+        "accounts.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="assets"
+    )
+    configuration_item = models.ForeignKey(
+        "cmdb.ConfigurationItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assets",
+        help_text="The CI this asset is, in the CMDB.",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["asset_tag"]
+        indexes = [
+            models.Index(fields=["assigned_to", "state"]),
+            models.Index(fields=["warranty_end"]),
+        ]
+
+    def __str__(self):
+        return f"{self.asset_tag} {self.model}"
+
+    # The kernel's conflict handling (StaleVersion, ETags) speaks of a record's number.
+    @property
+    def number(self) -> str:
+        return self.asset_tag
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.asset_tag}-v{self.version}"'
+
+    @property
+    def state_label(self) -> str:
+        return self.workflow.label(self.state)
+
+
+class Contract(models.Model):
+    """A contract with a supplier: support, maintenance, a lease or a licence agreement,
+    and the assets and CIs it covers."""
+
+    class Kind(models.TextChoices):
+        SUPPORT = "support", "Support"
+        MAINTENANCE = "maintenance", "Maintenance"
+        LEASE = "lease", "Lease"
+        LICENCE = "licence", "Licence"
+
+    reference = models.CharField(max_length=100, unique=True, help_text="Contract number.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="contracts")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    renewal_date = models.DateField(null=True, blank=True)
+    notice_period_days = models.PositiveSmallIntegerField(
+        default=30, help_text="The owner is reminded this many days before renewal or expiry."
+    )
+    cost_per_year = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY])
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contracts_owned",
+    )
+    notes = models.TextField(blank=True)
+    assets = models.ManyToManyField(Asset, blank=True, related_name="contracts")
+    configuration_items = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="contracts"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = StaffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["end_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="contract_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reference} ({self.supplier})" if self.supplier_id else self.reference
+
+
+class ContractReminder(models.Model):
+    """A reminder sent to a contract's owner: one per contract, event and date, so the
+    daily task sends each once however often it runs."""
+
+    class Event(models.TextChoices):
+        RENEWAL = "renewal", "Renewal"
+        EXPIRY = "expiry", "Expiry"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="reminders")
+    event = models.CharField(max_length=10, choices=Event.choices)
+    due_date = models.DateField(help_text="The renewal or end date reminded of.")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "event", "due_date"], name="unique_contract_reminder"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.contract}: {self.get_event_display()} on {self.due_date}"
+
+
+class Licence(models.Model):
+    """Entitlements to use a software product (a software CI)."""
+
+    class Metric(models.TextChoices):
+        INSTALLATIONS = "installations", "Installations"
+
+    software = models.ForeignKey(
+        "cmdb.ConfigurationItem", on_delete=models.PROTECT, related_name="licences"
+    )
+    reference = models.CharField(max_length=100, blank=True, help_text="Licence key or order.")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    metric = models.CharField(max_length=20, choices=Metric.choices, default=Metric.INSTALLATIONS)
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="licences"
+    )
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY])
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = StaffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.software}" if self.software_id else str(self.quantity)
+
+    @staticmethod
+    def valid_on(day) -> Q:
+        """Licences valid on ``day`` (open ends count as valid)."""
+        return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+        )

@@ -1,0 +1,42 @@
+"""The lifecycle of an IT asset, from order to disposal, on the kernel's workflow engine.
+
+An asset is not a ticket-like record, but the engine only needs a ``state``: moves are
+checked the same way, and an illegal one names the allowed next states."""
+
+from django.db import models
+
+from itsm.core.workflow import Transition, Workflow
+
+
+class AssetState(models.TextChoices):
+    ORDERED = "ordered", "Ordered"
+    RECEIVED = "received", "Received"
+    IN_STOCK = "in_stock", "In stock"
+    DEPLOYED = "deployed", "Deployed"
+    IN_REPAIR = "in_repair", "In repair"
+    RETIRED = "retired", "Retired"
+    DISPOSED = "disposed", "Disposed"
+
+
+S = AssetState
+
+#: States in which an asset is still part of the estate (counted, assignable).
+ACTIVE_STATES = frozenset({S.RECEIVED, S.IN_STOCK, S.DEPLOYED, S.IN_REPAIR})
+
+
+def _t(sources, target, label, style=""):
+    return Transition(frozenset(sources), target, label, style=style)
+
+
+asset_workflow = Workflow(
+    states=AssetState.choices,
+    initial=S.ORDERED,
+    transitions=[
+        _t({S.ORDERED}, S.RECEIVED, "Receive", "primary"),
+        _t({S.RECEIVED, S.DEPLOYED, S.IN_REPAIR, S.RETIRED}, S.IN_STOCK, "Put in stock"),
+        _t({S.RECEIVED, S.IN_STOCK, S.IN_REPAIR}, S.DEPLOYED, "Deploy", "primary"),
+        _t({S.IN_STOCK, S.DEPLOYED}, S.IN_REPAIR, "Send to repair"),
+        _t({S.RECEIVED, S.IN_STOCK, S.DEPLOYED, S.IN_REPAIR}, S.RETIRED, "Retire", "danger"),
+        _t({S.RETIRED}, S.DISPOSED, "Dispose", "danger"),
+    ],
+)
