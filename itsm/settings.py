@@ -252,9 +252,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "itsm.api.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
     },
+    # Hourly: a reminder goes out within the hour its notice window opens; each contract
+    # and date is reminded once, however often this runs.
     "assets-contract-reminders": {
         "task": "practices.assets.tasks.send_contract_reminders",
-        "schedule": 86400.0,
+        "schedule": 3600.0,
     },
     "core-deliver-pending-notifications": {
         "task": "itsm.core.tasks.deliver_pending_notifications",
