@@ -18,3 +18,17 @@ class CmdbConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(install_defaults, sender=self)
+
+        from practices import registry as practices
+        from practices.service_desk.registry import WorkspaceSection, registry
+
+        practices.register_app("service_configuration", "cmdb:list")
+        registry.add_workspace_section(
+            WorkspaceSection(
+                key="cmdb",
+                label="Configuration items",
+                url_name="cmdb:list",
+                practice="Service configuration management",
+                order=40,
+            )
+        )

@@ -1,0 +1,557 @@
+"""Screens of service configuration management in the agent workspace: the CI list, a CI's
+page (attributes, relationships, impact, dependencies, open work, history), the CI form,
+the service map and the CSV import. Every write goes through ``services`` or ``imports``."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
+from django.views.decorators.http import require_POST
+
+from itsm.accounts.decorators import agent_required
+from itsm.accounts.models import Team
+from itsm.core.pagination import paginate
+from itsm.core.services import StaleVersion
+from itsm.core.views import is_htmx, posted_version, query_without
+
+from . import impact, services
+from .attributes import Schemas
+from .filters import ATTRIBUTE_PREFIX, ConfigurationItemFilterSet
+from .forms import CIForm, ImportForm, RelationshipForm, add_service_errors
+from .models import (
+    KEY,
+    AttributeDefinition,
+    CIClass,
+    ConfigurationItem,
+    DataSource,
+    Environment,
+    ImportRun,
+    Relationship,
+    RelationshipType,
+    Status,
+)
+
+PAGE_SIZE = 50
+ORDERING_FIELDS = ("name", "status", "environment", "updated_at", "created_at")
+#: Depths the impact panels offer; ``None`` is the whole chain.
+DEPTHS = {"1": 1, "2": 2, "3": 3, "all": None}
+#: Rows an impact or dependency panel lists (the services are always all named).
+PANEL_ROWS = 100
+HISTORY_ROWS = 50
+MAP_DEPTHS = (1, 2, 3, 4)
+MAP_LIMIT = 300
+#: Related records a CI page shows when the relation exists on the model (later practices
+#: add them): (relation name, heading, open states as a dotted path or None for recent).
+RECORD_PANELS = (
+    ("incidents", "Open incidents", "incidents.workflows.IncidentState.OPEN"),
+    ("problems", "Problems", None),
+    ("changes", "Recent changes", None),
+)
+
+
+def _items(user):
+    return ConfigurationItem.objects.visible_to(user)
+
+
+def _get(user, pk) -> ConfigurationItem:
+    return get_object_or_404(
+        _items(user).select_related("ci_class", "owner_team", "support_team", "location"), pk=pk
+    )
+
+
+# List ---------------------------------------------------------------------------------------
+
+
+def _list_params(request):
+    """The query, with the key/value attribute filter turned into ``attr.<key>=value``."""
+    params = request.GET.copy()
+    key = params.get("attr_key", "").strip()
+    value = params.get("attr_value", "").strip()
+    if key and value and KEY.regex.match(key):
+        params[f"{ATTRIBUTE_PREFIX}{key}"] = value
+    return params
+
+
+@agent_required
+def ci_list(request):
+    params = _list_params(request)
+    queryset = _items(request.user).select_related(
+        "ci_class", "owner_team", "support_team", "location"
+    )
+    filterset = ConfigurationItemFilterSet(params, queryset=queryset, request=request)
+    ordering = params.get("ordering") or "name"
+    if ordering.lstrip("-") not in ORDERING_FIELDS:
+        ordering = "name"
+    errors: dict = {}
+    if filterset.is_valid():
+        try:
+            queryset = filterset.qs.order_by(ordering)
+        except ValidationError as error:
+            errors = error.message_dict
+            queryset = queryset.none()
+    else:
+        errors = filterset.errors
+        queryset = queryset.none()
+    try:
+        rows, next_cursor = paginate(queryset, params.get("cursor"), PAGE_SIZE)
+    except ValidationError:
+        rows, next_cursor = paginate(queryset, None, PAGE_SIZE)
+    next_params = request.GET.copy()
+    next_params["cursor"] = next_cursor or ""
+    context = {
+        "filterset": filterset,
+        "filter_errors": errors,
+        "items": rows,
+        "next_query": next_params.urlencode() if next_cursor else "",
+        "ordering": ordering,
+        "query_without_ordering": query_without(request.GET, "ordering", "cursor"),
+    }
+    if is_htmx(request) and request.GET.get("cursor"):
+        return render(request, "cmdb/_list_rows.html", context)
+    if is_htmx(request):
+        return render(request, "cmdb/_list_table.html", context)
+    attribute_keys = {}
+    for key, label in AttributeDefinition.objects.order_by("key", "order").values_list(
+        "key", "label"
+    ):
+        attribute_keys.setdefault(key, label)
+    context.update(
+        {
+            "classes": CIClass.objects.all(),
+            "teams": Team.objects.filter(active=True),
+            "statuses": Status.choices,
+            "environments": Environment.choices,
+            "attribute_keys": sorted(attribute_keys.items()),
+            "current": {
+                "search": params.get("search", ""),
+                "ci_class": params.get("ci_class", ""),
+                "status": params.getlist("status"),
+                "environment": params.getlist("environment"),
+                "owner_team": params.get("owner_team", ""),
+                "support_team": params.get("support_team", ""),
+                "attr_key": params.get("attr_key", ""),
+                "attr_value": params.get("attr_value", ""),
+            },
+        }
+    )
+    return render(request, "cmdb/list.html", context)
+
+
+@agent_required
+def lookup(request):
+    """Suggestions for a CI field (a ``<datalist>``'s options), by name."""
+    term = (request.GET.get("q") or request.GET.get("target") or "").strip()
+    items = []
+    if term:
+        found = _items(request.user).filter(name__icontains=term).select_related("ci_class")
+        exclude = request.GET.get("exclude", "")
+        if exclude.isdigit():
+            found = found.exclude(pk=int(exclude))
+        items = found.order_by("name", "id")[:20]
+    return render(request, "cmdb/_options.html", {"items": items})
+
+
+# Create and edit ----------------------------------------------------------------------------
+
+
+@agent_required
+def create(request):
+    schemas = Schemas()
+    key = request.GET.get("class", "")
+    if key not in schemas.by_key:
+        classes = CIClass.objects.select_related("parent")
+        return render(request, "cmdb/choose_class.html", {"classes": classes})
+    schema = schemas.get(key)
+    form = CIForm(request.POST or None, schema=schema)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ci = services.create_ci(
+                request.user, ci_class=schema.ci_class, schemas=schemas, **form.create_values()
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{ci.name} created.")
+            return redirect("cmdb:detail", pk=ci.pk)
+    context = {"form": form, "schema": schema, "ci": None}
+    return render(request, "cmdb/form.html", context, status=400 if form.errors else 200)
+
+
+@agent_required
+def edit(request, pk):
+    ci = _get(request.user, pk)
+    schemas = Schemas()
+    schema = schemas.get(ci.ci_class_id)
+    form = CIForm(request.POST or None, schema=schema, instance=ci)
+    context = {"form": form, "schema": schema, "ci": ci}
+    if request.method == "POST" and form.is_valid():
+        try:
+            updated = services.update_ci(
+                ci, request.user, form.changed_values(), posted_version(request), schemas=schemas
+            )
+        except StaleVersion:
+            current = _get(request.user, pk)
+            context.update(ci=current, form=CIForm.after_conflict(form, current), conflict=True)
+            return render(request, "cmdb/form.html", context, status=409)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if updated.version == ci.version:
+                messages.info(request, "Nothing changed.")
+            else:
+                messages.success(request, f"{updated.name} saved.")
+            return redirect("cmdb:detail", pk=pk)
+    return render(request, "cmdb/form.html", context, status=400 if form.errors else 200)
+
+
+# A CI's page --------------------------------------------------------------------------------
+
+
+def _depth(request) -> tuple[str, int | None]:
+    choice = request.GET.get("depth", "all")
+    if choice not in DEPTHS:
+        choice = "all"
+    return choice, DEPTHS[choice]
+
+
+def _phrase(relationship: Relationship, ci_id: int) -> str:
+    """The relationship read from ``ci_id``'s end."""
+    if relationship.source_id == ci_id:
+        return relationship.type.name
+    return relationship.type.reverse_name
+
+
+def _analysis_rows(analysis) -> list[dict]:
+    rows = []
+    for reached, item, relationship in analysis.rows():
+        via = analysis.items.get(reached.via_ci_id)
+        rows.append(
+            {
+                "ci": item,
+                "depth": reached.depth,
+                "via": via,
+                "phrase": _phrase(relationship, item.pk) if relationship else "",
+                "is_service": item.ci_class.is_service,
+            }
+        )
+        if len(rows) >= PANEL_ROWS:
+            break
+    return rows
+
+
+def _panels(ci, depth):
+    affected = impact.analyse(ci, impact.IMPACT, depth)
+    needs = impact.analyse(ci, impact.DEPENDENCIES, depth)
+    return {
+        "impact_rows": _analysis_rows(affected),
+        "impact_total": len(affected.reached),
+        "impact_services": affected.services,
+        "dependency_rows": _analysis_rows(needs),
+        "dependency_total": len(needs.reached),
+        "panel_rows": PANEL_ROWS,
+    }
+
+
+def _record_url(record) -> str | None:
+    app = record._meta.app_label
+    for name in ("detail", "record"):
+        try:
+            return reverse(f"{app}:{name}", args=[record.number])
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def _record_panels(ci) -> list[dict]:
+    panels = []
+    for relation, heading, open_states in RECORD_PANELS:
+        if not hasattr(ci, relation):
+            continue
+        records = getattr(ci, relation).all()
+        if open_states:
+            holder, _, name = open_states.rpartition(".")
+            records = records.filter(state__in=getattr(import_string(holder), name))
+        records = records.select_related("assigned_to").order_by("-created_at")[:20]
+        panels.append(
+            {
+                "key": relation,
+                "heading": heading,
+                "records": [{"record": r, "url": _record_url(r)} for r in records],
+            }
+        )
+    return panels
+
+
+def _label(schema, name: str) -> str:
+    if name.startswith("attributes."):
+        key = name.split(".", 1)[1]
+        definition = schema.definitions.get(key)
+        return definition.label if definition else key
+    if name == "ci_class":
+        return "Class"
+    try:
+        return str(ConfigurationItem._meta.get_field(name).verbose_name).capitalize()
+    except Exception:  # a field since removed: show its name
+        return name.replace("_", " ")
+
+
+def _shown(value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _history(ci, schema) -> list[dict]:
+    rows = []
+    for entry in services.history(ci)[:HISTORY_ROWS]:
+        changes = []
+        data = entry.data or {}
+        if entry.kind == "created":
+            changes = [(_label(schema, k), None, _shown(v)) for k, v in data.items()]
+        elif entry.kind == "fields":
+            for name, change in sorted(data.items()):
+                if isinstance(change, list | tuple) and len(change) == 2:
+                    changes.append((_label(schema, name), _shown(change[0]), _shown(change[1])))
+        rows.append({"entry": entry, "changes": changes})
+    return rows
+
+
+def _detail_context(request, ci, **extra):
+    schemas = Schemas()
+    schema = schemas.get(ci.ci_class_id)
+    attributes = []
+    values = ci.attributes or {}
+    for key, definition in schema.definitions.items():
+        attributes.append((definition, values.get(key)))
+    unknown = sorted(k for k in values if k not in schema.definitions)
+    depth_choice, depth = _depth(request)
+    outgoing = ci.outgoing_relationships.select_related("type", "target__ci_class").order_by(
+        "type__name", "target__name", "id"
+    )
+    incoming = ci.incoming_relationships.select_related("type", "source__ci_class").order_by(
+        "type__reverse_name", "source__name", "id"
+    )
+    types = list(RelationshipType.objects.all())
+    context = {
+        "ci": ci,
+        "schema": schema,
+        "class_chain": schema.chain,
+        "attributes": attributes,
+        "unknown_attributes": [(k, values[k]) for k in unknown],
+        "outgoing": outgoing,
+        "incoming": incoming,
+        "relationship_form": RelationshipForm(ci=ci, items=_items(request.user), types=types),
+        "depth_choice": depth_choice,
+        "depth_choices": list(DEPTHS),
+        "record_panels": _record_panels(ci),
+        "history": _history(ci, schema),
+        **_panels(ci, depth),
+    }
+    context.update(extra)
+    return context
+
+
+@agent_required
+def detail(request, pk):
+    ci = _get(request.user, pk)
+    if is_htmx(request) and request.GET.get("panel") == "impact":
+        depth_choice, depth = _depth(request)
+        context = {"ci": ci, "depth_choice": depth_choice, "depth_choices": list(DEPTHS)}
+        return render(request, "cmdb/_impact.html", {**context, **_panels(ci, depth)})
+    return render(request, "cmdb/detail.html", _detail_context(request, ci))
+
+
+@agent_required
+@require_POST
+def relate(request, pk):
+    ci = _get(request.user, pk)
+    types = list(RelationshipType.objects.all())
+    form = RelationshipForm(request.POST, ci=ci, items=_items(request.user), types=types)
+    if form.is_valid():
+        source, type_, target = form.relation()
+        try:
+            services.relate(request.user, source, type_, target)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{source.name} {type_.name} {target.name}.")
+            return redirect("cmdb:detail", pk=pk)
+    context = _detail_context(request, ci, relationship_form=form)
+    return render(request, "cmdb/detail.html", context, status=400)
+
+
+@agent_required
+@require_POST
+def unrelate(request, pk, relationship_id):
+    ci = _get(request.user, pk)
+    relationship = (
+        Relationship.objects.filter(pk=relationship_id, source__in=_items(request.user))
+        .select_related("type", "source", "target")
+        .first()
+    )
+    if relationship is None or ci.pk not in (relationship.source_id, relationship.target_id):
+        raise Http404
+    services.unrelate(request.user, relationship)
+    other = relationship.target if relationship.source_id == ci.pk else relationship.source
+    messages.success(
+        request, f"Relationship removed: {ci.name} {_phrase(relationship, ci.pk)} {other.name}."
+    )
+    return redirect("cmdb:detail", pk=pk)
+
+
+# Service map --------------------------------------------------------------------------------
+
+
+def _map_depth(request, default=2) -> int:
+    raw = request.GET.get("depth", "")
+    return int(raw) if raw.isdigit() and int(raw) in MAP_DEPTHS else default
+
+
+@agent_required
+def service_map(request, pk):
+    ci = _get(request.user, pk)
+    context = {"ci": ci, "depth": _map_depth(request), "depths": MAP_DEPTHS, "limit": MAP_LIMIT}
+    return render(request, "cmdb/map.html", context)
+
+
+@agent_required
+def map_data(request, pk):
+    """The graph around a CI for the service map (nodes and edges as the map draws them)."""
+    ci = _get(request.user, pk)
+    depth = _map_depth(request)
+    graph = impact.neighbourhood(ci, depth=depth, limit=MAP_LIMIT)
+    nodes = [
+        {
+            "id": str(item.pk),
+            "name": item.name,
+            "class": item.ci_class.name,
+            "class_key": item.ci_class.key,
+            "status": item.status,
+            "status_label": item.get_status_display(),
+            "is_service": item.ci_class.is_service,
+            "depth": graph.depth.get(item.pk),
+            "url": reverse("cmdb:detail", args=[item.pk]),
+            "map_url": reverse("cmdb:map", args=[item.pk]),
+            "data_url": reverse("cmdb:map-data", args=[item.pk]),
+        }
+        for item in graph.nodes
+    ]
+    edges = [
+        {
+            "id": f"r{edge.pk}",
+            "source": str(edge.source_id),
+            "target": str(edge.target_id),
+            "label": edge.type.name,
+            "spreads": edge.type.outage_spreads,
+        }
+        for edge in graph.edges
+    ]
+    return JsonResponse(
+        {
+            "centre": str(ci.pk),
+            "name": ci.name,
+            "depth": depth,
+            "limit": MAP_LIMIT,
+            "truncated": graph.truncated,
+            "nodes": nodes,
+            "edges": edges,
+        }
+    )
+
+
+# CSV import ---------------------------------------------------------------------------------
+
+
+def _imports():
+    # The import module is loaded on use: the screens stand without it (and it loads the
+    # whole import machinery, which the other CMDB screens do not need).
+    from . import imports
+
+    return imports
+
+
+@agent_required
+def import_upload(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        imports = _imports()
+        try:
+            rows, relationships = imports.parse_csv(form.cleaned_data["file"])
+            run = imports.preview(
+                form.cleaned_data["data_source"], rows, relationships, request.user
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("cmdb:import-run", run_id=run.pk)
+    runs = ImportRun.objects.select_related("data_source", "started_by")[:10]
+    context = {"form": form, "runs": runs, "has_sources": DataSource.objects.exists()}
+    return render(request, "cmdb/import.html", context, status=400 if form.errors else 200)
+
+
+def _run(run_id) -> ImportRun:
+    return get_object_or_404(
+        ImportRun.objects.select_related("data_source", "started_by"), pk=run_id
+    )
+
+
+def _result_row(result: dict) -> dict:
+    """One row of a run's results, as the table shows it (changes and errors as text)."""
+    changes = result.get("changes") or {}
+    if isinstance(changes, dict):
+        changes = [
+            (name, *(_shown(v) for v in change))
+            if isinstance(change, list | tuple) and len(change) == 2
+            else (name, "—", _shown(change))
+            for name, change in changes.items()
+        ]
+    else:
+        changes = [(str(c), "—", "") for c in changes] if isinstance(changes, list) else []
+    errors = result.get("errors") or []
+    if isinstance(errors, dict):
+        errors = [f"{name}: {_shown(message)}" for name, message in errors.items()]
+    elif not isinstance(errors, list):
+        errors = [str(errors)]
+    ci = result.get("ci")
+    return {
+        "row": result.get("row"),
+        "kind": result.get("kind", ""),
+        "action": result.get("action", ""),
+        "ci": ci if isinstance(ci, int) and not isinstance(ci, bool) else None,
+        "name": result.get("name") or "",
+        "changes": changes,
+        "errors": [str(e) for e in errors],
+    }
+
+
+@agent_required
+def import_run(request, run_id):
+    run = _run(run_id)
+    context = {"run": run, "results": [_result_row(r) for r in run.results or []]}
+    return render(request, "cmdb/import_run.html", context)
+
+
+@agent_required
+@require_POST
+def import_apply(request, run_id):
+    run = _run(run_id)
+    if run.status != ImportRun.Status.PREVIEW:
+        messages.error(request, "This import was already applied.")
+        return redirect("cmdb:import-run", run_id=run.pk)
+    try:
+        run = _imports().apply(run, request.user)
+    except ValidationError as error:
+        messages.error(request, "Nothing was imported. " + " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Import applied: {run.created} created, {run.updated} updated, "
+            f"{run.relationships_created} relationships, {run.failed} failed.",
+        )
+    return redirect("cmdb:import-run", run_id=run.pk)
