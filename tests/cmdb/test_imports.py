@@ -216,7 +216,7 @@ def test_concurrent_imports_make_each_ci_once(django_user_model):
         try:
             barrier.wait()
             runs.append(imports.run(source, rows, [], agent))
-        except Exception as exc:  # noqa: BLE001 (reported below)
+        except Exception as exc:
             failures.append(exc)
         finally:
             connection.close()
