@@ -38,8 +38,13 @@ def _type_ids() -> dict[str, list[int]]:
     return by_spread
 
 
-def _edges_sql(direction: str) -> tuple[str, list]:
-    """A subquery of (from_id, to_id, rel_id) rows for the direction walked."""
+def _step(direction: str, alias: str) -> tuple[str, list]:
+    """SQL joining the walk's table ``alias`` to the relationships it can travel, giving
+    ``e.to_id`` and ``e.rel_id``, and its parameters.
+
+    On PostgreSQL a ``LATERAL`` subquery per reached CI, so each step is an index lookup
+    on the relationship's source or target (a plain join to a UNION of the two directions
+    makes the planner read every relationship); elsewhere a plain join."""
     table = Relationship._meta.db_table
     types = _type_ids()
     backward = types.get(Spread.TO_SOURCE, []) + types.get(Spread.BOTH, [])
@@ -49,21 +54,32 @@ def _edges_sql(direction: str) -> tuple[str, list]:
     if direction == NEIGHBOURHOOD:
         every = [pk for ids in types.values() for pk in ids]
         backward = forward = every
+    lateral = connection.vendor == "postgresql"
     parts, params = [], []
     for ids, from_col, to_col in (
         (backward, "target_id", "source_id"),
         (forward, "source_id", "target_id"),
     ):
-        if ids:
-            marks = ", ".join(["%s"] * len(ids))
+        if not ids:
+            continue
+        marks = ", ".join(["%s"] * len(ids))
+        if lateral:
+            parts.append(
+                f"SELECT r.{to_col} AS to_id, r.id AS rel_id FROM {table} r "
+                f"WHERE r.{from_col} = {alias}.ci_id AND r.type_id IN ({marks})"
+            )
+        else:
             parts.append(
                 f"SELECT r.{from_col} AS from_id, r.{to_col} AS to_id, r.id AS rel_id "
                 f"FROM {table} r WHERE r.type_id IN ({marks})"
             )
-            params.extend(ids)
+        params.extend(ids)
     if not parts:
-        return "SELECT 0 AS from_id, 0 AS to_id, 0 AS rel_id WHERE 1 = 0", []
-    return " UNION ALL ".join(parts), params
+        return f"JOIN (SELECT 0 AS to_id, 0 AS rel_id) e ON {alias}.ci_id IS NULL", []
+    union = " UNION ALL ".join(parts)
+    if lateral:
+        return f"CROSS JOIN LATERAL ({union}) e", params
+    return f"JOIN ({union}) e ON e.from_id = {alias}.ci_id", params
 
 
 def _bigint() -> str:
@@ -73,32 +89,25 @@ def _bigint() -> str:
 
 def walk(ci_id: int, direction: str = IMPACT, max_depth: int | None = None) -> list[Reached]:
     """Every CI reached from ``ci_id`` (itself excluded), nearest first."""
-    edges, edge_params = _edges_sql(direction)
+    step, step_params = _step(direction, "w")
     if max_depth is None:
-        walk_sql = (
-            f"walk(ci_id) AS (SELECT {_bigint()} "
-            f"UNION SELECT e.to_id FROM walk w JOIN ({edges}) e ON e.from_id = w.ci_id)"
-        )
-        walk_params = [ci_id, *edge_params]
+        walk_sql = f"walk(ci_id) AS (SELECT {_bigint()} UNION SELECT e.to_id FROM walk w {step})"
+        params = [ci_id, *step_params]
         reached_sql = "SELECT ci_id FROM walk"
     else:
         # Bounded: (ci, depth) pairs, so a CI met again nearer is kept; the bound ends it.
         walk_sql = (
             f"walk(ci_id, depth) AS (SELECT {_bigint()}, 0 "
-            f"UNION SELECT e.to_id, w.depth + 1 FROM walk w JOIN ({edges}) e "
-            "ON e.from_id = w.ci_id WHERE w.depth < %s)"
+            f"UNION SELECT e.to_id, w.depth + 1 FROM walk w {step} WHERE w.depth < %s)"
         )
-        walk_params = [ci_id, *edge_params, max_depth]
+        params = [ci_id, *step_params, max_depth]
         reached_sql = "SELECT DISTINCT ci_id FROM walk WHERE depth < %s"
-        walk_params_tail = [max_depth]
+        params.append(max_depth)
+    # The edges leaving every CI reached: a breadth-first pass over them gives distances.
     sql = (
-        f"WITH RECURSIVE {walk_sql} "
-        f"SELECT e.from_id, e.to_id, e.rel_id FROM ({edges}) e "
-        f"WHERE e.from_id IN ({reached_sql})"
+        f"WITH RECURSIVE {walk_sql} SELECT w.ci_id, e.to_id, e.rel_id FROM ({reached_sql}) w {step}"
     )
-    params = [*walk_params, *edge_params]
-    if max_depth is not None:
-        params += walk_params_tail
+    params += step_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -132,16 +141,23 @@ class Analysis:
     ci: ConfigurationItem
     direction: str
     max_depth: int | None
+    #: every CI reached, nearest first
     reached: list[Reached]
+    #: the CIs loaded: the first ``limit`` reached, the CIs they were reached from, and
+    #: every business service reached
     items: dict[int, ConfigurationItem]
     relationships: dict[int, Relationship]
+    service_ids: list[int]
+    limit: int | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.reached)
 
     @property
     def services(self) -> list[ConfigurationItem]:
-        """The business services among the CIs reached."""
-        return [
-            self.items[r.ci_id] for r in self.reached if self.items[r.ci_id].ci_class.is_service
-        ]
+        """The business services among all the CIs reached, nearest first."""
+        return [self.items[pk] for pk in self.service_ids]
 
     def describe(self, relationship: Relationship) -> str:
         """``erp-app runs on db-01``, with names of CIs already loaded."""
@@ -153,23 +169,50 @@ class Analysis:
         )
 
     def rows(self):
-        """(reached, CI, relationship) in walking order."""
-        for r in self.reached:
+        """(reached, CI, relationship) in walking order, the first ``limit`` of them."""
+        shown = self.reached if self.limit is None else self.reached[: self.limit]
+        for r in shown:
             yield r, self.items[r.ci_id], self.relationships.get(r.via_relationship_id)
 
 
 def analyse(
-    ci: ConfigurationItem, direction: str = IMPACT, max_depth: int | None = None
+    ci: ConfigurationItem,
+    direction: str = IMPACT,
+    max_depth: int | None = None,
+    limit: int | None = None,
 ) -> Analysis:
-    """The walk with the CIs and relationships loaded (three queries in all, whatever the
-    size of the result)."""
+    """The walk with what it shows loaded: four queries whatever the size of the
+    result (five when it is cut to ``limit``). Only the first ``limit`` CIs reached (all if None) are loaded in full, with
+    the business services among all of them."""
     reached = walk(ci.pk, direction, max_depth)
-    ids = [r.ci_id for r in reached]
-    items = ConfigurationItem.objects.select_related("ci_class").in_bulk(ids) if ids else {}
+    shown = reached if limit is None else reached[:limit]
+    service_ids = []
+    if reached:
+        is_service = None
+        if limit is not None and len(reached) > limit:
+            is_service = dict(
+                ConfigurationItem.objects.filter(pk__in=[r.ci_id for r in reached]).values_list(
+                    "pk", "ci_class__is_service"
+                )
+            )
+        wanted = {r.ci_id for r in shown} | {r.via_ci_id for r in shown}
+        if is_service is not None:
+            service_ids = [r.ci_id for r in reached if is_service.get(r.ci_id)]
+            wanted |= set(service_ids)
+        wanted.discard(ci.pk)
+        items = (
+            ConfigurationItem.objects.select_related("ci_class")
+            .defer("attributes", "description")
+            .in_bulk(wanted)
+        )
+        if is_service is None:
+            service_ids = [r.ci_id for r in reached if items[r.ci_id].ci_class.is_service]
+    else:
+        items = {}
     items[ci.pk] = ci
-    rel_ids = [r.via_relationship_id for r in reached]
+    rel_ids = [r.via_relationship_id for r in shown]
     relationships = Relationship.objects.select_related("type").in_bulk(rel_ids) if rel_ids else {}
-    return Analysis(ci, direction, max_depth, reached, items, relationships)
+    return Analysis(ci, direction, max_depth, reached, items, relationships, service_ids, limit)
 
 
 @dataclass

@@ -242,8 +242,8 @@ def _analysis_rows(analysis) -> list[dict]:
 
 
 def _panels(ci, depth):
-    affected = impact.analyse(ci, impact.IMPACT, depth)
-    needs = impact.analyse(ci, impact.DEPENDENCIES, depth)
+    affected = impact.analyse(ci, impact.IMPACT, depth, limit=PANEL_ROWS)
+    needs = impact.analyse(ci, impact.DEPENDENCIES, depth, limit=PANEL_ROWS)
     return {
         "impact_rows": _analysis_rows(affected),
         "impact_total": len(affected.reached),

@@ -147,8 +147,8 @@ class ImpactSerializer(serializers.Serializer):
     ci = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=["impact", "dependencies"])
     depth = serializers.IntegerField(allow_null=True)
-    count = serializers.IntegerField()
-    services = ReachedSerializer(many=True)
+    count = serializers.IntegerField(help_text="Every CI reached.")
+    services = ReachedSerializer(many=True, help_text="Every business service reached.")
     items = ReachedSerializer(many=True)
 
 

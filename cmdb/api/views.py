@@ -41,6 +41,8 @@ from .serializers import (
 
 _ETAG = re.compile(r'^"ci(?P<pk>\d+)-v(?P<version>\d+)"$')
 MAX_DEPTH = 50
+#: Items an impact answer lists (``count`` is always the whole number reached).
+IMPACT_ITEMS, MAX_IMPACT_ITEMS = 1000, 10_000
 
 
 def etag(ci: ConfigurationItem) -> str:
@@ -94,6 +96,12 @@ DIRECTION = OpenApiParameter(
     OpenApiTypes.STR,
     enum=[IMPACT, DEPENDENCIES],
     description="impact: what an outage of this CI affects; dependencies: what it needs.",
+)
+LIMIT = OpenApiParameter(
+    "limit",
+    OpenApiTypes.INT,
+    description=f"How many CIs to list, nearest first (default {IMPACT_ITEMS}, at most "
+    f"{MAX_IMPACT_ITEMS}); count and services always cover everything reached.",
 )
 ATTRIBUTES = OpenApiParameter(
     "attr.<key>",
@@ -175,7 +183,7 @@ class ConfigurationItemViewSet(
             return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
         return super().update(request, *args, **kwargs)
 
-    @extend_schema(parameters=[DEPTH, DIRECTION], responses=ImpactSerializer)
+    @extend_schema(parameters=[DEPTH, DIRECTION, LIMIT], responses=ImpactSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def impact(self, request, pk=None):
         """What an outage of this CI affects (or, with ``direction=dependencies``, what it
@@ -191,7 +199,11 @@ class ConfigurationItemViewSet(
             depth = int(depth)
         else:
             depth = None
-        analysis = analyse(ci, direction, depth)
+        limit = request.query_params.get("limit", str(IMPACT_ITEMS))
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_IMPACT_ITEMS:
+            raise ValidationError({"limit": f"A whole number from 1 to {MAX_IMPACT_ITEMS}."})
+        analysis = analyse(ci, direction, depth, limit=int(limit))
+        depth_of = {r.ci_id: r for r in analysis.reached}
         rows = []
         for reached, item, relationship in analysis.rows():
             label = analysis.describe(relationship) if relationship is not None else None
@@ -211,8 +223,20 @@ class ConfigurationItemViewSet(
             "ci": ci.pk,
             "direction": direction,
             "depth": depth,
-            "count": len(rows),
-            "services": [row for row in rows if row["is_service"]],
+            "count": analysis.total,
+            "services": [
+                {
+                    "id": item.pk,
+                    "name": item.name,
+                    "ci_class": item.ci_class.key,
+                    "status": item.status,
+                    "is_service": True,
+                    "depth": depth_of[item.pk].depth,
+                    "via": depth_of[item.pk].via_ci_id,
+                    "relationship": None,
+                }
+                for item in analysis.services
+            ],
             "items": rows,
         }
         return Response(ImpactSerializer(data).data)

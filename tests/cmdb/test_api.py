@@ -185,6 +185,11 @@ def test_impact_endpoint(api_as, agent, django_assert_max_num_queries):
     assert response.data["items"][0]["relationship"] == "Payroll app runs on esx-01"
     deps = client.get(f"/api/v1/cis/{service.pk}/impact/?direction=dependencies&depth=1")
     assert [row["name"] for row in deps.data["items"]] == ["Payroll app"]
+    cut = client.get(f"/api/v1/cis/{host.pk}/impact/?limit=1").data
+    assert [row["name"] for row in cut["items"]] == ["Payroll app"]
+    assert cut["count"] == 2
+    assert [(s["name"], s["depth"]) for s in cut["services"]] == [("Payroll", 2)]
+    assert client.get(f"/api/v1/cis/{host.pk}/impact/?limit=0").status_code == 400
     assert client.get(f"/api/v1/cis/{host.pk}/impact/?depth=0").status_code == 400
     assert client.get(f"/api/v1/cis/{host.pk}/impact/?direction=up").status_code == 400
 
