@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.http import QueryDict
 
 from catalogue.models import Service
-from cmdb.models import ConfigurationItem
+from cmdb.widgets import CIMultipleChoiceField
 from itsm.accounts.models import Team
 
 from .models import Category, Incident, OnHoldReason, ResolutionCode
@@ -42,9 +42,7 @@ class IncidentForm(forms.ModelForm):
         required=False,
     )
     service = forms.ModelChoiceField(Service.objects.all(), required=False)
-    configuration_items = forms.ModelMultipleChoiceField(
-        ConfigurationItem.objects.all(), required=False, label="Affected CIs"
-    )
+    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
     assignment_group = forms.ModelChoiceField(Team.objects.filter(active=True), required=False)
     assigned_to = forms.ModelChoiceField(
         User.objects.filter(is_active=True, teams__isnull=False)
