@@ -38,11 +38,38 @@ class PortalPanel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class RecordPanel:
+    """A block another practice adds to a record's page: known-error workarounds on an
+    incident, suggested articles… The record's app does not import the contributor."""
+
+    key: str
+    #: model labels the panel goes on, e.g. ``("incidents.incident",)``
+    models: tuple[str, ...]
+    #: the template included, with ``panel`` (the context below) and ``record``
+    template: str
+    #: (request, record) -> dict for the template, or None to show nothing
+    context: Callable
+    #: ``workspace`` (the agent's record page) or ``portal`` (the end user's)
+    screen: str = "workspace"
+    order: int = 100
+
+
 @dataclass
 class Registry:
     workspace: list[WorkspaceSection] = field(default_factory=list)
     portal: list[PortalSource] = field(default_factory=list)
     panels: list[PortalPanel] = field(default_factory=list)
+    record_panels: list[RecordPanel] = field(default_factory=list)
+
+    def add_record_panel(self, panel: RecordPanel) -> None:
+        if all(p.key != panel.key for p in self.record_panels):
+            self.record_panels.append(panel)
+            self.record_panels.sort(key=lambda p: (p.order, p.key))
+
+    def record_panels_for(self, record, screen: str) -> list[RecordPanel]:
+        label = record._meta.label_lower
+        return [p for p in self.record_panels if label in p.models and p.screen == screen]
 
     def add_workspace_section(self, section: WorkspaceSection) -> None:
         if all(s.key != section.key for s in self.workspace):

@@ -1,0 +1,206 @@
+"""Full-text search and suggestions across record types.
+
+Practices register a :class:`SearchSource` from their ``AppConfig.ready``: the model, the
+queryset a user may find (visibility *and* publication: an end user's sources hold only
+what that user may read), the text fields with their weights, and how to show a hit. The
+kernel imports no practice.
+
+On PostgreSQL each searched table has a stored, generated ``search_vector`` column
+(``setweight(to_tsvector('english', …))`` of its fields) with a GIN index, added by the
+migration operation :func:`search_vector_operations`; queries use
+``websearch_to_tsquery`` (search) or a prefix ``to_tsquery`` (suggestions while typing)
+and rank with ``ts_rank_cd``. Elsewhere (SQLite, the quick start) every word must occur in
+one of the fields, newest first.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection, migrations
+from django.db.models import BooleanField, FloatField, Q, Value
+from django.db.models.expressions import RawSQL
+
+CONFIG = "english"
+VECTOR_COLUMN = "search_vector"
+MAX_QUERY_LENGTH = 200
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _default_summary(obj, user) -> str:
+    return ""
+
+
+@dataclass(frozen=True)
+class SearchSource:
+    key: str
+    label: str
+    model: type
+    #: user -> queryset of what the user may find (scoped and published)
+    queryset: Callable
+    #: field name -> weight ("A" the strongest … "D"); the first is the title
+    fields: dict[str, str]
+    #: (obj, user) -> the URL this user opens the hit at
+    url: Callable
+    #: (obj, user) -> a line under the title, from what this user may read
+    summary: Callable = _default_summary
+    #: offered as suggestions while someone types a title (deflection)
+    suggest: bool = False
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    label: str
+    obj: object
+    title: str
+    summary: str
+    url: str
+    rank: float
+
+
+@dataclass
+class Registry:
+    sources: list[SearchSource] = field(default_factory=list)
+
+    def register(self, source: SearchSource) -> None:
+        if all(s.key != source.key for s in self.sources):
+            self.sources.append(source)
+            self.sources.sort(key=lambda s: (s.order, s.key))
+
+    def get(self, kinds=None, suggest: bool = False) -> list[SearchSource]:
+        return [
+            s for s in self.sources if (not kinds or s.key in kinds) and (not suggest or s.suggest)
+        ]
+
+
+registry = Registry()
+register = registry.register
+
+
+# The vector column (migrations) -----------------------------------------------------------
+
+
+def vector_expression(fields: dict[str, str]) -> str:
+    parts = [
+        f"setweight(to_tsvector('{CONFIG}'::regconfig, coalesce({name}, '')), '{weight}')"
+        for name, weight in fields.items()
+    ]
+    return " || ".join(parts)
+
+
+def search_vector_operations(table: str, fields: dict[str, str]) -> list:
+    """Migration operations adding ``search_vector`` and its GIN index to ``table`` on
+    PostgreSQL (nothing elsewhere). ``fields`` are column names with weights."""
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {VECTOR_COLUMN} tsvector "
+            f"GENERATED ALWAYS AS ({vector_expression(fields)}) STORED"
+        )
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {table}_search ON {table} USING gin ({VECTOR_COLUMN})"
+        )
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(f"DROP INDEX IF EXISTS {table}_search")
+        schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {VECTOR_COLUMN}")
+
+    return [migrations.RunPython(forwards, backwards)]
+
+
+# Queries ----------------------------------------------------------------------------------
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall((text or "")[:MAX_QUERY_LENGTH].lower())
+
+
+def _full_text() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _matching(source: SearchSource, queryset, text: str, prefix: bool):
+    """The queryset narrowed to matches, annotated with ``search_rank``."""
+    table = source.model._meta.db_table
+    column = f'"{table}"."{VECTOR_COLUMN}"'
+    if _full_text():
+        if prefix:
+            tokens = words(text)[:8]
+            # Only word characters reach to_tsquery: no operator can be smuggled in.
+            query = " | ".join([*tokens[:-1], f"{tokens[-1]}:*"]) if tokens else ""
+            tsquery = f"to_tsquery('{CONFIG}', %s)"
+        else:
+            query = text[:MAX_QUERY_LENGTH]
+            tsquery = f"websearch_to_tsquery('{CONFIG}', %s)"
+        return queryset.filter(
+            RawSQL(f"{column} @@ {tsquery}", [query], output_field=BooleanField())
+        ).annotate(
+            search_rank=RawSQL(
+                f"ts_rank_cd({column}, {tsquery})", [query], output_field=FloatField()
+            )
+        )
+    condition = Q()
+    tokens = words(text)[:8]
+    for token in tokens:
+        any_field = Q()
+        for name in source.fields:
+            any_field |= Q(**{f"{name}__icontains": token})
+        if prefix:
+            condition |= any_field
+        else:
+            condition &= any_field
+    return queryset.filter(condition).annotate(search_rank=Value(0.0, FloatField()))
+
+
+def _ordered(queryset):
+    if _full_text():
+        return queryset.order_by("-search_rank", "-pk")
+    return queryset.order_by("-pk")
+
+
+def _hits(source: SearchSource, rows, user) -> list[Hit]:
+    title_field = next(iter(source.fields))
+    return [
+        Hit(
+            kind=source.key,
+            label=source.label,
+            obj=obj,
+            title=str(getattr(obj, title_field)),
+            summary=source.summary(obj, user),
+            url=source.url(obj, user),
+            rank=float(obj.search_rank or 0.0),
+        )
+        for obj in rows
+    ]
+
+
+def search(user, text: str, kinds=None, limit: int = 20) -> list[Hit]:
+    """The best ``limit`` hits per kind the user may see, best first (one query per
+    kind)."""
+    if not words(text):
+        return []
+    hits: list[Hit] = []
+    for source in registry.get(kinds):
+        queryset = _ordered(_matching(source, source.queryset(user), text, prefix=False))
+        hits.extend(_hits(source, queryset[:limit], user))
+    hits.sort(key=lambda h: -h.rank)
+    return hits
+
+
+def suggest(user, text: str, limit: int = 5) -> list[Hit]:
+    """What may answer a title being typed: the sources offered as suggestions, any word
+    matching and the last one as a prefix, best first."""
+    if not words(text):
+        return []
+    hits: list[Hit] = []
+    for source in registry.get(suggest=True):
+        queryset = _ordered(_matching(source, source.queryset(user), text, prefix=True))
+        hits.extend(_hits(source, queryset[:limit], user))
+    hits.sort(key=lambda h: -h.rank)
+    return hits[:limit]
