@@ -6,15 +6,18 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incident management"
 
     def ready(self):
+        from itsm.core import search
         from practices import registry as practices
         from practices.service_desk.registry import PortalSource, WorkspaceSection, registry
         from practices.service_level import registry as service_level
 
+        from . import search as incident_search
         from .kpis import incident_kpis
         from .models import Incident
         from .sla import PROFILE
 
         service_level.register(Incident, PROFILE)
+        search.register(incident_search.source())
 
         practices.register_app("incident", "incidents:queue")
         practices.register_kpis("incident", incident_kpis)

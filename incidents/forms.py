@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import QueryDict
+from django.urls import reverse_lazy
 
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
@@ -11,6 +12,16 @@ from .models import Category, Incident, OnHoldReason, ResolutionCode
 from .workflows import IncidentState
 
 User = get_user_model()
+
+#: A title field that shows what may already answer it (articles, known errors) as the
+#: person types: ``#suggestions`` beside it receives the fragment.
+SUGGEST_WHILE_TYPING = {
+    "hx-get": reverse_lazy("suggestions"),
+    "hx-trigger": "input changed delay:300ms, load",
+    "hx-target": "#suggestions",
+    "hx-sync": "this:replace",
+    "autocomplete": "off",
+}
 
 
 class AssigneeSelect(forms.Select):
@@ -192,7 +203,9 @@ class ReportIssueForm(forms.Form):
     """What an employee fills in on the portal."""
 
     title = forms.CharField(
-        max_length=200, label="What is wrong?", widget=forms.TextInput(attrs={"autofocus": True})
+        max_length=200,
+        label="What is wrong?",
+        widget=forms.TextInput(attrs={"autofocus": True, **SUGGEST_WHILE_TYPING}),
     )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),

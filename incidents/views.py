@@ -23,6 +23,7 @@ from practices.service_level.queries import sla_timers_prefetch
 from . import services
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, IncidentFilterSet
 from .forms import (
+    SUGGEST_WHILE_TYPING,
     AttachmentForm,
     BulkUpdateForm,
     CommentForm,
@@ -150,6 +151,7 @@ def _exact_number(params: QueryDict) -> str | None:
 @agent_required
 def create(request):
     form = IncidentForm(request.POST or None)
+    form.fields["title"].widget.attrs.update(SUGGEST_WHILE_TYPING)
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.open_incident(request.user, form.changed_values())
@@ -341,7 +343,8 @@ def download(request, pk):
 
 @login_required
 def portal_report(request):
-    form = ReportIssueForm(request.POST or None)
+    # ``?title=`` keeps what was typed when someone comes back from a suggested article.
+    form = ReportIssueForm(request.POST or None, initial={"title": request.GET.get("title", "")})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
         try:

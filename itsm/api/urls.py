@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.routers import SimpleRouter
 
+from .search import SearchView, SuggestionsView
 from .teams import TeamViewSet
 from .views import TokenView, download_attachment
 
@@ -22,6 +23,7 @@ def api_root(request, format=None):
                 "incident-category-list", request=request, format=format
             ),
             "teams": reverse("team-list", request=request, format=format),
+            "search": reverse("api-search", request=request, format=format),
             "cis": reverse("ci-list", request=request, format=format),
             "ci-classes": reverse("ci-class-list", request=request, format=format),
             "schema": request.build_absolute_uri("/api/schema/"),
@@ -33,6 +35,8 @@ def api_root(request, format=None):
 urlpatterns = [
     path("", api_root, name="api-root"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("search/", SearchView.as_view(), name="api-search"),
+    path("search/suggestions/", SuggestionsView.as_view(), name="api-search-suggestions"),
     path("attachments/<int:pk>/download/", download_attachment, name="api-attachment-download"),
     path("", include(router.urls)),
     path("", include("incidents.api.urls")),

@@ -9,5 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/", views.portal_home, name="portal-home"),
     path("views/", views.save_view, name="saved-view-create"),
+    path("search/", views.search_page, name="search"),
+    path("suggestions/", views.suggestions, name="suggestions"),
     path("views/<int:pk>/delete/", views.delete_view, name="saved-view-delete"),
 ]

@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
+from itsm.core import search
 
 from . import services
 from .models import SavedView
@@ -75,3 +76,42 @@ def delete_view(request, pk: int):
         raise Http404 from None
     messages.success(request, "View deleted.")
     return _back(request)
+
+
+@agent_required
+def search_page(request):
+    """Everything staff may search, ranked, grouped by kind."""
+    text = request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH]
+    kinds = {s.key: s.label for s in search.registry.sources}
+    kind = request.GET.get("kind", "")
+    hits = []
+    if search.words(text):
+        hits = search.search(request.user, text, kinds=[kind] if kind in kinds else None)
+    groups: dict[str, list] = {}
+    for hit in hits:
+        groups.setdefault(hit.label, []).append(hit)
+    return render(
+        request,
+        "service_desk/search.html",
+        {"q": text, "kind": kind, "kinds": kinds, "groups": groups, "count": len(hits)},
+    )
+
+
+@login_required
+def suggestions(request):
+    """A fragment of what may already answer the title being typed (htmx, on the portal's
+    report form and the agent's new-incident form). An end user's links say they came
+    from reporting, so an article that helps counts as a deflected ticket."""
+    text = (request.GET.get("q") or request.GET.get("title") or "").strip()
+    hits = search.suggest(request.user, text, limit=5) if len(text) >= 3 else []
+    rows = []
+    for hit in hits:
+        url = hit.url
+        if not request.user.is_agent:
+            url = f"{url}?{urlencode({'from': 'report', 'q': text})}"
+        rows.append({"hit": hit, "url": url})
+    return render(
+        request,
+        "service_desk/_suggestions.html",
+        {"rows": rows, "portal": not request.user.is_agent},
+    )
