@@ -232,3 +232,18 @@ def licence_compliance(request):
         "status": wanted,
     }
     return render(request, "assets/compliance.html", context)
+
+
+# Portal --------------------------------------------------------------------------------
+
+
+def my_devices_panel(request) -> dict:
+    """The portal home's "My devices": what is assigned to the employee, so they can name
+    it when reporting an issue."""
+    devices = list(
+        Asset.objects.visible_to(request.user)
+        .filter(assigned_to=request.user)
+        .exclude(state__in=["retired", "disposed"])
+        .order_by("asset_tag")[:20]
+    )
+    return {"devices": devices}
