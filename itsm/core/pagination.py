@@ -7,7 +7,9 @@ unlike OFFSET, and there is no COUNT over the whole table."""
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import date, time
+from decimal import Decimal
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -25,8 +27,17 @@ def ordering_of(queryset) -> list[str]:
     return [o.replace("pk", pk) if o.lstrip("-") == "pk" else o for o in ordering]
 
 
+def _plain(value):
+    """A JSON value the field's ``to_python`` reads back (dates, times, decimals)."""
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
 def _encode(values: list) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    raw = json.dumps([_plain(v) for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

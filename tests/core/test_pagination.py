@@ -151,3 +151,19 @@ def test_cursor_of_another_ordering_is_refused(rows):
     with pytest.raises(ValidationError) as error:
         paginate(rows.order_by("-created_at"), cursor, 2)
     assert "cursor" in error.value.message_dict
+
+
+def test_dates_order_a_list(db):
+    """Keyset pages over a date column (contracts by end date, closed days…)."""
+    from datetime import date
+
+    from practices.service_level.models import BusinessCalendar, ClosedDay
+
+    calendar = BusinessCalendar.objects.create(name="Office", time_zone="UTC")
+    for i in range(11):
+        ClosedDay.objects.create(calendar=calendar, date=date(2027, 1 + i % 3, 1 + i), name=str(i))
+    queryset = ClosedDay.objects.order_by("-date", "pk")
+    seen, pages = walk(queryset, 4)
+    assert seen == list(queryset.values_list("pk", flat=True)) and pages == 3
+    with pytest.raises(ValidationError):
+        paginate(queryset, cursor_of(["not a date", 1]), 4)
