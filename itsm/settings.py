@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "catalogue",
     "cmdb",
     "practices.assets",
+    "practices.knowledge",
     "incidents",
     "problems",
     "changes",
@@ -261,6 +262,11 @@ CELERY_BEAT_SCHEDULE = {
     # and date is reminded once, however often this runs.
     "assets-contract-reminders": {
         "task": "practices.assets.tasks.send_contract_reminders",
+        "schedule": 3600.0,
+    },
+    # Hourly; each article and review date is reminded once, however often this runs.
+    "knowledge-review-reminders": {
+        "task": "practices.knowledge.tasks.send_review_reminders",
         "schedule": 3600.0,
     },
     "core-deliver-pending-notifications": {

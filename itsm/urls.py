@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("catalogue.urls")),
     path("", include("practices.service_level.urls")),
     path("", include("practices.assets.urls")),
+    path("", include("practices.knowledge.urls")),
 ]
 
 admin.site.site_header = "ITSM administration"

@@ -17,6 +17,7 @@ ADMINISTERED_APPS = (
     "problems",
     "changes",
     "assets",
+    "knowledge",
 )
 
 

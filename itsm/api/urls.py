@@ -44,4 +44,5 @@ urlpatterns = [
     path("", include("catalogue.api.urls")),
     path("", include("cmdb.api.urls")),
     path("", include("practices.assets.api.urls")),
+    path("", include("practices.knowledge.api.urls")),
 ]

@@ -193,13 +193,13 @@ def search(user, text: str, kinds=None, limit: int = 20) -> list[Hit]:
     return hits
 
 
-def suggest(user, text: str, limit: int = 5) -> list[Hit]:
-    """What may answer a title being typed: the sources offered as suggestions, any word
-    matching and the last one as a prefix, best first."""
+def suggest(user, text: str, limit: int = 5, kinds=None) -> list[Hit]:
+    """What may answer a title being typed: the sources offered as suggestions (or
+    ``kinds`` of them), any word matching and the last one as a prefix, best first."""
     if not words(text):
         return []
     hits: list[Hit] = []
-    for source in registry.get(suggest=True):
+    for source in registry.get(kinds, suggest=True):
         queryset = _ordered(_matching(source, source.queryset(user), text, prefix=True))
         hits.extend(_hits(source, queryset[:limit], user))
     hits.sort(key=lambda h: -h.rank)

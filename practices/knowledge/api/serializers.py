@@ -1,0 +1,199 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from itsm.accounts.models import Team
+from itsm.api.serializers import UsernameField
+from practices.knowledge import services
+from practices.knowledge.models import (
+    Article,
+    ArticleFeedback,
+    ArticleVersion,
+    Audience,
+    KnowledgeCategory,
+)
+from practices.knowledge.rendering import render_markdown
+
+
+class KnowledgeCategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KnowledgeCategory
+        fields = ["id", "name", "description", "order", "active"]
+
+
+class PublishedSerializer(serializers.Serializer):
+    """The version readers see."""
+
+    version = serializers.IntegerField(source="published_number")
+    title = serializers.CharField(source="published_title")
+    summary = serializers.CharField(source="published_summary")
+    keywords = serializers.CharField(source="published_keywords")
+    body = serializers.CharField(source="published_body")
+    published_at = serializers.DateTimeField()
+    published_by = serializers.CharField(source="published_by.username", default=None)
+
+
+#: What an end user's copy of an article holds (the published version's text only).
+READER_FIELDS = (
+    "number",
+    "title",
+    "summary",
+    "keywords",
+    "body",
+    "body_html",
+    "state",
+    "audience",
+    "category",
+    "published",
+    "created_at",
+)
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    """Staff read and write the working copy (``title``, ``summary``, ``keywords``,
+    ``body``) and see the published version under ``published``. End users get only the
+    fields of ``READER_FIELDS``, with the published version's text in them."""
+
+    owner = UsernameField(required=False, help_text="Username; you, if left out.")
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=KnowledgeCategory.objects.filter(active=True), required=False, allow_null=True
+    )
+    assignment_group = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The reviewing team (its members review and publish).",
+    )
+    audience = serializers.ChoiceField(choices=Audience.choices, required=False)
+    created_from = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="On creation: the incident or problem number it is written from (linked).",
+    )
+    body_html = serializers.SerializerMethodField(help_text="The body, rendered and sanitised.")
+    allowed_states = serializers.SerializerMethodField(
+        help_text="The states you may move this article to now."
+    )
+    published = serializers.SerializerMethodField(
+        help_text="The version readers see (null until first published)."
+    )
+
+    class Meta:
+        model = Article
+        fields = [
+            "number",
+            "title",
+            "summary",
+            "keywords",
+            "body",
+            "body_html",
+            "state",
+            "allowed_states",
+            "audience",
+            "category",
+            "owner",
+            "assignment_group",
+            "review_date",
+            "created_from",
+            "published",
+            "views",
+            "helpful_yes",
+            "helpful_no",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = [
+            "number",
+            "views",
+            "helpful_yes",
+            "helpful_no",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+
+    def _user(self):
+        request = self.context.get("request")
+        return request.user if request else None
+
+    def _reader(self) -> bool:
+        user = self._user()
+        return user is None or not user.is_agent
+
+    def get_body_html(self, article) -> str:
+        return str(render_markdown(article.published_body if self._reader() else article.body))
+
+    def get_allowed_states(self, article) -> list[str]:
+        return sorted({str(t.target) for t in article.workflow.available(article, self._user())})
+
+    @extend_schema_field(PublishedSerializer(allow_null=True))
+    def get_published(self, article):
+        if not article.published_number:
+            return None
+        return PublishedSerializer(article).data
+
+    def to_representation(self, article):
+        data = super().to_representation(article)
+        if not self._reader():
+            return data
+        reader = {name: data.get(name) for name in READER_FIELDS}
+        reader.update(
+            title=article.published_title,
+            summary=article.published_summary,
+            keywords=article.published_keywords,
+            body=article.published_body,
+            state="published",
+        )
+        return reader
+
+    def validate(self, attrs):
+        errors = {}
+        if "number" in self.initial_data:
+            errors["number"] = "The number is given by the platform."
+        if self.instance is None and "state" in self.initial_data:
+            errors["state"] = "A new article starts as a draft."
+        if self.instance is not None and "created_from" in self.initial_data:
+            errors["created_from"] = "Set when the article is written."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data):
+        created_from = validated_data.pop("created_from", "")
+        return services.create_article(
+            self.context["request"].user, validated_data, created_from=created_from
+        )
+
+    def update(self, instance, validated_data):
+        expected_version = validated_data.pop("expected_version", None)
+        return services.update_article(
+            instance, self.context["request"].user, validated_data, expected_version
+        )
+
+
+class ArticleVersionSerializer(serializers.ModelSerializer):
+    published_by = serializers.CharField(source="published_by.username", default=None)
+
+    class Meta:
+        model = ArticleVersion
+        fields = ["number", "title", "summary", "keywords", "body", "published_at", "published_by"]
+        read_only_fields = fields
+
+
+class TransitionSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=services.MAX_COMMENT, help_text="Why."
+    )
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    helpful = serializers.BooleanField(help_text="Was this article helpful?")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=services.MAX_COMMENT
+    )
+
+    class Meta:
+        model = ArticleFeedback
+        fields = ["helpful", "comment", "version", "created_at", "updated_at"]
+        read_only_fields = ["version", "created_at", "updated_at"]

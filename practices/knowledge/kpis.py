@@ -1,0 +1,34 @@
+"""Live figures of knowledge management for the practice map."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from .models import Article, Audience, Deflection
+from .services import REVIEW_NOTICE
+
+
+def knowledge_kpis() -> list[tuple[str, str]]:
+    now = timezone.now()
+    today = timezone.localdate()
+    counts = Article.objects.readable().aggregate(
+        published=Count("pk"),
+        portal=Count("pk", filter=Q(audience=Audience.PORTAL)),
+        review_due=Count("pk", filter=Q(review_date__lte=today + REVIEW_NOTICE)),
+        yes=Sum("helpful_yes"),
+        no=Sum("helpful_no"),
+    )
+    deflections = Deflection.objects.aggregate(
+        total=Count("pk"), recent=Count("pk", filter=Q(created_at__gte=now - timedelta(days=30)))
+    )
+    yes, no = counts["yes"] or 0, counts["no"] or 0
+    helpful = f"{round(100 * yes / (yes + no))} % of {yes + no} answers" if yes + no else "—"
+    return [
+        ("Articles published", str(counts["published"])),
+        ("Published for employees", str(counts["portal"])),
+        ("Helpful", helpful),
+        ("Issues deflected (all time)", str(deflections["total"])),
+        ("Issues deflected (30 days)", str(deflections["recent"])),
+        ("Reviews due within 7 days or overdue", str(counts["review_due"])),
+    ]

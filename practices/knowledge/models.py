@@ -1,0 +1,205 @@
+"""Knowledge management: articles (kernel records, so they have a journal, attachments and
+links to incidents and problems), their published versions, readers' feedback and
+deflections (an issue not reported because an article answered it)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from itsm.core.models import Record, RecordQuerySet
+
+from .workflows import ArticleState, article_workflow
+
+
+class Audience(models.TextChoices):
+    PORTAL = "portal", "Employees and staff"
+    INTERNAL = "internal", "Staff only"
+
+
+class KnowledgeCategory(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    order = models.PositiveSmallIntegerField(default=100)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = "knowledge category"
+        verbose_name_plural = "knowledge categories"
+
+    def __str__(self):
+        return self.name
+
+
+class ArticleQuerySet(RecordQuerySet):
+    def visible_to(self, user):
+        """The one place that decides who reads which article. Staff see every article
+        (drafts and internal ones too); end users see articles that have a published
+        version, for the portal audience, not retired, and only that version's text (the
+        ``published_*`` columns)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agent:
+            return self
+        return self.for_portal()
+
+    def readable(self):
+        """Articles with a published version that has not been retired."""
+        return self.filter(published_number__isnull=False).exclude(state=ArticleState.RETIRED)
+
+    def for_portal(self):
+        return self.readable().filter(audience=Audience.PORTAL)
+
+
+class Article(Record):
+    NUMBER_PREFIX = "KB"
+    REQUESTER_FIELD = "owner"
+    workflow = article_workflow
+
+    state = models.CharField(
+        max_length=30, choices=ArticleState.choices, default=ArticleState.DRAFT, db_index=True
+    )
+    # The working copy (what editors change; readers never see it until it is published).
+    summary = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True, help_text="Markdown.")
+    keywords = models.CharField(max_length=255, blank=True, help_text="Words people search for.")
+    # Metadata, changed in place.
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.PORTAL)
+    category = models.ForeignKey(
+        KnowledgeCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="articles"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="knowledge_articles"
+    )
+    review_date = models.DateField(null=True, blank=True)
+    created_from = models.CharField(
+        max_length=20, blank=True, help_text="The record number it was written from."
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # What readers see: the last published version (copied here so that search indexes it
+    # and never the working copy).
+    published_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    published_title = models.CharField(max_length=200, blank=True, editable=False)
+    published_summary = models.CharField(max_length=300, blank=True, editable=False)
+    published_keywords = models.CharField(max_length=255, blank=True, editable=False)
+    published_body = models.TextField(blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: The review date the owner was last reminded of (one reminder per date).
+    review_reminded_for = models.DateField(null=True, blank=True, editable=False)
+    views = models.PositiveIntegerField(default=0, editable=False)
+    helpful_yes = models.PositiveIntegerField(default=0, editable=False)
+    helpful_no = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "-created_at", "-id"], name="kb_state"),
+            models.Index(fields=["audience", "state"], name="kb_audience"),
+            models.Index(fields=["category", "-views"], name="kb_category_views"),
+            models.Index(fields=["review_date"], name="kb_review_date"),
+            models.Index(fields=["-created_at", "-id"], name="kb_created"),
+        ]
+
+    @property
+    def is_published(self) -> bool:
+        """Readers have a version to read (the article may be under revision)."""
+        return self.published_number is not None and self.state != ArticleState.RETIRED
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        return self.state in (ArticleState.DRAFT, ArticleState.IN_REVIEW) and bool(
+            self.published_number
+        )
+
+    @property
+    def helpfulness(self) -> int | None:
+        votes = self.helpful_yes + self.helpful_no
+        return round(100 * self.helpful_yes / votes) if votes else None
+
+    def review_due(self, today=None) -> bool:
+        from .services import REVIEW_NOTICE
+
+        today = today or timezone.localdate()
+        return bool(self.review_date and self.review_date <= today + REVIEW_NOTICE)
+
+
+class ArticleVersion(models.Model):
+    """One publication of an article, kept for ever: number 1, 2…"""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    keywords = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
+    published_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="unique_article_version")
+        ]
+
+    def __str__(self):
+        return f"{self.article.number} v{self.number}"
+
+
+class ArticleFeedback(models.Model):
+    """A reader's "was this helpful?": one per reader and article (answering again changes
+    it)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    helpful = models.BooleanField()
+    comment = models.TextField(blank=True)
+    version = models.PositiveIntegerField(null=True, help_text="The version that was read.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "user"], name="unique_article_feedback")
+        ]
+        verbose_name_plural = "article feedback"
+
+    def __str__(self):
+        return f"{self.article.number}: {'yes' if self.helpful else 'no'} by {self.user}"
+
+
+class Deflection(models.Model):
+    """Someone about to report an issue read an article and did not need to report it."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="deflections")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    query = models.CharField(max_length=200, blank=True, help_text="What they had typed.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.article.number} deflected “{self.query}”"

@@ -1,0 +1,108 @@
+"""Article text: Markdown rendered on the server and sanitised with an allow-list, a plain
+text excerpt, and line differences between two texts."""
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import markdown
+import nh3
+from django.utils.safestring import SafeString, mark_safe
+
+EXTENSIONS = ["extra", "sane_lists"]
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
+    "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+    "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"align", "colspan", "rowspan"},
+    "td": {"align", "colspan", "rowspan"},
+    "ol": {"start"},
+}
+#: No javascript:, data: or vbscript: links; relative links are kept.
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(text: str) -> SafeString:
+    """Markdown → HTML that is safe to show: scripts (with their content), styles, event
+    handlers, unknown attributes and links other than http(s)/mailto are removed."""
+    html = markdown.markdown(text or "", extensions=EXTENSIONS, output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+    return mark_safe(clean)  # noqa: S308 (sanitised by nh3 with the allow-list above)
+
+
+_MARKUP = re.compile(r"[#*_`>|~\[\]]+|\(https?://[^)]*\)|!\[[^\]]*\]")
+_SPACE = re.compile(r"\s+")
+
+
+def excerpt(text: str, length: int = 200) -> str:
+    """The start of a Markdown text as plain words (for search hits and lists)."""
+    plain = nh3.clean(text[: length * 4], tags=set())
+    plain = _SPACE.sub(" ", _MARKUP.sub(" ", plain)).strip()
+    if len(plain) <= length:
+        return plain
+    return plain[:length].rsplit(" ", 1)[0] + "…"
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One row of a side-by-side difference: ``kind`` is equal, changed, added or removed."""
+
+    kind: str
+    old_number: int | None
+    old: str
+    new_number: int | None
+    new: str
+
+
+def diff_rows(old: str, new: str, context: int = 3) -> list[DiffRow | None]:
+    """Side-by-side rows of the lines that differ, with ``context`` equal lines around each
+    change; ``None`` stands for equal lines left out."""
+    a, b = (old or "").splitlines(), (new or "").splitlines()
+    rows: list[DiffRow | None] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        if rows:
+            rows.append(None)
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                rows.extend(
+                    DiffRow("equal", i + 1, a[i], j + 1, b[j])
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                )
+            elif tag == "replace":
+                for k in range(max(i2 - i1, j2 - j1)):
+                    i, j = i1 + k, j1 + k
+                    if i < i2 and j < j2:
+                        rows.append(DiffRow("changed", i + 1, a[i], j + 1, b[j]))
+                    elif i < i2:
+                        rows.append(DiffRow("removed", i + 1, a[i], None, ""))
+                    else:
+                        rows.append(DiffRow("added", None, "", j + 1, b[j]))
+            elif tag == "delete":
+                rows.extend(DiffRow("removed", i + 1, a[i], None, "") for i in range(i1, i2))
+            elif tag == "insert":
+                rows.extend(DiffRow("added", None, "", j + 1, b[j]) for j in range(j1, j2))
+    return rows
+
+
+def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
+    return "\n".join(
+        difflib.unified_diff(
+            (old or "").splitlines(), (new or "").splitlines(), old_label, new_label, lineterm=""
+        )
+    )

@@ -1,0 +1,468 @@
+"""Screens of knowledge management: the workspace's article list, review queue, article
+page, editor and version differences, and the portal's knowledge home and article page.
+Views stay thin: every write goes through ``services``; who reads what is
+``Article.objects.visible_to``."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from itsm.accounts.decorators import agent_required
+from itsm.core import services as core
+from itsm.core.models import RecordLink
+from itsm.core.pagination import paginate
+from itsm.core.search import search
+from itsm.core.services import StaleVersion
+from itsm.core.views import add_errors, error_text, is_htmx, posted_version, query_without
+
+from . import services
+from .filters import ORDERING_FIELDS, ArticleFilterSet
+from .forms import ArticleForm, AttachmentForm, CommentForm, FeedbackForm, TransitionForm
+from .models import Article, ArticleFeedback, ArticleVersion, Audience, KnowledgeCategory
+from .panels import popular
+from .rendering import diff_rows, render_markdown, unified_diff
+from .workflows import ArticleState
+
+PAGE_SIZE = 50
+PORTAL_RESULTS = 20
+
+
+def _articles(user):
+    return Article.objects.visible_to(user).select_related("category", "owner")
+
+
+def _get(user, number) -> Article:
+    return get_object_or_404(
+        _articles(user).select_related("assignment_group", "published_by", "submitted_by"),
+        number=number,
+    )
+
+
+def _list_page(request, queryset, default="-updated_at"):
+    filterset = ArticleFilterSet(request.GET, queryset=queryset, request=request)
+    ordering = request.GET.get("ordering") or default
+    if ordering.lstrip("-") not in ORDERING_FIELDS:
+        ordering = default
+    rows_qs = filterset.qs.order_by(ordering) if filterset.is_valid() else queryset.none()
+    try:
+        rows, next_cursor = paginate(rows_qs, request.GET.get("cursor"), PAGE_SIZE)
+    except ValidationError:
+        rows, next_cursor = paginate(rows_qs, None, PAGE_SIZE)
+    next_params = request.GET.copy()
+    next_params["cursor"] = next_cursor or ""
+    return {
+        "filterset": filterset,
+        "articles": rows,
+        "ordering": ordering,
+        "next_query": next_params.urlencode() if next_cursor else "",
+        "query_without_ordering": query_without(request.GET, "ordering", "cursor"),
+    }
+
+
+# Workspace ---------------------------------------------------------------------------------
+
+
+@agent_required
+def article_list(request):
+    context = _list_page(request, _articles(request.user))
+    if is_htmx(request) and request.GET.get("cursor"):
+        return render(request, "knowledge/_rows.html", context)
+    if is_htmx(request):
+        return render(request, "knowledge/_table.html", context)
+    context.update(
+        {
+            "categories": KnowledgeCategory.objects.all(),
+            "states": ArticleState.choices,
+            "audiences": Audience.choices,
+            "review_count": services.review_queue(request.user).count(),
+        }
+    )
+    return render(request, "knowledge/list.html", context)
+
+
+@agent_required
+def review_queue(request):
+    queue = services.review_queue(request.user).select_related(
+        "category", "owner", "submitted_by", "assignment_group"
+    )
+    articles = list(queue.order_by("updated_at", "pk")[:200])
+    return render(
+        request,
+        "knowledge/review_queue.html",
+        {"articles": articles, "review_count": len(articles)},
+    )
+
+
+@agent_required
+def create(request):
+    source = request.POST.get("created_from") or request.GET.get("from", "")
+    initial = {}
+    if request.method != "POST" and source:
+        try:
+            initial = services.prefill_from(source, request.user)
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+            source = ""
+    form = ArticleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            article = services.create_article(request.user, form.values(), created_from=source)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{article.number} saved as a draft.")
+            return redirect("knowledge:detail", number=article.number)
+    return render(
+        request,
+        "knowledge/form.html",
+        {"form": form, "created_from": initial.get("created_from", source)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _detail_context(request, article, **extra):
+    user = request.user
+    versions = list(
+        ArticleVersion.objects.filter(article=article)
+        .select_related("published_by")
+        .defer("body", "summary", "keywords")
+        .order_by("-number")
+    )
+    feedback = ArticleFeedback.objects.filter(article=article).select_related("user")
+    context = {
+        "article": article,
+        "body_html": render_markdown(article.body),
+        "published_html": render_markdown(article.published_body)
+        if article.has_unpublished_changes
+        else None,
+        "versions": versions,
+        "feedback": list(feedback[:10]),
+        "deflections": article.deflections.count(),
+        "transitions": article.workflow.available(article, user),
+        "timeline": core.timeline(article, user).reverse(),
+        "attachments": core.attachments_of(article, user),
+        "links": core.links_of(article, user),
+        "link_kinds": RecordLink.Kind.choices,
+        "transition_form": TransitionForm(),
+        "comment_form": CommentForm(),
+        "feedback_form": FeedbackForm(),
+        "my_feedback": feedback.filter(user=user).first(),
+        "review_due": article.review_due(),
+    }
+    context.update(extra)
+    return context
+
+
+@agent_required
+def detail(request, number):
+    article = _get(request.user, number)
+    if not is_htmx(request):
+        services.record_view(article)
+    return render(request, "knowledge/detail.html", _detail_context(request, article))
+
+
+@agent_required
+def edit(request, number):
+    article = _get(request.user, number)
+    if article.state == ArticleState.RETIRED:
+        messages.error(request, f"{article.number} is retired; it can no longer change.")
+        return redirect("knowledge:detail", number=number)
+    form = ArticleForm(request.POST or None, instance=_get(request.user, number))
+    conflict = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_article(article, request.user, form.values(), posted_version(request))
+        except StaleVersion as stale:
+            conflict = True
+            article = stale.record
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{article.number} saved.")
+            return redirect("knowledge:detail", number=number)
+    status = 409 if conflict else 400 if form.errors else 200
+    return render(
+        request,
+        "knowledge/form.html",
+        {"form": form, "article": article, "conflict": conflict},
+        status=status,
+    )
+
+
+@agent_required
+@require_POST
+def preview(request):
+    """The Markdown of the editor, rendered as readers will see it (htmx)."""
+    return render(
+        request,
+        "knowledge/_preview.html",
+        {"html": render_markdown(request.POST.get("body", "")[: services.MAX_BODY])},
+    )
+
+
+@agent_required
+@require_POST
+def transition(request, number):
+    article = _get(request.user, number)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a state.")
+        return redirect("knowledge:detail", number=number)
+    target = form.cleaned_data["state"]
+    try:
+        article = services.transition(
+            article, request.user, target, posted_version(request), form.cleaned_data["note"]
+        )
+    except StaleVersion as stale:
+        messages.error(
+            request,
+            f"{stale.record.number} was changed by someone else meanwhile; nothing was done. "
+            f"Check it and try again.",
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        if request.POST.get("then") == "edit" and article.state == ArticleState.DRAFT:
+            messages.success(
+                request,
+                f"Revising {article.number}: readers keep version "
+                f"{article.published_number} until you publish again.",
+            )
+            return redirect("knowledge:edit", number=number)
+        messages.success(request, f"{article.number} is now {article.state_label.lower()}.")
+    return redirect("knowledge:detail", number=number)
+
+
+def _text_of(article, versions: dict, key: str):
+    """(label, title, body) of a version number, or of the working copy ("draft")."""
+    if key == "draft":
+        return "Working copy", article.title, article.body
+    version = versions.get(key)
+    if version is None:
+        raise Http404
+    return f"Version {version.number}", version.title, version.body
+
+
+@agent_required
+def diff(request, number):
+    article = _get(request.user, number)
+    versions = {
+        str(v.number): v
+        for v in ArticleVersion.objects.filter(article=article).select_related("published_by")
+    }
+    newest = max((int(n) for n in versions), default=None)
+    default_b = "draft" if article.has_unpublished_changes or newest is None else str(newest)
+    default_a = (
+        str(newest - 1)
+        if default_b != "draft" and newest and newest > 1
+        else (str(newest) if newest else "draft")
+    )
+    a_key = request.GET.get("a") or default_a
+    b_key = request.GET.get("b") or default_b
+    a_label, a_title, a_body = _text_of(article, versions, a_key)
+    b_label, b_title, b_body = _text_of(article, versions, b_key)
+    context = {
+        "article": article,
+        "versions": sorted(versions.values(), key=lambda v: -v.number),
+        "a": a_key,
+        "b": b_key,
+        "a_label": a_label,
+        "b_label": b_label,
+        "title_changed": a_title != b_title,
+        "a_title": a_title,
+        "b_title": b_title,
+        "rows": diff_rows(a_body, b_body),
+        "unified": unified_diff(a_body, b_body, a_label, b_label),
+        "view": request.GET.get("view", "side"),
+    }
+    return render(request, "knowledge/diff.html", context)
+
+
+@agent_required
+@require_POST
+def comment(request, number):
+    article = _get(request.user, number)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment(
+                article, request.user, form.cleaned_data["body"], form.cleaned_data["internal"]
+            )
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, "Note added.")
+    else:
+        messages.error(request, "Write something first.")
+    return redirect("knowledge:detail", number=number)
+
+
+@agent_required
+@require_POST
+def attach(request, number):
+    article = _get(request.user, number)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach(
+                article, request.user, form.cleaned_data["file"], form.cleaned_data["internal"]
+            )
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, "File attached.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("knowledge:detail", number=number)
+
+
+def _back(request, fallback: str):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@agent_required
+@require_POST
+def link(request, number):
+    """Link a record (the incident whose page the panel is on, or any number typed on the
+    article's page) to this article."""
+    article = _get(request.user, number)
+    kind = request.POST.get("kind") or RecordLink.Kind.RELATES_TO
+    try:
+        record = core.find_record(request.POST.get("record", ""), request.user)
+        services.link(record, article, request.user, kind)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Linked {article.number} to {record.number}.")
+    return _back(request, reverse("knowledge:detail", args=[number]))
+
+
+@agent_required
+@require_POST
+def unlink(request, number, link_id):
+    article = _get(request.user, number)
+    try:
+        core.unlink(article, link_id, request.user)
+    except RecordLink.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "Link removed.")
+    return redirect("knowledge:detail", number=number)
+
+
+@login_required
+@require_POST
+def feedback(request, number, screen="portal"):
+    if screen == "workspace" and not request.user.is_agent:
+        raise Http404
+    readable = Article.objects.visible_to(request.user)
+    if screen == "portal":
+        readable = readable.for_portal()
+    article = get_object_or_404(readable, number=number)
+    form = FeedbackForm(request.POST)
+    target = "knowledge:detail" if screen == "workspace" else "knowledge:portal-article"
+    if not form.is_valid():
+        messages.error(request, "Answer yes or no.")
+        return redirect(target, number=number)
+    try:
+        services.give_feedback(
+            article, request.user, form.cleaned_data["helpful"], form.cleaned_data["comment"]
+        )
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, "Thanks for your feedback.")
+    return redirect(target, number=number)
+
+
+# Portal ------------------------------------------------------------------------------------
+
+
+def _readable(user):
+    """Articles this user reads on the portal: published, for employees."""
+    return Article.objects.visible_to(user).for_portal()
+
+
+@login_required
+def portal_home(request):
+    query = request.GET.get("q", "").strip()[:200]
+    category_id = request.GET.get("category", "")
+    categories = list(
+        KnowledgeCategory.objects.filter(active=True)
+        .annotate(count=Count("articles", filter=Q(articles__in=_readable(request.user))))
+        .filter(count__gt=0)
+    )
+    category = next((c for c in categories if str(c.pk) == category_id), None)
+    results = []
+    if query:
+        results = list(search(request.user, query, kinds=["articles"], limit=PORTAL_RESULTS))
+    in_category = []
+    if category is not None:
+        in_category = list(
+            _readable(request.user)
+            .filter(category=category)
+            .only("pk", "number", "published_title", "published_summary", "published_body")
+            .order_by("-views", "published_title")[:100]
+        )
+    return render(
+        request,
+        "knowledge/portal_home.html",
+        {
+            "query": query,
+            "results": results,
+            "categories": categories,
+            "category": category,
+            "in_category": in_category,
+            "popular": [] if query or category else list(popular(request.user, 6)),
+        },
+    )
+
+
+@login_required
+def portal_article(request, number):
+    article = get_object_or_404(_readable(request.user).select_related("category"), number=number)
+    services.record_view(article)
+    from_report = request.GET.get("from") == "report"
+    return render(
+        request,
+        "knowledge/portal_article.html",
+        {
+            "article": article,
+            "body_html": render_markdown(article.published_body),
+            "attachments": core.attachments_of(article, request.user),
+            "from_report": from_report,
+            "query": request.GET.get("q", "")[:200],
+            "continue_url": reverse("incidents:portal-report")
+            + "?"
+            + urlencode({"title": request.GET.get("q", "")[:200]}),
+            "feedback_form": FeedbackForm(),
+            "my_feedback": ArticleFeedback.objects.filter(
+                article=article, user=request.user
+            ).first(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def portal_deflect(request, number):
+    """ "Yes, I don't need to report it": the article answered the issue being reported."""
+    article = get_object_or_404(_readable(request.user), number=number)
+    try:
+        services.deflect(article, request.user, request.POST.get("q", ""))
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(request, "Glad it helped! Thanks for letting us know.")
+    return redirect("portal-home")

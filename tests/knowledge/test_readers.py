@@ -1,0 +1,115 @@
+"""Views, "was this helpful?" and deflection."""
+
+from urllib.parse import parse_qs, urlparse
+
+from practices.knowledge import services
+from practices.knowledge.kpis import knowledge_kpis
+from practices.knowledge.models import Article, ArticleFeedback, Deflection
+from tests.factories import html_form, page, web
+
+
+def test_views_are_counted(published, alice, agent):
+    web(alice).get(f"/portal/knowledge/{published.number}/")
+    web(alice).get(f"/portal/knowledge/{published.number}/")
+    web(agent).get(f"/knowledge/{published.number}/")
+    published.refresh_from_db()
+    assert published.views == 3
+
+
+def test_feedback_from_the_portal_counts_once_per_reader(published, alice, bob):
+    client = web(alice)
+    url = f"/portal/knowledge/{published.number}/feedback/"
+    response = client.post(url, {"helpful": "no", "comment": "Step 2 is unclear"})
+    assert response.status_code == 302
+    client.post(url, {"helpful": "yes"})
+    web(bob).post(url, {"helpful": "yes"})
+    published.refresh_from_db()
+    assert (published.helpful_yes, published.helpful_no) == (2, 0)
+    assert ArticleFeedback.objects.filter(article=published).count() == 2
+    feedback = ArticleFeedback.objects.get(article=published, user=alice)
+    assert feedback.helpful is True and feedback.version == 1
+
+
+def test_feedback_comment_reaches_the_owner_timeline(published, alice, agent):
+    services.give_feedback(published, alice, False, "Screenshots are outdated")
+    html = page(web(agent).get(f"/knowledge/{published.number}/"))
+    assert "Screenshots are outdated" in html
+
+
+def test_feedback_bad_input_saves_nothing(published, alice, api_as):
+    response = api_as(alice).post(
+        f"/api/v1/articles/{published.number}/feedback/", {"comment": "x"}
+    )
+    assert response.status_code == 400 and "helpful" in response.json()
+    response = api_as(alice).post(
+        f"/api/v1/articles/{published.number}/feedback/", {"helpful": True, "comment": "x" * 2001}
+    )
+    assert response.status_code == 400 and "comment" in response.json()
+    assert not ArticleFeedback.objects.exists()
+    response = web(alice).post(
+        f"/portal/knowledge/{published.number}/feedback/", {"helpful": "maybe"}
+    )
+    assert response.status_code == 302
+    assert not ArticleFeedback.objects.exists()
+
+
+def test_feedback_through_the_api(published, alice, api_as):
+    response = api_as(alice).post(
+        f"/api/v1/articles/{published.number}/feedback/", {"helpful": True, "comment": "Great"}
+    )
+    assert response.status_code == 201
+    assert response.json()["helpful"] is True
+    published.refresh_from_db()
+    assert published.helpful_yes == 1
+
+
+def test_a_draft_cannot_be_rated(draft, agent, api_as):
+    response = api_as(agent).post(f"/api/v1/articles/{draft.number}/feedback/", {"helpful": True})
+    assert response.status_code == 400 and "helpful" in response.json()
+
+
+def test_deflection_from_the_report_form(published, alice):
+    client = web(alice)
+    url = f"/portal/knowledge/{published.number}/?from=report&q=VPN+will+not+connect"
+    html = page(client.get(url))
+    assert "Did this solve your problem?" in html
+    # "No, continue my report" goes back to the report form with the title kept.
+    link = next(
+        part.split('"')[0]
+        for part in html.split('href="')[1:]
+        if part.startswith("/portal/issues/new/?")
+    )
+    parsed = urlparse(link.replace("&amp;", "&"))
+    assert parsed.path == "/portal/issues/new/"
+    assert parse_qs(parsed.query) == {"title": ["VPN will not connect"]}
+    # "Yes, I don't need to report it" records the deflection and goes home.
+    form = html_form(html, f"/portal/knowledge/{published.number}/deflect/")
+    response = client.post(f"/portal/knowledge/{published.number}/deflect/", form, follow=True)
+    assert response.redirect_chain[-1][0] == "/portal/"
+    assert "Glad it helped" in page(response)
+    deflection = Deflection.objects.get()
+    assert (deflection.article, deflection.user, deflection.query) == (
+        published,
+        alice,
+        "VPN will not connect",
+    )
+    assert ("Issues deflected (all time)", "1") in knowledge_kpis()
+
+
+def test_no_deflection_prompt_without_from_report(published, alice):
+    html = page(web(alice).get(f"/portal/knowledge/{published.number}/"))
+    assert "Did this solve your problem?" not in html
+
+
+def test_kpis(published, alice):
+    services.give_feedback(published, alice, True)
+    kpis = dict(knowledge_kpis())
+    assert kpis["Articles published"] == "1"
+    assert kpis["Helpful"] == "100 % of 1 answers"
+
+
+def test_deflecting_an_unreadable_article_is_404(draft, alice):
+    response = web(alice).post(f"/portal/knowledge/{draft.number}/deflect/", {"q": "x"})
+    assert response.status_code == 404
+    assert not Deflection.objects.exists()
+    assert Article.objects.get(pk=draft.pk).views == 0
