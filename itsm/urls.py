@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("practices.service_desk.urls")),
     path("", include("practices.urls")),
     path("", include("incidents.urls")),
+    path("", include("problems.urls")),
     path("", include("cmdb.urls")),
     path("", include("catalogue.workspace_urls")),
     path("", include("catalogue.urls")),

@@ -40,6 +40,7 @@ urlpatterns = [
     path("attachments/<int:pk>/download/", download_attachment, name="api-attachment-download"),
     path("", include(router.urls)),
     path("", include("incidents.api.urls")),
+    path("", include("problems.api.urls")),
     path("", include("practices.service_level.api.urls")),
     path("", include("catalogue.api.urls")),
     path("", include("cmdb.api.urls")),

@@ -1,0 +1,55 @@
+import django_filters
+
+from itsm.core.filters import RecordFilterSet
+
+from .models import Priority, Problem, Risk
+from .workflows import OPEN, ProblemState
+
+
+class ProblemFilterSet(RecordFilterSet):
+    # distinct=False: one row per problem already (a single id on an M2M matches once).
+    state = django_filters.MultipleChoiceFilter(choices=ProblemState.choices, distinct=False)
+    open = django_filters.BooleanFilter(method="filter_open", label="Open")
+    known_error = django_filters.BooleanFilter(method="filter_known_error", label="Known error")
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
+    impact = django_filters.ChoiceFilter(choices=Risk.choices)
+    probability = django_filters.ChoiceFilter(choices=Risk.choices)
+    service = django_filters.NumberFilter(field_name="services", distinct=False)
+    configuration_item = django_filters.NumberFilter(
+        field_name="configuration_items", distinct=False
+    )
+    incident = django_filters.CharFilter(
+        field_name="incidents__number", distinct=False, help_text="An incident's number."
+    )
+    category = django_filters.NumberFilter(field_name="category_id")
+    workaround_public = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Problem
+        fields = ["state", "priority", "assignment_group", "assigned_to", "workaround_public"]
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(state__in=OPEN)
+        return queryset.exclude(state__in=OPEN)
+
+    def filter_known_error(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(state=ProblemState.KNOWN_ERROR)
+        return queryset.exclude(state=ProblemState.KNOWN_ERROR)
+
+
+#: Columns the queue and the API sort by (non-null fields, for keyset pagination).
+ORDERING_FIELDS = ["number", "priority", "created_at", "updated_at", "state"]
+
+#: Views every agent has in the problem queue.
+SAVED_VIEWS = {
+    "my_open": ("My open", {"assigned_to": "me", "open": "true"}),
+    "team_open": ("My teams' open", {"assignment_group": "mine", "open": "true"}),
+    "known_errors": ("Known errors", {"known_error": "true"}),
+    "all_open": ("All open", {"open": "true"}),
+}

@@ -1,0 +1,177 @@
+import re
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.http import QueryDict
+
+from catalogue.models import Service
+from cmdb.widgets import CIMultipleChoiceField
+from incidents.forms import AssigneeSelect
+from incidents.models import Category, Incident
+from itsm.accounts.models import Team
+
+from .models import Dimension, Effectiveness, Problem
+
+User = get_user_model()
+INCIDENT_NUMBER = re.compile(r"INC\d{7,}")
+
+
+class IncidentNumbersField(forms.CharField):
+    """Incidents by number, separated by commas or spaces (all must exist)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        numbers = sorted(set(INCIDENT_NUMBER.findall((value or "").upper())))
+        leftover = INCIDENT_NUMBER.sub("", (value or "").upper()).replace(",", " ").split()
+        if leftover:
+            raise forms.ValidationError(f"Not incident numbers: {', '.join(leftover)}.")
+        found = list(Incident.objects.filter(number__in=numbers).order_by("number"))
+        missing = sorted(set(numbers) - {i.number for i in found})
+        if missing:
+            raise forms.ValidationError(f"No such incidents: {', '.join(missing)}.")
+        return found
+
+
+class ProblemForm(forms.ModelForm):
+    """The agent's problem form (logging and editing)."""
+
+    category = forms.ModelChoiceField(
+        Category.objects.filter(active=True).select_related("parent"), required=False
+    )
+    services = forms.ModelMultipleChoiceField(
+        Service.objects.all(), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
+    assignment_group = forms.ModelChoiceField(Team.objects.filter(active=True), required=False)
+    assigned_to = forms.ModelChoiceField(
+        User.objects.filter(is_active=True, teams__isnull=False)
+        .distinct()
+        .prefetch_related("teams"),
+        required=False,
+        widget=AssigneeSelect(attrs={"data-follows-group": "id_assignment_group"}),
+    )
+
+    class Meta:
+        model = Problem
+        fields = [
+            "title",
+            "description",
+            "category",
+            "impact",
+            "probability",
+            "services",
+            "configuration_items",
+            "assignment_group",
+            "assigned_to",
+            "workaround",
+            "workaround_public",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "workaround": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        problem = self.instance
+        if problem.pk:
+            # The page carries what the agent saw: only what they changed is applied.
+            for field in self.fields.values():
+                field.show_hidden_initial = True
+            for name, field in self.fields.items():
+                if isinstance(field, forms.ModelChoiceField) and not isinstance(
+                    field, forms.ModelMultipleChoiceField
+                ):
+                    current = getattr(problem, f"{name}_id", None)
+                    if current is not None:
+                        choices = field.queryset
+                        field.queryset = choices.model.objects.filter(
+                            Q(pk__in=choices.values("pk")) | Q(pk=current)
+                        ).prefetch_related(*choices._prefetch_related_lookups)
+
+    def raw_value(self, name):
+        value = self[name].value()
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        return "" if value is None else str(value)
+
+    @classmethod
+    def after_conflict(cls, submitted: "ProblemForm", current: Problem) -> "ProblemForm":
+        """The current values with the agent's own changes laid over them."""
+        fresh = cls(instance=current)
+        data = QueryDict(mutable=True)
+        for name in fresh.fields:
+            mine = submitted.raw_value(name) if name in submitted.changed_data else None
+            theirs = fresh.raw_value(name)
+            for key, value in (
+                (name, theirs if mine is None else mine),
+                (f"initial-{name}", theirs),
+            ):
+                data.setlist(key, value if isinstance(value, list) else [value])
+        data["version"] = str(current.version)
+        return cls(data, instance=Problem.objects.get(pk=current.pk))
+
+    def changed_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+class CreateProblemForm(ProblemForm):
+    incidents = IncidentNumbersField(
+        required=False,
+        label="Incidents",
+        help_text="Incident numbers, separated by commas.",
+        widget=forms.TextInput(attrs={"placeholder": "INC0001234, INC0001235"}),
+    )
+
+    class Meta(ProblemForm.Meta):
+        fields = [*ProblemForm.Meta.fields, "incidents"]
+
+    def changed_values(self) -> dict:
+        values = {k: v for k, v in self.cleaned_data.items() if v not in (None, "", [])}
+        if not values.get("workaround_public"):
+            values.pop("workaround_public", None)
+        return values
+
+
+class TransitionForm(forms.Form):
+    state = forms.CharField()
+    version = forms.IntegerField(required=False)
+    resolution_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    resolve_incidents = forms.BooleanField(required=False)
+
+    def values(self) -> dict:
+        data = {"state": self.cleaned_data["state"]}
+        if self.cleaned_data.get("resolution_notes"):
+            data["resolution_notes"] = self.cleaned_data["resolution_notes"]
+        return data
+
+
+class CauseForm(forms.Form):
+    dimension = forms.ChoiceField(choices=Dimension.choices)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    is_root_cause = forms.BooleanField(required=False, label="Root cause")
+
+
+class LinkIncidentsForm(forms.Form):
+    incidents = IncidentNumbersField(label="Incidents")
+
+
+class RatingForm(forms.Form):
+    effectiveness = forms.TypedChoiceField(choices=Effectiveness.choices, coerce=int)
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
+    internal = forms.BooleanField(required=False)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField()
+    internal = forms.BooleanField(required=False)
+
+
+class TrendForm(forms.Form):
+    threshold = forms.IntegerField(min_value=1, max_value=10_000, required=False, initial=3)
+    days = forms.IntegerField(min_value=1, max_value=365, required=False, initial=7)

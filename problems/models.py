@@ -1,0 +1,221 @@
+"""Problem management: problems (causes, or potential causes, of incidents), their causes
+in the four dimensions of service management, workarounds and the known error database."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from itsm.core.models import Record, RecordQuerySet
+
+from .workflows import OPEN, ProblemState, problem_workflow
+
+
+class Risk(models.TextChoices):
+    """Impact and probability, the two sides of a problem's risk."""
+
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Priority(models.IntegerChoices):
+    CRITICAL = 1, "1 - Critical"
+    HIGH = 2, "2 - High"
+    MODERATE = 3, "3 - Moderate"
+    LOW = 4, "4 - Low"
+    PLANNING = 5, "5 - Planning"
+
+
+#: Risk matrix: (impact, probability) → priority. Problems are prioritised by the risk they
+#: pose (ITIL 4), not by the urgency of any one incident.
+PRIORITY_MATRIX = {
+    (Risk.HIGH, Risk.HIGH): 1,
+    (Risk.HIGH, Risk.MEDIUM): 2,
+    (Risk.HIGH, Risk.LOW): 3,
+    (Risk.MEDIUM, Risk.HIGH): 2,
+    (Risk.MEDIUM, Risk.MEDIUM): 3,
+    (Risk.MEDIUM, Risk.LOW): 4,
+    (Risk.LOW, Risk.HIGH): 3,
+    (Risk.LOW, Risk.MEDIUM): 4,
+    (Risk.LOW, Risk.LOW): 5,
+}
+
+
+def priority_for(impact: str, probability: str) -> int:
+    return PRIORITY_MATRIX[(Risk(impact), Risk(probability))]
+
+
+class Dimension(models.TextChoices):
+    """The four dimensions of service management a cause may lie in."""
+
+    ORGANIZATIONS_AND_PEOPLE = "organizations_and_people", "Organizations and people"
+    INFORMATION_AND_TECHNOLOGY = "information_and_technology", "Information and technology"
+    PARTNERS_AND_SUPPLIERS = "partners_and_suppliers", "Partners and suppliers"
+    VALUE_STREAMS_AND_PROCESSES = "value_streams_and_processes", "Value streams and processes"
+
+
+class ProblemQuerySet(RecordQuerySet):
+    def visible_to(self, user):
+        """Problems are staff work: staff see all, end users none (they read public known
+        errors through ``public_known_errors`` only)."""
+        if user.is_authenticated and user.is_active and user.is_agent:
+            return self
+        return self.none()
+
+    def open(self):
+        return self.filter(state__in=OPEN)
+
+    def known_errors(self):
+        return self.filter(state=ProblemState.KNOWN_ERROR)
+
+    def public_known_errors(self):
+        """What an end user may read: known errors with a published, written workaround."""
+        return self.known_errors().filter(workaround_public=True).exclude(workaround="")
+
+    def known_errors_for(self, user):
+        """The known error database as this user may read it."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_agent:
+            return self.known_errors()
+        return self.public_known_errors()
+
+
+class Problem(Record):
+    NUMBER_PREFIX = "PRB"
+    #: A problem is nobody's request: no requester (see ``requester`` below).
+    REQUESTER_FIELD = None
+    workflow = problem_workflow
+
+    state = models.CharField(
+        max_length=30, choices=ProblemState.choices, default=ProblemState.NEW, db_index=True
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="problems_opened",
+        editable=False,
+    )
+    category = models.ForeignKey(
+        "incidents.Category", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    impact = models.CharField(max_length=10, choices=Risk.choices, default=Risk.MEDIUM)
+    probability = models.CharField(max_length=10, choices=Risk.choices, default=Risk.MEDIUM)
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.MODERATE, editable=False
+    )
+    incidents = models.ManyToManyField("incidents.Incident", blank=True, related_name="problems")
+    services = models.ManyToManyField("catalogue.Service", blank=True, related_name="problems")
+    configuration_items = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="problems"
+    )
+    workaround = models.TextField(
+        blank=True,
+        help_text="How to reduce or remove the impact of its incidents until it is fixed; "
+        "start with the symptoms it applies to.",
+    )
+    workaround_public = models.BooleanField(
+        "publish the workaround",
+        default=False,
+        help_text="Show the workaround to employees in the portal (the title and workaround only).",
+    )
+    resolution_notes = models.TextField(blank=True)
+    known_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ProblemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "priority", "-created_at", "-id"], name="prb_queue"),
+            models.Index(fields=["-created_at", "-id"], name="prb_created"),
+            models.Index(fields=["assignment_group", "state"], name="prb_group"),
+            models.Index(
+                fields=["-known_error_at", "-id"],
+                condition=models.Q(state="known_error"),
+                name="prb_kedb",
+            ),
+        ]
+
+    @property
+    def requester(self):
+        return None
+
+    @property
+    def requester_id(self):
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN
+
+    @property
+    def is_known_error(self) -> bool:
+        return self.state == ProblemState.KNOWN_ERROR
+
+
+class Cause(models.Model):
+    """A cause of the problem: the root cause or a contributing one (also of an incident's
+    duration or impact), in one of the four dimensions."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="causes")
+    dimension = models.CharField(max_length=40, choices=Dimension.choices)
+    description = models.TextField()
+    is_root_cause = models.BooleanField("root cause", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-is_root_cause", "created_at", "id"]
+
+    def __str__(self):
+        kind = "Root cause" if self.is_root_cause else "Contributing cause"
+        return f"{kind} ({self.get_dimension_display()}): {self.description[:60]}"
+
+
+class Effectiveness(models.IntegerChoices):
+    NO_HELP = 1, "1 - Did not help"
+    LITTLE = 2, "2 - Helped a little"
+    PARTLY = 3, "3 - Partly restored service"
+    MOSTLY = 4, "4 - Mostly restored service"
+    FULLY = 5, "5 - Fully restored service"
+
+
+class WorkaroundUse(models.Model):
+    """A workaround applied to an incident, and (later) how well it worked: error control
+    evaluates a workaround each time it is used."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="workaround_uses")
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="workaround_uses"
+    )
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    used_at = models.DateTimeField(default=timezone.now, editable=False)
+    effectiveness = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=Effectiveness.choices,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    rating_note = models.TextField(blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-used_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "incident"], name="unique_workaround_use")
+        ]
+
+    def __str__(self):
+        return f"{self.problem.number} used on {self.incident.number}"

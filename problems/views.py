@@ -1,0 +1,559 @@
+"""Screens of problem management: the agent's queue, problem page, create form, known
+error database and incident trends; the portal's known error pages; and the panels other
+pages include (workarounds on an incident, known issues on the portal home). Every write
+goes through ``services``."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from incidents.models import Incident
+from itsm.accounts.decorators import agent_required
+from itsm.core import services as core
+from itsm.core.models import RecordLink
+from itsm.core.pagination import paginate
+from itsm.core.services import StaleVersion
+from itsm.core.views import add_errors, error_text, is_htmx, posted_version, query_without
+
+from . import services
+from .filters import ORDERING_FIELDS, SAVED_VIEWS, ProblemFilterSet
+from .forms import (
+    AttachmentForm,
+    CauseForm,
+    CommentForm,
+    CreateProblemForm,
+    LinkIncidentsForm,
+    ProblemForm,
+    RatingForm,
+    TransitionForm,
+    TrendForm,
+)
+from .models import Cause, Dimension, Effectiveness, Problem, WorkaroundUse
+from .workflows import ProblemState
+
+QUEUE_PAGE_SIZE = 50
+
+
+def _problems(user):
+    return Problem.objects.visible_to(user).select_related("assigned_to", "assignment_group")
+
+
+def _get(user, number) -> Problem:
+    return get_object_or_404(_problems(user), number=number)
+
+
+def _back(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+def _list(request, queryset, params, default_ordering="-created_at"):
+    """Filter, sort and page a problem list (the queue and the KEDB)."""
+    filterset = ProblemFilterSet(params, queryset=queryset, request=request)
+    ordering = params.get("ordering") or default_ordering
+    if ordering.lstrip("-") not in ORDERING_FIELDS:
+        ordering = default_ordering
+    queryset = filterset.qs.order_by(ordering) if filterset.is_valid() else queryset.none()
+    try:
+        rows, next_cursor = paginate(queryset, params.get("cursor"), QUEUE_PAGE_SIZE)
+    except ValidationError:
+        rows, next_cursor = paginate(queryset, None, QUEUE_PAGE_SIZE)
+    next_params = params.copy()
+    next_params["cursor"] = next_cursor or ""
+    return {
+        "filterset": filterset,
+        "problems": rows,
+        "next_query": next_params.urlencode() if next_cursor else "",
+        "ordering": ordering,
+        "query_without_ordering": query_without(params, "ordering", "cursor"),
+    }
+
+
+# Queue ---------------------------------------------------------------------------------------
+
+
+@agent_required
+def queue(request):
+    params = request.GET.copy()
+    view_key = params.get("view", "")
+    if view_key in SAVED_VIEWS:
+        preset = QueryDict(mutable=True)
+        preset.update(SAVED_VIEWS[view_key][1])
+        for key in ("ordering", "cursor", "search", "view"):
+            if key in params:
+                preset[key] = params[key]
+        params = preset
+    context = _list(request, _problems(request.user), params)
+    context.update(
+        {
+            "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
+            "current_view": view_key,
+            "states": ProblemState.choices,
+        }
+    )
+    if is_htmx(request) and request.GET.get("cursor"):
+        return render(request, "problems/_queue_rows.html", context)
+    if is_htmx(request):
+        return render(request, "problems/_queue_table.html", context)
+    return render(request, "problems/queue.html", context)
+
+
+# Create ----------------------------------------------------------------------------------------
+
+
+def _prefill_from_incident(request) -> dict:
+    number = request.GET.get("incident", "").strip().upper()
+    if not number:
+        return {}
+    incident = (
+        Incident.objects.visible_to(request.user)
+        .filter(number=number)
+        .prefetch_related("configuration_items")
+        .first()
+    )
+    if incident is None:
+        messages.error(request, f"There is no incident {number}.")
+        return {}
+    return {
+        "title": incident.title,
+        "description": f"Raised from {incident.number}.\n\n{incident.description}".strip(),
+        "category": incident.category_id,
+        "services": [incident.service_id] if incident.service_id else [],
+        "configuration_items": [ci.pk for ci in incident.configuration_items.all()],
+        "assignment_group": incident.assignment_group_id,
+        "incidents": incident.number,
+    }
+
+
+@agent_required
+def create(request):
+    if request.method == "POST":
+        form = CreateProblemForm(request.POST)
+    else:
+        form = CreateProblemForm(initial=_prefill_from_incident(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            problem = services.open_problem(request.user, form.changed_values())
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{problem.number} logged.")
+            return redirect("problems:detail", number=problem.number)
+    return render(
+        request, "problems/create.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+# Problem page ----------------------------------------------------------------------------------
+
+
+def _detail_context(request, problem, **extra):
+    incidents = list(problem.incidents.select_related("assigned_to").order_by("-created_at"))
+    context = {
+        "problem": problem,
+        "timeline": core.timeline(problem, request.user).reverse(),
+        "attachments": core.attachments_of(problem, request.user),
+        "links": core.links_of(problem, request.user),
+        "link_kinds": RecordLink.Kind.choices,
+        "causes": problem.causes.select_related("created_by"),
+        "incidents": incidents,
+        "open_incident_count": sum(1 for incident in incidents if incident.is_open),
+        "services_list": problem.services.all(),
+        "configuration_items": problem.configuration_items.select_related("ci_class"),
+        "uses": problem.workaround_uses.select_related("incident", "used_by", "rated_by"),
+        "transitions": problem.workflow.available(problem, request.user),
+        "form": ProblemForm(instance=problem),
+        "comment_form": CommentForm(),
+        "transition_form": TransitionForm(),
+        "attachment_form": AttachmentForm(),
+        "cause_form": CauseForm(),
+        "link_incidents_form": LinkIncidentsForm(),
+        "dimensions": Dimension.choices,
+    }
+    context.update(extra)
+    return context
+
+
+@agent_required
+def detail(request, number):
+    problem = _get(request.user, number)
+    return render(request, "problems/detail.html", _detail_context(request, problem))
+
+
+def _render_detail(request, problem, status, **extra):
+    problem = _get(request.user, problem.number)
+    return render(
+        request, "problems/detail.html", _detail_context(request, problem, **extra), status=status
+    )
+
+
+@agent_required
+@require_POST
+def update(request, number):
+    problem = _get(request.user, number)
+    form = ProblemForm(request.POST, instance=_get(request.user, number))
+    if form.is_valid():
+        try:
+            services.update_problem(
+                problem, request.user, form.changed_values(), posted_version(request)
+            )
+        except StaleVersion as stale:
+            retry = ProblemForm.after_conflict(form, stale.record)
+            return _render_detail(request, stale.record, 409, form=retry, conflict=True)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{problem.number} saved.")
+            return redirect("problems:detail", number=number)
+    return _render_detail(request, problem, 400, form=form)
+
+
+@agent_required
+@require_POST
+def transition(request, number):
+    problem = _get(request.user, number)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            problem = services.update_problem(
+                problem,
+                request.user,
+                form.values(),
+                posted_version(request),
+                resolve_incidents=form.cleaned_data["resolve_incidents"],
+            )
+        except StaleVersion as stale:
+            return _render_detail(
+                request,
+                stale.record,
+                409,
+                conflict=True,
+                transition_form=form,
+                failed_state=request.POST.get("state"),
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            text = f"{problem.number} is now {problem.state_label.lower()}."
+            if form.cleaned_data["resolve_incidents"]:
+                count = len(problem.resolved_incidents)
+                text += f" Resolved {count} linked incident{'s' if count != 1 else ''}."
+            messages.success(request, text)
+            return redirect("problems:detail", number=number)
+    return _render_detail(
+        request, problem, 400, transition_form=form, failed_state=request.POST.get("state")
+    )
+
+
+@agent_required
+@require_POST
+def comment(request, number):
+    problem = _get(request.user, number)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.comment(
+            problem, request.user, form.cleaned_data["body"], form.cleaned_data["internal"]
+        )
+        messages.success(request, "Work note added." if form.cleaned_data["internal"] else "Added.")
+        return redirect("problems:detail", number=number)
+    return _render_detail(request, problem, 400, comment_form=form)
+
+
+@agent_required
+@require_POST
+def attach(request, number):
+    problem = _get(request.user, number)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach(
+                problem, request.user, form.cleaned_data["file"], form.cleaned_data["internal"]
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "File attached.")
+    if form.errors:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("problems:detail", number=number)
+
+
+@agent_required
+@require_POST
+def link(request, number):
+    """A link to another record, e.g. the change that fixes the problem."""
+    problem = _get(request.user, number)
+    try:
+        target = core.find_record(request.POST.get("target", ""), request.user)
+        core.link_records(problem, target, request.user, request.POST.get("kind", "relates_to"))
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Linked {target.number}.")
+    return redirect("problems:detail", number=number)
+
+
+@agent_required
+@require_POST
+def unlink(request, number, link_id):
+    problem = _get(request.user, number)
+    try:
+        core.unlink(problem, link_id, request.user)
+    except RecordLink.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "Link removed.")
+    return redirect("problems:detail", number=number)
+
+
+@agent_required
+@require_POST
+def link_incidents(request, number):
+    problem = _get(request.user, number)
+    form = LinkIncidentsForm(request.POST)
+    if form.is_valid():
+        try:
+            added = services.link_incidents(problem, request.user, form.cleaned_data["incidents"])
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(
+                request,
+                f"Linked {', '.join(i.number for i in added)}." if added else "Already linked.",
+            )
+        return redirect("problems:detail", number=number)
+    return _render_detail(request, problem, 400, link_incidents_form=form)
+
+
+@agent_required
+@require_POST
+def unlink_incident(request, number, incident):
+    problem = _get(request.user, number)
+    target = get_object_or_404(Incident.objects.visible_to(request.user), number=incident)
+    try:
+        services.unlink_incident(problem, request.user, target)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Unlinked {target.number}.")
+    return redirect("problems:detail", number=number)
+
+
+@agent_required
+@require_POST
+def add_cause(request, number):
+    problem = _get(request.user, number)
+    form = CauseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_cause(problem, request.user, form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Cause added.")
+            return redirect("problems:detail", number=number)
+    return _render_detail(request, problem, 400, cause_form=form)
+
+
+def _cause(request, number, pk) -> Cause:
+    problem = _get(request.user, number)
+    return get_object_or_404(Cause.objects.select_related("problem"), pk=pk, problem=problem)
+
+
+@agent_required
+@require_POST
+def edit_cause(request, number, pk):
+    """Mark or unmark a cause as the root cause, or remove it."""
+    cause = _cause(request, number, pk)
+    try:
+        if request.POST.get("action") == "remove":
+            services.remove_cause(cause, request.user)
+            messages.success(request, "Cause removed.")
+        else:
+            root = request.POST.get("is_root_cause") in ("on", "true", "1")
+            services.update_cause(cause, request.user, {"is_root_cause": root})
+            messages.success(request, "Cause updated.")
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    return redirect("problems:detail", number=number)
+
+
+@agent_required
+@require_POST
+def use_workaround(request, number):
+    problem = _get(request.user, number)
+    incident = get_object_or_404(
+        Incident.objects.visible_to(request.user), number=request.POST.get("incident", "")
+    )
+    back = _back(request, reverse("incidents:detail", args=[incident.number]))
+    try:
+        _, created = services.use_workaround(problem, incident, request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        if created:
+            messages.success(
+                request, f"Workaround of {problem.number} applied to {incident.number}."
+            )
+        else:
+            messages.info(request, f"The workaround was already used on {incident.number}.")
+    return redirect(back)
+
+
+@agent_required
+@require_POST
+def rate_workaround(request, pk):
+    use = get_object_or_404(WorkaroundUse.objects.select_related("problem", "incident"), pk=pk)
+    back = _back(request, reverse("problems:detail", args=[use.problem.number]))
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Rate the workaround from 1 to 5.")
+        return redirect(back)
+    try:
+        services.rate_workaround(
+            use, request.user, form.cleaned_data["effectiveness"], form.cleaned_data["note"]
+        )
+    except PermissionDenied:
+        return render(request, "403.html", status=403)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, "Thanks: the rating is recorded.")
+    return redirect(back)
+
+
+# Known error database ----------------------------------------------------------------------------
+
+
+@login_required
+def known_errors(request):
+    """Staff: every known error with its details. Others read the portal's list."""
+    if not request.user.is_agent:
+        return redirect("problems:portal-known-errors")
+    queryset = (
+        Problem.objects.known_errors_for(request.user)
+        .select_related("assigned_to", "assignment_group")
+        .prefetch_related("services", "configuration_items")
+    )
+    context = _list(request, queryset, request.GET.copy())
+    if is_htmx(request) and request.GET.get("cursor"):
+        return render(request, "problems/_kedb_rows.html", context)
+    if is_htmx(request):
+        return render(request, "problems/_kedb_table.html", context)
+    return render(request, "problems/known_errors.html", context)
+
+
+@login_required
+def portal_known_errors(request):
+    queryset = Problem.objects.public_known_errors().only(
+        "number", "title", "workaround", "created_at"
+    )
+    search = request.GET.get("q", "").strip()
+    if search:
+        from itsm.core.search import search as full_text
+
+        hits = full_text(request.user, search, kinds=["known_errors"], limit=50)
+        queryset = queryset.filter(pk__in=[h.obj.pk for h in hits])
+    rows = list(queryset.order_by("-known_error_at", "-pk")[:100])
+    return render(request, "problems/portal_known_errors.html", {"known_errors": rows, "q": search})
+
+
+@login_required
+def portal_known_error(request, number):
+    problem = get_object_or_404(
+        Problem.objects.public_known_errors().only("number", "title", "workaround", "state"),
+        number=number,
+    )
+    return render(request, "problems/portal_known_error.html", {"known_error": problem})
+
+
+# Trends --------------------------------------------------------------------------------------------
+
+
+@agent_required
+def trends(request):
+    form = TrendForm(request.GET or None)
+    groups, errors = [], {}
+    threshold, days = services.DEFAULT_THRESHOLD, services.DEFAULT_DAYS
+    if form.is_bound and not form.is_valid():
+        errors = form.errors
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        threshold = data.get("threshold") or threshold
+        days = data.get("days") or days
+        groups = services.incident_trends(threshold, days)
+    context = {
+        "form": form,
+        "groups": groups,
+        "errors": errors,
+        "threshold": threshold,
+        "days": days,
+    }
+    return render(request, "problems/trends.html", context, status=400 if errors else 200)
+
+
+@agent_required
+@require_POST
+def raise_problem(request):
+    try:
+        problem = services.raise_from_trend(
+            request.user,
+            request.POST.get("dimension", ""),
+            request.POST.get("key", ""),
+            request.POST.get("days") or None,
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+        return redirect(reverse("problems:trends"))
+    count = problem.incidents.count()
+    messages.success(
+        request, f"{problem.number} raised with {count} incident{'s' if count != 1 else ''}."
+    )
+    return redirect("problems:detail", number=problem.number)
+
+
+# Panels other pages include ---------------------------------------------------------------------
+
+
+def incident_panel(request, incident):
+    """On the agent's incident page: its problems, and known errors whose workaround may
+    help (linked ones, same CI/service/category, similar title), each usable in one click."""
+    if request is None or not request.user.is_agent:
+        return None
+    problems, known = services.incident_problems(incident, request.user)
+    return {
+        "problems": problems,
+        "known_errors": known,
+        "effectiveness": Effectiveness.choices,
+        "next": request.get_full_path(),
+    }
+
+
+def portal_incident_panel(request, incident):
+    """On the end user's incident page: the published workarounds of known errors linked to
+    it (title and workaround only)."""
+    if request is None:
+        return None
+    rows = list(
+        Problem.objects.public_known_errors()
+        .filter(incidents=incident)
+        .only("number", "title", "workaround")
+        .order_by("-known_error_at")
+    )
+    return {"known_errors": rows} if rows else None
+
+
+def known_issues_panel(request) -> dict:
+    """On the portal home: the latest published known errors."""
+    rows = list(
+        Problem.objects.public_known_errors()
+        .only("number", "title", "workaround")
+        .order_by("-known_error_at", "-pk")[:5]
+    )
+    return {"known_issues": rows}
