@@ -39,6 +39,8 @@ class ProblemsConfig(AppConfig):
                 context=views.incident_panel,
                 screen="workspace",
                 order=20,
+                # linked and matching problems, a title search, the uses of those shown
+                queries=3,
             )
         )
         registry.add_record_panel(

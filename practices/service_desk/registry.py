@@ -53,6 +53,9 @@ class RecordPanel:
     #: ``workspace`` (the agent's record page) or ``portal`` (the end user's)
     screen: str = "workspace"
     order: int = 100
+    #: the most queries the panel makes, whatever the data (pages' query-count tests add
+    #: up the budgets of the panels on them)
+    queries: int = 1
 
 
 @dataclass
@@ -68,8 +71,14 @@ class Registry:
             self.record_panels.sort(key=lambda p: (p.order, p.key))
 
     def record_panels_for(self, record, screen: str) -> list[RecordPanel]:
-        label = record._meta.label_lower
+        return self.panels_on(record._meta.label_lower, screen)
+
+    def panels_on(self, label: str, screen: str) -> list[RecordPanel]:
         return [p for p in self.record_panels if label in p.models and p.screen == screen]
+
+    def panel_queries(self, label: str, screen: str) -> int:
+        """The query budget of every panel on a record page."""
+        return sum(p.queries for p in self.panels_on(label, screen))
 
     def add_workspace_section(self, section: WorkspaceSection) -> None:
         if all(s.key != section.key for s in self.workspace):
