@@ -311,6 +311,7 @@ class ServiceRequest(Record):
     """A request for a catalogue item, for oneself or on behalf of someone."""
 
     NUMBER_PREFIX = "REQ"
+    DETAIL_URL_NAME = "fulfilment:request"
     REQUESTER_FIELD = "requested_for"
     workflow = request_workflow
 
@@ -384,6 +385,7 @@ class FulfilmentTask(Record):
     """Work a team does to fulfil a request."""
 
     NUMBER_PREFIX = "TASK"
+    DETAIL_URL_NAME = "fulfilment:task"
     REQUESTER_FIELD = "requested_for"
     workflow = task_workflow
 

@@ -255,13 +255,10 @@ def _panels(ci, depth):
 
 
 def _record_url(record) -> str | None:
-    app = record._meta.app_label
-    for name in ("detail", "record"):
-        try:
-            return reverse(f"{app}:{name}", args=[record.number])
-        except NoReverseMatch:
-            continue
-    return None
+    try:
+        return record.get_absolute_url()
+    except NoReverseMatch:
+        return None
 
 
 def _record_panels(ci) -> list[dict]:

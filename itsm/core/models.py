@@ -74,6 +74,15 @@ class Record(models.Model):
     def __str__(self):
         return f"{self.number} {self.title}"
 
+    #: The workspace URL name of a record's page (its number is the argument).
+    DETAIL_URL_NAME: str = ""
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        name = self.DETAIL_URL_NAME or f"{self._meta.app_label}:detail"
+        return reverse(name, args=[self.number])
+
     @property
     def etag(self) -> str:
         return f'"{self.number}-v{self.version}"'
