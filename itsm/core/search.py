@@ -125,15 +125,17 @@ def _full_text() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _matching(source: SearchSource, queryset, text: str, prefix: bool):
-    """The queryset narrowed to matches, annotated with ``search_rank``."""
+def _matching(source: SearchSource, queryset, text: str, prefix: bool, every: bool = True):
+    """The queryset narrowed to matches, annotated with ``search_rank``. With ``prefix``
+    the last word is a prefix and ``every`` says whether all words must match or any."""
     table = source.model._meta.db_table
     column = f'"{table}"."{VECTOR_COLUMN}"'
     if _full_text():
         if prefix:
             tokens = words(text)[:8]
             # Only word characters reach to_tsquery: no operator can be smuggled in.
-            query = " | ".join([*tokens[:-1], f"{tokens[-1]}:*"]) if tokens else ""
+            joiner = " & " if every else " | "
+            query = joiner.join([*tokens[:-1], f"{tokens[-1]}:*"]) if tokens else ""
             tsquery = f"to_tsquery('{CONFIG}', %s)"
         else:
             query = text[:MAX_QUERY_LENGTH]
@@ -151,7 +153,7 @@ def _matching(source: SearchSource, queryset, text: str, prefix: bool):
         any_field = Q()
         for name in source.fields:
             any_field |= Q(**{f"{name}__icontains": token})
-        if prefix:
+        if prefix and not every:
             condition |= any_field
         else:
             condition &= any_field
@@ -198,9 +200,20 @@ def suggest(user, text: str, limit: int = 5, kinds=None) -> list[Hit]:
     ``kinds`` of them), any word matching and the last one as a prefix, best first."""
     if not words(text):
         return []
-    hits: list[Hit] = []
+    ranked: list[tuple[int, float, int, Hit]] = []
     for source in registry.get(kinds, suggest=True):
-        queryset = _ordered(_matching(source, source.queryset(user), text, prefix=True))
-        hits.extend(_hits(source, queryset[:limit], user))
-    hits.sort(key=lambda h: -h.rank)
-    return hits[:limit]
+        # What matches every word first (few rows, quick); only if that is not enough,
+        # what matches any word (one more query), listed after.
+        found = _hits(
+            source,
+            _ordered(_matching(source, source.queryset(user), text, prefix=True))[:limit],
+            user,
+        )
+        ranked += [(0, -hit.rank, len(ranked) + i, hit) for i, hit in enumerate(found)]
+        if len(found) < limit:
+            seen = [hit.obj.pk for hit in found]
+            more = _matching(source, source.queryset(user), text, prefix=True, every=False)
+            partial = _hits(source, _ordered(more.exclude(pk__in=seen))[: limit - len(found)], user)
+            ranked += [(1, -hit.rank, len(ranked) + i, hit) for i, hit in enumerate(partial)]
+    ranked.sort(key=lambda row: row[:3])
+    return [row[3] for row in ranked[:limit]]

@@ -47,6 +47,6 @@ class KnowledgeConfig(AppConfig):
                 context=panels.incident_articles,
                 screen="workspace",
                 order=20,
-                queries=2,  # linked articles, suggested ones
+                queries=3,  # linked articles, suggested ones (all words, then any)
             )
         )

@@ -128,3 +128,28 @@ def test_report_form_asks_for_suggestions_and_keeps_a_title(alice):
     assert 'hx-get="/suggestions/"' in html
     assert 'value="Printer is offline"' in html
     assert 'id="suggestions"' in html
+
+
+def test_suggestions_put_articles_matching_every_word_first(agent, manager, alice):
+    from practices.knowledge import services as knowledge
+    from practices.knowledge.models import KnowledgeCategory
+    from tests.knowledge.conftest import publish
+
+    category = KnowledgeCategory.objects.create(name="Office")
+    for title in ("Outlook is slow", "Outlook crashes on start", "Teams crashes"):
+        article = knowledge.create_article(
+            agent,
+            {
+                "title": title,
+                "body": f"What to do: {title}.",
+                "audience": "portal",
+                "category": category,
+            },
+        )
+        publish(article, agent, manager)
+    titles = [hit.title for hit in search.suggest(alice, "outlook cra")]
+    assert titles[0] == "Outlook crashes on start"
+    assert set(titles[1:]) == {"Outlook is slow", "Teams crashes"}
+    assert [h.title for h in search.suggest(alice, "outlook cra", limit=1)] == [
+        "Outlook crashes on start"
+    ]
