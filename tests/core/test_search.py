@@ -153,3 +153,53 @@ def test_suggestions_put_articles_matching_every_word_first(agent, manager, alic
     assert [h.title for h in search.suggest(alice, "outlook cra", limit=1)] == [
         "Outlook crashes on start"
     ]
+
+
+def test_an_employee_never_finds_what_is_not_theirs_to_read(
+    api_as, agent, manager, alice, bob, service_desk, priority_matrix
+):
+    """One word in every kind of text; the employee finds only what they may read."""
+    from practices.knowledge import services as knowledge
+    from practices.knowledge.models import KnowledgeCategory
+    from tests.knowledge.conftest import publish
+    from tests.problems.conftest import known_error
+
+    word = "zeppelin"
+    category = KnowledgeCategory.objects.create(name="Office")
+
+    def article(title, audience, published=True):
+        made = knowledge.create_article(
+            agent,
+            {"title": f"{title} {word}", "body": word, "audience": audience, "category": category},
+        )
+        return publish(made, agent, manager) if published else made
+
+    article("Public", "portal")
+    article("Internal", "internal")
+    article("Draft", "portal", published=False)
+    revised = article("Revised", "portal")
+    knowledge.update_article(knowledge.revise(revised, agent), agent, {"body": "secretword"})
+    own = factories.incident(alice, actor=agent, title=f"Mine {word}")
+    factories.incident(bob, actor=agent, title=f"Bob's {word}")
+    incident_services.comment(own, agent, "internal secretword", internal=True)
+    known_error(
+        agent,
+        service_desk,
+        workaround=f"Public fix {word}",
+        public=True,
+        title=f"Known public {word}",
+    )
+    known_error(
+        agent, service_desk, workaround=f"Private fix {word}", title=f"Known private {word}"
+    )
+
+    found = api_as(alice).get("/api/v1/search/", {"q": word}).data["results"]
+    assert sorted((r["kind"], r["title"]) for r in found) == [
+        ("articles", f"Public {word}"),
+        ("articles", f"Revised {word}"),
+        ("incidents", f"Mine {word}"),
+        ("known_errors", f"Known public {word}"),
+    ]
+    assert api_as(alice).get("/api/v1/search/", {"q": "secretword"}).data["results"] == []
+    staff = api_as(agent).get("/api/v1/search/", {"q": word}).data["results"]
+    assert len(staff) > len(found)
