@@ -15,8 +15,8 @@ Not collected by pytest, never gates CI.
    the services the incident generator uses), 80% for the portal, 20% internal, with the
    published copy set as a publication would; ``ANALYZE``.
 2. Search, ``itsm.core.search.search`` (one ranked query per kind the caller may see):
-   ``--queries`` (default 300) queries drawn from the same vocabulary (one to three words,
-   some quoted phrases, some rare words), as an agent (every incident, article and known
+   ``--queries`` (default 300) queries, half from the incident generator's vocabulary and
+   half from the articles' (one to three words, some quoted phrases, some rare words), as an agent (every incident, article and known
    error) and as an employee who has reported incidents (their own incidents, portal
    articles, public known errors).
 3. Suggestions, ``itsm.core.search.suggest`` (articles and known errors, last word as a
@@ -112,8 +112,23 @@ def articles_needed(count: int, rng: random.Random):
 
 
 def queries(rng: random.Random, n: int) -> list[str]:
+    """Half from the incident generator's words (services, symptoms), half from the
+    articles' (so both kinds are really searched)."""
+    import generate_incidents as incidents
+
     out = []
     for _ in range(n):
+        if rng.random() < 0.5:
+            service = rng.choice(incidents.SERVICE_STEMS)
+            symptom = rng.choice(incidents.SYMPTOMS)
+            roll = rng.random()
+            if roll < 0.4:
+                out.append(service.lower())
+            elif roll < 0.8:
+                out.append(f"{service} {symptom.split()[-1]}")
+            else:
+                out.append(f'"{symptom}"')
+            continue
         roll = rng.random()
         if roll < 0.35:
             out.append(rng.choice(SERVICES).lower())
