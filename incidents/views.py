@@ -16,7 +16,14 @@ from itsm.core import services as core
 from itsm.core.models import Attachment, RecordLink
 from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, is_htmx, posted_version, query_without
+from itsm.core.views import (
+    add_errors,
+    is_htmx,
+    link_record,
+    posted_version,
+    query_without,
+    unlink_record,
+)
 from practices.service_desk import services as saved_views
 from practices.service_level.queries import sla_timers_prefetch
 
@@ -305,26 +312,14 @@ def attach(request, number):
 @require_POST
 def link(request, number):
     incident = _get(request.user, number)
-    try:
-        target = core.find_record(request.POST.get("target", ""), request.user)
-        core.link_records(incident, target, request.user, request.POST.get("kind", "relates_to"))
-    except ValidationError as error:
-        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
-    else:
-        messages.success(request, f"Linked {target.number}.")
-    return redirect("incidents:detail", number=number)
+    return link_record(request, incident, incident.get_absolute_url())
 
 
 @agent_required
 @require_POST
 def unlink(request, number, link_id):
     incident = _get(request.user, number)
-    try:
-        core.unlink(incident, link_id, request.user)
-    except RecordLink.DoesNotExist:
-        raise Http404 from None
-    messages.success(request, "Link removed.")
-    return redirect("incidents:detail", number=number)
+    return unlink_record(request, incident, link_id, incident.get_absolute_url())
 
 
 @login_required

@@ -6,7 +6,7 @@ goes through ``services``."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,7 +18,15 @@ from itsm.core import services as core
 from itsm.core.models import RecordLink
 from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, error_text, is_htmx, posted_version, query_without
+from itsm.core.views import (
+    add_errors,
+    error_text,
+    is_htmx,
+    link_record,
+    posted_version,
+    query_without,
+    unlink_record,
+)
 
 from . import services
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, ProblemFilterSet
@@ -290,26 +298,14 @@ def attach(request, number):
 def link(request, number):
     """A link to another record, e.g. the change that fixes the problem."""
     problem = _get(request.user, number)
-    try:
-        target = core.find_record(request.POST.get("target", ""), request.user)
-        core.link_records(problem, target, request.user, request.POST.get("kind", "relates_to"))
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(request, f"Linked {target.number}.")
-    return redirect("problems:detail", number=number)
+    return link_record(request, problem, problem.get_absolute_url())
 
 
 @agent_required
 @require_POST
 def unlink(request, number, link_id):
     problem = _get(request.user, number)
-    try:
-        core.unlink(problem, link_id, request.user)
-    except RecordLink.DoesNotExist:
-        raise Http404 from None
-    messages.success(request, "Link removed.")
-    return redirect("problems:detail", number=number)
+    return unlink_record(request, problem, link_id, problem.get_absolute_url())
 
 
 @agent_required

@@ -21,7 +21,14 @@ from itsm.core.models import RecordLink
 from itsm.core.pagination import paginate
 from itsm.core.search import search
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, error_text, is_htmx, posted_version, query_without
+from itsm.core.views import (
+    add_errors,
+    error_text,
+    is_htmx,
+    posted_version,
+    query_without,
+    unlink_record,
+)
 
 from . import services
 from .filters import ORDERING_FIELDS, ArticleFilterSet
@@ -352,12 +359,7 @@ def link(request, number):
 @require_POST
 def unlink(request, number, link_id):
     article = _get(request.user, number)
-    try:
-        core.unlink(article, link_id, request.user)
-    except RecordLink.DoesNotExist:
-        raise Http404 from None
-    messages.success(request, "Link removed.")
-    return redirect("knowledge:detail", number=number)
+    return unlink_record(request, article, link_id, article.get_absolute_url())
 
 
 @login_required
