@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from itsm.core.filters import RecordFilterSet
+from itsm.core.filters import IdFilter, RecordFilterSet
 
 from .models import FulfilmentTask
 from .workflows import TaskState
@@ -17,7 +17,7 @@ class FulfilmentTaskFilterSet(RecordFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=TaskState.choices, distinct=False)
     open = django_filters.BooleanFilter(method="filter_open", label="Open")
     request = django_filters.CharFilter(field_name="request__number", label="Request")
-    stage = django_filters.NumberFilter()
+    stage = IdFilter()
 
     class Meta:
         model = FulfilmentTask

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from itsm.core import services as core
 from itsm.core.models import JournalEntry
-from itsm.core.views import error_text
+from itsm.core.views import error_text, parse_id
 
 from . import services
 from . import variables as rules
@@ -89,10 +89,10 @@ def home_panel(request) -> dict:
 @login_required
 def catalogue(request):
     query = request.GET.get("q", "").strip()
-    category_id = request.GET.get("category", "")
+    category_id = parse_id(request.GET.get("category", ""))
     items = search_items(request.user, query)
-    if category_id.isdigit():
-        items = items.filter(category_id=int(category_id))
+    if category_id is not None:
+        items = items.filter(category_id=category_id)
     groups: dict = {}
     for item in items:
         groups.setdefault(item.category, []).append(item)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
 
-from itsm.core.filters import TeamFilter
+from itsm.core.filters import IdFilter, TeamFilter
 
 from .attributes import coerce, descendant_ids
 from .models import (
@@ -47,7 +47,7 @@ class ConfigurationItemFilterSet(django_filters.FilterSet):
     environment = django_filters.MultipleChoiceFilter(choices=Environment.choices)
     owner_team = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
     support_team = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
-    location = django_filters.NumberFilter(field_name="location_id")
+    location = IdFilter(field_name="location_id")
     updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
@@ -101,9 +101,9 @@ def filter_attributes(queryset, params):
 
 
 class RelationshipFilterSet(django_filters.FilterSet):
-    ci = django_filters.NumberFilter(method="filter_ci", label="Either end is this CI")
-    source = django_filters.NumberFilter(field_name="source_id")
-    target = django_filters.NumberFilter(field_name="target_id")
+    ci = IdFilter(method="filter_ci", label="Either end is this CI")
+    source = IdFilter(field_name="source_id")
+    target = IdFilter(field_name="target_id")
     type = django_filters.ModelChoiceFilter(
         queryset=RelationshipType.objects.all(), to_field_name="key"
     )

@@ -14,7 +14,7 @@ from itsm.accounts.decorators import agent_required
 from itsm.accounts.models import Team
 from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
-from itsm.core.views import is_htmx, posted_version, query_without
+from itsm.core.views import is_htmx, parse_id, posted_version, query_without
 
 from . import impact, services
 from .attributes import Schemas
@@ -147,8 +147,8 @@ def lookup(request):
     if term:
         found = _items(request.user).filter(name__icontains=term).select_related("ci_class")
         exclude = request.GET.get("exclude", "")
-        if exclude.isdigit():
-            found = found.exclude(pk=int(exclude))
+        if parse_id(exclude) is not None:
+            found = found.exclude(pk=parse_id(exclude))
         items = found.order_by("name", "id")[:20]
     return render(request, "cmdb/_options.html", {"items": items})
 
@@ -407,7 +407,8 @@ def unrelate(request, pk, relationship_id):
 
 def _map_depth(request, default=2) -> int:
     raw = request.GET.get("depth", "")
-    return int(raw) if raw.isdigit() and int(raw) in MAP_DEPTHS else default
+    value = parse_id(raw)
+    return value if value in MAP_DEPTHS else default
 
 
 @agent_required

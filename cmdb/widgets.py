@@ -6,6 +6,8 @@ from django import forms
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from itsm.core.views import parse_id
+
 from .models import ConfigurationItem
 
 #: Adds the suggestion typed or picked (``name #id``) to the select beside it.
@@ -26,7 +28,7 @@ class CIPicker(forms.SelectMultiple):
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, attrs)
         select_id = attrs.get("id") or f"id_{name}"
-        chosen = [str(v) for v in (value or []) if str(v).isdigit()]
+        chosen = [pk for pk in (parse_id(v) for v in (value or [])) if pk is not None]
         # One query whether or not any CI is chosen (a page's query count stays fixed).
         items = ConfigurationItem.objects.filter(pk__in=chosen or [0]).select_related("ci_class")
         options = format_html_join(

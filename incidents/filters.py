@@ -5,7 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from itsm.core.filters import RecordFilterSet, UserFilter
+from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 from practices.service_level.models import Timer
 
 from .models import Incident, Priority
@@ -21,8 +21,8 @@ class IncidentFilterSet(RecordFilterSet):
     open = django_filters.BooleanFilter(method="filter_open", label="Open")
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     caller = UserFilter()
-    service = django_filters.NumberFilter(field_name="service_id")
-    configuration_item = django_filters.NumberFilter(field_name="configuration_items")
+    service = IdFilter(field_name="service_id")
+    configuration_item = IdFilter(field_name="configuration_items")
     major = django_filters.BooleanFilter()
     channel = django_filters.CharFilter()
     parent = django_filters.CharFilter(field_name="parent__number")

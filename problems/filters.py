@@ -1,6 +1,6 @@
 import django_filters
 
-from itsm.core.filters import RecordFilterSet
+from itsm.core.filters import IdFilter, RecordFilterSet
 
 from .models import Priority, Problem, Risk
 from .workflows import OPEN, ProblemState
@@ -14,14 +14,12 @@ class ProblemFilterSet(RecordFilterSet):
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     impact = django_filters.ChoiceFilter(choices=Risk.choices)
     probability = django_filters.ChoiceFilter(choices=Risk.choices)
-    service = django_filters.NumberFilter(field_name="services", distinct=False)
-    configuration_item = django_filters.NumberFilter(
-        field_name="configuration_items", distinct=False
-    )
+    service = IdFilter(field_name="services", distinct=False)
+    configuration_item = IdFilter(field_name="configuration_items", distinct=False)
     incident = django_filters.CharFilter(
         field_name="incidents__number", distinct=False, help_text="An incident's number."
     )
-    category = django_filters.NumberFilter(field_name="category_id")
+    category = IdFilter(field_name="category_id")
     workaround_public = django_filters.BooleanFilter()
 
     class Meta:

@@ -16,7 +16,7 @@ from catalogue.models import (
 )
 from catalogue.workflows import RequestState, TaskState
 from itsm.api.viewsets import RecordViewSet
-from itsm.core.filters import RecordFilterSet, UserFilter
+from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 
 from .serializers import (
     AnswersSerializer,
@@ -67,7 +67,7 @@ class CatalogueItemViewSet(viewsets.ReadOnlyModelViewSet):
 
 class ServiceRequestFilterSet(RecordFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=RequestState.choices, distinct=False)
-    item = django_filters.NumberFilter(field_name="item_id")
+    item = IdFilter(field_name="item_id")
     requested_for = UserFilter()
     requester = UserFilter()
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from itsm.api.exceptions import PreconditionFailed
 from itsm.api.permissions import IsAgent, StaffReadAdministratorWrite
 from itsm.api.serializers import JournalEntrySerializer
+from itsm.core.views import parse_id
 
 from .. import imports, services
 from ..filters import ConfigurationItemFilterSet, RelationshipFilterSet
@@ -194,15 +195,15 @@ class ConfigurationItemViewSet(
             raise ValidationError({"direction": f"One of: {IMPACT}, {DEPENDENCIES}."})
         depth = request.query_params.get("depth")
         if depth not in (None, ""):
-            if not depth.isdigit() or not 1 <= int(depth) <= MAX_DEPTH:
+            depth = parse_id(depth)
+            if depth is None or not 1 <= depth <= MAX_DEPTH:
                 raise ValidationError({"depth": f"A whole number from 1 to {MAX_DEPTH}."})
-            depth = int(depth)
         else:
             depth = None
-        limit = request.query_params.get("limit", str(IMPACT_ITEMS))
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_IMPACT_ITEMS:
+        limit = parse_id(request.query_params.get("limit", str(IMPACT_ITEMS)))
+        if limit is None or not 1 <= limit <= MAX_IMPACT_ITEMS:
             raise ValidationError({"limit": f"A whole number from 1 to {MAX_IMPACT_ITEMS}."})
-        analysis = analyse(ci, direction, depth, limit=int(limit))
+        analysis = analyse(ci, direction, depth, limit=limit)
         depth_of = {r.ci_id: r for r in analysis.reached}
         rows = []
         for reached, item, relationship in analysis.rows():

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from itsm.core import search
+from itsm.core.views import parse_id
 
 MAX_LIMIT = 50
 
@@ -31,6 +32,8 @@ class SearchResultSerializer(serializers.Serializer):
 
 def _query(request) -> str:
     text = (request.query_params.get("q") or "").strip()
+    if "\x00" in text:
+        raise ValidationError({"q": "Null characters are not allowed."})
     if not search.words(text):
         raise ValidationError({"q": "Type at least one word."})
     if len(text) > search.MAX_QUERY_LENGTH:
@@ -39,10 +42,10 @@ def _query(request) -> str:
 
 
 def _limit(request, default: int) -> int:
-    raw = request.query_params.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    value = parse_id(request.query_params.get("limit", str(default)))
+    if value is None or not 1 <= value <= MAX_LIMIT:
         raise ValidationError({"limit": f"A whole number from 1 to {MAX_LIMIT}."})
-    return int(raw)
+    return value
 
 
 Q_PARAM = OpenApiParameter("q", OpenApiTypes.STR, required=True, description="Words to find.")

@@ -1,11 +1,24 @@
 """Filters shared by every record type's FilterSet (API and screens alike)."""
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
 from django.db.models import Q
 
 User = get_user_model()
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number the database can hold (``1.5`` or 30 digits is a 400, not a
+    500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class UserFilter(django_filters.CharFilter):
@@ -26,7 +39,12 @@ class TeamFilter(django_filters.CharFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault(
             "validators",
-            [RegexValidator(r"^(mine|\d+(,\d+)*)$", "Team ids separated by commas, or `mine`.")],
+            [
+                RegexValidator(
+                    r"^(mine|[0-9]{1,18}(,[0-9]{1,18})*)$",
+                    "Team ids separated by commas, or `mine`.",
+                )
+            ],
         )
         super().__init__(*args, **kwargs)
 

@@ -16,10 +16,23 @@ def query_without(params: QueryDict, *keys) -> str:
     return copy.urlencode()
 
 
+#: The largest id a bigint column holds.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw) -> int | None:
+    """A whole number typed by someone (a query or form value): ASCII digits only and
+    small enough for the database, else None (never a 500 from int() or the driver)."""
+    text = str(raw or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
 def posted_version(request) -> int | None:
     """The record version a form was rendered with (for conflict detection)."""
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(request.POST.get("version", ""))
 
 
 def add_errors(form, error: ValidationError) -> None:

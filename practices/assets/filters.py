@@ -5,7 +5,7 @@ import django_filters
 from django.db.models import Q
 
 from itsm.accounts.models import Location
-from itsm.core.filters import UserFilter
+from itsm.core.filters import IdFilter, UserFilter
 
 from .models import Asset, Contract, Licence, Supplier
 from .workflows import AssetState
@@ -81,8 +81,8 @@ class ContractFilterSet(django_filters.FilterSet):
 
 
 class LicenceFilterSet(django_filters.FilterSet):
-    software = django_filters.NumberFilter(field_name="software_id")
-    contract = django_filters.NumberFilter(field_name="contract_id")
+    software = IdFilter(field_name="software_id")
+    contract = IdFilter(field_name="contract_id")
     valid_on = django_filters.DateFilter(method="filter_valid_on", label="Valid on")
 
     class Meta:

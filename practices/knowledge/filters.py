@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from itsm.core.filters import RecordFilterSet, UserFilter
+from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 
 from .models import Article, Audience
 from .services import REVIEW_NOTICE
@@ -14,7 +14,7 @@ from .workflows import ArticleState
 class ArticleFilterSet(RecordFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ArticleState.choices, distinct=False)
     audience = django_filters.ChoiceFilter(choices=Audience.choices)
-    category = django_filters.NumberFilter(field_name="category_id")
+    category = IdFilter(field_name="category_id")
     owner = UserFilter(help_text="Username, or `me`.")
     review_due = django_filters.BooleanFilter(
         method="filter_review_due",

@@ -182,7 +182,8 @@ class Agreement(models.Model):
 
     @property
     def priority_set(self) -> set[int]:
-        return {int(p) for p in self.priorities.replace(" ", "").split(",") if p.isdigit()}
+        parts = self.priorities.replace(" ", "").split(",")
+        return {int(p) for p in parts if p.isascii() and p.isdigit() and len(p) < 6}
 
     def clean(self):
         errors = {}

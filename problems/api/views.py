@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from incidents.models import Incident
 from itsm.api.permissions import IsAgent
 from itsm.api.viewsets import IF_MATCH, RecordViewSet
+from itsm.core.filters import IdFilter
 from problems import services
 from problems.filters import ORDERING_FIELDS, ProblemFilterSet
 from problems.models import Cause, Problem, WorkaroundUse
@@ -181,7 +182,7 @@ class KnownErrorFilterSet(django_filters.FilterSet):
     """Only what an end user may filter on too (nothing internal)."""
 
     search = django_filters.CharFilter(method="filter_search", label="Search")
-    service = django_filters.NumberFilter(field_name="services", distinct=False)
+    service = IdFilter(field_name="services", distinct=False)
 
     class Meta:
         model = Problem

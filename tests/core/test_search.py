@@ -203,3 +203,18 @@ def test_an_employee_never_finds_what_is_not_theirs_to_read(
     assert api_as(alice).get("/api/v1/search/", {"q": "secretword"}).data["results"] == []
     staff = api_as(agent).get("/api/v1/search/", {"q": word}).data["results"]
     assert len(staff) > len(found)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"q": "mail", "limit": "²"}, "limit"),
+        ({"q": "mail\x00x"}, "q"),
+        ({"q": "mail", "limit": "9" * 30}, "limit"),
+    ],
+)
+def test_odd_numbers_and_null_characters_are_a_400(api_as, alice, params, field):
+    for url in ("/api/v1/search/", "/api/v1/search/suggestions/"):
+        response = api_as(alice).get(url, params)
+        assert response.status_code == 400, (url, params)
+        assert field in response.data
