@@ -11,8 +11,12 @@ from django.utils.text import Truncator
 
 from itsm.core.search import SearchSource
 
-#: Columns of the search vector and their weights (the migration uses the same).
+#: Columns of the search vectors and their weights (the migrations use the same): staff
+#: search problems by everything; known errors are searched by what an end user may read
+#: of them (title and workaround), so no word of an internal description can be probed.
 FIELDS = {"title": "A", "workaround": "B", "description": "C"}
+PUBLIC_FIELDS = {"title": "A", "workaround": "B"}
+PUBLIC_VECTOR = "public_search_vector"
 SUMMARY_CHARS = 200
 
 
@@ -60,7 +64,8 @@ def sources() -> list[SearchSource]:
             label="Known errors",
             model=Problem,
             queryset=_known_errors,
-            fields=FIELDS,
+            fields=PUBLIC_FIELDS,
+            vector_column=PUBLIC_VECTOR,
             url=_known_error_url,
             summary=_workaround,
             suggest=True,

@@ -47,6 +47,9 @@ class SearchSource:
     #: offered as suggestions while someone types a title (deflection)
     suggest: bool = False
     order: int = 100
+    #: the table's generated vector column over exactly ``fields`` (a table may have two:
+    #: one over everything for staff, one over what end users may read)
+    vector_column: str = "search_vector"
 
 
 @dataclass(frozen=True)
@@ -90,26 +93,27 @@ def vector_expression(fields: dict[str, str]) -> str:
     return " || ".join(parts)
 
 
-def search_vector_operations(table: str, fields: dict[str, str]) -> list:
-    """Migration operations adding ``search_vector`` and its GIN index to ``table`` on
-    PostgreSQL (nothing elsewhere). ``fields`` are column names with weights."""
+def search_vector_operations(
+    table: str, fields: dict[str, str], column: str = VECTOR_COLUMN
+) -> list:
+    """Migration operations adding a generated vector ``column`` over ``fields`` (column
+    names with weights) and its GIN index to ``table`` on PostgreSQL (nothing elsewhere)."""
+    index = f"{table}_search" if column == VECTOR_COLUMN else f"{table}_{column}"
 
     def forwards(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
         schema_editor.execute(
-            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {VECTOR_COLUMN} tsvector "
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} tsvector "
             f"GENERATED ALWAYS AS ({vector_expression(fields)}) STORED"
         )
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {table}_search ON {table} USING gin ({VECTOR_COLUMN})"
-        )
+        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin ({column})")
 
     def backwards(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
-        schema_editor.execute(f"DROP INDEX IF EXISTS {table}_search")
-        schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {VECTOR_COLUMN}")
+        schema_editor.execute(f"DROP INDEX IF EXISTS {index}")
+        schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {column}")
 
     return [migrations.RunPython(forwards, backwards)]
 
@@ -129,7 +133,7 @@ def _matching(source: SearchSource, queryset, text: str, prefix: bool, every: bo
     """The queryset narrowed to matches, annotated with ``search_rank``. With ``prefix``
     the last word is a prefix and ``every`` says whether all words must match or any."""
     table = source.model._meta.db_table
-    column = f'"{table}"."{VECTOR_COLUMN}"'
+    column = f'"{table}"."{source.vector_column}"'
     if _full_text():
         if prefix:
             tokens = words(text)[:8]

@@ -13,7 +13,7 @@ from tests.conftest import requires_postgres
 
 from .conftest import known_error, make_problem
 
-MIGRATION = Path(problem_search.__file__).parent / "migrations" / "0002_search_vector.py"
+MIGRATIONS = Path(problem_search.__file__).parent / "migrations"
 
 
 def kinds(hits):
@@ -24,19 +24,51 @@ def test_sources_are_registered():
     sources = {s.key: s for s in search.registry.get(["known_errors", "problems"])}
     assert sources["known_errors"].label == "Known errors" and sources["known_errors"].suggest
     assert not sources["problems"].suggest
-    assert sources["known_errors"].fields == sources["problems"].fields == problem_search.FIELDS
+    assert sources["problems"].fields == problem_search.FIELDS
+    # Known errors are matched on what an end user may read of them only.
+    assert (
+        sources["known_errors"].fields
+        == problem_search.PUBLIC_FIELDS
+        == {
+            "title": "A",
+            "workaround": "B",
+        }
+    )
+    assert sources["known_errors"].vector_column == problem_search.PUBLIC_VECTOR
 
 
-def test_migration_uses_the_same_fields():
-    tree = ast.parse(MIGRATION.read_text())
-    calls = [
+def _vector_migration(name):
+    tree = ast.parse((MIGRATIONS / name).read_text())
+    call = next(
         node
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "search_vector_operations"
-    ]
-    table, fields = (ast.literal_eval(arg) for arg in calls[0].args)
-    assert table == Problem._meta.db_table
-    assert fields == problem_search.FIELDS
+    )
+    args = [ast.literal_eval(arg) for arg in call.args]
+    column = next((ast.literal_eval(k.value) for k in call.keywords if k.arg == "column"), None)
+    return args, column
+
+
+def test_migrations_use_the_same_fields():
+    (table, fields), column = _vector_migration("0002_search_vector.py")
+    assert table == Problem._meta.db_table and fields == problem_search.FIELDS and column is None
+    (table, fields), column = _vector_migration("0003_public_search_vector.py")
+    assert fields == problem_search.PUBLIC_FIELDS and column == problem_search.PUBLIC_VECTOR
+
+
+def test_an_internal_description_cannot_be_probed(agent, alice, service_desk):
+    known_error(
+        agent,
+        service_desk,
+        title="VPN drops",
+        workaround="Reconnect.",
+        public=True,
+        description="Internal: caused by the zyxxor firewall rule",
+    )
+    assert search.search(alice, "zyxxor") == []
+    assert search.suggest(alice, "zyxx") == []
+    # Staff still find the problem by its description.
+    assert {h.kind for h in search.search(agent, "zyxxor")} == {"problems"}
 
 
 def test_staff_find_known_errors_and_problems(agent, service_desk):
