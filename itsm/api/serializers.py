@@ -56,8 +56,8 @@ class LinkSerializer(serializers.Serializer):
             "kind": link.kind,
             "direction": "outgoing" if item["outgoing"] else "incoming",
             "number": other.number,
-            "title": other.title,
-            "state": other.state,
+            "title": item.get("title", other.title),
+            "state": item.get("state", other.state),
         }
 
 

@@ -76,12 +76,21 @@ class Record(models.Model):
 
     #: The workspace URL name of a record's page (its number is the argument).
     DETAIL_URL_NAME: str = ""
+    #: What is loaded of a record shown at the other end of a link.
+    LINK_FIELDS: tuple[str, ...] = ("pk", "number", "title", "state")
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
         name = self.DETAIL_URL_NAME or f"{self._meta.app_label}:detail"
         return reverse(name, args=[self.number])
+
+    def title_for(self, user) -> str:
+        """The title this user may read (an article's readers see the published one)."""
+        return self.title
+
+    def state_for(self, user) -> str:
+        return self.state
 
     @property
     def etag(self) -> str:

@@ -255,7 +255,7 @@ def links_of(record: Record, user) -> list[dict]:
     for type_id, ids in ends.items():
         model = ContentType.objects.get_for_id(type_id).model_class()
         visible = model.objects.visible_to(user).filter(pk__in=ids)
-        for obj in visible.only("pk", "number", "title", "state"):
+        for obj in visible.only(*model.LINK_FIELDS):
             found[(type_id, obj.pk)] = obj
     result = []
     for link in links:
@@ -267,7 +267,15 @@ def links_of(record: Record, user) -> list[dict]:
         )
         other = found.get(key)
         if other is not None:
-            result.append({"link": link, "outgoing": outgoing, "record": other})
+            result.append(
+                {
+                    "link": link,
+                    "outgoing": outgoing,
+                    "record": other,
+                    "title": other.title_for(user),
+                    "state": other.state_for(user),
+                }
+            )
     return result
 
 

@@ -66,3 +66,29 @@ class ArticleFilterSet(RecordFilterSet):
 
 #: Columns the list and the API sort by (non-null fields, for keyset pagination).
 ORDERING_FIELDS = ["number", "title", "state", "created_at", "updated_at", "views"]
+
+#: What a reader may sort by: nothing a revision in progress changes (a keyset cursor
+#: carries the sort values of a page's last row).
+READER_ORDERING_FIELDS = ["number", "published_title", "created_at", "views"]
+
+
+class ReaderArticleFilterSet(django_filters.FilterSet):
+    """The filters a reader (an end user) may use: only published, public facts."""
+
+    search = django_filters.CharFilter(method="filter_text", label="Search")
+    category = IdFilter(field_name="category_id")
+
+    class Meta:
+        model = Article
+        fields = ["search", "category"]
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        prefix = Article.NUMBER_PREFIX
+        if value.upper().startswith(prefix) and value[len(prefix) :].isdigit():
+            return queryset.filter(number=value.upper())
+        return queryset.filter(
+            Q(published_title__icontains=value) | Q(published_keywords__icontains=value)
+        )

@@ -55,6 +55,14 @@ class Article(Record):
     NUMBER_PREFIX = "KB"
     REQUESTER_FIELD = "owner"
     workflow = article_workflow
+    LINK_FIELDS = ("pk", "number", "title", "state", "published_title")
+
+    def title_for(self, user) -> str:
+        """Readers see the published title, never a revision's."""
+        return self.title if user.is_agent else self.published_title
+
+    def state_for(self, user) -> str:
+        return self.state if user.is_agent else ArticleState.PUBLISHED
 
     state = models.CharField(
         max_length=30, choices=ArticleState.choices, default=ArticleState.DRAFT, db_index=True

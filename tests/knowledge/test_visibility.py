@@ -126,3 +126,51 @@ def test_staff_see_everything(world, agent, api_as):
     numbers = {r["number"] for r in api_as(agent).get("/api/v1/articles/").json()["results"]}
     assert numbers == {a.number for a in world.values()}
     assert Article.objects.visible_to(agent).count() == 6
+
+
+def test_a_linked_article_shows_readers_its_published_title(
+    api_as, agent, manager, alice, published, priority_matrix
+):
+    """An incident's links show its caller the article as published, not a revision."""
+    from itsm.core import services as core
+    from practices.knowledge import services
+    from tests import factories
+
+    incident = factories.incident(alice, actor=agent, title="VPN down")
+    core.link_records(incident, published, agent, "resolved_by")
+    draft = services.revise(published, agent)
+    services.update_article(draft, agent, {"title": "SECRET draft title"})
+    links = api_as(alice).get(f"/api/v1/incidents/{incident.number}/links/").data
+    assert [(link["number"], link["title"], link["state"]) for link in links] == [
+        (published.number, "Connect to the VPN", "published")
+    ]
+    staff = api_as(agent).get(f"/api/v1/incidents/{incident.number}/links/").data
+    assert staff[0]["title"] == "SECRET draft title" and staff[0]["state"] == "draft"
+
+
+def test_readers_cannot_sort_or_filter_by_what_a_revision_changes(
+    api_as, agent, manager, alice, published, vpn
+):
+    from practices.knowledge import services
+    from tests.knowledge.conftest import publish
+
+    other = services.create_article(
+        agent, {"title": "Printer setup", "body": "Add it.", "category": vpn}
+    )
+    publish(other, agent, manager)
+    draft = services.revise(published, agent)
+    services.update_article(draft, agent, {"title": "SECRET draft title"})
+    client = api_as(alice)
+    response = client.get("/api/v1/articles/", {"ordering": "-title", "page_size": 1})
+    assert response.status_code == 200
+    # An unknown ordering is ignored: the default order, nothing sorted by the draft title.
+    assert "SECRET" not in str(response.data)
+    import base64
+    import json
+
+    cursor = response.data["next"].split("cursor=")[1].split("&")[0]
+    decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    assert "SECRET" not in decoded and json.loads(decoded)
+    # State, owner and team filters are not offered to readers: ignored.
+    everything = client.get("/api/v1/articles/").data["results"]
+    assert client.get("/api/v1/articles/", {"state": "draft"}).data["results"] == everything

@@ -10,7 +10,12 @@ from rest_framework.response import Response
 
 from itsm.api.viewsets import IF_MATCH, RecordViewSet
 from practices.knowledge import services
-from practices.knowledge.filters import ORDERING_FIELDS, ArticleFilterSet
+from practices.knowledge.filters import (
+    ORDERING_FIELDS,
+    READER_ORDERING_FIELDS,
+    ArticleFilterSet,
+    ReaderArticleFilterSet,
+)
 from practices.knowledge.models import Article, KnowledgeCategory
 
 from .serializers import (
@@ -45,11 +50,26 @@ def _transition_schema(summary: str):
 class ArticleViewSet(RecordViewSet):
     queryset = Article.objects.select_related("owner", "published_by")
     serializer_class = ArticleSerializer
-    filterset_class = ArticleFilterSet
-    ordering_fields = ORDERING_FIELDS
     ordering = ["-created_at"]
     lookup_value_regex = r"KB\d{7,}"
     record_services = services
+
+    def _is_reader(self) -> bool:
+        if getattr(self, "swagger_fake_view", False):
+            return False  # the schema documents what staff may do
+        user = getattr(getattr(self, "request", None), "user", None)
+        return user is None or not user.is_agent
+
+    @property
+    def ordering_fields(self):
+        """Readers sort only by what a revision in progress cannot change: the keyset
+        cursor carries the last row's sort values."""
+        return READER_ORDERING_FIELDS if self._is_reader() else ORDERING_FIELDS
+
+    @property
+    def filterset_class(self):
+        """Readers filter only on published, public facts (never state, owner or team)."""
+        return ReaderArticleFilterSet if self._is_reader() else ArticleFilterSet
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
