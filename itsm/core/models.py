@@ -92,6 +92,11 @@ class Record(models.Model):
     def state_for(self, user) -> str:
         return self.state
 
+    def attachments_readable_by(self, attachments, user):
+        """This record's ``attachments`` (a queryset) narrowed to what ``user`` may open:
+        staff all, others the public ones."""
+        return attachments if user.is_agent else attachments.filter(internal=False)
+
     @property
     def etag(self) -> str:
         return f'"{self.number}-v{self.version}"'

@@ -194,15 +194,19 @@ def attachments_of(record: Record, user):
     qs = Attachment.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk
     ).select_related("uploaded_by")
-    return qs if user.is_agent else qs.filter(internal=False)
+    return record.attachments_readable_by(qs, user)
 
 
 def attachment_for_download(attachment_id: int, user) -> Attachment:
-    """The attachment if this user may see its record (and it is not internal to them)."""
+    """The attachment if this user may see its record and the record lets them open it
+    (never an internal one to an end user, nor an article's file before it is published)."""
     attachment = Attachment.objects.select_related("content_type").get(pk=attachment_id)
     model = attachment.content_type.model_class()
-    visible = model.objects.visible_to(user).filter(pk=attachment.object_id).exists()
-    if not visible or (attachment.internal and not user.is_agent):
+    record = model.objects.visible_to(user).filter(pk=attachment.object_id).first()
+    if record is None:
+        raise Attachment.DoesNotExist
+    readable = record.attachments_readable_by(Attachment.objects.filter(pk=attachment.pk), user)
+    if not readable.exists():
         raise Attachment.DoesNotExist
     return attachment
 

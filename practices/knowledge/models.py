@@ -64,6 +64,18 @@ class Article(Record):
     def state_for(self, user) -> str:
         return self.state if user.is_agent else ArticleState.PUBLISHED
 
+    def attachments_readable_by(self, attachments, user):
+        """Readers get the public files of the published version: while a revision is in
+        progress, none attached since it began."""
+        if user.is_agent:
+            return attachments
+        if self.published_at is None:
+            return attachments.none()
+        public = attachments.filter(internal=False)
+        if self.state == ArticleState.PUBLISHED:
+            return public
+        return public.filter(created_at__lt=self.revision_started_at or self.published_at)
+
     state = models.CharField(
         max_length=30, choices=ArticleState.choices, default=ArticleState.DRAFT, db_index=True
     )
@@ -108,6 +120,8 @@ class Article(Record):
         editable=False,
     )
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: When the revision in progress began (files added since wait for its publication).
+    revision_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     #: The review date the owner was last reminded of (one reminder per date).
     review_reminded_for = models.DateField(null=True, blank=True, editable=False)
     views = models.PositiveIntegerField(default=0, editable=False)

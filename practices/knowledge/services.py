@@ -201,6 +201,9 @@ def _after_transition(article: Article, actor, before: str, note: str) -> None:
             article, JournalEntry.Kind.WORK_NOTE, actor, body=note[:MAX_COMMENT], internal=True
         )
     state = article.state
+    if before == ArticleState.PUBLISHED and state == ArticleState.DRAFT:
+        article.revision_started_at = timezone.now()
+        article.save(update_fields=["revision_started_at"])
     if state == ArticleState.PUBLISHED:
         ArticleVersion.objects.create(
             article=article,
@@ -283,7 +286,10 @@ def give_feedback(article: Article, user, helpful, comment: str = "") -> Article
     if not article.published_number:
         raise ValidationError({"helpful": "Only a published article can be rated."})
     now = timezone.now()
-    existing = ArticleFeedback.objects.select_for_update().filter(article=article, user=user)
+    # The article's row is the lock: two first answers from one reader at once would
+    # otherwise both insert (a row that does not exist yet cannot be locked).
+    Article.objects.select_for_update().filter(pk=article.pk).first()
+    existing = ArticleFeedback.objects.filter(article=article, user=user)
     feedback = existing.first()
     counter = "helpful_yes" if helpful else "helpful_no"
     if feedback is None:
@@ -320,12 +326,23 @@ def give_feedback(article: Article, user, helpful, comment: str = "") -> Article
     return feedback
 
 
+#: One deflection per reader and article within this time.
+DEFLECTION_WINDOW = timedelta(days=1)
+
+
 @transaction.atomic
 def deflect(article: Article, user, query: str = "") -> Deflection:
-    """The reader had an issue to report and this article solved it."""
+    """The reader had an issue to report and this article solved it. Counted once per
+    reader, article and day (a second click, a reload, a replayed form add nothing)."""
     if not Article.objects.visible_to(user).readable().filter(pk=article.pk).exists():
         raise PermissionDenied
-    return Deflection.objects.create(article=article, user=user, query=(query or "").strip()[:200])
+    query = " ".join((query or "").replace("\x00", "").split())[:200]
+    Article.objects.select_for_update().filter(pk=article.pk).first()
+    since = timezone.now() - DEFLECTION_WINDOW
+    earlier = Deflection.objects.filter(article=article, user=user, created_at__gte=since).first()
+    if earlier is not None:
+        return earlier
+    return Deflection.objects.create(article=article, user=user, query=query)
 
 
 # Agents ------------------------------------------------------------------------------------

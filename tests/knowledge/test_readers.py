@@ -2,9 +2,12 @@
 
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
 from practices.knowledge import services
 from practices.knowledge.kpis import knowledge_kpis
 from practices.knowledge.models import Article, ArticleFeedback, Deflection
+from tests.conftest import requires_postgres
 from tests.factories import html_form, page, web
 
 
@@ -113,3 +116,57 @@ def test_deflecting_an_unreadable_article_is_404(draft, alice):
     assert response.status_code == 404
     assert not Deflection.objects.exists()
     assert Article.objects.get(pk=draft.pk).views == 0
+
+
+def test_a_deflection_counts_once_per_reader_and_day(published, alice, bob):
+    client = web(alice)
+    url = f"/portal/knowledge/{published.number}/deflect/"
+    for _ in range(3):
+        assert client.post(url, {"q": "vpn \x00drops"}).status_code == 302
+    web(bob).post(url, {"q": "vpn"})
+    assert Deflection.objects.count() == 2
+    assert Deflection.objects.get(user=alice).query == "vpn drops"
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_answers_make_one_feedback(django_user_model):
+    """Four first answers at once from one reader (four connections): one row, no error,
+    the counters match it."""
+    import threading
+
+    from django.db import connection
+
+    from practices.knowledge.models import KnowledgeCategory
+    from tests.knowledge.conftest import publish
+
+    author = django_user_model.objects.create(username="author", role="agent")
+    reviewer = django_user_model.objects.create(username="reviewer", role="manager")
+    reader = django_user_model.objects.create(username="reader")
+    category = KnowledgeCategory.objects.create(name="VPN")
+    article = services.create_article(
+        author, {"title": "VPN", "body": "Connect.", "category": category}
+    )
+    article = publish(article, author, reviewer)
+    barrier = threading.Barrier(4)
+    failures = []
+
+    def answer(helpful):
+        try:
+            barrier.wait()
+            services.give_feedback(article, reader, helpful)
+        except Exception as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=answer, args=(i % 2 == 0,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    feedback = ArticleFeedback.objects.get(article=article, user=reader)
+    article.refresh_from_db()
+    assert article.helpful_yes + article.helpful_no == 1
+    assert (article.helpful_yes == 1) == feedback.helpful

@@ -174,3 +174,20 @@ def test_readers_cannot_sort_or_filter_by_what_a_revision_changes(
     # State, owner and team filters are not offered to readers: ignored.
     everything = client.get("/api/v1/articles/").data["results"]
     assert client.get("/api/v1/articles/", {"state": "draft"}).data["results"] == everything
+
+
+def test_files_added_during_a_revision_wait_for_its_publication(
+    api_as, agent, manager, alice, published
+):
+    from tests.knowledge.conftest import publish
+
+    before = services.attach(published, agent, SimpleUploadedFile("v1.txt", b"one"))
+    draft = services.revise(published, agent)
+    during = services.attach(draft, agent, SimpleUploadedFile("draft.png", b"new"))
+    client = api_as(alice)
+    listed = client.get(f"/api/v1/articles/{published.number}/attachments/").data
+    assert [a["filename"] for a in listed] == ["v1.txt"]
+    assert client.get(f"/api/v1/attachments/{before.pk}/download/").status_code == 200
+    assert client.get(f"/api/v1/attachments/{during.pk}/download/").status_code == 404
+    publish(draft, agent, manager)
+    assert client.get(f"/api/v1/attachments/{during.pk}/download/").status_code == 200
