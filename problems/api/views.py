@@ -14,8 +14,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from incidents.models import Incident
+from itsm.api.idempotency import idempotent
 from itsm.api.permissions import IsAgent
-from itsm.api.viewsets import IF_MATCH, RecordViewSet
+from itsm.api.viewsets import IDEMPOTENCY_KEY, IF_MATCH, RecordViewSet
 from itsm.core.filters import IdFilter
 from problems import services
 from problems.filters import ORDERING_FIELDS, ProblemFilterSet
@@ -74,18 +75,28 @@ class ProblemViewSet(RecordViewSet):
     # Causes ----------------------------------------------------------------------------
 
     @extend_schema(methods=["get"], responses=CauseSerializer(many=True))
-    @extend_schema(methods=["post"], request=CauseSerializer, responses={201: CauseSerializer})
+    @extend_schema(
+        methods=["post"],
+        request=CauseSerializer,
+        responses={201: CauseSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def causes(self, request, number=None):
         """The root cause and contributing causes, in the four dimensions."""
-        problem = self.get_object()
         if request.method == "POST":
-            serializer = CauseSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            cause = services.add_cause(problem, request.user, serializer.validated_data)
-            return Response(CauseSerializer(cause).data, status=status.HTTP_201_CREATED)
+            return self._add_cause(request)
+        problem = self.get_object()
         causes = problem.causes.select_related("created_by")
         return Response(CauseSerializer(causes, many=True).data)
+
+    @idempotent
+    def _add_cause(self, request):
+        problem = self.get_object()
+        serializer = CauseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cause = services.add_cause(problem, request.user, serializer.validated_data)
+        return Response(CauseSerializer(cause).data, status=status.HTTP_201_CREATED)
 
     def _cause(self, cause_id) -> Cause:
         problem = self.get_object()
@@ -266,8 +277,10 @@ class ProblemTrendViewSet(viewsets.ViewSet):
         summary="Raise a problem for a trend group",
         request=RaiseProblemSerializer,
         responses={201: ProblemSerializer},
+        parameters=[IDEMPOTENCY_KEY],
     )
     @action(detail=False, methods=["post"], url_path="raise")
+    @idempotent
     def raise_problem(self, request):
         serializer = RaiseProblemSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

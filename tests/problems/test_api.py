@@ -301,3 +301,14 @@ def test_schema_has_no_warnings():
     call_command(
         "spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null", stdout=StringIO()
     )
+
+
+def test_adding_a_cause_twice_with_one_idempotency_key_adds_one(api_as, agent, problem):
+    client = api_as(agent)
+    url = f"/api/v1/problems/{problem.number}/causes/"
+    payload = {"dimension": "information_and_technology", "description": "Relay queue full"}
+    first = client.post(url, payload, HTTP_IDEMPOTENCY_KEY="cause-1")
+    again = client.post(url, payload, HTTP_IDEMPOTENCY_KEY="cause-1")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert problem.causes.count() == 1
