@@ -157,6 +157,12 @@ class Problem(Record):
     def is_known_error(self) -> bool:
         return self.state == ProblemState.KNOWN_ERROR
 
+    @property
+    def root_cause(self) -> str:
+        """The root causes' descriptions, one paragraph each (an article written from the
+        known error starts with them)."""
+        return "\n\n".join(cause.description for cause in self.causes.all() if cause.is_root_cause)
+
 
 class Cause(models.Model):
     """A cause of the problem: the root cause or a contributing one (also of an incident's

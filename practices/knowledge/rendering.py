@@ -2,6 +2,7 @@
 text excerpt, and line differences between two texts."""
 
 import difflib
+import html
 import re
 from dataclasses import dataclass
 
@@ -51,7 +52,7 @@ _SPACE = re.compile(r"\s+")
 
 def excerpt(text: str, length: int = 200) -> str:
     """The start of a Markdown text as plain words (for search hits and lists)."""
-    plain = nh3.clean(text[: length * 4], tags=set())
+    plain = html.unescape(nh3.clean(text[: length * 4], tags=set()))
     plain = _SPACE.sub(" ", _MARKUP.sub(" ", plain)).strip()
     if len(plain) <= length:
         return plain

@@ -1,8 +1,6 @@
 """Articles and incidents: links, the panel on the agent's incident page, and articles
 written from a resolved incident."""
 
-from types import SimpleNamespace
-
 from itsm.core import services as core
 from itsm.core.models import RecordLink
 from practices.knowledge.models import Article
@@ -83,23 +81,36 @@ def test_api_creation_from_a_record_links_it(agent, alice, api_as, priority_matr
     assert Article.objects.count() == 1
 
 
-def test_prefill_from_a_known_error(agent, monkeypatch):
-    """A problem gives its title, root cause and workaround (read defensively: whatever
-    fields the problem model has)."""
+def test_prefill_from_a_known_error(agent, service_desk):
+    """A known error gives its title, symptoms, root cause (its root-cause rows) and
+    workaround."""
     from practices.knowledge import services
+    from problems import services as problems
+    from tests.problems.conftest import make_problem
 
-    problem = SimpleNamespace(
-        NUMBER_PREFIX="PRB",
-        number="PRB0001001",
+    problem = make_problem(
+        agent,
         title="Outlook disconnects after the update",
         description="Clients show Disconnected.",
-        root_cause="The update resets the proxy setting.",
         workaround="Use webmail until the fix is deployed.",
     )
-    monkeypatch.setattr(services.core, "find_record", lambda number, user: problem)
-    data = services.prefill_from("PRB0001001", agent)
+    problems.add_cause(
+        problem,
+        agent,
+        {
+            "dimension": "information_and_technology",
+            "description": "The update resets the proxy setting.",
+            "is_root_cause": True,
+        },
+    )
+    problems.add_cause(
+        problem,
+        agent,
+        {"dimension": "value_streams_and_processes", "description": "Untested rollout."},
+    )
+    data = services.prefill_from(problem.number, agent)
     assert data["title"] == "Outlook disconnects after the update"
-    assert data["audience"] == "internal" and data["created_from"] == "PRB0001001"
+    assert data["audience"] == "internal" and data["created_from"] == problem.number
     assert data["body"] == (
         "## Symptoms\n\nClients show Disconnected.\n\n"
         "## Cause\n\nThe update resets the proxy setting.\n\n"
