@@ -256,7 +256,9 @@ class RelationshipForm(forms.Form):
 class ImportForm(forms.Form):
     MAX_BYTES = 5 * 1024 * 1024
 
-    data_source = forms.ModelChoiceField(DataSource.objects.all(), label="Data source")
+    data_source = forms.ModelChoiceField(
+        DataSource.objects.all(), label="Data source", empty_label="Choose a data source"
+    )
     file = forms.FileField(
         label="CSV file", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
     )

@@ -209,10 +209,14 @@ def edit(request, pk):
 # A CI's page --------------------------------------------------------------------------------
 
 
+#: The impact panels' depth when none is asked for: the service map's default too.
+DEFAULT_DEPTH = "2"
+
+
 def _depth(request) -> tuple[str, int | None]:
-    choice = request.GET.get("depth", "all")
+    choice = request.GET.get("depth", DEFAULT_DEPTH)
     if choice not in DEPTHS:
-        choice = "all"
+        choice = DEFAULT_DEPTH
     return choice, DEPTHS[choice]
 
 
@@ -232,7 +236,11 @@ def _analysis_rows(analysis) -> list[dict]:
                 "ci": item,
                 "depth": reached.depth,
                 "via": via,
-                "phrase": _phrase(relationship, item.pk) if relationship else "",
+                # Read as recorded, in the type's own words: "runs on <via>" when the row's
+                # CI is the source (impact, mostly), "<via> connects to it" when it is the
+                # target (dependencies walk the edges the other way).
+                "phrase": relationship.type.name if relationship else "",
+                "via_first": relationship is not None and relationship.target_id == item.pk,
                 "is_service": item.ci_class.is_service,
             }
         )
@@ -338,7 +346,8 @@ def _detail_context(request, ci, **extra):
     context = {
         "ci": ci,
         "schema": schema,
-        "class_chain": schema.chain,
+        # Without the root class ("Configuration item"): the crumbs already say so.
+        "class_chain": schema.chain[1:] or schema.chain,
         "attributes": attributes,
         "unknown_attributes": [(k, values[k]) for k in unknown],
         "outgoing": outgoing,
@@ -405,7 +414,7 @@ def unrelate(request, pk, relationship_id):
 # Service map --------------------------------------------------------------------------------
 
 
-def _map_depth(request, default=2) -> int:
+def _map_depth(request, default=int(DEFAULT_DEPTH)) -> int:
     raw = request.GET.get("depth", "")
     value = parse_id(raw)
     return value if value in MAP_DEPTHS else default

@@ -217,4 +217,5 @@ class ReportIssueForm(forms.Form):
         Service.objects.filter(status=Service.Status.LIVE),
         required=False,
         label="Which service is affected?",
+        empty_label="Not sure / none",
     )

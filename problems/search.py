@@ -62,6 +62,8 @@ def sources() -> list[SearchSource]:
         SearchSource(
             key="known_errors",
             label="Known errors",
+            singular="Known error",
+            portal_label="Known issue",
             model=Problem,
             queryset=_known_errors,
             fields=PUBLIC_FIELDS,

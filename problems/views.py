@@ -6,12 +6,14 @@ goes through ``services``."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from catalogue.models import Service
 from incidents.models import Incident
 from itsm.accounts.decorators import agent_required
 from itsm.core import services as core
@@ -462,8 +464,17 @@ def portal_known_errors(request):
 
 @login_required
 def portal_known_error(request, number):
+    """An end user's view of a published known error: its title, state, when it was
+    identified, the (live) services it affects and the workaround; nothing internal."""
+    services_shown = Prefetch(
+        "services",
+        queryset=Service.objects.filter(status=Service.Status.LIVE).only("name"),
+        to_attr="services_shown",
+    )
     problem = get_object_or_404(
-        Problem.objects.public_known_errors().only("number", "title", "workaround", "state"),
+        Problem.objects.public_known_errors()
+        .only("number", "title", "workaround", "state", "known_error_at")
+        .prefetch_related(services_shown),
         number=number,
     )
     return render(request, "problems/portal_known_error.html", {"known_error": problem})
@@ -523,9 +534,12 @@ def incident_panel(request, incident):
     if request is None or not request.user.is_agent:
         return None
     problems, known = services.incident_problems(incident, request.user)
+    # One entry per problem: a linked known error shows its workaround in its own entry.
+    rows = {row["problem"].pk: row for row in known}
+    entries = [{**rows.pop(p.pk, {"problem": p}), "linked": True} for p in problems]
+    entries += [row for row in known if row["problem"].pk in rows]
     return {
-        "problems": problems,
-        "known_errors": known,
+        "entries": entries,
         "effectiveness": Effectiveness.choices,
         "next": request.get_full_path(),
     }

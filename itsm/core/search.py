@@ -50,6 +50,10 @@ class SearchSource:
     #: the table's generated vector column over exactly ``fields`` (a table may have two:
     #: one over everything for staff, one over what end users may read)
     vector_column: str = "search_vector"
+    #: one hit's badge ("Article"); blank: ``label``
+    singular: str = ""
+    #: the badge end users see on the portal; blank: ``singular``
+    portal_label: str = ""
 
 
 @dataclass(frozen=True)

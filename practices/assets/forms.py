@@ -44,6 +44,7 @@ class AssetForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         ci = self.fields["configuration_item"]
         ci.queryset = ci.queryset.select_related(None).only("pk", "name")
+        ci.empty_label = "None"
         self.fields["vendor"].queryset = self.fields["vendor"].queryset.only("pk", "name")
 
     def _post_clean(self):

@@ -43,6 +43,7 @@ def source():
     return SearchSource(
         key="articles",
         label="Knowledge articles",
+        singular="Article",
         model=Article,
         queryset=findable,
         fields=FIELDS,

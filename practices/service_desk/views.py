@@ -104,12 +104,16 @@ def suggestions(request):
     from reporting, so an article that helps counts as a deflected ticket."""
     text = (request.GET.get("q") or request.GET.get("title") or "").strip()
     hits = search.suggest(request.user, text, limit=5) if len(text) >= 3 else []
+    sources = {s.key: s for s in search.registry.get({hit.kind for hit in hits})}
     rows = []
     for hit in hits:
         url = hit.url
+        source = sources.get(hit.kind)
+        badge = (source.singular if source else "") or hit.label
         if not request.user.is_agent:
             url = f"{url}?{urlencode({'from': 'report', 'q': text})}"
-        rows.append({"hit": hit, "url": url})
+            badge = (source.portal_label if source else "") or badge
+        rows.append({"hit": hit, "url": url, "badge": badge})
     return render(
         request,
         "service_desk/_suggestions.html",

@@ -469,7 +469,7 @@ class TestDetail:
         assert re.search(rf'used by</span> <a href="/cmdb/{stack["app"].pk}/">shop-app</a>', body)
 
     def test_impact_and_dependencies(self, agent, stack):
-        body = page(web(agent).get(f"/cmdb/{stack['host'].pk}/"))
+        body = page(web(agent).get(f"/cmdb/{stack['host'].pk}/?depth=all"))
         impact = body[body.index('id="impact-panel"') : body.index('id="dependency-panel"')]
         # db-01 fails → shop-db (runs on it) → shop-app → the web shop (a business service)
         assert "(3 CIs affected)" in impact
@@ -487,6 +487,23 @@ class TestDetail:
         needs = app[app.index('id="dependency-panel"') : app.index("</section>")]
         assert 'Depends on <span class="muted">(2)</span>' in needs
         assert "db-01" in needs and "shop-db" in needs and "online-shop" not in needs
+        # Read in the recorded direction: shop-app depends on shop-db, shop-db runs on db-01.
+        assert 'this CI <span class="muted">depends on</span> it' in needs
+        assert re.search(r'shop-db</a> <span class="muted">runs on</span> it', needs)
+
+    def test_default_depth_is_the_maps(self, agent, stack):
+        body = page(web(agent).get(f"/cmdb/{stack['host'].pk}/"))
+        assert '<option value="2" selected' in body and "(2 CIs affected)" in body
+        assert 'option value="all"' in body
+        page_ = page(web(agent).get(f"/cmdb/{stack['host'].pk}/map/"))
+        assert '<option value="2" selected' in page_
+
+    def test_class_crumbs_leave_out_the_root_class(self, agent, stack):
+        body = page(web(agent).get(f"/cmdb/{stack['host'].pk}/"))
+        crumbs = body[
+            body.index('<p class="crumbs">') : body.index("</p>", body.index('<p class="crumbs">'))
+        ]
+        assert "Configuration item \u203a" not in crumbs and "Server" in crumbs
 
     def test_depth_selector(self, agent, stack):
         client = web(agent)

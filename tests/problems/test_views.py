@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from catalogue.models import Service
 from incidents.models import Incident
 from problems import services
 from problems.models import Problem, WorkaroundUse
@@ -181,8 +182,11 @@ def test_resolve_with_incidents_from_the_page(agent, problem, open_incidents):
     services.link_incidents(problem, agent, open_incidents)
     client = web(agent)
     path = f"/problems/{problem.number}/"
-    data = html_form(page(client.get(path)), f"{path}state/", state="resolved")
-    assert data["resolve_incidents"] == "on"  # offered, ticked: 2 open incidents
+    html = page(client.get(path))
+    data = html_form(html, f"{path}state/", state="resolved")
+    assert "resolve_incidents" not in data  # offered, unticked: the callers read the notes
+    assert "Also resolve the 2 open linked incidents — their callers will see these" in html
+    data["resolve_incidents"] = "on"
     data["resolution_notes"] = "Relay pool enlarged."
     response = client.post(f"{path}state/", data, follow=True)
     assert "Resolved 2 linked incidents" in page(response)
@@ -308,6 +312,26 @@ def test_portal_known_errors_for_end_users(agent, alice, service_desk, problem):
     assert client.get(f"/portal/known-errors/{problem.number}/").status_code == 404
     home = page(client.get("/portal/"))
     assert "Known issues" in home and "VPN idle" in home and "Secret thing" not in home
+
+
+def test_portal_known_error_page_says_status_date_and_services(
+    agent, alice, service_desk, email_service
+):
+    retired = Service.objects.create(name="Old fax", status=Service.Status.RETIRED)
+    ke = known_error(
+        agent,
+        service_desk,
+        title="Mail slow",
+        workaround="Use webmail",
+        public=True,
+        services=[email_service, retired],
+    )
+    html = page(web(alice).get(f"/portal/known-errors/{ke.number}/"))
+    assert "We are working on a fix" in html and "What you can do meanwhile" in html
+    assert ke.known_error_at.strftime("%Y") in html and "Use webmail" in html
+    assert "E-mail" in html and "Old fax" not in html
+    assert "<title>Mail slow · Help & support</title>" in html
+    assert "Connection pool" not in html  # causes are internal
 
 
 # Trends ------------------------------------------------------------------------------------------

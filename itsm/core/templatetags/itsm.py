@@ -16,6 +16,17 @@ def priority_badge(record):
     return format_html('<span class="badge prio-{}">P{}</span>', record.priority, record.priority)
 
 
+def _change_value(value):
+    """One side of a field change as people read it: Yes/No, not True/False; — for nothing."""
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    if value is True:
+        return "Yes"
+    if value is False:
+        return "No"
+    return "—" if value in (None, "") else value
+
+
 @register.simple_tag
 def field_changes(entry):
     """A field-change journal entry as a compact list: field: old → new."""
@@ -23,14 +34,8 @@ def field_changes(entry):
     for name, change in sorted((entry.data or {}).items()):
         if not isinstance(change, list | tuple) or len(change) != 2:
             continue
-        old, new = (", ".join(v) if isinstance(v, list) else v for v in change)
-        rows.append(
-            (
-                name.replace("_", " "),
-                old if old not in (None, "") else "—",
-                new if new not in (None, "") else "—",
-            )
-        )
+        old, new = (_change_value(v) for v in change)
+        rows.append((name.replace("_", " "), old, new))
     return format_html_join("", "<li><b>{}</b>: {} → {}</li>", rows)
 
 
