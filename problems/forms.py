@@ -37,13 +37,17 @@ class ProblemForm(forms.ModelForm):
     """The agent's problem form (logging and editing)."""
 
     category = forms.ModelChoiceField(
-        Category.objects.filter(active=True).select_related("parent"), required=False
+        Category.objects.filter(active=True).select_related("parent"),
+        required=False,
+        empty_label="None",
     )
     services = forms.ModelMultipleChoiceField(
         Service.objects.all(), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
     )
     configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
-    assignment_group = forms.ModelChoiceField(Team.objects.filter(active=True), required=False)
+    assignment_group = forms.ModelChoiceField(
+        Team.objects.filter(active=True), required=False, empty_label="Unassigned"
+    )
     assigned_to = forms.ModelChoiceField(
         User.objects.filter(is_active=True, teams__isnull=False)
         .distinct()
