@@ -22,7 +22,10 @@ class CmdbConfig(AppConfig):
         from practices import registry as practices
         from practices.service_desk.registry import WorkspaceSection, registry
 
+        from .kpis import cmdb_kpis
+
         practices.register_app("service_configuration", "cmdb:list")
+        practices.register_kpis("service_configuration", cmdb_kpis)
         registry.add_workspace_section(
             WorkspaceSection(
                 key="cmdb",

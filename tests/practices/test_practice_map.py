@@ -46,3 +46,22 @@ def test_map_query_count_does_not_grow_with_incidents(client, agent, alice):
     with CaptureQueriesContext(connection) as many:
         client.get("/practices/")
     assert len(few) == len(many)
+
+
+@pytest.mark.django_db
+def test_map_shows_cmdb_figures(client, agent):
+    from cmdb import services
+    from cmdb.models import CIClass, RelationshipType
+
+    service = services.create_ci(
+        agent, ci_class=CIClass.objects.get(key="business_service"), name="E-mail"
+    )
+    app = services.create_ci(
+        agent, ci_class=CIClass.objects.get(key="application"), name="Exchange"
+    )
+    services.relate(agent, service, RelationshipType.objects.get(key="depends_on"), app)
+    client.force_login(agent)
+    html = client.get("/practices/").content.decode()
+    assert "<dt>Configuration items (not retired)</dt><dd><b>2</b></dd>" in html
+    assert "<dt>Business services</dt><dd><b>1</b></dd>" in html
+    assert "<dt>Relationships</dt><dd><b>1</b></dd>" in html
