@@ -96,33 +96,43 @@ _url = URLValidator()
 _email = EmailValidator()
 
 
+#: Longest text value (identification keys are built from them, at most 500 characters).
+MAX_TEXT = 400
+#: Numbers beyond this are refused (JSON and the database must hold them exactly).
+MAX_NUMBER = Decimal(10) ** 15
+
+
+def _number(value, message: str) -> Decimal:
+    """A finite number of sensible size, or ValueError with ``message``."""
+    if isinstance(value, bool | dict | list):
+        raise ValueError(message)
+    try:
+        number = Decimal(str(value).strip())
+        finite = number.is_finite() and abs(number) < MAX_NUMBER
+    except (InvalidOperation, ArithmeticError, ValueError):
+        raise ValueError(message) from None
+    if not finite:
+        raise ValueError(f"{message[:-1]}, below {MAX_NUMBER:,.0f} in size.")
+    return number
+
+
 def coerce(definition: AttributeDefinition, value):
     """The value as stored (JSON), or ValueError with what is expected."""
     kind = definition.type
     if kind == T.TEXT:
         if isinstance(value, dict | list):
             raise ValueError("Text expected.")
-        return str(value).strip()
+        text = str(value).strip()
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"At most {MAX_TEXT} characters.")
+        return text
     if kind == T.INTEGER:
-        if isinstance(value, bool):
-            raise ValueError("A whole number expected.")
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise ValueError("A whole number expected.") from None
+        number = _number(value, "A whole number expected.")
         if number != number.to_integral_value():
             raise ValueError("A whole number expected.")
         return int(number)
     if kind == T.DECIMAL:
-        if isinstance(value, bool):
-            raise ValueError("A number expected.")
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise ValueError("A number expected.") from None
-        if not number.is_finite():
-            raise ValueError("A number expected.")
-        return float(number)
+        return float(_number(value, "A number expected."))
     if kind == T.BOOLEAN:
         if isinstance(value, bool):
             return value
@@ -188,6 +198,32 @@ def clean_attributes(schema: ClassSchema, values: dict) -> tuple[dict, dict]:
     for key, definition in schema.definitions.items():
         if definition.required and key not in cleaned and key not in errors:
             errors[key] = f"{definition.label} is required for a {schema.ci_class.name.lower()}."
+    return cleaned, errors
+
+
+def clean_changed(schema: ClassSchema, current: dict, changes: dict) -> tuple[dict, dict]:
+    """A CI's attributes after ``changes`` (a ``None`` or blank value removes one), with
+    only the changed attributes checked: values the CI already holds stay as they are,
+    even if an administrator has since made one required or removed its definition."""
+    if not isinstance(changes, dict):
+        return dict(current), {"": "An object of attribute values expected."}
+    cleaned, errors = dict(current), {}
+    for key, value in changes.items():
+        definition = schema.definitions.get(key)
+        if _blank(value):
+            cleaned.pop(key, None)
+            if definition is not None and definition.required:
+                errors[key] = (
+                    f"{definition.label} is required for a {schema.ci_class.name.lower()}."
+                )
+            continue
+        if definition is None:
+            errors[key] = f"{schema.ci_class.name} has no attribute {key}."
+            continue
+        try:
+            cleaned[key] = coerce(definition, value)
+        except ValueError as exc:
+            errors[key] = str(exc)
     return cleaned, errors
 
 

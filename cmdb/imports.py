@@ -16,14 +16,21 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from itsm.accounts.models import Location, Team
 from itsm.core.models import JournalEntry
 from itsm.core.services import display_value
 
-from .attributes import ClassSchema, Schemas, clean_attributes, identification_keys, normalise
+from .attributes import (
+    ClassSchema,
+    Schemas,
+    clean_attributes,
+    clean_changed,
+    identification_keys,
+    normalise,
+)
 from .models import (
     CIKey,
     ConfigurationItem,
@@ -34,7 +41,7 @@ from .models import (
     RelationshipType,
     Status,
 )
-from .services import attribute_change_key, lock_keys
+from .services import NAME_LENGTH, attribute_change_key, key_length_errors, lock_keys
 
 BATCH_SIZE = 1000
 #: CI fields a row may carry besides ``class`` and ``attributes``.
@@ -253,6 +260,8 @@ def _prepare(context: _Context, raw, number: int) -> _Row:
     row.name = str(raw.get("name") or "").strip()
     if not row.name:
         row.errors["name"] = "A CI needs a name."
+    elif len(row.name) > NAME_LENGTH:
+        row.errors["name"] = f"At most {NAME_LENGTH} characters."
     for name in ROW_FIELDS[1:]:
         value = raw.get(name)
         if value in (None, ""):
@@ -291,6 +300,7 @@ def _prepare(context: _Context, raw, number: int) -> _Row:
         row.errors.update(_attribute_errors(errors))
         row.attributes = cleaned
         row.keys = identification_keys(row.schema, row.name, cleaned)
+        row.errors.update(key_length_errors(row.schema, row.keys))
         if not row.keys and not row.errors:
             rules = [" + ".join(rule) for _, rule in row.schema.rules]
             row.errors["identification"] = (
@@ -319,11 +329,19 @@ FIELD_ATTNAMES = {
 }
 
 
+def _row_number(raw, position: int) -> int:
+    """The row number a result reports: the item's own ``row`` (a CSV line) when it is a
+    whole number, else its position."""
+    number = raw.get("row") if isinstance(raw, dict) else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else position
+
+
 def _import_batch(context: _Context, raws: list, offset: int) -> None:
-    prepared = []
-    for index, raw in enumerate(raws):
-        number = raw.get("row", offset + index + 1) if isinstance(raw, dict) else offset + index + 1
-        prepared.append(_prepare(context, raw, number))
+    prepared = [
+        _prepare(context, raw, _row_number(raw, offset + index + 1))
+        for index, raw in enumerate(raws)
+    ]
+    results_before, counts = len(context.run.results), _counts(context.run)
     for attempt in range(2):
         try:
             with transaction.atomic():
@@ -332,8 +350,33 @@ def _import_batch(context: _Context, raws: list, offset: int) -> None:
         except IntegrityError:
             # A writer outside the import's locks took a key at the same moment: read
             # again and match against what it made.
+            del context.run.results[results_before:]
+            _restore_counts(context.run, counts)
             if attempt:
-                raise
+                break
+        except DatabaseError as error:
+            del context.run.results[results_before:]
+            _restore_counts(context.run, counts)
+            _fail_batch(context, prepared, f"Not saved: {error}".strip()[:300])
+            return
+    _fail_batch(context, prepared, "Not saved: another import changed these CIs at the same time.")
+
+
+def _counts(run: ImportRun) -> tuple:
+    return (run.created, run.updated, run.unchanged, run.failed)
+
+
+def _restore_counts(run: ImportRun, counts: tuple) -> None:
+    run.created, run.updated, run.unchanged, run.failed = counts
+
+
+def _fail_batch(context: _Context, prepared: list, message: str) -> None:
+    """Every row of a batch the database refused is reported; nothing of it is kept, and
+    the import goes on with the next batch."""
+    for row in prepared:
+        row.errors.setdefault("", message)
+        context.run.failed += 1
+        context.result(_error(row))
 
 
 def _reconcile(context: _Context, prepared: list[_Row]) -> None:
@@ -343,29 +386,24 @@ def _reconcile(context: _Context, prepared: list[_Row]) -> None:
         lock_keys(all_keys)
     existing_keys = _existing_keys(all_keys)
     cis = ConfigurationItem.objects.in_bulk(set(existing_keys.values()))
+    #: who holds each key known in this batch (existing CIs and those made here)
+    owner: dict[tuple, ConfigurationItem] = {k: cis[pk] for k, pk in existing_keys.items()}
+    #: the keys each CI touched here ends with (replaces all its keys on save)
+    final_keys: dict[int, tuple[ConfigurationItem, list]] = {}
     new: list[ConfigurationItem] = []
-    new_keys: dict[tuple, ConfigurationItem] = {}
     changed: dict[int, ConfigurationItem] = {}
     results = []
-    pending_keys: list[tuple[ConfigurationItem, list]] = []
-    stale_keys: set[int] = set()
     for row in prepared:
         if row.errors:
             results.append(_error(row))
             continue
-        matches = {existing_keys[k] for k in row.keys if k in existing_keys}
-        fresh = {id(new_keys[k]): new_keys[k] for k in row.keys if k in new_keys}
-        if len(matches) + len(fresh) > 1:
-            names = sorted([cis[pk].name for pk in matches] + [c.name for c in fresh.values()])
+        matches = {id(owner[k]): owner[k] for k in row.keys if k in owner}
+        if len(matches) > 1:
+            names = sorted(c.name for c in matches.values())
             row.errors["identification"] = f"Matches more than one CI: {', '.join(names)}."
             results.append(_error(row))
             continue
-        if fresh:
-            ci = next(iter(fresh.values()))
-        elif matches:
-            ci = cis[matches.pop()]
-        else:
-            ci = None
+        ci = next(iter(matches.values()), None)
         if ci is None:
             cleaned, errors = clean_attributes(row.schema, row.attributes)
             if errors:
@@ -381,9 +419,7 @@ def _reconcile(context: _Context, prepared: list[_Row]) -> None:
                 **{FIELD_ATTNAMES.get(k, k): v for k, v in row.fields.items()},
             )
             new.append(ci)
-            for key in row.keys:
-                new_keys[key] = ci
-            pending_keys.append((ci, row.keys))
+            _claim(owner, final_keys, ci, row.keys)
             results.append(
                 {
                     "row": row.number,
@@ -397,19 +433,24 @@ def _reconcile(context: _Context, prepared: list[_Row]) -> None:
                 }
             )
             continue
+        before = _state(ci)
         outcome = _update(context, ci, row)
-        if isinstance(outcome, dict) and outcome.get("errors"):
+        if isinstance(outcome, dict):
+            _restore(ci, before)
             row.errors.update(outcome["errors"])
             results.append(_error(row))
             continue
         diff, ignored, keys = outcome
         if diff:
-            pending_keys.append((ci, keys))
+            taken = _taken(owner, ci, keys)
+            if taken:
+                _restore(ci, before)
+                row.errors.update(taken)
+                results.append(_error(row))
+                continue
+            _claim(owner, final_keys, ci, keys)
             if ci.pk is not None:
                 changed[ci.pk] = ci
-                stale_keys.add(ci.pk)
-            for key in keys:
-                new_keys.setdefault(key, ci)
         results.append(
             {
                 "row": row.number,
@@ -443,15 +484,15 @@ def _reconcile(context: _Context, prepared: list[_Row]) -> None:
                 "updated_at",
             ],
         )
-    if stale_keys:
-        CIKey.objects.filter(ci_id__in=stale_keys).delete()
-    key_rows = {}
-    for ci, keys in pending_keys:
-        for scope, rule, value in keys:
-            key_rows[(scope, rule, value)] = CIKey(
-                ci_id=ci.pk, scope_id=scope, rule=rule, value=value
-            )
-    CIKey.objects.bulk_create(list(key_rows.values()))
+    if changed:
+        CIKey.objects.filter(ci_id__in=list(changed)).delete()
+    CIKey.objects.bulk_create(
+        [
+            CIKey(ci_id=ci.pk, scope_id=scope, rule=rule, value=value)
+            for ci, keys in final_keys.values()
+            for scope, rule, value in keys
+        ]
+    )
     ct = ContentType.objects.get_for_model(ConfigurationItem)
     now = timezone.now()
     journal = []
@@ -476,6 +517,46 @@ def _reconcile(context: _Context, prepared: list[_Row]) -> None:
             run.unchanged += 1
         context.result(entry)
     JournalEntry.objects.bulk_create(journal)
+
+
+def _claim(owner: dict, final_keys: dict, ci: ConfigurationItem, keys: list) -> None:
+    """``ci`` now holds exactly ``keys``: what it held before in this batch is free."""
+    for key in [k for k, holder in owner.items() if holder is ci and k not in keys]:
+        del owner[key]
+    for key in keys:
+        owner[key] = ci
+    final_keys[id(ci)] = (ci, list(keys))
+
+
+def _taken(owner: dict, ci: ConfigurationItem, keys: list) -> dict:
+    """Errors for keys another CI holds, here or in the database (one query, only for
+    keys this batch has not seen)."""
+    unknown = [k for k in keys if k not in owner]
+    if unknown:
+        held = {key: pk for key, pk in _existing_keys(unknown).items() if pk != ci.pk}
+        names = dict(
+            ConfigurationItem.objects.filter(pk__in=held.values()).values_list("pk", "name")
+        )
+        for key, pk in held.items():
+            owner[key] = ConfigurationItem(pk=pk, name=names.get(pk, f"#{pk}"))
+    errors = {}
+    for scope, rule, value in keys:
+        holder = owner.get((scope, rule, value))
+        if holder is not None and holder is not ci and (ci.pk is None or holder.pk != ci.pk):
+            for field in rule.split("+"):
+                name = field if field == "name" else attribute_change_key(field)
+                errors[name] = f"{holder.name} already has this value."
+    return errors
+
+
+def _state(ci: ConfigurationItem) -> dict:
+    fields = ["name", "attributes", *FIELD_ATTNAMES.values(), "status", "environment"]
+    return {name: getattr(ci, name) for name in [*fields, "description"]}
+
+
+def _restore(ci: ConfigurationItem, state: dict) -> None:
+    for name, value in state.items():
+        setattr(ci, name, value)
 
 
 def _snapshot(ci: ConfigurationItem) -> dict:
@@ -539,16 +620,18 @@ def _update(context: _Context, ci: ConfigurationItem, row: _Row):
             ci.name = row.name
         else:
             ignored.append("name")
-    attributes = dict(ci.attributes)
+    changes = {}
     for key, value in row.attributes.items():
         if source.trusts(key):
-            attributes[key] = value
-        elif attributes.get(key) != value:
+            changes[key] = value
+        elif ci.attributes.get(key) != value:
             ignored.append(f"attributes.{key}")
     schema = context.schemas.get(ci.ci_class_id)
-    cleaned, errors = clean_attributes(schema, attributes)
+    cleaned, errors = clean_changed(schema, ci.attributes, changes)
     if errors:
         return {"errors": _attribute_errors(errors)}
+    if row.schema is not None and row.schema.ci_class.pk != ci.ci_class_id:
+        ignored.append("class")
     for key in sorted(set(ci.attributes) | set(cleaned)):
         if ci.attributes.get(key) != cleaned.get(key):
             diff[attribute_change_key(key)] = [ci.attributes.get(key), cleaned.get(key)]
@@ -581,7 +664,7 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
     run = context.run
     items = []  # (row number, type, source ref, target ref)
     for index, raw in enumerate(raws):
-        number = raw.get("row", offset + index + 1) if isinstance(raw, dict) else offset + index + 1
+        number = _row_number(raw, offset + index + 1)
         if not isinstance(raw, dict):
             items.append((number, None, None, None, {"": "Each relationship is an object."}))
             continue
@@ -622,7 +705,8 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
             if end in errors:
                 continue
             if isinstance(reference, dict) and set(reference) == {"row"}:
-                ci_id = context.row_ci.get(reference["row"])
+                row = reference["row"]
+                ci_id = context.row_ci.get(row) if isinstance(row, int) else None
                 if ci_id is None:
                     errors[end] = "The CI of this row was not imported."
                 ends[end] = ci_id

@@ -16,10 +16,15 @@ from .attributes import (
     ClassSchema,
     Schemas,
     clean_attributes,
+    clean_changed,
     identification_keys,
     rule_label,
 )
 from .models import CIKey, ConfigurationItem, Relationship
+
+#: The longest identification value the key index holds, and the longest CI name.
+MAX_KEY = 500
+NAME_LENGTH = 200
 
 #: CI fields set directly (besides ``attributes``).
 FIELDS = (
@@ -100,14 +105,38 @@ def sync_keys(ci: ConfigurationItem, keys) -> None:
     )
 
 
-def _check(schema: ClassSchema, ci: ConfigurationItem, attributes: dict) -> tuple[dict, list]:
+def key_length_errors(schema: ClassSchema, keys) -> dict:
+    """Identification values too long to index, by field."""
+    errors = {}
+    for _scope, rule, value in keys:
+        if len(value) > MAX_KEY:
+            for field in rule.split("+"):
+                name = field if field == "name" else attribute_change_key(field)
+                errors[name] = f"Too long to identify the CI by (at most {MAX_KEY} characters)."
+    return errors
+
+
+def _check(
+    schema: ClassSchema,
+    ci: ConfigurationItem,
+    attributes: dict,
+    changes: dict | None = None,
+) -> tuple[dict, list]:
+    """Check the CI's attributes (all of them, or with ``changes`` only those changed)."""
     errors: dict = {}
-    cleaned, attribute_errors = clean_attributes(schema, attributes)
+    if changes is None:
+        cleaned, attribute_errors = clean_attributes(schema, attributes)
+    else:
+        cleaned, attribute_errors = clean_changed(schema, attributes, changes)
     for key, message in attribute_errors.items():
         errors[attribute_change_key(key) if key else "attributes"] = message
     if not (ci.name or "").strip():
         errors["name"] = "A CI needs a name."
+    elif len(ci.name) > NAME_LENGTH:
+        errors["name"] = f"At most {NAME_LENGTH} characters."
     keys = identification_keys(schema, ci.name or "", cleaned)
+    if not errors:
+        errors.update(key_length_errors(schema, keys))
     if not errors:
         errors.update(key_conflicts(schema, keys, exclude_pk=ci.pk))
     if errors:
@@ -186,16 +215,12 @@ def update_ci(
         old = display_value(locked, name)
         setattr(locked, name, value)
         diff[name] = [old, display_value(locked, name)]
-    attributes = dict(locked.attributes)
-    if new_attributes is not None:
-        if replace_attributes:
-            attributes = dict(new_attributes)
-        else:
-            for key, value in new_attributes.items():
-                attributes[key] = value
     schema = (schemas or Schemas()).get(locked.ci_class_id)
     _validate_fields(locked)
-    cleaned, keys = _check(schema, locked, attributes)
+    if replace_attributes:
+        cleaned, keys = _check(schema, locked, dict(new_attributes or {}))
+    else:
+        cleaned, keys = _check(schema, locked, dict(locked.attributes), new_attributes or {})
     diff.update(attribute_diff(locked.attributes, cleaned))
     if not diff:
         return locked

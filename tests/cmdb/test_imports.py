@@ -230,3 +230,97 @@ def test_concurrent_imports_make_each_ci_once(django_user_model):
     assert ConfigurationItem.objects.count() == 300
     assert sum(r.created for r in runs) == 300
     assert sum(r.created + r.unchanged for r in runs) == 600
+
+
+def srv(hostname, serial, **attributes):
+    return {
+        "class": "server",
+        "name": hostname,
+        "attributes": {
+            "hostname": hostname,
+            "domain": "corp",
+            "serial_number": serial,
+            **attributes,
+        },
+    }
+
+
+def test_a_ci_renamed_within_one_file_keeps_only_its_new_keys(agent, discovery):
+    imports.run(discovery, [srv("a", "SN1"), srv("b", "SN1")], [], agent)
+    ci = ConfigurationItem.objects.get()
+    assert ci.name == "b"
+    assert set(CIKey.objects.filter(ci=ci).values_list("value", flat=True)) == {"b|corp", "sn1"}
+    # Another machine called "a" is a new CI, not the renamed one.
+    run = imports.run(discovery, [srv("a", "SN9")], [], agent)
+    assert run.created == 1
+    assert ConfigurationItem.objects.get(pk=ci.pk).attributes["serial_number"] == "SN1"
+
+
+def test_an_update_taking_another_cis_identity_is_a_row_error(api_as, agent, discovery):
+    imports.run(discovery, [srv("a", "SN1"), srv("b", "SN2")], [], agent)
+    payload = {
+        "data_source": "discovery",
+        "items": [
+            {
+                "class": "server",
+                "name": "b",
+                "attributes": {"hostname": "a", "serial_number": "SN2"},
+            }
+        ],
+    }
+    for dry_run in (True, False):
+        response = api_as(agent).post("/api/v1/imports/", {**payload, "dry_run": dry_run})
+        assert response.status_code == 201
+        assert response.data["failed"] == 1
+        assert (
+            "a already has this value."
+            in response.data["results"][0]["errors"]["attributes.hostname"]
+        )
+    assert (
+        ConfigurationItem.objects.get(attributes__serial_number="SN2").attributes["hostname"] == "b"
+    )
+
+
+def test_the_same_changed_row_twice_is_one_update(agent, discovery):
+    imports.run(discovery, [srv("a", "SN1")], [], agent)
+    run = imports.run(discovery, [srv("a", "SN1", cpu_count=4)] * 2, [], agent)
+    assert [r["action"] for r in run.results] == ["update", "unchanged"]
+
+
+def test_too_long_values_are_row_errors_and_the_rest_is_saved(agent, discovery):
+    rows = [srv("ok", "SN1"), {**srv("x", "SN2"), "name": "n" * 250}, srv("h" * 600, "SN3")]
+    run = imports.run(discovery, rows, [], agent)
+    errors = {r["row"]: r["errors"] for r in run.results if r["action"] == "error"}
+    assert errors[2] == {"name": "At most 200 characters."}
+    assert "attributes.hostname" in errors[3]
+    assert run.created == 1 and ImportRun.objects.filter(pk=run.pk).exists()
+
+
+def test_odd_row_numbers_fall_back_to_the_position(agent, discovery):
+    run = imports.run(
+        discovery,
+        [{**srv("a", "SN1"), "row": [1]}],
+        [{"row": {"x": 1}, "source": {"row": [1]}, "type": "runs_on", "target": "server:name=a"}],
+        agent,
+    )
+    assert run.results[0]["row"] == 1 and run.created == 1
+
+
+@pytest.mark.parametrize("value", ["Infinity", "sNaN", "1e400", "1e5000", "-1e30"])
+def test_impossible_numbers_are_row_errors(agent, discovery, value):
+    run = imports.run(discovery, [srv("a", "SN1", cpu_count=value)], [], agent)
+    assert run.failed == 1
+    assert "attributes.cpu_count" in run.results[0]["errors"]
+
+
+def test_a_newly_required_attribute_does_not_block_other_changes(agent, discovery, admin_user):
+    from cmdb.models import AttributeDefinition, CIClass
+
+    imports.run(discovery, [srv("a", "SN1")], [], agent)
+    AttributeDefinition.objects.create(
+        ci_class=CIClass.objects.get(key="server"), key="rack", label="Rack", required=True
+    )
+    run = imports.run(discovery, [srv("a", "SN1", cpu_count=8)], [], agent)
+    assert run.updated == 1, run.results
+    # A new server must still give it.
+    assert imports.run(discovery, [srv("z", "SN7")], [], agent).failed == 1
