@@ -174,9 +174,15 @@ def run(source: DataSource, rows, relationships, actor, dry_run: bool = False) -
 
 
 def apply(run: ImportRun, actor) -> ImportRun:
-    """Apply a previewed run with the rows it was given."""
-    if run.status != ImportRun.Status.PREVIEW:
+    """Apply a previewed run with the rows it was given, once: the run is claimed first
+    (a double submit finds it no longer a preview)."""
+    with transaction.atomic():
+        claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PREVIEW).update(
+            status=ImportRun.Status.APPLIED
+        )
+    if not claimed:
         raise ValidationError({"run": "Only a preview can be applied, once."})
+    run.refresh_from_db()
     payload = run.payload or {}
     return _execute(
         run.data_source,

@@ -76,17 +76,29 @@ class CIClass(models.Model):
                 'A list of rules, each a list of attribute keys: [["serial_number"], '
                 '["hostname", "domain"]].'
             )
-        elif self.pk is not None:
+        else:
+            chain = [c.pk for c in self.ancestors()] + ([self.pk] if self.pk else [])
             known = {"name"} | set(
-                AttributeDefinition.objects.filter(
-                    ci_class__in=[self, *self.ancestors()]
-                ).values_list("key", flat=True)
+                AttributeDefinition.objects.filter(ci_class__in=chain).values_list("key", flat=True)
             )
             unknown = sorted({k for rule in rules for k in rule} - known)
             if unknown:
                 errors["identification_rules"] = (
-                    f"Not attributes of this class: {', '.join(unknown)}."
+                    f"Not attributes of this class or its parents: {', '.join(unknown)} "
+                    "(add the attributes first)."
                 )
+        if self.pk is not None and "parent" not in errors:
+            from .attributes import descendant_ids
+
+            below = AttributeDefinition.objects.filter(ci_class__in=descendant_ids(self))
+            above = AttributeDefinition.objects.filter(
+                ci_class__in=[c.pk for c in self.ancestors()]
+            )
+            clash = sorted(
+                set(below.values_list("key", flat=True)) & set(above.values_list("key", flat=True))
+            )
+            if clash:
+                errors["parent"] = f"The new parent's classes already define {', '.join(clash)}."
         if errors:
             raise ValidationError(errors)
 
@@ -208,8 +220,18 @@ class DataSource(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        errors = {}
+        for name in ("trusted_fields", "trusted_relationship_types"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                errors[name] = 'A list of names, e.g. ["status", "serial_number"]; empty for all.'
+        if errors:
+            raise ValidationError(errors)
+
     def trusts(self, field: str) -> bool:
-        return not self.trusted_fields or field in self.trusted_fields
+        trusted = self.trusted_fields if isinstance(self.trusted_fields, list) else []
+        return not trusted or field in trusted
 
 
 class ConfigurationItemQuerySet(models.QuerySet):

@@ -92,6 +92,13 @@ class RelationshipTypeSerializer(serializers.ModelSerializer):
 
 
 class DataSourceSerializer(serializers.ModelSerializer):
+    trusted_fields = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, default=list
+    )
+    trusted_relationship_types = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, default=list
+    )
+
     class Meta:
         model = DataSource
         fields = ["id", "key", "name", "trusted_fields", "trusted_relationship_types"]

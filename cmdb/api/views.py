@@ -40,7 +40,7 @@ from .serializers import (
     RelationshipTypeSerializer,
 )
 
-_ETAG = re.compile(r'^"ci(?P<pk>\d+)-v(?P<version>\d+)"$')
+_ETAG = re.compile(r'^"ci(?P<pk>[0-9]{1,19})-v(?P<version>[0-9]{1,10})"$')
 MAX_DEPTH = 50
 #: Items an impact answer lists (``count`` is always the whole number reached).
 IMPACT_ITEMS, MAX_IMPACT_ITEMS = 1000, 10_000

@@ -270,3 +270,43 @@ def test_batch_import_api(api_as, agent):
     assert client.post(f"/api/v1/imports/{preview.data['id']}/apply/").status_code == 400
     assert client.post("/api/v1/imports/", {"data_source": "discovery"}).status_code == 400
     assert client.post("/api/v1/imports/", {**payload, "data_source": "x"}).status_code == 400
+
+
+def test_class_rules_and_moves_are_checked(api_as, admin_user):
+    client = api_as(admin_user)
+    bad_rule = client.post(
+        "/api/v1/ci-classes/",
+        {"key": "rack", "name": "Rack", "parent": "hardware", "identification_rules": [["nope"]]},
+    )
+    assert bad_rule.status_code == 400 and "identification_rules" in bad_rule.data
+    # Hardware's serial number may identify a new subclass.
+    ok = client.post(
+        "/api/v1/ci-classes/",
+        {
+            "key": "rack",
+            "name": "Rack",
+            "parent": "hardware",
+            "identification_rules": [["serial_number"]],
+        },
+    )
+    assert ok.status_code == 201, ok.data
+    # Database and application both define "version": one cannot go below the other.
+    move = client.patch("/api/v1/ci-classes/database/", {"parent": "application"})
+    assert move.status_code == 400 and "version" in str(move.data["parent"])
+
+
+@pytest.mark.parametrize("value", [5, "hostname", [{"a": 1}], [""]])
+def test_data_source_trust_lists_are_checked(api_as, admin_user, value):
+    response = api_as(admin_user).post(
+        "/api/v1/data-sources/", {"key": "disc", "name": "Discovery", "trusted_fields": value}
+    )
+    assert response.status_code == 400 and "trusted_fields" in response.data
+    assert not DataSource.objects.exists()
+
+
+def test_huge_numbers_in_if_match_are_a_412(api_as, agent):
+    server = make_server(agent, "db01")
+    response = api_as(agent).patch(
+        f"/api/v1/cis/{server.pk}/", {"status": "retired"}, HTTP_IF_MATCH=f'"ci{"9" * 5000}-v1"'
+    )
+    assert response.status_code == 412
