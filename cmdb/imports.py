@@ -103,6 +103,9 @@ def parse_csv(text: str) -> tuple[list[dict], list[dict]]:
     except csv.Error as exc:
         raise ValidationError({"file": f"Not a CSV file: {exc}"}) from None
     header = [h.strip() for h in header if h is not None]
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        raise ValidationError({"file": f"Columns named twice: {', '.join(repeated)}."})
     missing = [c for c in ("class", "name") if c not in header]
     if missing:
         raise ValidationError(
@@ -110,7 +113,9 @@ def parse_csv(text: str) -> tuple[list[dict], list[dict]]:
         )
     rows, relationships = [], []
     try:
-        for line, raw in enumerate(reader, start=2):
+        for raw in reader:
+            # The line the row ends on (a quoted value may span lines; blank lines count).
+            line = reader.line_num
             if len(rows) >= MAX_ROWS:
                 raise ValidationError({"file": f"At most {MAX_ROWS} rows per file."})
             if None in raw:
@@ -505,7 +510,8 @@ def _reconcile(context: _Context, prepared: list[_Row]) -> None:
     for entry in results:
         ci = entry.pop("_ci", None)
         if ci is not None:
-            entry["ci"] = ci.pk
+            # A preview's new CIs are rolled back: their ids must not be shown as links.
+            entry["ci"] = ci.pk if context.apply or entry["action"] != "create" else None
             context.row_ci[entry["row"]] = ci.pk
         action = entry["action"]
         if action == "error":

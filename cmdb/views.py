@@ -497,7 +497,9 @@ def import_upload(request):
             add_service_errors(form, error)
         else:
             return redirect("cmdb:import-run", run_id=run.pk)
-    runs = ImportRun.objects.select_related("data_source", "started_by")[:10]
+    runs = ImportRun.objects.select_related("data_source", "started_by").defer(
+        "payload", "results"
+    )[:10]
     context = {"form": form, "runs": runs, "has_sources": DataSource.objects.exists()}
     return render(request, "cmdb/import.html", context, status=400 if form.errors else 200)
 

@@ -324,3 +324,18 @@ def test_a_newly_required_attribute_does_not_block_other_changes(agent, discover
     assert run.updated == 1, run.results
     # A new server must still give it.
     assert imports.run(discovery, [srv("z", "SN7")], [], agent).failed == 1
+
+
+def test_csv_line_numbers_and_repeated_columns():
+    rows, _ = imports.parse_csv(
+        'class,name,description\nserver,a,"two\nlines"\n\napplication,b,x\n'
+    )
+    assert [r["row"] for r in rows] == [3, 5]
+    with pytest.raises(ValidationError) as excinfo:
+        imports.parse_csv("class,name,name\nserver,a,b\n")
+    assert "Columns named twice: name" in str(excinfo.value)
+
+
+def test_a_preview_links_to_no_ci_it_would_create(agent, discovery):
+    run = imports.preview(discovery, servers(1), [], agent)
+    assert run.results[0]["action"] == "create" and run.results[0]["ci"] is None
