@@ -28,6 +28,7 @@ from .attributes import (
     Schemas,
     clean_attributes,
     clean_changed,
+    descendant_ids,
     identification_keys,
     normalise,
 )
@@ -682,8 +683,15 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
             continue
         targets = raw.get("target")
         targets = targets if isinstance(targets, list) else [targets]
+        source = raw.get("source")
+        source_error = None
+        if isinstance(source, str):
+            try:
+                source = parse_reference(source)
+            except ValueError as exc:
+                source_error = str(exc)
         for target in targets:
-            errors = {}
+            errors = {"source": source_error} if source_error else {}
             if isinstance(target, str):
                 try:
                     target = parse_reference(target)
@@ -697,19 +705,31 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
                 and rel_type.key not in context.source.trusted_relationship_types
             ):
                 errors["type"] = f"{context.source.name} is not trusted for {rel_type.key}."
-            items.append((number, rel_type, raw.get("source"), target, errors))
+            items.append((number, rel_type, source, target, errors))
     references = {}
     lookups = []
+    by_name: dict[tuple, list | None] = {}
     for _number, _type, source, target, errors in items:
         for end, reference in (("source", source), ("target", target)):
             if isinstance(reference, dict) and set(reference) == {"row"}:
                 continue
-            keys, _name, problem = _reference_keys(context, reference)
+            keys, name, problem = _reference_keys(context, reference)
             if problem:
                 errors.setdefault(end, problem)
             references[id(reference)] = keys
             lookups.extend(keys)
+            if not keys and name and not problem:
+                by_name.setdefault((reference["class"], name), None)
     found = _existing_keys(lookups)
+    # A class that nothing identifies by name is still referred to by name: the one CI of
+    # that class (or below) with exactly that name.
+    for class_key, name in list(by_name):
+        ids = list(
+            ConfigurationItem.objects.filter(
+                ci_class_id__in=descendant_ids(context.schemas.by_key[class_key]), name=name
+            ).values_list("pk", flat=True)[:2]
+        )
+        by_name[(class_key, name)] = ids
     wanted = []
     for number, rel_type, source, target, errors in items:
         ends = {}
@@ -724,6 +744,8 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
                 ends[end] = ci_id
                 continue
             ids = {found[k] for k in references.get(id(reference), []) if k in found}
+            if not references.get(id(reference)) and isinstance(reference, dict):
+                ids = set(by_name.get((reference.get("class"), reference.get("name"))) or [])
             if not ids:
                 errors[end] = f"No CI matches {_describe(reference)}."
             elif len(ids) > 1:

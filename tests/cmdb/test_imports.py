@@ -339,3 +339,15 @@ def test_csv_line_numbers_and_repeated_columns():
 def test_a_preview_links_to_no_ci_it_would_create(agent, discovery):
     run = imports.preview(discovery, servers(1), [], agent)
     assert run.results[0]["action"] == "create" and run.results[0]["ci"] is None
+
+
+def test_references_by_name_where_nothing_identifies_by_name(agent, discovery):
+    imports.run(discovery, [srv("db01", "SN1"), {"class": "application", "name": "ERP"}], [], agent)
+    run = imports.run(
+        discovery,
+        [],
+        [{"source": "application:ERP", "type": "runs_on", "target": "server:db01"}],
+        agent,
+    )
+    assert run.relationships_created == 1, run.results
+    assert Relationship.objects.get().target.name == "db01"
