@@ -19,6 +19,15 @@ class CmdbConfig(AppConfig):
     def ready(self):
         post_migrate.connect(install_defaults, sender=self)
 
+        from django.db.models.signals import post_delete, post_save
+
+        from . import receivers
+        from .models import AttributeDefinition, CIClass
+
+        post_save.connect(receivers.class_saved, sender=CIClass)
+        post_save.connect(receivers.attribute_saved, sender=AttributeDefinition)
+        post_delete.connect(receivers.attribute_deleted, sender=AttributeDefinition)
+
         from practices import registry as practices
         from practices.service_desk.registry import WorkspaceSection, registry
 

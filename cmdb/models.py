@@ -47,6 +47,18 @@ class CIClass(models.Model):
     def __str__(self):
         return self.name
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._saved_rules = instance.__dict__.get("identification_rules")
+        return instance
+
+    @property
+    def rules_changed(self) -> bool:
+        return (
+            self.pk is not None and getattr(self, "_saved_rules", None) != self.identification_rules
+        )
+
     def ancestors(self) -> list["CIClass"]:
         """Parent first, root last; stops at a cycle."""
         found, current, seen = [], self.parent, {self.pk}
@@ -87,6 +99,15 @@ class CIClass(models.Model):
                     f"Not attributes of this class or its parents: {', '.join(unknown)} "
                     "(add the attributes first)."
                 )
+        if not errors and self.rules_changed:
+            from .attributes import Schemas
+            from .services import identification_clashes
+
+            schemas = Schemas()
+            schemas.classes[self.pk] = self
+            clash = identification_clashes(self, schemas)
+            if clash:
+                errors["identification_rules"] = clash
         if self.pk is not None and "parent" not in errors:
             from .attributes import descendant_ids
 
@@ -159,6 +180,38 @@ class AttributeDefinition(models.Model):
     def __str__(self):
         return f"{self.ci_class}: {self.label}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._saved = (instance.__dict__.get("key"), instance.__dict__.get("unique"))
+        return instance
+
+    @property
+    def identity_changed(self) -> bool:
+        saved = getattr(self, "_saved", None)
+        return (saved is None and self.unique) or (
+            saved is not None
+            and (saved[1] != self.unique or (self.unique and saved[0] != self.key))
+        )
+
+    def holders(self, key=None) -> int:
+        """How many CIs of the class and below hold a value for this attribute."""
+        from .attributes import descendant_ids
+
+        if not self.ci_class_id:
+            return 0
+        return ConfigurationItem.objects.filter(
+            ci_class_id__in=descendant_ids(self.ci_class), attributes__has_key=key or self.key
+        ).count()
+
+    def delete(self, *args, **kwargs):
+        held = self.holders()
+        if held:
+            raise ValidationError(
+                f"{held} CI(s) hold a value for {self.key}; clear them before removing it."
+            )
+        return super().delete(*args, **kwargs)
+
     def clean(self):
         errors = {}
         if self.key in RESERVED_KEYS:
@@ -182,6 +235,21 @@ class AttributeDefinition(models.Model):
             )
             if clash is not None:
                 errors["key"] = f"{clash.ci_class.name} already defines {self.key}."
+        saved = getattr(self, "_saved", None)
+        if not errors and saved is not None and saved[0] != self.key:
+            held = self.holders(saved[0])
+            if held:
+                errors["key"] = f"{held} CI(s) hold a value for {saved[0]}; it cannot be renamed."
+        if not errors and self.ci_class_id and self.identity_changed and self.unique:
+            from .attributes import Schemas
+            from .services import identification_clashes
+
+            schemas = Schemas()
+            own = [d for d in schemas.own.get(self.ci_class_id, []) if d.pk != self.pk]
+            schemas.own[self.ci_class_id] = [*own, self]
+            clash_text = identification_clashes(self.ci_class, schemas)
+            if clash_text:
+                errors["unique"] = clash_text
         if errors:
             raise ValidationError(errors)
 

@@ -306,3 +306,55 @@ def history(ci: ConfigurationItem):
     return (
         JournalEntry.objects.for_record(ci).select_related("actor").order_by("-created_at", "-id")
     )
+
+
+# When a class's identification changes --------------------------------------------------
+
+
+def _class_keys(ci_class, schemas: Schemas) -> tuple[dict, list]:
+    """The keys every CI of ``ci_class`` and below would hold under ``schemas``, and the
+    clashes: (key -> CI id, [(key, CI id, other CI id)])."""
+    from .attributes import descendant_ids
+
+    wanted: dict[tuple, int] = {}
+    clashes = []
+    items = ConfigurationItem.objects.filter(ci_class_id__in=descendant_ids(ci_class)).only(
+        "pk", "name", "ci_class_id", "attributes"
+    )
+    for ci in items.iterator(chunk_size=2000):
+        for key in identification_keys(schemas.get(ci.ci_class_id), ci.name, ci.attributes):
+            if key in wanted and wanted[key] != ci.pk:
+                clashes.append((key, wanted[key], ci.pk))
+            wanted[key] = ci.pk
+    return wanted, clashes
+
+
+def identification_clashes(ci_class, schemas: Schemas) -> str | None:
+    """What would stop ``schemas`` (with a class's changed rules or unique attributes)
+    from holding: CIs that would become the same CI. None when nothing clashes."""
+    _, clashes = _class_keys(ci_class, schemas)
+    if not clashes:
+        return None
+    names = dict(
+        ConfigurationItem.objects.filter(
+            pk__in={pk for _, a, b in clashes[:5] for pk in (a, b)}
+        ).values_list("pk", "name")
+    )
+    sample = "; ".join(f"{names.get(a)} and {names.get(b)} ({key[1]})" for key, a, b in clashes[:5])
+    return f"{len(clashes)} pair(s) of CIs would be one CI: {sample}."
+
+
+@transaction.atomic
+def rebuild_keys(ci_class) -> int:
+    """Recompute the identification keys of every CI of the class and below, after its
+    rules or unique attributes changed (the check in ``clean`` refused clashes)."""
+    from .attributes import descendant_ids
+
+    wanted, _ = _class_keys(ci_class, Schemas())
+    CIKey.objects.filter(ci__ci_class_id__in=descendant_ids(ci_class)).delete()
+    CIKey.objects.bulk_create(
+        [CIKey(ci_id=pk, scope_id=s, rule=r, value=v) for (s, r, v), pk in wanted.items()],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    return len(wanted)

@@ -1,3 +1,5 @@
+import copy
+
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,6 +15,18 @@ from ..models import (
     Relationship,
     RelationshipType,
 )
+
+
+def _check_model(instance, attrs: dict) -> None:
+    """The model's own ``clean`` on a copy with the changes (what it was read as stays
+    known, so renames and rule changes are told apart from the rest)."""
+    candidate = copy.copy(instance)
+    for name, value in attrs.items():
+        setattr(candidate, name, value)
+    try:
+        candidate.clean()
+    except ValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict) from None
 
 
 class AttributeDefinitionSerializer(serializers.ModelSerializer):
@@ -34,17 +48,8 @@ class AttributeDefinitionSerializer(serializers.ModelSerializer):
         ]
 
     def validate(self, attrs):
-        instance = AttributeDefinition(**{**self._current(), **attrs})
-        try:
-            instance.clean()
-        except ValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+        _check_model(self.instance or AttributeDefinition(), attrs)
         return attrs
-
-    def _current(self) -> dict:
-        if self.instance is None:
-            return {}
-        return {f: getattr(self.instance, f) for f in self.Meta.fields}
 
 
 class CIClassSerializer(serializers.ModelSerializer):
@@ -69,19 +74,7 @@ class CIClassSerializer(serializers.ModelSerializer):
         ]
 
     def validate(self, attrs):
-        current = {}
-        if self.instance is not None:
-            current = {
-                f: getattr(self.instance, f)
-                for f in ("key", "name", "parent", "identification_rules", "description")
-            }
-        instance = CIClass(**{**current, **attrs})
-        if self.instance is not None:
-            instance.pk = self.instance.pk
-        try:
-            instance.clean()
-        except ValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+        _check_model(self.instance or CIClass(), attrs)
         return attrs
 
 

@@ -310,3 +310,57 @@ def test_huge_numbers_in_if_match_are_a_412(api_as, agent):
         f"/api/v1/cis/{server.pk}/", {"status": "retired"}, HTTP_IF_MATCH=f'"ci{"9" * 5000}-v1"'
     )
     assert response.status_code == 412
+
+
+def test_a_new_identification_rule_applies_to_existing_cis(api_as, agent, admin_user):
+    from cmdb import imports
+
+    source = DataSource.objects.create(key="disc", name="Discovery")
+    imports.run(
+        source,
+        [{"class": "application", "name": "ERP", "attributes": {"vendor": "SAP"}}],
+        [],
+        agent,
+    )
+    client = api_as(admin_user)
+    response = client.patch(
+        "/api/v1/ci-classes/application/", {"identification_rules": [["vendor"]]}
+    )
+    assert response.status_code == 200, response.data
+    # Now the vendor identifies it: the same vendor under another name is the same CI.
+    run = imports.run(
+        source,
+        [{"class": "application", "name": "ERP 2", "attributes": {"vendor": "SAP"}}],
+        [],
+        agent,
+    )
+    assert (run.created, run.updated) == (0, 1)
+    assert ConfigurationItem.objects.count() == 1
+
+
+def test_a_rule_or_unique_flag_that_would_merge_cis_is_refused(api_as, agent, admin_user):
+    ci("ERP", "application", attributes={"vendor": "SAP"})
+    ci("CRM", "application", attributes={"vendor": "SAP"})
+    client = api_as(admin_user)
+    response = client.patch(
+        "/api/v1/ci-classes/application/", {"identification_rules": [["vendor"]]}
+    )
+    assert response.status_code == 400 and "would be one CI" in str(response.data)
+    vendor = AttributeDefinition.objects.get(ci_class__key="application", key="vendor")
+    response = client.patch(f"/api/v1/ci-attributes/{vendor.pk}/", {"unique": True})
+    assert response.status_code == 400 and "unique" in response.data
+    vendor.refresh_from_db()
+    assert not vendor.unique
+
+
+def test_an_attribute_holding_values_is_not_renamed_or_removed(api_as, admin_user):
+    ci("ERP", "application", attributes={"vendor": "SAP"})
+    vendor = AttributeDefinition.objects.get(ci_class__key="application", key="vendor")
+    client = api_as(admin_user)
+    assert (
+        client.patch(f"/api/v1/ci-attributes/{vendor.pk}/", {"key": "supplier"}).status_code == 400
+    )
+    assert client.delete(f"/api/v1/ci-attributes/{vendor.pk}/").status_code == 400
+    assert AttributeDefinition.objects.filter(pk=vendor.pk, key="vendor").exists()
+    unused = AttributeDefinition.objects.get(ci_class__key="application", key="url")
+    assert client.delete(f"/api/v1/ci-attributes/{unused.pk}/").status_code == 204
