@@ -1,21 +1,133 @@
-"""Forms of the asset screens. They only check and convert input; ``services`` writes."""
+"""Forms of the asset screens. They only check and convert input; ``services`` writes.
+
+No field lists a whole table: the CI is found by typing (suggestions from the CMDB's
+lookup), the user by username and the vendor by name (suggestions capped), so the pages do
+not grow with the CMDB, the user base or the supplier list."""
+
+import re
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
+from django.utils.html import format_html, format_html_join
 
+from cmdb.models import ConfigurationItem
 from itsm.accounts.models import Location, User
+from itsm.core.views import parse_id
 
-from .models import Asset
+from .models import Asset, Supplier
 from .workflows import AssetState
+
+#: How many supplier names the vendor field suggests at most.
+SUPPLIER_SUGGESTIONS = 100
+
+
+def _active_users():
+    return User.objects.filter(is_active=True)
+
+
+class CISearchInput(forms.TextInput):
+    """A text input taking ``name #id`` (or an id, or an exact name) whose suggestions come
+    from the CMDB lookup as the agent types."""
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {
+                "placeholder": "Type a CI name, or an id",
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("cmdb:lookup"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-params": "q",
+                "hx-vals": "js:{q: this.value}",
+                **(attrs or {}),
+            }
+        )
+
+    def render(self, name, value, attrs=None, renderer=None):
+        options = f"{(attrs or {}).get('id') or 'id_' + name}-options"
+        attrs = {**(attrs or {}), "list": options, "hx-target": f"#{options}"}
+        html = super().render(name, value, attrs, renderer)
+        return format_html('{}<datalist id="{}"></datalist>', html, options)
+
+
+class CIChoiceField(forms.Field):
+    """One CI, typed: ``name #id`` from the suggestions, an id, or an exact name."""
+
+    widget = CISearchInput
+
+    def prepare_value(self, value):
+        if isinstance(value, ConfigurationItem):
+            return f"{value.name} #{value.pk}"
+        return value
+
+    def to_python(self, value):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        items = ConfigurationItem.objects.only("pk", "name")
+        found = re.search(r"(?:^|#)(\d+)\s*$", text)
+        if found:
+            pk = parse_id(found.group(1))
+            match = list(items.filter(pk=pk)) if pk is not None else []
+        else:
+            match = list(items.filter(name__iexact=text)[:2])
+        if not match:
+            raise ValidationError(f"No CI {text!r}: pick one from the suggestions.")
+        if len(match) > 1:
+            raise ValidationError(f"Several CIs are named {text!r}: pick one from the suggestions.")
+        return match[0]
+
+
+class SupplierNameInput(forms.TextInput):
+    """A supplier's name, with a few names suggested (one query, capped)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        options = f"{(attrs or {}).get('id') or 'id_' + name}-options"
+        attrs = {**(attrs or {}), "list": options, "autocomplete": "off"}
+        html = super().render(name, value, attrs, renderer)
+        names = Supplier.objects.order_by("name").values_list("name", flat=True)
+        suggestions = format_html_join(
+            "", '<option value="{}"></option>', ((n,) for n in names[:SUPPLIER_SUGGESTIONS])
+        )
+        return format_html('{}<datalist id="{}">{}</datalist>', html, options, suggestions)
+
+
+class SupplierNameField(forms.ModelChoiceField):
+    """A supplier by name (any case)."""
+
+    widget = SupplierNameInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Supplier.objects.only("pk", "name"))
+        super().__init__(to_field_name="name", **kwargs)
+
+    def to_python(self, value):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        match = self.queryset.filter(name__iexact=text).first()
+        if match is None:
+            raise ValidationError(f"No supplier named {text!r}.", code="invalid_choice")
+        return match
+
+
+class UsernameField(forms.ModelChoiceField):
+    """An active user by username, typed (like an incident's caller)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"placeholder": "username", "autocomplete": "off"})
+        )
+        super().__init__(queryset=_active_users(), to_field_name="username", **kwargs)
 
 
 class AssetForm(forms.ModelForm):
     """Create or edit an asset's fields (the state moves with the lifecycle buttons)."""
 
-    assigned_to = forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True).order_by("username"),
-        required=False,
-        to_field_name="username",
-        label="Assigned to",
+    vendor = SupplierNameField(required=False)
+    assigned_to = UsernameField(required=False, label="Assigned to")
+    configuration_item = CIChoiceField(
+        required=False, label="Configuration item", help_text="The CI this asset is, in the CMDB."
     )
 
     class Meta:
@@ -42,10 +154,17 @@ class AssetForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        ci = self.fields["configuration_item"]
-        ci.queryset = ci.queryset.select_related(None).only("pk", "name")
-        ci.empty_label = "None"
-        self.fields["vendor"].queryset = self.fields["vendor"].queryset.only("pk", "name")
+        asset = self.instance
+        if asset.pk and not self.is_bound:
+            # Text inputs show the name / username, not the primary keys (the related rows
+            # are read with the asset: no query of their own).
+            self.initial["vendor"] = asset.vendor.name if asset.vendor_id else ""
+            self.initial["assigned_to"] = asset.assigned_to.username if asset.assigned_to_id else ""
+            self.initial["configuration_item"] = (
+                f"{asset.configuration_item.name} #{asset.configuration_item_id}"
+                if asset.configuration_item_id
+                else ""
+            )
 
     def _post_clean(self):
         """Model validation happens in ``services`` (with the same messages, by field);
@@ -57,11 +176,7 @@ class AssetForm(forms.ModelForm):
 
 class MoveForm(forms.Form):
     state = forms.ChoiceField(choices=AssetState.choices)
-    assigned_to = forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True).order_by("username"),
-        required=False,
-        to_field_name="username",
-    )
+    assigned_to = UsernameField(required=False)
     location = forms.ModelChoiceField(queryset=Location.objects.all(), required=False)
     note = forms.CharField(required=False, max_length=2000)
 

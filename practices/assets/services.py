@@ -3,6 +3,7 @@ all call these; each runs in one transaction, refuses bad input with a Validatio
 names the field, and writes what it changed (who, when, old and new value) to the journal
 of the asset, contract, supplier or licence."""
 
+import logging
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,8 @@ from itsm.core.models import JournalEntry
 from . import compliance
 from .models import RESERVED_TAGS, Asset, Contract, ContractReminder, Licence, Supplier
 from .workflows import AssetState
+
+logger = logging.getLogger(__name__)
 
 #: Fields of an asset that may be set directly (the state moves through ``move``).
 ASSET_FIELDS = (
@@ -237,8 +240,21 @@ def _move(asset: Asset, actor, target: str, changes: dict, note: str = "") -> As
 # Contracts ---------------------------------------------------------------------------------
 
 
+#: The years a contract's dates may fall in: wide enough for any real contract, narrow
+#: enough that date arithmetic (a notice window before a date) can never leave the calendar.
+CONTRACT_YEARS = (1900, 2200)
+CONTRACT_DATES = ("start_date", "end_date", "renewal_date")
+
+
 def _check_contract(contract: Contract) -> None:
     errors = {}
+    first, last = CONTRACT_YEARS
+    for name in CONTRACT_DATES:
+        value = getattr(contract, name)
+        if isinstance(value, date) and not first <= value.year <= last:
+            errors[name] = f"The date must be between the years {first} and {last}."
+    if errors:
+        raise ValidationError(errors)
     if contract.start_date and contract.end_date and contract.end_date < contract.start_date:
         errors["end_date"] = "The contract cannot end before it starts."
     if (
@@ -247,6 +263,8 @@ def _check_contract(contract: Contract) -> None:
         and contract.renewal_date < contract.start_date
     ):
         errors["renewal_date"] = "The renewal date cannot be before the start date."
+    elif contract.renewal_date and contract.end_date and contract.renewal_date > contract.end_date:
+        errors["renewal_date"] = "The renewal date cannot be after the end date."
     if contract.owner_id and not contract.owner.is_active:
         errors["owner"] = f"{contract.owner} is not an active user."
     if errors:
@@ -349,7 +367,11 @@ def due_events(contract: Contract, today: date) -> list[tuple[str, date]]:
     ):
         if day is None or any(d == day for _, d in events):
             continue  # renewing and ending the same day: one reminder
-        if day - window <= today <= day:
+        try:
+            opens = day - window
+        except OverflowError:  # a date near the start of the calendar (an old bad row)
+            opens = date.min
+        if opens <= today <= day:
             events.append((event, day))
     return events
 
@@ -368,12 +390,21 @@ def send_contract_reminders(today: date | None = None) -> int:
     )
     sent = 0
     for contract in candidates:
-        done = {(r.event, r.due_date) for r in contract.reminders.all()}
-        for event, day in due_events(contract, today):
-            if (event, day) in done:
-                continue
-            if _remind(contract, event, day, today):
-                sent += 1
+        try:
+            sent += _remind_contract(contract, today)
+        except Exception:  # one bad contract must not stop the reminders of the others
+            logger.exception("Contract reminders failed for contract %s", contract.pk)
+    return sent
+
+
+def _remind_contract(contract: Contract, today: date) -> int:
+    sent = 0
+    done = {(r.event, r.due_date) for r in contract.reminders.all()}
+    for event, day in due_events(contract, today):
+        if (event, day) in done:
+            continue
+        if _remind(contract, event, day, today):
+            sent += 1
     return sent
 
 

@@ -93,14 +93,8 @@ def _asset_context(request, asset, **extra):
     context = {
         "asset": asset,
         "transitions": asset.workflow.available(asset, request.user),
-        "form": AssetForm(
-            instance=asset,
-            initial={"assigned_to": asset.assigned_to.username if asset.assigned_to_id else None},
-        ),
+        "form": AssetForm(instance=asset),
         "move_form": MoveForm(),
-        "users": AssetForm.base_fields["assigned_to"].queryset.only(
-            "pk", "username", "first_name", "last_name"
-        ),
         "locations": Location.objects.only("pk", "name"),
         "contracts": asset.contracts.select_related("supplier").order_by("end_date", "pk"),
         "timeline": core.timeline(asset, request.user).reverse(),

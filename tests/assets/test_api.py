@@ -530,3 +530,114 @@ def test_compliance_over_http(api_as, agent, django_assert_num_queries):
     under = client.get(COMPLIANCE, {"status": "under_licensed"}).json()
     assert [r["software_name"] for r in under] == ["Acrobat"]
     assert client.get(COMPLIANCE, {"status": "bad"}).status_code == 400
+
+
+# What an end user sees ---------------------------------------------------------------------
+
+END_USER_FIELDS = {
+    "asset_tag",
+    "model",
+    "serial_number",
+    "state",
+    "warranty_end",
+    "location_name",
+    "assigned_to",
+}
+
+
+def test_an_end_user_sees_only_the_public_fields_of_their_asset(
+    api_as, agent, alice, dell, berlin, contract
+):
+    asset = deployed(
+        agent,
+        "AT-1",
+        user=alice,
+        location=berlin,
+        vendor=dell,
+        serial_number="SN-1",
+        purchase_cost="1450.00",
+        warranty_end=days(300),
+        configuration_item=server("srv-secret"),
+        notes="INTERNAL: keep away from the user",
+    )
+    client = api_as(alice)
+    listed = client.get(ASSETS).json()["results"]
+    one = client.get(url(asset)).json()
+    for body in (listed[0], one):
+        assert set(body) == END_USER_FIELDS
+        assert body["location_name"] == "Berlin HQ"
+        assert body["assigned_to"] == "alice"
+        assert body["state"] == "deployed"
+    text = str(client.get(ASSETS).content) + str(client.get(url(asset)).content)
+    for secret in ("INTERNAL", "1450", "Dell", "srv-secret"):
+        assert secret not in text
+    # The history holds internal values (notes, costs, the vendor): staff only.
+    assert client.get(url(asset, "history/")).status_code == 403
+    staff = api_as(agent).get(url(asset)).json()
+    assert {"vendor", "vendor_name", "purchase_cost", "notes", "configuration_item"} <= set(staff)
+    assert staff["notes"].startswith("INTERNAL")
+
+
+def test_an_end_users_reduced_list_is_still_one_query(
+    api_as, agent, alice, berlin, django_assert_num_queries
+):
+    for n in range(5):
+        deployed(agent, f"AT-{n}", user=alice, location=berlin)
+    client = api_as(alice)
+    client.get(ASSETS)
+    with django_assert_num_queries(1):
+        assert len(tags(client.get(ASSETS))) == 5
+
+
+# If-Match out of range ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["5" * 5000, "9" * 19, "9" * 20, "1" * 5000 + "x"])
+def test_an_if_match_of_any_size_is_a_412_never_a_500(api_as, agent, version):
+    make_asset(agent, "AT-1")
+    client = api_as(agent)
+    header = f'"AT-1-v{version}"'
+    response = client.patch(f"{ASSETS}AT-1/", {"notes": "x"}, HTTP_IF_MATCH=header)
+    assert response.status_code == 412
+    response = client.post(f"{ASSETS}AT-1/move/", {"state": "received"}, HTTP_IF_MATCH=header)
+    assert response.status_code == 412
+    asset = Asset.objects.get(asset_tag="AT-1")
+    assert (asset.notes, asset.state, asset.version) == ("", "ordered", 1)
+
+
+# Contract dates -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"start_date": "0001-01-01"}, "start_date"),
+        ({"end_date": "9999-12-31"}, "end_date"),
+        ({"renewal_date": "0001-01-01"}, "renewal_date"),
+        ({"renewal_date": "1899-12-31"}, "renewal_date"),
+        ({"end_date": "2201-01-01"}, "end_date"),
+        ({"renewal_date": "2026-06-01"}, "renewal_date"),  # after the end
+    ],
+)
+def test_contract_dates_out_of_range_are_a_400_naming_the_field(
+    api_as, agent, dell, contract, changes, field
+):
+    payload = {
+        "reference": "C-9",
+        "kind": "support",
+        "supplier": dell.pk,
+        "start_date": "2025-01-01",
+        "end_date": "2026-01-01",
+        **changes,
+    }
+    client = api_as(agent)
+    response = client.post(CONTRACTS, payload)
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert not Contract.objects.filter(reference="C-9").exists()
+    before = Contract.objects.values().get(pk=contract.pk)
+    patch = {**payload, "reference": "C-1"} if field == "renewal_date" else changes
+    response = client.patch(f"{CONTRACTS}{contract.pk}/", patch)
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert Contract.objects.values().get(pk=contract.pk) == before

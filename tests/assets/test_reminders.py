@@ -142,3 +142,37 @@ def test_the_sweep_costs_the_same_for_many_contracts(
         make_contract(f"C-{n}", renewal_date=days(100 + n))
     with django_assert_max_num_queries(2):
         assert services.send_contract_reminders() == 0
+
+
+def test_a_contract_with_dates_out_of_range_never_stops_the_run(
+    make_contract, agent, manager, django_capture_on_commit_callbacks
+):
+    from datetime import date
+
+    from practices.assets.models import Contract
+    from tests.factories import page, web
+
+    bad = make_contract("C-0", renewal_date=days(10))
+    good = make_contract("C-1", renewal_date=days(10))
+    # A row saved before dates were checked (or written around the services).
+    Contract.objects.filter(pk=bad.pk).update(renewal_date=date(1, 1, 1))
+    assert run(django_capture_on_commit_callbacks) == 1
+    assert list(ContractReminder.objects.values_list("contract", flat=True)) == [good.pk]
+    assert web(agent).get(f"/assets/contracts/{bad.pk}/").status_code == 200
+    assert "C-0" in page(web(agent).get("/assets/contracts/"))
+
+
+def test_one_failing_contract_does_not_stop_the_others(
+    make_contract, monkeypatch, django_capture_on_commit_callbacks
+):
+    first = make_contract("C-0", renewal_date=days(10))
+    make_contract("C-1", renewal_date=days(10))
+    real = services.due_events
+
+    def broken(contract, today):
+        if contract.pk == first.pk:
+            raise OverflowError("date value out of range")
+        return real(contract, today)
+
+    monkeypatch.setattr(services, "due_events", broken)
+    assert run(django_capture_on_commit_callbacks) == 1

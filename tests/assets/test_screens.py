@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from practices.assets import services, views
 from practices.assets.models import Asset
-from tests.factories import html_form, page, web
+from tests.factories import field_block, html_form, page, web
 
 from .helpers import days, deployed, install, licence, make_asset, server, software
 
@@ -218,7 +218,7 @@ def test_editing_fields_keeps_history_and_names_bad_fields(agent, bob):
 def test_registering_an_asset(agent, dell):
     browser = web(agent)
     data = html_form(page(browser.get(NEW)), "/assets/new/")
-    data.update(asset_tag="AT-7", model="Latitude", vendor=str(dell.pk), currency="EUR")
+    data.update(asset_tag="AT-7", model="Latitude", vendor="dell", currency="EUR")
     response = browser.post(NEW, data)
     assert response.status_code == 302
     assert response["Location"] == detail("AT-7")
@@ -308,3 +308,94 @@ def test_the_compliance_page(agent, django_assert_num_queries):
         licence(agent, product, 3)
     with django_assert_num_queries(first):
         assert "Tool 4" in page(browser.get(COMPLIANCE))
+
+
+# Pickers that do not list whole tables ------------------------------------------------------
+
+
+def test_the_asset_page_lists_no_cis_users_or_suppliers(agent, alice):
+    from itsm.accounts.models import User
+
+    deployed(agent, "AT-1", user=alice, configuration_item=server("srv-mine"))
+    make_asset(agent, "AT-2")
+    for n in range(5):
+        server(f"srv-other-{n}")
+        User.objects.create_user(username=f"someone-{n}", password="x")
+    browser = web(agent)
+    for path in (detail("AT-1"), detail("AT-2"), NEW):
+        html = page(browser.get(path))
+        assert "srv-other" not in html
+        assert "someone-" not in html
+        assert 'hx-get="/cmdb/lookup/"' in html
+    html = page(browser.get(detail("AT-1")))
+    ci = field_block(html, "configuration_item")
+    assert "srv-mine #" in ci
+    assert 'value="alice"' in field_block(html, "assigned_to")
+
+
+def test_the_ci_is_typed_as_name_and_id_or_name(agent, bob):
+    from cmdb.models import ConfigurationItem
+
+    make_asset(agent, "AT-1")
+    target = server("srv-1")
+    browser = web(agent)
+    data = html_form(page(browser.get(detail("AT-1"))), "/assets/AT-1/edit/")
+    data.update(configuration_item=f"srv-1 #{target.pk}", assigned_to="bob")
+    assert browser.post("/assets/AT-1/edit/", data).status_code == 302
+    asset = Asset.objects.get(asset_tag="AT-1")
+    assert (asset.configuration_item, asset.assigned_to) == (target, bob)
+
+    other = server("srv-2")
+    data = html_form(page(browser.get(detail("AT-1"))), "/assets/AT-1/edit/")
+    assert data["configuration_item"] == f"srv-1 #{target.pk}"
+    data["configuration_item"] = "SRV-2"
+    assert browser.post("/assets/AT-1/edit/", data).status_code == 302
+    assert Asset.objects.get(asset_tag="AT-1").configuration_item == other
+
+    for bad, message in (
+        ("no-such-ci", "No CI"),
+        ("#" + "9" * 5000, "No CI"),
+        (f"x #{ConfigurationItem.objects.order_by('-pk')[0].pk + 99}", "No CI"),
+    ):
+        data = html_form(page(browser.get(detail("AT-1"))), "/assets/AT-1/edit/")
+        data["configuration_item"] = bad
+        response = browser.post("/assets/AT-1/edit/", data)
+        assert response.status_code == 400
+        assert message in field_block(page(response), "configuration_item")
+    data = html_form(page(browser.get(detail("AT-1"))), "/assets/AT-1/edit/")
+    data.update(configuration_item="", assigned_to="nobody-by-that-name")
+    response = browser.post("/assets/AT-1/edit/", data)
+    assert response.status_code == 400
+    assert "has-error" in field_block(page(response), "assigned_to")
+    assert Asset.objects.get(asset_tag="AT-1").configuration_item == other
+
+
+def test_asset_page_queries_do_not_grow_with_cis_users_or_suppliers(agent, alice):
+    from itsm.accounts.models import User
+
+    deployed(agent, "AT-1", user=alice, vendor=services.create_supplier(agent, {"name": "S0"}))
+    make_asset(agent, "AT-2")
+    browser = web(agent)
+    browser.get(detail("AT-1"))
+    counts = [queries(browser, detail(tag))[0] for tag in ("AT-1", "AT-2")]
+    new_first, _ = queries(browser, NEW)
+    for n in range(8):
+        server(f"srv-{n}")
+        User.objects.create_user(username=f"user-{n}", password="x")
+        services.create_supplier(agent, {"name": f"S{n + 1}"})
+    assert [queries(browser, detail(tag))[0] for tag in ("AT-1", "AT-2")] == counts
+    assert queries(browser, NEW)[0] == new_first
+
+
+def test_deploying_to_a_typed_username(agent, alice):
+    asset = make_asset(agent, "AT-1")
+    services.move(asset, agent, "received")
+    browser = web(agent)
+    html = page(browser.get(detail("AT-1")))
+    assert '<select name="assigned_to"' not in html
+    data = html_form(html, "/assets/AT-1/move/", state="deployed")
+    data["assigned_to"] = "nobody-by-that-name"
+    assert browser.post("/assets/AT-1/move/", data).status_code == 400
+    data["assigned_to"] = "alice"
+    assert browser.post("/assets/AT-1/move/", data).status_code == 302
+    assert Asset.objects.get(asset_tag="AT-1").assigned_to == alice

@@ -119,6 +119,41 @@ class AssetSerializer(serializers.ModelSerializer):
 @extend_schema_field(
     {
         "type": "string",
+        "description": "Lifecycle state: one of "
+        + ", ".join(value for value, _ in AssetState.choices)
+        + ".",
+    }
+)
+class ReadStateField(serializers.CharField):
+    """The state shown to an end user, documented as text so that the schema keeps a
+    single enum of asset states (on Asset)."""
+
+
+class EndUserAssetSerializer(serializers.ModelSerializer):
+    """An asset as the person it is assigned to sees it: what identifies the device and
+    where it is, without the internal fields (vendor, costs, notes, CMDB link)."""
+
+    state = ReadStateField(read_only=True)
+    location_name = serializers.CharField(source="location.name", read_only=True, default=None)
+    assigned_to = UsernameField(read_only=True)
+
+    class Meta:
+        model = Asset
+        fields = [
+            "asset_tag",
+            "model",
+            "serial_number",
+            "state",
+            "warranty_end",
+            "location_name",
+            "assigned_to",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_field(
+    {
+        "type": "string",
         "description": "The state to move to: one of "
         + ", ".join(value for value, _ in AssetState.choices)
         + ".",

@@ -4,7 +4,12 @@ an end user may only list and read the assets assigned to them."""
 
 import re
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -30,12 +35,15 @@ from .serializers import (
     AssetSerializer,
     ComplianceRowSerializer,
     ContractSerializer,
+    EndUserAssetSerializer,
     LicenceSerializer,
     MoveSerializer,
     SupplierSerializer,
 )
 
-_ETAG = re.compile(r'^"(?P<tag>.+)-v(?P<version>\d+)"$')
+#: A version is a positive integer column: more digits than a 64-bit number holds can never
+#: match (and must not reach ``int()`` or the database), so the header is simply refused.
+_ETAG = re.compile(r'^"(?P<tag>.+)-v(?P<version>\d{1,19})"$')
 
 
 class IsStaff(permissions.BasePermission):
@@ -91,9 +99,31 @@ class StaffViewSet(ScopedViewSet):
     permission_classes = [IsStaff]
 
 
+def _asset_for_reader(many=False):
+    return PolymorphicProxySerializer(
+        component_name="AssetForReader",
+        serializers=[AssetSerializer, EndUserAssetSerializer],
+        resource_type_field_name=None,
+        many=many,
+    )
+
+
+_READER_NOTE = (
+    " Staff get every field; an end user gets only their own assets, and of those only the "
+    "tag, model, serial number, state, warranty end, location name and assigned user."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The asset register." + _READER_NOTE, responses=_asset_for_reader(True)
+    ),
+    retrieve=extend_schema(description="One asset." + _READER_NOTE, responses=_asset_for_reader()),
+)
 class AssetViewSet(ScopedViewSet):
     """The asset register. ``POST …/move/`` takes an asset through its lifecycle;
-    ``GET …/history/`` lists every move and field change with who, when, old and new."""
+    ``GET …/history/`` lists every move and field change with who, when, old and new
+    (staff only: the history holds internal values)."""
 
     queryset = Asset.objects.select_related("vendor", "assigned_to", "location")
     serializer_class = AssetSerializer
@@ -103,6 +133,13 @@ class AssetViewSet(ScopedViewSet):
     ordering = ["asset_tag"]
     lookup_field = "asset_tag"
     lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+
+    def get_serializer_class(self):
+        """End users (who may only list and read) get the reduced shape."""
+        user = getattr(self.request, "user", None)
+        if getattr(self, "swagger_fake_view", False) or getattr(user, "is_agent", False):
+            return AssetSerializer
+        return EndUserAssetSerializer
 
     def expected_version(self, asset) -> int | None:
         header = self.request.headers.get("If-Match")
