@@ -3,6 +3,8 @@ relationship types and data sources. CIs themselves are edited in the workspace 
 every change is checked and kept in the history), so the admin only shows them."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from .models import (
     AttributeDefinition,
@@ -14,8 +16,22 @@ from .models import (
 )
 
 
+class AttributeDefinitionFormSet(BaseInlineFormSet):
+    def clean(self):
+        """An attribute CIs hold values for is not deleted (the form says so instead)."""
+        super().clean()
+        for form in self.deleted_forms:
+            definition = form.instance
+            if definition.pk and definition.holders():
+                raise ValidationError(
+                    f"{definition.holders()} CI(s) hold a value for {definition.key}; "
+                    "clear them before removing it."
+                )
+
+
 class AttributeDefinitionInline(admin.TabularInline):
     model = AttributeDefinition
+    formset = AttributeDefinitionFormSet
     extra = 1
     fields = ("order", "key", "label", "type", "required", "unique", "choices", "help_text")
 

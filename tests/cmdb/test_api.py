@@ -364,3 +364,49 @@ def test_an_attribute_holding_values_is_not_renamed_or_removed(api_as, admin_use
     assert AttributeDefinition.objects.filter(pk=vendor.pk, key="vendor").exists()
     unused = AttributeDefinition.objects.get(ci_class__key="application", key="url")
     assert client.delete(f"/api/v1/ci-attributes/{unused.pk}/").status_code == 204
+
+
+def test_the_admin_refuses_to_delete_an_attribute_holding_values(db):
+    """The class's admin page says why instead of failing (its attribute formset)."""
+    from django.forms.models import inlineformset_factory
+
+    from cmdb.admin import AttributeDefinitionFormSet
+
+    ci("ERP", "application", attributes={"vendor": "SAP"})
+    application = CIClass.objects.get(key="application")
+    formset_class = inlineformset_factory(
+        CIClass,
+        AttributeDefinition,
+        formset=AttributeDefinitionFormSet,
+        fields=["key", "label", "type", "order"],
+        extra=0,
+        can_delete=True,
+    )
+
+    def post(delete_key):
+        rows = list(application.attributes.order_by("order", "key"))
+        data = {
+            "attributes-TOTAL_FORMS": len(rows),
+            "attributes-INITIAL_FORMS": len(rows),
+            "attributes-MIN_NUM_FORMS": 0,
+            "attributes-MAX_NUM_FORMS": 1000,
+        }
+        for i, row in enumerate(rows):
+            data.update(
+                {
+                    f"attributes-{i}-id": row.pk,
+                    f"attributes-{i}-key": row.key,
+                    f"attributes-{i}-label": row.label,
+                    f"attributes-{i}-type": row.type,
+                    f"attributes-{i}-order": row.order,
+                }
+            )
+            if row.key == delete_key:
+                data[f"attributes-{i}-DELETE"] = "on"
+        return formset_class(data, instance=application, prefix="attributes")
+
+    refused = post("vendor")
+    assert not refused.is_valid()
+    assert "1 CI(s) hold a value for vendor" in str(refused.non_form_errors())
+    allowed = post("url")
+    assert allowed.is_valid(), allowed.errors
