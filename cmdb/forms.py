@@ -5,9 +5,9 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
 
 from itsm.accounts.models import Location, Team
+from itsm.core.forms import EditInPlace, overlay
 
 from .attributes import ClassSchema
 from .models import (
@@ -67,7 +67,7 @@ def attribute_value(value):
     return str(value)  # Decimal: kept exact, the service reads it as a number
 
 
-class CIForm(forms.Form):
+class CIForm(EditInPlace, forms.Form):
     """Create (``instance=None``) or edit a CI of the class ``schema`` describes."""
 
     name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autofocus": True}))
@@ -87,17 +87,7 @@ class CIForm(forms.Form):
         for key, definition in schema.definitions.items():
             self.fields[ATTR + key] = attribute_field(definition)
         if instance is not None:
-            # The page carries what the agent saw: only what they changed is sent, and after
-            # a conflict their changes are laid over the current values.
-            for field in self.fields.values():
-                field.show_hidden_initial = True
-            # An unchanged team that was retired since stays valid.
-            for name in ("owner_team", "support_team"):
-                current = getattr(instance, f"{name}_id")
-                if current is not None:
-                    self.fields[name].queryset = Team.objects.filter(
-                        pk__in=Team.objects.filter(active=True).values("pk")
-                    ) | Team.objects.filter(pk=current)
+            self.track_changes(instance)
 
     @staticmethod
     def initial_of(ci: ConfigurationItem) -> dict:
@@ -139,25 +129,11 @@ class CIForm(forms.Form):
                 changes[name] = "" if value is None and name == "description" else value
         return changes
 
-    def raw_value(self, name):
-        value = self[name].value()
-        if isinstance(value, list | tuple):
-            return [str(v) for v in value]
-        if hasattr(value, "pk"):
-            return str(value.pk)
-        return "" if value is None else str(value)
-
     @classmethod
     def after_conflict(cls, submitted: "CIForm", current: ConfigurationItem) -> "CIForm":
         """The current values with the agent's own changes laid over them, ready to save."""
         fresh = cls(schema=submitted.schema, instance=current)
-        data = QueryDict(mutable=True)
-        for name in fresh.fields:
-            mine = submitted.raw_value(name) if name in submitted.changed_data else None
-            theirs = fresh.raw_value(name)
-            data[name] = theirs if mine is None else mine
-            data[f"initial-{name}"] = theirs
-        data["version"] = str(current.version)
+        data = overlay(submitted, fresh, current.version)
         form = cls(data, schema=submitted.schema, instance=current)
         form.is_valid()
         return form

@@ -1,12 +1,11 @@
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
-from django.http import QueryDict
 from django.urls import reverse_lazy
 
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
 from itsm.accounts.models import Team
+from itsm.core.forms import EditInPlace, overlay
 
 from .models import Category, Incident, OnHoldReason, ResolutionCode
 from .workflows import IncidentState
@@ -35,7 +34,7 @@ class AssigneeSelect(forms.Select):
         return option
 
 
-class IncidentForm(forms.ModelForm):
+class IncidentForm(EditInPlace, forms.ModelForm):
     """The agent's incident form (logging and editing)."""
 
     caller = forms.ModelChoiceField(
@@ -98,51 +97,19 @@ class IncidentForm(forms.ModelForm):
             self.initial["parent"] = incident.parent.number if incident.parent_id else ""
             self.fields["caller"].help_text = ""
             self.fields["caller"].required = True
-            # The page carries what the agent saw, so only what they changed is applied
-            # (and, after a conflict, offered again on top of the current values).
-            for field in self.fields.values():
-                field.show_hidden_initial = True
-            # An unchanged value stays valid even if it left the choices since (a caller
-            # deactivated, a parent resolved, a team retired): only changes are checked.
-            for name, field in self.fields.items():
-                if isinstance(field, forms.ModelChoiceField) and not isinstance(
-                    field, forms.ModelMultipleChoiceField
-                ):
-                    current = getattr(incident, f"{name}_id", None)
-                    if current is not None:
-                        choices = field.queryset
-                        field.queryset = choices.model.objects.filter(
-                            Q(pk__in=choices.values("pk")) | Q(pk=current)
-                        ).prefetch_related(*choices._prefetch_related_lookups)
-
-    def raw_value(self, name):
-        """A field's value as the browser would post it."""
-        value = self[name].value()
-        if isinstance(value, list | tuple):
-            return [str(v) for v in value]
-        return "" if value is None else str(value)
+            self.track_changes(incident)
 
     @classmethod
     def after_conflict(cls, submitted: "IncidentForm", current: Incident) -> "IncidentForm":
         """The current values with the agent's own changes laid over them, ready to save."""
-        fresh = cls(instance=current)
-        data = QueryDict(mutable=True)
-        for name in fresh.fields:
-            mine = submitted.raw_value(name) if name in submitted.changed_data else None
-            theirs = fresh.raw_value(name)
-            for key, value in (
-                (name, theirs if mine is None else mine),
-                (f"initial-{name}", theirs),
-            ):
-                data.setlist(key, value if isinstance(value, list) else [value])
-        data["version"] = str(current.version)
+        data = overlay(submitted, cls(instance=current), current.version)
         return cls(data, instance=Incident.objects.get(pk=current.pk))
 
     def changed_values(self) -> dict:
         """The cleaned values the agent changed (all of them for a new incident)."""
         if self.instance.pk is None:
             return {k: v for k, v in self.cleaned_data.items() if v not in (None, "", [])}
-        return {name: self.cleaned_data[name] for name in self.changed_data}
+        return super().changed_values()
 
 
 class TransitionForm(forms.Form):

@@ -2,14 +2,13 @@ import re
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
-from django.http import QueryDict
 
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
 from incidents.forms import AssigneeSelect
 from incidents.models import Category, Incident
 from itsm.accounts.models import Team
+from itsm.core.forms import EditInPlace, overlay
 
 from .models import Dimension, Effectiveness, Problem
 
@@ -33,7 +32,7 @@ class IncidentNumbersField(forms.CharField):
         return found
 
 
-class ProblemForm(forms.ModelForm):
+class ProblemForm(EditInPlace, forms.ModelForm):
     """The agent's problem form (logging and editing)."""
 
     category = forms.ModelChoiceField(
@@ -80,44 +79,13 @@ class ProblemForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         problem = self.instance
         if problem.pk:
-            # The page carries what the agent saw: only what they changed is applied.
-            for field in self.fields.values():
-                field.show_hidden_initial = True
-            for name, field in self.fields.items():
-                if isinstance(field, forms.ModelChoiceField) and not isinstance(
-                    field, forms.ModelMultipleChoiceField
-                ):
-                    current = getattr(problem, f"{name}_id", None)
-                    if current is not None:
-                        choices = field.queryset
-                        field.queryset = choices.model.objects.filter(
-                            Q(pk__in=choices.values("pk")) | Q(pk=current)
-                        ).prefetch_related(*choices._prefetch_related_lookups)
-
-    def raw_value(self, name):
-        value = self[name].value()
-        if isinstance(value, list | tuple):
-            return [str(v) for v in value]
-        return "" if value is None else str(value)
+            self.track_changes(problem)
 
     @classmethod
     def after_conflict(cls, submitted: "ProblemForm", current: Problem) -> "ProblemForm":
         """The current values with the agent's own changes laid over them."""
-        fresh = cls(instance=current)
-        data = QueryDict(mutable=True)
-        for name in fresh.fields:
-            mine = submitted.raw_value(name) if name in submitted.changed_data else None
-            theirs = fresh.raw_value(name)
-            for key, value in (
-                (name, theirs if mine is None else mine),
-                (f"initial-{name}", theirs),
-            ):
-                data.setlist(key, value if isinstance(value, list) else [value])
-        data["version"] = str(current.version)
+        data = overlay(submitted, cls(instance=current), current.version)
         return cls(data, instance=Problem.objects.get(pk=current.pk))
-
-    def changed_values(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
 class CreateProblemForm(ProblemForm):

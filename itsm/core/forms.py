@@ -1,0 +1,56 @@
+"""What every form that edits a record in place shares: the page carries what the agent
+saw, only what they changed is applied, and after a conflict their changes are laid over
+the current values."""
+
+from django import forms
+from django.db.models import Q
+from django.http import QueryDict
+
+
+class EditInPlace:
+    """Mixin for a form bound to an existing record (incident, problem, CI…)."""
+
+    def track_changes(self, record) -> None:
+        """Carry the values shown (hidden initials) so only changes are applied; and keep
+        an unchanged choice valid even if it left the list since (a deactivated user, a
+        retired team): only changes are checked."""
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+        for name, field in self.fields.items():
+            if not isinstance(field, forms.ModelChoiceField) or isinstance(
+                field, forms.ModelMultipleChoiceField
+            ):
+                continue
+            current = getattr(record, f"{name}_id", None)
+            if current is not None:
+                choices = field.queryset
+                field.queryset = choices.model.objects.filter(
+                    Q(pk__in=choices.values("pk")) | Q(pk=current)
+                ).prefetch_related(*choices._prefetch_related_lookups)
+
+    def raw_value(self, name):
+        """A field's value as the browser would post it."""
+        value = self[name].value()
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        if hasattr(value, "pk"):
+            return str(value.pk)
+        return "" if value is None else str(value)
+
+    def changed_values(self) -> dict:
+        """The cleaned values the agent changed."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+def overlay(submitted: EditInPlace, fresh: EditInPlace, version: int) -> QueryDict:
+    """Form data of the current values (``fresh``) with the agent's own changes from
+    ``submitted`` laid over them, at the record's current version: what a conflict page
+    offers to save again."""
+    data = QueryDict(mutable=True)
+    for name in fresh.fields:
+        mine = submitted.raw_value(name) if name in submitted.changed_data else None
+        theirs = fresh.raw_value(name)
+        for key, value in ((name, theirs if mine is None else mine), (f"initial-{name}", theirs)):
+            data.setlist(key, value if isinstance(value, list) else [value])
+    data["version"] = str(version)
+    return data
