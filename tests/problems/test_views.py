@@ -414,3 +414,16 @@ def test_demo_data_is_idempotent(db):
     assert Cause.objects.values("dimension").distinct().count() >= 3
     call_command("load_demo", stdout=StringIO())
     assert Problem.objects.count() == problems
+
+
+def test_linked_records_are_links_on_the_problem_page(agent, service_desk):
+    from itsm.core import services as core
+    from tests.factories import page, web
+
+    from .conftest import make_problem
+
+    problem = make_problem(agent, assignment_group=service_desk)
+    duplicate = make_problem(agent, title="Same relay trouble")
+    core.link_records(duplicate, problem, agent, "duplicate_of")
+    html = page(web(agent).get(f"/problems/{problem.number}/"))
+    assert f'<a href="/problems/{duplicate.number}/">{duplicate.number}</a>' in html
