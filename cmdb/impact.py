@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from .models import CIClass, ConfigurationItem, Relationship, RelationshipType
+from .models import ConfigurationItem, Relationship, RelationshipType
 
 Spread = RelationshipType.Spread
 
@@ -130,10 +130,6 @@ def walk(ci_id: int, direction: str = IMPACT, max_depth: int | None = None) -> l
             reached.append(Reached(to_id, depth + 1, current, rel_id))
             queue.append((to_id, depth + 1))
     return reached
-
-
-def service_class_ids() -> set[int]:
-    return set(CIClass.objects.filter(is_service=True).values_list("pk", flat=True))
 
 
 @dataclass

@@ -30,7 +30,6 @@ from .attributes import (
     clean_changed,
     descendant_ids,
     identification_keys,
-    normalise,
 )
 from .models import (
     CIKey,
@@ -838,4 +837,4 @@ def _describe(reference) -> str:
     return f"{reference.get('class', '?')}:{';'.join(parts)}"
 
 
-__all__ = ["apply", "normalise", "parse_csv", "parse_reference", "preview", "run"]
+__all__ = ["apply", "parse_csv", "parse_reference", "preview", "run"]
