@@ -12,10 +12,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from itsm.core import services as core
+from itsm.core import writes
 from itsm.core.models import JournalEntry
-from itsm.core.numbering import next_number
 
-from .models import Category, Channel, Incident, Level, OnHoldReason, PriorityRule
+from .models import Category, Channel, Incident, Level, PriorityRule
 from .workflows import IncidentState
 
 User = get_user_model()
@@ -86,16 +86,7 @@ def _validate(incident: Incident, changed: set[str] | None = None) -> None:
                 )
         if incident.category_id and incident.category.parent_id:
             errors["category"] = "Choose a top-level category; this one is a subcategory."
-    if touched("assigned_to", "assignment_group") and incident.assigned_to_id:
-        if not incident.assignment_group_id:
-            errors["assigned_to"] = "Choose an assignment group first."
-        elif not incident.assignment_group.members.filter(pk=incident.assigned_to_id).exists():
-            errors["assigned_to"] = (
-                f"{incident.assigned_to} is not a member of {incident.assignment_group}."
-            )
-    if touched("assignment_group") and incident.assignment_group_id:
-        if not incident.assignment_group.active:
-            errors["assignment_group"] = f"{incident.assignment_group} is not an active team."
+    writes.check_assignment(incident, changed, errors)
     if touched("parent") and incident.parent_id:
         parent = Incident.objects.select_for_update().get(pk=incident.parent_id)
         if incident.pk and parent.pk == incident.pk:
@@ -106,62 +97,102 @@ def _validate(incident: Incident, changed: set[str] | None = None) -> None:
             errors["parent"] = f"{parent.number} is {parent.state}; choose an open incident."
         elif incident.pk and incident.children.exists():
             errors["parent"] = "This incident has children of its own; it cannot be a child."
-    if errors:
-        raise ValidationError(errors)
+    if changed is not None:
+        if incident.state == IncidentState.ON_HOLD and not incident.on_hold_reason:
+            errors.setdefault("on_hold_reason", "An incident on hold needs a reason.")
+        if incident.state != IncidentState.ON_HOLD and incident.on_hold_reason:
+            errors.setdefault("on_hold_reason", "Only an incident on hold has a reason.")
+    writes.refuse(errors)
 
 
-def _check_end_user_fields(actor, data: dict, allowed) -> None:
-    if actor.is_agent:
-        return
-    refused = sorted(set(data) - set(allowed))
-    if refused:
-        raise ValidationError(dict.fromkeys(refused, "End users cannot set this field."))
+def _clean(data: dict, actor) -> dict:
+    for name in ("impact", "urgency"):
+        if name in data and isinstance(data[name], str) and data[name].isdigit():
+            data[name] = int(data[name])
+    return data
 
 
-@transaction.atomic
-def open_incident(actor, data: dict, channel: str = Channel.AGENT) -> Incident:
-    """Log a new incident. End users are always the caller of what they report."""
-    data = dict(data)
-    if not actor.is_agent:
-        data.pop("caller", None)  # an end user reports for themselves, whatever they send
-    _check_end_user_fields(actor, data, END_USER_CREATE_FIELDS)
-    cis = data.pop("configuration_items", None) or []
-    caller = data.pop("caller", None) if actor.is_agent else actor
-    incident = Incident(
-        caller=caller or actor,
-        opened_by=actor,
-        channel=channel if channel in Channel.values else Channel.AGENT,
-        state=IncidentState.NEW,
-        **{k: v for k, v in data.items() if k in EDITABLE_FIELDS and k != "state"},
-    )
-    incident.impact = int(incident.impact)
-    incident.urgency = int(incident.urgency)
-    _validate(incident)
-    incident.priority = priority_for(incident.impact, incident.urgency)
-    incident.number = next_number(Incident.NUMBER_PREFIX)
-    incident.save()
-    if cis:
-        incident.configuration_items.set(cis)
-    core.write_journal(
-        incident,
-        JournalEntry.Kind.CREATED,
-        actor,
-        data={"channel": incident.channel, "priority": incident.priority},
-    )
-    core.announce(incident, actor, {}, created=True)
-    if incident.major:
+def _initial(actor, data: dict, options: dict) -> dict:
+    """An end user is always the caller of what they report; staff report for someone."""
+    channel = options.get("channel", Channel.AGENT)
+    caller = data.get("caller") if actor.is_agent else actor
+    return {
+        "caller": caller or actor,
+        "opened_by": actor,
+        "channel": channel if channel in Channel.values else Channel.AGENT,
+        "state": IncidentState.NEW,
+    }
+
+
+def _derive(incident: Incident, actor, change: writes.Change) -> None:
+    before = change.before
+    if before is not None:
+        writes.unassign_outside_group(incident, actor, change)
+        if incident.assignment_group_id != before.assignment_group_id and (
+            before.assignment_group_id is not None
+        ):
+            incident.reassignment_count += 1
+        if (
+            change.moved(source=IncidentState.NEW)
+            and writes.is_staff(actor)
+            and incident.first_response_at is None
+        ):
+            incident.first_response_at = timezone.now()
+    if before is None or (incident.impact, incident.urgency) != (before.impact, before.urgency):
+        if incident.impact in Level.values and incident.urgency in Level.values:
+            incident.priority = priority_for(incident.impact, incident.urgency)
+
+
+def _guard(incident: Incident, actor) -> None:
+    """An end user changes only the state of an incident they are the caller of."""
+    if not writes.is_staff(actor) and incident.caller_id != actor.pk:
+        raise PermissionDenied
+
+
+def _after(incident: Incident, actor, change: writes.Change) -> None:
+    if incident.major and (change.created or not change.before.major):
         _announce_major(incident, actor)
-    if actor.pk != incident.caller_id:
+    if change.created and actor.pk != incident.caller_id:
         core.notify(
             [incident.caller],
             f"{incident.number} logged: {incident.title}",
             f"We have logged {incident.number} for you and will keep you informed.",
             incident,
         )
-    return incident
+    if change.moved(to=IncidentState.RESOLVED):
+        _resolve_children(incident, actor)
 
 
-@transaction.atomic
+SPEC = writes.WriteSpec(
+    model=Incident,
+    create=writes.Access(staff=EDITABLE_FIELDS, end_user=(*END_USER_CREATE_FIELDS, "caller")),
+    update=writes.Access(staff=(*EDITABLE_FIELDS, "state"), end_user=("state",)),
+    m2m=("configuration_items",),
+    quiet=("reassignment_count", "reopen_count", "first_response_at", "resolved_at", "closed_at"),
+    refused="This field cannot be changed.",
+    clean=_clean,
+    initial=_initial,
+    derive=_derive,
+    validate=_validate,
+    guard=_guard,
+    created_data=lambda incident: {"channel": incident.channel, "priority": incident.priority},
+    after=_after,
+    on_assign=writes.Notice(
+        to=lambda incident, actor: [incident.assigned_to],
+        subject=lambda incident, actor: f"{incident.number} assigned to you: {incident.title}",
+        body=lambda incident, actor: (
+            f"{actor or 'The service desk'} assigned {incident.number} (priority "
+            f"{incident.priority}) to you.\n\n{incident.description}"
+        ),
+    ),
+)
+
+
+def open_incident(actor, data: dict, channel: str = Channel.AGENT) -> Incident:
+    """Log a new incident. End users are always the caller of what they report."""
+    return writes.open(SPEC, actor, data, channel=channel)
+
+
 def update_incident(
     incident: Incident, actor, data: dict, expected_version: int | None = None
 ) -> Incident:
@@ -169,140 +200,32 @@ def update_incident(
 
     ``data`` holds model values (instances for relations). With ``expected_version`` the
     update is refused with ``StaleVersion`` if someone else changed the incident first."""
-    data = dict(data)
-    if actor is not None and not actor.is_agent:
-        _check_end_user_fields(actor, data, ("state",))
-        if incident.caller_id != actor.pk:
-            raise PermissionDenied
-    incident = core.lock(incident, expected_version)
-    unknown = sorted(set(data) - set(EDITABLE_FIELDS) - {"state"})
-    if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
-    target_state = data.pop("state", None)
-    cis = data.pop("configuration_items", None)
-    if incident.workflow.is_final(incident.state) and (data or cis is not None):
-        raise ValidationError(
-            {"state": f"{incident.number} is {incident.state}; it can no longer be changed."}
-        )
-    old_group_id = incident.assignment_group_id
-    old_major = incident.major
-    diff = core.set_fields(incident, data)
-    if "assignment_group" in diff and "assigned_to" not in data and incident.assigned_to_id:
-        # A new group: the assignee must be one of its members; otherwise unassign.
-        if (
-            not incident.assignment_group_id
-            or not incident.assignment_group.members.filter(pk=incident.assigned_to_id).exists()
-        ):
-            diff.update(core.set_fields(incident, {"assigned_to": None}))
-    extra = []
-    if "impact" in diff or "urgency" in diff:
-        diff.update(
-            core.set_fields(incident, {"priority": priority_for(incident.impact, incident.urgency)})
-        )
-    if "assignment_group" in diff and old_group_id is not None:
-        incident.reassignment_count += 1
-        extra.append("reassignment_count")
-    transition = None
-    if target_state is not None and target_state != incident.state:
-        before = incident.state
-        transition = incident.workflow.apply(incident, target_state, actor)
-        diff["state"] = [before, incident.state]
-        extra += [
-            "on_hold_reason",
-            "resolved_at",
-            "closed_at",
-            "resolution_code",
-            "resolution_notes",
-            "reopen_count",
-        ]
-        if before == IncidentState.NEW and _is_staff(actor) and incident.first_response_at is None:
-            incident.first_response_at = timezone.now()
-            extra.append("first_response_at")
-    if incident.state == IncidentState.ON_HOLD and not incident.on_hold_reason:
-        raise ValidationError({"on_hold_reason": "An incident on hold needs a reason."})
-    if incident.state != IncidentState.ON_HOLD and incident.on_hold_reason:
-        raise ValidationError({"on_hold_reason": "Only an incident on hold has a reason."})
-    _validate(incident, set(diff))
-    if cis is not None:
-        m2m = core.set_m2m(incident, "configuration_items", cis)
-        if m2m:
-            diff["configuration_items"] = m2m
-    core.save_record(incident, actor, diff, extra)
-    if incident.major and not old_major:
-        _announce_major(incident, actor)
-    if "assigned_to" in diff and incident.assigned_to_id and incident.assigned_to != actor:
-        core.notify(
-            [incident.assigned_to],
-            f"{incident.number} assigned to you: {incident.title}",
-            f"{actor or 'The service desk'} assigned {incident.number} (priority "
-            f"{incident.priority}) to you.\n\n{incident.description}",
-            incident,
-        )
-    if transition is not None:
-        _after_transition(incident, actor, diff["state"][0])
-    return incident
+    return writes.change(SPEC, incident, actor, data, expected_version)
 
 
-def _is_staff(actor) -> bool:
-    """Staff, or the platform itself (``actor`` None, as in scheduled jobs)."""
-    return actor is None or actor.is_agent
-
-
-def _after_transition(incident: Incident, actor, before: str) -> None:
-    actor_id = actor.pk if actor is not None else None
-    if incident.state == IncidentState.RESOLVED:
-        for child in incident.children.filter(state__in=IncidentState.OPEN).order_by("pk"):
-            try:
-                with transaction.atomic():
-                    update_incident(
-                        child,
-                        actor,
-                        {
-                            "state": IncidentState.RESOLVED,
-                            "resolution_code": incident.resolution_code,
-                            "resolution_notes": f"Resolved with parent {incident.number}: "
-                            f"{incident.resolution_notes}",
-                        },
-                    )
-            except ValidationError as error:
-                # One child that cannot be resolved does not block the parent; say why.
-                problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-                core.write_journal(
-                    incident,
-                    JournalEntry.Kind.WORK_NOTE,
+def _resolve_children(incident: Incident, actor) -> None:
+    for child in incident.children.filter(state__in=IncidentState.OPEN).order_by("pk"):
+        try:
+            with transaction.atomic():
+                update_incident(
+                    child,
                     actor,
-                    body=f"Could not resolve child {child.number} with this incident: {problems}",
-                    internal=True,
+                    {
+                        "state": IncidentState.RESOLVED,
+                        "resolution_code": incident.resolution_code,
+                        "resolution_notes": f"Resolved with parent {incident.number}: "
+                        f"{incident.resolution_notes}",
+                    },
                 )
-        if actor_id != incident.caller_id:
-            days = settings.INCIDENT_AUTO_CLOSE_DAYS
-            core.notify(
-                [incident.caller],
-                f"{incident.number} resolved: {incident.title}",
-                f"Resolution: {incident.resolution_notes}\n\n"
-                f"If this did not fix it, reopen the ticket within {days} days; "
-                f"otherwise it closes automatically.",
+        except ValidationError as error:
+            # One child that cannot be resolved does not block the parent; say why.
+            problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+            core.write_journal(
                 incident,
-            )
-    elif (
-        incident.state == IncidentState.ON_HOLD
-        and incident.on_hold_reason == OnHoldReason.AWAITING_CALLER
-        and actor_id != incident.caller_id
-    ):
-        core.notify(
-            [incident.caller],
-            f"We need your input on {incident.number}: {incident.title}",
-            f"{incident.number} is waiting for you. Please answer the latest comment in the "
-            f"portal so that we can go on.",
-            incident,
-        )
-    elif before == IncidentState.RESOLVED and incident.state == IncidentState.IN_PROGRESS:
-        if actor_id == incident.caller_id and incident.assigned_to_id:
-            core.notify(
-                [incident.assigned_to],
-                f"{incident.number} reopened by the caller",
-                f"{actor} reopened {incident.number}: {incident.title}",
-                incident,
+                JournalEntry.Kind.WORK_NOTE,
+                actor,
+                body=f"Could not resolve child {child.number} with this incident: {problems}",
+                internal=True,
             )
 
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from itsm.core.workflow import Transition, Workflow, staff_only
+from itsm.core.writes import Notice
 
 
 class IncidentState(models.TextChoices):
@@ -75,6 +76,39 @@ def mark_cancelled(incident, user):
 
 OPEN = frozenset(IncidentState.OPEN)
 
+
+def _not_by_caller(incident, actor) -> bool:
+    return (actor.pk if actor is not None else None) != incident.caller_id
+
+
+RESOLVED_NOTICE = Notice(
+    to=lambda incident, actor: [incident.caller],
+    subject=lambda incident, actor: f"{incident.number} resolved: {incident.title}",
+    body=lambda incident, actor: (
+        f"Resolution: {incident.resolution_notes}\n\n"
+        f"If this did not fix it, reopen the ticket within "
+        f"{settings.INCIDENT_AUTO_CLOSE_DAYS} days; otherwise it closes automatically."
+    ),
+    when=_not_by_caller,
+)
+AWAITING_CALLER_NOTICE = Notice(
+    to=lambda incident, actor: [incident.caller],
+    subject=lambda incident, actor: f"We need your input on {incident.number}: {incident.title}",
+    body=lambda incident, actor: (
+        f"{incident.number} is waiting for you. Please answer the latest comment in the "
+        f"portal so that we can go on."
+    ),
+    when=lambda incident, actor: (
+        incident.on_hold_reason == "awaiting_caller" and _not_by_caller(incident, actor)
+    ),
+)
+REOPENED_NOTICE = Notice(
+    to=lambda incident, actor: [incident.assigned_to],
+    subject=lambda incident, actor: f"{incident.number} reopened by the caller",
+    body=lambda incident, actor: f"{actor} reopened {incident.number}: {incident.title}",
+    when=lambda incident, actor: not _not_by_caller(incident, actor),
+)
+
 incident_workflow = Workflow(
     states=IncidentState.choices,
     initial=S.NEW,
@@ -91,6 +125,7 @@ incident_workflow = Workflow(
             S.ON_HOLD,
             "Put on hold",
             requires=("on_hold_reason",),
+            notices=(AWAITING_CALLER_NOTICE,),
         ),
         Transition(
             OPEN,
@@ -98,6 +133,7 @@ incident_workflow = Workflow(
             "Resolve",
             requires=("resolution_code", "resolution_notes"),
             effects=(mark_resolved,),
+            notices=(RESOLVED_NOTICE,),
             style="primary",
         ),
         Transition(
@@ -106,6 +142,7 @@ incident_workflow = Workflow(
             "Reopen",
             allowed=caller_within_window,
             effects=(mark_reopened,),
+            notices=(REOPENED_NOTICE,),
         ),
         Transition(
             frozenset({S.RESOLVED}),

@@ -24,7 +24,57 @@ class NumberSequence(models.Model):
         return f"{self.prefix}: {self.last_value}"
 
 
-class RecordQuerySet(models.QuerySet):
+class TrackedQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one place that decides who may see which rows of this type: by default the
+        staff of the workspace see everything and nobody else anything. A type whose rows
+        end users may see (their own assets, their own tickets) says so here."""
+        if not user.is_authenticated or not user.is_active or not user.is_agent:
+            return self.none()
+        return self
+
+
+class Tracked(models.Model):
+    """Abstract base of everything people edit: timestamps, a ``version`` counter for
+    optimistic locking (the ETag and If-Match), one scoping rule (``visible_to``) and a
+    journal (the record's timeline in ``JournalEntry``).
+
+    Writes go through the kernel's write path (``itsm.core.writes``), which locks the row,
+    refuses a stale version, and journals the difference of what it saved."""
+
+    #: The field whose value names a row in its ETag (``"INC0001001-v3"``); empty: the
+    #: primary key after ``ETAG_PREFIX`` (``"ci12-v3"``).
+    ETAG_FIELD: str = ""
+    ETAG_PREFIX: str = ""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = TrackedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def etag_key(self) -> str:
+        if self.ETAG_FIELD:
+            return str(getattr(self, self.ETAG_FIELD))
+        return f"{self.ETAG_PREFIX or self._meta.model_name}{self.pk}"
+
+    @property
+    def etag(self) -> str:
+        from .etag import format_etag
+
+        return format_etag(self)
+
+    @property
+    def reference(self) -> str:
+        """How people name this row in a message ("INC0001001", "AT-1", "mail-01")."""
+        return str(getattr(self, self.ETAG_FIELD)) if self.ETAG_FIELD else str(self)
+
+
+class RecordQuerySet(TrackedQuerySet):
     def visible_to(self, user):
         """The one place that decides who may see which records of this type."""
         if not user.is_authenticated or not user.is_active:
@@ -34,7 +84,7 @@ class RecordQuerySet(models.QuerySet):
         return self.filter(**{self.model.REQUESTER_FIELD: user})
 
 
-class Record(models.Model):
+class Record(Tracked):
     """Abstract base of every ticket-like thing: incidents, requests, problems, changes…
 
     A concrete record names its number prefix, its workflow and the field that holds the
@@ -42,6 +92,7 @@ class Record(models.Model):
 
     NUMBER_PREFIX: str = ""
     REQUESTER_FIELD: str = "requester"
+    ETAG_FIELD = "number"
     workflow: Workflow
 
     number = models.CharField(max_length=20, unique=True, editable=False)
@@ -62,9 +113,6 @@ class Record(models.Model):
         on_delete=models.PROTECT,
         related_name="%(app_label)s_%(class)s_assigned",
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = RecordQuerySet.as_manager()
 
@@ -96,10 +144,6 @@ class Record(models.Model):
         """This record's ``attachments`` (a queryset) narrowed to what ``user`` may open:
         staff all, others the public ones."""
         return attachments if user.is_agent else attachments.filter(internal=False)
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.number}-v{self.version}"'
 
     @property
     def state_label(self) -> str:

@@ -22,11 +22,11 @@ logger = logging.getLogger(__name__)
 
 
 class StaleVersion(Exception):
-    """The record changed since the caller read it (HTTP 412 / a conflict in the UI)."""
+    """The row changed since the caller read it (HTTP 412 / a conflict in the UI)."""
 
     def __init__(self, record):
         super().__init__(
-            f"{record.number} was changed by someone else (now version {record.version})."
+            f"{record.reference} was changed by someone else (now version {record.version})."
         )
         self.record = record
 
@@ -54,9 +54,10 @@ def timeline(record, user):
 # Locking and field changes ------------------------------------------------------------
 
 
-def lock(record: Record, expected_version: int | None = None) -> Record:
-    """Re-read the record with a row lock; refuse if the caller's version is stale."""
-    locked = type(record).objects.select_for_update().get(pk=record.pk)
+def lock(record, expected_version: int | None = None):
+    """Re-read a tracked row with a row lock; refuse if the caller's version is stale.
+    The one lock of every tracked type (records, CIs, assets, contracts…)."""
+    locked = type(record)._default_manager.select_for_update().get(pk=record.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(locked)
     return locked

@@ -33,6 +33,11 @@ class Transition:
     allowed: Permission = staff_only
     guards: tuple[Guard, ...] = ()
     effects: tuple[Effect, ...] = ()
+    #: Messages the transition sends (``itsm.core.writes.Notice``), in its transaction.
+    notices: tuple = ()
+    #: ``(record, actor)`` functions run once the transition is committed (a webhook, a
+    #: task); never for a transaction that rolls back.
+    after_commit: tuple[Effect, ...] = ()
     #: The button style in the workspace: "primary", "danger" or "" (plain).
     style: str = ""
 
