@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from itsm.core import services as core
+from itsm.core import writes
 from itsm.core.models import JournalEntry
-from itsm.core.numbering import next_number
 
 from . import variables as forms
 from .models import (
@@ -25,18 +25,119 @@ User = get_user_model()
 D = Approval.Decision
 
 
-def _move(record, actor, target: str, **fields) -> None:
-    """Take a workflow transition (checked) and save it with the journal."""
-    diff = core.set_fields(record, fields) if fields else {}
-    before = record.state
-    record.workflow.apply(record, target, actor)
-    diff["state"] = [before, record.state]
-    core.save_record(
-        record, actor, diff, extra_fields=["closed_at"] if hasattr(record, "closed_at") else ()
-    )
+def _check_request(request: ServiceRequest, actor, change: writes.Change) -> None:
+    """People cancel a request or close a fulfilled one; the platform moves the rest."""
+    if actor is not None and change.transition is not None:
+        if change.transition.target not in (RequestState.CANCELLED, RequestState.CLOSED):
+            raise ValidationError(
+                {"state": "Requests can be cancelled or, once fulfilled, closed."}
+            )
 
 
-@transaction.atomic
+def _request_saved(request: ServiceRequest, actor, change: writes.Change) -> None:
+    if not change.created:
+        return
+    files = change.options.get("files") or {}
+    cleaned = dict(request.variables)
+    for name, uploaded in files.items():
+        try:
+            cleaned[name] = core.add_attachment(request, actor, uploaded).pk
+        except ValidationError as error:
+            raise ValidationError({f"variables.{name}": error.messages}) from None
+    if files:
+        ServiceRequest.objects.filter(pk=request.pk).update(variables=cleaned)
+        request.variables = cleaned
+
+
+def _request_after(request: ServiceRequest, actor, change: writes.Change) -> None:
+    if change.created:
+        levels = change.options["levels"]
+        if levels:
+            request = _move(request, RequestState.AWAITING_APPROVAL)
+            _open_level(request, levels[0])
+        else:
+            _approved(request)
+    elif change.moved(to=RequestState.CANCELLED):
+        request.approvals.filter(decision=D.PENDING).update(decision=D.SKIPPED)
+        for task in request.tasks.exclude(state__in=[TaskState.CLOSED, TaskState.CANCELLED]):
+            writes.change(TASK_SPEC, task, None, {"state": TaskState.CANCELLED}, actor=actor)
+        if change.options.get("reason"):
+            core.add_comment(request, actor, change.options["reason"])
+
+
+REQUEST_SPEC = writes.WriteSpec(
+    model=ServiceRequest,
+    create=writes.Access(
+        staff=("item", "requested_for", "variables"),
+        end_user=("item", "requested_for", "variables"),
+    ),
+    update=writes.Access(
+        staff=("state",),
+        end_user=("state",),
+        platform=("state", "rejection_reason", "approval_level", "fulfilled_at"),
+    ),
+    quiet=("closed_at", "fulfilled_at", "approval_level"),
+    refused="Only the state changes after ordering.",
+    initial=lambda actor, data, options: {
+        "title": data["item"].name,
+        "requester": actor,
+        "requested_for": data.get("requested_for") or actor,
+        "state": RequestState.SUBMITTED,
+    },
+    derive=_check_request,
+    guard=lambda request, actor: _may_add(request, actor) if actor is not None else None,
+    created_data=lambda request: {"item": request.item.name},
+    saved=_request_saved,
+    after=_request_after,
+)
+
+
+def _task_after(task: FulfilmentTask, actor, change: writes.Change) -> None:
+    if change.created:
+        request = change.options["request"]
+        template = change.options["template"]
+        core.write_journal(
+            request,
+            JournalEntry.Kind.FIELDS,
+            None,
+            body=f"Task {task.number} for {template.team}.",
+            internal=True,
+        )
+        managers = [template.team.manager] if template.team.manager_id else []
+        core.notify(managers, f"New task {task.number}: {task.title}", task.description, task)
+    elif task.state in (TaskState.CLOSED, TaskState.CANCELLED) and not change.options.get(
+        "actor"
+    ):
+        _after_task(task)
+
+
+def _task_validate(task: FulfilmentTask, changed: set | None) -> None:
+    errors: dict = {}
+    writes.check_assignment(task, changed, errors)
+    writes.refuse(errors)
+
+
+TASK_SPEC = writes.WriteSpec(
+    model=FulfilmentTask,
+    create=writes.Access(
+        staff=(),
+        platform=("title", "description", "request", "stage", "assignment_group"),
+    ),
+    update=writes.Access(staff=("assignment_group", "assigned_to", "description", "state")),
+    quiet=("closed_at",),
+    refused="This field cannot be changed.",
+    initial=lambda actor, data, options: {"state": TaskState.OPEN},
+    validate=_task_validate,
+    created_data=lambda task: {"request": task.request.number},
+    after=_task_after,
+)
+
+
+def _move(record, target: str, **fields):
+    """The platform takes a transition (checked) of a request; returns the saved row."""
+    return writes.change(REQUEST_SPEC, record, None, {"state": target, **fields})
+
+
 def submit_request(
     actor, item: CatalogueItem, answers, requested_for=None, files=None
 ) -> ServiceRequest:
@@ -61,32 +162,9 @@ def submit_request(
         raise ValidationError(
             {"requested_for": f"{requested_for} has no manager on record to approve this."}
         )
-    request = ServiceRequest(
-        number=next_number(ServiceRequest.NUMBER_PREFIX),
-        title=item.name,
-        item=item,
-        requester=actor,
-        requested_for=requested_for,
-        variables=cleaned,
-        state=RequestState.SUBMITTED,
-    )
-    request.save()
-    for name, uploaded in files.items():
-        try:
-            cleaned[name] = core.add_attachment(request, actor, uploaded).pk
-        except ValidationError as error:
-            raise ValidationError({f"variables.{name}": error.messages}) from None
-    if files:
-        ServiceRequest.objects.filter(pk=request.pk).update(variables=cleaned)
-        request.variables = cleaned
-    core.write_journal(request, JournalEntry.Kind.CREATED, actor, data={"item": item.name})
-    core.announce(request, actor, {}, created=True)
-    if levels:
-        _move(request, None, RequestState.AWAITING_APPROVAL)
-        _open_level(request, levels[0])
-    else:
-        _approved(request)
-    return request
+    data = {"item": item, "requested_for": requested_for, "variables": cleaned}
+    request = writes.open(REQUEST_SPEC, actor, data, files=files, levels=levels)
+    return ServiceRequest.objects.get(pk=request.pk)
 
 
 def _approvers(request: ServiceRequest, level: ApprovalLevel) -> list:
@@ -148,7 +226,7 @@ def decide(approval: Approval, actor, approve: bool, comment: str = "") -> Appro
     pending = request.approvals.filter(level=approval.level, decision=D.PENDING)
     if not approve:
         pending.update(decision=D.SKIPPED)
-        _move(request, None, RequestState.REJECTED, rejection_reason=comment)
+        _move(request, RequestState.REJECTED, rejection_reason=comment)
         core.notify(
             [request.requester, request.requested_for],
             f"{request.number} was not approved",
@@ -171,9 +249,9 @@ def decide(approval: Approval, actor, approve: bool, comment: str = "") -> Appro
 
 
 def _approved(request: ServiceRequest) -> None:
-    _move(request, None, RequestState.APPROVED)
+    request = _move(request, RequestState.APPROVED)
     if request.item.task_templates.exists():
-        _move(request, None, RequestState.IN_FULFILMENT)
+        request = _move(request, RequestState.IN_FULFILMENT)
         _open_stage(request, request.item.task_templates.order_by("stage").first().stage)
     else:
         _fulfilled(request)
@@ -181,32 +259,18 @@ def _approved(request: ServiceRequest) -> None:
 
 def _open_stage(request: ServiceRequest, stage: int) -> None:
     for template in request.item.task_templates.filter(stage=stage).select_related("team"):
-        task = FulfilmentTask(
-            number=next_number(FulfilmentTask.NUMBER_PREFIX),
-            title=f"{template.title} ({request.number})",
-            description=f"For {request.requested_for}: {request.item}",
-            request=request,
-            stage=stage,
-            assignment_group=template.team,
-            state=TaskState.OPEN,
-        )
-        task.save()
-        core.write_journal(task, JournalEntry.Kind.CREATED, None, data={"request": request.number})
-        core.write_journal(
-            request,
-            JournalEntry.Kind.FIELDS,
-            None,
-            body=f"Task {task.number} for {template.team}.",
-            internal=True,
-        )
-        managers = [template.team.manager] if template.team.manager_id else []
-        core.notify(managers, f"New task {task.number}: {task.title}", task.description, task)
+        data = {
+            "title": f"{template.title} ({request.number})",
+            "description": f"For {request.requested_for}: {request.item}",
+            "request": request,
+            "stage": stage,
+            "assignment_group": template.team,
+        }
+        writes.open(TASK_SPEC, None, data, request=request, template=template)
 
 
 def _fulfilled(request: ServiceRequest) -> None:
-    request.fulfilled_at = timezone.now()
-    ServiceRequest.objects.filter(pk=request.pk).update(fulfilled_at=request.fulfilled_at)
-    _move(request, None, RequestState.FULFILLED)
+    request = _move(request, RequestState.FULFILLED, fulfilled_at=timezone.now())
     core.notify(
         [request.requester, request.requested_for],
         f"{request.number} is fulfilled: {request.title}",
@@ -215,34 +279,12 @@ def _fulfilled(request: ServiceRequest) -> None:
     )
 
 
-@transaction.atomic
 def update_task(task: FulfilmentTask, actor, data: dict, expected_version=None) -> FulfilmentTask:
     """Work a task: assignment, notes fields, and its state; closing the last task of a
     stage opens the next stage, closing the last stage fulfils the request."""
     if actor is None or not actor.is_agent:
         raise PermissionDenied
-    task = core.lock(task, expected_version)
-    data = dict(data)
-    target = data.pop("state", None)
-    unknown = sorted(set(data) - {"assignment_group", "assigned_to", "description"})
-    if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
-    diff = core.set_fields(task, data)
-    if (
-        task.assigned_to_id
-        and not task.assignment_group.members.filter(pk=task.assigned_to_id).exists()
-    ):
-        raise ValidationError(
-            {"assigned_to": f"{task.assigned_to} is not a member of {task.assignment_group}."}
-        )
-    if target is not None and target != task.state:
-        before = task.state
-        task.workflow.apply(task, target, actor)
-        diff["state"] = [before, task.state]
-    core.save_record(task, actor, diff, extra_fields=["closed_at"])
-    if task.state in (TaskState.CLOSED, TaskState.CANCELLED):
-        _after_task(task)
-    return task
+    return writes.change(TASK_SPEC, task, actor, data, expected_version)
 
 
 def _after_task(task: FulfilmentTask) -> None:
@@ -261,18 +303,25 @@ def _after_task(task: FulfilmentTask) -> None:
         _fulfilled(request)
 
 
-@transaction.atomic
-def cancel_request(request: ServiceRequest, actor, reason: str = "") -> ServiceRequest:
-    request = core.lock(request)
-    _move(request, actor, RequestState.CANCELLED)
-    request.approvals.filter(decision=D.PENDING).update(decision=D.SKIPPED)
-    for task in request.tasks.exclude(state__in=[TaskState.CLOSED, TaskState.CANCELLED]):
-        before = task.state
-        task.workflow.apply(task, TaskState.CANCELLED, None)
-        core.save_record(task, actor, {"state": [before, task.state]}, extra_fields=["closed_at"])
-    if reason:
-        core.add_comment(request, actor, reason)
-    return request
+def change_request(
+    request: ServiceRequest, actor, data: dict, expected_version=None
+) -> ServiceRequest:
+    """What people change on a request after ordering: its state (cancel, or close once
+    fulfilled)."""
+    return writes.change(REQUEST_SPEC, request, actor, data, expected_version)
+
+
+def cancel_request(
+    request: ServiceRequest, actor, reason: str = "", expected_version=None
+) -> ServiceRequest:
+    return writes.change(
+        REQUEST_SPEC,
+        request,
+        actor,
+        {"state": RequestState.CANCELLED},
+        expected_version,
+        reason=reason,
+    )
 
 
 def pending_approvals(user):
@@ -281,12 +330,9 @@ def pending_approvals(user):
     )
 
 
-@transaction.atomic
-def close_request(request: ServiceRequest, actor) -> ServiceRequest:
+def close_request(request: ServiceRequest, actor, expected_version=None) -> ServiceRequest:
     """The requester (or staff) confirms a fulfilled request."""
-    request = core.lock(request)
-    _move(request, actor, RequestState.CLOSED)
-    return request
+    return change_request(request, actor, {"state": RequestState.CLOSED}, expected_version)
 
 
 def _may_add(record, actor) -> None:

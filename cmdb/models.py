@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from itsm.core.models import Tracked, TrackedQuerySet
+
 KEY = RegexValidator(
     r"^[a-z][a-z0-9_]*$", "Lower-case letters, digits and underscores, starting with a letter."
 )
@@ -46,6 +48,10 @@ class CIClass(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def reference(self) -> str:
+        return f"CI {self.name}"
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -288,6 +294,10 @@ class DataSource(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def reference(self) -> str:
+        return f"CI {self.name}"
+
     def clean(self):
         errors = {}
         for name in ("trusted_fields", "trusted_relationship_types"):
@@ -302,16 +312,13 @@ class DataSource(models.Model):
         return not trusted or field in trusted
 
 
-class ConfigurationItemQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Staff see the CMDB; end users see no CI directly (they pick from lists the
-        catalogue offers them)."""
-        if user.is_authenticated and user.is_agent:
-            return self
-        return self.none()
+class ConfigurationItemQuerySet(TrackedQuerySet):
+    """Staff see the CMDB; end users see no CI directly (they pick from lists the
+    catalogue offers them): the kernel's default rule."""
 
 
-class ConfigurationItem(models.Model):
+class ConfigurationItem(Tracked):
+    ETAG_PREFIX = "ci"
     Status = Status
     Environment = Environment
 
@@ -346,9 +353,6 @@ class ConfigurationItem(models.Model):
         related_name="configuration_items",
     )
     attributes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ConfigurationItemQuerySet.as_manager()
 
@@ -359,6 +363,10 @@ class ConfigurationItem(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def reference(self) -> str:
+        return f"CI {self.name}"
 
 
 class CIKey(models.Model):

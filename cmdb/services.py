@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from itsm.core import writes
 from itsm.core.models import JournalEntry
-from itsm.core.services import StaleVersion, display_value, write_journal
+from itsm.core.services import display_value
 
 from .attributes import (
     ClassSchema,
@@ -152,31 +153,49 @@ def attribute_diff(old: dict, new: dict) -> dict:
     }
 
 
-@transaction.atomic
-def create_ci(actor, *, ci_class, name, attributes=None, schemas=None, **fields):
-    """A new CI; ValidationError naming the field (``attributes.<key>`` for attributes)."""
-    schema = (schemas or Schemas()).get(ci_class)
-    ci = ConfigurationItem(name=(name or "").strip(), ci_class=schema.ci_class, **fields)
-    _validate_fields(ci)
-    cleaned, keys = _check(schema, ci, attributes or {})
-    lock_keys(keys)
+def _clean(data: dict, actor) -> dict:
+    if "name" in data:
+        data["name"] = (data["name"] or "").strip()
+    return data
+
+
+def _derive(ci: ConfigurationItem, actor, change: writes.Change) -> None:
+    """Attributes checked against the class chain and stored as their types; the
+    identification keys computed and their advisory locks taken."""
+    options = change.options
+    schema = (options.get("schemas") or Schemas()).get(ci.ci_class_id)
+    if change.created:
+        cleaned, keys = _check(schema, ci, ci.attributes or {})
+    elif options.get("replace_attributes"):
+        cleaned, keys = _check(schema, ci, dict(options.get("attributes") or {}))
+    else:
+        old = dict(change.before.attributes)
+        cleaned, keys = _check(schema, ci, old, options.get("attributes") or {})
     ci.attributes = cleaned
-    ci.save()
+    options["schema"], options["keys"] = schema, keys
+    if change.created or cleaned != change.before.attributes or ci.name != change.before.name:
+        lock_keys(keys)
+
+
+def _validate_fields(ci: ConfigurationItem, changed=None) -> None:
+    try:
+        ci.full_clean(exclude=["attributes", "ci_class"], validate_unique=False)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+
+
+def _saved(ci: ConfigurationItem, actor, change: writes.Change) -> None:
+    if not change.created and not change.diff:
+        return
+    keys = change.options["keys"]
     try:
         with transaction.atomic():
             sync_keys(ci, keys)
     except IntegrityError:
         # Another transaction took a key between our check and our insert.
-        raise ValidationError(key_conflicts(schema, keys, exclude_pk=ci.pk)) from None
-    write_journal(ci, JournalEntry.Kind.CREATED, actor, data=_snapshot(ci), internal=True)
-    return ci
-
-
-def _validate_fields(ci: ConfigurationItem) -> None:
-    try:
-        ci.full_clean(exclude=["attributes", "ci_class"], validate_unique=False)
-    except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+        raise ValidationError(
+            key_conflicts(change.options["schema"], keys, exclude_pk=ci.pk)
+        ) from None
 
 
 def _snapshot(ci: ConfigurationItem) -> dict:
@@ -185,7 +204,28 @@ def _snapshot(ci: ConfigurationItem) -> dict:
     return data
 
 
-@transaction.atomic
+SPEC = writes.WriteSpec(
+    model=ConfigurationItem,
+    create=writes.Access(staff=(*FIELDS, "attributes")),
+    update=writes.Access(staff=FIELDS),
+    expand={"attributes": lambda old, new: attribute_diff(old or {}, new or {})},
+    refused="This field cannot be changed here.",
+    clean=_clean,
+    derive=_derive,
+    validate=_validate_fields,
+    created_data=_snapshot,
+    created_internal=True,
+    saved=_saved,
+)
+
+
+def create_ci(actor, *, ci_class, name, attributes=None, schemas=None, **fields):
+    """A new CI; ValidationError naming the field (``attributes.<key>`` for attributes)."""
+    schema = (schemas or Schemas()).get(ci_class)
+    data = {"name": name, "ci_class": schema.ci_class, "attributes": attributes or {}, **fields}
+    return writes.open(SPEC, actor, data, schemas=schemas)
+
+
 def update_ci(
     ci: ConfigurationItem,
     actor,
@@ -196,54 +236,18 @@ def update_ci(
 ) -> ConfigurationItem:
     """Change fields and attributes. ``changes["attributes"]`` is merged into the CI's
     attributes (a ``None`` value removes one) unless ``replace_attributes``."""
-    locked = ConfigurationItem.objects.select_for_update().get(pk=ci.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleVersion(_Versioned(locked))
     changes = dict(changes)
-    new_attributes = changes.pop("attributes", None)
-    diff = {}
-    for name, value in changes.items():
-        if name not in FIELDS:
-            raise ValidationError({name: "This field cannot be changed here."})
-        if name == "name":
-            value = (value or "").strip()
-        field = locked._meta.get_field(name)
-        old_raw = getattr(locked, field.attname)
-        new_raw = value.pk if hasattr(value, "pk") else value
-        if old_raw == new_raw:
-            continue
-        old = display_value(locked, name)
-        setattr(locked, name, value)
-        diff[name] = [old, display_value(locked, name)]
-    schema = (schemas or Schemas()).get(locked.ci_class_id)
-    _validate_fields(locked)
-    if replace_attributes:
-        cleaned, keys = _check(schema, locked, dict(new_attributes or {}))
-    else:
-        cleaned, keys = _check(schema, locked, dict(locked.attributes), new_attributes or {})
-    diff.update(attribute_diff(locked.attributes, cleaned))
-    if not diff:
-        return locked
-    lock_keys(keys)
-    locked.attributes = cleaned
-    locked.version += 1
-    locked.updated_at = timezone.now()
-    locked.save()
-    try:
-        with transaction.atomic():
-            sync_keys(locked, keys)
-    except IntegrityError:
-        raise ValidationError(key_conflicts(schema, keys, exclude_pk=locked.pk)) from None
-    write_journal(locked, JournalEntry.Kind.FIELDS, actor, data=diff, internal=True)
-    return locked
-
-
-class _Versioned:
-    """StaleVersion's message wants ``number`` and ``version``."""
-
-    def __init__(self, ci):
-        self.number = f"CI {ci.name}"
-        self.version = ci.version
+    attributes = changes.pop("attributes", None)
+    return writes.change(
+        SPEC,
+        ci,
+        actor,
+        changes,
+        expected_version,
+        attributes=attributes,
+        replace_attributes=replace_attributes,
+        schemas=schemas,
+    )
 
 
 def _relationship_label(relationship: Relationship, from_source: bool) -> str:

@@ -21,8 +21,8 @@ from incidents.models import Incident, ResolutionCode
 from incidents.workflows import IncidentState
 from itsm.accounts.models import Role
 from itsm.core import services as core
+from itsm.core import writes
 from itsm.core.models import JournalEntry
-from itsm.core.numbering import next_number
 
 from .models import Cause, Dimension, Effectiveness, Problem, Risk, WorkaroundUse, priority_for
 from .workflows import ProblemState
@@ -44,13 +44,6 @@ EDITABLE_FIELDS = (
     "resolution_notes",
 )
 M2M_FIELDS = ("services", "configuration_items", "incidents")
-#: What a transition may also change (its effects).
-TRANSITION_FIELDS = ("known_error_at", "resolved_at", "closed_at", "resolution_notes")
-
-
-def _require_staff(actor) -> None:
-    if actor is None or not actor.is_agent:
-        raise PermissionDenied
 
 
 def _validate(problem: Problem, changed: set[str] | None = None) -> None:
@@ -67,21 +60,11 @@ def _validate(problem: Problem, changed: set[str] | None = None) -> None:
         errors["impact"] = f"One of: {', '.join(Risk.values)}."
     if touched("probability") and problem.probability not in Risk.values:
         errors["probability"] = f"One of: {', '.join(Risk.values)}."
-    if touched("assigned_to", "assignment_group") and problem.assigned_to_id:
-        if not problem.assignment_group_id:
-            errors["assigned_to"] = "Choose an assignment group first."
-        elif not problem.assignment_group.members.filter(pk=problem.assigned_to_id).exists():
-            errors["assigned_to"] = (
-                f"{problem.assigned_to} is not a member of {problem.assignment_group}."
-            )
-    if touched("assignment_group") and problem.assignment_group_id:
-        if not problem.assignment_group.active:
-            errors["assignment_group"] = f"{problem.assignment_group} is not an active team."
+    writes.check_assignment(problem, changed, errors)
     if touched("workaround", "workaround_public") and problem.workaround_public:
         if not (problem.workaround or "").strip():
             errors["workaround_public"] = "Write the workaround before publishing it."
-    if errors:
-        raise ValidationError(errors)
+    writes.refuse(errors)
 
 
 def _journal_many(records, kind, actor, body: str, internal: bool = True) -> None:
@@ -110,53 +93,75 @@ def _journal_incident_links(problem: Problem, actor, added=(), removed=()) -> No
     )
 
 
-def _set_incidents(problem: Problem, actor, incidents) -> list | None:
-    """Replace the linked incidents; journals on each incident added or removed."""
-    before = set(problem.incidents.values_list("pk", flat=True))
-    after = {i.pk for i in incidents}
-    change = core.set_m2m(problem, "incidents", incidents)
-    if change:
+def _derive(problem: Problem, actor, change: writes.Change) -> None:
+    before = change.before
+    if before is None or (problem.impact, problem.probability) != (
+        before.impact,
+        before.probability,
+    ):
+        if problem.impact in Risk.values and problem.probability in Risk.values:
+            problem.priority = priority_for(problem.impact, problem.probability)
+    if change.options.get("resolve_incidents") and not change.moved(to=ProblemState.RESOLVED):
+        raise ValidationError(
+            {"resolve_incidents": "Incidents are resolved only together with the problem."}
+        )
+
+
+def _saved(problem: Problem, actor, change: writes.Change) -> None:
+    """Each incident linked or unlinked says so on its own timeline."""
+    if "incidents" not in change.m2m_before:
+        return
+    before = change.m2m_before["incidents"]
+    after = set(problem.incidents.values_list("pk", flat=True))
+    if before != after:
         _journal_incident_links(
             problem,
             actor,
-            added=[i for i in incidents if i.pk not in before],
-            removed=Incident.objects.filter(pk__in=before - after),
+            added=Incident.objects.filter(pk__in=after - before).order_by("pk"),
+            removed=Incident.objects.filter(pk__in=before - after).order_by("pk"),
         )
-    return change
 
 
-@transaction.atomic
+def _after(problem: Problem, actor, change: writes.Change) -> None:
+    resolving = change.moved(to=ProblemState.RESOLVED)
+    problem.resolved_incidents = (
+        _resolve_incidents(problem, actor)
+        if change.options.get("resolve_incidents") and resolving
+        else []
+    )
+
+
+SPEC = writes.WriteSpec(
+    model=Problem,
+    create=writes.Access(staff=EDITABLE_FIELDS),
+    update=writes.Access(staff=(*EDITABLE_FIELDS, "state")),
+    m2m=M2M_FIELDS,
+    quiet=("known_error_at", "resolved_at", "closed_at"),
+    refused="This field cannot be changed.",
+    initial=lambda actor, data, options: {"opened_by": actor, "state": ProblemState.NEW},
+    derive=_derive,
+    validate=_validate,
+    created_data=lambda problem: {
+        "priority": problem.priority,
+        "incidents": problem.incidents.count(),
+    },
+    saved=_saved,
+    after=_after,
+)
+
+
+def _require_staff(actor) -> None:
+    if not writes.is_staff(actor):
+        raise PermissionDenied
+
+
 def open_problem(actor, data: dict) -> Problem:
     """Log a new problem (staff only). ``data`` holds model values (instances for
     relations, lists of instances for ``services``, ``configuration_items``, ``incidents``)."""
     _require_staff(actor)
-    data = dict(data)
-    unknown = sorted(set(data) - set(EDITABLE_FIELDS))
-    if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "This field cannot be set."))
-    m2m = {name: data.pop(name) for name in M2M_FIELDS if name in data}
-    problem = Problem(opened_by=actor, state=ProblemState.NEW, **data)
-    _validate(problem)
-    problem.priority = priority_for(problem.impact, problem.probability)
-    problem.number = next_number(Problem.NUMBER_PREFIX)
-    problem.save()
-    for name in ("services", "configuration_items"):
-        if m2m.get(name):
-            getattr(problem, name).set(m2m[name])
-    if m2m.get("incidents"):
-        problem.incidents.set(m2m["incidents"])
-        _journal_incident_links(problem, actor, added=m2m["incidents"])
-    core.write_journal(
-        problem,
-        JournalEntry.Kind.CREATED,
-        actor,
-        data={"priority": problem.priority, "incidents": len(m2m.get("incidents") or [])},
-    )
-    core.announce(problem, actor, {}, created=True)
-    return problem
+    return writes.open(SPEC, actor, data)
 
 
-@transaction.atomic
 def update_problem(
     problem: Problem,
     actor,
@@ -170,52 +175,11 @@ def update_problem(
     open incidents are resolved with its resolution notes, in the same transaction: if one
     of them cannot be resolved, nothing at all changes and the error names it. The numbers
     of the incidents resolved are left in ``problem.resolved_incidents``."""
-    _require_staff(actor)
-    data = dict(data)
-    problem = core.lock(problem, expected_version)
-    unknown = sorted(set(data) - set(EDITABLE_FIELDS) - {"state"})
-    if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
-    target_state = data.pop("state", None)
-    m2m = {name: data.pop(name) for name in M2M_FIELDS if name in data}
-    if problem.workflow.is_final(problem.state) and (data or m2m):
-        raise ValidationError(
-            {"state": f"{problem.number} is {problem.state}; it can no longer be changed."}
-        )
-    diff = core.set_fields(problem, data)
-    if "impact" in diff or "probability" in diff:
-        if problem.impact in Risk.values and problem.probability in Risk.values:
-            diff.update(
-                core.set_fields(
-                    problem, {"priority": priority_for(problem.impact, problem.probability)}
-                )
-            )
-    resolving = False
-    extra: list[str] = []
-    if target_state is not None and target_state != problem.state:
-        before = problem.state
-        problem.workflow.apply(problem, target_state, actor)
-        diff["state"] = [before, problem.state]
-        extra += TRANSITION_FIELDS
-        resolving = problem.state == ProblemState.RESOLVED
-    if resolve_incidents and not resolving:
-        raise ValidationError(
-            {"resolve_incidents": "Incidents are resolved only together with the problem."}
-        )
-    _validate(problem, set(diff))
-    for name in ("services", "configuration_items"):
-        if name in m2m:
-            change = core.set_m2m(problem, name, m2m[name])
-            if change:
-                diff[name] = change
-    if "incidents" in m2m:
-        change = _set_incidents(problem, actor, m2m["incidents"])
-        if change:
-            diff["incidents"] = change
-    core.save_record(problem, actor, diff, extra)
-    problem.resolved_incidents = (
-        _resolve_incidents(problem, actor) if resolve_incidents and resolving else []
+    problem = writes.change(
+        SPEC, problem, actor, data, expected_version, resolve_incidents=resolve_incidents
     )
+    if not hasattr(problem, "resolved_incidents"):
+        problem.resolved_incidents = []
     return problem
 
 
@@ -275,34 +239,24 @@ def _resolve_incidents(problem: Problem, actor) -> list[str]:
 # Linking incidents ---------------------------------------------------------------------
 
 
-@transaction.atomic
 def link_incidents(problem: Problem, actor, incidents) -> list[Incident]:
     """Add incidents to the problem (keeping those linked); returns those newly linked."""
     _require_staff(actor)
-    problem = core.lock(problem)
     if problem.workflow.is_final(problem.state):
         raise ValidationError({"incidents": f"{problem.number} is closed."})
-    current = set(problem.incidents.values_list("pk", flat=True))
-    added = [i for i in incidents if i.pk not in current]
-    if not added:
-        return []
-    problem.incidents.add(*added)
-    core.save_record(
-        problem, actor, {"incidents": [None, ", ".join(sorted(i.number for i in added))]}
-    )
-    _journal_incident_links(problem, actor, added=added)
+    current = list(problem.incidents.all())
+    added = [i for i in incidents if i.pk not in {c.pk for c in current}]
+    if added:
+        writes.change(SPEC, problem, actor, {"incidents": current + added})
     return added
 
 
-@transaction.atomic
 def unlink_incident(problem: Problem, actor, incident: Incident) -> None:
     _require_staff(actor)
-    problem = core.lock(problem)
-    if not problem.incidents.filter(pk=incident.pk).exists():
+    current = list(problem.incidents.all())
+    if incident.pk not in {c.pk for c in current}:
         raise ValidationError({"incident": f"{incident.number} is not linked to this problem."})
-    problem.incidents.remove(incident)
-    core.save_record(problem, actor, {"incidents": [incident.number, None]})
-    _journal_incident_links(problem, actor, removed=[incident])
+    writes.change(SPEC, problem, actor, {"incidents": [c for c in current if c.pk != incident.pk]})
 
 
 # Causes ----------------------------------------------------------------------------------
@@ -320,10 +274,7 @@ def _clean_cause(cause: Cause) -> None:
 
 def _touch(problem: Problem, actor, body: str) -> None:
     """A cause changed: the problem's version moves on (an ETag read before is stale)."""
-    core.write_journal(problem, JournalEntry.Kind.FIELDS, actor, body=body, internal=True)
-    problem.version += 1
-    problem.updated_at = timezone.now()
-    problem.save(update_fields=["version", "updated_at"])
+    writes.touch(problem, actor, body=body)
 
 
 @transaction.atomic

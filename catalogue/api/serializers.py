@@ -154,20 +154,9 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
         )
 
     def update(self, instance, validated_data):
+        expected = validated_data.pop("expected_version", None)
         user = self.context["request"].user
-        validated_data.pop("expected_version", None)
-        target = validated_data.pop("state", None)
-        if validated_data:
-            raise serializers.ValidationError(
-                dict.fromkeys(validated_data, "Only the state changes after ordering.")
-            )
-        if target == "cancelled":
-            return services.cancel_request(instance, user)
-        if target == "closed":
-            return services.close_request(instance, user)
-        raise serializers.ValidationError(
-            {"state": "Requests can be cancelled or, once fulfilled, closed."}
-        )
+        return services.change_request(instance, user, validated_data, expected)
 
 
 class FulfilmentTaskSerializer(serializers.ModelSerializer):

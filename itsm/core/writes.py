@@ -43,13 +43,17 @@ def is_staff(actor) -> bool:
 
 @dataclass(frozen=True)
 class Access:
-    """The fields staff and end users may set."""
+    """The fields staff and end users may set, and the platform itself (``actor`` None:
+    what it moves on its own, such as a request's approval level; staff's by default)."""
 
     staff: tuple[str, ...]
     end_user: tuple[str, ...] = ()
+    platform: tuple[str, ...] | None = None
 
     def fields_for(self, actor) -> tuple[str, ...]:
-        return self.staff if is_staff(actor) else self.end_user
+        if actor is None:
+            return self.staff if self.platform is None else self.platform
+        return self.staff if actor.is_agent else self.end_user
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,8 @@ class WriteSpec:
     created_data: Callable | None = None
     created_internal: bool = False
     #: ``(obj, actor, change)``: after the row and its many-to-many values are saved,
-    #: before the journal (keys of a CI, links of a problem's incidents)
+    #: before the journal (keys of a CI, links of a problem's incidents, a calendar's
+    #: hours); it may add to ``change.diff`` what it changed
     saved: Callable | None = None
     #: ``(obj, actor, change)``: the type's own effects once everything is written
     after: Callable | None = None
@@ -146,11 +151,13 @@ class WriteSpec:
     # Input ------------------------------------------------------------------------------
 
     def refuse_unknown(self, actor, data: dict, access: Access) -> None:
-        allowed = set(access.fields_for(actor))
-        refused = sorted(set(data) - allowed)
+        """A type that grants end users no field refuses them outright (403); otherwise
+        each field they may not set is named (400)."""
+        if not is_staff(actor) and not access.end_user:
+            raise PermissionDenied
+        refused = sorted(set(data) - set(access.fields_for(actor)))
         if refused:
-            message = self.refused if is_staff(actor) else "You cannot set this field."
-            raise ValidationError(dict.fromkeys(refused, message))
+            raise ValidationError(dict.fromkeys(refused, self.refused))
 
 
 def _snapshot(obj):
@@ -200,7 +207,8 @@ def _apply(obj, data: dict) -> None:
         setattr(obj, name, value)
 
 
-def _journal(spec: WriteSpec, obj, actor, diff: dict) -> None:
+def _journal(spec: WriteSpec, obj, actor, change: Change) -> None:
+    diff = change.diff
     fields = {k: v for k, v in diff.items() if k != "state" and k not in spec.quiet}
     if fields:
         core.write_journal(obj, JournalEntry.Kind.FIELDS, actor, data=fields, internal=True)
@@ -209,6 +217,7 @@ def _journal(spec: WriteSpec, obj, actor, diff: dict) -> None:
             obj,
             JournalEntry.Kind.STATE,
             actor,
+            body=(change.options.get("state_note") or "").strip()[:2000],
             data={"from": diff["state"][0], "to": diff["state"][1]},
         )
 
@@ -255,9 +264,7 @@ def open(spec: WriteSpec, actor, data: dict, **options):
     if isinstance(obj, Record) and not obj.number:
         obj.number = next_number(obj.NUMBER_PREFIX)
     obj.save()
-    for name, objects in m2m.items():
-        if objects:
-            getattr(obj, name).set(list(objects))
+    _set_m2m(obj, m2m, change)
     if spec.saved is not None:
         spec.saved(obj, actor, change)
     created = spec.created_data(obj) if spec.created_data is not None else {}
@@ -274,9 +281,9 @@ def change(spec: WriteSpec, obj, actor, data: dict, expected_version=None, **opt
     """Change fields and/or the state of ``obj`` in one step; returns the saved row (a
     fresh instance: the one read under the lock)."""
     data = dict(data)
-    spec.refuse_unknown(actor, data, spec.update)
     if spec.guard is not None:
         spec.guard(obj, actor)
+    spec.refuse_unknown(actor, data, spec.update)
     locked = core.lock(obj, expected_version)
     if spec.guard is not None and locked is not obj:
         spec.guard(locked, actor)  # what the caller read may have moved on
@@ -303,22 +310,34 @@ def change(spec: WriteSpec, obj, actor, data: dict, expected_version=None, **opt
         _full_clean(locked)
     change.diff = diff
     _set_m2m(locked, m2m, change)
+    if columns:
+        _save(locked, columns)
+    if spec.saved is not None:
+        spec.saved(locked, actor, change)  # parts of the row (a calendar's hours) add diffs
     if not change.diff:
         return locked
-    if columns:
-        locked.version += 1
-        locked.updated_at = timezone.now()
-        locked.save(update_fields=[*columns, "version", "updated_at"])
-    else:  # many-to-many only: still a new version of the row
-        locked.version += 1
-        locked.updated_at = timezone.now()
-        locked.save(update_fields=["version", "updated_at"])
-    if spec.saved is not None:
-        spec.saved(locked, actor, change)
-    _journal(spec, locked, actor, change.diff)
+    if not columns:  # many-to-many or parts only: still a new version of the row
+        _save(locked, [])
+    _journal(spec, locked, actor, change)
     core.announce(locked, actor, change.diff)
     _after_write(spec, locked, actor, change)
     return locked
+
+
+@transaction.atomic
+def touch(obj, actor, body: str = "", data: dict | None = None, expected_version=None):
+    """Something that belongs to the row changed (a problem's cause, a CI's relationship):
+    its version moves on (an ETag read before is stale) and the journal says what."""
+    locked = core.lock(obj, expected_version)
+    _save(locked, [])
+    core.write_journal(locked, JournalEntry.Kind.FIELDS, actor, body=body, data=data, internal=True)
+    return locked
+
+
+def _save(obj, columns: list[str]) -> None:
+    obj.version += 1
+    obj.updated_at = timezone.now()
+    obj.save(update_fields=[*columns, "version", "updated_at"])
 
 
 def _full_clean(obj) -> None:

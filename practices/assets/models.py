@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from itsm.core.models import Tracked, TrackedQuerySet
+
 from .workflows import AssetState, asset_workflow
 
 CURRENCY = RegexValidator(r"^[A-Z]{3}$", "A three-letter ISO 4217 code, e.g. EUR.")
@@ -21,28 +23,16 @@ ASSET_TAG = RegexValidator(
 RESERVED_TAGS = frozenset({"new", "contracts", "licences", "suppliers"})
 
 
-def _staff_only(queryset, user):
-    if user.is_authenticated and user.is_active and user.is_agent:
-        return queryset
-    return queryset.none()
+class Supplier(Tracked):
+    """Suppliers, contracts and licences are for IT staff only (the kernel's default
+    ``visible_to``)."""
 
-
-class StaffQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Suppliers, contracts and licences are for IT staff only."""
-        return _staff_only(self, user)
-
-
-class Supplier(models.Model):
     name = models.CharField(max_length=200, unique=True)
     contact = models.CharField(max_length=200, blank=True, help_text="The contact person.")
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     website = models.URLField(blank=True)
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = StaffQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -51,7 +41,7 @@ class Supplier(models.Model):
         return self.name
 
 
-class AssetQuerySet(models.QuerySet):
+class AssetQuerySet(TrackedQuerySet):
     def visible_to(self, user):
         """Staff see the whole register; an end user sees the assets assigned to them."""
         if not user.is_authenticated or not user.is_active:
@@ -61,10 +51,11 @@ class AssetQuerySet(models.QuerySet):
         return self.filter(assigned_to=user)
 
 
-class Asset(models.Model):
+class Asset(Tracked):
     """A piece of IT equipment the organization owns or leases, tracked from order to
     disposal."""
 
+    ETAG_FIELD = "asset_tag"
     workflow = asset_workflow
 
     asset_tag = models.CharField(max_length=50, unique=True, validators=[ASSET_TAG])
@@ -105,9 +96,6 @@ class Asset(models.Model):
         help_text="The CI this asset is, in the CMDB.",
     )
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = AssetQuerySet.as_manager()
 
@@ -121,21 +109,12 @@ class Asset(models.Model):
     def __str__(self):
         return f"{self.asset_tag} {self.model}"
 
-    # The kernel's conflict handling (StaleVersion, ETags) speaks of a record's number.
-    @property
-    def number(self) -> str:
-        return self.asset_tag
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.asset_tag}-v{self.version}"'
-
     @property
     def state_label(self) -> str:
         return self.workflow.label(self.state)
 
 
-class Contract(models.Model):
+class Contract(Tracked):
     """A contract with a supplier: support, maintenance, a lease or a licence agreement,
     and the assets and CIs it covers."""
 
@@ -170,10 +149,6 @@ class Contract(models.Model):
     configuration_items = models.ManyToManyField(
         "cmdb.ConfigurationItem", blank=True, related_name="contracts"
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = StaffQuerySet.as_manager()
 
     class Meta:
         ordering = ["end_date", "id"]
@@ -215,7 +190,7 @@ class ContractReminder(models.Model):
         return f"{self.contract}: {self.get_event_display()} on {self.due_date}"
 
 
-class Licence(models.Model):
+class Licence(Tracked):
     """Entitlements to use a software product (a software CI)."""
 
     class Metric(models.TextChoices):
@@ -236,9 +211,6 @@ class Licence(models.Model):
         max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY])
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = StaffQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

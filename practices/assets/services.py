@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from itsm.core import services as core
-from itsm.core.models import JournalEntry
+from itsm.core import writes
 
 from . import compliance
 from .models import RESERVED_TAGS, Asset, Contract, ContractReminder, Licence, Supplier
@@ -63,7 +63,7 @@ LICENCE_FIELDS = (
 
 
 def _require_staff(actor) -> None:
-    if actor is not None and not actor.is_agent:
+    if not writes.is_staff(actor):
         raise PermissionDenied
 
 
@@ -73,132 +73,73 @@ def _unknown(changes: dict, allowed) -> None:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be set here."))
 
 
-def _validate(obj, exclude=()) -> None:
-    """The model's own checks (formats, choices, uniqueness, constraints), by field."""
-    obj.full_clean(exclude=list(exclude))
-
-
-def _journal_fields(obj, actor, diff: dict) -> None:
-    if diff:
-        core.write_journal(obj, JournalEntry.Kind.FIELDS, actor, data=diff)
-
-
-def _save(obj, diff: dict, extra: tuple = ()) -> None:
-    names = {
-        obj._meta.get_field(n).attname for n in diff if not obj._meta.get_field(n).many_to_many
-    }
-    if names or extra:
-        obj.save(update_fields=sorted(names | set(extra)))
-
-
-def _locked(model, obj, expected_version=None):
-    """The row, re-read under a lock; a stale ``expected_version`` is refused."""
-    locked = model.objects.select_for_update().get(pk=obj.pk)
-    if expected_version is not None and getattr(locked, "version", None) != expected_version:
-        raise core.StaleVersion(locked)
-    return locked
-
-
 # Suppliers ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+SUPPLIER_SPEC = writes.WriteSpec(
+    model=Supplier,
+    create=writes.Access(staff=SUPPLIER_FIELDS),
+    update=writes.Access(staff=SUPPLIER_FIELDS),
+    refused="This field cannot be set here.",
+    full_clean=True,
+    created_data=lambda supplier: {"name": supplier.name},
+)
+
+
 def create_supplier(actor, data: dict) -> Supplier:
-    _require_staff(actor)
-    _unknown(data, SUPPLIER_FIELDS)
-    supplier = Supplier(**data)
-    _validate(supplier)
-    supplier.save()
-    core.write_journal(supplier, JournalEntry.Kind.CREATED, actor, data={"name": supplier.name})
-    return supplier
+    return writes.open(SUPPLIER_SPEC, actor, data)
 
 
-@transaction.atomic
-def update_supplier(supplier: Supplier, actor, changes: dict) -> Supplier:
-    _require_staff(actor)
-    _unknown(changes, SUPPLIER_FIELDS)
-    supplier = _locked(Supplier, supplier)
-    diff = core.set_fields(supplier, changes)
-    _validate(supplier)
-    _save(supplier, diff)
-    _journal_fields(supplier, actor, diff)
-    return supplier
+def update_supplier(supplier: Supplier, actor, changes: dict, expected_version=None) -> Supplier:
+    return writes.change(SUPPLIER_SPEC, supplier, actor, changes, expected_version)
 
 
 # Assets ------------------------------------------------------------------------------------
 
 
-def _check_asset(asset: Asset) -> None:
+def _check_asset(asset: Asset, changed=None) -> None:
     errors = {}
+    if changed is None and asset.state not in Asset.workflow.state_names:
+        states = ", ".join(Asset.workflow.state_names)
+        errors["state"] = f"'{asset.state}' is not a state. States: {states}."
     if asset.asset_tag and asset.asset_tag.lower() in RESERVED_TAGS:
         errors["asset_tag"] = f"'{asset.asset_tag}' is reserved; choose another tag."
     if asset.warranty_end and asset.purchase_date and asset.warranty_end < asset.purchase_date:
         errors["warranty_end"] = "The warranty cannot end before the purchase date."
     if asset.assigned_to_id and not asset.assigned_to.is_active:
         errors["assigned_to"] = f"{asset.assigned_to} is not an active user."
-    if errors:
-        raise ValidationError(errors)
-    _validate(asset)
+    if not errors and asset.state == AssetState.DEPLOYED:
+        if not (asset.assigned_to_id or asset.location_id):
+            errors["assigned_to"] = "A deployed asset needs an assigned user or a location."
+    writes.refuse(errors)
 
 
-def _check_deployable(asset: Asset) -> None:
-    if asset.state == AssetState.DEPLOYED and not (asset.assigned_to_id or asset.location_id):
-        raise ValidationError(
-            {"assigned_to": "A deployed asset needs an assigned user or a location."}
-        )
+ASSET_SPEC = writes.WriteSpec(
+    model=Asset,
+    # It starts as ordered unless ``state`` says where it already is (registering
+    # equipment already in use).
+    create=writes.Access(staff=(*ASSET_FIELDS, "state")),
+    update=writes.Access(staff=(*ASSET_FIELDS, "state")),
+    refused="This field cannot be set here.",
+    clean=lambda data, actor: {k: v for k, v in data.items() if k != "state" or v},
+    validate=_check_asset,
+    full_clean=True,
+    created_data=lambda asset: {"state": asset.state, "model": asset.model},
+)
 
 
-@transaction.atomic
 def create_asset(actor, data: dict) -> Asset:
     """Register an asset. It starts as ordered unless ``state`` says where it already is
     (registering equipment already in use); a deployed asset needs a user or location."""
-    _require_staff(actor)
-    data = dict(data)
-    state = data.pop("state", None) or Asset.workflow.initial
-    _unknown(data, ASSET_FIELDS)
-    if state not in Asset.workflow.state_names:
-        raise ValidationError(
-            {"state": f"'{state}' is not a state. States: {', '.join(Asset.workflow.state_names)}."}
-        )
-    asset = Asset(state=state, **data)
-    _check_asset(asset)
-    _check_deployable(asset)
-    asset.save()
-    core.write_journal(
-        asset,
-        JournalEntry.Kind.CREATED,
-        actor,
-        data={"state": state, "model": asset.model},
-    )
-    return asset
+    return writes.open(ASSET_SPEC, actor, data)
 
 
-@transaction.atomic
 def update_asset(asset: Asset, actor, changes: dict, expected_version: int | None = None) -> Asset:
     """Change an asset's fields (and, with ``state``, move it): one journal entry of every
     field that changed with its old and new value."""
-    _require_staff(actor)
-    changes = dict(changes)
-    target = changes.pop("state", None)
-    _unknown(changes, ASSET_FIELDS)
-    asset = _locked(Asset, asset, expected_version)
-    if asset.state == AssetState.DISPOSED and changes:
-        raise ValidationError({"state": "A disposed asset can no longer be changed."})
-    if target is not None and target != asset.state:
-        return _move(asset, actor, target, changes)
-    diff = core.set_fields(asset, changes)
-    if not diff:
-        return asset
-    _check_asset(asset)
-    _check_deployable(asset)
-    asset.version += 1
-    asset.updated_at = timezone.now()
-    _save(asset, diff, extra=("version", "updated_at"))
-    _journal_fields(asset, actor, diff)
-    return asset
+    return writes.change(ASSET_SPEC, asset, actor, changes, expected_version)
 
 
-@transaction.atomic
 def move(
     asset: Asset,
     actor,
@@ -209,32 +150,11 @@ def move(
 ) -> Asset:
     """Take the asset to ``target`` in its lifecycle, optionally setting the assignment in
     the same step (deploy to someone). An illegal move names the allowed next states."""
-    _require_staff(actor)
     changes = dict(changes or {})
     _unknown(changes, ("assigned_to", "location"))
-    asset = _locked(Asset, asset, expected_version)
-    return _move(asset, actor, target, changes, note)
-
-
-def _move(asset: Asset, actor, target: str, changes: dict, note: str = "") -> Asset:
-    Asset.workflow.find(asset, target, actor)
-    before = asset.state
-    diff = core.set_fields(asset, changes)
-    Asset.workflow.apply(asset, target, actor)
-    _check_deployable(asset)
-    _check_asset(asset)
-    asset.version += 1
-    asset.updated_at = timezone.now()
-    _save(asset, diff, extra=("state", "version", "updated_at"))
-    _journal_fields(asset, actor, diff)
-    core.write_journal(
-        asset,
-        JournalEntry.Kind.STATE,
-        actor,
-        body=(note or "").strip()[:2000],
-        data={"from": before, "to": asset.state},
+    return writes.change(
+        ASSET_SPEC, asset, actor, {**changes, "state": target}, expected_version, state_note=note
     )
-    return asset
 
 
 # Contracts ---------------------------------------------------------------------------------
@@ -246,15 +166,14 @@ CONTRACT_YEARS = (1900, 2200)
 CONTRACT_DATES = ("start_date", "end_date", "renewal_date")
 
 
-def _check_contract(contract: Contract) -> None:
+def _check_contract(contract: Contract, changed=None) -> None:
     errors = {}
     first, last = CONTRACT_YEARS
     for name in CONTRACT_DATES:
         value = getattr(contract, name)
         if isinstance(value, date) and not first <= value.year <= last:
             errors[name] = f"The date must be between the years {first} and {last}."
-    if errors:
-        raise ValidationError(errors)
+    writes.refuse(errors)
     if contract.start_date and contract.end_date and contract.end_date < contract.start_date:
         errors["end_date"] = "The contract cannot end before it starts."
     if (
@@ -267,52 +186,33 @@ def _check_contract(contract: Contract) -> None:
         errors["renewal_date"] = "The renewal date cannot be after the end date."
     if contract.owner_id and not contract.owner.is_active:
         errors["owner"] = f"{contract.owner} is not an active user."
-    if errors:
-        raise ValidationError(errors)
-    _validate(contract)
+    writes.refuse(errors)
 
 
-@transaction.atomic
+CONTRACT_SPEC = writes.WriteSpec(
+    model=Contract,
+    create=writes.Access(staff=(*CONTRACT_FIELDS, *CONTRACT_M2M)),
+    update=writes.Access(staff=(*CONTRACT_FIELDS, *CONTRACT_M2M)),
+    m2m=CONTRACT_M2M,
+    refused="This field cannot be set here.",
+    validate=_check_contract,
+    full_clean=True,
+    created_data=lambda contract: {"reference": contract.reference},
+)
+
+
 def create_contract(actor, data: dict) -> Contract:
-    _require_staff(actor)
-    data = dict(data)
-    related = {name: data.pop(name) for name in CONTRACT_M2M if name in data}
-    _unknown(data, CONTRACT_FIELDS)
-    contract = Contract(**data)
-    _check_contract(contract)
-    contract.save()
-    for name, objects in related.items():
-        getattr(contract, name).set(list(objects))
-    core.write_journal(
-        contract, JournalEntry.Kind.CREATED, actor, data={"reference": contract.reference}
-    )
-    return contract
+    return writes.open(CONTRACT_SPEC, actor, data)
 
 
-@transaction.atomic
-def update_contract(contract: Contract, actor, changes: dict) -> Contract:
-    _require_staff(actor)
-    changes = dict(changes)
-    related = {name: changes.pop(name) for name in CONTRACT_M2M if name in changes}
-    _unknown(changes, CONTRACT_FIELDS)
-    contract = _locked(Contract, contract)
-    diff = core.set_fields(contract, changes)
-    _check_contract(contract)
-    if diff:
-        contract.updated_at = timezone.now()
-        _save(contract, diff, extra=("updated_at",))
-    for name, objects in related.items():
-        change = core.set_m2m(contract, name, objects)
-        if change:
-            diff[name] = change
-    _journal_fields(contract, actor, diff)
-    return contract
+def update_contract(contract: Contract, actor, changes: dict, expected_version=None) -> Contract:
+    return writes.change(CONTRACT_SPEC, contract, actor, changes, expected_version)
 
 
 # Licences ----------------------------------------------------------------------------------
 
 
-def _check_licence(licence: Licence) -> None:
+def _check_licence(licence: Licence, changed=None) -> None:
     errors = {}
     if licence.software_id and not compliance.is_software(licence.software):
         errors["software"] = (
@@ -320,37 +220,26 @@ def _check_licence(licence: Licence) -> None:
         )
     if licence.valid_from and licence.valid_until and licence.valid_until < licence.valid_from:
         errors["valid_until"] = "A licence cannot end before it starts."
-    if errors:
-        raise ValidationError(errors)
-    _validate(licence)
+    writes.refuse(errors)
 
 
-@transaction.atomic
+LICENCE_SPEC = writes.WriteSpec(
+    model=Licence,
+    create=writes.Access(staff=LICENCE_FIELDS),
+    update=writes.Access(staff=LICENCE_FIELDS),
+    refused="This field cannot be set here.",
+    validate=_check_licence,
+    full_clean=True,
+    created_data=lambda licence: {"software": str(licence.software), "quantity": licence.quantity},
+)
+
+
 def create_licence(actor, data: dict) -> Licence:
-    _require_staff(actor)
-    _unknown(data, LICENCE_FIELDS)
-    licence = Licence(**data)
-    _check_licence(licence)
-    licence.save()
-    core.write_journal(
-        licence,
-        JournalEntry.Kind.CREATED,
-        actor,
-        data={"software": str(licence.software), "quantity": licence.quantity},
-    )
-    return licence
+    return writes.open(LICENCE_SPEC, actor, data)
 
 
-@transaction.atomic
-def update_licence(licence: Licence, actor, changes: dict) -> Licence:
-    _require_staff(actor)
-    _unknown(changes, LICENCE_FIELDS)
-    licence = _locked(Licence, licence)
-    diff = core.set_fields(licence, changes)
-    _check_licence(licence)
-    _save(licence, diff)
-    _journal_fields(licence, actor, diff)
-    return licence
+def update_licence(licence: Licence, actor, changes: dict, expected_version=None) -> Licence:
+    return writes.change(LICENCE_SPEC, licence, actor, changes, expected_version)
 
 
 # Reminders ---------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from itsm.core import services as core
+from itsm.core import writes
 from itsm.core.models import JournalEntry, RecordLink
-from itsm.core.numbering import next_number
 
 from .models import Article, ArticleFeedback, ArticleVersion, Audience, Deflection
 from .workflows import ArticleState, is_reviewer, is_senior_reviewer
@@ -34,7 +34,7 @@ TRANSITION_FIELDS = (
     "published_at",
     "published_by",
     "retired_at",
-    "review_date",
+    "revision_started_at",
 )
 #: How long before its review date an article's owner is reminded.
 REVIEW_NOTICE = timedelta(days=7)
@@ -43,7 +43,7 @@ MAX_BODY = 100_000
 
 
 def _require_staff(actor) -> None:
-    if actor is None or not actor.is_agent:
+    if not writes.is_staff(actor):
         raise PermissionDenied
 
 
@@ -68,142 +68,62 @@ def _validate(article: Article, changed: set[str] | None = None) -> None:
     if touched("assignment_group") and article.assignment_group_id:
         if not article.assignment_group.active:
             errors["assignment_group"] = f"{article.assignment_group} is not an active team."
-    if errors:
-        raise ValidationError(errors)
+    writes.refuse(errors)
 
 
-def _check_fields(data: dict) -> None:
-    unknown = sorted(set(data) - set(EDITABLE_FIELDS) - {"state"})
-    if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
+def _clean(data: dict, actor) -> dict:
+    if "owner" in data and data["owner"] is None:
+        data.pop("owner")
+    if "audience" in data and not data["audience"]:
+        data.pop("audience")
+    return data
 
 
-# Writing -----------------------------------------------------------------------------------
+def _initial(actor, data: dict, options: dict) -> dict:
+    source = options.get("source")
+    return {
+        "state": ArticleState.DRAFT,
+        "owner": data.get("owner") or actor,
+        "created_from": source.number if source else "",
+    }
 
 
-@transaction.atomic
-def create_article(actor, data: dict, created_from: str = "") -> Article:
-    """A new draft. ``created_from`` is the number of the incident or problem it is written
-    from; the article is linked to it."""
-    _require_staff(actor)
-    data = dict(data)
-    _check_fields(data)
-    if "state" in data:
-        raise ValidationError({"state": "A new article starts as a draft."})
-    source = None
-    if created_from:
-        try:
-            source = core.find_record(created_from, actor)
-        except ValidationError as error:
-            raise ValidationError({"created_from": error.message_dict["target"]}) from None
-    if data.get("owner") is None:
-        data["owner"] = actor
-    if not data.get("audience"):
-        data.pop("audience", None)
-    article = Article(
-        state=ArticleState.DRAFT, created_from=source.number if source else "", **data
+def _derive(article: Article, actor, change: writes.Change) -> None:
+    """The working copy changes only in a draft (``state: draft`` revises a published
+    article first, in the same step); a revision starts its clock."""
+    before = change.before
+    if before is None:
+        return
+    content = sorted(
+        name for name in CONTENT_FIELDS if getattr(before, name) != getattr(article, name)
     )
-    _validate(article)
-    article.number = next_number(Article.NUMBER_PREFIX)
-    article.save()
-    core.write_journal(
-        article, JournalEntry.Kind.CREATED, actor, data={"created_from": article.created_from}
-    )
-    if source is not None:
-        core.link_records(article, source, actor, RecordLink.Kind.RELATES_TO)
-    core.announce(article, actor, {}, created=True)
-    return article
-
-
-@transaction.atomic
-def update_article(
-    article: Article, actor, data: dict, expected_version: int | None = None, note: str = ""
-) -> Article:
-    """Change fields and/or the state in one step, checked by the workflow. The working copy
-    (title, summary, body, keywords) changes only in a draft; ``state: draft`` on a
-    published article revises it first. Publishing keeps the text as a new version."""
-    _require_staff(actor)
-    data = dict(data)
-    _check_fields(data)
-    article = core.lock(article, expected_version)
-    target = data.pop("state", None)
-    if target == article.state:
-        target = None
-    if article.state == ArticleState.RETIRED and (data or target):
-        raise ValidationError({"state": f"{article.number} is retired; it can no longer change."})
-    diff: dict = {}
-    extra: list[str] = []
-    transition = None
-    if target == ArticleState.DRAFT:  # revise (or send back) before editing the text
-        transition = _apply(article, target, actor, diff)
-    old_body = article.body
-    changes = core.set_fields(article, data)
-    content = sorted(set(changes) & set(CONTENT_FIELDS))
-    if content and article.state != ArticleState.DRAFT:
+    if content and ArticleState.DRAFT not in (before.state, article.state):
         raise ValidationError(
             dict.fromkeys(
                 content,
-                f"{article.number} is {article.get_state_display().lower()}: revise it to "
+                f"{article.number} is {before.get_state_display().lower()}: revise it to "
                 f"change its text (readers keep the published version meanwhile).",
             )
         )
-    _validate(article, set(changes))
-    if "body" in changes:  # the versions keep the texts; the journal says how much changed
-        changes["body"] = [f"{len(old_body)} characters", f"{len(article.body)} characters"]
-    diff.update(changes)
-    if target is not None and transition is None:
-        transition = _apply(article, target, actor, diff)
-    if transition is not None:
-        extra = list(TRANSITION_FIELDS)
-    core.save_record(article, actor, diff, extra)
-    if transition is not None:
-        _after_transition(article, actor, diff["state"][0], note)
-    return article
+    if change.moved(to=ArticleState.DRAFT, source=ArticleState.PUBLISHED):
+        article.revision_started_at = timezone.now()
 
 
-def _apply(article: Article, target: str, actor, diff: dict):
-    before = article.state
-    transition = article.workflow.apply(article, target, actor)
-    diff["state"] = [before, article.state]
-    return transition
+def _saved(article: Article, actor, change: writes.Change) -> None:
+    if change.created and change.options.get("source") is not None:
+        core.link_records(article, change.options["source"], actor, RecordLink.Kind.RELATES_TO)
 
 
-def transition(
-    article: Article, actor, target: str, expected_version: int | None = None, note: str = ""
-) -> Article:
-    return update_article(article, actor, {"state": target}, expected_version, note=note)
-
-
-def submit(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.IN_REVIEW, expected_version, note)
-
-
-def publish(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.PUBLISHED, expected_version, note)
-
-
-def send_back(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.DRAFT, expected_version, note)
-
-
-def revise(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.DRAFT, expected_version, note)
-
-
-def retire(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.RETIRED, expected_version, note)
-
-
-def _after_transition(article: Article, actor, before: str, note: str) -> None:
-    note = (note or "").strip()
+def _after(article: Article, actor, change: writes.Change) -> None:
+    if change.transition is None:
+        return
+    before = change.before.state
+    note = (change.options.get("note") or "").strip()
     if note:
         core.write_journal(
             article, JournalEntry.Kind.WORK_NOTE, actor, body=note[:MAX_COMMENT], internal=True
         )
     state = article.state
-    if before == ArticleState.PUBLISHED and state == ArticleState.DRAFT:
-        article.revision_started_at = timezone.now()
-        article.save(update_fields=["revision_started_at"])
     if state == ArticleState.PUBLISHED:
         ArticleVersion.objects.create(
             article=article,
@@ -239,6 +159,80 @@ def _after_transition(article: Article, actor, before: str, note: str) -> None:
                 f"{actor} sent {article.number} back for more work.\n\n{note}".strip(),
                 article,
             )
+
+
+def _chars(old, new) -> dict:
+    """The versions keep the texts; the journal says how much changed."""
+    return {"body": [f"{len(old or '')} characters", f"{len(new or '')} characters"]}
+
+
+SPEC = writes.WriteSpec(
+    model=Article,
+    create=writes.Access(staff=EDITABLE_FIELDS),
+    update=writes.Access(staff=(*EDITABLE_FIELDS, "state")),
+    quiet=TRANSITION_FIELDS,
+    expand={"body": _chars},
+    refused="This field cannot be changed.",
+    clean=_clean,
+    initial=_initial,
+    derive=_derive,
+    validate=_validate,
+    created_data=lambda article: {"created_from": article.created_from},
+    saved=_saved,
+    after=_after,
+)
+
+
+# Writing -----------------------------------------------------------------------------------
+
+
+def create_article(actor, data: dict, created_from: str = "") -> Article:
+    """A new draft. ``created_from`` is the number of the incident or problem it is written
+    from; the article is linked to it."""
+    _require_staff(actor)
+    source = None
+    if created_from:
+        try:
+            source = core.find_record(created_from, actor)
+        except ValidationError as error:
+            raise ValidationError({"created_from": error.message_dict["target"]}) from None
+    return writes.open(SPEC, actor, data, source=source)
+
+
+def update_article(
+    article: Article, actor, data: dict, expected_version: int | None = None, note: str = ""
+) -> Article:
+    """Change fields and/or the state in one step, checked by the workflow. The working copy
+    (title, summary, body, keywords) changes only in a draft; ``state: draft`` on a
+    published article revises it first. Publishing keeps the text as a new version."""
+    _require_staff(actor)
+    return writes.change(SPEC, article, actor, data, expected_version, note=note)
+
+
+def transition(
+    article: Article, actor, target: str, expected_version: int | None = None, note: str = ""
+) -> Article:
+    return update_article(article, actor, {"state": target}, expected_version, note=note)
+
+
+def submit(article, actor, expected_version=None, note=""):
+    return transition(article, actor, ArticleState.IN_REVIEW, expected_version, note)
+
+
+def publish(article, actor, expected_version=None, note=""):
+    return transition(article, actor, ArticleState.PUBLISHED, expected_version, note)
+
+
+def send_back(article, actor, expected_version=None, note=""):
+    return transition(article, actor, ArticleState.DRAFT, expected_version, note)
+
+
+def revise(article, actor, expected_version=None, note=""):
+    return transition(article, actor, ArticleState.DRAFT, expected_version, note)
+
+
+def retire(article, actor, expected_version=None, note=""):
+    return transition(article, actor, ArticleState.RETIRED, expected_version, note)
 
 
 def reviewers_of(article: Article):

@@ -3,7 +3,8 @@ Django's inlines). One transaction each; model validation on every part; parts g
 replaced as a whole."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+
+from itsm.core import writes
 
 from . import registry
 from .models import Agreement, BusinessCalendar, ClosedDay, Target, Threshold, WorkingPeriod
@@ -23,22 +24,27 @@ def _set(instance, fields: dict) -> None:
         setattr(instance, name, value)
 
 
-@transaction.atomic
-def save_calendar(calendar: BusinessCalendar | None, data: dict) -> BusinessCalendar:
-    data = dict(data)
-    periods = data.pop("working_periods", None)
-    closed = data.pop("closed_days", None)
-    calendar = calendar or BusinessCalendar()
-    _set(calendar, data)
-    _clean(calendar)
-    calendar.save()
+CALENDAR_FIELDS = ("name", "time_zone", "always_open", "holiday_country", "holiday_subdivision")
+CALENDAR_PARTS = ("working_periods", "closed_days")
+
+
+def _calendar_parts(calendar: BusinessCalendar, actor, change: writes.Change) -> None:
+    """Hours and closed days, given as a whole, replace the calendar's; the journal says
+    what they were and became."""
+    parts = change.options.get("parts") or {}
+    periods, closed = parts.get("working_periods"), parts.get("closed_days")
     if periods is not None:
+        old = [str(p) for p in calendar.working_periods.all()]
         calendar.working_periods.all().delete()
         for index, fields in enumerate(periods):
             period = WorkingPeriod(calendar=calendar, **fields)
             _clean(period, f"working_periods[{index}].")
             period.save()
+        new = [str(p) for p in calendar.working_periods.all()]
+        if old != new:
+            change.diff["working_periods"] = [old, new]
     if closed is not None:
+        old = [str(d) for d in calendar.closed_days.all()]
         calendar.closed_days.all().delete()
         seen = set()
         for index, fields in enumerate(closed):
@@ -48,31 +54,65 @@ def save_calendar(calendar: BusinessCalendar | None, data: dict) -> BusinessCale
             day = ClosedDay(calendar=calendar, **fields)
             _clean(day, f"closed_days[{index}].")
             day.save()
+        new = [str(d) for d in calendar.closed_days.all()]
+        if old != new:
+            change.diff["closed_days"] = [old, new]
     if not calendar.always_open and not calendar.working_periods.exists():
         raise ValidationError(
             {"working_periods": "A calendar that is not 24x7 needs working hours."}
         )
-    calendar.touch()
-    calendar.refresh_from_db()
-    return calendar
 
 
-@transaction.atomic
-def save_agreement(agreement: Agreement | None, data: dict) -> Agreement:
+CALENDAR_SPEC = writes.WriteSpec(
+    model=BusinessCalendar,
+    create=writes.Access(staff=CALENDAR_FIELDS),
+    update=writes.Access(staff=CALENDAR_FIELDS),
+    full_clean=True,
+    created_data=lambda calendar: {"name": calendar.name},
+    saved=_calendar_parts,
+)
+
+
+def save_calendar(calendar: BusinessCalendar | None, data: dict, actor=None, expected_version=None):
     data = dict(data)
-    targets = data.pop("targets", None)
-    thresholds = data.pop("thresholds", None)
-    agreement = agreement or Agreement()
-    _set(agreement, data)
+    parts = {name: data.pop(name) for name in CALENDAR_PARTS if name in data}
+    if calendar is None:
+        return writes.open(CALENDAR_SPEC, actor, data, parts=parts)
+    return writes.change(CALENDAR_SPEC, calendar, actor, data, expected_version, parts=parts)
+
+
+AGREEMENT_FIELDS = (
+    "name",
+    "kind",
+    "record_type",
+    "order",
+    "active",
+    "description",
+    "priorities",
+    "service",
+    "organization",
+    "conditions",
+    "team",
+    "supplier",
+    "pause_when",
+    "run_when",
+    "on_priority_change",
+)
+
+
+def _check_agreement(agreement: Agreement, changed=None) -> None:
     model = agreement.record_type.model_class() if agreement.record_type_id else None
     if model not in registry.models():
         raise ValidationError({"record_type": "Service levels do not apply to this record type."})
-    _clean(agreement)
-    agreement.save()
+
+
+def _agreement_parts(agreement: Agreement, actor, change: writes.Change) -> None:
+    parts = change.options.get("parts") or {}
+    targets, thresholds = parts.get("targets"), parts.get("thresholds")
     if targets is not None:
-        if agreement.timers.exists() and {
-            (t.metric, t.duration, t.calendar_id) for t in agreement.targets.all()
-        } != {(t["metric"], t["duration"], t["calendar"].pk) for t in targets}:
+        old = sorted((t.metric, t.duration, t.calendar_id) for t in agreement.targets.all())
+        new = sorted((t["metric"], t["duration"], t["calendar"].pk) for t in targets)
+        if agreement.timers.exists() and set(old) != set(new):
             raise ValidationError(
                 {"targets": "Timers run on these targets; make a new agreement to change them."}
             )
@@ -86,7 +126,10 @@ def save_agreement(agreement: Agreement | None, data: dict) -> Agreement:
                 target = Target(agreement=agreement, **fields)
                 _clean(target, f"targets[{index}].")
                 target.save()
+            if old != new:
+                change.diff["targets"] = [[str(t) for t in old], [str(t) for t in new]]
     if thresholds is not None:
+        old = sorted(agreement.thresholds.values_list("percent", flat=True))
         agreement.thresholds.exclude(percent__in=[t["percent"] for t in thresholds]).delete()
         for index, fields in enumerate(thresholds):
             threshold = agreement.thresholds.filter(percent=fields["percent"]).first()
@@ -94,6 +137,25 @@ def save_agreement(agreement: Agreement | None, data: dict) -> Agreement:
             _set(threshold, fields)
             _clean(threshold, f"thresholds[{index}].")
             threshold.save()
+        change.diff["thresholds"] = [old, sorted(t["percent"] for t in thresholds)]
     if not agreement.targets.exists():
         raise ValidationError({"targets": "An agreement needs at least one target."})
-    return agreement
+
+
+AGREEMENT_SPEC = writes.WriteSpec(
+    model=Agreement,
+    create=writes.Access(staff=AGREEMENT_FIELDS),
+    update=writes.Access(staff=AGREEMENT_FIELDS),
+    validate=_check_agreement,
+    full_clean=True,
+    created_data=lambda agreement: {"name": agreement.name, "kind": agreement.kind},
+    saved=_agreement_parts,
+)
+
+
+def save_agreement(agreement: Agreement | None, data: dict, actor=None, expected_version=None):
+    data = dict(data)
+    parts = {name: data.pop(name) for name in ("targets", "thresholds") if name in data}
+    if agreement is None:
+        return writes.open(AGREEMENT_SPEC, actor, data, parts=parts)
+    return writes.change(AGREEMENT_SPEC, agreement, actor, data, expected_version, parts=parts)

@@ -11,9 +11,10 @@ from django.db import models
 from django.utils import timezone
 
 from itsm.accounts.models import TIME_ZONE_CHOICES
+from itsm.core.models import Tracked
 
 
-class BusinessCalendar(models.Model):
+class BusinessCalendar(Tracked):
     """When the clock runs: working hours per weekday in a time zone, public holidays of a
     country (and region), the organization's own closed days; or around the clock."""
 
@@ -26,8 +27,8 @@ class BusinessCalendar(models.Model):
     holiday_subdivision = models.CharField(
         max_length=10, blank=True, help_text="Region, e.g. BY for Bavaria (optional)."
     )
-    #: Bumped on every change of the calendar, its hours or closed days (engine cache key).
-    version = models.PositiveIntegerField(default=1, editable=False)
+    # ``version`` is bumped on every change of the calendar, its hours or closed days (it
+    # is also the calendar engine's cache key).
 
     class Meta:
         ordering = ["name"]
@@ -109,7 +110,7 @@ class ClosedDay(models.Model):
         return f"{self.date} {self.name}".strip()
 
 
-class Agreement(models.Model):
+class Agreement(Tracked):
     """An SLA (with the customer), an OLA (with a team, while it holds the record) or an
     underpinning contract (with a supplier, while the record waits on it)."""
 
