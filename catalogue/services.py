@@ -105,9 +105,7 @@ def _task_after(task: FulfilmentTask, actor, change: writes.Change) -> None:
         )
         managers = [template.team.manager] if template.team.manager_id else []
         core.notify(managers, f"New task {task.number}: {task.title}", task.description, task)
-    elif task.state in (TaskState.CLOSED, TaskState.CANCELLED) and not change.options.get(
-        "actor"
-    ):
+    elif task.state in (TaskState.CLOSED, TaskState.CANCELLED) and not change.options.get("actor"):
         _after_task(task)
 
 
