@@ -8,6 +8,16 @@ from itsm.core.models import Record, RecordQuerySet
 from .workflows import RequestState, TaskState, request_workflow, task_workflow
 
 
+class ServiceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see the portfolio; everyone else the live services (the catalogue)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agent:
+            return self
+        return self.filter(status=Service.Status.LIVE)
+
+
 class Service(models.Model):
     """A service in the service portfolio: pipeline, live (the service catalogue) or retired."""
 
@@ -48,6 +58,8 @@ class Service(models.Model):
     agreements = models.ManyToManyField(
         "service_level.Agreement", blank=True, related_name="services", help_text="Related SLAs."
     )
+
+    objects = ServiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -98,6 +110,11 @@ class CatalogueCategory(models.Model):
 
 
 class CatalogueItemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if user.is_authenticated and user.is_agent:
+            return self
+        return self.orderable_by(user)
+
     def orderable_by(self, user):
         """Active items this user may order: everyone's, their organization's, their role's."""
         if not user.is_authenticated or not user.is_active:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
 
-from itsm.core.filters import IdFilter, TeamFilter
+from itsm.core.filters import DateTimeFilter, FilterSet, IdFilter, TeamFilter
 
 from .attributes import coerce, descendant_ids
 from .models import (
@@ -40,7 +40,7 @@ class CIClassFilter(django_filters.CharFilter):
         return qs.filter(ci_class_id__in=sorted(ids))
 
 
-class ConfigurationItemFilterSet(django_filters.FilterSet):
+class ConfigurationItemFilterSet(FilterSet):
     search = django_filters.CharFilter(method="filter_search", label="Search")
     ci_class = CIClassFilter(field_name="ci_class", help_text="Class key(s), with subclasses.")
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
@@ -48,7 +48,7 @@ class ConfigurationItemFilterSet(django_filters.FilterSet):
     owner_team = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
     support_team = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
     location = IdFilter(field_name="location_id")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = ConfigurationItem
@@ -100,7 +100,7 @@ def filter_attributes(queryset, params):
     return queryset
 
 
-class RelationshipFilterSet(django_filters.FilterSet):
+class RelationshipFilterSet(FilterSet):
     ci = IdFilter(method="filter_ci", label="Either end is this CI")
     source = IdFilter(field_name="source_id")
     target = IdFilter(field_name="target_id")

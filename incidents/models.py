@@ -64,6 +64,14 @@ class PriorityRule(models.Model):
         return f"impact {self.impact} x urgency {self.urgency} = priority {self.priority}"
 
 
+class CategoryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Anyone reporting an issue may pick a category in use; staff see them all."""
+        if user.is_authenticated and user.is_agent:
+            return self
+        return self.filter(active=True) if user.is_authenticated else self.none()
+
+
 class Category(models.Model):
     """Incident categories; a category with a parent is a subcategory."""
 
@@ -72,6 +80,8 @@ class Category(models.Model):
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="subcategories"
     )
     active = models.BooleanField(default=True)
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["parent__name", "name"]

@@ -10,16 +10,16 @@ from catalogue.models import (
     Variable,
 )
 from itsm.accounts.models import Team
-from itsm.api.serializers import UsernameField
+from itsm.api.serializers import ModelSerializer, Serializer, UsernameField
 
 
-class CatalogueCategorySerializer(serializers.ModelSerializer):
+class CatalogueCategorySerializer(ModelSerializer):
     class Meta:
         model = CatalogueCategory
         fields = ["id", "name", "description", "order"]
 
 
-class VariableSerializer(serializers.ModelSerializer):
+class VariableSerializer(ModelSerializer):
     class Meta:
         model = Variable
         fields = [
@@ -36,7 +36,7 @@ class VariableSerializer(serializers.ModelSerializer):
         ]
 
 
-class CatalogueItemSerializer(serializers.ModelSerializer):
+class CatalogueItemSerializer(ModelSerializer):
     category = serializers.CharField(source="category.name")
     variables = VariableSerializer(many=True)
     schema = serializers.SerializerMethodField(
@@ -62,11 +62,11 @@ class CatalogueItemSerializer(serializers.ModelSerializer):
         return variables.json_schema(item, item.variables.all())
 
 
-class AnswersSerializer(serializers.Serializer):
+class AnswersSerializer(Serializer):
     variables = serializers.JSONField(help_text="Answers by variable name.")
 
 
-class ApprovalSerializer(serializers.ModelSerializer):
+class ApprovalSerializer(ModelSerializer):
     request = serializers.CharField(source="request.number", read_only=True)
     item = serializers.CharField(source="request.item.name", read_only=True)
     requested_for = serializers.CharField(source="request.requested_for.username", read_only=True)
@@ -89,11 +89,11 @@ class ApprovalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
 
 
-class TaskSummarySerializer(serializers.ModelSerializer):
+class TaskSummarySerializer(ModelSerializer):
     assignment_group = serializers.CharField(source="assignment_group.name", read_only=True)
 
     class Meta:
@@ -101,7 +101,7 @@ class TaskSummarySerializer(serializers.ModelSerializer):
         fields = ["number", "title", "stage", "state", "assignment_group"]
 
 
-class ServiceRequestSerializer(serializers.ModelSerializer):
+class ServiceRequestSerializer(ModelSerializer):
     item = serializers.PrimaryKeyRelatedField(queryset=CatalogueItem.objects.filter(active=True))
     requester = serializers.CharField(source="requester.username", read_only=True)
     requested_for = UsernameField(required=False)
@@ -159,7 +159,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
         return services.change_request(instance, user, validated_data, expected)
 
 
-class FulfilmentTaskSerializer(serializers.ModelSerializer):
+class FulfilmentTaskSerializer(ModelSerializer):
     request = serializers.CharField(source="request.number", read_only=True)
     assignment_group = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.filter(active=True), required=False

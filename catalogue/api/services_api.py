@@ -13,12 +13,14 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from catalogue.models import CatalogueItem, Service, ServiceOffering
+from itsm.api.serializers import ModelSerializer
+from itsm.core.filters import FilterSet
 from practices.service_level.models import Agreement, Timer
 
 VIEWS = ("user", "customer", "it")
 
 
-class OfferingSerializer(serializers.ModelSerializer):
+class OfferingSerializer(ModelSerializer):
     agreement = serializers.CharField(source="agreement.name", default=None)
 
     class Meta:
@@ -26,13 +28,13 @@ class OfferingSerializer(serializers.ModelSerializer):
         fields = ["name", "description", "agreement"]
 
 
-class ItemBriefSerializer(serializers.ModelSerializer):
+class ItemBriefSerializer(ModelSerializer):
     class Meta:
         model = CatalogueItem
         fields = ["id", "name", "short_description"]
 
 
-class AgreementBriefSerializer(serializers.ModelSerializer):
+class AgreementBriefSerializer(ModelSerializer):
     targets = serializers.SerializerMethodField()
 
     class Meta:
@@ -51,7 +53,7 @@ class AgreementBriefSerializer(serializers.ModelSerializer):
         ]
 
 
-class UserServiceSerializer(serializers.ModelSerializer):
+class UserServiceSerializer(ModelSerializer):
     description = serializers.CharField(source="user_description")
     offerings = OfferingSerializer(many=True, source="active_offerings")
     items = ItemBriefSerializer(
@@ -102,7 +104,7 @@ class ITServiceSerializer(CustomerServiceSerializer):
         ]
 
 
-class ServiceFilterSet(django_filters.FilterSet):
+class ServiceFilterSet(FilterSet):
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
 
     class Meta:

@@ -5,7 +5,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from itsm.accounts.models import Location, Team
+from itsm.api.serializers import ModelSerializer, Serializer
 
+from .. import services
 from ..models import (
     AttributeDefinition,
     CIClass,
@@ -29,7 +31,7 @@ def _check_model(instance, attrs: dict) -> None:
         raise serializers.ValidationError(exc.message_dict) from None
 
 
-class AttributeDefinitionSerializer(serializers.ModelSerializer):
+class AttributeDefinitionSerializer(ModelSerializer):
     ci_class = serializers.SlugRelatedField(slug_field="key", queryset=CIClass.objects.all())
 
     class Meta:
@@ -52,7 +54,7 @@ class AttributeDefinitionSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CIClassSerializer(serializers.ModelSerializer):
+class CIClassSerializer(ModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="key", queryset=CIClass.objects.all(), allow_null=True, required=False
     )
@@ -78,13 +80,13 @@ class CIClassSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class RelationshipTypeSerializer(serializers.ModelSerializer):
+class RelationshipTypeSerializer(ModelSerializer):
     class Meta:
         model = RelationshipType
         fields = ["id", "key", "name", "reverse_name", "outage_spreads"]
 
 
-class DataSourceSerializer(serializers.ModelSerializer):
+class DataSourceSerializer(ModelSerializer):
     trusted_fields = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, default=list
     )
@@ -97,7 +99,7 @@ class DataSourceSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "name", "trusted_fields", "trusted_relationship_types"]
 
 
-class ConfigurationItemSerializer(serializers.ModelSerializer):
+class ConfigurationItemSerializer(ModelSerializer):
     ci_class = serializers.SlugRelatedField(slug_field="key", queryset=CIClass.objects.all())
     class_name = serializers.CharField(source="ci_class.name", read_only=True)
     owner_team = serializers.PrimaryKeyRelatedField(
@@ -131,8 +133,16 @@ class ConfigurationItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["version", "created_at", "updated_at"]
 
+    def create(self, validated_data):
+        return services.create_ci(self.context["request"].user, **validated_data)
 
-class ReachedSerializer(serializers.Serializer):
+    def update(self, instance, validated_data):
+        expected = validated_data.pop("expected_version", None)
+        user = self.context["request"].user
+        return services.update_ci(instance, user, validated_data, expected_version=expected)
+
+
+class ReachedSerializer(Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     ci_class = serializers.CharField()
@@ -143,7 +153,7 @@ class ReachedSerializer(serializers.Serializer):
     relationship = serializers.CharField(allow_null=True, help_text="How it was reached.")
 
 
-class ImpactSerializer(serializers.Serializer):
+class ImpactSerializer(Serializer):
     ci = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=["impact", "dependencies"])
     depth = serializers.IntegerField(allow_null=True)
@@ -152,7 +162,7 @@ class ImpactSerializer(serializers.Serializer):
     items = ReachedSerializer(many=True)
 
 
-class RelationshipSerializer(serializers.ModelSerializer):
+class RelationshipSerializer(ModelSerializer):
     type = serializers.SlugRelatedField(slug_field="key", queryset=RelationshipType.objects.all())
     source = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all())
     target = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all())
@@ -181,7 +191,7 @@ class RelationshipSerializer(serializers.ModelSerializer):
         return f"{relationship.source.name} {relationship.type.name} {relationship.target.name}"
 
 
-class ImportRequestSerializer(serializers.Serializer):
+class ImportRequestSerializer(Serializer):
     data_source = serializers.SlugRelatedField(slug_field="key", queryset=DataSource.objects.all())
     items = serializers.ListField(
         child=serializers.DictField(),
@@ -213,7 +223,7 @@ class ImportRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class ImportRunSerializer(serializers.ModelSerializer):
+class ImportRunSerializer(ModelSerializer):
     data_source = serializers.SlugRelatedField(slug_field="key", read_only=True)
 
     class Meta:

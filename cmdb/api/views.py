@@ -1,8 +1,6 @@
 """The CMDB over the API: classes and attributes (administrators change them), CIs with
 their impact and history, relationships, data sources and batch imports. Staff only."""
 
-import re
-
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,9 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from itsm.api.exceptions import PreconditionFailed
 from itsm.api.permissions import IsAgent, StaffReadAdministratorWrite
 from itsm.api.serializers import JournalEntrySerializer
+from itsm.api.viewsets import TrackedViewSet
 from itsm.core.views import parse_id
 
 from .. import imports, services
@@ -40,14 +38,9 @@ from .serializers import (
     RelationshipTypeSerializer,
 )
 
-_ETAG = re.compile(r'^"ci(?P<pk>[0-9]{1,19})-v(?P<version>[0-9]{1,10})"$')
 MAX_DEPTH = 50
 #: Items an impact answer lists (``count`` is always the whole number reached).
 IMPACT_ITEMS, MAX_IMPACT_ITEMS = 1000, 10_000
-
-
-def etag(ci: ConfigurationItem) -> str:
-    return f'"ci{ci.pk}-v{ci.version}"'
 
 
 class CIClassViewSet(viewsets.ModelViewSet):
@@ -110,32 +103,20 @@ ATTRIBUTES = OpenApiParameter(
     description="Filter by an attribute value; also attr.<key>__gte, __lte, __gt, __lt, "
     "__icontains.",
 )
-IF_MATCH = OpenApiParameter(
-    "If-Match", str, OpenApiParameter.HEADER, description="The ETag you read; 412 if stale."
-)
 
 
 @extend_schema(parameters=[ATTRIBUTES])
-class ConfigurationItemViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ConfigurationItemViewSet(TrackedViewSet):
     """Configuration items. Writes go through the CMDB's services: attributes are checked
     against the class, identification keys kept unique, and every change is in the
     history. PATCH honours If-Match with the ETag ``"ci<id>-v<version>"``."""
 
+    queryset = ConfigurationItem.objects.select_related("ci_class")
     serializer_class = ConfigurationItemSerializer
     permission_classes = [IsAgent]
     filterset_class = ConfigurationItemFilterSet
-    http_method_names = ["get", "post", "patch", "head", "options"]
     ordering_fields = ["name", "id", "updated_at", "created_at"]
     ordering = ["name", "id"]
-
-    def get_queryset(self):
-        return ConfigurationItem.objects.visible_to(self.request.user).select_related("ci_class")
 
     def filter_queryset(self, queryset):
         from django.core.exceptions import ValidationError as DjangoValidationError
@@ -144,45 +125,6 @@ class ConfigurationItemViewSet(
             return super().filter_queryset(queryset)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
-
-    def retrieve(self, request, *args, **kwargs):
-        ci = self.get_object()
-        return Response(self.get_serializer(ci).data, headers={"ETag": etag(ci)})
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        ci = services.create_ci(request.user, **data)
-        ci = self.get_queryset().get(pk=ci.pk)
-        return Response(
-            self.get_serializer(ci).data, status=status.HTTP_201_CREATED, headers={"ETag": etag(ci)}
-        )
-
-    @extend_schema(parameters=[IF_MATCH])
-    def partial_update(self, request, *args, **kwargs):
-        ci = self.get_object()
-        expected = None
-        header = request.headers.get("If-Match", "").strip()
-        if header and header != "*":
-            match = _ETAG.match(header)
-            if not match or int(match["pk"]) != ci.pk:
-                raise PreconditionFailed()
-            expected = int(match["version"])
-            if expected != ci.version:
-                raise PreconditionFailed()
-        serializer = self.get_serializer(ci, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        ci = services.update_ci(
-            ci, request.user, dict(serializer.validated_data), expected_version=expected
-        )
-        ci = self.get_queryset().get(pk=ci.pk)
-        return Response(self.get_serializer(ci).data, headers={"ETag": etag(ci)})
-
-    def update(self, request, *args, **kwargs):
-        if not kwargs.get("partial"):
-            return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
-        return super().update(request, *args, **kwargs)
 
     @extend_schema(parameters=[DEPTH, DIRECTION, LIMIT], responses=ImpactSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)

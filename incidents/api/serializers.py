@@ -5,11 +5,11 @@ from cmdb.models import ConfigurationItem
 from incidents import services
 from incidents.models import Category, Channel, Incident
 from itsm.accounts.models import Team
-from itsm.api.serializers import UsernameField
+from itsm.api.serializers import ModelSerializer, UsernameField
 from practices.service_level.api.serializers import TimerSummarySerializer
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(ModelSerializer):
     caller = UsernameField(required=False, help_text="Username; end users are always the caller.")
     opened_by = UsernameField(read_only=True)
     assigned_to = UsernameField(required=False, allow_null=True)
@@ -122,7 +122,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         return services.update_incident(instance, user, validated_data, expected_version)
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "name", "parent", "active"]

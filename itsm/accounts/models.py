@@ -3,6 +3,7 @@
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.functional import cached_property
@@ -45,6 +46,21 @@ class Location(models.Model):
         return self.name
 
 
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see everyone; anyone else sees only themselves as a choice (the people
+        on their own tickets are shown by name, never offered as a list)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agent:
+            return self
+        return self.filter(pk=user.pk)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.END_USER)
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
@@ -63,6 +79,8 @@ class User(AbstractUser):
         related_name="reports",
         help_text="Who approves this person's requests when an item asks for the manager.",
     )
+
+    objects = UserManager()
 
     class Meta:
         ordering = ["username"]

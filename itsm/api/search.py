@@ -8,13 +8,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from itsm.api.serializers import Serializer
 from itsm.core import search
 from itsm.core.views import parse_id
 
 MAX_LIMIT = 50
 
 
-class HitSerializer(serializers.Serializer):
+class HitSerializer(Serializer):
     kind = serializers.CharField()
     label = serializers.CharField()
     id = serializers.IntegerField(source="obj.pk")
@@ -25,7 +26,7 @@ class HitSerializer(serializers.Serializer):
     rank = serializers.FloatField()
 
 
-class SearchResultSerializer(serializers.Serializer):
+class SearchResultSerializer(Serializer):
     query = serializers.CharField()
     results = HitSerializer(many=True)
 

@@ -2,8 +2,28 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from itsm.core.models import Attachment, JournalEntry, RecordLink
+from itsm.core.scoping import scope_related_fields
 
 User = get_user_model()
+
+
+class ScopedChoices:
+    """Related fields offer (and accept) only what the request's user may see: the
+    browsable API's forms never list other people's records, CIs or users."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        scope_related_fields(fields, getattr(request, "user", None))
+        return fields
+
+
+class Serializer(ScopedChoices, serializers.Serializer):
+    pass
+
+
+class ModelSerializer(ScopedChoices, serializers.ModelSerializer):
+    pass
 
 
 class UsernameField(serializers.SlugRelatedField):
@@ -16,7 +36,7 @@ class UsernameField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
 
-class JournalEntrySerializer(serializers.ModelSerializer):
+class JournalEntrySerializer(ModelSerializer):
     author = serializers.CharField(source="actor.username", read_only=True, default=None)
 
     class Meta:
@@ -25,7 +45,7 @@ class JournalEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(ModelSerializer):
     author = serializers.CharField(source="actor.username", read_only=True, default=None)
     body = serializers.CharField(max_length=20000)
     internal = serializers.BooleanField(default=False)
@@ -36,7 +56,7 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
 
-class LinkSerializer(serializers.Serializer):
+class LinkSerializer(Serializer):
     """A link to another record; ``direction`` says which end this record is."""
 
     id = serializers.IntegerField(read_only=True)
@@ -61,7 +81,7 @@ class LinkSerializer(serializers.Serializer):
         }
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
     file = serializers.FileField(write_only=True)
     internal = serializers.BooleanField(default=False)
     uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True, default=None)

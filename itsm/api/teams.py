@@ -1,9 +1,11 @@
 """Teams (assignment groups), read-only: integrations look up the ids they assign to."""
 
 import django_filters
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 
 from itsm.accounts.models import Team
+from itsm.api.serializers import ModelSerializer
+from itsm.core.filters import FilterSet
 
 from .permissions import IsAgent
 from .serializers import UsernameField
@@ -11,7 +13,7 @@ from .serializers import UsernameField
 __all__ = ["IsAgent", "TeamSerializer", "TeamViewSet"]
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     manager = UsernameField(read_only=True)
     members = UsernameField(many=True, read_only=True)
 
@@ -20,7 +22,7 @@ class TeamSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "email", "manager", "members", "active"]
 
 
-class TeamFilterSet(django_filters.FilterSet):
+class TeamFilterSet(FilterSet):
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     member = django_filters.CharFilter(field_name="members__username")
 

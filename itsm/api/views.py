@@ -2,10 +2,13 @@ from django.http import FileResponse, Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.throttling import AnonRateThrottle
 
 from itsm.core import services as core
 from itsm.core.models import Attachment
+
+from .parsers import JSONParser
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -16,6 +19,7 @@ class TokenView(ObtainAuthToken):
     """Trade a username and password for an API token: ``{"token": "…"}``."""
 
     throttle_classes = [LoginThrottle]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
 
 @extend_schema(

@@ -1,7 +1,6 @@
-"""The base viewset every record type's API stands on: scoping to the user, ETags and
-If-Match, idempotent creation, and the journal, comments and attachments sub-resources."""
-
-import re
+"""The base viewsets every tracked type's and record type's API stands on: scoping to the
+user, ETags and If-Match, idempotent creation, and the journal, comments, links and
+attachments sub-resources."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -9,14 +8,16 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from itsm.core import etag
 from itsm.core import services as core
 from itsm.core.models import RecordLink
 
 from .exceptions import PreconditionFailed
 from .idempotency import idempotent
+from .parsers import JSONParser
 from .serializers import (
     AttachmentSerializer,
     CommentSerializer,
@@ -30,86 +31,101 @@ IF_MATCH = OpenApiParameter(
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, description="Replays return the first answer."
 )
-# If-Match takes strong ETags only (RFC 9110 13.1.1); ours are all strong.
-_ETAG = re.compile(r'^"(?P<number>[A-Z]+\d+)-v(?P<version>\d+)"$')
 
 
-class RecordViewSet(
+class TrackedViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Subclasses set ``queryset``, ``serializer_class``, ``filterset_class`` and
-    ``record_services`` (the app's services module: ``comment`` and ``attach``)."""
+    """The base of every tracked type's API (CIs, assets, contracts, calendars…): the
+    queryset scoped to the person (the model's ``visible_to``), the ETag on every answer
+    about one row, ``If-Match`` on PATCH (412 when stale), ``Idempotency-Key`` on create,
+    PATCH only (no PUT), and the row's ``timeline``. Subclasses set ``queryset``,
+    ``serializer_class`` and ``filterset_class``; the serializer's ``create`` and
+    ``update`` call the type's write path (``update`` receives ``expected_version``)."""
 
-    lookup_field = "number"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
-    record_services = None
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
 
     # ETag / If-Match ----------------------------------------------------------------
 
-    def expected_version(self, record) -> int | None:
-        header = self.request.headers.get("If-Match")
-        if not header or header.strip() == "*":
-            return None
-        match = _ETAG.match(header.strip())
-        if not match or match["number"] != record.number:
-            raise PreconditionFailed()
-        return int(match["version"])
+    def expected_version(self, obj) -> int | None:
+        try:
+            return etag.expected_version(self.request.headers.get("If-Match"), obj)
+        except etag.BadETag:
+            raise PreconditionFailed() from None
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        record = getattr(self, "_etag_record", None)
-        if record is not None and response.status_code < 300 and "ETag" not in response:
-            response["ETag"] = record.etag
+        obj = getattr(self, "_etag_record", None)
+        if obj is not None and response.status_code < 300 and "ETag" not in response:
+            response["ETag"] = obj.etag
         return response
 
+    def answer(self, obj, code=status.HTTP_200_OK) -> Response:
+        """The row as the caller may now read it (re-read: what the write left), with its
+        ETag."""
+        fresh = self.get_queryset().get(pk=obj.pk)
+        self._etag_record = fresh
+        return Response(self.get_serializer(fresh).data, status=code, headers={"ETag": fresh.etag})
+
     def retrieve(self, request, *args, **kwargs):
-        record = self.get_object()
-        self._etag_record = record
-        return Response(self.get_serializer(record).data)
+        obj = self.get_object()
+        self._etag_record = obj
+        return Response(self.get_serializer(obj).data)
 
     @extend_schema(parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = serializer.save()
-        self._etag_record = record
-        data = self.get_serializer(self.get_queryset().get(pk=record.pk)).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": record.etag})
+        obj = serializer.save()
+        return self.answer(obj, status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
-        record = self.get_object()
-        expected = self.expected_version(record)
-        serializer = self.get_serializer(record, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        record = serializer.save(expected_version=expected)
-        fresh = self.get_queryset().get(pk=record.pk)
-        self._etag_record = fresh
-        return Response(self.get_serializer(fresh).data)
+        return self._write(request, partial=True)
 
+    @extend_schema(parameters=[IF_MATCH])
     def update(self, request, *args, **kwargs):
-        if not kwargs.get("partial"):
+        """PUT, where a type allows it (definitions replaced as a whole)."""
+        if not kwargs.get("partial") and "put" not in self.http_method_names:
             return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
-        return super().update(request, *args, **kwargs)
+        return self._write(request, partial=kwargs.get("partial", False))
 
-    # Journal -------------------------------------------------------------------------
+    def _write(self, request, partial: bool) -> Response:
+        obj = self.get_object()
+        expected = self.expected_version(obj)
+        serializer = self.get_serializer(obj, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        obj = serializer.save(expected_version=expected)
+        return self.answer(obj)
 
     @extend_schema(responses=JournalEntrySerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
-    def timeline(self, request, number=None):
-        """The record's timeline as the caller may see it (no work notes for end users)."""
-        record = self.get_object()
-        entries = core.timeline(record, request.user)
-        return Response(JournalEntrySerializer(entries, many=True).data)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def timeline(self, request, *args, **kwargs):
+        """The row's journal as the caller may see it, oldest first (no internal entries
+        for end users)."""
+        obj = self.get_object()
+        return Response(JournalEntrySerializer(core.timeline(obj, request.user), many=True).data)
+
+
+class RecordViewSet(TrackedViewSet):
+    """The base of every record type's API: what ``TrackedViewSet`` does, by number, and
+    the journal's comments, links and attachments. Subclasses also set
+    ``record_services`` (the app's services module: ``comment`` and ``attach``)."""
+
+    lookup_field = "number"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    record_services = None
+
+    # Journal ---------------------------------------------------------------------------
 
     @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
     @extend_schema(

@@ -1,12 +1,48 @@
 """Filters shared by every record type's FilterSet (API and screens alike)."""
 
+from datetime import UTC, timedelta
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Q
+from django.utils import timezone
+
+from .scoping import scope_filters
 
 User = get_user_model()
+
+
+#: The widest UTC offset a time zone has (PostgreSQL refuses anything beyond).
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
+
+
+def bounded_datetime(value):
+    """An aware date-time as UTC, refusing an offset no time zone has (``+20:00`` would
+    reach the database and fail there); a naive one is read in the current time zone."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        return timezone.make_aware(value)
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise ValidationError("A UTC offset between -15:59 and +15:59.", code="offset")
+    return value.astimezone(UTC)
+
+
+class BoundedDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time with a real UTC offset, as UTC."""
+
+    def to_python(self, value):
+        return bounded_datetime(super().to_python(value))
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """A date-time parameter (``created_after`` …): ISO 8601, a real UTC offset, else 400."""
+
+    field_class = BoundedDateTimeField
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -57,14 +93,23 @@ class TeamFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}__in": [int(part) for part in value.split(",")]})
 
 
-class RecordFilterSet(django_filters.FilterSet):
+class FilterSet(django_filters.FilterSet):
+    """Every list's filters: the model-choice filters offer (and accept) only the rows the
+    requesting person may see (``itsm.core.scoping``), in the API and on the screens."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope_filters(self, getattr(self.request, "user", None))
+
+
+class RecordFilterSet(FilterSet):
     """Assignment, text search and dates: what every record list filters on."""
 
     assignment_group = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
     assigned_to = UserFilter(help_text="Username, or `me`.")
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_text", label="Search")
 
     def filter_text(self, queryset, name, value):

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .filters import bounded_datetime
+
 
 def ordering_of(queryset) -> list[str]:
     ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering or [])
@@ -25,6 +27,10 @@ def ordering_of(queryset) -> list[str]:
         descending = bool(ordering) and ordering[-1].startswith("-")
         ordering.append(f"-{pk}" if descending else pk)
     return [o.replace("pk", pk) if o.lstrip("-") == "pk" else o for o in ordering]
+
+
+#: Longer than any cursor this module writes (a few sort values).
+MAX_CURSOR = 4096
 
 
 def _plain(value):
@@ -43,9 +49,11 @@ def _encode(values: list) -> str:
 
 def _decode(cursor: str, ordering: list[str], model) -> list:
     try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError("too long")
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         values = None
     if not isinstance(values, list) or len(values) != len(ordering):
         raise ValidationError({"cursor": "This cursor is not valid for this list."})
@@ -61,6 +69,7 @@ def _decode(cursor: str, ordering: list[str], model) -> list:
                 value = parse_datetime(value) if isinstance(value, str) else None
                 if value is None or timezone.is_naive(value):
                     raise ValidationError("not an aware date-time")
+                value = bounded_datetime(value)
             else:
                 value = field.to_python(value)
         except (ValidationError, ValueError, TypeError):

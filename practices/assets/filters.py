@@ -5,7 +5,7 @@ import django_filters
 from django.db.models import Q
 
 from itsm.accounts.models import Location
-from itsm.core.filters import IdFilter, UserFilter
+from itsm.core.filters import FilterSet, IdFilter, UserFilter
 
 from .models import Asset, Contract, Licence, Supplier
 from .workflows import AssetState
@@ -16,7 +16,7 @@ ASSET_ORDERING = ["asset_tag", "model", "state", "created_at", "updated_at"]
 CONTRACT_ORDERING = ["reference", "created_at", "updated_at"]
 
 
-class AssetFilterSet(django_filters.FilterSet):
+class AssetFilterSet(FilterSet):
     # distinct=False: one row per asset already.
     state = django_filters.MultipleChoiceFilter(choices=AssetState.choices, distinct=False)
     assigned_to = UserFilter(help_text="Username, or `me`.")
@@ -46,7 +46,7 @@ class AssetFilterSet(django_filters.FilterSet):
         )
 
 
-class SupplierFilterSet(django_filters.FilterSet):
+class SupplierFilterSet(FilterSet):
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
 
     class Meta:
@@ -54,7 +54,7 @@ class SupplierFilterSet(django_filters.FilterSet):
         fields = ["search"]
 
 
-class ContractFilterSet(django_filters.FilterSet):
+class ContractFilterSet(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Contract.Kind.choices, distinct=False)
     supplier = django_filters.ModelChoiceFilter(queryset=Supplier.objects.all())
     owner = UserFilter(help_text="Username, or `me`.")
@@ -80,7 +80,7 @@ class ContractFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(reference__icontains=value) | Q(supplier__name__icontains=value))
 
 
-class LicenceFilterSet(django_filters.FilterSet):
+class LicenceFilterSet(FilterSet):
     software = IdFilter(field_name="software_id")
     contract = IdFilter(field_name="contract_id")
     valid_on = django_filters.DateFilter(method="filter_valid_on", label="Valid on")

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
+from itsm.core.filters import FilterSet, IdFilter, RecordFilterSet, UserFilter
 
 from .models import Article, Audience
 from .services import REVIEW_NOTICE
@@ -72,7 +72,7 @@ ORDERING_FIELDS = ["number", "title", "state", "created_at", "updated_at", "view
 READER_ORDERING_FIELDS = ["number", "published_title", "created_at", "views"]
 
 
-class ReaderArticleFilterSet(django_filters.FilterSet):
+class ReaderArticleFilterSet(FilterSet):
     """The filters a reader (an end user) may use: only published, public facts."""
 
     search = django_filters.CharFilter(method="filter_text", label="Search")

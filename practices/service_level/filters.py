@@ -1,11 +1,11 @@
 import django_filters
 
-from itsm.core.filters import TeamFilter
+from itsm.core.filters import DateTimeFilter, FilterSet, TeamFilter
 
 from .models import Target, Timer
 
 
-class TimerFilterSet(django_filters.FilterSet):
+class TimerFilterSet(FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=Timer.State.choices, distinct=False)
     breached = django_filters.BooleanFilter()
     target = django_filters.ChoiceFilter(field_name="metric", choices=Target.Metric.choices)
@@ -14,8 +14,8 @@ class TimerFilterSet(django_filters.FilterSet):
     )
     record = django_filters.CharFilter(field_name="record_number")
     team = TeamFilter(field_name="team")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = DateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = DateTimeFilter(field_name="due_at", lookup_expr="gte")
 
     class Meta:
         model = Timer

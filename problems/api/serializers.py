@@ -5,7 +5,7 @@ from catalogue.models import Service
 from cmdb.models import ConfigurationItem
 from incidents.models import Category, Incident
 from itsm.accounts.models import Team
-from itsm.api.serializers import UsernameField
+from itsm.api.serializers import ModelSerializer, Serializer, UsernameField
 from problems import services
 from problems.api import schema  # noqa: F401 (registers the OpenAPI extension)
 from problems.models import Cause, Dimension, Effectiveness, Problem, Risk, WorkaroundUse
@@ -18,7 +18,7 @@ class RiskField(serializers.ChoiceField):
         super().__init__(choices=Risk.choices, **kwargs)
 
 
-class CauseSerializer(serializers.ModelSerializer):
+class CauseSerializer(ModelSerializer):
     created_by = UsernameField(read_only=True)
     dimension = serializers.ChoiceField(choices=Dimension.choices)
 
@@ -28,7 +28,7 @@ class CauseSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_by", "created_at"]
 
 
-class WorkaroundUseSerializer(serializers.ModelSerializer):
+class WorkaroundUseSerializer(ModelSerializer):
     problem = serializers.CharField(source="problem.number", read_only=True)
     incident = serializers.SlugRelatedField(
         slug_field="number", queryset=Incident.objects.all(), help_text="The incident's number."
@@ -52,14 +52,14 @@ class WorkaroundUseSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "used_at", "effectiveness", "rating_note", "rated_at"]
 
 
-class WorkaroundRatingSerializer(serializers.Serializer):
+class WorkaroundRatingSerializer(Serializer):
     effectiveness = serializers.ChoiceField(
         choices=Effectiveness.choices, help_text="1 (did not help) to 5 (fully restored)."
     )
     rating_note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class ProblemSerializer(serializers.ModelSerializer):
+class ProblemSerializer(ModelSerializer):
     opened_by = UsernameField(read_only=True)
     assigned_to = UsernameField(required=False, allow_null=True)
     assignment_group = serializers.PrimaryKeyRelatedField(
@@ -178,7 +178,7 @@ class ProblemSerializer(serializers.ModelSerializer):
         )
 
 
-class KnownErrorSerializer(serializers.ModelSerializer):
+class KnownErrorSerializer(ModelSerializer):
     """A known error as staff read it."""
 
     services = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -208,7 +208,7 @@ class KnownErrorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PublicKnownErrorSerializer(serializers.ModelSerializer):
+class PublicKnownErrorSerializer(ModelSerializer):
     """A known error as an end user reads it: the title and the published workaround."""
 
     class Meta:
@@ -217,12 +217,12 @@ class PublicKnownErrorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TrendIncidentSerializer(serializers.Serializer):
+class TrendIncidentSerializer(Serializer):
     number = serializers.CharField()
     title = serializers.CharField()
 
 
-class TrendGroupSerializer(serializers.Serializer):
+class TrendGroupSerializer(Serializer):
     group_by = serializers.ChoiceField(
         source="dimension", choices=list(services.TREND_DIMENSIONS), help_text="What they share."
     )
@@ -236,7 +236,7 @@ class TrendGroupSerializer(serializers.Serializer):
         return [{"number": number, "title": title} for number, title in group.incidents]
 
 
-class RaiseProblemSerializer(serializers.Serializer):
+class RaiseProblemSerializer(Serializer):
     group_by = serializers.ChoiceField(choices=list(services.TREND_DIMENSIONS))
     key = serializers.IntegerField()
     days = serializers.IntegerField(required=False, min_value=1, max_value=services.MAX_DAYS)

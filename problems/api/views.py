@@ -17,7 +17,7 @@ from incidents.models import Incident
 from itsm.api.idempotency import idempotent
 from itsm.api.permissions import IsAgent
 from itsm.api.viewsets import IDEMPOTENCY_KEY, IF_MATCH, RecordViewSet
-from itsm.core.filters import IdFilter
+from itsm.core.filters import FilterSet, IdFilter
 from problems import services
 from problems.filters import ORDERING_FIELDS, ProblemFilterSet
 from problems.models import Cause, Problem, WorkaroundUse
@@ -189,7 +189,7 @@ class ProblemViewSet(RecordViewSet):
         return Response(WorkaroundUseSerializer(use).data)
 
 
-class KnownErrorFilterSet(django_filters.FilterSet):
+class KnownErrorFilterSet(FilterSet):
     """Only what an end user may filter on too (nothing internal)."""
 
     search = django_filters.CharFilter(method="filter_search", label="Search")

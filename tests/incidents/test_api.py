@@ -157,15 +157,24 @@ class TestCreate:
 
     def test_end_user_is_always_the_caller(self, api_as, alice, bob):
         before = Incident.objects.count()
-        response = api_as(alice).post(
+        # Someone else as the caller is refused (an end user is offered only themselves),
+        # not silently replaced; nothing is saved.
+        refused = api_as(alice).post(
             LIST, {"title": "Printer jams", "description": "Floor 3", "caller": "bob"}
         )
-        assert response.status_code == 201, response.content
-        assert response.json()["caller"] == "alice"
-        assert Incident.objects.count() == before + 1
-        incident = Incident.objects.get(number=response.json()["number"])
-        assert incident.caller == alice
-        assert incident.opened_by == alice
+        assert refused.status_code == 400, refused.content
+        assert "caller" in refused.json()
+        assert Incident.objects.count() == before
+        for sent in ({"caller": "alice"}, {}):
+            response = api_as(alice).post(
+                LIST, {"title": "Printer jams", "description": "Floor 3", **sent}
+            )
+            assert response.status_code == 201, response.content
+            assert response.json()["caller"] == "alice"
+            incident = Incident.objects.get(number=response.json()["number"])
+            assert incident.caller == alice
+            assert incident.opened_by == alice
+        assert Incident.objects.count() == before + 2
 
     @pytest.mark.parametrize("field", ["assignment_group", "assigned_to", "priority", "impact"])
     def test_end_user_cannot_set_staff_fields(self, api_as, alice, agent, service_desk, field):

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from cmdb.models import ConfigurationItem
 from itsm.accounts.models import Location
-from itsm.api.serializers import UsernameField
+from itsm.api.serializers import ModelSerializer, Serializer, UsernameField
 from practices.assets import services
 from practices.assets.compliance import ComplianceStatus
 from practices.assets.models import Asset, Contract, Licence, Supplier
@@ -43,7 +43,7 @@ class ComplianceStatusField(serializers.ChoiceField):
         super().__init__(choices=ComplianceStatus.CHOICES, **kwargs)
 
 
-class SupplierSerializer(serializers.ModelSerializer):
+class SupplierSerializer(ModelSerializer):
     class Meta:
         model = Supplier
         fields = ["id", "name", "contact", "email", "phone", "website", "notes", "created_at"]
@@ -53,10 +53,12 @@ class SupplierSerializer(serializers.ModelSerializer):
         return services.create_supplier(self.context["request"].user, validated_data)
 
     def update(self, instance, validated_data):
-        return services.update_supplier(instance, self.context["request"].user, validated_data)
+        expected = validated_data.pop("expected_version", None)
+        user = self.context["request"].user
+        return services.update_supplier(instance, user, validated_data, expected)
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(ModelSerializer):
     state = AssetStateField(
         required=False, help_text="On create: where it is now (default ordered)."
     )
@@ -129,7 +131,7 @@ class ReadStateField(serializers.CharField):
     single enum of asset states (on Asset)."""
 
 
-class EndUserAssetSerializer(serializers.ModelSerializer):
+class EndUserAssetSerializer(ModelSerializer):
     """An asset as the person it is assigned to sees it: what identifies the device and
     where it is, without the internal fields (vendor, costs, notes, CMDB link)."""
 
@@ -167,7 +169,7 @@ class TargetStateField(serializers.ChoiceField):
         super().__init__(choices=AssetState.choices, **kwargs)
 
 
-class MoveSerializer(serializers.Serializer):
+class MoveSerializer(Serializer):
     state = TargetStateField()
     assigned_to = UsernameField(
         required=False, allow_null=True, help_text="Assign in the same step (deploy to someone)."
@@ -178,7 +180,7 @@ class MoveSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class AssetHistorySerializer(serializers.Serializer):
+class AssetHistorySerializer(Serializer):
     """One line of an asset's history: who changed what, when, from which value to which."""
 
     id = serializers.IntegerField()
@@ -191,7 +193,7 @@ class AssetHistorySerializer(serializers.Serializer):
     )
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(ModelSerializer):
     kind = ContractKindField()
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all())
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
@@ -234,10 +236,12 @@ class ContractSerializer(serializers.ModelSerializer):
         return services.create_contract(self.context["request"].user, validated_data)
 
     def update(self, instance, validated_data):
-        return services.update_contract(instance, self.context["request"].user, validated_data)
+        expected = validated_data.pop("expected_version", None)
+        user = self.context["request"].user
+        return services.update_contract(instance, user, validated_data, expected)
 
 
-class LicenceSerializer(serializers.ModelSerializer):
+class LicenceSerializer(ModelSerializer):
     software = serializers.PrimaryKeyRelatedField(
         queryset=ConfigurationItem.objects.all(), help_text="A software CI."
     )
@@ -269,10 +273,12 @@ class LicenceSerializer(serializers.ModelSerializer):
         return services.create_licence(self.context["request"].user, validated_data)
 
     def update(self, instance, validated_data):
-        return services.update_licence(instance, self.context["request"].user, validated_data)
+        expected = validated_data.pop("expected_version", None)
+        user = self.context["request"].user
+        return services.update_licence(instance, user, validated_data, expected)
 
 
-class ComplianceRowSerializer(serializers.Serializer):
+class ComplianceRowSerializer(Serializer):
     software = serializers.IntegerField(source="software.pk", help_text="The software CI.")
     software_name = serializers.CharField(source="software.name")
     entitlements = serializers.IntegerField(help_text="Sum over currently valid licences.")

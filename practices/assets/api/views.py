@@ -2,22 +2,19 @@
 suppliers, contracts, licences and the licence compliance report. Staff read and write;
 an end user may only list and read the assets assigned to them."""
 
-import re
-
 from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import permissions
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from itsm.api.exceptions import PreconditionFailed
-from itsm.api.idempotency import idempotent
-from itsm.api.viewsets import IDEMPOTENCY_KEY, IF_MATCH
+from itsm.api.permissions import IsAgent
+from itsm.api.viewsets import IF_MATCH, TrackedViewSet
 from itsm.core import services as core
 from practices.assets import compliance, services
 from practices.assets.filters import (
@@ -41,15 +38,6 @@ from .serializers import (
     SupplierSerializer,
 )
 
-#: A version is a positive integer column: more digits than a 64-bit number holds can never
-#: match (and must not reach ``int()`` or the database), so the header is simply refused.
-_ETAG = re.compile(r'^"(?P<tag>.+)-v(?P<version>\d{1,19})"$')
-
-
-class IsStaff(permissions.BasePermission):
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.is_agent)
-
 
 class StaffOrOwnAssetsReadOnly(permissions.BasePermission):
     """Staff do everything; end users list and read (their own, by the queryset)."""
@@ -65,38 +53,8 @@ class StaffOrOwnAssetsReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS and view.action in self.END_USER_ACTIONS
 
 
-class ScopedViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """List, read, create (idempotent with a key) and PATCH; the queryset is always the
-    model's ``visible_to(user)``: the one place that decides who sees what."""
-
-    http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
-
-    def update(self, request, *args, **kwargs):
-        if not kwargs.get("partial"):
-            return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
-        return super().update(request, *args, **kwargs)
-
-    @extend_schema(parameters=[IDEMPOTENCY_KEY])
-    @idempotent
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        obj = serializer.save()
-        data = self.get_serializer(self.get_queryset().get(pk=obj.pk)).data
-        return Response(data, status=status.HTTP_201_CREATED)
-
-
-class StaffViewSet(ScopedViewSet):
-    permission_classes = [IsStaff]
+class StaffViewSet(TrackedViewSet):
+    permission_classes = [IsAgent]
 
 
 def _asset_for_reader(many=False):
@@ -120,7 +78,7 @@ _READER_NOTE = (
     ),
     retrieve=extend_schema(description="One asset." + _READER_NOTE, responses=_asset_for_reader()),
 )
-class AssetViewSet(ScopedViewSet):
+class AssetViewSet(TrackedViewSet):
     """The asset register. ``POST …/move/`` takes an asset through its lifecycle;
     ``GET …/history/`` lists every move and field change with who, when, old and new
     (staff only: the history holds internal values)."""
@@ -141,32 +99,6 @@ class AssetViewSet(ScopedViewSet):
             return AssetSerializer
         return EndUserAssetSerializer
 
-    def expected_version(self, asset) -> int | None:
-        header = self.request.headers.get("If-Match")
-        if not header or header.strip() == "*":
-            return None
-        match = _ETAG.match(header.strip())
-        if not match or match["tag"] != asset.asset_tag:
-            raise PreconditionFailed()
-        return int(match["version"])
-
-    def _answer(self, asset, code=status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=asset.pk)
-        return Response(self.get_serializer(fresh).data, status=code, headers={"ETag": fresh.etag})
-
-    def retrieve(self, request, *args, **kwargs):
-        asset = self.get_object()
-        return Response(self.get_serializer(asset).data, headers={"ETag": asset.etag})
-
-    @extend_schema(parameters=[IF_MATCH])
-    def partial_update(self, request, *args, **kwargs):
-        asset = self.get_object()
-        expected = self.expected_version(asset)
-        serializer = self.get_serializer(asset, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        asset = serializer.save(expected_version=expected)
-        return self._answer(asset)
-
     @extend_schema(request=MoveSerializer, responses=AssetSerializer, parameters=[IF_MATCH])
     @action(detail=True, methods=["post"])
     def move(self, request, asset_tag=None):
@@ -180,7 +112,7 @@ class AssetViewSet(ScopedViewSet):
         target = data.pop("state")
         note = data.pop("note", "")
         asset = services.move(asset, request.user, target, data, note, expected)
-        return self._answer(asset)
+        return self.answer(asset)
 
     @extend_schema(responses=AssetHistorySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from itsm.accounts.models import Team
-from itsm.api.serializers import UsernameField
+from itsm.api.serializers import ModelSerializer, Serializer, UsernameField
 from practices.knowledge import services
 from practices.knowledge.models import (
     Article,
@@ -14,13 +14,13 @@ from practices.knowledge.models import (
 from practices.knowledge.rendering import render_markdown
 
 
-class KnowledgeCategorySerializer(serializers.ModelSerializer):
+class KnowledgeCategorySerializer(ModelSerializer):
     class Meta:
         model = KnowledgeCategory
         fields = ["id", "name", "description", "order", "active"]
 
 
-class PublishedSerializer(serializers.Serializer):
+class PublishedSerializer(Serializer):
     """The version readers see."""
 
     version = serializers.IntegerField(source="published_number")
@@ -48,7 +48,7 @@ READER_FIELDS = (
 )
 
 
-class ArticleSerializer(serializers.ModelSerializer):
+class ArticleSerializer(ModelSerializer):
     """Staff read and write the working copy (``title``, ``summary``, ``keywords``,
     ``body``) and see the published version under ``published``. End users get only the
     fields of ``READER_FIELDS``, with the published version's text in them."""
@@ -172,7 +172,7 @@ class ArticleSerializer(serializers.ModelSerializer):
         )
 
 
-class ArticleVersionSerializer(serializers.ModelSerializer):
+class ArticleVersionSerializer(ModelSerializer):
     published_by = serializers.CharField(source="published_by.username", default=None)
 
     class Meta:
@@ -181,13 +181,13 @@ class ArticleVersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=services.MAX_COMMENT, help_text="Why."
     )
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(ModelSerializer):
     helpful = serializers.BooleanField(help_text="Was this article helpful?")
     comment = serializers.CharField(
         required=False, allow_blank=True, max_length=services.MAX_COMMENT

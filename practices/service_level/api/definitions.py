@@ -2,9 +2,11 @@
 
 from django.contrib.contenttypes.models import ContentType
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 
 from itsm.api.permissions import StaffReadAdministratorWrite
+from itsm.api.serializers import ModelSerializer
+from itsm.api.viewsets import TrackedViewSet
 from practices.service_level import definitions
 from practices.service_level.models import (
     Agreement,
@@ -16,19 +18,19 @@ from practices.service_level.models import (
 )
 
 
-class WorkingPeriodSerializer(serializers.ModelSerializer):
+class WorkingPeriodSerializer(ModelSerializer):
     class Meta:
         model = WorkingPeriod
         fields = ["weekday", "start", "end"]
 
 
-class ClosedDaySerializer(serializers.ModelSerializer):
+class ClosedDaySerializer(ModelSerializer):
     class Meta:
         model = ClosedDay
         fields = ["date", "name"]
 
 
-class CalendarSerializer(serializers.ModelSerializer):
+class CalendarSerializer(ModelSerializer):
     working_periods = WorkingPeriodSerializer(many=True, required=False)
     closed_days = ClosedDaySerializer(many=True, required=False)
 
@@ -48,10 +50,12 @@ class CalendarSerializer(serializers.ModelSerializer):
         read_only_fields = ["version"]
 
     def create(self, validated_data):
-        return definitions.save_calendar(None, validated_data)
+        return definitions.save_calendar(None, validated_data, self.context["request"].user)
 
     def update(self, instance, validated_data):
-        return definitions.save_calendar(instance, validated_data)
+        expected = validated_data.pop("expected_version", None)
+        user = self.context["request"].user
+        return definitions.save_calendar(instance, validated_data, user, expected)
 
 
 @extend_schema_field({"type": "string", "example": "incidents.incident"})
@@ -69,13 +73,13 @@ class RecordTypeField(serializers.Field):
         return found
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(ModelSerializer):
     class Meta:
         model = Target
         fields = ["name", "metric", "duration", "calendar"]
 
 
-class ThresholdSerializer(serializers.ModelSerializer):
+class ThresholdSerializer(ModelSerializer):
     class Meta:
         model = Threshold
         fields = [
@@ -88,7 +92,7 @@ class ThresholdSerializer(serializers.ModelSerializer):
         ]
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(ModelSerializer):
     record_type = RecordTypeField()
     targets = TargetSerializer(many=True, required=False)
     thresholds = ThresholdSerializer(many=True, required=False)
@@ -117,29 +121,31 @@ class AgreementSerializer(serializers.ModelSerializer):
         ]
 
     def create(self, validated_data):
-        return definitions.save_agreement(None, validated_data)
+        return definitions.save_agreement(None, validated_data, self.context["request"].user)
 
     def update(self, instance, validated_data):
-        return definitions.save_agreement(instance, validated_data)
+        expected = validated_data.pop("expected_version", None)
+        user = self.context["request"].user
+        return definitions.save_agreement(instance, validated_data, user, expected)
 
 
-class CalendarViewSet(viewsets.ModelViewSet):
+class CalendarViewSet(TrackedViewSet):
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     queryset = BusinessCalendar.objects.prefetch_related("working_periods", "closed_days")
     serializer_class = CalendarSerializer
     permission_classes = [StaffReadAdministratorWrite]
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     filterset_fields = ["always_open"]
     ordering_fields = ["name", "id"]
     ordering = ["name"]
 
 
-class AgreementViewSet(viewsets.ModelViewSet):
+class AgreementViewSet(TrackedViewSet):
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     queryset = Agreement.objects.select_related("record_type").prefetch_related(
         "targets", "thresholds"
     )
     serializer_class = AgreementSerializer
     permission_classes = [StaffReadAdministratorWrite]
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     filterset_fields = ["kind", "active"]
     ordering_fields = ["order", "name", "id"]
     ordering = ["order"]

@@ -1,11 +1,12 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from itsm.api.serializers import ModelSerializer
 from practices.service_level import services
 from practices.service_level.models import Timer
 
 
-class TimerSummarySerializer(serializers.ModelSerializer):
+class TimerSummarySerializer(ModelSerializer):
     """A timer as records show it (the ``sla`` list of an incident)."""
 
     target = serializers.CharField(source="metric", help_text="response or resolution")
