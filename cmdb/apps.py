@@ -1,5 +1,6 @@
-from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+
+from itsm.core.practices import PracticeConfig, WorkspaceSection
 
 
 def install_defaults(sender, **kwargs) -> None:
@@ -12,11 +13,17 @@ def install_defaults(sender, **kwargs) -> None:
     install(kwargs.get("apps") or apps)
 
 
-class CmdbConfig(AppConfig):
+class CmdbConfig(PracticeConfig):
     name = "cmdb"
     verbose_name = "Service configuration management"
 
-    def ready(self):
+    practice = "service_configuration"
+    practice_url = "cmdb:list"
+    section = WorkspaceSection("Configuration items", "cmdb:list", order=40)
+    kpis = "cmdb.kpis.cmdb_kpis"
+    demo = "cmdb.demo"
+
+    def connect(self):
         post_migrate.connect(install_defaults, sender=self)
 
         from django.db.models.signals import post_delete, post_save
@@ -27,20 +34,3 @@ class CmdbConfig(AppConfig):
         post_save.connect(receivers.class_saved, sender=CIClass)
         post_save.connect(receivers.attribute_saved, sender=AttributeDefinition)
         post_delete.connect(receivers.attribute_deleted, sender=AttributeDefinition)
-
-        from practices import registry as practices
-        from practices.service_desk.registry import WorkspaceSection, registry
-
-        from .kpis import cmdb_kpis
-
-        practices.register_app("service_configuration", "cmdb:list")
-        practices.register_kpis("service_configuration", cmdb_kpis)
-        registry.add_workspace_section(
-            WorkspaceSection(
-                key="cmdb",
-                label="Configuration items",
-                url_name="cmdb:list",
-                practice="Service configuration management",
-                order=40,
-            )
-        )

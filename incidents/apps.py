@@ -1,44 +1,45 @@
-from django.apps import AppConfig
+from itsm.core.practices import PortalSource, PracticeConfig, WorkspaceSection
+
+QUEUE = "incidents:queue"
 
 
-class IncidentsConfig(AppConfig):
+class IncidentsConfig(PracticeConfig):
     name = "incidents"
     verbose_name = "Incident management"
 
-    def ready(self):
-        from itsm.core import search
-        from practices import registry as practices
-        from practices.service_desk.registry import PortalSource, WorkspaceSection, registry
-        from practices.service_level import registry as service_level
-
-        from . import search as incident_search
-        from .kpis import incident_kpis
-        from .models import Incident
-        from .sla import PROFILE
-
-        service_level.register(Incident, PROFILE)
-        search.register(incident_search.source())
-
-        practices.register_app("incident", "incidents:queue")
-        practices.register_kpis("incident", incident_kpis)
-
-        registry.add_workspace_section(
-            WorkspaceSection(
-                key="incidents",
-                label="Incidents",
-                url_name="incidents:queue",
-                practice="Incident management",
-                order=10,
-            )
-        )
-        registry.add_portal_source(
-            PortalSource(
-                key="incidents",
-                label="My issues",
-                my_records=lambda user: (
-                    Incident.objects.visible_to(user).filter(caller=user).order_by("-created_at")
-                ),
-                detail_url_name="incidents:portal-detail",
-                order=10,
-            )
-        )
+    practice = "incident"
+    practice_url = QUEUE
+    section = WorkspaceSection(
+        "Incidents",
+        QUEUE,
+        order=10,
+        links=(
+            ("My open", QUEUE, "view=my_open"),
+            ("Unassigned in my teams", QUEUE, "view=unassigned_in_my_teams"),
+            ("Major incidents", QUEUE, "view=major"),
+            ("Breaching soon", QUEUE, "view=breaching_soon"),
+        ),
+    )
+    portal_sources = (
+        PortalSource(
+            key="incidents",
+            label="My issues",
+            my_records="incidents.services.reported_by",
+            detail_url_name="incidents:portal-detail",
+            order=10,
+        ),
+    )
+    kpis = "incidents.kpis.incident_kpis"
+    search_sources = "incidents.search.source"
+    sla_profiles = {"incidents.Incident": "incidents.sla.PROFILE"}
+    beat = {
+        "incidents-auto-close": {
+            "task": "incidents.tasks.close_resolved_incidents",
+            "schedule": 300.0,
+        },
+    }
+    enums = {
+        "LevelEnum": "incidents.models.Level",
+        "IncidentStateEnum": "incidents.workflows.IncidentState",
+    }
+    demo = "incidents.demo"

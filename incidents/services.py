@@ -382,3 +382,8 @@ def close_resolved(now=None, batch: int = 500) -> int:
 
 def categories():
     return Category.objects.filter(active=True).select_related("parent")
+
+
+def reported_by(user):
+    """The incidents ``user`` reported (their "my issues" on the portal), newest first."""
+    return Incident.objects.visible_to(user).filter(caller=user).order_by("-created_at")

@@ -215,16 +215,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The kernel's enum names; each practice app adds its own (``PracticeConfig.enums``).
     "ENUM_NAME_OVERRIDES": {
-        "LevelEnum": "incidents.models.Level",
-        "IncidentStateEnum": "incidents.workflows.IncidentState",
-        "TimerStateEnum": "practices.service_level.models.Timer.State",
-        "EscalationStateEnum": "practices.service_level.models.Escalation.State",
-        "RequestStateEnum": "catalogue.workflows.RequestState",
-        "AgreementKindEnum": "practices.service_level.models.Agreement.Kind",
         "LinkKindEnum": "itsm.core.models.RecordLink.Kind",
         "JournalKindEnum": "itsm.core.models.JournalEntry.Kind",
-        "TaskStateEnum": "catalogue.workflows.TaskState",
     },
 }
 
@@ -250,28 +244,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+#: The kernel's own periodic tasks; each practice app adds its entries from its
+#: ``PracticeConfig.beat`` when it is ready (``itsm.core.practices``).
 CELERY_BEAT_SCHEDULE = {
-    "incidents-auto-close": {
-        "task": "incidents.tasks.close_resolved_incidents",
-        "schedule": 300.0,
-    },
-    "service-level-sweep": {
-        "task": "practices.service_level.tasks.sweep_timers",
-        "schedule": float(os.environ.get("SLA_SWEEP_SECONDS", "15")),
-    },
     "api-purge-idempotency-keys": {
         "task": "itsm.api.tasks.purge_idempotency_keys",
-        "schedule": 3600.0,
-    },
-    # Hourly: a reminder goes out within the hour its notice window opens; each contract
-    # and date is reminded once, however often this runs.
-    "assets-contract-reminders": {
-        "task": "practices.assets.tasks.send_contract_reminders",
-        "schedule": 3600.0,
-    },
-    # Hourly; each article and review date is reminded once, however often this runs.
-    "knowledge-review-reminders": {
-        "task": "practices.knowledge.tasks.send_review_reminders",
         "schedule": 3600.0,
     },
     "core-deliver-pending-notifications": {

@@ -1,8 +1,13 @@
+"""The site's URLs: the kernel's own, then each practice app's screens and API, as their
+``PracticeConfig`` declare them (``itsm`` names no practice)."""
+
 from django.contrib import admin
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from itsm.core.practices import registry
 
 
 def favicon(request):
@@ -16,16 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("itsm.accounts.urls")),
-    path("", include("practices.service_desk.urls")),
-    path("", include("practices.urls")),
-    path("", include("incidents.urls")),
-    path("", include("problems.urls")),
-    path("", include("cmdb.urls")),
-    path("", include("catalogue.workspace_urls")),
-    path("", include("catalogue.urls")),
-    path("", include("practices.service_level.urls")),
-    path("", include("practices.assets.urls")),
-    path("", include("practices.knowledge.urls")),
+    *(path("", include(module)) for module in registry.url_modules()),
 ]
 
 admin.site.site_header = "ITSM administration"

@@ -1,11 +1,14 @@
 """The ITIL 4 practice registry: all 34 management practices with their purpose, and which
 of them this platform supports and with what live figures.
 
-Practice apps register themselves (``register_app``) and their KPIs (``register_kpis``)
-from their ``AppConfig.ready``; this module imports none of them."""
+Which are supported comes from the practice apps' ``PracticeConfig`` declarations (their
+``practice``, ``practice_url`` and ``kpis``) in the kernel's registry; this module imports
+none of them."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from itsm.core.practices import registry as practice_apps
 
 
 @dataclass
@@ -14,8 +17,16 @@ class Practice:
     name: str
     group: str
     purpose: str
-    url_name: str | None = None
-    kpis: list[Callable] = field(default_factory=list)
+
+    @property
+    def url_name(self) -> str | None:
+        """The page where the practice's work is done, if an app supports it."""
+        urls = [c.practice_url for c in practice_apps.practice(self.key) if c.practice_url]
+        return urls[0] if urls else None
+
+    @property
+    def kpis(self) -> list[Callable]:
+        return practice_apps.kpis(self.key)
 
     @property
     def supported(self) -> bool:
@@ -238,17 +249,6 @@ PRACTICES: dict[str, Practice] = {
     for group, key, name, purpose in _PRACTICES
 }
 GROUPS = [GENERAL, SERVICE, TECHNICAL]
-
-
-def register_app(key: str, url_name: str) -> None:
-    """Mark a practice as supported, with the page where its work is done."""
-    PRACTICES[key].url_name = url_name
-
-
-def register_kpis(key: str, provider: Callable) -> None:
-    """``provider()`` returns a list of (label, value) figures computed live."""
-    if provider not in PRACTICES[key].kpis:
-        PRACTICES[key].kpis.append(provider)
 
 
 def by_group() -> list[tuple[str, list[Practice]]]:

@@ -1,9 +1,16 @@
-from django.urls import include, path
+"""``/api/v1/``: the kernel's endpoints, then every practice app's API module (as its
+``PracticeConfig`` declares it); the API root lists each router's endpoints."""
+
+from importlib import import_module
+
+from django.urls import NoReverseMatch, include, path
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.routers import SimpleRouter
+
+from itsm.core.practices import registry
 
 from .search import SearchView, SuggestionsView
 from .teams import TeamViewSet
@@ -13,19 +20,33 @@ router = SimpleRouter()
 router.register("teams", TeamViewSet, basename="team")
 
 
+def _routers():
+    yield router
+    for module in registry.api_url_modules():
+        practice_router = getattr(import_module(module), "router", None)
+        if practice_router is not None:
+            yield practice_router
+
+
+def endpoints(request, format=None) -> dict:
+    """Every list endpoint of the API, by its prefix."""
+    found = {}
+    for each in _routers():
+        for prefix, _viewset, basename in each.registry:
+            try:
+                found[prefix] = reverse(f"{basename}-list", request=request, format=format)
+            except NoReverseMatch:  # a router entry without a list
+                continue
+    return found
+
+
 @extend_schema(exclude=True)
 @api_view(["GET"])
 def api_root(request, format=None):
     return Response(
         {
-            "incidents": reverse("incident-list", request=request, format=format),
-            "incident-categories": reverse(
-                "incident-category-list", request=request, format=format
-            ),
-            "teams": reverse("team-list", request=request, format=format),
+            **endpoints(request, format),
             "search": reverse("api-search", request=request, format=format),
-            "cis": reverse("ci-list", request=request, format=format),
-            "ci-classes": reverse("ci-class-list", request=request, format=format),
             "schema": request.build_absolute_uri("/api/schema/"),
             "docs": request.build_absolute_uri("/api/docs/"),
         }
@@ -39,11 +60,5 @@ urlpatterns = [
     path("search/suggestions/", SuggestionsView.as_view(), name="api-search-suggestions"),
     path("attachments/<int:pk>/download/", download_attachment, name="api-attachment-download"),
     path("", include(router.urls)),
-    path("", include("incidents.api.urls")),
-    path("", include("problems.api.urls")),
-    path("", include("practices.service_level.api.urls")),
-    path("", include("catalogue.api.urls")),
-    path("", include("cmdb.api.urls")),
-    path("", include("practices.assets.api.urls")),
-    path("", include("practices.knowledge.api.urls")),
+    *(path("", include(module)) for module in registry.api_url_modules()),
 ]

@@ -1,6 +1,6 @@
 """Full-text search and suggestions across record types.
 
-Practices register a :class:`SearchSource` from their ``AppConfig.ready``: the model, the
+Practices declare :class:`SearchSource` s in their ``PracticeConfig``: the model, the
 queryset a user may find (visibility *and* publication: an end user's sources hold only
 what that user may read), the text fields with their weights, and how to show a hit. The
 kernel imports no practice.
@@ -69,12 +69,26 @@ class Hit:
 
 @dataclass
 class Registry:
-    sources: list[SearchSource] = field(default_factory=list)
+    """The search sources the practice apps declare (``PracticeConfig.search_sources``),
+    collected on first use; ``register`` adds one more (tests, a plug-in)."""
+
+    _sources: list[SearchSource] | None = None
+    _extra: list[SearchSource] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[SearchSource]:
+        if self._sources is None:
+            from .practices import registry as practices
+
+            found: dict[str, SearchSource] = {}
+            for source in [*practices.search_sources(), *self._extra]:
+                found.setdefault(source.key, source)
+            self._sources = sorted(found.values(), key=lambda s: (s.order, s.key))
+        return self._sources
 
     def register(self, source: SearchSource) -> None:
-        if all(s.key != source.key for s in self.sources):
-            self.sources.append(source)
-            self.sources.sort(key=lambda s: (s.order, s.key))
+        self._extra.append(source)
+        self._sources = None
 
     def get(self, kinds=None, suggest: bool = False) -> list[SearchSource]:
         return [

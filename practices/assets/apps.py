@@ -1,34 +1,29 @@
-from django.apps import AppConfig
+from itsm.core.practices import PortalPanel, PracticeConfig, WorkspaceSection
 
 
-class AssetsConfig(AppConfig):
+class AssetsConfig(PracticeConfig):
     name = "practices.assets"
     label = "assets"
     verbose_name = "IT asset management"
 
-    def ready(self):
-        from practices import registry as practices
-        from practices.service_desk.registry import PortalPanel, WorkspaceSection, registry
-
-        from .kpis import asset_kpis
-        from .views import my_devices_panel
-
-        practices.register_app("it_asset", "assets:list")
-        practices.register_kpis("it_asset", asset_kpis)
-        registry.add_workspace_section(
-            WorkspaceSection(
-                key="assets",
-                label="Assets",
-                url_name="assets:list",
-                practice="IT asset management",
-                order=50,
-            )
-        )
-        registry.add_portal_panel(
-            PortalPanel(
-                key="my-devices",
-                template="assets/portal_my_devices.html",
-                context=my_devices_panel,
-                order=60,
-            )
-        )
+    practice = "it_asset"
+    practice_url = "assets:list"
+    section = WorkspaceSection("Assets", "assets:list", order=50)
+    portal_panels = (
+        PortalPanel(
+            key="my-devices",
+            template="assets/portal_my_devices.html",
+            context="practices.assets.views.my_devices_panel",
+            order=60,
+        ),
+    )
+    kpis = "practices.assets.kpis.asset_kpis"
+    # Hourly: a reminder goes out within the hour its notice window opens; each contract
+    # and date is reminded once, however often this runs.
+    beat = {
+        "assets-contract-reminders": {
+            "task": "practices.assets.tasks.send_contract_reminders",
+            "schedule": 3600.0,
+        },
+    }
+    demo = "practices.assets.demo"

@@ -1,7 +1,13 @@
-from django.apps import AppConfig
+from itsm.core.practices import PracticeConfig
 
 
-class ServiceDeskConfig(AppConfig):
+class ServiceDeskConfig(PracticeConfig):
+    """The agent workspace, the self-service portal, saved views and search: where every
+    practice's records meet their people."""
+
     name = "practices.service_desk"
     label = "service_desk"
     verbose_name = "Service desk"
+
+    practice = "service_desk"
+    practice_url = "portal-home"

@@ -1,4 +1,4 @@
-from .registry import registry
+from itsm.core.practices import registry
 
 
 def workspace(request):

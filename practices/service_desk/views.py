@@ -10,10 +10,10 @@ from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
 from itsm.core import search
+from itsm.core.practices import registry
 
 from . import services
 from .models import SavedView
-from .registry import registry
 
 
 class LoginView(auth_views.LoginView):
@@ -33,9 +33,11 @@ def home(request):
 def portal_home(request):
     sections = []
     for source in registry.portal:
-        records = list(source.my_records(request.user)[:50])
+        records = list(source.records(request.user)[:50])
         sections.append({"source": source, "records": records})
-    panels = [{"template": panel.template, **panel.context(request)} for panel in registry.panels]
+    panels = [
+        {"template": panel.template, **panel.context_for(request)} for panel in registry.panels
+    ]
     return render(
         request, "service_desk/portal_home.html", {"sections": sections, "panels": panels}
     )

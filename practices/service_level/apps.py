@@ -1,17 +1,33 @@
-from django.apps import AppConfig
+import os
+
+from itsm.core.practices import PracticeConfig, WorkspaceSection
 
 
-class ServiceLevelConfig(AppConfig):
+class ServiceLevelConfig(PracticeConfig):
     name = "practices.service_level"
     label = "service_level"
     verbose_name = "Service level management"
 
-    def ready(self):
-        from itsm.core.signals import record_changed
-        from practices import registry as practices
+    practice = "service_level"
+    practice_url = "service-level:report"
+    section = WorkspaceSection("Service levels", "service-level:report", order=90)
+    kpis = "practices.service_level.reports.kpis"
+    beat = {
+        "service-level-sweep": {
+            "task": "practices.service_level.tasks.sweep_timers",
+            "schedule": float(os.environ.get("SLA_SWEEP_SECONDS", "15")),
+        },
+    }
+    enums = {
+        "TimerStateEnum": "practices.service_level.models.Timer.State",
+        "EscalationStateEnum": "practices.service_level.models.Escalation.State",
+        "AgreementKindEnum": "practices.service_level.models.Agreement.Kind",
+    }
+    demo = "practices.service_level.demo"
 
-        from . import receivers, reports
+    def connect(self):
+        from itsm.core.signals import record_changed
+
+        from . import receivers
 
         record_changed.connect(receivers.evaluate_timers, dispatch_uid="service_level.evaluate")
-        practices.register_app("service_level", "service-level:report")
-        practices.register_kpis("service_level", reports.kpis)

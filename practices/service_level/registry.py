@@ -3,7 +3,8 @@
 A practice declares, for its record model, a ``Profile``: the attributes agreements match
 on, when the response and resolution targets are met, when the clock stops for good, what
 pauses it by default, and how an escalation raises the priority or reassigns. Incidents
-declare theirs in ``incidents/sla.py``; requests, problems and changes will do the same."""
+declare theirs in ``incidents/sla.py`` and name it in their ``PracticeConfig``
+(``sla_profiles``); requests, problems and changes do the same."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,16 +29,21 @@ class Profile:
     reassign: Callable | None = None
 
 
-_profiles: dict[type, Profile] = {}
+_profiles: dict[type, Profile] | None = None
 
 
-def register(model: type, profile: Profile) -> None:
-    _profiles[model] = profile
+def _all() -> dict[type, Profile]:
+    global _profiles
+    if _profiles is None:
+        from itsm.core.practices import registry
+
+        _profiles = registry.sla_profiles()
+    return _profiles
 
 
 def profile_for(model: type) -> Profile | None:
-    return _profiles.get(model)
+    return _all().get(model)
 
 
 def models() -> list[type]:
-    return list(_profiles)
+    return list(_all())

@@ -15,7 +15,7 @@ from catalogue.models import Service
 from incidents import services
 from incidents.models import Incident
 from itsm.core.models import Attachment, JournalEntry
-from practices.service_desk.registry import registry as portal_registry
+from itsm.core.practices import registry as portal_registry
 from tests import factories
 from tests.factories import page, web
 

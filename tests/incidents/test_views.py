@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from incidents import services
 from incidents.models import Incident
 from itsm.core.models import Attachment, JournalEntry
-from practices.service_desk.registry import registry as record_panels
+from itsm.core.practices import registry as record_panels
 from tests import factories
 from tests.conftest import make_user
 from tests.factories import page, web

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from incidents import services as incidents
-from practices.service_desk.registry import registry as record_panels
+from itsm.core.practices import registry as record_panels
 from practices.service_level import services
 from practices.service_level.models import Timer
 from tests import factories

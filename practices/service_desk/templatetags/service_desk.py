@@ -5,7 +5,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from practices.service_desk.registry import registry
+from itsm.core.practices import registry
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ def record_panels(context, record, screen="workspace"):
     request = context.get("request")
     parts = []
     for panel in registry.record_panels_for(record, screen):
-        data = panel.context(request, record)
+        data = panel.context_for(request, record)
         if data is None:
             continue
         parts.append(

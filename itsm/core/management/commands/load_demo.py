@@ -1,7 +1,7 @@
 """``manage.py load_demo``: demo accounts, teams and each practice's demo records.
 
 The kernel knows no practice. It creates the people (accounts, organizations, teams,
-locations), then imports the optional ``demo`` module of every installed app, in
+locations), then imports the ``demo`` module each practice app declares in its ``PracticeConfig``, in
 ``INSTALLED_APPS`` order, and calls its ``load(context)`` with a :class:`DemoContext`.
 
 Running it again changes nothing: accounts and teams are looked up by name and only
@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils.module_loading import module_has_submodule
 
 from itsm.accounts.models import Location, Organization, Role, Team, User
+from itsm.core.practices import registry
 
 #: The password of every demo account.
 DEMO_PASSWORD = "demo"  # noqa: S105 (documented demo password)
@@ -138,13 +137,10 @@ def load_people(log=print) -> DemoContext:
 
 
 def demo_modules():
-    """Each installed app's ``demo`` module that has a ``load``, in app order."""
-    for app_config in apps.get_app_configs():
-        if not module_has_submodule(app_config.module, "demo"):
-            continue
-        module = import_module(f"{app_config.name}.demo")
-        if callable(getattr(module, "load", None)):
-            yield app_config, module
+    """Each practice app's declared ``demo`` module (``PracticeConfig.demo``), in
+    ``INSTALLED_APPS`` order."""
+    for app_config, name in registry.demo_modules():
+        yield app_config, import_module(name)
 
 
 class Command(BaseCommand):
