@@ -112,23 +112,6 @@ class IncidentForm(EditInPlace, forms.ModelForm):
         return super().changed_values()
 
 
-class TransitionForm(forms.Form):
-    state = forms.CharField()
-    version = forms.IntegerField(required=False)
-    on_hold_reason = forms.ChoiceField(choices=[("", "—"), *OnHoldReason.choices], required=False)
-    resolution_code = forms.ChoiceField(
-        choices=[("", "—"), *ResolutionCode.choices], required=False
-    )
-    resolution_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-    def values(self) -> dict:
-        data = {"state": self.cleaned_data["state"]}
-        for name in ("on_hold_reason", "resolution_code", "resolution_notes"):
-            if self.cleaned_data.get(name):
-                data[name] = self.cleaned_data[name]
-        return data
-
-
 class BulkUpdateForm(forms.Form):
     """The queue's bulk bar: one change for the selected incidents."""
 
@@ -154,16 +137,6 @@ class BulkUpdateForm(forms.Form):
 
     def values(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
-
-
-class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
-    internal = forms.BooleanField(required=False)
-
-
-class AttachmentForm(forms.Form):
-    file = forms.FileField()
-    internal = forms.BooleanField(required=False)
 
 
 class ReportIssueForm(forms.Form):

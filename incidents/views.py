@@ -3,41 +3,25 @@ pages for reporting and following an issue. Every write goes through ``services`
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
+from itsm.api.screens import RecordScreens
 from itsm.core import services as core
-from itsm.core.models import Attachment, RecordLink
+from itsm.core.models import Attachment
 from itsm.core.pagination import paginate
-from itsm.core.services import StaleVersion
-from itsm.core.views import (
-    add_errors,
-    is_htmx,
-    link_record,
-    posted_version,
-    query_without,
-    unlink_record,
-)
+from itsm.core.views import add_errors, is_htmx, query_without
 from practices.service_desk import services as saved_views
 from practices.service_level.queries import sla_timers_prefetch
 
 from . import services
+from .api.serializers import IncidentSerializer
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, IncidentFilterSet
-from .forms import (
-    SUGGEST_WHILE_TYPING,
-    AttachmentForm,
-    BulkUpdateForm,
-    CommentForm,
-    IncidentForm,
-    ReportIssueForm,
-    TransitionForm,
-)
+from .forms import SUGGEST_WHILE_TYPING, BulkUpdateForm, IncidentForm, ReportIssueForm
 from .models import Incident, OnHoldReason, ResolutionCode
 from .workflows import IncidentState
 
@@ -49,10 +33,6 @@ def _incidents(user):
     return Incident.objects.visible_to(user).select_related(
         "caller", "assigned_to", "assignment_group"
     )
-
-
-def _get(user, number) -> Incident:
-    return get_object_or_404(_incidents(user).select_related("parent"), number=number)
 
 
 # Agent workspace --------------------------------------------------------------------------
@@ -172,154 +152,37 @@ def create(request):
     )
 
 
-def _detail_context(request, incident, **extra):
-    transitions = incident.workflow.available(incident, request.user)
-    context = {
-        "incident": incident,
-        "timeline": core.timeline(incident, request.user).reverse(),
-        "attachments": core.attachments_of(incident, request.user),
-        "links": core.links_of(incident, request.user),
-        "link_kinds": RecordLink.Kind.choices,
-        "children": incident.children.select_related("assigned_to").order_by("number"),
-        "configuration_items": incident.configuration_items.all(),
-        "transitions": transitions,
-        "form": IncidentForm(instance=incident),
-        "comment_form": CommentForm(),
-        "transition_form": TransitionForm(),
-        "attachment_form": AttachmentForm(),
-        "on_hold_reasons": OnHoldReason.choices,
-        "resolution_codes": ResolutionCode.choices,
-    }
-    context.update(extra)
-    return context
+class IncidentScreens(RecordScreens):
+    """The incident's page in the workspace and what is done on it (the kernel's record
+    screens); end users attach files to their own through it from the portal's page."""
 
+    queryset = Incident.objects.select_related(
+        "caller", "assigned_to", "assignment_group", "parent"
+    ).prefetch_related(sla_timers_prefetch())
+    serializer_class = IncidentSerializer
+    record_services = services
+    write_spec = services.SPEC
+    edit_form = IncidentForm
+    page_template = "incidents/detail.html"
+    context_object_name = "incident"
+    portal_url_name = "incidents:portal-detail"
+    end_user_actions = frozenset({"attach"})
+    transition_fields = ("on_hold_reason", "resolution_code", "resolution_notes")
+    comment_messages = ("Reply sent to the caller.", "Work note added.")
 
-@agent_required
-def detail(request, number):
-    incident = get_object_or_404(
-        _incidents(request.user).select_related("parent").prefetch_related(sla_timers_prefetch()),
-        number=number,
-    )
-    return render(request, "incidents/detail.html", _detail_context(request, incident))
-
-
-@agent_required
-@require_POST
-def update(request, number):
-    incident = _get(request.user, number)
-    form = IncidentForm(request.POST, instance=_get(request.user, number))
-    status = 200
-    if form.is_valid():
-        try:
-            services.update_incident(
-                incident, request.user, form.changed_values(), posted_version(request)
-            )
-        except StaleVersion as stale:
-            retry = IncidentForm.after_conflict(form, stale.record)
-            context = _detail_context(request, stale.record, form=retry, conflict=True)
-            return render(request, "incidents/detail.html", context, status=409)
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"{incident.number} saved.")
-            return redirect("incidents:detail", number=number)
-    status = 400
-    incident.refresh_from_db()
-    return render(
-        request,
-        "incidents/detail.html",
-        _detail_context(request, incident, form=form),
-        status=status,
-    )
-
-
-@agent_required
-@require_POST
-def transition(request, number):
-    incident = _get(request.user, number)
-    form = TransitionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.update_incident(incident, request.user, form.values(), posted_version(request))
-        except StaleVersion as stale:
-            # Keep what the agent typed: the dialog reopens with it on the fresh version.
-            context = _detail_context(
-                request,
-                stale.record,
-                conflict=True,
-                transition_form=form,
-                failed_state=request.POST.get("state"),
-            )
-            return render(request, "incidents/detail.html", context, status=409)
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            label = incident.workflow.label(form.cleaned_data["state"])
-            messages.success(request, f"{incident.number} is now {label.lower()}.")
-            return redirect("incidents:detail", number=number)
-    incident = _get(request.user, number)
-    return render(
-        request,
-        "incidents/detail.html",
-        _detail_context(
-            request, incident, transition_form=form, failed_state=request.POST.get("state")
-        ),
-        status=400,
-    )
-
-
-@agent_required
-@require_POST
-def comment(request, number):
-    incident = _get(request.user, number)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        services.comment(
-            incident, request.user, form.cleaned_data["body"], form.cleaned_data["internal"]
+    def page_context(self, record, **extra):
+        extra.setdefault("form", IncidentForm(instance=record))
+        return super().page_context(
+            record,
+            children=record.children.select_related("assigned_to").order_by("number"),
+            configuration_items=record.configuration_items.all(),
+            on_hold_reasons=OnHoldReason.choices,
+            resolution_codes=ResolutionCode.choices,
+            **extra,
         )
-        kind = "Work note added" if form.cleaned_data["internal"] else "Reply sent to the caller"
-        messages.success(request, f"{kind}.")
-        return redirect("incidents:detail", number=number)
-    return render(
-        request,
-        "incidents/detail.html",
-        _detail_context(request, incident, comment_form=form),
-        status=400,
-    )
 
-
-@login_required
-@require_POST
-def attach(request, number):
-    incident = _get(request.user, number)
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.attach(
-                incident, request.user, form.cleaned_data["file"], form.cleaned_data["internal"]
-            )
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, "File attached.")
-    if form.errors:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    target = "incidents:detail" if request.user.is_agent else "incidents:portal-detail"
-    return redirect(target, number=number)
-
-
-@agent_required
-@require_POST
-def link(request, number):
-    incident = _get(request.user, number)
-    return link_record(request, incident, incident.get_absolute_url())
-
-
-@agent_required
-@require_POST
-def unlink(request, number, link_id):
-    incident = _get(request.user, number)
-    return unlink_record(request, incident, link_id, incident.get_absolute_url())
+    def portal_screens(self):
+        return PortalIncidentScreens()
 
 
 @login_required
@@ -354,82 +217,37 @@ def portal_report(request):
     )
 
 
-def _portal_context(request, incident, **extra):
-    transitions = [
-        t
-        for t in incident.workflow.available(incident, request.user)
-        if _portal_action(t.target, incident)
-    ]
-    context = {
-        "incident": incident,
-        "timeline": core.timeline(incident, request.user).exclude(kind="notification"),
-        "attachments": core.attachments_of(incident, request.user),
-        "transitions": transitions,
-        "comment_form": CommentForm(),
-        "attachment_form": AttachmentForm(),
-    }
-    context.update(extra)
-    return context
+class PortalIncidentScreens(IncidentScreens):
+    """An employee's incident on the portal: the public conversation, files, and the moves
+    the portal offers (confirm or reopen a resolution, withdraw a new report)."""
 
+    audience = "portal"
+    noun = "issue"
+    page_template = "incidents/portal_detail.html"
+    comment_messages = ("Your comment was added.", "Your comment was added.")
 
-def _portal_action(target, incident) -> bool:
-    """What the portal offers: reopen or confirm a resolution, withdraw a new report."""
-    if incident.state == IncidentState.RESOLVED:
-        return target in (IncidentState.IN_PROGRESS, IncidentState.CLOSED)
-    return incident.state == IncidentState.NEW and target == IncidentState.CANCELLED
+    def page_context(self, record, **extra):
+        return RecordScreens.page_context(
+            self,
+            record,
+            timeline=core.timeline(record, self.request.user).exclude(kind="notification"),
+            transitions=[
+                t
+                for t in record.workflow.available(record, self.request.user)
+                if self.transition_allowed(record, t.target)
+            ],
+            **extra,
+        )
 
+    def transition_allowed(self, record, target) -> bool:
+        """What the portal offers: reopen or confirm a resolution, withdraw a new report."""
+        if record.state == IncidentState.RESOLVED:
+            return target in (IncidentState.IN_PROGRESS, IncidentState.CLOSED)
+        return record.state == IncidentState.NEW and target == IncidentState.CANCELLED
 
-@login_required
-def portal_detail(request, number):
-    incident = _get(request.user, number)
-    return render(request, "incidents/portal_detail.html", _portal_context(request, incident))
-
-
-@login_required
-@require_POST
-def portal_comment(request, number):
-    incident = _get(request.user, number)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.comment(incident, request.user, form.cleaned_data["body"], internal=False)
-        except PermissionDenied:
-            raise Http404 from None
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, "Your comment was added.")
-            return redirect("incidents:portal-detail", number=number)
-    return render(
-        request,
-        "incidents/portal_detail.html",
-        _portal_context(request, incident, comment_form=form),
-        status=400,
-    )
-
-
-@login_required
-@require_POST
-def portal_transition(request, number):
-    incident = _get(request.user, number)
-    target = request.POST.get("state", "")
-    if not _portal_action(target, incident):
-        messages.error(request, "That is not possible for this issue now.")
-        return redirect("incidents:portal-detail", number=number)
-    data = {"state": target}
-    try:
-        with transaction.atomic():
-            services.update_incident(incident, request.user, data)
-            if request.POST.get("body", "").strip():
-                services.comment(incident, request.user, request.POST["body"])
-    except (ValidationError, PermissionDenied) as error:
-        text = "; ".join(m for ms in getattr(error, "message_dict", {}).values() for m in ms)
-        messages.error(request, text or "That is not possible for this issue.")
-    else:
-        done = {
+    def transition_message(self, record) -> str:
+        return {
             IncidentState.CLOSED: "Thanks for confirming; the issue is closed.",
             IncidentState.IN_PROGRESS: "The issue is reopened; we will look at it again.",
             IncidentState.CANCELLED: "Your report is withdrawn.",
-        }
-        messages.success(request, done.get(target, "Done."))
-    return redirect("incidents:portal-detail", number=number)
+        }.get(record.state, "Done.")

@@ -47,7 +47,9 @@ class JournalEntrySerializer(ModelSerializer):
 
 class CommentSerializer(ModelSerializer):
     author = serializers.CharField(source="actor.username", read_only=True, default=None)
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(
+        max_length=20000, error_messages={"blank": "This field is required."}
+    )
     internal = serializers.BooleanField(default=False)
 
     class Meta:

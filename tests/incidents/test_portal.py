@@ -410,9 +410,12 @@ class TestFiles:
         response = client.post(
             f"/incidents/{worked.number}/attach/", {"file": upload(), "internal": "on"}
         )
-        assert response.status_code == 302
+        # Refused beside the file field on the portal's page (as every bad input is).
+        assert response.status_code == 400
         assert not Attachment.objects.exists()
-        assert "Only service desk staff can add internal files." in page(client.get(portal(worked)))
+        assert "Only service desk staff can add internal files." in page(response)
+        assert 'action="/incidents/' in page(response)  # the portal's own page, re-rendered
+        assert "Work note" not in page(response)
 
     def test_internal_file_is_404_for_the_caller(self, agent, alice, worked):
         services.attach(worked, agent, upload("internal-plan.txt"), internal=True)
@@ -423,11 +426,13 @@ class TestFiles:
         settings.ATTACHMENT_MAX_BYTES = 5
         client = web(alice)
         response = client.post(f"/incidents/{worked.number}/attach/", {"file": upload()})
-        assert response.status_code == 302
-        assert response.url == portal(worked)
+        assert response.status_code == 400
         assert not Attachment.objects.exists()
-        body = page(client.get(portal(worked)))
-        assert "The file is 10 bytes; the limit is 5 bytes." in body
+        body = page(response)
+        assert (
+            '<p class="error" role="alert" id="file-err">The file is 10 bytes; the limit is 5 bytes.</p>'
+            in body
+        )
 
 
 # Query counts -------------------------------------------------------------------------------

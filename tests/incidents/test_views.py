@@ -954,9 +954,9 @@ class TestAttachments:
         settings.ATTACHMENT_MAX_BYTES = 10
         client = web(agent)
         response = client.post(url(assigned, "attach"), {"file": upload(content=b"x" * 11)})
-        assert response.status_code == 302
+        assert response.status_code == 400
         assert not Attachment.objects.exists()
-        body = page(client.get(url(assigned)))
+        body = page(response)
         assert "The file is 11 bytes; the limit is 10 bytes." in body
         assert "File attached." not in body
 
@@ -968,9 +968,9 @@ class TestAttachments:
     def test_no_file_is_refused_with_a_message(self, agent, assigned):
         client = web(agent)
         response = client.post(url(assigned, "attach"), {})
-        assert response.status_code == 302
+        assert response.status_code == 400
         assert not Attachment.objects.exists()
-        assert "This field is required." in page(client.get(url(assigned)))
+        assert 'id="file-err">No file was submitted.' in page(response)
 
 
 class TestIncidentPageQueryCount:

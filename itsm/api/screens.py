@@ -1,0 +1,472 @@
+"""The browser's mount of a record type: the same DRF machinery as the API (scoped
+querysets, the API's serializers parsing every form post, the services behind them),
+answering HTML pages instead of JSON.
+
+A practice declares, per record type, a subclass of ``RecordScreens`` (its page template,
+what the page shows beyond the record, its messages) and registers it on a
+``ScreenRouter`` in its ``urls.py``. The kernel then serves, the same way for every type:
+
+- ``<prefix>/<number>/``: the record's page (``retrieve``);
+- ``…/comment/``: a public reply or an internal work note (``CommentSerializer``);
+- ``…/attach/``: a file (``AttachmentSerializer``);
+- ``…/state/``: a transition, parsed by the type's API serializer as a ``PATCH`` of
+  ``state`` and the fields the transition asks for, with the version the page was read at;
+- ``…/link/`` and ``…/unlink/<id>/``: links to other records.
+
+Every refusal looks the same on every type: a record one may not see is a 404 page; an
+action one may not take a 403 page; bad input re-renders the page with a 400 and the errors
+beside the fields (what was typed kept); a stale version re-renders it with a 409 and the
+conflict shown; success flashes a message and redirects to the record's page.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from rest_framework import exceptions, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import TemplateHTMLRenderer
+from rest_framework.response import Response
+from rest_framework.routers import Route, SimpleRouter
+
+from itsm.core import services as core
+from itsm.core import writes
+from itsm.core.models import RecordLink
+from itsm.core.services import StaleVersion
+from itsm.core.views import add_errors, parse_id
+
+from .serializers import AttachmentSerializer, CommentSerializer, LinkSerializer
+
+
+class PageRenderer(TemplateHTMLRenderer):
+    """The response's template with its data as the context (and the request's context
+    processors); refusals render the site's 403 and 404 pages."""
+
+    media_type = "text/html"
+    format = "html"
+
+
+class Form:
+    """A serializer's parse of a form post, seen by templates as a Django form is:
+    ``form.errors`` (field -> messages), ``form.data`` (what was posted) and
+    ``form.<field>.value`` / ``form.<field>.errors``. Errors of the service behind the
+    serializer join those of the serializer, on the field they name."""
+
+    def __init__(self, serializer=None, data=None):
+        self.serializer = serializer
+        self.data = data if data is not None else getattr(serializer, "initial_data", {})
+        self.errors: dict[str, list[str]] = {}
+
+    def is_valid(self) -> bool:
+        if self.serializer is not None and not self.serializer.is_valid():
+            for name, messages_ in self.serializer.errors.items():
+                self.errors.setdefault(name, []).extend(_texts(messages_))
+        return not self.errors
+
+    @property
+    def validated_data(self) -> dict:
+        return self.serializer.validated_data
+
+    def add_error(self, field: str | None, message: str) -> None:
+        self.errors.setdefault(field or "__all__", []).append(message)
+
+    def add_errors(self, error: DjangoValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for name, messages_ in error.message_dict.items():
+                for message in messages_:
+                    self.add_error(name, message)
+        else:
+            for message in error.messages:
+                self.add_error(None, message)
+
+    def text(self) -> str:
+        """Every error in one sentence (for a flash message)."""
+        return " ".join(m for ms in self.errors.values() for m in ms)
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name in ("serializer", "data", "errors"):
+            raise AttributeError(name)
+        return _BoundValue(self.data.get(name), self.errors.get(name, []))
+
+    def __getitem__(self, name):
+        return self.__getattr__(name)
+
+
+class _BoundValue:
+    def __init__(self, value, errors):
+        self._value = value
+        self.errors = errors
+
+    def value(self):
+        return self._value
+
+
+def _texts(messages_) -> list[str]:
+    if isinstance(messages_, dict):
+        return [f"{k}: {m}" for k, ms in messages_.items() for m in _texts(ms)]
+    if isinstance(messages_, list | tuple):
+        return [str(m) for m in messages_]
+    return [str(messages_)]
+
+
+class LoginRequired(exceptions.NotAuthenticated):
+    pass
+
+
+class ScreenAuthentication(SessionAuthentication):
+    """The session, with Django's CSRF check on every unsafe request."""
+
+
+class RecordScreens(viewsets.GenericViewSet):
+    """The browser's screens of one record type (see the module's description).
+
+    A subclass sets ``queryset`` (the type's model's objects: scoped here with
+    ``visible_to``), ``page_template``, ``serializer_class`` (the type's API serializer,
+    which parses transitions) and ``record_services`` (the app's services module:
+    ``comment`` and ``attach``), and may extend ``page_context``.
+
+    ``audience`` is ``"workspace"`` (staff only, but for the actions named in
+    ``end_user_actions``: an end user posting those gets the portal's answer) or
+    ``"portal"`` (anyone signed in, on what they may see)."""
+
+    schema = None  # the API schema documents the JSON API, not the screens
+    authentication_classes = [ScreenAuthentication]
+    permission_classes = []
+    renderer_classes = [PageRenderer]
+    parser_classes = [FormParser, MultiPartParser]
+    pagination_class = None
+    filter_backends = []
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+
+    audience = "workspace"
+    page_template = ""
+    record_services = None
+    #: What an end user may do through the workspace's URLs (the portal page posts there).
+    end_user_actions: frozenset = frozenset()
+    #: What only staff may do, on any mount.
+    staff_actions = frozenset({"link", "unlink", "edit"})
+    #: The fields a transition may carry besides ``state`` (given to the API serializer).
+    transition_fields: tuple[str, ...] = ()
+    #: Flash messages after a public reply and after an internal work note.
+    comment_messages = ("Reply sent.", "Work note added.")
+    #: The name of the portal's record page (``app:name``), where end users are sent back.
+    portal_url_name = ""
+    #: What a person calls the record in messages (the model's verbose name by default).
+    noun = ""
+    #: The record's name in the page's context (``incident``, ``problem``…).
+    context_object_name = "record"
+    #: Editing in place: the type's ``EditInPlace`` form and its ``WriteSpec``.
+    edit_form = None
+    write_spec = None
+
+    # Who may do what -----------------------------------------------------------------
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            raise LoginRequired()
+        if self.staff_only(request) and not request.user.is_agent:
+            raise PermissionDenied
+
+    def staff_only(self, request) -> bool:
+        if self.action in self.staff_actions:
+            return True
+        return self.audience == "workspace" and self.action not in self.end_user_actions
+
+    def for_portal(self) -> bool:
+        """Whether the answer is the portal's (the portal's screens, or an end user)."""
+        return self.audience == "portal" or not self.request.user.is_agent
+
+    def handle_exception(self, exc):
+        if isinstance(exc, exceptions.NotAuthenticated | LoginRequired):
+            return redirect_to_login(self.request.get_full_path())
+        if isinstance(exc, PermissionDenied | exceptions.PermissionDenied):
+            return render(self.request, "403.html", status=403)
+        if isinstance(exc, Http404 | exceptions.NotFound):
+            return render(self.request, "404.html", status=404)
+        return super().handle_exception(exc)
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "screen": True}
+
+    # The page ---------------------------------------------------------------------------
+
+    def page_context(self, record, **extra) -> dict:
+        """What the record's page shows; subclasses add theirs and call this."""
+        context = {
+            self.context_object_name: record,
+            "timeline": core.timeline(record, self.request.user).reverse(),
+            "attachments": core.attachments_of(record, self.request.user),
+            "transitions": record.workflow.available(record, self.request.user),
+            "comment_form": Form(data={}),
+            "transition_form": Form(data={}),
+            "attachment_form": Form(data={}),
+        }
+        if self.request.user.is_agent:
+            context["links"] = core.links_of(record, self.request.user)
+            context["link_kinds"] = RecordLink.Kind.choices
+        context.update(extra)
+        return context
+
+    def page_for(self, record, **extra) -> tuple[str, dict]:
+        """(template, context) of the record's page for this request; a workspace mount
+        sends end users' answers to the portal's screens."""
+        if self.audience == "workspace" and self.for_portal():
+            portal = self.portal_screens()
+            portal.request, portal.action, portal.format_kwarg = self.request, self.action, None
+            portal.kwargs = self.kwargs
+            return portal.page_template, portal.page_context(record, **extra)
+        return self.page_template, self.page_context(record, **extra)
+
+    def portal_screens(self) -> "RecordScreens":
+        raise PermissionDenied
+
+    def page(self, record, status=200, **extra) -> Response:
+        template, context = self.page_for(record, **extra)
+        return Response(context, status=status, template_name=template)
+
+    def reread(self, record):
+        """The record as stored (a refused write may have changed the object in hand)."""
+        return self.get_object_for(record.number)
+
+    def get_object_for(self, number):
+        self.kwargs[self.lookup_field] = number
+        return self.get_object()
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.page(self.get_object())
+
+    def back(self, record):
+        """Where a done action returns: the record's page on the screens asked from."""
+        target = self.request.data.get("next", "")
+        if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}
+        ):
+            return redirect(target)
+        if self.for_portal() and self.portal_url_name:
+            return redirect(self.portal_url_name, number=record.number)
+        return redirect(record.get_absolute_url())
+
+    def done(self, record, message: str):
+        messages.success(self.request, message)
+        return self.back(record)
+
+    def posted_flag(self, name: str) -> bool:
+        """A checkbox: ticked when posted with any value but an empty or false one (the
+        services refuse what the person may not ask for, e.g. an end user's work note)."""
+        return self.request.data.get(name, "") not in ("", "false", "0", "off")
+
+    def version(self) -> int | None:
+        """The version the page was read at (the conflict check), if the form sent it."""
+        return parse_id(self.request.data.get("version", ""))
+
+    # The journal ------------------------------------------------------------------------
+
+    @action(detail=True, methods=["post"])
+    def comment(self, request, number=None):
+        record = self.get_object()
+        # The portal has no work notes: there, ``internal`` is no field of the form.
+        internal = self.audience != "portal" and self.posted_flag("internal")
+        data = {"body": request.data.get("body", ""), "internal": internal}
+        form = Form(CommentSerializer(data=data), data=request.data)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    self.record_services.comment(
+                        record,
+                        request.user,
+                        form.validated_data["body"],
+                        form.validated_data["internal"],
+                    )
+            except DjangoValidationError as error:
+                form.add_errors(error)
+            else:
+                return self.done(record, self.comment_messages[form.validated_data["internal"]])
+        return self.page(self.reread(record), 400, comment_form=form)
+
+    @action(detail=True, methods=["post"])
+    def attach(self, request, number=None):
+        record = self.get_object()
+        data = {"internal": self.posted_flag("internal")}
+        if request.data.get("file"):
+            data["file"] = request.data["file"]
+        serializer = AttachmentSerializer(data=data, context=self.get_serializer_context())
+        form = Form(serializer, data={})
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    self.record_services.attach(
+                        record,
+                        request.user,
+                        form.validated_data["file"],
+                        form.validated_data["internal"],
+                    )
+            except DjangoValidationError as error:
+                form.add_errors(error)
+            else:
+                return self.done(record, "File attached.")
+        form.errors = {"file": [form.text()]}
+        return self.page(self.reread(record), 400, attachment_form=form)
+
+    # Transitions ------------------------------------------------------------------------
+
+    def transition_data(self) -> dict:
+        """What a transition form posted for the API serializer: the state and the
+        declared fields that were filled in."""
+        data = {"state": self.request.data.get("state", "")}
+        for name in self.transition_fields:
+            value = self.request.data.get(name, "")
+            if value not in ("", None):
+                data[name] = value
+        return data
+
+    def noun_of(self, record) -> str:
+        return self.noun or record._meta.verbose_name
+
+    def transition_allowed(self, record, target: str) -> bool:
+        """Whether this screen offers moving ``record`` to ``target`` (the portal offers
+        fewer moves than the workflow allows its readers)."""
+        return True
+
+    def transition_message(self, record) -> str:
+        return f"{record.number} is now {record.workflow.label(record.state).lower()}."
+
+    def after_transition(self, record):
+        """The answer after a transition: back to the page, by default."""
+        return self.done(record, self.transition_message(record))
+
+    @action(detail=True, methods=["post"], url_path="state", url_name="transition")
+    def transition(self, request, number=None):
+        record = self.get_object()
+        data = self.transition_data()
+        if not self.transition_allowed(record, data["state"]):
+            messages.error(request, f"That is not possible for this {self.noun_of(record)} now.")
+            return self.back(record)
+        serializer = self.get_serializer(record, data=data, partial=True)
+        form = Form(serializer, data=request.data)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    record = serializer.save(expected_version=self.version())
+                    self.transition_done(record)
+            except StaleVersion as stale:
+                return self.page(
+                    stale.record,
+                    409,
+                    conflict=True,
+                    transition_form=form,
+                    failed_state=data["state"],
+                )
+            except (DjangoValidationError, PermissionDenied) as error:
+                if isinstance(error, PermissionDenied):
+                    form.add_error(None, f"That is not possible for this {self.noun_of(record)}.")
+                else:
+                    form.add_errors(error)
+            else:
+                return self.after_transition(record)
+        if self.for_portal():
+            messages.error(
+                request, form.text() or f"That is not possible for this {self.noun_of(record)}."
+            )
+            return self.back(record)
+        return self.page(self.reread(record), 400, transition_form=form, failed_state=data["state"])
+
+    def transition_done(self, record) -> None:
+        """What else the same form asked for, in the transition's transaction (the
+        portal's reason for reopening: a comment)."""
+        body = self.request.data.get("body", "").strip()
+        if body and self.for_portal():
+            self.record_services.comment(record, self.request.user, body)
+
+    # Editing in place ------------------------------------------------------------------
+
+    def edit_message(self, record) -> str:
+        return f"{record.number} saved."
+
+    @action(detail=True, methods=["post"], url_path="edit", url_name="update")
+    def edit(self, request, number=None):
+        """The record's fields form: only what the agent changed is written; a stale
+        version shows the conflict with their changes laid over the current values."""
+        record = self.get_object()
+        form = self.edit_form(request.data, instance=self.reread(record))
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    writes.change(
+                        self.write_spec, record, request.user, form.changed_values(), self.version()
+                    )
+            except StaleVersion as stale:
+                retry = self.edit_form.after_conflict(form, stale.record)
+                return self.page(stale.record, 409, form=retry, conflict=True)
+            except DjangoValidationError as error:
+                add_errors(form, error)
+            else:
+                return self.done(record, self.edit_message(record))
+        return self.page(self.reread(record), 400, form=form)
+
+    # Links ------------------------------------------------------------------------------
+
+    @action(detail=True, methods=["post"])
+    def link(self, request, number=None):
+        record = self.get_object()
+        serializer = LinkSerializer(
+            data={
+                "target": request.data.get("target", ""),
+                "kind": request.data.get("kind") or RecordLink.Kind.RELATES_TO,
+            }
+        )
+        form = Form(serializer)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    target = core.find_record(form.validated_data["target"], request.user)
+                    self.link_records(record, target, form.validated_data["kind"])
+            except DjangoValidationError as error:
+                form.add_errors(error)
+            else:
+                return self.done(record, f"Linked {target.number}.")
+        messages.error(request, form.text())
+        return self.back(record)
+
+    def link_records(self, record, target, kind: str) -> None:
+        core.link_records(record, target, self.request.user, kind)
+
+    @action(detail=True, methods=["post"], url_path=r"unlink/(?P<link_id>\d+)")
+    def unlink(self, request, number=None, link_id=None):
+        record = self.get_object()
+        try:
+            with transaction.atomic():
+                core.unlink(record, parse_id(link_id) or 0, request.user)
+        except RecordLink.DoesNotExist:
+            raise Http404 from None
+        return self.done(record, "Link removed.")
+
+
+class ScreenRouter(SimpleRouter):
+    """URLs of record screens under an app's namespace: ``<prefix>/<number>/`` named
+    ``<names>detail`` and each action's ``<names><url_name>`` (``names`` is the prefix of
+    the names given at ``register``: ``""`` for the workspace, ``"portal-"``…)."""
+
+    routes = [
+        Route(
+            url=r"^{prefix}/{lookup}{trailing_slash}$",
+            mapping={"get": "retrieve"},
+            name="{basename}detail",
+            detail=True,
+            initkwargs={},
+        ),
+        SimpleRouter.routes[3]._replace(name="{basename}{url_name}"),
+    ]
+
+    def register(self, prefix, viewset, names: str = ""):
+        self.registry.append((prefix, viewset, names))
