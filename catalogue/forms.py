@@ -210,16 +210,6 @@ class OrderForm(forms.Form):
                 self.add_error(target, message)
 
 
-class CommentForm(forms.Form):
-    body = forms.CharField(
-        label="Add a comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=20000
-    )
-
-
-class AttachmentForm(forms.Form):
-    file = forms.FileField(label="Attach a file")
-
-
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     comment = forms.CharField(

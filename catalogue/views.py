@@ -9,14 +9,17 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from rest_framework.decorators import action
 
+from itsm.api.screens import RecordScreens
 from itsm.core import services as core
 from itsm.core.models import JournalEntry
 from itsm.core.views import error_text, parse_id
 
 from . import services
 from . import variables as rules
-from .forms import REQUESTED_FOR, AttachmentForm, CommentForm, DecisionForm, OrderForm
+from .api.serializers import ServiceRequestSerializer
+from .forms import REQUESTED_FOR, DecisionForm, OrderForm
 from .models import Approval, CatalogueItem, ServiceRequest
 from .workflows import RequestState
 
@@ -164,13 +167,6 @@ def my_requests(user):
     return _mine(user).order_by("-created_at")
 
 
-def _get(user, number) -> ServiceRequest:
-    return get_object_or_404(
-        _mine(user).select_related("item__category", "requester", "requested_for"),
-        number=number,
-    )
-
-
 def _progress(req: ServiceRequest, has_approvals: bool) -> list[dict]:
     current = STEP_OF_STATE.get(req.state)
     steps = []
@@ -189,106 +185,68 @@ def _progress(req: ServiceRequest, has_approvals: bool) -> list[dict]:
     return steps
 
 
-def _detail_context(request, req: ServiceRequest, **extra) -> dict:
-    approvals = list(req.approvals.select_related("approver").order_by("level", "pk"))
-    tasks = list(req.tasks.select_related("assignment_group").order_by("stage", "pk"))
-    actions = {t.target for t in req.workflow.available(req, request.user)}
-    context = {
-        "req": req,
-        "answers": rules.display_answers(req),
-        "steps": _progress(req, bool(approvals)),
-        "approvals": approvals,
-        "tasks": tasks,
-        "timeline": core.timeline(req, request.user)
-        .filter(internal=False)
-        .exclude(kind=JournalEntry.Kind.NOTIFICATION),
-        "attachments": core.attachments_of(req, request.user).filter(internal=False),
-        "can_cancel": R.CANCELLED in actions,
-        "can_close": R.CLOSED in actions,
-        "open": req.state not in (R.CLOSED, R.CANCELLED, R.REJECTED),
-        "comment_form": CommentForm(),
-        "attachment_form": AttachmentForm(),
-    }
-    context.update(extra)
-    return context
+class RequestScreens(RecordScreens):
+    """A service request on the portal (its requester's, or the person it is for): the
+    progress, answers, approvals and tasks, the public conversation and files, and
+    cancelling or confirming it (the kernel's record screens)."""
 
-
-@login_required
-def request_detail(request, number):
-    req = _get(request.user, number)
-    return render(request, "catalogue/portal_request.html", _detail_context(request, req))
-
-
-@login_required
-@require_POST
-def request_comment(request, number):
-    req = _get(request.user, number)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.comment(req, request.user, form.cleaned_data["body"], internal=False)
-        except PermissionDenied:
-            raise Http404 from None
-        except ValidationError as error:
-            form.add_error("body", error_text(error))
-        else:
-            messages.success(request, "Your comment was added.")
-            return redirect("catalogue:request", number=number)
-    return render(
-        request,
-        "catalogue/portal_request.html",
-        _detail_context(request, req, comment_form=form),
-        status=400,
+    audience = "portal"
+    queryset = ServiceRequest.objects.select_related(
+        "item__category", "requester", "requested_for", "assignment_group", "assigned_to"
     )
+    serializer_class = ServiceRequestSerializer
+    record_services = services
+    page_template = "catalogue/portal_request.html"
+    context_object_name = "req"
+    portal_url_name = "catalogue:request"
+    comment_messages = ("Your comment was added.", "Your comment was added.")
+    attach_message = "Your file was attached."
+    transition = link = unlink = edit = None  # cancelling and closing are below
 
+    def get_queryset(self):
+        """The requester's or requested-for person's own (staff too: the portal is theirs
+        as requesters)."""
+        user = self.request.user
+        return super().get_queryset().filter(Q(requester=user) | Q(requested_for=user))
 
-@login_required
-@require_POST
-def request_attach(request, number):
-    req = _get(request.user, number)
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
+    def page_context(self, record, **extra):
+        approvals = list(record.approvals.select_related("approver").order_by("level", "pk"))
+        actions = {t.target for t in record.workflow.available(record, self.request.user)}
+        return super().page_context(
+            record,
+            answers=rules.display_answers(record),
+            steps=_progress(record, bool(approvals)),
+            approvals=approvals,
+            tasks=list(record.tasks.select_related("assignment_group").order_by("stage", "pk")),
+            timeline=core.timeline(record, self.request.user)
+            .filter(internal=False)
+            .exclude(kind=JournalEntry.Kind.NOTIFICATION),
+            attachments=core.attachments_of(record, self.request.user).filter(internal=False),
+            can_cancel=R.CANCELLED in actions,
+            can_close=R.CLOSED in actions,
+            open=record.state not in (R.CLOSED, R.CANCELLED, R.REJECTED),
+            **extra,
+        )
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        req = self.get_object()
         try:
-            services.attach(req, request.user, form.cleaned_data["file"])
-        except PermissionDenied:
-            raise Http404 from None
-        except ValidationError as error:
-            form.add_error("file", error_text(error))
-        else:
-            messages.success(request, "Your file was attached.")
-            return redirect("catalogue:request", number=number)
-    return render(
-        request,
-        "catalogue/portal_request.html",
-        _detail_context(request, req, attachment_form=form),
-        status=400,
-    )
+            services.cancel_request(req, request.user, request.data.get("reason", "").strip())
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, error_text(error))
+            return self.back(req)
+        return self.done(req, f"{req.number} is cancelled.")
 
-
-@login_required
-@require_POST
-def request_cancel(request, number):
-    req = _get(request.user, number)
-    try:
-        services.cancel_request(req, request.user, request.POST.get("reason", "").strip())
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(request, f"{req.number} is cancelled.")
-    return redirect("catalogue:request", number=number)
-
-
-@login_required
-@require_POST
-def request_close(request, number):
-    req = _get(request.user, number)
-    try:
-        services.close_request(req, request.user)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(request, f"Thanks for confirming; {req.number} is closed.")
-    return redirect("catalogue:request", number=number)
+    @action(detail=True, methods=["post"])
+    def close(self, request, number=None):
+        req = self.get_object()
+        try:
+            services.close_request(req, request.user)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, error_text(error))
+            return self.back(req)
+        return self.done(req, f"Thanks for confirming; {req.number} is closed.")
 
 
 def _approvals_context(user, **extra) -> dict:

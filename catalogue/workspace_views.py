@@ -3,23 +3,24 @@ page where a team works a task, and a read-only request page. Every write goes t
 ``catalogue.services``."""
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, render
+from rest_framework.decorators import action
 
 from itsm.accounts.decorators import agent_required
 from itsm.accounts.models import STAFF_ROLES, Team, User
+from itsm.api.screens import RecordScreens
 from itsm.core import services as core
 from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, is_htmx, posted_version, query_without
+from itsm.core.views import add_errors, is_htmx, query_without
 
 from . import services, variables
+from .api.serializers import FulfilmentTaskSerializer
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, FulfilmentTaskFilterSet
 from .models import FulfilmentTask, ServiceRequest
-from .workflows import TaskState
 
 QUEUE_PAGE_SIZE = 50
 
@@ -45,27 +46,12 @@ class AssignmentForm(forms.Form):
         }
 
 
-class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea, max_length=20000)
-    internal = forms.BooleanField(required=False)
-
-
-class StateForm(forms.Form):
-    state = forms.ChoiceField(choices=TaskState.choices)
-
-
 # Helpers ----------------------------------------------------------------------------------
 
 
 def _tasks(user):
     return FulfilmentTask.objects.visible_to(user).select_related(
         "request", "request__requested_for", "assignment_group", "assigned_to"
-    )
-
-
-def _get_task(user, number) -> FulfilmentTask:
-    return get_object_or_404(
-        _tasks(user).select_related("request__item", "request__requester"), number=number
     )
 
 
@@ -128,104 +114,62 @@ def queue(request):
 # Task page --------------------------------------------------------------------------------
 
 
-def _task_context(request, task, **extra):
-    service_request = task.request
-    context = {
-        "task": task,
-        "service_request": service_request,
-        "answers": variables.display_answers(service_request),
-        "tasks": service_request.tasks.select_related("assignment_group", "assigned_to").order_by(
-            "stage", "pk"
-        ),
-        "timeline": core.timeline(task, request.user).reverse(),
-        "transitions": task.workflow.available(task, request.user),
-        "assignment_form": AssignmentForm(
-            initial={
-                "assignment_group": task.assignment_group_id,
-                "assigned_to": task.assigned_to.username if task.assigned_to_id else None,
-            }
-        ),
-        "comment_form": CommentForm(),
-        "state_form": StateForm(),
-    }
-    context.update(extra)
-    return context
+class TaskScreens(RecordScreens):
+    """The fulfilment task's page where a team works it (the kernel's record screens) and
+    its assignment form."""
 
-
-@agent_required
-def task_detail(request, number):
-    task = _get_task(request.user, number)
-    return render(request, "catalogue/workspace_task.html", _task_context(request, task))
-
-
-def _update(request, number, form, form_name: str, data_of):
-    """Apply a form through ``services.update_task``: 409 on a stale version, 400 on errors."""
-    task = _get_task(request.user, number)
-    if form.is_valid():
-        try:
-            services.update_task(task, request.user, data_of(form), posted_version(request))
-        except StaleVersion:
-            fresh = _get_task(request.user, number)
-            context = _task_context(request, fresh, conflict=True, **{form_name: form})
-            return render(request, "catalogue/workspace_task.html", context, status=409)
-        except PermissionDenied:
-            raise
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            return None
-    task = _get_task(request.user, number)
-    context = _task_context(request, task, **{form_name: form})
-    return render(request, "catalogue/workspace_task.html", context, status=400)
-
-
-@agent_required
-@require_POST
-def task_assign(request, number):
-    form = AssignmentForm(request.POST)
-    response = _update(request, number, form, "assignment_form", AssignmentForm.values)
-    if response is not None:
-        return response
-    messages.success(request, f"{number} saved.")
-    return redirect("fulfilment:task", number=number)
-
-
-@agent_required
-@require_POST
-def task_transition(request, number):
-    form = StateForm(request.POST)
-    response = _update(
-        request, number, form, "state_form", lambda f: {"state": f.cleaned_data["state"]}
+    queryset = FulfilmentTask.objects.select_related(
+        "request",
+        "request__requested_for",
+        "request__item",
+        "request__requester",
+        "assignment_group",
+        "assigned_to",
     )
-    if response is not None:
-        return response
-    task = _get_task(request.user, number)
-    messages.success(request, f"{task.number} is now {task.state_label.lower()}.")
-    return redirect("fulfilment:task", number=number)
+    serializer_class = FulfilmentTaskSerializer
+    record_services = services
+    page_template = "catalogue/workspace_task.html"
+    context_object_name = "task"
+    comment_messages = ("Reply added.", "Work note added.")
+    attach = link = unlink = edit = None  # a task's files and links are its request's
 
+    def page_context(self, record, **extra):
+        service_request = record.request
+        extra.setdefault(
+            "assignment_form",
+            AssignmentForm(
+                initial={
+                    "assignment_group": record.assignment_group_id,
+                    "assigned_to": record.assigned_to.username if record.assigned_to_id else None,
+                }
+            ),
+        )
+        extra.setdefault("state_form", extra.get("transition_form"))
+        return super().page_context(
+            record,
+            service_request=service_request,
+            answers=variables.display_answers(service_request),
+            tasks=service_request.tasks.select_related("assignment_group", "assigned_to").order_by(
+                "stage", "pk"
+            ),
+            **extra,
+        )
 
-@agent_required
-@require_POST
-def task_comment(request, number):
-    task = _get_task(request.user, number)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.comment(
-                task, request.user, form.cleaned_data["body"], form.cleaned_data["internal"]
-            )
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            kind = "Work note added" if form.cleaned_data["internal"] else "Reply added"
-            messages.success(request, f"{kind}.")
-            return redirect("fulfilment:task", number=number)
-    return render(
-        request,
-        "catalogue/workspace_task.html",
-        _task_context(request, task, comment_form=form),
-        status=400,
-    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, number=None):
+        task = self.get_object()
+        form = AssignmentForm(request.data)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    services.update_task(task, request.user, form.values(), self.version())
+            except StaleVersion as stale:
+                return self.page(stale.record, 409, conflict=True, assignment_form=form)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                return self.done(task, f"{task.number} saved.")
+        return self.page(self.reread(task), 400, assignment_form=form)
 
 
 # Request page -----------------------------------------------------------------------------

@@ -223,6 +223,7 @@ class PortalIncidentScreens(IncidentScreens):
 
     audience = "portal"
     noun = "issue"
+    edit = link = unlink = None  # staff's, in the workspace
     page_template = "incidents/portal_detail.html"
     comment_messages = ("Your comment was added.", "Your comment was added.")
 

@@ -106,19 +106,6 @@ class CreateProblemForm(ProblemForm):
         return values
 
 
-class TransitionForm(forms.Form):
-    state = forms.CharField()
-    version = forms.IntegerField(required=False)
-    resolution_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    resolve_incidents = forms.BooleanField(required=False)
-
-    def values(self) -> dict:
-        data = {"state": self.cleaned_data["state"]}
-        if self.cleaned_data.get("resolution_notes"):
-            data["resolution_notes"] = self.cleaned_data["resolution_notes"]
-        return data
-
-
 class CauseForm(forms.Form):
     dimension = forms.ChoiceField(choices=Dimension.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
@@ -132,16 +119,6 @@ class LinkIncidentsForm(forms.Form):
 class RatingForm(forms.Form):
     effectiveness = forms.TypedChoiceField(choices=Effectiveness.choices, coerce=int)
     note = forms.CharField(required=False, max_length=2000)
-
-
-class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
-    internal = forms.BooleanField(required=False)
-
-
-class AttachmentForm(forms.Form):
-    file = forms.FileField()
-    internal = forms.BooleanField(required=False)
 
 
 class TrendForm(forms.Form):

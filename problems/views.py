@@ -12,35 +12,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from rest_framework.decorators import action
 
 from catalogue.models import Service
 from incidents.models import Incident
 from itsm.accounts.decorators import agent_required
-from itsm.core import services as core
-from itsm.core.models import RecordLink
+from itsm.api.screens import RecordScreens
 from itsm.core.pagination import paginate
-from itsm.core.services import StaleVersion
-from itsm.core.views import (
-    add_errors,
-    error_text,
-    is_htmx,
-    link_record,
-    posted_version,
-    query_without,
-    unlink_record,
-)
+from itsm.core.views import add_errors, error_text, is_htmx, parse_id, query_without
 
 from . import services
+from .api.serializers import ProblemSerializer
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, ProblemFilterSet
 from .forms import (
-    AttachmentForm,
     CauseForm,
-    CommentForm,
     CreateProblemForm,
     LinkIncidentsForm,
     ProblemForm,
     RatingForm,
-    TransitionForm,
     TrendForm,
 )
 from .models import Cause, Dimension, Effectiveness, Problem, WorkaroundUse
@@ -51,10 +40,6 @@ QUEUE_PAGE_SIZE = 50
 
 def _problems(user):
     return Problem.objects.visible_to(user).select_related("assigned_to", "assignment_group")
-
-
-def _get(user, number) -> Problem:
-    return get_object_or_404(_problems(user), number=number)
 
 
 def _back(request, fallback: str) -> str:
@@ -164,244 +149,129 @@ def create(request):
 # Problem page ----------------------------------------------------------------------------------
 
 
-def _detail_context(request, problem, **extra):
-    incidents = list(problem.incidents.select_related("assigned_to").order_by("-created_at"))
-    context = {
-        "problem": problem,
-        "timeline": core.timeline(problem, request.user).reverse(),
-        "attachments": core.attachments_of(problem, request.user),
-        "links": core.links_of(problem, request.user),
-        "link_kinds": RecordLink.Kind.choices,
-        "causes": problem.causes.select_related("created_by"),
-        "incidents": incidents,
-        "open_incident_count": sum(1 for incident in incidents if incident.is_open),
-        "services_list": problem.services.all(),
-        "configuration_items": problem.configuration_items.select_related("ci_class"),
-        "uses": problem.workaround_uses.select_related("incident", "used_by", "rated_by"),
-        "transitions": problem.workflow.available(problem, request.user),
-        "form": ProblemForm(instance=problem),
-        "comment_form": CommentForm(),
-        "transition_form": TransitionForm(),
-        "attachment_form": AttachmentForm(),
-        "cause_form": CauseForm(),
-        "link_incidents_form": LinkIncidentsForm(),
-        "dimensions": Dimension.choices,
-    }
-    context.update(extra)
-    return context
+class ProblemScreens(RecordScreens):
+    """The problem's page and what is done on it: the kernel's record screens, and the
+    problem's own actions (linked incidents, causes, workarounds used on incidents)."""
 
+    queryset = Problem.objects.select_related("assigned_to", "assignment_group")
+    serializer_class = ProblemSerializer
+    record_services = services
+    write_spec = services.SPEC
+    edit_form = ProblemForm
+    page_template = "problems/detail.html"
+    context_object_name = "problem"
+    transition_fields = ("resolution_notes", "resolve_incidents")
+    comment_messages = ("Added.", "Work note added.")
 
-@agent_required
-def detail(request, number):
-    problem = _get(request.user, number)
-    return render(request, "problems/detail.html", _detail_context(request, problem))
-
-
-def _render_detail(request, problem, status, **extra):
-    problem = _get(request.user, problem.number)
-    return render(
-        request, "problems/detail.html", _detail_context(request, problem, **extra), status=status
-    )
-
-
-@agent_required
-@require_POST
-def update(request, number):
-    problem = _get(request.user, number)
-    form = ProblemForm(request.POST, instance=_get(request.user, number))
-    if form.is_valid():
-        try:
-            services.update_problem(
-                problem, request.user, form.changed_values(), posted_version(request)
-            )
-        except StaleVersion as stale:
-            retry = ProblemForm.after_conflict(form, stale.record)
-            return _render_detail(request, stale.record, 409, form=retry, conflict=True)
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"{problem.number} saved.")
-            return redirect("problems:detail", number=number)
-    return _render_detail(request, problem, 400, form=form)
-
-
-@agent_required
-@require_POST
-def transition(request, number):
-    problem = _get(request.user, number)
-    form = TransitionForm(request.POST)
-    if form.is_valid():
-        try:
-            problem = services.update_problem(
-                problem,
-                request.user,
-                form.values(),
-                posted_version(request),
-                resolve_incidents=form.cleaned_data["resolve_incidents"],
-            )
-        except StaleVersion as stale:
-            return _render_detail(
-                request,
-                stale.record,
-                409,
-                conflict=True,
-                transition_form=form,
-                failed_state=request.POST.get("state"),
-            )
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            text = f"{problem.number} is now {problem.state_label.lower()}."
-            if form.cleaned_data["resolve_incidents"]:
-                count = len(problem.resolved_incidents)
-                text += f" Resolved {count} linked incident{'s' if count != 1 else ''}."
-            messages.success(request, text)
-            return redirect("problems:detail", number=number)
-    return _render_detail(
-        request, problem, 400, transition_form=form, failed_state=request.POST.get("state")
-    )
-
-
-@agent_required
-@require_POST
-def comment(request, number):
-    problem = _get(request.user, number)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        services.comment(
-            problem, request.user, form.cleaned_data["body"], form.cleaned_data["internal"]
+    def page_context(self, record, **extra):
+        incidents = list(record.incidents.select_related("assigned_to").order_by("-created_at"))
+        extra.setdefault("form", ProblemForm(instance=record))
+        extra.setdefault("cause_form", CauseForm())
+        extra.setdefault("link_incidents_form", LinkIncidentsForm())
+        return super().page_context(
+            record,
+            causes=record.causes.select_related("created_by"),
+            incidents=incidents,
+            open_incident_count=sum(1 for incident in incidents if incident.is_open),
+            services_list=record.services.all(),
+            configuration_items=record.configuration_items.select_related("ci_class"),
+            uses=record.workaround_uses.select_related("incident", "used_by", "rated_by"),
+            dimensions=Dimension.choices,
+            **extra,
         )
-        messages.success(request, "Work note added." if form.cleaned_data["internal"] else "Added.")
-        return redirect("problems:detail", number=number)
-    return _render_detail(request, problem, 400, comment_form=form)
 
+    def transition_message(self, record) -> str:
+        text = f"{record.number} is now {record.state_label.lower()}."
+        if self.posted_flag("resolve_incidents"):
+            count = len(getattr(record, "resolved_incidents", []))
+            text += f" Resolved {count} linked incident{'s' if count != 1 else ''}."
+        return text
 
-@agent_required
-@require_POST
-def attach(request, number):
-    problem = _get(request.user, number)
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.attach(
-                problem, request.user, form.cleaned_data["file"], form.cleaned_data["internal"]
-            )
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, "File attached.")
-    if form.errors:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect("problems:detail", number=number)
-
-
-@agent_required
-@require_POST
-def link(request, number):
-    """A link to another record, e.g. the change that fixes the problem."""
-    problem = _get(request.user, number)
-    return link_record(request, problem, problem.get_absolute_url())
-
-
-@agent_required
-@require_POST
-def unlink(request, number, link_id):
-    problem = _get(request.user, number)
-    return unlink_record(request, problem, link_id, problem.get_absolute_url())
-
-
-@agent_required
-@require_POST
-def link_incidents(request, number):
-    problem = _get(request.user, number)
-    form = LinkIncidentsForm(request.POST)
-    if form.is_valid():
+    @action(detail=True, methods=["post"], url_path="incidents", url_name="link-incidents")
+    def link_incidents(self, request, number=None):
+        problem = self.get_object()
+        form = LinkIncidentsForm(request.data)
+        if not form.is_valid():
+            return self.page(problem, 400, link_incidents_form=form)
         try:
             added = services.link_incidents(problem, request.user, form.cleaned_data["incidents"])
         except ValidationError as error:
             messages.error(request, error_text(error))
-        else:
-            messages.success(
-                request,
-                f"Linked {', '.join(i.number for i in added)}." if added else "Already linked.",
-            )
-        return redirect("problems:detail", number=number)
-    return _render_detail(request, problem, 400, link_incidents_form=form)
+            return self.back(problem)
+        return self.done(
+            problem, f"Linked {', '.join(i.number for i in added)}." if added else "Already linked."
+        )
 
-
-@agent_required
-@require_POST
-def unlink_incident(request, number, incident):
-    problem = _get(request.user, number)
-    target = get_object_or_404(Incident.objects.visible_to(request.user), number=incident)
-    try:
-        services.unlink_incident(problem, request.user, target)
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(request, f"Unlinked {target.number}.")
-    return redirect("problems:detail", number=number)
-
-
-@agent_required
-@require_POST
-def add_cause(request, number):
-    problem = _get(request.user, number)
-    form = CauseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_cause(problem, request.user, form.cleaned_data)
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, "Cause added.")
-            return redirect("problems:detail", number=number)
-    return _render_detail(request, problem, 400, cause_form=form)
-
-
-def _cause(request, number, pk) -> Cause:
-    problem = _get(request.user, number)
-    return get_object_or_404(Cause.objects.select_related("problem"), pk=pk, problem=problem)
-
-
-@agent_required
-@require_POST
-def edit_cause(request, number, pk):
-    """Mark or unmark a cause as the root cause, or remove it."""
-    cause = _cause(request, number, pk)
-    try:
-        if request.POST.get("action") == "remove":
-            services.remove_cause(cause, request.user)
-            messages.success(request, "Cause removed.")
-        else:
-            root = request.POST.get("is_root_cause") in ("on", "true", "1")
-            services.update_cause(cause, request.user, {"is_root_cause": root})
-            messages.success(request, "Cause updated.")
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    return redirect("problems:detail", number=number)
-
-
-@agent_required
-@require_POST
-def use_workaround(request, number):
-    problem = _get(request.user, number)
-    incident = get_object_or_404(
-        Incident.objects.visible_to(request.user), number=request.POST.get("incident", "")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"incidents/(?P<incident>[^/]+)/remove",
+        url_name="unlink-incident",
     )
-    back = _back(request, reverse("incidents:detail", args=[incident.number]))
-    try:
-        _, created = services.use_workaround(problem, incident, request.user)
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        if created:
-            messages.success(
-                request, f"Workaround of {problem.number} applied to {incident.number}."
-            )
+    def unlink_incident(self, request, number=None, incident=None):
+        problem = self.get_object()
+        target = get_object_or_404(Incident.objects.visible_to(request.user), number=incident)
+        try:
+            services.unlink_incident(problem, request.user, target)
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+            return self.back(problem)
+        return self.done(problem, f"Unlinked {target.number}.")
+
+    @action(detail=True, methods=["post"], url_path="causes", url_name="add-cause")
+    def add_cause(self, request, number=None):
+        problem = self.get_object()
+        form = CauseForm(request.data)
+        if form.is_valid():
+            try:
+                services.add_cause(problem, request.user, form.cleaned_data)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                return self.done(problem, "Cause added.")
+        return self.page(self.reread(problem), 400, cause_form=form)
+
+    @action(detail=True, methods=["post"], url_path=r"causes/(?P<pk>\d+)", url_name="edit-cause")
+    def edit_cause(self, request, number=None, pk=None):
+        """Mark or unmark a cause as the root cause, or remove it."""
+        problem = self.get_object()
+        cause = get_object_or_404(
+            Cause.objects.select_related("problem"), pk=parse_id(pk), problem=problem
+        )
+        try:
+            if request.data.get("action") == "remove":
+                services.remove_cause(cause, request.user)
+                message = "Cause removed."
+            else:
+                root = self.posted_flag("is_root_cause")
+                services.update_cause(cause, request.user, {"is_root_cause": root})
+                message = "Cause updated."
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+            return self.back(problem)
+        return self.done(problem, message)
+
+    @action(detail=True, methods=["post"], url_path="use-workaround", url_name="use-workaround")
+    def use_workaround(self, request, number=None):
+        """From the incident page's panel: the problem's workaround used on the incident
+        (back to the incident)."""
+        problem = self.get_object()
+        incident = get_object_or_404(
+            Incident.objects.visible_to(request.user), number=request.data.get("incident", "")
+        )
+        back = _back(request, reverse("incidents:detail", args=[incident.number]))
+        try:
+            _, created = services.use_workaround(problem, incident, request.user)
+        except ValidationError as error:
+            messages.error(request, error_text(error))
         else:
-            messages.info(request, f"The workaround was already used on {incident.number}.")
-    return redirect(back)
+            if created:
+                messages.success(
+                    request, f"Workaround of {problem.number} applied to {incident.number}."
+                )
+            else:
+                messages.info(request, f"The workaround was already used on {incident.number}.")
+        return redirect(back)
 
 
 @agent_required

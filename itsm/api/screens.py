@@ -156,6 +156,7 @@ class RecordScreens(viewsets.GenericViewSet):
     transition_fields: tuple[str, ...] = ()
     #: Flash messages after a public reply and after an internal work note.
     comment_messages = ("Reply sent.", "Work note added.")
+    attach_message = "File attached."
     #: The name of the portal's record page (``app:name``), where end users are sent back.
     portal_url_name = ""
     #: What a person calls the record in messages (the model's verbose name by default).
@@ -204,6 +205,7 @@ class RecordScreens(viewsets.GenericViewSet):
     def page_context(self, record, **extra) -> dict:
         """What the record's page shows; subclasses add theirs and call this."""
         context = {
+            "record": record,
             self.context_object_name: record,
             "timeline": core.timeline(record, self.request.user).reverse(),
             "attachments": core.attachments_of(record, self.request.user),
@@ -314,7 +316,7 @@ class RecordScreens(viewsets.GenericViewSet):
             except DjangoValidationError as error:
                 form.add_errors(error)
             else:
-                return self.done(record, "File attached.")
+                return self.done(record, self.attach_message)
         form.errors = {"file": [form.text()]}
         return self.page(self.reread(record), 400, attachment_form=form)
 
@@ -352,12 +354,11 @@ class RecordScreens(viewsets.GenericViewSet):
         if not self.transition_allowed(record, data["state"]):
             messages.error(request, f"That is not possible for this {self.noun_of(record)} now.")
             return self.back(record)
-        serializer = self.get_serializer(record, data=data, partial=True)
-        form = Form(serializer, data=request.data)
+        form = self.transition_form(record, data)
         if form.is_valid():
             try:
                 with transaction.atomic():
-                    record = serializer.save(expected_version=self.version())
+                    record = self.transition_save(record, form)
                     self.transition_done(record)
             except StaleVersion as stale:
                 return self.page(
@@ -380,6 +381,15 @@ class RecordScreens(viewsets.GenericViewSet):
             )
             return self.back(record)
         return self.page(self.reread(record), 400, transition_form=form, failed_state=data["state"])
+
+    def transition_form(self, record, data: dict) -> Form:
+        """The transition parsed as the API parses it: a ``PATCH`` of the state and the
+        fields the transition asks for, by the type's serializer."""
+        serializer = self.get_serializer(record, data=data, partial=True)
+        return Form(serializer, data=self.request.data)
+
+    def transition_save(self, record, form: Form):
+        return form.serializer.save(expected_version=self.version())
 
     def transition_done(self, record) -> None:
         """What else the same form asked for, in the transition's transaction (the
@@ -468,5 +478,22 @@ class ScreenRouter(SimpleRouter):
         SimpleRouter.routes[3]._replace(name="{basename}{url_name}"),
     ]
 
-    def register(self, prefix, viewset, names: str = ""):
+    def register(self, prefix, viewset, names: str = "", detail: str = ""):
+        """``detail``: the page's own name, when it is not ``<names>detail``."""
         self.registry.append((prefix, viewset, names))
+        self.detail_names[len(self.registry) - 1] = detail
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.detail_names: dict[int, str] = {}
+
+    def get_urls(self):
+        urls = []
+        for index, (prefix, viewset, names) in enumerate(self.registry):
+            single = type(self)()
+            single.registry.append((prefix, viewset, names))
+            for pattern in SimpleRouter.get_urls(single):
+                if self.detail_names.get(index) and pattern.name == f"{names}detail":
+                    pattern.name = self.detail_names[index]
+                urls.append(pattern)
+        return urls

@@ -72,23 +72,8 @@ class ArticleForm(forms.ModelForm):
         return values
 
 
-class TransitionForm(forms.Form):
-    state = forms.ChoiceField(choices=ArticleState.choices)
-    note = forms.CharField(required=False, max_length=MAX_COMMENT)
-
-
 class FeedbackForm(forms.Form):
     helpful = forms.TypedChoiceField(
         choices=[("yes", "Yes"), ("no", "No")], coerce=lambda value: value == "yes"
     )
     comment = forms.CharField(required=False, max_length=MAX_COMMENT, widget=forms.Textarea)
-
-
-class AttachmentForm(forms.Form):
-    file = forms.FileField()
-    internal = forms.BooleanField(required=False)
-
-
-class CommentForm(forms.Form):
-    body = forms.CharField(max_length=20000)
-    internal = forms.BooleanField(required=False)

@@ -12,27 +12,20 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
+from itsm.api.screens import Form, RecordScreens
 from itsm.core import services as core
-from itsm.core.models import RecordLink
 from itsm.core.pagination import paginate
 from itsm.core.search import search
 from itsm.core.services import StaleVersion
-from itsm.core.views import (
-    add_errors,
-    error_text,
-    is_htmx,
-    posted_version,
-    query_without,
-    unlink_record,
-)
+from itsm.core.views import add_errors, error_text, is_htmx, posted_version, query_without
 
 from . import services
+from .api.serializers import ArticleSerializer, TransitionSerializer
 from .filters import ORDERING_FIELDS, ArticleFilterSet
-from .forms import ArticleForm, AttachmentForm, CommentForm, FeedbackForm, TransitionForm
+from .forms import ArticleForm, FeedbackForm
 from .models import Article, ArticleFeedback, ArticleVersion, Audience, KnowledgeCategory
 from .panels import popular
 from .rendering import diff_rows, render_markdown, unified_diff
@@ -135,45 +128,78 @@ def create(request):
     )
 
 
-def _detail_context(request, article, **extra):
-    user = request.user
-    versions = list(
-        ArticleVersion.objects.filter(article=article)
-        .select_related("published_by")
-        .defer("body", "summary", "keywords")
-        .order_by("-number")
+class ArticleScreens(RecordScreens):
+    """The article's page in the workspace and what is done on it (the kernel's record
+    screens): notes, files, links to the records it helps with, and its lifecycle
+    (a transition carries a note; "Revise" opens the editor on the new draft)."""
+
+    queryset = Article.objects.select_related(
+        "category", "owner", "assignment_group", "published_by", "submitted_by"
     )
-    feedback = ArticleFeedback.objects.filter(article=article).select_related("user")
-    context = {
-        "article": article,
-        "body_html": render_markdown(article.body),
-        "published_html": render_markdown(article.published_body)
-        if article.has_unpublished_changes
-        else None,
-        "versions": versions,
-        "feedback": list(feedback[:10]),
-        "deflections": article.deflections.count(),
-        "transitions": article.workflow.available(article, user),
-        "timeline": core.timeline(article, user).reverse(),
-        "attachments": core.attachments_of(article, user),
-        "links": core.links_of(article, user),
-        "link_kinds": RecordLink.Kind.choices,
-        "transition_form": TransitionForm(),
-        "comment_form": CommentForm(),
-        "feedback_form": FeedbackForm(),
-        "my_feedback": feedback.filter(user=user).first(),
-        "review_due": article.review_due(),
-    }
-    context.update(extra)
-    return context
+    serializer_class = ArticleSerializer
+    record_services = services
+    page_template = "knowledge/detail.html"
+    context_object_name = "article"
+    comment_messages = ("Note added.", "Note added.")
+    edit = None  # the editor is a page of its own (``edit`` below)
 
+    def retrieve(self, request, *args, **kwargs):
+        article = self.get_object()
+        if not is_htmx(request):
+            services.record_view(article)
+        return self.page(article)
 
-@agent_required
-def detail(request, number):
-    article = _get(request.user, number)
-    if not is_htmx(request):
-        services.record_view(article)
-    return render(request, "knowledge/detail.html", _detail_context(request, article))
+    def page_context(self, record, **extra):
+        versions = list(
+            ArticleVersion.objects.filter(article=record)
+            .select_related("published_by")
+            .defer("body", "summary", "keywords")
+            .order_by("-number")
+        )
+        feedback = ArticleFeedback.objects.filter(article=record).select_related("user")
+        return super().page_context(
+            record,
+            body_html=render_markdown(record.body),
+            published_html=render_markdown(record.published_body)
+            if record.has_unpublished_changes
+            else None,
+            versions=versions,
+            feedback=list(feedback[:10]),
+            deflections=record.deflections.count(),
+            feedback_form=FeedbackForm(),
+            my_feedback=feedback.filter(user=self.request.user).first(),
+            review_due=record.review_due(),
+            **extra,
+        )
+
+    def transition_form(self, record, data):
+        return Form(TransitionSerializer(data=self.request.data), data=self.request.data)
+
+    def transition_save(self, record, form):
+        return services.transition(
+            record,
+            self.request.user,
+            self.request.data.get("state", ""),
+            self.version(),
+            form.validated_data.get("note", ""),
+        )
+
+    def after_transition(self, record):
+        if self.request.data.get("then") == "edit" and record.state == ArticleState.DRAFT:
+            messages.success(
+                self.request,
+                f"Revising {record.number}: readers keep version "
+                f"{record.published_number} until you publish again.",
+            )
+            return redirect("knowledge:edit", number=record.number)
+        return super().after_transition(record)
+
+    def transition_message(self, record) -> str:
+        return f"{record.number} is now {record.state_label.lower()}."
+
+    def link_records(self, record, target, kind):
+        """The other record links to the article (an incident resolved by it…)."""
+        services.link(target, record, self.request.user, kind)
 
 
 @agent_required
@@ -213,39 +239,6 @@ def preview(request):
         "knowledge/_preview.html",
         {"html": render_markdown(request.POST.get("body", "")[: services.MAX_BODY])},
     )
-
-
-@agent_required
-@require_POST
-def transition(request, number):
-    article = _get(request.user, number)
-    form = TransitionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a state.")
-        return redirect("knowledge:detail", number=number)
-    target = form.cleaned_data["state"]
-    try:
-        article = services.transition(
-            article, request.user, target, posted_version(request), form.cleaned_data["note"]
-        )
-    except StaleVersion as stale:
-        messages.error(
-            request,
-            f"{stale.record.number} was changed by someone else meanwhile; nothing was done. "
-            f"Check it and try again.",
-        )
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        if request.POST.get("then") == "edit" and article.state == ArticleState.DRAFT:
-            messages.success(
-                request,
-                f"Revising {article.number}: readers keep version "
-                f"{article.published_number} until you publish again.",
-            )
-            return redirect("knowledge:edit", number=number)
-        messages.success(request, f"{article.number} is now {article.state_label.lower()}.")
-    return redirect("knowledge:detail", number=number)
 
 
 def _text_of(article, versions: dict, key: str):
@@ -291,75 +284,6 @@ def diff(request, number):
         "view": request.GET.get("view", "side"),
     }
     return render(request, "knowledge/diff.html", context)
-
-
-@agent_required
-@require_POST
-def comment(request, number):
-    article = _get(request.user, number)
-    form = CommentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.comment(
-                article, request.user, form.cleaned_data["body"], form.cleaned_data["internal"]
-            )
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, "Note added.")
-    else:
-        messages.error(request, "Write something first.")
-    return redirect("knowledge:detail", number=number)
-
-
-@agent_required
-@require_POST
-def attach(request, number):
-    article = _get(request.user, number)
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.attach(
-                article, request.user, form.cleaned_data["file"], form.cleaned_data["internal"]
-            )
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, "File attached.")
-    else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect("knowledge:detail", number=number)
-
-
-def _back(request, fallback: str):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(fallback)
-
-
-@agent_required
-@require_POST
-def link(request, number):
-    """Link a record (the incident whose page the panel is on, or any number typed on the
-    article's page) to this article."""
-    article = _get(request.user, number)
-    kind = request.POST.get("kind") or RecordLink.Kind.RELATES_TO
-    try:
-        record = core.find_record(request.POST.get("record", ""), request.user)
-        services.link(record, article, request.user, kind)
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(request, f"Linked {article.number} to {record.number}.")
-    return _back(request, reverse("knowledge:detail", args=[number]))
-
-
-@agent_required
-@require_POST
-def unlink(request, number, link_id):
-    article = _get(request.user, number)
-    return unlink_record(request, article, link_id, article.get_absolute_url())
 
 
 @login_required
