@@ -31,6 +31,9 @@ from .panels import popular
 from .rendering import diff_rows, render_markdown, unified_diff
 from .workflows import ArticleState
 
+#: How another record links to an article (the record is resolved by it, or relates to it).
+LINK_KINDS = [("resolved_by", "resolves (record resolved by this)"), ("relates_to", "relates to")]
+
 PAGE_SIZE = 50
 PORTAL_RESULTS = 20
 
@@ -169,6 +172,7 @@ class ArticleScreens(RecordScreens):
             feedback_form=FeedbackForm(),
             my_feedback=feedback.filter(user=self.request.user).first(),
             review_due=record.review_due(),
+            link_kinds=LINK_KINDS,
             **extra,
         )
 
