@@ -48,38 +48,3 @@ def error_text(error) -> str:
     if hasattr(error, "message_dict"):
         return " ".join(m for ms in error.message_dict.values() for m in ms)
     return " ".join(getattr(error, "messages", [])) or "That is not possible."
-
-
-def link_record(request, record, back: str):
-    """POST of a record's "link to…" form: the number typed (any record type the user may
-    see) and the kind of link; a flash message says what happened."""
-    from django.contrib import messages
-    from django.shortcuts import redirect
-
-    from . import services
-
-    try:
-        target = services.find_record(request.POST.get("target", ""), request.user)
-        services.link_records(record, target, request.user, request.POST.get("kind", "relates_to"))
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(request, f"Linked {target.number}.")
-    return redirect(back)
-
-
-def unlink_record(request, record, link_id: int, back: str):
-    """POST of a link's remove button; 404 for a link the record does not have."""
-    from django.contrib import messages
-    from django.http import Http404
-    from django.shortcuts import redirect
-
-    from . import services
-    from .models import RecordLink
-
-    try:
-        services.unlink(record, link_id, request.user)
-    except RecordLink.DoesNotExist:
-        raise Http404 from None
-    messages.success(request, "Link removed.")
-    return redirect(back)

@@ -1,0 +1,82 @@
+"""The record screens' refusals are the same for every type (itsm/api/screens.py)."""
+
+import pytest
+from django.test import Client
+
+from itsm.core.models import JournalEntry
+from tests import factories
+from tests.factories import page, web
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def incident(alice, agent):
+    return factories.incident(alice, agent)
+
+
+def comments(record):
+    return JournalEntry.objects.for_record(record).filter(kind="comment").count()
+
+
+def test_a_post_without_the_csrf_token_is_refused(agent, incident):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent)
+    response = client.post(f"/incidents/{incident.number}/comment/", {"body": "Hi"})
+    assert response.status_code == 403
+    assert comments(incident) == 0
+
+
+def test_the_csrf_token_of_the_page_is_accepted(agent, incident):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent)
+    client.get(f"/incidents/{incident.number}/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        f"/incidents/{incident.number}/comment/", {"body": "Hi", "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+    assert comments(incident) == 1
+
+
+def test_anonymous_is_sent_to_sign_in(client, incident):
+    for url in (f"/incidents/{incident.number}/", "/problems/PRB0000001/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith("/login/?next=")
+    response = client.post(f"/incidents/{incident.number}/comment/", {"body": "Hi"})
+    assert response.status_code == 302 and response.url.startswith("/login/")
+    assert comments(incident) == 0
+
+
+def test_an_end_user_gets_the_403_page_for_staff_actions(alice, incident):
+    client = web(alice)
+    for sub, data in (("", None), ("comment/", {"body": "x"}), ("link/", {"target": "x"})):
+        url = f"/incidents/{incident.number}/{sub}"
+        response = client.post(url, data) if data else client.get(url)
+        assert response.status_code == 403, url
+    assert comments(incident) == 0
+
+
+def test_an_unknown_number_is_the_404_page(agent):
+    response = web(agent).get("/incidents/INC9999999/")
+    assert response.status_code == 404
+    assert "<html" in page(response)
+
+
+def test_post_only_actions_refuse_get(agent, incident):
+    assert web(agent).get(f"/incidents/{incident.number}/comment/").status_code == 405
+
+
+def test_next_may_not_leave_the_site(agent, incident):
+    response = web(agent).post(
+        f"/incidents/{incident.number}/comment/",
+        {"body": "Hi", "next": "https://evil.example/"},
+    )
+    assert response.status_code == 302
+    assert response.url == f"/incidents/{incident.number}/"
+
+
+def test_screens_are_not_in_the_api_schema(agent):
+    schema = web(agent).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert not [p for p in schema["paths"] if p.startswith("/incidents/")]
