@@ -7,11 +7,10 @@ from . import views
 app_name = "incidents"
 
 screens = ScreenRouter()
-screens.register("incidents", views.IncidentScreens)
+screens.register("incidents", views.IncidentScreens, list="queue")
 screens.register("portal/issues", views.PortalIncidentScreens, names="portal-")
 
 urlpatterns = [
-    path("incidents/", views.queue, name="queue"),
     path("incidents/new/", views.create, name="create"),
     path("incidents/bulk/", views.bulk_update, name="bulk"),
     path("attachments/<int:pk>/", views.download, name="download"),

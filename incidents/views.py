@@ -10,10 +10,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from itsm.accounts.decorators import agent_required
-from itsm.api.screens import RecordScreens
+from itsm.api.screens import Column, RecordScreens
 from itsm.core import services as core
 from itsm.core.models import Attachment
-from itsm.core.pagination import paginate
 from itsm.core.views import add_errors, is_htmx, query_without
 from practices.service_desk import services as saved_views
 from practices.service_level.queries import sla_timers_prefetch
@@ -28,73 +27,7 @@ from .workflows import IncidentState
 QUEUE_PAGE_SIZE = 50
 
 
-def _incidents(user):
-    """What the queue shows by name is joined; nothing more (see the API viewset)."""
-    return Incident.objects.visible_to(user).select_related(
-        "caller", "assigned_to", "assignment_group"
-    )
-
-
 # Agent workspace --------------------------------------------------------------------------
-
-
-@agent_required
-def queue(request):
-    params = request.GET.copy()
-    view_key = params.get("view", "")
-    my_views = list(saved_views.views_of(request.user, "incidents"))
-    saved = next((v for v in my_views if str(v.pk) == params.get("saved")), None)
-    if view_key in SAVED_VIEWS or saved is not None:
-        preset = QueryDict(saved.query, mutable=True) if saved else QueryDict(mutable=True)
-        if not saved:
-            preset.update(SAVED_VIEWS[view_key][1])
-        for key in ("ordering", "cursor", "search"):
-            if key in params:
-                preset[key] = params[key]
-        params = preset
-    incidents = _incidents(request.user).prefetch_related(sla_timers_prefetch())
-    filterset = IncidentFilterSet(params, queryset=incidents, request=request)
-    ordering = params.get("ordering") or "-created_at"
-    if ordering.lstrip("-") not in ORDERING_FIELDS:
-        ordering = "-created_at"
-    if filterset.is_valid():
-        queryset = filterset.qs.order_by(ordering)
-        jump = _exact_number(params)
-        if jump and not is_htmx(request) and queryset.filter(number=jump).exists():
-            # The top search "goes to" an incident when given its exact number.
-            return redirect("incidents:detail", number=jump)
-    else:
-        queryset = Incident.objects.none()
-    try:
-        rows, next_cursor = paginate(queryset, params.get("cursor"), QUEUE_PAGE_SIZE)
-    except ValidationError:
-        rows, next_cursor = paginate(queryset, None, QUEUE_PAGE_SIZE)
-    next_params = params.copy()
-    next_params["cursor"] = next_cursor or ""
-    if view_key in SAVED_VIEWS or saved is not None:
-        next_params = QueryDict(mutable=True)
-        anchor = {"view": view_key} if view_key in SAVED_VIEWS else {"saved": str(saved.pk)}
-        next_params.update({**anchor, "ordering": ordering, "cursor": next_cursor or ""})
-        if params.get("search"):
-            next_params["search"] = params["search"]
-    context = {
-        "filterset": filterset,
-        "incidents": rows,
-        "next_query": next_params.urlencode() if next_cursor else "",
-        "ordering": ordering,
-        "ordering_fields": ORDERING_FIELDS,
-        "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
-        "current_view": view_key,
-        "my_views": my_views,
-        "current_saved": saved,
-        "current_query": query_without(params, "cursor", "view", "saved"),
-        "query_without_ordering": query_without(params, "ordering", "cursor"),
-    }
-    if is_htmx(request) and request.GET.get("cursor"):
-        return render(request, "incidents/_queue_rows.html", context)
-    if is_htmx(request):
-        return render(request, "incidents/_queue_table.html", context)
-    return render(request, "incidents/queue.html", context)
 
 
 @agent_required
@@ -169,6 +102,90 @@ class IncidentScreens(RecordScreens):
     end_user_actions = frozenset({"attach"})
     transition_fields = ("on_hold_reason", "resolution_code", "resolution_notes")
     comment_messages = ("Reply sent to the caller.", "Work note added.")
+
+    filterset_class = IncidentFilterSet
+    ordering_fields = ORDERING_FIELDS
+    list_template = "incidents/queue.html"
+    table_template = "incidents/_queue_table.html"
+    rows_template = "incidents/_queue_rows.html"
+    rows_name = "incidents"
+    empty_text = "No incidents match."
+    selectable = True
+    columns = (
+        Column("Number", "number"),
+        Column("Pri", "priority"),
+        Column("Title"),
+        Column("SLA"),
+        Column("Caller"),
+        Column("State", "state"),
+        Column("Group"),
+        Column("Assignee"),
+        Column("Opened", "created_at"),
+        Column("Updated", "updated_at"),
+    )
+
+    def list_queryset(self):
+        """What the queue shows by name is joined; nothing more (see the API viewset)."""
+        return (
+            Incident.objects.visible_to(self.request.user)
+            .select_related("caller", "assigned_to", "assignment_group")
+            .prefetch_related(sla_timers_prefetch())
+        )
+
+    def saved_view(self, params):
+        """(preset key, the person's own saved view), from ``view=`` or ``saved=``."""
+        my_views = list(saved_views.views_of(self.request.user, "incidents"))
+        saved = next((v for v in my_views if str(v.pk) == params.get("saved")), None)
+        return my_views, saved
+
+    def list_params(self, request):
+        params = request.GET.copy()
+        view_key = params.get("view", "")
+        self.my_views, saved = self.saved_view(params)
+        self.saved = saved
+        if view_key in SAVED_VIEWS or saved is not None:
+            preset = QueryDict(saved.query, mutable=True) if saved else QueryDict(mutable=True)
+            if not saved:
+                preset.update(SAVED_VIEWS[view_key][1])
+            for key in ("ordering", "cursor", "search"):
+                if key in params:
+                    preset[key] = params[key]
+            params = preset
+        jump = _exact_number(params)
+        if jump and not is_htmx(request) and self.list_queryset().filter(number=jump).exists():
+            # The top search "goes to" an incident when given its exact number.
+            return redirect("incidents:detail", number=jump)
+        return params
+
+    def list_context(self, params, links=None, **declared):
+        view_key = self.request.GET.get("view", "")
+        anchored = view_key in SAVED_VIEWS or self.saved is not None
+        if anchored:
+            # Paging and sorting links keep the view, not its expanded filters.
+            links = QueryDict(mutable=True)
+            anchor = (
+                {"view": view_key} if view_key in SAVED_VIEWS else {"saved": str(self.saved.pk)}
+            )
+            links.update(anchor)
+            ordering = params.get("ordering") or self.default_ordering
+            if ordering.lstrip("-") not in self.ordering_fields:
+                ordering = self.default_ordering
+            links["ordering"] = ordering
+            if params.get("search"):
+                links["search"] = params["search"]
+        context = super().list_context(params, links, **declared)
+        if anchored:
+            context["query_without_ordering"] = query_without(params, "ordering", "cursor")
+        context.update(
+            {
+                "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
+                "current_view": view_key,
+                "my_views": self.my_views,
+                "current_saved": self.saved,
+                "current_query": query_without(params, "cursor", "view", "saved"),
+            }
+        )
+        return context
 
     def page_context(self, record, **extra):
         extra.setdefault("form", IncidentForm(instance=record))

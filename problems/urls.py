@@ -9,12 +9,10 @@ app_name = "problems"
 NUMBER = "<str:number>"
 
 screens = ScreenRouter()
-screens.register("problems", views.ProblemScreens)
+screens.register("problems", views.ProblemScreens, list="queue")
 
 urlpatterns = [
-    path("problems/", views.queue, name="queue"),
     path("problems/new/", views.create, name="create"),
-    path("problems/known-errors/", views.known_errors, name="known-errors"),
     path("problems/trends/", views.trends, name="trends"),
     path("problems/trends/raise/", views.raise_problem, name="raise"),
     path("problems/workaround-uses/<int:pk>/rate/", views.rate_workaround, name="rate-workaround"),

@@ -17,9 +17,8 @@ from rest_framework.decorators import action
 from catalogue.models import Service
 from incidents.models import Incident
 from itsm.accounts.decorators import agent_required
-from itsm.api.screens import RecordScreens
-from itsm.core.pagination import paginate
-from itsm.core.views import add_errors, error_text, is_htmx, parse_id, query_without
+from itsm.api.screens import Column, RecordScreens
+from itsm.core.views import add_errors, error_text, parse_id
 
 from . import services
 from .api.serializers import ProblemSerializer
@@ -47,57 +46,6 @@ def _back(request, fallback: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return fallback
-
-
-def _list(request, queryset, params, default_ordering="-created_at"):
-    """Filter, sort and page a problem list (the queue and the KEDB)."""
-    filterset = ProblemFilterSet(params, queryset=queryset, request=request)
-    ordering = params.get("ordering") or default_ordering
-    if ordering.lstrip("-") not in ORDERING_FIELDS:
-        ordering = default_ordering
-    queryset = filterset.qs.order_by(ordering) if filterset.is_valid() else queryset.none()
-    try:
-        rows, next_cursor = paginate(queryset, params.get("cursor"), QUEUE_PAGE_SIZE)
-    except ValidationError:
-        rows, next_cursor = paginate(queryset, None, QUEUE_PAGE_SIZE)
-    next_params = params.copy()
-    next_params["cursor"] = next_cursor or ""
-    return {
-        "filterset": filterset,
-        "problems": rows,
-        "next_query": next_params.urlencode() if next_cursor else "",
-        "ordering": ordering,
-        "query_without_ordering": query_without(params, "ordering", "cursor"),
-    }
-
-
-# Queue ---------------------------------------------------------------------------------------
-
-
-@agent_required
-def queue(request):
-    params = request.GET.copy()
-    view_key = params.get("view", "")
-    if view_key in SAVED_VIEWS:
-        preset = QueryDict(mutable=True)
-        preset.update(SAVED_VIEWS[view_key][1])
-        for key in ("ordering", "cursor", "search", "view"):
-            if key in params:
-                preset[key] = params[key]
-        params = preset
-    context = _list(request, _problems(request.user), params)
-    context.update(
-        {
-            "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
-            "current_view": view_key,
-            "states": ProblemState.choices,
-        }
-    )
-    if is_htmx(request) and request.GET.get("cursor"):
-        return render(request, "problems/_queue_rows.html", context)
-    if is_htmx(request):
-        return render(request, "problems/_queue_table.html", context)
-    return render(request, "problems/queue.html", context)
 
 
 # Create ----------------------------------------------------------------------------------------
@@ -162,6 +110,72 @@ class ProblemScreens(RecordScreens):
     context_object_name = "problem"
     transition_fields = ("resolution_notes", "resolve_incidents")
     comment_messages = ("Added.", "Work note added.")
+
+    filterset_class = ProblemFilterSet
+    ordering_fields = ORDERING_FIELDS
+    list_template = "problems/queue.html"
+    rows_template = "problems/_queue_rows.html"
+    rows_name = "problems"
+    empty_text = "No problems match."
+    columns = (
+        Column("Number", "number"),
+        Column("Pri", "priority"),
+        Column("Title"),
+        Column("Risk", title="Impact · probability"),
+        Column("State", "state"),
+        Column("Workaround"),
+        Column("Group"),
+        Column("Assignee"),
+        Column("Opened", "created_at"),
+        Column("Updated", "updated_at"),
+    )
+    end_user_actions = frozenset({"known_errors"})
+
+    def list_params(self, request):
+        params = request.GET.copy()
+        view_key = params.get("view", "")
+        if view_key in SAVED_VIEWS:
+            preset = QueryDict(mutable=True)
+            preset.update(SAVED_VIEWS[view_key][1])
+            for key in ("ordering", "cursor", "search", "view"):
+                if key in params:
+                    preset[key] = params[key]
+            params = preset
+        return params
+
+    def list_context(self, params, links=None, **declared):
+        context = super().list_context(params, links, **declared)
+        context["saved_views"] = [(key, label) for key, (label, _) in SAVED_VIEWS.items()]
+        context["current_view"] = params.get("view", "")
+        context["states"] = ProblemState.choices
+        return context
+
+    @action(detail=False, url_path="known-errors", url_name="known-errors")
+    def known_errors(self, request):
+        """The known error database: staff see every known error with its details; others
+        read the portal's list."""
+        if not request.user.is_agent:
+            return redirect("problems:portal-known-errors")
+        queryset = (
+            Problem.objects.known_errors_for(request.user)
+            .select_related("assigned_to", "assignment_group")
+            .prefetch_related("services", "configuration_items")
+        )
+        context = self.list_context(
+            request.GET.copy(),
+            queryset=queryset,
+            rows_template="problems/_kedb_rows.html",
+            empty_text="No known errors match.",
+            columns=(
+                Column("Number", "number"),
+                Column("Pri", "priority"),
+                Column("Known error and workaround"),
+                Column("Services and CIs"),
+                Column("Workaround"),
+                Column("Updated", "updated_at"),
+            ),
+        )
+        return self.list_response(context, "problems/known_errors.html")
 
     def page_context(self, record, **extra):
         incidents = list(record.incidents.select_related("assigned_to").order_by("-created_at"))
@@ -297,24 +311,6 @@ def rate_workaround(request, pk):
 
 
 # Known error database ----------------------------------------------------------------------------
-
-
-@login_required
-def known_errors(request):
-    """Staff: every known error with its details. Others read the portal's list."""
-    if not request.user.is_agent:
-        return redirect("problems:portal-known-errors")
-    queryset = (
-        Problem.objects.known_errors_for(request.user)
-        .select_related("assigned_to", "assignment_group")
-        .prefetch_related("services", "configuration_items")
-    )
-    context = _list(request, queryset, request.GET.copy())
-    if is_htmx(request) and request.GET.get("cursor"):
-        return render(request, "problems/_kedb_rows.html", context)
-    if is_htmx(request):
-        return render(request, "problems/_kedb_table.html", context)
-    return render(request, "problems/known_errors.html", context)
 
 
 @login_required

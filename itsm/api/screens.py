@@ -19,12 +19,14 @@ beside the fields (what was typed kept); a stale version re-renders it with a 40
 conflict shown; success flashes a message and redirects to the record's page.
 """
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework import exceptions, viewsets
@@ -38,8 +40,9 @@ from rest_framework.routers import Route, SimpleRouter
 from itsm.core import services as core
 from itsm.core import writes
 from itsm.core.models import RecordLink
+from itsm.core.pagination import list_page
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, parse_id
+from itsm.core.views import add_errors, is_htmx, parse_id
 
 from .serializers import AttachmentSerializer, CommentSerializer, LinkSerializer
 
@@ -123,13 +126,24 @@ class ScreenAuthentication(SessionAuthentication):
     """The session, with Django's CSRF check on every unsafe request."""
 
 
-class RecordScreens(viewsets.GenericViewSet):
-    """The browser's screens of one record type (see the module's description).
+@dataclass(frozen=True)
+class Column:
+    """A column of a list screen: its header, and the ordering it sorts by (if any)."""
+
+    label: str
+    sort: str = ""
+    title: str = ""
+
+
+class TrackedScreens(viewsets.GenericViewSet):
+    """The browser's screens of one tracked type (see the module's description): its list
+    (``list``), its page (``retrieve``) and editing in place (``edit``).
 
     A subclass sets ``queryset`` (the type's model's objects: scoped here with
-    ``visible_to``), ``page_template``, ``serializer_class`` (the type's API serializer,
-    which parses transitions) and ``record_services`` (the app's services module:
-    ``comment`` and ``attach``), and may extend ``page_context``.
+    ``visible_to``), ``page_template`` and ``serializer_class`` (the type's API
+    serializer), and may extend ``page_context``. Its list declares the API's
+    ``filterset_class``, the ``columns``, ``ordering_fields`` and ``default_ordering``,
+    ``list_template`` (the page) and ``rows_template`` (one ``<tr>`` per row).
 
     ``audience`` is ``"workspace"`` (staff only, but for the actions named in
     ``end_user_actions``: an end user posting those gets the portal's answer) or
@@ -142,21 +156,15 @@ class RecordScreens(viewsets.GenericViewSet):
     parser_classes = [FormParser, MultiPartParser]
     pagination_class = None
     filter_backends = []
-    lookup_field = "number"
-    lookup_value_regex = "[^/]+"
+    lookup_field = "pk"
+    lookup_value_regex = r"\d+"
 
     audience = "workspace"
     page_template = ""
-    record_services = None
     #: What an end user may do through the workspace's URLs (the portal page posts there).
     end_user_actions: frozenset = frozenset()
     #: What only staff may do, on any mount.
     staff_actions = frozenset({"link", "unlink", "edit"})
-    #: The fields a transition may carry besides ``state`` (given to the API serializer).
-    transition_fields: tuple[str, ...] = ()
-    #: Flash messages after a public reply and after an internal work note.
-    comment_messages = ("Reply sent.", "Work note added.")
-    attach_message = "File attached."
     #: The name of the portal's record page (``app:name``), where end users are sent back.
     portal_url_name = ""
     #: What a person calls the record in messages (the model's verbose name by default).
@@ -203,22 +211,8 @@ class RecordScreens(viewsets.GenericViewSet):
     # The page ---------------------------------------------------------------------------
 
     def page_context(self, record, **extra) -> dict:
-        """What the record's page shows; subclasses add theirs and call this."""
-        context = {
-            "record": record,
-            self.context_object_name: record,
-            "timeline": core.timeline(record, self.request.user).reverse(),
-            "attachments": core.attachments_of(record, self.request.user),
-            "transitions": record.workflow.available(record, self.request.user),
-            "comment_form": Form(data={}),
-            "transition_form": Form(data={}),
-            "attachment_form": Form(data={}),
-        }
-        if self.request.user.is_agent:
-            context["links"] = core.links_of(record, self.request.user)
-            context["link_kinds"] = RecordLink.Kind.choices
-        context.update(extra)
-        return context
+        """What the row's page shows; subclasses add theirs and call this."""
+        return {"record": record, self.context_object_name: record, **extra}
 
     def page_for(self, record, **extra) -> tuple[str, dict]:
         """(template, context) of the record's page for this request; a workspace mount
@@ -238,11 +232,8 @@ class RecordScreens(viewsets.GenericViewSet):
         return Response(context, status=status, template_name=template)
 
     def reread(self, record):
-        """The record as stored (a refused write may have changed the object in hand)."""
-        return self.get_object_for(record.number)
-
-    def get_object_for(self, number):
-        self.kwargs[self.lookup_field] = number
+        """The row as stored (a refused write may have changed the object in hand)."""
+        self.kwargs[self.lookup_field] = getattr(record, self.lookup_field)
         return self.get_object()
 
     def retrieve(self, request, *args, **kwargs):
@@ -256,7 +247,7 @@ class RecordScreens(viewsets.GenericViewSet):
         ):
             return redirect(target)
         if self.for_portal() and self.portal_url_name:
-            return redirect(self.portal_url_name, number=record.number)
+            return redirect(self.portal_url_name, getattr(record, self.lookup_field))
         return redirect(record.get_absolute_url())
 
     def done(self, record, message: str):
@@ -271,6 +262,132 @@ class RecordScreens(viewsets.GenericViewSet):
     def version(self) -> int | None:
         """The version the page was read at (the conflict check), if the form sent it."""
         return parse_id(self.request.data.get("version", ""))
+
+    # Editing in place ------------------------------------------------------------------
+
+    def edit_message(self, record) -> str:
+        return f"{record.number} saved."
+
+    @action(detail=True, methods=["post"], url_path="edit", url_name="update")
+    def edit(self, request, number=None):
+        """The record's fields form: only what the agent changed is written; a stale
+        version shows the conflict with their changes laid over the current values."""
+        record = self.get_object()
+        form = self.edit_form(request.data, instance=self.reread(record))
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    writes.change(
+                        self.write_spec, record, request.user, form.changed_values(), self.version()
+                    )
+            except StaleVersion as stale:
+                retry = self.edit_form.after_conflict(form, stale.record)
+                return self.page(stale.record, 409, form=retry, conflict=True)
+            except DjangoValidationError as error:
+                add_errors(form, error)
+            else:
+                return self.done(record, self.edit_message(record))
+        return self.page(self.reread(record), 400, form=form)
+
+    # The list -------------------------------------------------------------------------
+
+    filterset_class = None
+    columns: tuple[Column, ...] = ()
+    ordering_fields: tuple[str, ...] = ()
+    default_ordering = "-created_at"
+    page_size = 50
+    list_template = ""
+    #: The table fragment htmx swaps in (filters, sorting); the kernel's by default.
+    table_template = "workspace/_table.html"
+    rows_template = ""
+    #: The rows' name in the context too (``incidents``…), for the page around the table.
+    rows_name = "rows"
+    empty_text = "Nothing matches."
+    #: A checkbox column for bulk actions.
+    selectable = False
+
+    def list_queryset(self):
+        return self.get_queryset()
+
+    def list_params(self, request):
+        """The filters asked for (a saved view's, for instance), or a response (a jump
+        to one row)."""
+        return request.GET.copy()
+
+    def list_context(self, params, links=None, **declared) -> dict:
+        """The list's context; ``declared`` overrides the class's declarations for a
+        second list of the type (``queryset``, ``columns``, ``rows_template``,
+        ``default_ordering``, ``empty_text``…)."""
+        get = lambda name: declared.get(name, getattr(self, name))  # noqa: E731
+        queryset = declared.get("queryset")
+        context = list_page(
+            self.request,
+            self.list_queryset() if queryset is None else queryset,
+            self.filterset_class,
+            params,
+            self.ordering_fields,
+            get("default_ordering"),
+            self.page_size,
+            links=links,
+        )
+        context.update(
+            {
+                self.rows_name: context["rows"],
+                "columns": get("columns"),
+                "colspan": len(get("columns")) + get("selectable"),
+                "rows_template": get("rows_template"),
+                "table_template": get("table_template"),
+                "empty_text": get("empty_text"),
+                "selectable": get("selectable"),
+            }
+        )
+        return context
+
+    def list_response(self, context, list_template=None) -> Response:
+        """The list page; to htmx, the table (filters, sorting) or the next rows."""
+        if not is_htmx(self.request):
+            template = list_template or self.list_template
+        elif self.request.GET.get("cursor"):
+            template = "workspace/_rows.html"
+        else:
+            template = context["table_template"]
+        return Response(context, template_name=template)
+
+    def list(self, request, *args, **kwargs):
+        params = self.list_params(request)
+        if isinstance(params, HttpResponseBase):
+            return params
+        return self.list_response(self.list_context(params))
+
+
+class RecordScreens(TrackedScreens):
+    """The browser's screens of one record type: what ``TrackedScreens`` does, by number,
+    and the journal (comments, files), transitions and links. A subclass also sets
+    ``record_services`` (the app's services module: ``comment`` and ``attach``)."""
+
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+
+    record_services = None
+    #: The fields a transition may carry besides ``state`` (given to the API serializer).
+    transition_fields: tuple[str, ...] = ()
+    #: Flash messages after a public reply and after an internal work note.
+    comment_messages = ("Reply sent.", "Work note added.")
+    attach_message = "File attached."
+
+    def page_context(self, record, **extra) -> dict:
+        context = {
+            "timeline": core.timeline(record, self.request.user).reverse(),
+            "attachments": core.attachments_of(record, self.request.user),
+            "transitions": record.workflow.available(record, self.request.user),
+            "comment_form": Form(data={}),
+            "transition_form": Form(data={}),
+            "attachment_form": Form(data={}),
+        }
+        if self.request.user.is_agent:
+            context["links"] = core.links_of(record, self.request.user)
+            context["link_kinds"] = RecordLink.Kind.choices
+        return super().page_context(record, **{**context, **extra})
 
     # The journal ------------------------------------------------------------------------
 
@@ -398,32 +515,6 @@ class RecordScreens(viewsets.GenericViewSet):
         if body and self.for_portal():
             self.record_services.comment(record, self.request.user, body)
 
-    # Editing in place ------------------------------------------------------------------
-
-    def edit_message(self, record) -> str:
-        return f"{record.number} saved."
-
-    @action(detail=True, methods=["post"], url_path="edit", url_name="update")
-    def edit(self, request, number=None):
-        """The record's fields form: only what the agent changed is written; a stale
-        version shows the conflict with their changes laid over the current values."""
-        record = self.get_object()
-        form = self.edit_form(request.data, instance=self.reread(record))
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    writes.change(
-                        self.write_spec, record, request.user, form.changed_values(), self.version()
-                    )
-            except StaleVersion as stale:
-                retry = self.edit_form.after_conflict(form, stale.record)
-                return self.page(stale.record, 409, form=retry, conflict=True)
-            except DjangoValidationError as error:
-                add_errors(form, error)
-            else:
-                return self.done(record, self.edit_message(record))
-        return self.page(self.reread(record), 400, form=form)
-
     # Links ------------------------------------------------------------------------------
 
     @action(detail=True, methods=["post"])
@@ -463,11 +554,21 @@ class RecordScreens(viewsets.GenericViewSet):
 
 
 class ScreenRouter(SimpleRouter):
-    """URLs of record screens under an app's namespace: ``<prefix>/<number>/`` named
+    """URLs of record screens under an app's namespace: ``<prefix>/`` (the list, where
+    the screens have one) named ``<names>list``, ``<prefix>/<number>/`` named
     ``<names>detail`` and each action's ``<names><url_name>`` (``names`` is the prefix of
     the names given at ``register``: ``""`` for the workspace, ``"portal-"``…)."""
 
     routes = [
+        Route(
+            url=r"^{prefix}{trailing_slash}$",
+            mapping={"get": "list"},
+            name="{basename}list",
+            detail=False,
+            initkwargs={},
+        ),
+        # before the page's route: ``<prefix>/<url_path>/`` is no number
+        SimpleRouter.routes[1]._replace(name="{basename}{url_name}"),
         Route(
             url=r"^{prefix}/{lookup}{trailing_slash}$",
             mapping={"get": "retrieve"},
@@ -478,22 +579,24 @@ class ScreenRouter(SimpleRouter):
         SimpleRouter.routes[3]._replace(name="{basename}{url_name}"),
     ]
 
-    def register(self, prefix, viewset, names: str = "", detail: str = ""):
-        """``detail``: the page's own name, when it is not ``<names>detail``."""
-        self.registry.append((prefix, viewset, names))
-        self.detail_names[len(self.registry) - 1] = detail
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.detail_names: dict[int, str] = {}
+        self.names: list[dict] = []
+
+    def register(self, prefix, viewset, names: str = "", detail: str = "", list: str = ""):
+        """``detail`` and ``list``: the page's and the list's own names, when they are not
+        ``<names>detail`` and ``<names>list``."""
+        self.registry.append((prefix, viewset, names))
+        self.names.append({f"{names}detail": detail, f"{names}list": list})
 
     def get_urls(self):
         urls = []
-        for index, (prefix, viewset, names) in enumerate(self.registry):
+        for (prefix, viewset, names), renamed in zip(self.registry, self.names, strict=True):
             single = type(self)()
             single.registry.append((prefix, viewset, names))
             for pattern in SimpleRouter.get_urls(single):
-                if self.detail_names.get(index) and pattern.name == f"{names}detail":
-                    pattern.name = self.detail_names[index]
+                if pattern.name == f"{names}list" and not viewset.list_template:
+                    continue
+                pattern.name = renamed.get(pattern.name) or pattern.name
                 urls.append(pattern)
         return urls

@@ -109,3 +109,44 @@ def paginate(queryset, cursor: str | None, page_size: int):
         last = rows[-1]
         next_cursor = _encode([getattr(last, spec.lstrip("-")) for spec in ordering])
     return rows, next_cursor
+
+
+def list_page(
+    request, queryset, filterset_class, params, orderings, default, page_size, links=None
+):
+    """One screen of a list, as every list screen shows it: ``params`` filtered by the
+    type's filterset (the API's), sorted by a known column (else ``default``), one keyset
+    page. ``links``: the query the sort and paging links keep (``params`` by default).
+
+    Returns the template context: ``filterset``, ``filter_errors`` (field -> messages;
+    a list with errors shows no rows), ``rows``, ``next_query`` (empty on the last page),
+    ``ordering`` and ``query_without_ordering``."""
+    from itsm.core.views import query_without
+
+    filterset = filterset_class(params, queryset=queryset, request=request)
+    ordering = params.get("ordering") or default
+    if ordering.lstrip("-") not in orderings:
+        ordering = default
+    errors: dict = {}
+    if filterset.is_valid():
+        try:
+            rows_qs = filterset.qs.order_by(ordering)
+        except ValidationError as error:
+            errors, rows_qs = error.message_dict, queryset.none()
+    else:
+        errors, rows_qs = dict(filterset.errors), queryset.none()
+    try:
+        rows, next_cursor = paginate(rows_qs, params.get("cursor"), page_size)
+    except ValidationError:
+        rows, next_cursor = paginate(rows_qs, None, page_size)
+    links = params if links is None else links
+    next_params = links.copy()
+    next_params["cursor"] = next_cursor or ""
+    return {
+        "filterset": filterset,
+        "filter_errors": errors,
+        "rows": rows,
+        "next_query": next_params.urlencode() if next_cursor else "",
+        "ordering": ordering,
+        "query_without_ordering": query_without(links, "ordering", "cursor"),
+    }
