@@ -9,10 +9,10 @@ app_name = "fulfilment"
 NUMBER = "<str:number>"
 
 screens = ScreenRouter()
-screens.register("fulfilment/tasks", views.TaskScreens, names="task-", detail="task")
+screens.register("fulfilment", views.TaskScreens, list="queue", only="list")
+screens.register("fulfilment/tasks", views.TaskScreens, names="task-", detail="task", only="rows")
 
 urlpatterns = [
-    path("fulfilment/", views.queue, name="queue"),
     path(f"fulfilment/requests/{NUMBER}/", views.request_detail, name="request"),
     *screens.urls,
 ]

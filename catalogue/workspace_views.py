@@ -11,19 +11,15 @@ from rest_framework.decorators import action
 
 from itsm.accounts.decorators import agent_required
 from itsm.accounts.models import STAFF_ROLES, Team, User
-from itsm.api.screens import RecordScreens
+from itsm.api.screens import Column, RecordScreens
 from itsm.core import services as core
-from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, is_htmx, query_without
+from itsm.core.views import add_errors, query_without
 
 from . import services, variables
 from .api.serializers import FulfilmentTaskSerializer
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, FulfilmentTaskFilterSet
 from .models import FulfilmentTask, ServiceRequest
-
-QUEUE_PAGE_SIZE = 50
-
 
 # Forms ------------------------------------------------------------------------------------
 
@@ -64,53 +60,6 @@ def _requests(user):
 # Queue ------------------------------------------------------------------------------------
 
 
-@agent_required
-def queue(request):
-    params = request.GET.copy()
-    view_key = params.get("view", "")
-    if view_key in SAVED_VIEWS:
-        preset = QueryDict(mutable=True)
-        preset.update(SAVED_VIEWS[view_key][1])
-        for key in ("ordering", "cursor", "search"):
-            if key in params:
-                preset[key] = params[key]
-        params = preset
-    filterset = FulfilmentTaskFilterSet(params, queryset=_tasks(request.user), request=request)
-    ordering = params.get("ordering") or "-created_at"
-    if ordering.lstrip("-") not in ORDERING_FIELDS:
-        ordering = "-created_at"
-    if filterset.is_valid():
-        queryset = filterset.qs.order_by(ordering)
-    else:
-        queryset = FulfilmentTask.objects.none()
-    try:
-        rows, next_cursor = paginate(queryset, params.get("cursor"), QUEUE_PAGE_SIZE)
-    except ValidationError:
-        rows, next_cursor = paginate(queryset, None, QUEUE_PAGE_SIZE)
-    next_params = params.copy()
-    next_params["cursor"] = next_cursor or ""
-    if view_key in SAVED_VIEWS:
-        next_params = QueryDict(mutable=True)
-        next_params.update({"view": view_key, "ordering": ordering, "cursor": next_cursor or ""})
-        if params.get("search"):
-            next_params["search"] = params["search"]
-    context = {
-        "filterset": filterset,
-        "tasks": rows,
-        "teams": Team.objects.order_by("name"),
-        "next_query": next_params.urlencode() if next_cursor else "",
-        "ordering": ordering,
-        "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
-        "current_view": view_key,
-        "query_without_ordering": query_without(params, "ordering", "cursor"),
-    }
-    if is_htmx(request) and request.GET.get("cursor"):
-        return render(request, "catalogue/workspace_queue_rows.html", context)
-    if is_htmx(request):
-        return render(request, "catalogue/workspace_queue_table.html", context)
-    return render(request, "catalogue/workspace_queue.html", context)
-
-
 # Task page --------------------------------------------------------------------------------
 
 
@@ -132,6 +81,58 @@ class TaskScreens(RecordScreens):
     context_object_name = "task"
     comment_messages = ("Reply added.", "Work note added.")
     attach = link = unlink = edit = None  # a task's files and links are its request's
+    filterset_class = FulfilmentTaskFilterSet
+    ordering_fields = ORDERING_FIELDS
+    list_template = "catalogue/workspace_queue.html"
+    rows_template = "catalogue/workspace_queue_rows.html"
+    rows_name = "tasks"
+    empty_text = "No tasks match."
+    columns = (
+        Column("Number", "number"),
+        Column("Title"),
+        Column("Request"),
+        Column("Requested for"),
+        Column("Stage", "stage"),
+        Column("State", "state"),
+        Column("Group"),
+        Column("Assignee"),
+        Column("Opened", "created_at"),
+        Column("Updated", "updated_at"),
+    )
+
+    def list_params(self, request):
+        params = request.GET.copy()
+        view_key = params.get("view", "")
+        if view_key in SAVED_VIEWS:
+            preset = QueryDict(mutable=True)
+            preset.update(SAVED_VIEWS[view_key][1])
+            for key in ("ordering", "cursor", "search"):
+                if key in params:
+                    preset[key] = params[key]
+            params = preset
+        return params
+
+    def list_context(self, params, links=None, **declared):
+        view_key = self.request.GET.get("view", "")
+        if view_key in SAVED_VIEWS:
+            # Paging links keep the view, not its expanded filters.
+            links = QueryDict(mutable=True)
+            ordering = params.get("ordering") or self.default_ordering
+            if ordering.lstrip("-") not in self.ordering_fields:
+                ordering = self.default_ordering
+            links.update({"view": view_key, "ordering": ordering})
+            if params.get("search"):
+                links["search"] = params["search"]
+        context = super().list_context(params, links, **declared)
+        context["query_without_ordering"] = query_without(params, "ordering", "cursor")
+        context.update(
+            {
+                "teams": Team.objects.order_by("name"),
+                "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
+                "current_view": view_key,
+            }
+        )
+        return context
 
     def page_context(self, record, **extra):
         service_request = record.request

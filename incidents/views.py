@@ -24,9 +24,6 @@ from .forms import SUGGEST_WHILE_TYPING, BulkUpdateForm, IncidentForm, ReportIss
 from .models import Incident, OnHoldReason, ResolutionCode
 from .workflows import IncidentState
 
-QUEUE_PAGE_SIZE = 50
-
-
 # Agent workspace --------------------------------------------------------------------------
 
 

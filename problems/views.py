@@ -34,8 +34,6 @@ from .forms import (
 from .models import Cause, Dimension, Effectiveness, Problem, WorkaroundUse
 from .workflows import ProblemState
 
-QUEUE_PAGE_SIZE = 50
-
 
 def _problems(user):
     return Problem.objects.visible_to(user).select_related("assigned_to", "assignment_group")

@@ -583,19 +583,33 @@ class ScreenRouter(SimpleRouter):
         super().__init__(*args, **kwargs)
         self.names: list[dict] = []
 
-    def register(self, prefix, viewset, names: str = "", detail: str = "", list: str = ""):
+    def register(
+        self,
+        prefix,
+        viewset,
+        names: str = "",
+        detail: str = "",
+        list: str = "",
+        only: str = "",
+    ):
         """``detail`` and ``list``: the page's and the list's own names, when they are not
-        ``<names>detail`` and ``<names>list``."""
+        ``<names>detail`` and ``<names>list``; ``only``: ``"list"`` (the list alone, where
+        the rows live under another prefix) or ``"rows"`` (the pages and actions alone)."""
         self.registry.append((prefix, viewset, names))
-        self.names.append({f"{names}detail": detail, f"{names}list": list})
+        self.names.append(({f"{names}detail": detail, f"{names}list": list}, only))
 
     def get_urls(self):
         urls = []
-        for (prefix, viewset, names), renamed in zip(self.registry, self.names, strict=True):
+        for (prefix, viewset, names), (renamed, only) in zip(
+            self.registry, self.names, strict=True
+        ):
             single = type(self)()
             single.registry.append((prefix, viewset, names))
             for pattern in SimpleRouter.get_urls(single):
-                if pattern.name == f"{names}list" and not viewset.list_template:
+                is_list = pattern.name == f"{names}list"
+                if is_list and (not viewset.list_template or only == "rows"):
+                    continue
+                if not is_list and only == "list":
                     continue
                 pattern.name = renamed.get(pattern.name) or pattern.name
                 urls.append(pattern)

@@ -15,12 +15,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
-from itsm.api.screens import Form, RecordScreens
+from itsm.api.screens import Column, Form, RecordScreens
 from itsm.core import services as core
-from itsm.core.pagination import paginate
 from itsm.core.search import search
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, error_text, is_htmx, posted_version, query_without
+from itsm.core.views import add_errors, error_text, is_htmx, posted_version
 
 from . import services
 from .api.serializers import ArticleSerializer, TransitionSerializer
@@ -34,7 +33,6 @@ from .workflows import ArticleState
 #: How another record links to an article (the record is resolved by it, or relates to it).
 LINK_KINDS = [("resolved_by", "resolves (record resolved by this)"), ("relates_to", "relates to")]
 
-PAGE_SIZE = 50
 PORTAL_RESULTS = 20
 
 
@@ -49,46 +47,7 @@ def _get(user, number) -> Article:
     )
 
 
-def _list_page(request, queryset, default="-updated_at"):
-    filterset = ArticleFilterSet(request.GET, queryset=queryset, request=request)
-    ordering = request.GET.get("ordering") or default
-    if ordering.lstrip("-") not in ORDERING_FIELDS:
-        ordering = default
-    rows_qs = filterset.qs.order_by(ordering) if filterset.is_valid() else queryset.none()
-    try:
-        rows, next_cursor = paginate(rows_qs, request.GET.get("cursor"), PAGE_SIZE)
-    except ValidationError:
-        rows, next_cursor = paginate(rows_qs, None, PAGE_SIZE)
-    next_params = request.GET.copy()
-    next_params["cursor"] = next_cursor or ""
-    return {
-        "filterset": filterset,
-        "articles": rows,
-        "ordering": ordering,
-        "next_query": next_params.urlencode() if next_cursor else "",
-        "query_without_ordering": query_without(request.GET, "ordering", "cursor"),
-    }
-
-
 # Workspace ---------------------------------------------------------------------------------
-
-
-@agent_required
-def article_list(request):
-    context = _list_page(request, _articles(request.user))
-    if is_htmx(request) and request.GET.get("cursor"):
-        return render(request, "knowledge/_rows.html", context)
-    if is_htmx(request):
-        return render(request, "knowledge/_table.html", context)
-    context.update(
-        {
-            "categories": KnowledgeCategory.objects.all(),
-            "states": ArticleState.choices,
-            "audiences": Audience.choices,
-            "review_count": services.review_queue(request.user).count(),
-        }
-    )
-    return render(request, "knowledge/list.html", context)
 
 
 @agent_required
@@ -144,7 +103,43 @@ class ArticleScreens(RecordScreens):
     page_template = "knowledge/detail.html"
     context_object_name = "article"
     comment_messages = ("Note added.", "Note added.")
+    filterset_class = ArticleFilterSet
+    ordering_fields = ORDERING_FIELDS
+    default_ordering = "-updated_at"
+    list_template = "knowledge/list.html"
+    rows_template = "knowledge/_rows.html"
+    rows_name = "articles"
+    empty_text = "No articles match."
+    columns = (
+        Column("Number", "number"),
+        Column("Title", "title"),
+        Column("State", "state"),
+        Column("Audience"),
+        Column("Category"),
+        Column("Owner"),
+        Column("Published"),
+        Column("Review"),
+        Column("Views", "views"),
+        Column("Helpful"),
+        Column("Updated", "updated_at"),
+    )
     edit = None  # the editor is a page of its own (``edit`` below)
+
+    def list_queryset(self):
+        return Article.objects.visible_to(self.request.user).select_related("category", "owner")
+
+    def list_context(self, params, links=None, **declared):
+        context = super().list_context(params, links, **declared)
+        if not is_htmx(self.request):
+            context.update(
+                {
+                    "categories": KnowledgeCategory.objects.all(),
+                    "states": ArticleState.choices,
+                    "audiences": Audience.choices,
+                    "review_count": services.review_queue(self.request.user).count(),
+                }
+            )
+        return context
 
     def retrieve(self, request, *args, **kwargs):
         article = self.get_object()
