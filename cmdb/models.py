@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from itsm.core.models import Tracked, TrackedQuerySet
@@ -363,6 +364,9 @@ class ConfigurationItem(Tracked):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("cmdb:detail", args=[self.pk])
 
     @property
     def reference(self) -> str:

@@ -9,12 +9,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from itsm.accounts.decorators import agent_required
 from itsm.accounts.models import Team
-from itsm.core.pagination import paginate
+from itsm.api.screens import Column, TrackedScreens
 from itsm.core.services import StaleVersion
-from itsm.core.views import is_htmx, parse_id, posted_version, query_without
+from itsm.core.views import is_htmx, parse_id, posted_version
 
 from . import impact, services
 from .attributes import Schemas
@@ -33,7 +35,6 @@ from .models import (
     Status,
 )
 
-PAGE_SIZE = 50
 ORDERING_FIELDS = ("name", "status", "environment", "updated_at", "created_at")
 #: Depths the impact panels offer; ``None`` is the whole chain.
 DEPTHS = {"1": 1, "2": 2, "3": 3, "all": None}
@@ -62,81 +63,6 @@ def _get(user, pk) -> ConfigurationItem:
 
 
 # List ---------------------------------------------------------------------------------------
-
-
-def _list_params(request):
-    """The query, with the key/value attribute filter turned into ``attr.<key>=value``."""
-    params = request.GET.copy()
-    key = params.get("attr_key", "").strip()
-    value = params.get("attr_value", "").strip()
-    if key and value and KEY.regex.match(key):
-        params[f"{ATTRIBUTE_PREFIX}{key}"] = value
-    return params
-
-
-@agent_required
-def ci_list(request):
-    params = _list_params(request)
-    queryset = _items(request.user).select_related(
-        "ci_class", "owner_team", "support_team", "location"
-    )
-    filterset = ConfigurationItemFilterSet(params, queryset=queryset, request=request)
-    ordering = params.get("ordering") or "name"
-    if ordering.lstrip("-") not in ORDERING_FIELDS:
-        ordering = "name"
-    errors: dict = {}
-    if filterset.is_valid():
-        try:
-            queryset = filterset.qs.order_by(ordering)
-        except ValidationError as error:
-            errors = error.message_dict
-            queryset = queryset.none()
-    else:
-        errors = filterset.errors
-        queryset = queryset.none()
-    try:
-        rows, next_cursor = paginate(queryset, params.get("cursor"), PAGE_SIZE)
-    except ValidationError:
-        rows, next_cursor = paginate(queryset, None, PAGE_SIZE)
-    next_params = request.GET.copy()
-    next_params["cursor"] = next_cursor or ""
-    context = {
-        "filterset": filterset,
-        "filter_errors": errors,
-        "items": rows,
-        "next_query": next_params.urlencode() if next_cursor else "",
-        "ordering": ordering,
-        "query_without_ordering": query_without(request.GET, "ordering", "cursor"),
-    }
-    if is_htmx(request) and request.GET.get("cursor"):
-        return render(request, "cmdb/_list_rows.html", context)
-    if is_htmx(request):
-        return render(request, "cmdb/_list_table.html", context)
-    attribute_keys = {}
-    for key, label in AttributeDefinition.objects.order_by("key", "order").values_list(
-        "key", "label"
-    ):
-        attribute_keys.setdefault(key, label)
-    context.update(
-        {
-            "classes": CIClass.objects.all(),
-            "teams": Team.objects.filter(active=True),
-            "statuses": Status.choices,
-            "environments": Environment.choices,
-            "attribute_keys": sorted(attribute_keys.items()),
-            "current": {
-                "search": params.get("search", ""),
-                "ci_class": params.get("ci_class", ""),
-                "status": params.getlist("status"),
-                "environment": params.getlist("environment"),
-                "owner_team": params.get("owner_team", ""),
-                "support_team": params.get("support_team", ""),
-                "attr_key": params.get("attr_key", ""),
-                "attr_value": params.get("attr_value", ""),
-            },
-        }
-    )
-    return render(request, "cmdb/list.html", context)
 
 
 @agent_required
@@ -327,6 +253,135 @@ def _history(ci, schema) -> list[dict]:
     return rows
 
 
+class CIScreens(TrackedScreens):
+    """The CI list and a CI's page (attributes, relationships, impact and dependencies,
+    open work, history), its relationships and its service map (the kernel's screens)."""
+
+    queryset = ConfigurationItem.objects.select_related(
+        "ci_class", "owner_team", "support_team", "location"
+    )
+    page_template = "cmdb/detail.html"
+    context_object_name = "ci"
+    edit = None  # the CI form is a page of its own (``edit`` below)
+    filterset_class = ConfigurationItemFilterSet
+    ordering_fields = ORDERING_FIELDS
+    default_ordering = "name"
+    list_template = "cmdb/list.html"
+    rows_template = "cmdb/_list_rows.html"
+    rows_name = "items"
+    table_class = "cis"
+    empty_text = "No configuration items match."
+    columns = (
+        Column("Name", "name"),
+        Column("Class"),
+        Column("Status", "status"),
+        Column("Environment", "environment"),
+        Column("Owner"),
+        Column("Support"),
+        Column("Location"),
+        Column("Updated", "updated_at"),
+    )
+
+    def list_params(self, request):
+        """The query, with the key/value attribute filter turned into ``attr.<key>=value``."""
+        params = request.GET.copy()
+        key = params.get("attr_key", "").strip()
+        value = params.get("attr_value", "").strip()
+        if key and value and KEY.regex.match(key):
+            params[f"{ATTRIBUTE_PREFIX}{key}"] = value
+        return params
+
+    def list_context(self, params, links=None, **declared):
+        context = super().list_context(params, self.request.GET, **declared)
+        if is_htmx(self.request):
+            return context
+        attribute_keys = {}
+        for key, label in AttributeDefinition.objects.order_by("key", "order").values_list(
+            "key", "label"
+        ):
+            attribute_keys.setdefault(key, label)
+        context.update(
+            {
+                "classes": CIClass.objects.all(),
+                "teams": Team.objects.filter(active=True),
+                "statuses": Status.choices,
+                "environments": Environment.choices,
+                "attribute_keys": sorted(attribute_keys.items()),
+                "current": {
+                    "search": params.get("search", ""),
+                    "ci_class": params.get("ci_class", ""),
+                    "status": params.getlist("status"),
+                    "environment": params.getlist("environment"),
+                    "owner_team": params.get("owner_team", ""),
+                    "support_team": params.get("support_team", ""),
+                    "attr_key": params.get("attr_key", ""),
+                    "attr_value": params.get("attr_value", ""),
+                },
+            }
+        )
+        return context
+
+    def retrieve(self, request, *args, **kwargs):
+        ci = self.get_object()
+        if is_htmx(request) and request.GET.get("panel") == "impact":
+            depth_choice, depth = _depth(request)
+            context = {"ci": ci, "depth_choice": depth_choice, "depth_choices": list(DEPTHS)}
+            return Response({**context, **_panels(ci, depth)}, template_name="cmdb/_impact.html")
+        return self.page(ci)
+
+    def page_context(self, record, **extra):
+        return super().page_context(record, **_detail_context(self.request, record, **extra))
+
+    @action(detail=True, methods=["post"], url_path="relationships", url_name="relate")
+    def relate(self, request, pk=None):
+        ci = self.get_object()
+        types = list(RelationshipType.objects.all())
+        form = RelationshipForm(request.data, ci=ci, items=_items(request.user), types=types)
+        if form.is_valid():
+            source, type_, target = form.relation()
+            try:
+                services.relate(request.user, source, type_, target)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return self.done(ci, f"{source.name} {type_.name} {target.name}.")
+        return self.page(ci, 400, relationship_form=form)
+
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"relationships/(?P<relationship_id>\d+)/remove",
+        url_name="unrelate",
+    )
+    def unrelate(self, request, pk=None, relationship_id=None):
+        ci = self.get_object()
+        relationship = (
+            Relationship.objects.filter(
+                pk=parse_id(relationship_id), source__in=_items(request.user)
+            )
+            .select_related("type", "source", "target")
+            .first()
+        )
+        if relationship is None or ci.pk not in (relationship.source_id, relationship.target_id):
+            raise Http404
+        services.unrelate(request.user, relationship)
+        other = relationship.target if relationship.source_id == ci.pk else relationship.source
+        return self.done(
+            ci, f"Relationship removed: {ci.name} {_phrase(relationship, ci.pk)} {other.name}."
+        )
+
+    @action(detail=True, url_path="map", url_name="map")
+    def service_map(self, request, pk=None):
+        ci = self.get_object()
+        context = {
+            "ci": ci,
+            "depth": _map_depth(request),
+            "depths": MAP_DEPTHS,
+            "limit": MAP_LIMIT,
+        }
+        return Response(context, template_name="cmdb/map.html")
+
+
 def _detail_context(request, ci, **extra):
     schemas = Schemas()
     schema = schemas.get(ci.ci_class_id)
@@ -363,54 +418,6 @@ def _detail_context(request, ci, **extra):
     return context
 
 
-@agent_required
-def detail(request, pk):
-    ci = _get(request.user, pk)
-    if is_htmx(request) and request.GET.get("panel") == "impact":
-        depth_choice, depth = _depth(request)
-        context = {"ci": ci, "depth_choice": depth_choice, "depth_choices": list(DEPTHS)}
-        return render(request, "cmdb/_impact.html", {**context, **_panels(ci, depth)})
-    return render(request, "cmdb/detail.html", _detail_context(request, ci))
-
-
-@agent_required
-@require_POST
-def relate(request, pk):
-    ci = _get(request.user, pk)
-    types = list(RelationshipType.objects.all())
-    form = RelationshipForm(request.POST, ci=ci, items=_items(request.user), types=types)
-    if form.is_valid():
-        source, type_, target = form.relation()
-        try:
-            services.relate(request.user, source, type_, target)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{source.name} {type_.name} {target.name}.")
-            return redirect("cmdb:detail", pk=pk)
-    context = _detail_context(request, ci, relationship_form=form)
-    return render(request, "cmdb/detail.html", context, status=400)
-
-
-@agent_required
-@require_POST
-def unrelate(request, pk, relationship_id):
-    ci = _get(request.user, pk)
-    relationship = (
-        Relationship.objects.filter(pk=relationship_id, source__in=_items(request.user))
-        .select_related("type", "source", "target")
-        .first()
-    )
-    if relationship is None or ci.pk not in (relationship.source_id, relationship.target_id):
-        raise Http404
-    services.unrelate(request.user, relationship)
-    other = relationship.target if relationship.source_id == ci.pk else relationship.source
-    messages.success(
-        request, f"Relationship removed: {ci.name} {_phrase(relationship, ci.pk)} {other.name}."
-    )
-    return redirect("cmdb:detail", pk=pk)
-
-
 # Service map --------------------------------------------------------------------------------
 
 
@@ -418,13 +425,6 @@ def _map_depth(request, default=int(DEFAULT_DEPTH)) -> int:
     raw = request.GET.get("depth", "")
     value = parse_id(raw)
     return value if value in MAP_DEPTHS else default
-
-
-@agent_required
-def service_map(request, pk):
-    ci = _get(request.user, pk)
-    context = {"ci": ci, "depth": _map_depth(request), "depths": MAP_DEPTHS, "limit": MAP_LIMIT}
-    return render(request, "cmdb/map.html", context)
 
 
 @agent_required

@@ -305,6 +305,8 @@ class TrackedScreens(viewsets.GenericViewSet):
     empty_text = "Nothing matches."
     #: A checkbox column for bulk actions.
     selectable = False
+    #: A CSS class of the table (column widths of a type's own).
+    table_class = ""
 
     def list_queryset(self):
         return self.get_queryset()
@@ -339,6 +341,7 @@ class TrackedScreens(viewsets.GenericViewSet):
                 "table_template": get("table_template"),
                 "empty_text": get("empty_text"),
                 "selectable": get("selectable"),
+                "table_class": get("table_class"),
             }
         )
         return context
