@@ -233,7 +233,7 @@ class TrackedScreens(viewsets.GenericViewSet):
 
     def reread(self, record):
         """The row as stored (a refused write may have changed the object in hand)."""
-        self.kwargs[self.lookup_field] = getattr(record, self.lookup_field)
+        self.kwargs[self.lookup_url_kwarg or self.lookup_field] = getattr(record, self.lookup_field)
         return self.get_object()
 
     def retrieve(self, request, *args, **kwargs):

@@ -5,71 +5,24 @@ compliance report. Views stay thin: every write goes through ``services``."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from rest_framework.decorators import action
 
 from itsm.accounts.decorators import agent_required
 from itsm.accounts.models import Location
+from itsm.api.screens import Column, TrackedScreens
 from itsm.core import services as core
-from itsm.core.pagination import paginate
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, error_text, is_htmx, posted_version, query_without
+from itsm.core.views import add_errors, error_text
 
 from . import compliance, services
 from .filters import ASSET_ORDERING, CONTRACT_ORDERING, AssetFilterSet, ContractFilterSet
 from .forms import AssetForm, MoveForm
 from .models import Asset, Contract, ContractReminder, Supplier
 
-PAGE_SIZE = 50
-
-
-def _assets(user):
-    return Asset.objects.visible_to(user).select_related("vendor", "assigned_to", "location")
-
-
-def _get_asset(user, tag) -> Asset:
-    return get_object_or_404(_assets(user).select_related("configuration_item"), asset_tag=tag)
-
-
-def _page(request, queryset, filterset, orderings, default):
-    """Order by a known column, then one keyset page: (rows, ordering, next query)."""
-    params = request.GET
-    ordering = params.get("ordering") or default
-    if ordering.lstrip("-") not in orderings:
-        ordering = default
-    queryset = filterset.qs.order_by(ordering) if filterset.is_valid() else queryset.none()
-    try:
-        rows, next_cursor = paginate(queryset, params.get("cursor"), PAGE_SIZE)
-    except ValidationError:
-        rows, next_cursor = paginate(queryset, None, PAGE_SIZE)
-    next_params = params.copy()
-    next_params["cursor"] = next_cursor or ""
-    return rows, ordering, next_params.urlencode() if next_cursor else ""
-
 
 # Assets ------------------------------------------------------------------------------------
-
-
-@agent_required
-def asset_list(request):
-    queryset = _assets(request.user)
-    filterset = AssetFilterSet(request.GET, queryset=queryset, request=request)
-    rows, ordering, next_query = _page(request, queryset, filterset, ASSET_ORDERING, "asset_tag")
-    context = {
-        "filterset": filterset,
-        "assets": rows,
-        "ordering": ordering,
-        "next_query": next_query,
-        "query_without_ordering": query_without(request.GET, "ordering", "cursor"),
-        "locations": Location.objects.only("pk", "name"),
-        "suppliers": Supplier.objects.visible_to(request.user).only("pk", "name"),
-    }
-    if is_htmx(request) and request.GET.get("cursor"):
-        return render(request, "assets/_asset_rows.html", context)
-    if is_htmx(request):
-        return render(request, "assets/_asset_table.html", context)
-    return render(request, "assets/asset_list.html", context)
 
 
 @agent_required
@@ -89,126 +42,160 @@ def asset_create(request):
     return render(request, "assets/asset_form.html", {"form": form}, status=status)
 
 
-def _asset_context(request, asset, **extra):
-    context = {
-        "asset": asset,
-        "transitions": asset.workflow.available(asset, request.user),
-        "form": AssetForm(instance=asset),
-        "move_form": MoveForm(),
-        "locations": Location.objects.only("pk", "name"),
-        "contracts": asset.contracts.select_related("supplier").order_by("end_date", "pk"),
-        "timeline": core.timeline(asset, request.user).reverse(),
-    }
-    context.update(extra)
-    return context
+class AssetScreens(TrackedScreens):
+    """The asset register and an asset's page: its fields, contracts, history, editing and
+    moving it through its lifecycle (the kernel's screens)."""
 
+    queryset = Asset.objects.select_related("vendor", "assigned_to", "location")
+    lookup_field = "asset_tag"
+    lookup_url_kwarg = "tag"
+    lookup_value_regex = "[^/]+"
+    page_template = "assets/asset_detail.html"
+    context_object_name = "asset"
+    edit = None  # ``edit_asset`` below: a new tag moves the page
+    filterset_class = AssetFilterSet
+    ordering_fields = ASSET_ORDERING
+    default_ordering = "asset_tag"
+    list_template = "assets/asset_list.html"
+    rows_template = "assets/_asset_rows.html"
+    rows_name = "assets"
+    empty_text = "No assets match."
+    columns = (
+        Column("Tag", "asset_tag"),
+        Column("Model", "model"),
+        Column("Serial number"),
+        Column("State", "state"),
+        Column("Assigned to"),
+        Column("Location"),
+        Column("Vendor"),
+        Column("Warranty ends"),
+        Column("Updated", "updated_at"),
+    )
 
-@agent_required
-def asset_detail(request, tag):
-    asset = _get_asset(request.user, tag)
-    return render(request, "assets/asset_detail.html", _asset_context(request, asset))
+    def list_context(self, params, links=None, **declared):
+        context = super().list_context(params, links, **declared)
+        context["locations"] = Location.objects.only("pk", "name")
+        context["suppliers"] = Supplier.objects.visible_to(self.request.user).only("pk", "name")
+        return context
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            queryset = queryset.select_related("configuration_item")
+        return queryset
 
-@agent_required
-@require_POST
-def asset_edit(request, tag):
-    asset = _get_asset(request.user, tag)
-    form = AssetForm(request.POST, instance=asset)
-    if form.is_valid():
-        try:
-            services.update_asset(asset, request.user, form.values(), posted_version(request))
-        except StaleVersion:
-            fresh = _get_asset(request.user, tag)
-            context = _asset_context(request, fresh, conflict=True, form=form)
-            return render(request, "assets/asset_detail.html", context, status=409)
-        except ValidationError as error:
-            add_errors(form, error)
+    def page_context(self, record, **extra):
+        extra.setdefault("form", AssetForm(instance=record))
+        extra.setdefault("move_form", MoveForm())
+        return super().page_context(
+            record,
+            transitions=record.workflow.available(record, self.request.user),
+            locations=Location.objects.only("pk", "name"),
+            contracts=record.contracts.select_related("supplier").order_by("end_date", "pk"),
+            timeline=core.timeline(record, self.request.user).reverse(),
+            **extra,
+        )
+
+    @action(detail=True, methods=["post"], url_path="edit", url_name="edit")
+    def edit_asset(self, request, tag=None):
+        asset = self.get_object()
+        form = AssetForm(request.data, instance=asset)
+        if form.is_valid():
+            try:
+                services.update_asset(asset, request.user, form.values(), self.version())
+            except StaleVersion:
+                return self.page(self.reread(asset), 409, conflict=True, form=form)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                new_tag = form.cleaned_data["asset_tag"]
+                messages.success(request, f"{new_tag} saved.")
+                return redirect("assets:detail", tag=new_tag)
+        return self.page(self.reread(asset), 400, form=form)
+
+    @action(detail=True, methods=["post"])
+    def move(self, request, tag=None):
+        asset = self.get_object()
+        form = MoveForm(request.data)
+        if form.is_valid():
+            try:
+                asset = services.move(
+                    asset,
+                    request.user,
+                    form.cleaned_data["state"],
+                    form.changes(),
+                    form.cleaned_data["note"],
+                    self.version(),
+                )
+            except StaleVersion:
+                return self.page(self.reread(asset), 409, conflict=True)
+            except ValidationError as invalid:
+                error = error_text(invalid)
+            else:
+                messages.success(request, f"{asset.asset_tag} is now {asset.state_label.lower()}.")
+                return redirect("assets:detail", tag=asset.asset_tag)
         else:
-            new_tag = form.cleaned_data["asset_tag"]
-            messages.success(request, f"{new_tag} saved.")
-            return redirect("assets:detail", tag=new_tag)
-    asset = _get_asset(request.user, tag)
-    context = _asset_context(request, asset, form=form)
-    return render(request, "assets/asset_detail.html", context, status=400)
-
-
-@agent_required
-@require_POST
-def asset_move(request, tag):
-    asset = _get_asset(request.user, tag)
-    form = MoveForm(request.POST)
-    error = None
-    if form.is_valid():
-        try:
-            asset = services.move(
-                asset,
-                request.user,
-                form.cleaned_data["state"],
-                form.changes(),
-                form.cleaned_data["note"],
-                posted_version(request),
-            )
-        except StaleVersion:
-            fresh = _get_asset(request.user, tag)
-            context = _asset_context(request, fresh, conflict=True)
-            return render(request, "assets/asset_detail.html", context, status=409)
-        except ValidationError as invalid:
-            error = error_text(invalid)
-        else:
-            messages.success(request, f"{asset.asset_tag} is now {asset.state_label.lower()}.")
-            return redirect("assets:detail", tag=asset.asset_tag)
-    else:
-        error = " ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-    context = _asset_context(request, asset, move_error=error)
-    return render(request, "assets/asset_detail.html", context, status=400)
+            error = " ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        return self.page(asset, 400, move_error=error)
 
 
 # Contracts ---------------------------------------------------------------------------------
 
 
-@agent_required
-def contract_list(request):
-    queryset = (
-        Contract.objects.visible_to(request.user)
-        .select_related("supplier", "owner")
-        .annotate(asset_count=Count("assets", distinct=True))
+class ContractScreens(TrackedScreens):
+    """Contracts with suppliers: the list and a contract's page (assets, CIs and licences
+    it covers, its reminders and history)."""
+
+    queryset = Contract.objects.select_related("supplier", "owner")
+    page_template = "assets/contract_detail.html"
+    context_object_name = "contract"
+    edit = None  # contracts are edited through the API and the admin
+    filterset_class = ContractFilterSet
+    ordering_fields = CONTRACT_ORDERING
+    default_ordering = "reference"
+    list_template = "assets/contract_list.html"
+    rows_template = "assets/_contract_rows.html"
+    rows_name = "contracts"
+    empty_text = "No contracts match."
+    columns = (
+        Column("Reference", "reference"),
+        Column("Kind"),
+        Column("Supplier"),
+        Column("Starts"),
+        Column("Ends"),
+        Column("Renews"),
+        Column("Notice"),
+        Column("Cost per year"),
+        Column("Owner"),
+        Column("Assets"),
     )
-    filterset = ContractFilterSet(request.GET, queryset=queryset, request=request)
-    rows, ordering, next_query = _page(request, queryset, filterset, CONTRACT_ORDERING, "reference")
-    context = {
-        "filterset": filterset,
-        "contracts": rows,
-        "ordering": ordering,
-        "next_query": next_query,
-        "query_without_ordering": query_without(request.GET, "ordering", "cursor"),
-        "suppliers": Supplier.objects.visible_to(request.user).only("pk", "name"),
-    }
-    if is_htmx(request) and request.GET.get("cursor"):
-        return render(request, "assets/_contract_rows.html", context)
-    if is_htmx(request):
-        return render(request, "assets/_contract_table.html", context)
-    return render(request, "assets/contract_list.html", context)
 
+    def list_queryset(self):
+        return self.get_queryset().annotate(asset_count=Count("assets", distinct=True))
 
-@agent_required
-def contract_detail(request, pk):
-    contract = get_object_or_404(
-        Contract.objects.visible_to(request.user)
-        .select_related("supplier", "owner")
-        .prefetch_related(
+    def list_context(self, params, links=None, **declared):
+        context = super().list_context(params, links, **declared)
+        context["suppliers"] = Supplier.objects.visible_to(self.request.user).only("pk", "name")
+        return context
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list":
+            return queryset
+        return queryset.prefetch_related(
             Prefetch("assets", queryset=Asset.objects.select_related("assigned_to", "location")),
             "configuration_items",
             "licences__software",
             Prefetch("reminders", queryset=ContractReminder.objects.select_related("recipient")),
-        ),
-        pk=pk,
-    )
-    context = {
-        "contract": contract,
-        "due": services.due_events(contract, timezone.localdate()),
-        "timeline": core.timeline(contract, request.user).reverse(),
-    }
-    return render(request, "assets/contract_detail.html", context)
+        )
+
+    def page_context(self, record, **extra):
+        return super().page_context(
+            record,
+            due=services.due_events(record, timezone.localdate()),
+            timeline=core.timeline(record, self.request.user).reverse(),
+            **extra,
+        )
 
 
 # Licence compliance ------------------------------------------------------------------------

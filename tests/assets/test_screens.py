@@ -119,7 +119,7 @@ def test_bad_filters_are_shown_not_a_500(agent):
 
 
 def test_the_list_loads_more_with_a_keyset_cursor(agent, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views.AssetScreens, "page_size", 2)
     for n in range(5):
         make_asset(agent, f"AT-{n}")
     browser = web(agent)
