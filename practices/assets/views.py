@@ -21,7 +21,6 @@ from .filters import ASSET_ORDERING, CONTRACT_ORDERING, AssetFilterSet, Contract
 from .forms import AssetForm, MoveForm
 from .models import Asset, Contract, ContractReminder, Supplier
 
-
 # Assets ------------------------------------------------------------------------------------
 
 
