@@ -5,7 +5,6 @@ page where a team works a task, and a read-only request page. Every write goes t
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
 from rest_framework.decorators import action
 
@@ -14,7 +13,7 @@ from itsm.accounts.models import STAFF_ROLES, Team, User
 from itsm.api.screens import Column, RecordScreens
 from itsm.core import services as core
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, query_without
+from itsm.core.views import add_errors
 
 from . import services, variables
 from .api.serializers import FulfilmentTaskSerializer
@@ -100,38 +99,11 @@ class TaskScreens(RecordScreens):
         Column("Updated", "updated_at"),
     )
 
-    def list_params(self, request):
-        params = request.GET.copy()
-        view_key = params.get("view", "")
-        if view_key in SAVED_VIEWS:
-            preset = QueryDict(mutable=True)
-            preset.update(SAVED_VIEWS[view_key][1])
-            for key in ("ordering", "cursor", "search"):
-                if key in params:
-                    preset[key] = params[key]
-            params = preset
-        return params
+    saved_views = SAVED_VIEWS
 
     def list_context(self, params, links=None, **declared):
-        view_key = self.request.GET.get("view", "")
-        if view_key in SAVED_VIEWS:
-            # Paging links keep the view, not its expanded filters.
-            links = QueryDict(mutable=True)
-            ordering = params.get("ordering") or self.default_ordering
-            if ordering.lstrip("-") not in self.ordering_fields:
-                ordering = self.default_ordering
-            links.update({"view": view_key, "ordering": ordering})
-            if params.get("search"):
-                links["search"] = params["search"]
         context = super().list_context(params, links, **declared)
-        context["query_without_ordering"] = query_without(params, "ordering", "cursor")
-        context.update(
-            {
-                "teams": Team.objects.order_by("name"),
-                "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
-                "current_view": view_key,
-            }
-        )
+        context["teams"] = Team.objects.order_by("name")
         return context
 
     def page_context(self, record, **extra):

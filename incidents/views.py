@@ -129,25 +129,18 @@ class IncidentScreens(RecordScreens):
             .prefetch_related(sla_timers_prefetch())
         )
 
-    def saved_view(self, params):
-        """(preset key, the person's own saved view), from ``view=`` or ``saved=``."""
-        my_views = list(saved_views.views_of(self.request.user, "incidents"))
-        saved = next((v for v in my_views if str(v.pk) == params.get("saved")), None)
-        return my_views, saved
+    saved_views = SAVED_VIEWS
+
+    def view_preset(self, params):
+        """The preset views, and the agent's own saved views (``?saved=<id>``)."""
+        self.my_views = list(saved_views.views_of(self.request.user, "incidents"))
+        self.saved = next((v for v in self.my_views if str(v.pk) == params.get("saved")), None)
+        if self.saved is not None:
+            return QueryDict(self.saved.query, mutable=True), {"saved": str(self.saved.pk)}
+        return super().view_preset(params)
 
     def list_params(self, request):
-        params = request.GET.copy()
-        view_key = params.get("view", "")
-        self.my_views, saved = self.saved_view(params)
-        self.saved = saved
-        if view_key in SAVED_VIEWS or saved is not None:
-            preset = QueryDict(saved.query, mutable=True) if saved else QueryDict(mutable=True)
-            if not saved:
-                preset.update(SAVED_VIEWS[view_key][1])
-            for key in ("ordering", "cursor", "search"):
-                if key in params:
-                    preset[key] = params[key]
-            params = preset
+        params = super().list_params(request)
         jump = _exact_number(params)
         if jump and not is_htmx(request) and self.list_queryset().filter(number=jump).exists():
             # The top search "goes to" an incident when given its exact number.
@@ -155,28 +148,9 @@ class IncidentScreens(RecordScreens):
         return params
 
     def list_context(self, params, links=None, **declared):
-        view_key = self.request.GET.get("view", "")
-        anchored = view_key in SAVED_VIEWS or self.saved is not None
-        if anchored:
-            # Paging and sorting links keep the view, not its expanded filters.
-            links = QueryDict(mutable=True)
-            anchor = (
-                {"view": view_key} if view_key in SAVED_VIEWS else {"saved": str(self.saved.pk)}
-            )
-            links.update(anchor)
-            ordering = params.get("ordering") or self.default_ordering
-            if ordering.lstrip("-") not in self.ordering_fields:
-                ordering = self.default_ordering
-            links["ordering"] = ordering
-            if params.get("search"):
-                links["search"] = params["search"]
         context = super().list_context(params, links, **declared)
-        if anchored:
-            context["query_without_ordering"] = query_without(params, "ordering", "cursor")
         context.update(
             {
-                "saved_views": [(key, label) for key, (label, _) in SAVED_VIEWS.items()],
-                "current_view": view_key,
                 "my_views": self.my_views,
                 "current_saved": self.saved,
                 "current_query": query_without(params, "cursor", "view", "saved"),

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -129,22 +128,10 @@ class ProblemScreens(RecordScreens):
     )
     end_user_actions = frozenset({"known_errors"})
 
-    def list_params(self, request):
-        params = request.GET.copy()
-        view_key = params.get("view", "")
-        if view_key in SAVED_VIEWS:
-            preset = QueryDict(mutable=True)
-            preset.update(SAVED_VIEWS[view_key][1])
-            for key in ("ordering", "cursor", "search", "view"):
-                if key in params:
-                    preset[key] = params[key]
-            params = preset
-        return params
+    saved_views = SAVED_VIEWS
 
     def list_context(self, params, links=None, **declared):
         context = super().list_context(params, links, **declared)
-        context["saved_views"] = [(key, label) for key, (label, _) in SAVED_VIEWS.items()]
-        context["current_view"] = params.get("view", "")
         context["states"] = ProblemState.choices
         return context
 

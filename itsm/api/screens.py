@@ -26,7 +26,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponseBase
+from django.http import Http404, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework import exceptions, viewsets
@@ -42,7 +42,7 @@ from itsm.core import writes
 from itsm.core.models import RecordLink
 from itsm.core.pagination import list_page
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, is_htmx, parse_id
+from itsm.core.views import add_errors, is_htmx, parse_id, query_without
 
 from .serializers import AttachmentSerializer, CommentSerializer, LinkSerializer
 
@@ -308,13 +308,36 @@ class TrackedScreens(viewsets.GenericViewSet):
     #: A CSS class of the table (column widths of a type's own).
     table_class = ""
 
+    #: Preset views of the list: ``key -> (label, filters)``; ``?view=key`` applies one
+    #: (sorting, paging and searching still apply on top).
+    saved_views: dict = {}
+
     def list_queryset(self):
         return self.get_queryset()
+
+    def view_preset(self, params):
+        """The filters of the view asked for and what the list's links keep to stay in it
+        (``({filters}, {"view": key})``), or None."""
+        key = params.get("view", "")
+        if key not in self.saved_views:
+            return None
+        filters = QueryDict(mutable=True)
+        filters.update(self.saved_views[key][1])
+        return filters, {"view": key}
 
     def list_params(self, request):
         """The filters asked for (a saved view's, for instance), or a response (a jump
         to one row)."""
-        return request.GET.copy()
+        params = request.GET.copy()
+        preset = self.view_preset(params)
+        self.view_anchor = None
+        if preset is not None:
+            filters, self.view_anchor = preset
+            for key in ("ordering", "cursor", "search"):
+                if key in params:
+                    filters[key] = params[key]
+            params = filters
+        return params
 
     def list_context(self, params, links=None, **declared) -> dict:
         """The list's context; ``declared`` overrides the class's declarations for a
@@ -322,6 +345,17 @@ class TrackedScreens(viewsets.GenericViewSet):
         ``default_ordering``, ``empty_text``…)."""
         get = lambda name: declared.get(name, getattr(self, name))  # noqa: E731
         queryset = declared.get("queryset")
+        anchor = getattr(self, "view_anchor", None)
+        if anchor and links is None:
+            # Paging and sorting links keep the view, not its expanded filters.
+            links = QueryDict(mutable=True)
+            links.update(anchor)
+            ordering = params.get("ordering") or get("default_ordering")
+            if ordering.lstrip("-") not in self.ordering_fields:
+                ordering = get("default_ordering")
+            links["ordering"] = ordering
+            if params.get("search"):
+                links["search"] = params["search"]
         context = list_page(
             self.request,
             self.list_queryset() if queryset is None else queryset,
@@ -332,8 +366,12 @@ class TrackedScreens(viewsets.GenericViewSet):
             self.page_size,
             links=links,
         )
+        if anchor:
+            context["query_without_ordering"] = query_without(params, "ordering", "cursor")
         context.update(
             {
+                "saved_views": [(key, label) for key, (label, _) in self.saved_views.items()],
+                "current_view": self.request.GET.get("view", ""),
                 self.rows_name: context["rows"],
                 "columns": get("columns"),
                 "colspan": len(get("columns")) + get("selectable"),
