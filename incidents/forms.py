@@ -59,6 +59,7 @@ class IncidentForm(EditInPlace, forms.ModelForm):
         .distinct()
         .prefetch_related("teams"),
         required=False,
+        to_field_name="username",
         widget=AssigneeSelect(attrs={"data-follows-group": "id_assignment_group"}),
     )
     parent = forms.ModelChoiceField(
@@ -95,6 +96,9 @@ class IncidentForm(EditInPlace, forms.ModelForm):
             # Text inputs show the username and number, not the primary keys.
             self.initial["caller"] = incident.caller.username
             self.initial["parent"] = incident.parent.number if incident.parent_id else ""
+            self.initial["assigned_to"] = (
+                incident.assigned_to.username if incident.assigned_to_id else None
+            )
             self.fields["caller"].help_text = ""
             self.fields["caller"].required = True
             self.track_changes(incident)

@@ -11,7 +11,6 @@ screens.register("incidents", views.IncidentScreens, list="queue")
 screens.register("portal/issues", views.PortalIncidentScreens, names="portal-")
 
 urlpatterns = [
-    path("incidents/new/", views.create, name="create"),
     path("incidents/bulk/", views.bulk_update, name="bulk"),
     path("attachments/<int:pk>/", views.download, name="download"),
     path("portal/issues/new/", views.portal_report, name="portal-report"),

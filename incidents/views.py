@@ -21,7 +21,7 @@ from . import services
 from .api.serializers import IncidentSerializer
 from .filters import ORDERING_FIELDS, SAVED_VIEWS, IncidentFilterSet
 from .forms import SUGGEST_WHILE_TYPING, BulkUpdateForm, IncidentForm, ReportIssueForm
-from .models import Incident, OnHoldReason, ResolutionCode
+from .models import Channel, Incident, OnHoldReason, ResolutionCode
 from .workflows import IncidentState
 
 # Agent workspace --------------------------------------------------------------------------
@@ -65,23 +65,6 @@ def _exact_number(params: QueryDict) -> str | None:
     return term if term[len(Incident.NUMBER_PREFIX) :].isdigit() else None
 
 
-@agent_required
-def create(request):
-    form = IncidentForm(request.POST or None)
-    form.fields["title"].widget.attrs.update(SUGGEST_WHILE_TYPING)
-    if request.method == "POST" and form.is_valid():
-        try:
-            incident = services.open_incident(request.user, form.changed_values())
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"{incident.number} logged.")
-            return redirect("incidents:detail", number=incident.number)
-    return render(
-        request, "incidents/create.html", {"form": form}, status=400 if form.errors else 200
-    )
-
-
 class IncidentScreens(RecordScreens):
     """The incident's page in the workspace and what is done on it (the kernel's record
     screens); end users attach files to their own through it from the portal's page."""
@@ -99,6 +82,8 @@ class IncidentScreens(RecordScreens):
     end_user_actions = frozenset({"attach"})
     transition_fields = ("on_hold_reason", "resolution_code", "resolution_notes")
     comment_messages = ("Reply sent to the caller.", "Work note added.")
+    create_template = "incidents/create.html"
+    create_form = IncidentForm
 
     filterset_class = IncidentFilterSet
     ordering_fields = ORDERING_FIELDS
@@ -157,6 +142,14 @@ class IncidentScreens(RecordScreens):
             }
         )
         return context
+
+    def get_create_form(self, data=None):
+        form = super().get_create_form(data)
+        form.fields["title"].widget.attrs.update(SUGGEST_WHILE_TYPING)
+        return form
+
+    def create_data(self):
+        return {**super().create_data(), "channel": Channel.AGENT}
 
     def page_context(self, record, **extra):
         extra.setdefault("form", IncidentForm(instance=record))

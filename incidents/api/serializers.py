@@ -29,7 +29,11 @@ class IncidentSerializer(ModelSerializer):
         queryset=ConfigurationItem.objects.all(), many=True, required=False
     )
     parent = serializers.SlugRelatedField(
-        slug_field="number", queryset=Incident.objects.all(), required=False, allow_null=True
+        slug_field="number",
+        queryset=Incident.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "There is no incident {value}."},
     )
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     allowed_states = serializers.SerializerMethodField(

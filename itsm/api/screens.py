@@ -29,7 +29,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -108,6 +108,21 @@ class _BoundValue:
 
     def value(self):
         return self._value
+
+
+def show_errors(form, errors: dict) -> None:
+    """Put a serializer's (or a service's) errors on a Django form that only draws the
+    fields: each beside the field it names, the rest above the form; the form's own
+    checks are not run (the serializer is the one that parses)."""
+    from django.forms.utils import ErrorDict
+
+    form._errors = ErrorDict()
+    form.cleaned_data = {}
+    for name, messages_ in errors.items():
+        target = name if name in form.fields else None
+        for message in _texts(messages_):
+            plain = target or name in (None, "non_field_errors", "__all__")
+            form.add_error(target, message if plain else f"{name}: {message}")
 
 
 def _texts(messages_) -> list[str]:
@@ -288,6 +303,66 @@ class TrackedScreens(viewsets.GenericViewSet):
             else:
                 return self.done(record, self.edit_message(record))
         return self.page(self.reread(record), 400, form=form)
+
+    # Creating ---------------------------------------------------------------------------
+
+    #: The create page, and the form that draws its fields (widgets, labels, choices and
+    #: what was typed); the post itself is parsed by the type's API serializer, so the
+    #: screen and the API accept and refuse the same input.
+    create_template = ""
+    create_form = None
+
+    def get_create_form(self, data=None):
+        return self.create_form(data, initial=None if data is not None else self.create_initial())
+
+    def create_initial(self) -> dict:
+        """What a new row's form starts with (``?field=value`` links prefill it)."""
+        return {}
+
+    def create_data(self) -> dict:
+        """The post as the API receives it: the fields that were filled in (an empty field
+        is not sent, so the API's defaults apply), lists kept as lists."""
+        data, fields = {}, self.get_serializer().fields
+        for name, values in self.request.data.lists():
+            values = [v for v in values if v not in ("", None)]
+            if name == "csrfmiddlewaretoken" or not values:
+                continue
+            field = fields.get(name)
+            many = isinstance(
+                field,
+                serializers.ManyRelatedField
+                | serializers.ListField
+                | serializers.MultipleChoiceField,
+            )
+            data[name] = values if many else values[0]
+        return data
+
+    def create_message(self, obj) -> str:
+        return f"{getattr(obj, 'number', '') or obj} logged."
+
+    def create_page(self, form, status=200) -> Response:
+        return Response({"form": form}, status=status, template_name=self.create_template)
+
+    @action(detail=False, methods=["get", "post"], url_path="new", url_name="create")
+    def new(self, request):
+        """GET: the form (prefilled from the query); POST: the API's create."""
+        if request.method != "POST":
+            return self.create_page(self.get_create_form())
+        form = self.get_create_form(request.data)
+        serializer = self.get_serializer(data=self.create_data())
+        if serializer.is_valid():
+            try:
+                with transaction.atomic():
+                    obj = serializer.save()
+            except DjangoValidationError as error:
+                errors = error.message_dict if hasattr(error, "error_dict") else {}
+                errors = errors or {None: error.messages}
+            else:
+                return self.done(obj, self.create_message(obj))
+        else:
+            errors = serializer.errors
+        show_errors(form, errors)
+        return self.create_page(form, 400)
 
     # The list -------------------------------------------------------------------------
 

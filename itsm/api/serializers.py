@@ -29,6 +29,8 @@ class ModelSerializer(ScopedChoices, serializers.ModelSerializer):
 class UsernameField(serializers.SlugRelatedField):
     """A user, written and shown by username."""
 
+    default_error_messages = {"does_not_exist": "There is no active user {value}."}
+
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "username")
         if not kwargs.get("read_only"):
