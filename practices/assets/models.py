@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from itsm.core.models import Tracked, TrackedQuerySet
@@ -109,6 +110,9 @@ class Asset(Tracked):
     def __str__(self):
         return f"{self.asset_tag} {self.model}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("assets:detail", kwargs={"tag": self.asset_tag})
+
     @property
     def state_label(self) -> str:
         return self.workflow.label(self.state)
@@ -160,6 +164,9 @@ class Contract(Tracked):
 
     def __str__(self):
         return f"{self.reference} ({self.supplier})" if self.supplier_id else self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("assets:contract", args=[self.pk])
 
 
 class ContractReminder(models.Model):

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -37,6 +38,13 @@ def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:
         client.force_authenticate(user)
+    return client
+
+
+def browser(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
     return client
 
 
@@ -63,6 +71,11 @@ class APIContract:
     patch_journal_field: str | None = None
     #: Whether PATCH honours If-Match (every tracked type does).
     if_match = True
+    #: The workspace's list screen of the type (None: it has none), and whether a row has
+    #: a workspace page (its ``get_absolute_url``): their permissions and query counts
+    #: are checked like the API's.
+    list_screen: str | None = None
+    page_screen = False
     #: A staff-only type: end users are refused the whole type (403 for the list, for
     #: every row and for a row that does not exist alike) instead of a 404 per row.
     staff_only = False
@@ -236,3 +249,56 @@ class APIContract:
             assert counted <= bound, f"{key}: {counted} queries, the baseline is {bound}"
             if counted < bound:
                 print(f"{key}: {counted} queries, below the baseline {bound}: lower it")
+
+    # Screens ---------------------------------------------------------------------------
+
+    def screen_urls(self, obj) -> list[str]:
+        urls = [self.list_screen] if self.list_screen else []
+        if self.page_screen:
+            urls.append(obj.get_absolute_url())
+        return urls
+
+    def test_screens_are_for_staff(self, request):
+        obj = self.make(request)
+        urls = self.screen_urls(obj)
+        if not urls:
+            pytest.skip("no workspace screens")
+        staff = browser(self.staff_user(request))
+        end_user = browser(request.getfixturevalue("bob"))
+        anonymous = browser(None)
+        for url in urls:
+            assert staff.get(url).status_code == 200, url
+            assert end_user.get(url).status_code == 403, url
+            response = anonymous.get(url)
+            assert response.status_code == 302 and response.url.startswith("/login/"), url
+
+    def count_screen(self, client, url) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        return len(captured)
+
+    def test_screen_query_counts_hold_their_baseline(self, request):
+        label = self.model._meta.label
+        first = self.make(request)
+        if not self.screen_urls(first):
+            pytest.skip("no workspace screens")
+        client = browser(self.staff_user(request))
+        counted = {}
+        if self.list_screen:
+            one = self.count_screen(client, self.list_screen)
+            for _ in range(3):
+                self.make(request)
+            more = self.count_screen(client, self.list_screen)
+            assert more == one, f"{label}: the list screen grows with its rows (N+1)"
+            counted["list page"] = more
+        if self.page_screen:
+            client.get(first.get_absolute_url())  # the first view (counters, sessions)
+            counted["page"] = self.count_screen(client, first.get_absolute_url())
+        for what, count in counted.items():
+            key = f"{label} {what}"
+            bound = baseline(key)
+            assert bound is not None, f"no baseline for {key!r} in {BASELINES.name} ({count})"
+            assert count <= bound, f"{key}: {count} queries, the baseline is {bound}"
+            if count < bound:
+                print(f"{key}: {count} queries, below the baseline {bound}: lower it")

@@ -26,6 +26,8 @@ def software(name):
 
 class TestAssetContract(APIContract):
     model = Asset
+    list_screen = "/assets/"
+    page_screen = True
     endpoint = "/api/v1/assets/"
     lookup = "asset_tag"
     bad_field = ("state", "lost")
@@ -70,6 +72,8 @@ class TestSupplierContract(APIContract):
 
 class TestContractContract(APIContract):
     model = Contract
+    list_screen = "/assets/contracts/"
+    page_screen = True
     staff_only = True  # end users are refused the whole type
     endpoint = "/api/v1/contracts/"
     bad_field = ("kind", "rental")

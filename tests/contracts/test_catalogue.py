@@ -46,6 +46,8 @@ def fulfilled_item(db, service_desk):
 
 class TestServiceRequestContract(APIContract):
     model = ServiceRequest
+    list_screen = None
+    page_screen = True
     endpoint = "/api/v1/requests/"
     lookup = "number"
     bad_field = ("item", 999999)
@@ -68,6 +70,8 @@ class TestServiceRequestContract(APIContract):
 
 class TestFulfilmentTaskContract(APIContract):
     model = FulfilmentTask
+    list_screen = "/fulfilment/"
+    page_screen = True
     endpoint = "/api/v1/tasks/"
     lookup = "number"
     # Tasks are made by the platform as a request reaches a fulfilment stage; the

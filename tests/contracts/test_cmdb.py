@@ -10,6 +10,8 @@ NAMES = itertools.count(1)
 
 class TestConfigurationItemContract(APIContract):
     model = ConfigurationItem
+    list_screen = "/cmdb/"
+    page_screen = True
     staff_only = True  # end users are refused the whole type
     endpoint = "/api/v1/cis/"
     bad_field = ("status", "gone")

@@ -6,6 +6,8 @@ from .base import APIContract
 
 class TestIncidentContract(APIContract):
     model = Incident
+    list_screen = "/incidents/"
+    page_screen = True
     endpoint = "/api/v1/incidents/"
     lookup = "number"
     patch_data = {"title": "Mail relay down"}

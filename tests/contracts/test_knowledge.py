@@ -6,6 +6,8 @@ from .base import APIContract
 
 class TestArticleContract(APIContract):
     model = Article
+    list_screen = "/knowledge/"
+    page_screen = True
     endpoint = "/api/v1/articles/"
     lookup = "number"
     # The audience is portal or internal.

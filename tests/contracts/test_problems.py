@@ -6,6 +6,8 @@ from .base import APIContract
 
 class TestProblemContract(APIContract):
     model = Problem
+    list_screen = "/problems/"
+    page_screen = True
     staff_only = True  # end users are refused the whole type
     endpoint = "/api/v1/problems/"
     lookup = "number"
