@@ -52,6 +52,7 @@ class ProblemForm(EditInPlace, forms.ModelForm):
         .distinct()
         .prefetch_related("teams"),
         required=False,
+        to_field_name="username",
         widget=AssigneeSelect(attrs={"data-follows-group": "id_assignment_group"}),
     )
 
@@ -79,6 +80,9 @@ class ProblemForm(EditInPlace, forms.ModelForm):
         super().__init__(*args, **kwargs)
         problem = self.instance
         if problem.pk:
+            self.initial["assigned_to"] = (
+                problem.assigned_to.username if problem.assigned_to_id else None
+            )
             self.track_changes(problem)
 
     @classmethod

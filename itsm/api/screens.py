@@ -26,6 +26,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.forms import CheckboxInput, ModelMultipleChoiceField, MultipleChoiceField
 from django.http import Http404, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -38,11 +39,10 @@ from rest_framework.response import Response
 from rest_framework.routers import Route, SimpleRouter
 
 from itsm.core import services as core
-from itsm.core import writes
 from itsm.core.models import RecordLink
 from itsm.core.pagination import list_page
 from itsm.core.services import StaleVersion
-from itsm.core.views import add_errors, is_htmx, parse_id, query_without
+from itsm.core.views import is_htmx, parse_id, query_without
 
 from .serializers import AttachmentSerializer, CommentSerializer, LinkSerializer
 
@@ -283,25 +283,46 @@ class TrackedScreens(viewsets.GenericViewSet):
     def edit_message(self, record) -> str:
         return f"{record.number} saved."
 
+    def edit_data(self, form) -> dict:
+        """What the agent changed (the form's hidden initials tell), as posted: the API's
+        PATCH of those fields (an unticked box is false, an emptied field empty). A field
+        posted without the value it was shown with is taken as changed."""
+        posted = self.request.data
+        unseen = [n for n in form.fields if n in posted and f"initial-{n}" not in posted]
+        data = {}
+        for name in dict.fromkeys([*form.changed_data, *unseen]):
+            field = form.fields[name]
+            if isinstance(field.widget, CheckboxInput):
+                data[name] = name in self.request.data
+            elif isinstance(field, ModelMultipleChoiceField | MultipleChoiceField):
+                data[name] = [v for v in self.request.data.getlist(name) if v]
+            else:
+                data[name] = self.request.data.get(name, "")
+        return data
+
     @action(detail=True, methods=["post"], url_path="edit", url_name="update")
-    def edit(self, request, number=None):
-        """The record's fields form: only what the agent changed is written; a stale
-        version shows the conflict with their changes laid over the current values."""
+    def edit(self, request, **kwargs):
+        """The row's fields form, parsed as the API's PATCH of the fields the agent
+        changed; a stale version shows the conflict with their changes laid over the
+        current values."""
         record = self.get_object()
         form = self.edit_form(request.data, instance=self.reread(record))
-        if form.is_valid():
+        serializer = self.get_serializer(record, data=self.edit_data(form), partial=True)
+        if serializer.is_valid():
             try:
                 with transaction.atomic():
-                    writes.change(
-                        self.write_spec, record, request.user, form.changed_values(), self.version()
-                    )
+                    serializer.save(expected_version=self.version())
             except StaleVersion as stale:
                 retry = self.edit_form.after_conflict(form, stale.record)
                 return self.page(stale.record, 409, form=retry, conflict=True)
             except DjangoValidationError as error:
-                add_errors(form, error)
+                errors = error.message_dict if hasattr(error, "error_dict") else {}
+                errors = errors or {None: error.messages}
             else:
                 return self.done(record, self.edit_message(record))
+        else:
+            errors = serializer.errors
+        show_errors(form, errors)
         return self.page(self.reread(record), 400, form=form)
 
     # Creating ---------------------------------------------------------------------------

@@ -6,15 +6,21 @@ from itsm.core.scoping import scope_related_fields
 
 User = get_user_model()
 
+REQUIRED = "This field is required."
+
 
 class ScopedChoices:
     """Related fields offer (and accept) only what the request's user may see: the
-    browsable API's forms never list other people's records, CIs or users."""
+    browsable API's forms never list other people's records, CIs or users. A text that
+    must not be blank is refused as a person reads it, as "This field is required."."""
 
     def get_fields(self):
         fields = super().get_fields()
         request = self.context.get("request")
         scope_related_fields(fields, getattr(request, "user", None))
+        for field in fields.values():
+            if isinstance(field, serializers.CharField) and not field.allow_blank:
+                field.error_messages["blank"] = REQUIRED
         return fields
 
 
@@ -49,9 +55,7 @@ class JournalEntrySerializer(ModelSerializer):
 
 class CommentSerializer(ModelSerializer):
     author = serializers.CharField(source="actor.username", read_only=True, default=None)
-    body = serializers.CharField(
-        max_length=20000, error_messages={"blank": "This field is required."}
-    )
+    body = serializers.CharField(max_length=20000)
     internal = serializers.BooleanField(default=False)
 
     class Meta:

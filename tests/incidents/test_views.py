@@ -587,7 +587,7 @@ class TestCreate:
         [
             # The API's own messages: the screen's post is parsed by the API's serializer.
             ({"title": ""}, "title", "This field is required."),
-            ({"title": "   "}, "title", "This field may not be blank."),
+            ({"title": "   "}, "title", "This field is required."),
             ({"caller": "nobody"}, "caller", "There is no active user nobody."),
             ({"impact": "7"}, "impact", "&quot;7&quot; is not a valid choice."),
             ({"parent": "INC0000000"}, "parent", "There is no incident INC0000000."),
