@@ -8,11 +8,15 @@ app_name = "incidents"
 
 screens = ScreenRouter()
 screens.register("incidents", views.IncidentScreens, list="queue")
-screens.register("portal/issues", views.PortalIncidentScreens, names="portal-")
+screens.register(
+    "portal/issues",
+    views.PortalIncidentScreens,
+    names="portal-",
+    rename={"portal-create": "portal-report"},
+)
 
 urlpatterns = [
     path("incidents/bulk/", views.bulk_update, name="bulk"),
     path("attachments/<int:pk>/", views.download, name="download"),
-    path("portal/issues/new/", views.portal_report, name="portal-report"),
     *screens.urls,
 ]

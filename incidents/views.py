@@ -13,7 +13,7 @@ from itsm.accounts.decorators import agent_required
 from itsm.api.screens import Column, RecordScreens
 from itsm.core import services as core
 from itsm.core.models import Attachment
-from itsm.core.views import add_errors, is_htmx, query_without
+from itsm.core.views import is_htmx, query_without
 from practices.service_desk import services as saved_views
 from practices.service_level.queries import sla_timers_prefetch
 
@@ -74,7 +74,6 @@ class IncidentScreens(RecordScreens):
     ).prefetch_related(sla_timers_prefetch())
     serializer_class = IncidentSerializer
     record_services = services
-    write_spec = services.SPEC
     edit_form = IncidentForm
     page_template = "incidents/detail.html"
     context_object_name = "incident"
@@ -148,8 +147,9 @@ class IncidentScreens(RecordScreens):
         form.fields["title"].widget.attrs.update(SUGGEST_WHILE_TYPING)
         return form
 
-    def create_data(self):
-        return {**super().create_data(), "channel": Channel.AGENT}
+    def get_serializer_context(self):
+        channel = Channel.PORTAL if self.audience == "portal" else Channel.AGENT
+        return {**super().get_serializer_context(), "channel": channel}
 
     def page_context(self, record, **extra):
         extra.setdefault("form", IncidentForm(instance=record))
@@ -180,30 +180,14 @@ def download(request, pk):
 # Portal -----------------------------------------------------------------------------------
 
 
-@login_required
-def portal_report(request):
-    # ``?title=`` keeps what was typed when someone comes back from a suggested article.
-    form = ReportIssueForm(request.POST or None, initial={"title": request.GET.get("title", "")})
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-        try:
-            incident = services.open_incident(request.user, data, channel="portal")
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"Thanks, we have logged your issue as {incident.number}.")
-            return redirect("incidents:portal-detail", number=incident.number)
-    return render(
-        request, "incidents/portal_report.html", {"form": form}, status=400 if form.errors else 200
-    )
-
-
 class PortalIncidentScreens(IncidentScreens):
     """An employee's incident on the portal: the public conversation, files, and the moves
     the portal offers (confirm or reopen a resolution, withdraw a new report)."""
 
     audience = "portal"
     noun = "issue"
+    create_template = "incidents/portal_report.html"
+    create_form = ReportIssueForm
     edit = link = unlink = None  # staff's, in the workspace
     page_template = "incidents/portal_detail.html"
     comment_messages = ("Your comment was added.", "Your comment was added.")
@@ -220,6 +204,13 @@ class PortalIncidentScreens(IncidentScreens):
             ],
             **extra,
         )
+
+    def create_initial(self) -> dict:
+        # ``?title=`` keeps what was typed when someone comes back from a suggested article.
+        return {"title": self.request.GET.get("title", "")}
+
+    def create_message(self, obj) -> str:
+        return f"Thanks, we have logged your issue as {obj.number}."
 
     def transition_allowed(self, record, target) -> bool:
         """What the portal offers: reopen or confirm a resolution, withdraw a new report."""

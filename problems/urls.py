@@ -12,7 +12,6 @@ screens = ScreenRouter()
 screens.register("problems", views.ProblemScreens, list="queue")
 
 urlpatterns = [
-    path("problems/new/", views.create, name="create"),
     path("problems/trends/", views.trends, name="trends"),
     path("problems/trends/raise/", views.raise_problem, name="raise"),
     path("problems/workaround-uses/<int:pk>/rate/", views.rate_workaround, name="rate-workaround"),

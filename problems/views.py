@@ -48,49 +48,6 @@ def _back(request, fallback: str) -> str:
 # Create ----------------------------------------------------------------------------------------
 
 
-def _prefill_from_incident(request) -> dict:
-    number = request.GET.get("incident", "").strip().upper()
-    if not number:
-        return {}
-    incident = (
-        Incident.objects.visible_to(request.user)
-        .filter(number=number)
-        .prefetch_related("configuration_items")
-        .first()
-    )
-    if incident is None:
-        messages.error(request, f"There is no incident {number}.")
-        return {}
-    return {
-        "title": incident.title,
-        "description": f"Raised from {incident.number}.\n\n{incident.description}".strip(),
-        "category": incident.category_id,
-        "services": [incident.service_id] if incident.service_id else [],
-        "configuration_items": [ci.pk for ci in incident.configuration_items.all()],
-        "assignment_group": incident.assignment_group_id,
-        "incidents": incident.number,
-    }
-
-
-@agent_required
-def create(request):
-    if request.method == "POST":
-        form = CreateProblemForm(request.POST)
-    else:
-        form = CreateProblemForm(initial=_prefill_from_incident(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            problem = services.open_problem(request.user, form.changed_values())
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"{problem.number} logged.")
-            return redirect("problems:detail", number=problem.number)
-    return render(
-        request, "problems/create.html", {"form": form}, status=400 if form.errors else 200
-    )
-
-
 # Problem page ----------------------------------------------------------------------------------
 
 
@@ -101,12 +58,13 @@ class ProblemScreens(RecordScreens):
     queryset = Problem.objects.select_related("assigned_to", "assignment_group")
     serializer_class = ProblemSerializer
     record_services = services
-    write_spec = services.SPEC
     edit_form = ProblemForm
     page_template = "problems/detail.html"
     context_object_name = "problem"
     transition_fields = ("resolution_notes", "resolve_incidents")
     comment_messages = ("Added.", "Work note added.")
+    create_template = "problems/create.html"
+    create_form = CreateProblemForm
 
     filterset_class = ProblemFilterSet
     ordering_fields = ORDERING_FIELDS
@@ -178,6 +136,38 @@ class ProblemScreens(RecordScreens):
             dimensions=Dimension.choices,
             **extra,
         )
+
+    def create_initial(self) -> dict:
+        """Raised from an incident (``?incident=INC…``): its title, description, category,
+        service, CIs and team, and the incident linked."""
+        number = self.request.GET.get("incident", "").strip().upper()
+        if not number:
+            return {}
+        incident = (
+            Incident.objects.visible_to(self.request.user)
+            .filter(number=number)
+            .prefetch_related("configuration_items")
+            .first()
+        )
+        if incident is None:
+            messages.error(self.request, f"There is no incident {number}.")
+            return {}
+        return {
+            "title": incident.title,
+            "description": f"Raised from {incident.number}.\n\n{incident.description}".strip(),
+            "category": incident.category_id,
+            "services": [incident.service_id] if incident.service_id else [],
+            "configuration_items": [ci.pk for ci in incident.configuration_items.all()],
+            "assignment_group": incident.assignment_group_id,
+            "incidents": incident.number,
+        }
+
+    def create_data(self) -> dict:
+        """The incidents are typed as numbers separated by commas or spaces."""
+        data = super().create_data()
+        if "incidents" in data:
+            data["incidents"] = " ".join(data["incidents"]).replace(",", " ").upper().split()
+        return data
 
     def transition_message(self, record) -> str:
         text = f"{record.number} is now {record.state_label.lower()}."

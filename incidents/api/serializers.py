@@ -118,6 +118,8 @@ class IncidentSerializer(ModelSerializer):
         channel = validated_data.pop("channel", Channel.API)
         if not user.is_agent:
             channel = Channel.API  # only integrations and agents say where a report came from
+        # The screens say which of them the incident was logged on (workspace or portal).
+        channel = self.context.get("channel") or channel
         return services.open_incident(user, validated_data, channel=channel)
 
     def update(self, instance, validated_data):

@@ -186,9 +186,9 @@ class TrackedScreens(viewsets.GenericViewSet):
     noun = ""
     #: The record's name in the page's context (``incident``, ``problem``…).
     context_object_name = "record"
-    #: Editing in place: the type's ``EditInPlace`` form and its ``WriteSpec``.
+    #: Editing in place: the type's ``EditInPlace`` form (it draws the fields and tells
+    #: what changed; the type's serializer parses).
     edit_form = None
-    write_spec = None
 
     # Who may do what -----------------------------------------------------------------
 
@@ -361,8 +361,13 @@ class TrackedScreens(viewsets.GenericViewSet):
     def create_message(self, obj) -> str:
         return f"{getattr(obj, 'number', '') or obj} logged."
 
+    def create_context(self, form) -> dict:
+        return {"form": form}
+
     def create_page(self, form, status=200) -> Response:
-        return Response({"form": form}, status=status, template_name=self.create_template)
+        return Response(
+            self.create_context(form), status=status, template_name=self.create_template
+        )
 
     @action(detail=False, methods=["get", "post"], url_path="new", url_name="create")
     def new(self, request):
@@ -728,12 +733,15 @@ class ScreenRouter(SimpleRouter):
         detail: str = "",
         list: str = "",
         only: str = "",
+        rename: dict | None = None,
     ):
         """``detail`` and ``list``: the page's and the list's own names, when they are not
-        ``<names>detail`` and ``<names>list``; ``only``: ``"list"`` (the list alone, where
-        the rows live under another prefix) or ``"rows"`` (the pages and actions alone)."""
+        ``<names>detail`` and ``<names>list`` (``rename``: other URL names, generated
+        name -> name); ``only``: ``"list"`` (the list alone, where the rows live under
+        another prefix) or ``"rows"`` (the pages and actions alone)."""
         self.registry.append((prefix, viewset, names))
-        self.names.append(({f"{names}detail": detail, f"{names}list": list}, only))
+        renamed = {f"{names}detail": detail, f"{names}list": list, **(rename or {})}
+        self.names.append((renamed, only))
 
     def get_urls(self):
         urls = []

@@ -7,12 +7,15 @@ from itsm.core.scoping import scope_related_fields
 User = get_user_model()
 
 REQUIRED = "This field is required."
+#: The same answer for an id that does not exist and one the person may not see.
+NO_SUCH_CHOICE = "Select a valid choice. {pk_value} is not one of the available choices."
 
 
 class ScopedChoices:
     """Related fields offer (and accept) only what the request's user may see: the
-    browsable API's forms never list other people's records, CIs or users. A text that
-    must not be blank is refused as a person reads it, as "This field is required."."""
+    browsable API's forms never list other people's records, CIs or users. Refusals read
+    as a person reads them: "This field is required." for a blank text, "Select a valid
+    choice." for an id that is not among the choices."""
 
     def get_fields(self):
         fields = super().get_fields()
@@ -21,6 +24,9 @@ class ScopedChoices:
         for field in fields.values():
             if isinstance(field, serializers.CharField) and not field.allow_blank:
                 field.error_messages["blank"] = REQUIRED
+            related = getattr(field, "child_relation", field)
+            if isinstance(related, serializers.PrimaryKeyRelatedField):
+                related.error_messages["does_not_exist"] = NO_SUCH_CHOICE
         return fields
 
 

@@ -12,7 +12,6 @@ screens = ScreenRouter()
 screens.register("knowledge", views.ArticleScreens)
 
 urlpatterns = [
-    path("knowledge/new/", views.create, name="create"),
     path("knowledge/review/", views.review_queue, name="review"),
     path("knowledge/preview/", views.preview, name="preview"),
     path(f"knowledge/{NUMBER}/edit/", views.edit, name="edit"),

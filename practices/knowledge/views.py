@@ -63,33 +63,6 @@ def review_queue(request):
     )
 
 
-@agent_required
-def create(request):
-    source = request.POST.get("created_from") or request.GET.get("from", "")
-    initial = {}
-    if request.method != "POST" and source:
-        try:
-            initial = services.prefill_from(source, request.user)
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-            source = ""
-    form = ArticleForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            article = services.create_article(request.user, form.values(), created_from=source)
-        except ValidationError as error:
-            add_errors(form, error)
-        else:
-            messages.success(request, f"{article.number} saved as a draft.")
-            return redirect("knowledge:detail", number=article.number)
-    return render(
-        request,
-        "knowledge/form.html",
-        {"form": form, "created_from": initial.get("created_from", source)},
-        status=400 if form.errors else 200,
-    )
-
-
 class ArticleScreens(RecordScreens):
     """The article's page in the workspace and what is done on it (the kernel's record
     screens): notes, files, links to the records it helps with, and its lifecycle
@@ -103,6 +76,8 @@ class ArticleScreens(RecordScreens):
     page_template = "knowledge/detail.html"
     context_object_name = "article"
     comment_messages = ("Note added.", "Note added.")
+    create_template = "knowledge/form.html"
+    create_form = ArticleForm
     filterset_class = ArticleFilterSet
     ordering_fields = ORDERING_FIELDS
     default_ordering = "-updated_at"
@@ -124,6 +99,27 @@ class ArticleScreens(RecordScreens):
         Column("Updated", "updated_at"),
     )
     edit = None  # the editor is a page of its own (``edit`` below)
+
+    def create_initial(self) -> dict:
+        """Written from an incident or a known error (``?from=INC…``): prefilled from it."""
+        source = self.request.GET.get("from", "")
+        if not source:
+            return {}
+        try:
+            return services.prefill_from(source, self.request.user)
+        except ValidationError as error:
+            messages.error(self.request, error_text(error))
+            return {}
+
+    def create_context(self, form) -> dict:
+        if form.is_bound:
+            created_from = self.request.data.get("created_from", "")
+        else:
+            created_from = form.initial.get("created_from", "")
+        return {"form": form, "created_from": created_from}
+
+    def create_message(self, obj) -> str:
+        return f"{obj.number} saved as a draft."
 
     def list_queryset(self):
         return Article.objects.visible_to(self.request.user).select_related("category", "owner")

@@ -80,6 +80,7 @@ class ProblemSerializer(ModelSerializer):
         many=True,
         required=False,
         help_text="Incident numbers (the whole list: PATCH replaces it).",
+        error_messages={"does_not_exist": "There is no incident {value}."},
     )
     impact = RiskField(required=False)
     probability = RiskField(required=False)

@@ -128,8 +128,9 @@ class TestReport:
         assert "Select a valid choice" in factories.field_block(page(response), "service")
         assert not Incident.objects.exists()
 
-    def test_staff_fields_are_ignored(self, alice, agent, service_desk):
-        # The portal form has no such fields; posting them anyway changes nothing.
+    def test_staff_fields_are_refused(self, alice, agent, service_desk):
+        # The portal form has no such fields; posted anyway, they are refused as the API
+        # refuses them (one rule for both), naming each, and nothing is logged.
         response = web(alice).post(
             "/portal/issues/new/",
             {
@@ -140,12 +141,19 @@ class TestReport:
                 "impact": "1",
             },
         )
-        assert response.status_code == 302
-        incident = Incident.objects.get()
-        assert incident.caller == alice
-        assert incident.assignment_group is None
-        assert not incident.major
-        assert incident.impact == 3
+        assert response.status_code == 400
+        body = page(response)
+        # Choices an employee may not see are no choices for them...
+        assert "caller: There is no active user agent." in body
+        assert "assignment_group: Select a valid choice." in body
+        # ... and fields they may not set are refused by name.
+        response = web(alice).post(
+            "/portal/issues/new/", {"title": "Screen flickers", "major": "on", "impact": "1"}
+        )
+        assert response.status_code == 400
+        for field in ("major", "impact"):
+            assert f"{field}: This field cannot be changed." in page(response), field
+        assert not Incident.objects.exists()
 
 
 # Following an issue -----------------------------------------------------------------------

@@ -120,7 +120,7 @@ def test_create_with_bad_input_saves_nothing(agent):
         "/problems/new/",
         {"title": "x", "impact": "medium", "probability": "low", "incidents": "INC9999999"},
     )
-    assert response.status_code == 400 and "No such incidents" in page(response)
+    assert response.status_code == 400 and "There is no incident INC9999999." in page(response)
     assert not Problem.objects.exists()
 
 
