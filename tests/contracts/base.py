@@ -71,6 +71,10 @@ class APIContract:
     patch_journal_field: str | None = None
     #: Whether PATCH honours If-Match (every tracked type does).
     if_match = True
+    #: A transition of a row ``make`` made: the PATCH (``state`` and what the move asks
+    #: for), and a state the row cannot move to from there (None: no workflow to check).
+    transition: dict | None = None
+    illegal_state: str | None = None
     #: The workspace's list screen of the type (None: it has none), and whether a row has
     #: a workspace page (its ``get_absolute_url``): their permissions and query counts
     #: are checked like the API's.
@@ -223,6 +227,36 @@ class APIContract:
             )
             assert entry is not None, "no journal entry of the change"
             assert self.patch_journal_field in entry.data, entry.data
+
+    # Transitions ---------------------------------------------------------------------
+
+    def test_a_transition_moves_the_state_and_journals_it(self, request):
+        if self.transition is None:
+            pytest.skip("no transition declared")
+        obj = self.make(request)
+        outsider = self.outsider(request)
+        if outsider is not None:
+            refused = client_for(outsider).patch(self.url(obj), self.transition, format="json")
+            assert refused.status_code in (403, 404)
+        client = client_for(self.staff_user(request))
+        response = client.patch(self.url(obj), self.transition, format="json")
+        assert response.status_code == 200, response.content
+        after = obj.__class__.objects.get(pk=obj.pk)
+        assert after.state == self.transition["state"]
+        entry = JournalEntry.objects.for_record(after).filter(kind=JournalEntry.Kind.STATE).last()
+        assert entry is not None and entry.data["to"] == self.transition["state"]
+
+    def test_an_illegal_transition_is_400_naming_the_state(self, request):
+        if self.illegal_state is None:
+            pytest.skip("no transition declared")
+        obj = self.make(request)
+        before = obj.__class__.objects.get(pk=obj.pk)
+        client = client_for(self.staff_user(request))
+        response = client.patch(self.url(obj), {"state": self.illegal_state}, format="json")
+        assert response.status_code == 400, response.content
+        assert "state" in response.json()
+        after = obj.__class__.objects.get(pk=obj.pk)
+        assert (after.state, after.version) == (before.state, before.version)
 
     # Query counts ----------------------------------------------------------------------
 

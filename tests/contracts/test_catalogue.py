@@ -46,6 +46,8 @@ def fulfilled_item(db, service_desk):
 
 class TestServiceRequestContract(APIContract):
     model = ServiceRequest
+    transition = {"state": "cancelled"}
+    illegal_state = "fulfilled"
     list_screen = None
     page_screen = True
     endpoint = "/api/v1/requests/"
@@ -70,6 +72,8 @@ class TestServiceRequestContract(APIContract):
 
 class TestFulfilmentTaskContract(APIContract):
     model = FulfilmentTask
+    transition = {"state": "in_progress"}
+    illegal_state = "new"
     list_screen = "/fulfilment/"
     page_screen = True
     endpoint = "/api/v1/tasks/"

@@ -6,6 +6,8 @@ from .base import APIContract
 
 class TestIncidentContract(APIContract):
     model = Incident
+    transition = {"state": "in_progress"}
+    illegal_state = "closed"
     list_screen = "/incidents/"
     page_screen = True
     endpoint = "/api/v1/incidents/"

@@ -6,6 +6,8 @@ from .base import APIContract
 
 class TestArticleContract(APIContract):
     model = Article
+    transition = {"state": "in_review"}
+    illegal_state = "published"
     list_screen = "/knowledge/"
     page_screen = True
     endpoint = "/api/v1/articles/"

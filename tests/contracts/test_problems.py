@@ -6,6 +6,8 @@ from .base import APIContract
 
 class TestProblemContract(APIContract):
     model = Problem
+    transition = {"state": "assessed"}
+    illegal_state = "archived"  # from new, every state is reachable (with what it asks)
     list_screen = "/problems/"
     page_screen = True
     staff_only = True  # end users are refused the whole type
