@@ -70,6 +70,8 @@ def attribute_value(value):
 class CIForm(EditInPlace, forms.Form):
     """Create (``instance=None``) or edit a CI of the class ``schema`` describes."""
 
+    wide_fields = ("description",)
+
     name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autofocus": True}))
     status = forms.ChoiceField(choices=Status.choices, initial=Status.LIVE)
     environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.PRODUCTION)

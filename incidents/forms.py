@@ -37,6 +37,8 @@ class AssigneeSelect(forms.Select):
 class IncidentForm(EditInPlace, forms.ModelForm):
     """The agent's incident form (logging and editing)."""
 
+    wide_fields = ("title", "description")
+
     caller = forms.ModelChoiceField(
         User.objects.filter(is_active=True),
         required=False,

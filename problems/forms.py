@@ -35,6 +35,8 @@ class IncidentNumbersField(forms.CharField):
 class ProblemForm(EditInPlace, forms.ModelForm):
     """The agent's problem form (logging and editing)."""
 
+    wide_fields = ("title", "description", "workaround")
+
     category = forms.ModelChoiceField(
         Category.objects.filter(active=True).select_related("parent"),
         required=False,

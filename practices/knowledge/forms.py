@@ -12,6 +12,8 @@ from .workflows import ArticleState
 class ArticleForm(forms.ModelForm):
     """Create or edit an article. Outside a draft, the text is locked (revise first)."""
 
+    wide_fields = ("title", "summary")
+
     owner = forms.ModelChoiceField(
         queryset=User.objects.filter(is_active=True, role__in=STAFF_ROLES).order_by("username"),
         required=False,
