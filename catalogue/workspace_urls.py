@@ -1,5 +1,3 @@
-from django.urls import path
-
 from itsm.api.screens import ScreenRouter
 
 from . import workspace_views as views
@@ -11,8 +9,10 @@ NUMBER = "<str:number>"
 screens = ScreenRouter()
 screens.register("fulfilment", views.TaskScreens, list="queue", only="list")
 screens.register("fulfilment/tasks", views.TaskScreens, names="task-", detail="task", only="rows")
+screens.register(
+    "fulfilment/requests", views.RequestWorkspaceScreens, names="request-", detail="request"
+)
 
 urlpatterns = [
-    path(f"fulfilment/requests/{NUMBER}/", views.request_detail, name="request"),
     *screens.urls,
 ]

@@ -5,13 +5,10 @@ page where a team works a task, and a read-only request page. Every write goes t
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404, render
 from rest_framework.decorators import action
 
-from itsm.accounts.decorators import agent_required
 from itsm.accounts.models import STAFF_ROLES, Team, User
 from itsm.api.screens import Column, RecordScreens
-from itsm.core import services as core
 from itsm.core.services import StaleVersion
 from itsm.core.views import add_errors
 
@@ -47,12 +44,6 @@ class AssignmentForm(forms.Form):
 def _tasks(user):
     return FulfilmentTask.objects.visible_to(user).select_related(
         "request", "request__requested_for", "assignment_group", "assigned_to"
-    )
-
-
-def _requests(user):
-    return ServiceRequest.objects.visible_to(user).select_related(
-        "item", "requester", "requested_for", "assignment_group", "assigned_to"
     )
 
 
@@ -148,16 +139,24 @@ class TaskScreens(RecordScreens):
 # Request page -----------------------------------------------------------------------------
 
 
-@agent_required
-def request_detail(request, number):
-    service_request = get_object_or_404(_requests(request.user), number=number)
-    context = {
-        "service_request": service_request,
-        "answers": variables.display_answers(service_request),
-        "approvals": service_request.approvals.select_related("approver").order_by("level", "pk"),
-        "tasks": service_request.tasks.select_related("assignment_group", "assigned_to").order_by(
-            "stage", "pk"
-        ),
-        "timeline": core.timeline(service_request, request.user).reverse(),
-    }
-    return render(request, "catalogue/workspace_request.html", context)
+class RequestWorkspaceScreens(RecordScreens):
+    """A service request seen from the workspace: what was ordered, its approvals, its
+    tasks and its timeline (the work itself is done on the tasks)."""
+
+    queryset = ServiceRequest.objects.select_related(
+        "item", "requester", "requested_for", "assignment_group", "assigned_to"
+    )
+    page_template = "catalogue/workspace_request.html"
+    context_object_name = "service_request"
+    comment = attach = transition = link = unlink = edit = None
+
+    def page_context(self, record, **extra):
+        return super().page_context(
+            record,
+            answers=variables.display_answers(record),
+            approvals=record.approvals.select_related("approver").order_by("level", "pk"),
+            tasks=record.tasks.select_related("assignment_group", "assigned_to").order_by(
+                "stage", "pk"
+            ),
+            **extra,
+        )

@@ -16,7 +16,6 @@ screens.register(
 )
 
 urlpatterns = [
-    path("incidents/bulk/", views.bulk_update, name="bulk"),
     path("attachments/<int:pk>/", views.download, name="download"),
     *screens.urls,
 ]

@@ -1,15 +1,10 @@
 """Screens of incident management: the agent's queue and incident page, and the portal's
 pages for reporting and following an issue. Every write goes through ``services``."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, QueryDict
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import redirect
 
-from itsm.accounts.decorators import agent_required
 from itsm.api.screens import Column, RecordScreens
 from itsm.core import services as core
 from itsm.core.models import Attachment
@@ -25,35 +20,6 @@ from .models import Channel, Incident, OnHoldReason, ResolutionCode
 from .workflows import IncidentState
 
 # Agent workspace --------------------------------------------------------------------------
-
-
-@agent_required
-def bulk_update(request):
-    """GET: the bulk bar (loaded when an agent first ticks a row). POST: apply it."""
-    if request.method != "POST":
-        form = BulkUpdateForm(auto_id="bulk_%s")
-        return render(request, "incidents/_bulk_bar.html", {"form": form})
-    form = BulkUpdateForm(request.POST)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = reverse("incidents:queue")
-    if not form.is_valid():
-        messages.error(
-            request,
-            "Check the bulk change: "
-            + "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()),
-        )
-        return redirect(back)
-    try:
-        updated = services.bulk_update(request.user, request.POST.getlist("numbers"), form.values())
-    except ValidationError as error:
-        problems = [m for ms in error.message_dict.values() for m in ms]
-        messages.error(request, "Nothing was changed. " + " | ".join(problems))
-    else:
-        messages.success(
-            request, f"Updated {len(updated)} incident{'s' if len(updated) != 1 else ''}."
-        )
-    return redirect(back)
 
 
 def _exact_number(params: QueryDict) -> str | None:
@@ -83,6 +49,8 @@ class IncidentScreens(RecordScreens):
     comment_messages = ("Reply sent to the caller.", "Work note added.")
     create_template = "incidents/create.html"
     create_form = IncidentForm
+    bulk_form = BulkUpdateForm
+    bulk_template = "incidents/_bulk_bar.html"
 
     filterset_class = IncidentFilterSet
     ordering_fields = ORDERING_FIELDS
@@ -147,6 +115,9 @@ class IncidentScreens(RecordScreens):
         form.fields["title"].widget.attrs.update(SUGGEST_WHILE_TYPING)
         return form
 
+    def bulk_apply(self, keys, values):
+        return services.bulk_update(self.request.user, keys, values)
+
     def get_serializer_context(self):
         channel = Channel.PORTAL if self.audience == "portal" else Channel.AGENT
         return {**super().get_serializer_context(), "channel": channel}
@@ -188,7 +159,7 @@ class PortalIncidentScreens(IncidentScreens):
     noun = "issue"
     create_template = "incidents/portal_report.html"
     create_form = ReportIssueForm
-    edit = link = unlink = None  # staff's, in the workspace
+    edit = link = unlink = bulk = None  # staff's, in the workspace
     page_template = "incidents/portal_detail.html"
     comment_messages = ("Your comment was added.", "Your comment was added.")
 

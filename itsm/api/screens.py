@@ -179,7 +179,7 @@ class TrackedScreens(viewsets.GenericViewSet):
     #: What an end user may do through the workspace's URLs (the portal page posts there).
     end_user_actions: frozenset = frozenset()
     #: What only staff may do, on any mount.
-    staff_actions = frozenset({"link", "unlink", "edit"})
+    staff_actions = frozenset({"link", "unlink", "edit", "bulk"})
     #: The name of the portal's record page (``app:name``), where end users are sent back.
     portal_url_name = ""
     #: What a person calls the record in messages (the model's verbose name by default).
@@ -390,6 +390,51 @@ class TrackedScreens(viewsets.GenericViewSet):
         show_errors(form, errors)
         return self.create_page(form, 400)
 
+    # Bulk changes -----------------------------------------------------------------------
+
+    #: A list's bulk change, where the type declares one: the form of the change (the bar
+    #: the list loads when a first row is ticked, in ``bulk_template``), and
+    #: ``bulk_apply(numbers, values)`` that changes all the rows or none.
+    bulk_form = None
+    bulk_template = ""
+
+    def bulk_apply(self, keys: list[str], values: dict) -> list:
+        raise NotImplementedError
+
+    @action(detail=False, methods=["get", "post"])
+    def bulk(self, request):
+        """GET: the bulk bar; POST: the change, to every selected row or to none."""
+        if self.bulk_form is None:
+            raise Http404
+        if request.method != "POST":
+            form = self.bulk_form(auto_id="bulk_%s")
+            return Response({"form": form}, template_name=self.bulk_template)
+        form = self.bulk_form(request.data)
+        if not form.is_valid():
+            errors = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
+            messages.error(request, f"Check the bulk change: {errors}")
+            return self.back_to_list()
+        try:
+            with transaction.atomic():
+                changed = self.bulk_apply(request.data.getlist("numbers"), form.values())
+        except DjangoValidationError as error:
+            problems = [m for ms in error.message_dict.values() for m in ms]
+            messages.error(request, "Nothing was changed. " + " | ".join(problems))
+        else:
+            noun = self.model_noun(plural=len(changed) != 1)
+            messages.success(request, f"Updated {len(changed)} {noun}.")
+        return self.back_to_list()
+
+    def model_noun(self, plural=False) -> str:
+        meta = self.get_queryset().model._meta
+        return str(meta.verbose_name_plural if plural else meta.verbose_name)
+
+    def back_to_list(self):
+        target = self.request.data.get("next", "")
+        if url_has_allowed_host_and_scheme(target, allowed_hosts={self.request.get_host()}):
+            return redirect(target)
+        return redirect(self.request.path.rsplit("/bulk/", 1)[0] + "/")
+
     # The list -------------------------------------------------------------------------
 
     filterset_class = None
@@ -526,7 +571,7 @@ class RecordScreens(TrackedScreens):
             "transition_form": Form(data={}),
             "attachment_form": Form(data={}),
         }
-        if self.request.user.is_agent:
+        if self.request.user.is_agent and self.link is not None:  # where links are offered
             context["links"] = core.links_of(record, self.request.user)
             context["link_kinds"] = RecordLink.Kind.choices
         return super().page_context(record, **{**context, **extra})
@@ -753,6 +798,12 @@ class ScreenRouter(SimpleRouter):
             for pattern in SimpleRouter.get_urls(single):
                 is_list = pattern.name == f"{names}list"
                 if is_list and (not viewset.list_template or only == "rows"):
+                    continue
+                undeclared = {
+                    f"{names}create": viewset.create_form,
+                    f"{names}bulk": viewset.bulk_form,
+                }
+                if pattern.name in undeclared and undeclared[pattern.name] is None:
                     continue
                 if not is_list and only == "list":
                     continue
