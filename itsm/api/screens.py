@@ -722,9 +722,12 @@ class RecordScreens(TrackedScreens):
             except DjangoValidationError as error:
                 form.add_errors(error)
             else:
-                return self.done(record, f"Linked {target.number}.")
+                return self.done(record, self.link_message(record, target))
         messages.error(request, form.text())
         return self.back(record)
+
+    def link_message(self, record, target) -> str:
+        return f"Linked {target.number}."
 
     def link_records(self, record, target, kind: str) -> None:
         core.link_records(record, target, self.request.user, kind)
@@ -807,6 +810,8 @@ class ScreenRouter(SimpleRouter):
                     continue
                 if not is_list and only == "list":
                     continue
-                pattern.name = renamed.get(pattern.name) or pattern.name
+                # Both names: reversing reads the pattern's, resolving (``url_name``) the
+                # regex's.
+                pattern.name = pattern.pattern.name = renamed.get(pattern.name) or pattern.name
                 urls.append(pattern)
         return urls

@@ -192,6 +192,9 @@ class ArticleScreens(RecordScreens):
     def transition_message(self, record) -> str:
         return f"{record.number} is now {record.state_label.lower()}."
 
+    def link_message(self, record, target) -> str:
+        return f"Linked {record.number} to {target.number}."
+
     def link_records(self, record, target, kind):
         """The other record links to the article (an incident resolved by it…)."""
         services.link(target, record, self.request.user, kind)

@@ -80,3 +80,32 @@ def test_next_may_not_leave_the_site(agent, incident):
 def test_screens_are_not_in_the_api_schema(agent):
     schema = web(agent).get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert not [p for p in schema["paths"] if p.startswith("/incidents/")]
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/incidents/", "incidents:queue"),
+        ("/incidents/new/", "incidents:create"),
+        ("/incidents/INC0001234/", "incidents:detail"),
+        ("/portal/issues/new/", "incidents:portal-report"),
+        ("/problems/known-errors/", "problems:known-errors"),
+        ("/fulfilment/", "fulfilment:queue"),
+        ("/fulfilment/tasks/TASK0001234/", "fulfilment:task"),
+        ("/assets/contracts/", "assets:contracts"),
+        ("/assets/contracts/7/", "assets:contract"),
+        ("/assets/LT-0001/", "assets:detail"),
+    ],
+)
+def test_screens_resolve_to_the_names_they_are_reversed_by(path, name):
+    """Pages that mark where you are (tabs, navigation) read the resolved name."""
+    from django.urls import resolve, reverse
+
+    match = resolve(path)
+    assert match.view_name == name
+    assert reverse(name, kwargs=match.kwargs) == path
+
+
+def test_the_contracts_tab_is_marked_on_the_contracts_list(agent):
+    body = page(web(agent).get("/assets/contracts/"))
+    assert 'href="/assets/contracts/" class="active"' in body
