@@ -1,22 +1,28 @@
-"""The browser's mount of a record type: the same DRF machinery as the API (scoped
-querysets, the API's serializers parsing every form post, the services behind them),
-answering HTML pages instead of JSON.
+"""The browser's mount of a type: the same DRF machinery as the API (scoped querysets,
+the API's serializers parsing every form post, the services behind them), answering HTML
+pages instead of JSON.
 
-A practice declares, per record type, a subclass of ``RecordScreens`` (its page template,
-what the page shows beyond the record, its messages) and registers it on a
-``ScreenRouter`` in its ``urls.py``. The kernel then serves, the same way for every type:
+A practice declares, per type, a subclass of ``TrackedScreens`` (CIs, assets…) or
+``RecordScreens`` (tickets): its templates, list columns, saved views, forms, what a page
+shows beyond the row, its messages; and registers it on a ``ScreenRouter`` in its
+``urls.py``. The kernel then serves, the same way for every type:
 
-- ``<prefix>/<number>/``: the record's page (``retrieve``);
-- ``…/comment/``: a public reply or an internal work note (``CommentSerializer``);
+- ``<prefix>/``: the list (the API's filterset, declared columns, saved views, keyset
+  "Load more", htmx fragments) and ``<prefix>/bulk/`` where a bulk change is declared;
+- ``<prefix>/new/``: the create page (the type's form draws, the API's serializer parses);
+- ``<prefix>/<key>/``: the row's page (``retrieve``) and ``…/edit/``: edit in place (the
+  changed fields, parsed as the API's ``PATCH`` with the version the page was read at);
+- for records, ``…/comment/``: a public reply or an internal work note (``CommentSerializer``);
 - ``…/attach/``: a file (``AttachmentSerializer``);
 - ``…/state/``: a transition, parsed by the type's API serializer as a ``PATCH`` of
   ``state`` and the fields the transition asks for, with the version the page was read at;
 - ``…/link/`` and ``…/unlink/<id>/``: links to other records.
 
-Every refusal looks the same on every type: a record one may not see is a 404 page; an
-action one may not take a 403 page; bad input re-renders the page with a 400 and the errors
-beside the fields (what was typed kept); a stale version re-renders it with a 409 and the
-conflict shown; success flashes a message and redirects to the record's page.
+Every refusal looks the same on every type: anonymous callers are sent to sign in; a row
+one may not see is a 404 page; an action one may not take a 403 page; bad input re-renders
+the page with a 400 and the errors beside the fields (what was typed kept); a stale version
+re-renders it with a 409 and the conflict shown; success flashes a message and redirects
+to the row's page.
 """
 
 from dataclasses import dataclass
@@ -108,6 +114,9 @@ class _BoundValue:
 
     def value(self):
         return self._value
+
+    def __bool__(self):
+        return bool(self._value or self.errors)
 
 
 def show_errors(form, errors: dict) -> None:
@@ -805,6 +814,7 @@ class ScreenRouter(SimpleRouter):
                 undeclared = {
                     f"{names}create": viewset.create_form,
                     f"{names}bulk": viewset.bulk_form,
+                    f"{names}update": viewset.edit_form,
                 }
                 if pattern.name in undeclared and undeclared[pattern.name] is None:
                     continue
