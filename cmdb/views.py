@@ -350,7 +350,7 @@ class CIScreens(TrackedScreens):
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"relationships/(?P<relationship_id>\d+)/remove",
+        url_path="relationships/(?P<relationship_id>[0-9]+)/remove",
         url_name="unrelate",
     )
     def unrelate(self, request, pk=None, relationship_id=None):

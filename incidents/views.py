@@ -160,6 +160,8 @@ class PortalIncidentScreens(IncidentScreens):
     create_template = "incidents/portal_report.html"
     create_form = ReportIssueForm
     edit = link = unlink = bulk = None  # staff's, in the workspace
+    list_template = ""  # an employee's issues are listed on the portal's home
+    transition_fields = ()  # the portal's moves carry only a comment
     page_template = "incidents/portal_detail.html"
     comment_messages = ("Your comment was added.", "Your comment was added.")
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404 as get_or_404  # a NUL is a 404 too
 
 from catalogue.models import Service
 from incidents.models import Incident
@@ -199,7 +200,7 @@ class ProblemScreens(RecordScreens):
     )
     def unlink_incident(self, request, number=None, incident=None):
         problem = self.get_object()
-        target = get_object_or_404(Incident.objects.visible_to(request.user), number=incident)
+        target = get_or_404(Incident.objects.visible_to(request.user), number=incident)
         try:
             services.unlink_incident(problem, request.user, target)
         except ValidationError as error:
@@ -220,7 +221,7 @@ class ProblemScreens(RecordScreens):
                 return self.done(problem, "Cause added.")
         return self.page(self.reread(problem), 400, cause_form=form)
 
-    @action(detail=True, methods=["post"], url_path=r"causes/(?P<pk>\d+)", url_name="edit-cause")
+    @action(detail=True, methods=["post"], url_path="causes/(?P<pk>[0-9]+)", url_name="edit-cause")
     def edit_cause(self, request, number=None, pk=None):
         """Mark or unmark a cause as the root cause, or remove it."""
         problem = self.get_object()
@@ -245,7 +246,7 @@ class ProblemScreens(RecordScreens):
         """From the incident page's panel: the problem's workaround used on the incident
         (back to the incident)."""
         problem = self.get_object()
-        incident = get_object_or_404(
+        incident = get_or_404(
             Incident.objects.visible_to(request.user), number=request.data.get("incident", "")
         )
         back = _back(request, reverse("incidents:detail", args=[incident.number]))

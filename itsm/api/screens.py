@@ -99,12 +99,22 @@ class Form:
         return " ".join(m for ms in self.errors.values() for m in ms)
 
     def __getattr__(self, name):
+        """A field of the form (the serializer's, or one posted or refused), as a
+        template reads it; anything else is no attribute."""
         if name.startswith("_") or name in ("serializer", "data", "errors"):
+            raise AttributeError(name)
+        fields = self.serializer.fields if self.serializer is not None else {}
+        if name not in fields and name not in self.data and name not in self.errors:
             raise AttributeError(name)
         return _BoundValue(self.data.get(name), self.errors.get(name, []))
 
     def __getitem__(self, name):
-        return self.__getattr__(name)
+        if not isinstance(name, str):
+            raise KeyError(name)
+        try:
+            return self.__getattr__(name)
+        except AttributeError:
+            raise KeyError(name) from None
 
 
 class _BoundValue:
@@ -181,7 +191,7 @@ class TrackedScreens(viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
     lookup_field = "pk"
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = "[0-9]+"
 
     audience = "workspace"
     page_template = ""
@@ -267,7 +277,7 @@ class TrackedScreens(viewsets.GenericViewSet):
         """Where a done action returns: the record's page on the screens asked from."""
         target = self.request.data.get("next", "")
         if target and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={self.request.get_host()}
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
         ):
             return redirect(target)
         if self.for_portal() and self.portal_url_name:
@@ -284,8 +294,14 @@ class TrackedScreens(viewsets.GenericViewSet):
         return self.request.data.get(name, "") not in ("", "false", "0", "off")
 
     def version(self) -> int | None:
-        """The version the page was read at (the conflict check), if the form sent it."""
-        return parse_id(self.request.data.get("version", ""))
+        """The version the page was read at: None when the form sent none (no check), and
+        a version that is never current when it sent one that is not a number (a
+        conflict, never a silent overwrite)."""
+        raw = self.request.data.get("version", "")
+        if raw in ("", None):
+            return None
+        parsed = parse_id(raw)
+        return -1 if parsed is None else parsed
 
     # Editing in place ------------------------------------------------------------------
 
@@ -364,7 +380,7 @@ class TrackedScreens(viewsets.GenericViewSet):
                 | serializers.ListField
                 | serializers.MultipleChoiceField,
             )
-            data[name] = values if many else values[0]
+            data[name] = values if many else values[-1]  # the last, as QueryDict.get
         return data
 
     def create_message(self, obj) -> str:
@@ -440,7 +456,9 @@ class TrackedScreens(viewsets.GenericViewSet):
 
     def back_to_list(self):
         target = self.request.data.get("next", "")
-        if url_has_allowed_host_and_scheme(target, allowed_hosts={self.request.get_host()}):
+        if url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
             return redirect(target)
         return redirect(self.request.path.rsplit("/bulk/", 1)[0] + "/")
 
@@ -612,7 +630,8 @@ class RecordScreens(TrackedScreens):
     @action(detail=True, methods=["post"])
     def attach(self, request, number=None):
         record = self.get_object()
-        data = {"internal": self.posted_flag("internal")}
+        # The portal has no internal files: there, ``internal`` is no field of the form.
+        data = {"internal": self.audience != "portal" and self.posted_flag("internal")}
         if request.data.get("file"):
             data["file"] = request.data["file"]
         serializer = AttachmentSerializer(data=data, context=self.get_serializer_context())
@@ -706,10 +725,14 @@ class RecordScreens(TrackedScreens):
 
     def transition_done(self, record) -> None:
         """What else the same form asked for, in the transition's transaction (the
-        portal's reason for reopening: a comment)."""
-        body = self.request.data.get("body", "").strip()
-        if body and self.for_portal():
-            self.record_services.comment(record, self.request.user, body)
+        portal's reason for reopening: a comment, parsed as every comment is)."""
+        body = self.request.data.get("body", "")
+        if not body.strip() or not self.for_portal():
+            return
+        comment = CommentSerializer(data={"body": body, "internal": False})
+        if not comment.is_valid():
+            raise DjangoValidationError({"body": _texts(comment.errors.get("body", []))})
+        self.record_services.comment(record, self.request.user, comment.validated_data["body"])
 
     # Links ------------------------------------------------------------------------------
 
@@ -741,7 +764,7 @@ class RecordScreens(TrackedScreens):
     def link_records(self, record, target, kind: str) -> None:
         core.link_records(record, target, self.request.user, kind)
 
-    @action(detail=True, methods=["post"], url_path=r"unlink/(?P<link_id>\d+)")
+    @action(detail=True, methods=["post"], url_path="unlink/(?P<link_id>[0-9]+)")
     def unlink(self, request, number=None, link_id=None):
         record = self.get_object()
         try:
@@ -817,6 +840,9 @@ class ScreenRouter(SimpleRouter):
                     f"{names}update": viewset.edit_form,
                 }
                 if pattern.name in undeclared and undeclared[pattern.name] is None:
+                    continue
+                actions = getattr(pattern.callback, "actions", {}).values()
+                if any(getattr(viewset, a, None) is None for a in actions):
                     continue
                 if not is_list and only == "list":
                     continue

@@ -109,3 +109,56 @@ def test_screens_resolve_to_the_names_they_are_reversed_by(path, name):
 def test_the_contracts_tab_is_marked_on_the_contracts_list(agent):
     body = page(web(agent).get("/assets/contracts/"))
     assert 'href="/assets/contracts/" class="active"' in body
+
+
+# Found in review ------------------------------------------------------------------------------
+
+
+def test_the_portal_has_no_incident_queue(alice, agent):
+    """The portal mount inherits the workspace's screens but not its queue."""
+    assert web(alice).get("/portal/issues/").status_code == 404
+    assert web(agent).get("/portal/issues/").status_code == 404
+
+
+def test_a_nul_in_an_incident_number_is_a_404(agent, service_desk):
+    from problems import services as problem_services
+
+    problem = problem_services.open_problem(
+        agent, {"title": "Mail relay drops connections", "assignment_group": service_desk}
+    )
+    client = web(agent)
+    assert client.post(f"/problems/{problem.number}/incidents/%00/remove/").status_code == 404
+    response = client.post(f"/problems/{problem.number}/use-workaround/", {"incident": "\x00"})
+    assert response.status_code == 404
+
+
+def test_a_reopening_comment_is_checked_like_every_comment(alice, agent, incident):
+    factories.resolve(incident, agent)
+    client = web(alice)
+    response = client.post(
+        f"/portal/issues/{incident.number}/state/", {"state": "in_progress", "body": "x" * 20001}
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.state == "resolved"  # nothing changed: the comment was refused
+    assert not JournalEntry.objects.for_record(incident).filter(actor=alice).exists()
+    assert "no more than 20000 characters" in page(client.get(response.url))
+
+
+@pytest.mark.parametrize("version", ["abc", "", "1x"])
+def test_a_version_that_is_not_a_number_never_overwrites(agent, agent2, incident, version):
+    from incidents import services as incident_services
+
+    seen = incident.version
+    incident_services.update_incident(incident, agent2, {"title": "Changed meanwhile"})
+    data = {"title": "Mine", "initial-title": incident.title, "version": version}
+    if version == "":
+        data["version"] = ["1", "x"]  # sent twice, the last unreadable
+    response = web(agent).post(f"/incidents/{incident.number}/edit/", data)
+    incident.refresh_from_db()
+    assert response.status_code == 409, (version, seen)
+    assert incident.title == "Changed meanwhile"
+
+
+def test_ids_in_screen_urls_are_ascii_digits(agent):
+    assert web(agent).get("/cmdb/\u0661/").status_code == 404
