@@ -335,7 +335,12 @@ def bulk_update(actor, numbers: list[str], data: dict) -> list[Incident]:
             with transaction.atomic():
                 updated.append(update_incident(incident, actor, data))
         except ValidationError as error:
-            reasons = "; ".join(" ".join(messages) for messages in error.message_dict.values())
+            reasons = "; ".join(
+                f"{field.replace('_', ' ')}: {' '.join(messages)}"
+                if field not in ("__all__", "non_field_errors")
+                else " ".join(messages)
+                for field, messages in error.message_dict.items()
+            )
             refused.append(f"{incident.number}: {reasons}")
     if refused:
         raise ValidationError({"numbers": refused})

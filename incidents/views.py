@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from itsm.api.screens import Column, RecordScreens
 from itsm.core import services as core
 from itsm.core.models import Attachment
-from itsm.core.views import is_htmx, query_without
+from itsm.core.views import is_htmx
 from practices.service_desk import services as saved_views
 from practices.service_level.queries import sla_timers_prefetch
 
@@ -58,6 +58,7 @@ class IncidentScreens(RecordScreens):
     table_template = "incidents/_queue_table.html"
     rows_template = "incidents/_queue_rows.html"
     rows_name = "incidents"
+    views_template = "incidents/_views.html"
     empty_text = "No incidents match."
     selectable = True
     columns = (
@@ -105,7 +106,6 @@ class IncidentScreens(RecordScreens):
             {
                 "my_views": self.my_views,
                 "current_saved": self.saved,
-                "current_query": query_without(params, "cursor", "view", "saved"),
             }
         )
         return context

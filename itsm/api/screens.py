@@ -480,6 +480,9 @@ class TrackedScreens(viewsets.GenericViewSet):
     selectable = False
     #: A CSS class of the table (column widths of a type's own).
     table_class = ""
+    #: The list's views bar (tabs, saving the filters shown): swapped in again with the
+    #: table whenever the filters change, so it always speaks of what is shown.
+    views_template = ""
 
     #: Preset views of the list: ``key -> (label, filters)``; ``?view=key`` applies one
     #: (sorting, paging and searching still apply on top).
@@ -553,6 +556,10 @@ class TrackedScreens(viewsets.GenericViewSet):
                 "empty_text": get("empty_text"),
                 "selectable": get("selectable"),
                 "table_class": get("table_class"),
+                "views_template": get("views_template"),
+                "fragment": is_htmx(self.request),
+                "current_query": query_without(params, "cursor", "view", "saved"),
+                "filtered": bool(query_without(params, "cursor", "view", "saved", "ordering")),
             }
         )
         return context

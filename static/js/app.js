@@ -40,14 +40,24 @@
     });
   }
 
+  // The bulk bar says how many rows are selected.
+  function countSelected() {
+    var count = document.querySelectorAll("#bulk-form input[name=numbers]:checked").length;
+    document.querySelectorAll("[data-selected-count]").forEach(function (label) {
+      label.textContent = count === 1 ? "1 selected" : count + " selected";
+    });
+  }
+
   // Fragments htmx brings in (the bulk bar) get the same treatment as the page.
   document.addEventListener("htmx:afterSwap", function (event) {
     event.target.querySelectorAll("select[data-follows-group]").forEach(followGroup);
+    countSelected();
   });
 
   document.addEventListener("change", function (event) {
     var follower = document.querySelector("select[data-follows-group='" + event.target.id + "']");
     if (follower) followGroup(follower);
+    if (event.target.name === "numbers" || event.target.hasAttribute("data-select-all")) countSelected();
   });
 
   document.addEventListener("DOMContentLoaded", function () {

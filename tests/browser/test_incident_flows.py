@@ -286,3 +286,36 @@ def test_bulk_assign_from_the_queue(pages, alice, agent, service_desk):
     for incident in (first, second):
         incident.refresh_from_db()
         assert (incident.assigned_to, incident.state) == (agent, "in_progress")
+
+
+def test_a_view_saved_after_live_filtering_shows_those_filters(pages, alice, agent, service_desk):
+    services.open_incident(
+        agent, {"title": "Mail down for everyone", "caller": alice, "major": True}
+    )
+    services.open_incident(agent, {"title": "Mouse squeaks", "caller": alice})
+    desk = pages.signed_in("agent")
+    queue = desk.locator("#queue")
+    expect(queue).to_contain_text("Mouse squeaks")
+    # Filter live (htmx swaps the table), then save what is shown.
+    desk.locator("#id_search").press_sequentially("Mail down")  # keyup: the filter is live
+    expect(queue).not_to_contain_text("Mouse squeaks")
+    expect(desk.get_by_role("link", name="All", exact=True)).not_to_have_class(re.compile("active"))
+    desk.get_by_label("View name").fill("Mail outage")
+    desk.get_by_role("button", name="Save view").click()
+    expect(desk.get_by_role("status")).to_contain_text("View “Mail outage” saved.")
+    # Opened again from the tab, the view shows only what was filtered.
+    desk.goto(desk.url.split("?")[0])
+    desk.get_by_role("link", name="Mail outage").click()
+    expect(queue).to_contain_text("Mail down for everyone")
+    expect(queue).not_to_contain_text("Mouse squeaks")
+
+
+def test_the_bulk_bar_says_how_many_rows_are_selected(pages, alice, agent, service_desk):
+    for title in ("Mail down", "Mouse squeaks", "VPN drops"):
+        services.open_incident(agent, {"title": title, "caller": alice})
+    desk = pages.signed_in("agent")
+    boxes = desk.locator("#queue input[name=numbers]")
+    boxes.nth(0).check()
+    expect(desk.locator("[data-selected-count]")).to_have_text("1 selected")
+    boxes.nth(2).check()
+    expect(desk.locator("[data-selected-count]")).to_have_text("2 selected")

@@ -59,14 +59,18 @@ def test_one_refusal_changes_nothing_and_names_the_incident(agent, three):
     assert states == {three[0].number: "new", three[1].number: "cancelled", three[2].number: "new"}
     shown = page(client.get("/incidents/"))
     assert "Nothing was changed." in shown
-    assert f"{three[1].number}: Cannot move from cancelled to in_progress" in shown
+    assert f"{three[1].number}: state: Cannot move from cancelled to in_progress" in shown
 
 
 def test_missing_required_fields_refuse_the_whole_batch(agent, three):
     client = web(agent)
     post(client, [i.number for i in three], state="resolved")
     assert set(Incident.objects.values_list("state", flat=True)) == {"new"}
-    assert "Required to move to resolved" in page(client.get("/incidents/"))
+    shown = page(client.get("/incidents/"))
+    # Each refusal names the field it is about.
+    number = three[0].number
+    assert f"{number}: resolution code: Required to move to resolved." in shown
+    assert "resolution notes: Required to move to resolved." in shown
 
 
 @pytest.mark.parametrize(

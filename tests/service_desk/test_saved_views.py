@@ -91,3 +91,32 @@ def test_an_offsite_next_is_not_followed(client, agent):
         "/views/", {"list_key": "incidents", "name": "", "next": "https://evil.example/"}
     )
     assert response["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_a_view_saved_after_live_filtering_keeps_those_filters(client, agent, incidents):
+    """Filtering swaps the table in (htmx) without reloading the page: the views bar comes
+    with it, so "Save view" saves what is shown, and the "All" tab is no longer marked."""
+    import re
+
+    client.force_login(agent)
+    first = client.get("/incidents/").content.decode()
+    assert re.search(r'<a href="/incidents/" class="active">All</a>', first)
+    live = client.get("/incidents/", {"major": "true", "open": "true"}, HTTP_HX_REQUEST="true")
+    fragment = live.content.decode()
+    assert 'id="view-tabs" role="tablist" aria-label="Saved views" hx-swap-oob="true"' in fragment
+    assert 'id="view-query"' in fragment
+    query = re.search(r'id="view-query" value="([^"]*)"', fragment).group(1).replace("&amp;", "&")
+    assert sorted(query.split("&")) == ["major=true", "open=true"]
+    assert not re.search(r'<a href="/incidents/" class="active">All</a>', fragment)
+    client.post("/views/", {"list_key": "incidents", "name": "Majors", "query": query})
+    view = SavedView.objects.get(owner=agent, name="Majors")
+    assert numbers(client.get(f"/incidents/?saved={view.pk}")) == {incidents["major"].number}
+
+
+@pytest.mark.django_db
+def test_loading_more_rows_does_not_swap_the_views_bar(client, agent, incidents):
+    client.force_login(agent)
+    more = client.get("/incidents/", {"cursor": "x"}, HTTP_HX_REQUEST="true")
+    assert "view-tabs" not in more.content.decode()
+    assert "view-query" not in more.content.decode()
