@@ -45,7 +45,7 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo
 	@echo "Starting on http://127.0.0.1:8000/ (log in as agent / demo); Ctrl-C stops."
-	$(BIN)/python -c "$$HONCHO" -f Procfile.quickstart start
+	$(BIN)/python -c "$$HONCHO" -f Procfile.quickstart start || [ $$? -eq 130 ]  # Ctrl-C: a clean stop
 
 lint: install
 	$(BIN)/ruff check .

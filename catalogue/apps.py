@@ -7,6 +7,7 @@ class CatalogueConfig(PracticeConfig):
 
     practice = "service_request"
     practice_url = "fulfilment:queue"
+    more_practices = {"service_catalogue": "catalogue:catalogue"}
     section = WorkspaceSection(
         "Fulfilment tasks", "fulfilment:queue", order=20, practice="Service request management"
     )

@@ -21,8 +21,7 @@ class Practice:
     @property
     def url_name(self) -> str | None:
         """The page where the practice's work is done, if an app supports it."""
-        urls = [c.practice_url for c in practice_apps.practice(self.key) if c.practice_url]
-        return urls[0] if urls else None
+        return practice_apps.practice_url(self.key)
 
     @property
     def kpis(self) -> list[Callable]:

@@ -109,6 +109,9 @@ class PracticeConfig(AppConfig):
     #: URL name of the page where its work is done (the practice map links it)
     practice: str = ""
     practice_url: str = ""
+    #: further practices the app supports: key -> the URL name of the page for it (the
+    #: catalogue app's service catalogue management besides service request management)
+    more_practices: dict = {}
     #: the app's link in the workspace navigation
     section: WorkspaceSection | None = None
     portal_sources: tuple[PortalSource, ...] = ()
@@ -223,6 +226,15 @@ class Registry:
 
     def practice(self, key: str) -> list[PracticeConfig]:
         return [c for c in self.configs if c.practice == key]
+
+    def practice_url(self, key: str) -> str | None:
+        """The page where a practice's work is done, if an app supports it."""
+        for config in self.configs:
+            if config.practice == key and config.practice_url:
+                return config.practice_url
+            if key in config.more_practices:
+                return config.more_practices[key]
+        return None
 
     def kpis(self, key: str) -> list[Callable]:
         return [resolve(c.kpis) for c in self.practice(key) if c.kpis]

@@ -40,6 +40,25 @@
     });
   }
 
+  // The composer's hint follows what is being written: a public reply or a work note.
+  document.addEventListener("change", function (event) {
+    if (event.target.name !== "internal" || event.target.type !== "radio") return;
+    var body = event.target.form && event.target.form.querySelector("textarea[data-note-placeholder]");
+    if (!body) return;
+    if (!body.hasAttribute("data-reply-placeholder")) body.setAttribute("data-reply-placeholder", body.placeholder);
+    body.placeholder = event.target.value ? body.getAttribute("data-note-placeholder") : body.getAttribute("data-reply-placeholder");
+  });
+
+  // A filter menu's summary counts what is ticked in it (the page is not reloaded).
+  document.addEventListener("change", function (event) {
+    var menu = event.target.closest("details.dropdown");
+    if (!menu || event.target.type !== "checkbox") return;
+    var summary = menu.querySelector("summary");
+    var label = summary.textContent.replace(/ \(\d+\)$/, "");
+    var count = menu.querySelectorAll("input[type=checkbox]:checked").length;
+    summary.textContent = count ? label + " (" + count + ")" : label;
+  });
+
   // The bulk bar says how many rows are selected.
   function countSelected() {
     var count = document.querySelectorAll("#bulk-form input[name=numbers]:checked").length;

@@ -319,3 +319,17 @@ def test_the_bulk_bar_says_how_many_rows_are_selected(pages, alice, agent, servi
     expect(desk.locator("[data-selected-count]")).to_have_text("1 selected")
     boxes.nth(2).check()
     expect(desk.locator("[data-selected-count]")).to_have_text("2 selected")
+
+
+def test_the_composer_and_the_filter_menus_say_what_they_hold(pages, alice, agent, service_desk):
+    incident = services.open_incident(agent, {"title": "Mail down", "caller": alice})
+    desk = pages.signed_in("agent")
+    state = desk.locator("details.dropdown summary", has_text="State")
+    state.click()
+    desk.locator("details.dropdown input[name=state][value=new]").check()
+    expect(state).to_have_text("State (1)")
+    desk.goto(f"{desk.url.split('/incidents/')[0]}/incidents/{incident.number}/")
+    body = desk.locator("#reply-body")
+    expect(body).to_have_attribute("placeholder", re.compile("^Write a reply"))
+    desk.locator(".reply-box label.tab", has_text="Work note").click()
+    expect(body).to_have_attribute("placeholder", re.compile("^Write a work note"))

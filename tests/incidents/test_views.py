@@ -798,7 +798,10 @@ class TestIncidentPage:
         assert incident.state == "resolved"
         assert incident.resolved_at is not None
         body = page(client.get(url(assigned)))
-        assert "Resolution (Solved (workaround)):</b> Cleared the mail queue." in body
+        assert (
+            '<b>Resolution</b> <span class="muted">Solved (workaround)</span><b>:</b> '
+            "Cleared the mail queue." in body
+        )
         assert "Reopen" in body
         assert "Resolve…" not in body
 

@@ -65,3 +65,22 @@ def test_map_shows_cmdb_figures(client, agent):
     assert "<dt>Configuration items (not retired)</dt><dd><b>2</b></dd>" in html
     assert "<dt>Business services</dt><dd><b>1</b></dd>" in html
     assert "<dt>Relationships</dt><dd><b>1</b></dd>" in html
+
+
+def test_the_practices_the_platform_supports_are_marked_so():
+    """Every practice an app supports links to its page, service catalogue management
+    (the catalogue app's second practice) and the service desk included."""
+    supported = {key for key, practice in PRACTICES.items() if practice.supported}
+    assert {
+        "incident",
+        "problem",
+        "service_request",
+        "service_catalogue",
+        "service_desk",
+        "service_level",
+        "service_configuration",
+        "it_asset",
+        "knowledge",
+    } <= supported
+    assert PRACTICES["service_catalogue"].url_name == "catalogue:catalogue"
+    assert not PRACTICES["change_enablement"].supported  # not in the platform yet
