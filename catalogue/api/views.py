@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from catalogue import services, variables
+from catalogue.filters import FulfilmentTaskFilterSet
 from catalogue.models import (
     Approval,
     CatalogueCategory,
@@ -14,7 +15,7 @@ from catalogue.models import (
     ServiceRequest,
     Variable,
 )
-from catalogue.workflows import RequestState, TaskState
+from catalogue.workflows import RequestState
 from itsm.api.viewsets import RecordViewSet
 from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 
@@ -96,15 +97,6 @@ class ServiceRequestViewSet(RecordViewSet):
     ordering = ["-created_at"]
     lookup_value_regex = r"REQ\d{7,}"
     record_services = services
-
-
-class FulfilmentTaskFilterSet(RecordFilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=TaskState.choices, distinct=False)
-    request = django_filters.CharFilter(field_name="request__number")
-
-    class Meta:
-        model = FulfilmentTask
-        fields = ["state", "request", "assignment_group", "assigned_to"]
 
 
 class FulfilmentTaskViewSet(RecordViewSet):
