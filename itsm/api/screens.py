@@ -129,6 +129,13 @@ class _BoundValue:
         return bool(self._value or self.errors)
 
 
+def service_errors(error: DjangoValidationError) -> dict:
+    """A service's refusal as field -> messages (None: not about one field)."""
+    if hasattr(error, "error_dict"):
+        return error.message_dict
+    return {None: error.messages}
+
+
 def show_errors(form, errors: dict) -> None:
     """Put a serializer's (or a service's) errors on a Django form that only draws the
     fields: each beside the field it names, the rest above the form; the form's own
@@ -239,9 +246,6 @@ class TrackedScreens(viewsets.GenericViewSet):
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "screen": True}
-
     # The page ---------------------------------------------------------------------------
 
     def page_context(self, record, **extra) -> dict:
@@ -306,7 +310,7 @@ class TrackedScreens(viewsets.GenericViewSet):
     # Editing in place ------------------------------------------------------------------
 
     def edit_message(self, record) -> str:
-        return f"{record.number} saved."
+        return f"{getattr(record, 'number', '') or record} saved."
 
     def edit_data(self, form) -> dict:
         """What the agent changed (the form's hidden initials tell), as posted: the API's
@@ -341,8 +345,7 @@ class TrackedScreens(viewsets.GenericViewSet):
                 retry = self.edit_form.after_conflict(form, stale.record)
                 return self.page(stale.record, 409, form=retry, conflict=True)
             except DjangoValidationError as error:
-                errors = error.message_dict if hasattr(error, "error_dict") else {}
-                errors = errors or {None: error.messages}
+                errors = service_errors(error)
             else:
                 return self.done(record, self.edit_message(record))
         else:
@@ -406,8 +409,7 @@ class TrackedScreens(viewsets.GenericViewSet):
                 with transaction.atomic():
                     obj = serializer.save()
             except DjangoValidationError as error:
-                errors = error.message_dict if hasattr(error, "error_dict") else {}
-                errors = errors or {None: error.messages}
+                errors = service_errors(error)
             else:
                 return self.done(obj, self.create_message(obj))
         else:
