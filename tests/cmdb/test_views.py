@@ -741,3 +741,16 @@ class TestImport:
 def test_classes_are_installed(db):
     # The screens rely on the standard classes the app installs after migrate.
     assert CIClass.objects.filter(key="server", parent__key="hardware").exists()
+
+
+@pytest.mark.django_db
+def test_a_business_service_is_named_once(agent):
+    """The class name is the badge: no "Business service service"."""
+    from tests.factories import ci, page, web
+
+    service = ci("Payroll", class_key="business_service")
+    for url in ("/cmdb/", f"/cmdb/{service.pk}/"):
+        body = page(web(agent).get(url))
+        assert '<span class="badge service">Business service</span>' in body, url
+        assert ">business service</span>" not in body
+        assert ">service</span>" not in body
