@@ -427,3 +427,11 @@ def test_linked_records_are_links_on_the_problem_page(agent, service_desk):
     core.link_records(duplicate, problem, agent, "duplicate_of")
     html = page(web(agent).get(f"/problems/{problem.number}/"))
     assert f'<a href="/problems/{duplicate.number}/">{duplicate.number}</a>' in html
+
+
+def test_the_links_panel_offers_no_change_module_yet(agent, service_desk):
+    """Issue 11: there are no changes to link until change enablement lands."""
+    problem = make_problem(agent, assignment_group=service_desk)
+    body = page(web(agent).get(f"/problems/{problem.number}/"))
+    assert "CHG0001234" not in body
+    assert "Link the change" not in body
