@@ -161,3 +161,21 @@ def ci(name, class_key="application", **fields):
     return ConfigurationItem.objects.create(
         name=name, ci_class=CIClass.objects.get(key=class_key), **fields
     )
+
+
+def laptop_item(name="New laptop", category="Hardware"):
+    """A request catalogue item asking for one required choice, ``model``: mac or
+    thinkpad."""
+    from catalogue.models import CatalogueCategory, CatalogueItem, Variable
+
+    shelf, _ = CatalogueCategory.objects.get_or_create(name=category)
+    item = CatalogueItem.objects.create(name=name, category=shelf)
+    Variable.objects.create(
+        item=item,
+        name="model",
+        label="Model",
+        type="choice",
+        required=True,
+        choices=[{"value": "mac"}, {"value": "thinkpad"}],
+    )
+    return item

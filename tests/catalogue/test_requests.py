@@ -7,12 +7,9 @@ from django.test.utils import CaptureQueriesContext
 
 from catalogue.models import (
     ApprovalLevel,
-    CatalogueCategory,
-    CatalogueItem,
     FulfilmentTask,
     ServiceRequest,
     TaskTemplate,
-    Variable,
 )
 from tests import factories
 
@@ -22,17 +19,7 @@ REQUESTS = "/api/v1/requests/"
 
 @pytest.fixture
 def item(db):
-    category = CatalogueCategory.objects.create(name="Hardware")
-    laptop = CatalogueItem.objects.create(name="New laptop", category=category)
-    Variable.objects.create(
-        item=laptop,
-        name="model",
-        label="Model",
-        type="choice",
-        required=True,
-        choices=[{"value": "mac"}, {"value": "thinkpad"}],
-    )
-    return laptop
+    return factories.laptop_item()
 
 
 @pytest.fixture

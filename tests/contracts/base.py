@@ -52,6 +52,18 @@ def baseline(key: str) -> int | None:
     return json.loads(BASELINES.read_text()).get(key)
 
 
+def hold_baselines(label: str, counted: dict[str, int]) -> None:
+    """Each count (``what -> queries``) at most its checked-in baseline ``"<label> <what>"``;
+    a missing baseline fails with the count to record, a lower count says so."""
+    for what, count in counted.items():
+        key = f"{label} {what}"
+        bound = baseline(key)
+        assert bound is not None, f"no baseline for {key!r} in {BASELINES.name} ({count})"
+        assert count <= bound, f"{key}: {count} queries, the baseline is {bound}"
+        if count < bound:
+            print(f"{key}: {count} queries, below the baseline {bound}: lower it")
+
+
 class APIContract:
     #: The model whose contract this is (the meta-test matches on it).
     model = None
@@ -276,13 +288,7 @@ class APIContract:
         list_more = self.count(client, self.url())
         detail = self.count(client, self.url(first))
         assert list_more == list_one, f"{label}: the list grows with its rows (N+1)"
-        for what, counted in (("list", list_more), ("detail", detail)):
-            key = f"{label} {what}"
-            bound = baseline(key)
-            assert bound is not None, f"no baseline for {key!r} in {BASELINES.name} ({counted})"
-            assert counted <= bound, f"{key}: {counted} queries, the baseline is {bound}"
-            if counted < bound:
-                print(f"{key}: {counted} queries, below the baseline {bound}: lower it")
+        hold_baselines(label, {"list": list_more, "detail": detail})
 
     # Screens ---------------------------------------------------------------------------
 
@@ -329,10 +335,4 @@ class APIContract:
         if self.page_screen:
             client.get(first.get_absolute_url())  # the first view (counters, sessions)
             counted["page"] = self.count_screen(client, first.get_absolute_url())
-        for what, count in counted.items():
-            key = f"{label} {what}"
-            bound = baseline(key)
-            assert bound is not None, f"no baseline for {key!r} in {BASELINES.name} ({count})"
-            assert count <= bound, f"{key}: {count} queries, the baseline is {bound}"
-            if count < bound:
-                print(f"{key}: {count} queries, below the baseline {bound}: lower it")
+        hold_baselines(label, counted)

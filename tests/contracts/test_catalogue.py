@@ -3,29 +3,13 @@ import pytest
 from catalogue import services
 from catalogue.models import (
     ApprovalLevel,
-    CatalogueCategory,
-    CatalogueItem,
     FulfilmentTask,
     ServiceRequest,
     TaskTemplate,
-    Variable,
 )
+from tests.factories import laptop_item
 
 from .base import APIContract
-
-
-def laptop_item(name):
-    category, _ = CatalogueCategory.objects.get_or_create(name="Hardware")
-    item = CatalogueItem.objects.create(name=name, category=category)
-    Variable.objects.create(
-        item=item,
-        name="model",
-        label="Model",
-        type="choice",
-        required=True,
-        choices=[{"value": "mac"}, {"value": "thinkpad"}],
-    )
-    return item
 
 
 @pytest.fixture
