@@ -9,7 +9,12 @@ class CatalogueConfig(PracticeConfig):
     practice_url = "fulfilment:queue"
     more_practices = {"service_catalogue": "catalogue:catalogue"}
     section = WorkspaceSection(
-        "Fulfilment tasks", "fulfilment:queue", order=20, practice="Service request management"
+        "Fulfilment tasks",
+        "fulfilment:queue",
+        order=20,
+        practice="Service request management",
+        links=(("Service requests", "fulfilment:request-list", "view=open"),),
+        counted_links=(("Approvals", "fulfilment:approvals", "fulfilment:approvals-count"),),
     )
     portal_sources = (
         PortalSource(

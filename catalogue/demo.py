@@ -22,6 +22,14 @@ def _item(category, name, short, variables, levels=(), tasks=(), **fields) -> Ca
     return item
 
 
+#: The asset tags the platform's asset register issues (AT-1001…, see "My devices"), as the
+#: laptop form asks for the one it replaces.
+OLD_TAG_PATTERN = r"AT-\d{4,5}"
+OLD_TAG_HELP = "AT- and 4 or 5 digits, as on the sticker and in My devices (e.g. AT-1001)"
+#: The pattern demo catalogues made before (it refused AT-1001).
+OLD_TAG_PATTERN_BEFORE = r"AT-\d{5}"
+
+
 def load(context) -> None:
     manager = context.user("manager")
     for username in ("alice", "bob", "carol", "dave"):
@@ -30,6 +38,9 @@ def load(context) -> None:
             user.manager = manager
             user.save(update_fields=["manager"])
     if CatalogueItem.objects.exists():
+        Variable.objects.filter(
+            item__name="New laptop", name="old_tag", regex=OLD_TAG_PATTERN_BEFORE
+        ).update(regex=OLD_TAG_PATTERN, help_text=OLD_TAG_HELP)
         context.log("Demo catalogue already exists.")
         return
     desk, network, apps = (context.team(n) for n in ("Service Desk", "Network", "Applications"))
@@ -61,8 +72,8 @@ def load(context) -> None:
                 "text",
                 {
                     "required": True,
-                    "regex": r"AT-\d{5}",
-                    "help_text": "On the sticker, e.g. AT-01234.",
+                    "regex": OLD_TAG_PATTERN,
+                    "help_text": OLD_TAG_HELP,
                     "show_when": {"variable": "replace", "equals": True},
                 },
             ),
@@ -90,7 +101,7 @@ def load(context) -> None:
         cost=Decimal("1400.00"),
         order=10,
     )
-    _item(
+    licence = _item(
         software,
         "Software licence",
         "Office, Visio or Acrobat for your account.",
@@ -120,7 +131,7 @@ def load(context) -> None:
         expected_delivery=timedelta(days=1),
         cost=Decimal("120.00"),
     )
-    _item(
+    folder = _item(
         access,
         "Access to a shared folder",
         "Read or write access to a folder on the file server.",
@@ -158,8 +169,39 @@ def load(context) -> None:
             ("visit_date", "Day of the visit", "date", {"required": True}),
         ],
     )
-    services.submit_request(context.user("alice"), laptop, {"model": "mac", "replace": False})
-    services.submit_request(
-        context.user("bob"), laptop, {"model": "thinkpad", "replace": True, "old_tag": "AT-00042"}
+    _requests(context, manager, laptop, licence, folder)
+
+
+def _requests(context, manager, laptop, licence, folder) -> None:
+    """Requests made and decided through the services, so that a fresh demo has work in
+    every place: the manager's approvals, the Service Desk's and the Network team's
+    fulfilment queues, and a second-level approval for the Service Desk."""
+    order = services.submit_request
+    order(context.user("alice"), laptop, {"model": "mac", "replace": False})
+    order(context.user("bob"), laptop, {"model": "thinkpad", "replace": True, "old_tag": "AT-1002"})
+    order(
+        context.user("dave"),
+        licence,
+        {"product": "visio", "reason": "Network diagrams for the Berlin office move."},
     )
-    context.log("Request catalogue: 3 categories, 4 items, 2 requests awaiting the manager.")
+    # Decided by the manager: fulfilment under way (tasks for the Service Desk and Network),
+    # and a folder access now waiting for the Service Desk's own approval.
+    approved = [
+        order(
+            context.user("carol"),
+            laptop,
+            {"model": "dell", "replace": True, "old_tag": "AT-1003", "accessories": ["dock"]},
+        ),
+        order(
+            context.user("dave"),
+            folder,
+            {"folder": r"\\files\finance\reports", "level": "read"},
+        ),
+    ]
+    for request in approved:
+        approval = services.pending_approvals(manager).get(request=request)
+        services.decide(approval, manager, True, "Approved: needed for the job.")
+    context.log(
+        "Request catalogue: 3 categories, 4 items, 5 requests (3 awaiting the manager, one "
+        "of them at its second level; 1 the Applications team; 1 in fulfilment)."
+    )

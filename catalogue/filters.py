@@ -1,12 +1,13 @@
-"""Filters of the fulfilment task queue (agent workspace)."""
+"""Filters of the fulfilment task queue and of the service request list (the agent
+workspace's and the API's alike)."""
 
 import django_filters
 from django.db.models import Q
 
-from itsm.core.filters import IdFilter, RecordFilterSet
+from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 
-from .models import FulfilmentTask
-from .workflows import TaskState
+from .models import FulfilmentTask, ServiceRequest
+from .workflows import RequestState, TaskState
 
 #: The states in which a task still needs work.
 OPEN_STATES = [TaskState.OPEN, TaskState.IN_PROGRESS]
@@ -53,4 +54,54 @@ SAVED_VIEWS = {
         {"assignment_group": "mine", "unassigned": "true", "open": "true"},
     ),
     "all_open": ("All open", {"open": "true"}),
+}
+
+
+#: The states in which a request is still under way (waiting for approval or fulfilment).
+OPEN_REQUEST_STATES = [
+    RequestState.SUBMITTED,
+    RequestState.AWAITING_APPROVAL,
+    RequestState.APPROVED,
+    RequestState.IN_FULFILMENT,
+]
+
+
+class ServiceRequestFilterSet(RecordFilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=RequestState.choices, distinct=False)
+    open = django_filters.BooleanFilter(method="filter_open", label="Open")
+    item = IdFilter(field_name="item_id")
+    requested_for = UserFilter()
+    requester = UserFilter()
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["state", "item", "requested_for", "requester"]
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(state__in=OPEN_REQUEST_STATES)
+        return queryset.exclude(state__in=OPEN_REQUEST_STATES)
+
+    def filter_text(self, queryset, name, value):
+        """A request number, or words of the title (the item's name) or of the item."""
+        value = value.strip()
+        if not value:
+            return queryset
+        upper = value.upper()
+        if upper.startswith("REQ") and upper[3:].isdigit():
+            return queryset.filter(number=upper)
+        return queryset.filter(Q(title__icontains=value) | Q(item__name__icontains=value))
+
+
+#: Columns the request list sorts by (non-null fields, for keyset pagination).
+REQUEST_ORDERING_FIELDS = ["number", "created_at", "updated_at", "state"]
+
+#: The saved views every agent has in the service request list.
+REQUEST_SAVED_VIEWS = {
+    "open": ("Open", {"open": "true"}),
+    "awaiting_approval": ("Awaiting approval", {"state": "awaiting_approval"}),
+    "in_fulfilment": ("In fulfilment", {"state": "in_fulfilment"}),
+    "mine": ("Assigned to me", {"assigned_to": "me", "open": "true"}),
 }

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from cmdb.models import ConfigurationItem
 
 from .models import Variable
+from .variables import pattern_message
 
 T = Variable.Type
 #: Up to this many choices a single choice is a group of radio buttons, beyond a select.
@@ -41,6 +42,8 @@ def _field(variable: Variable, ci_choices) -> forms.Field | None:
     if kind in (T.TEXT, T.MULTILINE):
         if variable.regex and kind == T.TEXT:
             attrs["pattern"] = variable.regex
+            # The browser shows the title with its own "match the requested format".
+            attrs["title"] = pattern_message(variable)
         if variable.min_length is not None:
             attrs["minlength"] = variable.min_length
         if variable.max_length is not None:

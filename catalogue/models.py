@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -347,6 +348,8 @@ class ServiceRequest(Record):
     rejection_reason = models.TextField(blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Its SLA timers (the request and its tasks' pages show them).
+    sla_timers = GenericRelation("service_level.Timer")
 
     objects = ServiceRequestQuerySet.as_manager()
 

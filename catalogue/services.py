@@ -34,6 +34,20 @@ def _check_request(request: ServiceRequest, actor, change: writes.Change) -> Non
             )
 
 
+def _request_validate(request: ServiceRequest, changed: set | None) -> None:
+    """A request is coordinated by a staff member; with a group, one of its members."""
+    errors: dict = {}
+    if request.assignment_group_id:
+        writes.check_assignment(request, changed, errors)
+    elif (
+        request.assigned_to_id
+        and (changed is None or "assigned_to" in changed)
+        and not request.assigned_to.is_agent
+    ):
+        errors["assigned_to"] = f"{request.assigned_to} is not a staff member."
+    writes.refuse(errors)
+
+
 def _request_saved(request: ServiceRequest, actor, change: writes.Change) -> None:
     if not change.created:
         return
@@ -72,12 +86,12 @@ REQUEST_SPEC = writes.WriteSpec(
         end_user=("item", "requested_for", "variables"),
     ),
     update=writes.Access(
-        staff=("state",),
+        staff=("state", "assignment_group", "assigned_to"),
         end_user=("state",),
         platform=("state", "rejection_reason", "approval_level", "fulfilled_at"),
     ),
     quiet=("closed_at", "fulfilled_at", "approval_level"),
-    refused="Only the state changes after ordering.",
+    refused="Only the state (and, for staff, the assignment) changes after ordering.",
     initial=lambda actor, data, options: {
         "title": data["item"].name,
         "requester": actor,
@@ -85,6 +99,7 @@ REQUEST_SPEC = writes.WriteSpec(
         "state": RequestState.SUBMITTED,
     },
     derive=_check_request,
+    validate=_request_validate,
     guard=lambda request, actor: _may_add(request, actor) if actor is not None else None,
     created_data=lambda request: {"item": request.item.name},
     saved=_request_saved,
@@ -323,9 +338,30 @@ def cancel_request(
 
 
 def pending_approvals(user):
+    """The approvals waiting for ``user``'s decision (the portal's and the workspace's
+    inbox, and the counts on the home pages)."""
     return Approval.objects.filter(approver=user, decision=D.PENDING).select_related(
-        "request__item", "request__requested_for"
+        "request__item", "request__requested_for", "request__requester"
     )
+
+
+def approval_inbox(user) -> list[Approval]:
+    """``user``'s pending approvals, oldest first, each with what an approver decides on:
+    ``answers`` (question, answer) as the request page shows them, ``policy`` (the item's
+    approval levels, in order) and ``level_rule`` (the one this approval is for). A fixed
+    number of queries, however many approvals wait."""
+    approvals = list(
+        pending_approvals(user)
+        .prefetch_related("request__item__variables", "request__item__approval_levels__team")
+        .order_by("created_at", "pk")
+    )
+    for approval in approvals:
+        approval.answers = forms.display_answers(approval.request)
+        approval.policy = list(approval.request.item.approval_levels.all())
+        approval.level_rule = next(
+            (level for level in approval.policy if level.order == approval.level), None
+        )
+    return approvals
 
 
 def close_request(request: ServiceRequest, actor, expected_version=None) -> ServiceRequest:

@@ -141,7 +141,7 @@ def _message(error, variables: dict[str, Variable]) -> str:
     if error.validator == "not":
         return "This question does not apply with the other answers; leave it out."
     if error.validator == "pattern":
-        return "This does not have the expected format."
+        return pattern_message(variable)
     if error.validator in ("oneOf", "const"):
         allowed = ", ".join(c["value"] for c in variable.choices) if variable else ""
         return f"Choose one of: {allowed}." if allowed else "Not one of the choices."
@@ -169,6 +169,16 @@ def _message(error, variables: dict[str, Variable]) -> str:
     if error.validator == "uniqueItems":
         return "Each choice once."
     return error.message
+
+
+def pattern_message(variable: Variable | None) -> str:
+    """What a person is told when a text does not match its question's pattern: the
+    question, and the expected form (its help text, else the pattern itself)."""
+    if variable is None:
+        return "This is not in the expected form."
+    hint = variable.help_text.strip().rstrip(".")
+    expected = hint if hint else f"text matching {variable.regex}"
+    return f"{variable.label} is not in the expected form: {expected}."
 
 
 def validate(item: CatalogueItem, answers, user=None) -> dict:

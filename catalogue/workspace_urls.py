@@ -1,3 +1,5 @@
+from django.urls import path
+
 from itsm.api.screens import ScreenRouter
 
 from . import workspace_views as views
@@ -14,5 +16,8 @@ screens.register(
 )
 
 urlpatterns = [
+    path("fulfilment/approvals/", views.approvals, name="approvals"),
+    path("fulfilment/approvals/count/", views.approvals_count, name="approvals-count"),
+    path("fulfilment/approvals/<int:pk>/decide/", views.decide, name="decide"),
     *screens.urls,
 ]

@@ -1,21 +1,34 @@
 """The agent workspace of service request management: the fulfilment task queue, the task
-page where a team works a task, and a read-only request page. Every write goes through
-``catalogue.services``."""
+page where a team works a task, the service request list and page, and the approver's
+inbox. Every write goes through ``catalogue.services``."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework.decorators import action
 
 from itsm.accounts.models import STAFF_ROLES, Team, User
-from itsm.api.screens import Column, RecordScreens
+from itsm.api.screens import Column, RecordScreens, service_errors
 from itsm.core.services import StaleVersion
 from itsm.core.views import add_errors
 
 from . import services, variables
-from .api.serializers import FulfilmentTaskSerializer
-from .filters import ORDERING_FIELDS, SAVED_VIEWS, FulfilmentTaskFilterSet
-from .models import FulfilmentTask, ServiceRequest
+from .api.serializers import FulfilmentTaskSerializer, ServiceRequestSerializer
+from .filters import (
+    ORDERING_FIELDS,
+    REQUEST_ORDERING_FIELDS,
+    REQUEST_SAVED_VIEWS,
+    SAVED_VIEWS,
+    FulfilmentTaskFilterSet,
+    ServiceRequestFilterSet,
+)
+from .forms import DecisionForm
+from .models import Approval, FulfilmentTask, ServiceRequest
 
 # Forms ------------------------------------------------------------------------------------
 
@@ -47,13 +60,45 @@ def _tasks(user):
     )
 
 
-# Queue ------------------------------------------------------------------------------------
+class AssignToMe:
+    """ "Assign to me" on a record page: one click, parsed by the type's API serializer as
+    a ``PATCH`` of ``assigned_to`` with the version the page was read at (the services
+    refuse an agent outside the task's group, naming why)."""
+
+    @action(detail=True, methods=["post"], url_path="assign-to-me", url_name="assign-to-me")
+    def assign_to_me(self, request, number=None):
+        record = self.get_object()
+        serializer = self.get_serializer(
+            record, data={"assigned_to": request.user.username}, partial=True
+        )
+        try:
+            if not serializer.is_valid():
+                raise ValidationError(serializer.errors)
+            with transaction.atomic():
+                serializer.save(expected_version=self.version())
+        except StaleVersion as stale:
+            return self.page(stale.record, 409, conflict=True)
+        except ValidationError as error:
+            problems = " ".join(str(m) for ms in service_errors(error).values() for m in ms)
+            return self.page(
+                self.reread(record), 400, take_error=f"Not assigned to you: {problems}"
+            )
+        return self.done(record, f"{record.number} is assigned to you.")
+
+
+def can_take(record, user) -> bool:
+    """Whether "Assign to me" is offered: not yet the assignee and, where the record has
+    a group, one of its members."""
+    teams = user.team_ids  # read whatever the record (one query, the same on every page)
+    if record.assigned_to_id == user.pk:
+        return False
+    return not record.assignment_group_id or record.assignment_group_id in teams
 
 
 # Task page --------------------------------------------------------------------------------
 
 
-class TaskScreens(RecordScreens):
+class TaskScreens(AssignToMe, RecordScreens):
     """The fulfilment task's page where a team works it (the kernel's record screens) and
     its assignment form."""
 
@@ -111,6 +156,7 @@ class TaskScreens(RecordScreens):
         extra.setdefault("state_form", extra.get("transition_form"))
         return super().page_context(
             record,
+            can_take=can_take(record, self.request.user),
             service_request=service_request,
             answers=variables.display_answers(service_request),
             tasks=service_request.tasks.select_related("assignment_group", "assigned_to").order_by(
@@ -139,20 +185,46 @@ class TaskScreens(RecordScreens):
 # Request page -----------------------------------------------------------------------------
 
 
-class RequestWorkspaceScreens(RecordScreens):
-    """A service request seen from the workspace: what was ordered, its approvals, its
-    tasks and its timeline (the work itself is done on the tasks)."""
+class RequestWorkspaceScreens(AssignToMe, RecordScreens):
+    """Service requests in the workspace: the agents' list (filters, saved views, keyset
+    paging) and a request's page: what was ordered, its approvals, its tasks, its service
+    levels and its timeline (the work itself is done on the tasks)."""
 
     queryset = ServiceRequest.objects.select_related(
         "item", "requester", "requested_for", "assignment_group", "assigned_to"
     )
+    serializer_class = ServiceRequestSerializer
+    record_services = services
     page_template = "catalogue/workspace_request.html"
     context_object_name = "service_request"
     comment = attach = transition = link = unlink = edit = None
 
+    filterset_class = ServiceRequestFilterSet
+    ordering_fields = REQUEST_ORDERING_FIELDS
+    list_template = "catalogue/workspace_requests.html"
+    rows_template = "catalogue/workspace_requests_rows.html"
+    rows_name = "service_requests"
+    empty_text = "No service requests match."
+    columns = (
+        Column("Number", "number"),
+        Column("Item"),
+        Column("Requested for"),
+        Column("State", "state"),
+        Column("Assignee"),
+        Column("Submitted", "created_at"),
+        Column("Updated", "updated_at"),
+    )
+    saved_views = REQUEST_SAVED_VIEWS
+
+    def list_context(self, params, links=None, **declared):
+        context = super().list_context(params, links, **declared)
+        context["teams"] = Team.objects.order_by("name")
+        return context
+
     def page_context(self, record, **extra):
         return super().page_context(
             record,
+            can_take=can_take(record, self.request.user),
             answers=variables.display_answers(record),
             approvals=record.approvals.select_related("approver").order_by("level", "pk"),
             tasks=record.tasks.select_related("assignment_group", "assigned_to").order_by(
@@ -160,3 +232,80 @@ class RequestWorkspaceScreens(RecordScreens):
             ),
             **extra,
         )
+
+
+# Approvals ---------------------------------------------------------------------------------
+
+
+def _inbox(request, status=200, forms_by_pk=None, problem=""):
+    approvals = services.approval_inbox(request.user)
+    forms_by_pk = forms_by_pk or {}
+    for approval in approvals:
+        approval.form = forms_by_pk.get(approval.pk) or DecisionForm(prefix=f"a{approval.pk}")
+    return render(
+        request,
+        "catalogue/workspace_approvals.html",
+        {"approvals": approvals, "problem": problem},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def approvals(request):
+    """The approver's inbox: each request waiting for their decision, with its answers,
+    cost and policy, to approve or reject in place."""
+    if not request.user.is_agent:
+        return redirect("catalogue:approvals")  # end users decide on the portal
+    return _inbox(request)
+
+
+@login_required
+@require_POST
+def decide(request, pk: int):
+    """Approve or reject one approval (``catalogue.services.decide``, as the portal and the
+    API do). Someone else's approval is a 404; one already decided (a second click, a
+    stale page) is a 409 that says so and changes nothing."""
+    if not request.user.is_agent:
+        raise PermissionDenied
+    approval = (
+        Approval.objects.filter(approver=request.user, pk=pk).select_related("request").first()
+    )
+    if approval is None:
+        raise Http404
+    number = approval.request.number
+    form = DecisionForm(request.POST, prefix=f"a{pk}")
+    if not form.is_valid():
+        return _inbox(request, 400, {pk: form})
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        services.decide(approval, request.user, approve, form.cleaned_data["comment"])
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        errors = service_errors(error)
+        if "decision" in errors:  # decided already, or the request moved on meanwhile
+            texts = " ".join(errors["decision"])
+            if number not in texts:
+                texts = f"{number}: {texts}"
+            return _inbox(request, 409, problem=f"{texts} Nothing was changed.")
+        for key, texts in errors.items():
+            for text in texts:
+                form.add_error("comment" if key == "comment" else None, text)
+        return _inbox(request, 400, {pk: form})
+    verb = "approved" if approve else "rejected"
+    messages.success(request, f"{number} {verb}.")
+    return redirect("fulfilment:approvals")
+
+
+@login_required
+@require_GET
+def approvals_count(request):
+    """The number beside "Approvals" in the workspace's navigation (fetched after the page
+    loads, so that no page pays a query for it): empty when nothing waits."""
+    count = services.pending_approvals(request.user).count() if request.user.is_agent else 0
+    if not count:
+        return HttpResponse("")
+    return HttpResponse(
+        f'<span class="badge nav-count" title="{count} waiting for your approval">{count}</span>'
+    )

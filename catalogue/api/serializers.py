@@ -108,6 +108,10 @@ class ServiceRequestSerializer(ModelSerializer):
     variables = serializers.JSONField(required=False, default=dict)
     approvals = ApprovalSerializer(many=True, read_only=True)
     tasks = TaskSummarySerializer(many=True, read_only=True)
+    assignment_group = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.filter(active=True), required=False, allow_null=True
+    )
+    assigned_to = UsernameField(required=False, allow_null=True)
 
     class Meta:
         model = ServiceRequest
@@ -118,6 +122,8 @@ class ServiceRequestSerializer(ModelSerializer):
             "state",
             "requester",
             "requested_for",
+            "assignment_group",
+            "assigned_to",
             "variables",
             "rejection_reason",
             "approvals",
@@ -142,6 +148,12 @@ class ServiceRequestSerializer(ModelSerializer):
     def validate(self, attrs):
         if self.instance is None and "state" in self.initial_data:
             raise serializers.ValidationError({"state": "A new request starts as submitted."})
+        if self.instance is None:
+            for name in ("assignment_group", "assigned_to"):
+                if name in self.initial_data:
+                    raise serializers.ValidationError(
+                        {name: "A new request is assigned once ordered."}
+                    )
         return attrs
 
     def create(self, validated_data):

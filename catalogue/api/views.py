@@ -1,4 +1,3 @@
-import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
@@ -6,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from catalogue import services, variables
-from catalogue.filters import FulfilmentTaskFilterSet
+from catalogue.filters import FulfilmentTaskFilterSet, ServiceRequestFilterSet
 from catalogue.models import (
     Approval,
     CatalogueCategory,
@@ -15,9 +14,7 @@ from catalogue.models import (
     ServiceRequest,
     Variable,
 )
-from catalogue.workflows import RequestState
 from itsm.api.viewsets import RecordViewSet
-from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 
 from .serializers import (
     AnswersSerializer,
@@ -64,17 +61,6 @@ class CatalogueItemViewSet(viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         cleaned = variables.validate(item, serializer.validated_data["variables"], request.user)
         return Response({"variables": cleaned})
-
-
-class ServiceRequestFilterSet(RecordFilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=RequestState.choices, distinct=False)
-    item = IdFilter(field_name="item_id")
-    requested_for = UserFilter()
-    requester = UserFilter()
-
-    class Meta:
-        model = ServiceRequest
-        fields = ["state", "item", "requested_for", "requester"]
 
 
 class ServiceRequestViewSet(RecordViewSet):

@@ -39,6 +39,10 @@ class WorkspaceSection:
     key: str = ""
     #: the heading above the link; by default the app's ``verbose_name``
     practice: str = ""
+    #: links below it with a number beside them (``(label, url name, url name of the
+    #: count)``: approvals waiting…); the number is fetched after the page loads, so
+    #: that no page pays a query for it
+    counted_links: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

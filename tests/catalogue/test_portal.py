@@ -261,7 +261,10 @@ class TestOrder:
         response = web(alice).post(item_url(everything), data)
         assert response.status_code == 400
         body = page(response)
-        assert "expected format" in block(body, "reason")
+        # The server's message names the question and the form it expects.
+        assert "Reason is not in the expected form: text matching [A-Za-z ]+." in block(
+            body, "reason"
+        )
         assert "At most 3" in block(body, "screens")
         assert "no active user nobody" in block(body, "colleague")
         assert "This is required" in block(body, "model")

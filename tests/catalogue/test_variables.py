@@ -111,7 +111,11 @@ def test_valid_answers_pass_and_defaults_fill_in(laptop):
         ({**VALID, "ram_gb": 4}, "ram_gb", "At least 8."),
         ({**VALID, "ram_gb": 128}, "ram_gb", "At most 64."),
         ({**VALID, "ram_gb": "lots"}, "ram_gb", "Expected a number."),
-        ({**VALID, "asset_tag": "AT-12"}, "asset_tag", "This does not have the expected format."),
+        (
+            {**VALID, "asset_tag": "AT-12"},
+            "asset_tag",
+            r"Old asset tag is not in the expected form: text matching AT-\d{5}.",
+        ),
         ({**VALID, "needed_by": "next friday"}, "needed_by", "A date as YYYY-MM-DD."),
         (
             {**VALID, "handover": "soon"},

@@ -32,7 +32,7 @@ class TestServiceRequestContract(APIContract):
     model = ServiceRequest
     transition = {"state": "cancelled"}
     illegal_state = "fulfilled"
-    list_screen = None
+    list_screen = "/fulfilment/requests/"
     page_screen = True
     endpoint = "/api/v1/requests/"
     lookup = "number"
