@@ -218,6 +218,14 @@ def decide(approval: Approval, actor, approve: bool, comment: str = "") -> Appro
     approval = Approval.objects.select_for_update().select_related("request").get(pk=approval.pk)
     if approval.approver_id != actor.pk:
         raise PermissionDenied
+    if approval.decision == D.SKIPPED:
+        request = approval.request
+        raise ValidationError(
+            {
+                "decision": f"This approval is no longer needed: {request.number} is "
+                f"{request.get_state_display().lower()}."
+            }
+        )
     if approval.decision != D.PENDING:
         raise ValidationError({"decision": f"This approval is already {approval.decision}."})
     comment = (comment or "").strip()
