@@ -6,6 +6,7 @@ class CatalogueConfig(PracticeConfig):
     verbose_name = "Service catalogue"
 
     practice = "service_request"
+    search_sources = "catalogue.search.sources"
     practice_url = "fulfilment:queue"
     more_practices = {"service_catalogue": "catalogue:catalogue"}
     section = WorkspaceSection(

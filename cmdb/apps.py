@@ -18,6 +18,7 @@ class CmdbConfig(PracticeConfig):
     verbose_name = "Service configuration management"
 
     practice = "service_configuration"
+    search_sources = "cmdb.search.source"
     practice_url = "cmdb:list"
     section = WorkspaceSection("Configuration items", "cmdb:list", order=40)
     kpis = "cmdb.kpis.cmdb_kpis"

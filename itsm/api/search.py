@@ -21,6 +21,7 @@ class HitSerializer(Serializer):
     id = serializers.IntegerField(source="obj.pk")
     number = serializers.CharField(source="obj.number", default=None, allow_null=True)
     title = serializers.CharField()
+    state = serializers.CharField(help_text="The hit's state or status, as its reader names it.")
     summary = serializers.CharField()
     url = serializers.CharField()
     rank = serializers.FloatField()
@@ -56,8 +57,9 @@ LIMIT_PARAM = OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MA
 class SearchView(APIView):
     """Full-text search, ranked, over what the caller may see: end users find their own
     incidents (never a work note), published articles for employees and public known
-    errors; staff find everything. ``kind`` narrows to one or more kinds (comma-separated:
-    ``incidents``, ``known_errors``, ``problems``, ``articles``)."""
+    errors; staff find everything, CIs, assets and people included. ``kind`` narrows to
+    one or more kinds (comma-separated: ``incidents``, ``requests``, ``tasks``,
+    ``known_errors``, ``problems``, ``articles``, ``cis``, ``assets``, ``people``)."""
 
     @extend_schema(
         parameters=[

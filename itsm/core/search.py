@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, migrations
-from django.db.models import BooleanField, FloatField, Q, Value
+from django.db.models import BooleanField, Case, FloatField, Q, Value, When
 from django.db.models.expressions import RawSQL
 
 CONFIG = "english"
@@ -29,6 +29,24 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def _default_summary(obj, user) -> str:
     return ""
+
+
+def _default_state(obj, user) -> str:
+    """A hit's state as its reader names it: a record's workflow label of the state this
+    user may see, else the model's own state or status label."""
+    workflow = getattr(obj, "workflow", None)
+    if workflow is not None and hasattr(obj, "state_for"):
+        return workflow.label(obj.state_for(user))
+    for name in ("get_state_display", "get_status_display"):
+        if hasattr(obj, name):
+            return getattr(obj, name)()
+    return ""
+
+
+#: How a source's rows are matched: the generated full-text column (large tables of
+#: prose), or every word contained in one of the fields (short names: CIs, assets, people).
+FULL_TEXT = "full_text"
+CONTAINS = "contains"
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,29 @@ class SearchSource:
     singular: str = ""
     #: the badge end users see on the portal; blank: ``singular``
     portal_label: str = ""
+    #: ``FULL_TEXT`` (the vector column) or ``CONTAINS`` (no column needed)
+    match: str = FULL_TEXT
+    #: (obj, user) -> the hit's title; ``None``: the first of ``fields``
+    title: Callable | None = None
+    #: (obj, user) -> the state shown beside a hit
+    state: Callable = _default_state
+    #: the field holding a reference people type to open one row directly (a record
+    #: number, an asset tag) and the pattern such a reference has (``INC\d+``): the
+    #: header's search goes straight to that row
+    reference_field: str = ""
+    reference_pattern: str = ""
+
+    @property
+    def reference(self) -> tuple[str, str]:
+        """(field, pattern): as declared, else a record's number (``INC`` and digits)."""
+        if self.reference_field:
+            return self.reference_field, self.reference_pattern
+        prefix = getattr(self.model, "NUMBER_PREFIX", "")
+        return ("number", rf"{prefix}\d+") if prefix else ("", "")
+
+    def is_reference(self, text: str) -> bool:
+        field, pattern = self.reference
+        return bool(field and pattern and re.fullmatch(pattern, text, flags=re.IGNORECASE))
 
 
 @dataclass(frozen=True)
@@ -65,6 +106,9 @@ class Hit:
     summary: str
     url: str
     rank: float
+    state: str = ""
+    #: the one-word badge of its kind ("Incident")
+    singular: str = ""
 
 
 @dataclass
@@ -152,6 +196,8 @@ def _matching(source: SearchSource, queryset, text: str, prefix: bool, every: bo
     the last word is a prefix and ``every`` says whether all words must match or any."""
     table = source.model._meta.db_table
     column = f'"{table}"."{source.vector_column}"'
+    if source.match == CONTAINS:
+        return _containing(source, queryset, text, every or not prefix)
     if _full_text():
         if prefix:
             tokens = words(text)[:8]
@@ -169,21 +215,37 @@ def _matching(source: SearchSource, queryset, text: str, prefix: bool, every: bo
                 f"ts_rank_cd({column}, {tsquery})", [query], output_field=FloatField()
             )
         )
+    return _containing(source, queryset, text, every or not prefix, rank=False)
+
+
+def _containing(source: SearchSource, queryset, text: str, every: bool, rank: bool = True):
+    """Rows where every word (or, unless ``every``, any word) occurs in one of the
+    fields; ranked, when ``rank``, by how the title meets the whole text: equal, starting
+    with it, containing it, or only containing its words."""
     condition = Q()
-    tokens = words(text)[:8]
-    for token in tokens:
+    for token in words(text)[:8]:
         any_field = Q()
         for name in source.fields:
             any_field |= Q(**{f"{name}__icontains": token})
-        if prefix and not every:
-            condition |= any_field
-        else:
-            condition &= any_field
-    return queryset.filter(condition).annotate(search_rank=Value(0.0, FloatField()))
+        condition = (condition & any_field) if every else (condition | any_field)
+    queryset = queryset.filter(condition)
+    if not rank:
+        return queryset.annotate(search_rank=Value(0.0, FloatField()))
+    title = next(iter(source.fields))
+    whole = " ".join(text.split())[:MAX_QUERY_LENGTH]
+    return queryset.annotate(
+        search_rank=Case(
+            When(**{f"{title}__iexact": whole}, then=Value(1.0)),
+            When(**{f"{title}__istartswith": whole}, then=Value(0.6)),
+            When(**{f"{title}__icontains": whole}, then=Value(0.3)),
+            default=Value(0.1),
+            output_field=FloatField(),
+        )
+    )
 
 
-def _ordered(queryset):
-    if _full_text():
+def _ordered(source: SearchSource, queryset):
+    if _full_text() or source.match == CONTAINS:
         return queryset.order_by("-search_rank", "-pk")
     return queryset.order_by("-pk")
 
@@ -195,13 +257,33 @@ def _hits(source: SearchSource, rows, user) -> list[Hit]:
             kind=source.key,
             label=source.label,
             obj=obj,
-            title=str(getattr(obj, title_field)),
+            title=source.title(obj, user) if source.title else str(getattr(obj, title_field)),
             summary=source.summary(obj, user),
             url=source.url(obj, user),
-            rank=float(obj.search_rank or 0.0),
+            rank=float(getattr(obj, "search_rank", 0.0) or 0.0),
+            state=source.state(obj, user),
+            singular=source.singular or source.label,
         )
         for obj in rows
     ]
+
+
+def lookup(user, text: str) -> Hit | None:
+    """The one row ``text`` names by its reference (``PRB0001001``, an asset tag), if the
+    user may see it: only the sources whose reference pattern the text has are asked, each
+    with one indexed query."""
+    text = text.strip()
+    if not text or len(text) > MAX_QUERY_LENGTH or "\x00" in text:
+        return None
+    for source in registry.sources:
+        if not source.is_reference(text):
+            continue
+        field = source.reference[0]
+        found = source.queryset(user).filter(**{f"{field}__in": {text, text.upper()}})[:1]
+        rows = _hits(source, found, user)
+        if rows:
+            return rows[0]
+    return None
 
 
 def search(user, text: str, kinds=None, limit: int = 20) -> list[Hit]:
@@ -211,7 +293,7 @@ def search(user, text: str, kinds=None, limit: int = 20) -> list[Hit]:
         return []
     hits: list[Hit] = []
     for source in registry.get(kinds):
-        queryset = _ordered(_matching(source, source.queryset(user), text, prefix=False))
+        queryset = _ordered(source, _matching(source, source.queryset(user), text, prefix=False))
         hits.extend(_hits(source, queryset[:limit], user))
     hits.sort(key=lambda h: -h.rank)
     return hits
@@ -228,14 +310,33 @@ def suggest(user, text: str, limit: int = 5, kinds=None) -> list[Hit]:
         # what matches any word (one more query), listed after.
         found = _hits(
             source,
-            _ordered(_matching(source, source.queryset(user), text, prefix=True))[:limit],
+            _ordered(source, _matching(source, source.queryset(user), text, prefix=True))[:limit],
             user,
         )
         ranked += [(0, -hit.rank, len(ranked) + i, hit) for i, hit in enumerate(found)]
         if len(found) < limit:
             seen = [hit.obj.pk for hit in found]
             more = _matching(source, source.queryset(user), text, prefix=True, every=False)
-            partial = _hits(source, _ordered(more.exclude(pk__in=seen))[: limit - len(found)], user)
+            partial = _hits(
+                source, _ordered(source, more.exclude(pk__in=seen))[: limit - len(found)], user
+            )
             ranked += [(1, -hit.rank, len(ranked) + i, hit) for i, hit in enumerate(partial)]
     ranked.sort(key=lambda row: row[:3])
     return [row[3] for row in ranked[:limit]]
+
+
+def quick(user, text: str, per_kind: int = 3, kinds=None) -> tuple[Hit | None, list[Hit]]:
+    """What the header's search offers while someone types: the row the text names by
+    its reference, if any, then the best ``per_kind`` rows of every kind (every word
+    matching, the last one as a prefix), in the sources' order. One query per kind."""
+    if not words(text):
+        return None, []
+    exact = lookup(user, text)
+    hits: list[Hit] = []
+    for source in registry.get(kinds):
+        rows = _ordered(source, _matching(source, source.queryset(user), text, prefix=True))
+        found = _hits(source, rows[: per_kind + 1], user)
+        if exact is not None:
+            found = [h for h in found if not (h.kind == exact.kind and h.obj.pk == exact.obj.pk)]
+        hits.extend(found[:per_kind])
+    return exact, hits

@@ -7,6 +7,7 @@ class AssetsConfig(PracticeConfig):
     verbose_name = "IT asset management"
 
     practice = "it_asset"
+    search_sources = "practices.assets.search.source"
     practice_url = "assets:list"
     section = WorkspaceSection("Assets", "assets:list", order=50)
     portal_panels = (

@@ -10,4 +10,5 @@ class ServiceDeskConfig(PracticeConfig):
     verbose_name = "Service desk"
 
     practice = "service_desk"
+    search_sources = "practices.service_desk.search.source"
     practice_url = "portal-home"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("portal/", views.portal_home, name="portal-home"),
     path("views/", views.save_view, name="saved-view-create"),
     path("search/", views.search_page, name="search"),
+    path("search/quick/", views.quick_search, name="quick-search"),
     path("suggestions/", views.suggestions, name="suggestions"),
     path("views/<int:pk>/delete/", views.delete_view, name="saved-view-delete"),
 ]

@@ -82,12 +82,17 @@ def delete_view(request, pk: int):
 
 @agent_required
 def search_page(request):
-    """Everything staff may search, ranked, grouped by kind."""
-    text = request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH]
+    """Everything staff may search, ranked, grouped by kind; a reference typed whole (a
+    record number, an asset tag) opens that row."""
+    text = request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH].replace("\x00", "")
     kinds = {s.key: s.label for s in search.registry.sources}
     kind = request.GET.get("kind", "")
     hits = []
     if search.words(text):
+        if kind not in kinds:
+            exact = search.lookup(request.user, text)
+            if exact is not None:
+                return redirect(exact.url)
         hits = search.search(request.user, text, kinds=[kind] if kind in kinds else None)
     groups: dict[str, list] = {}
     for hit in hits:
@@ -96,6 +101,19 @@ def search_page(request):
         request,
         "service_desk/search.html",
         {"q": text, "kind": kind, "kinds": kinds, "groups": groups, "count": len(hits)},
+    )
+
+
+@agent_required
+def quick_search(request):
+    """The header search's drop-down while an agent types (htmx): the row a reference
+    names first, then the best few of every kind, each with its state."""
+    text = request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH].replace("\x00", "")
+    exact, hits = search.quick(request.user, text) if len(text) >= 2 else (None, [])
+    return render(
+        request,
+        "service_desk/_quick_search.html",
+        {"q": text, "exact": exact, "hits": hits},
     )
 
 

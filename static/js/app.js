@@ -85,6 +85,41 @@
     document.querySelectorAll("select[data-follows-group]").forEach(followGroup);
   });
 
+  // The header's search: arrow keys move through the results, Enter opens the one
+  // chosen (or, with none chosen, every result), Escape closes them.
+  function quickOptions() { return Array.prototype.slice.call(document.querySelectorAll("#quick-results [role=option]")); }
+  function quickChoose(input, options, index) {
+    options.forEach(function (o, i) { o.setAttribute("aria-selected", i === index ? "true" : "false"); });
+    if (options[index]) { input.setAttribute("aria-activedescendant", options[index].id); options[index].scrollIntoView({ block: "nearest" }); }
+    else input.removeAttribute("aria-activedescendant");
+  }
+  function quickClose() {
+    var results = document.getElementById("quick-results");
+    var input = document.getElementById("global-search");
+    if (results) results.innerHTML = "";
+    if (input) { input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); }
+  }
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (input.id !== "global-search") return;
+    var options = quickOptions();
+    var index = options.findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+    if (event.key === "ArrowDown" && options.length) { quickChoose(input, options, Math.min(index + 1, options.length - 1)); event.preventDefault(); }
+    else if (event.key === "ArrowUp" && options.length) { quickChoose(input, options, Math.max(index - 1, 0)); event.preventDefault(); }
+    else if (event.key === "Enter" && options[index]) { event.preventDefault(); window.location = options[index].href; }
+    else if (event.key === "Escape" && options.length) { event.preventDefault(); quickClose(); }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id !== "quick-results") return;
+    var input = document.getElementById("global-search");
+    var options = quickOptions();
+    input.setAttribute("aria-expanded", options.length ? "true" : "false");
+    quickChoose(input, options, options[0] && options[0].id === "quick-exact" ? 0 : -1);
+  });
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest(".quick-search")) quickClose();
+  });
+
   // j/k move through the queue, Enter opens, / searches, n new incident, r reply.
   var cursor = -1;
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("table[data-keyboard-list] tbody tr[data-href]")); }

@@ -60,12 +60,12 @@ def test_report_work_resolve_and_confirm(pages, alice, agent, service_desk):
     expect(desk.get_by_role("heading", name="Incidents", exact=True)).to_be_visible()
     rows = desk.locator("table.queue tbody tr[data-href]")
     expect(rows).to_have_count(2)
-    # A title search narrows the queue; an exact number in the top search goes straight to it.
-    search = desk.get_by_role("searchbox", name="Search")
+    # A title filter narrows the queue; an exact number in the top search goes straight to it.
+    search = desk.get_by_role("searchbox", name="Filter by title or number")
     search.fill("Outlook")
     search.press("Enter")
     expect(rows).to_have_count(1)
-    search = desk.get_by_role("searchbox", name="Search")
+    search = desk.get_by_role("combobox", name="Search everything")
     search.fill(number)
     search.press("Enter")
     expect(desk).to_have_url(re.compile(rf"/incidents/{number}/$"))
