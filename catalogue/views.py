@@ -250,11 +250,8 @@ class RequestScreens(RecordScreens):
 
 
 def _approvals_context(user, **extra) -> dict:
-    pending = list(
-        services.pending_approvals(user)
-        .select_related("request__requester")
-        .order_by("created_at", "pk")
-    )
+    # What the approver decides on (answers, cost, level), as the workspace's inbox shows.
+    pending = services.approval_inbox(user)
     done = list(
         Approval.objects.filter(approver=user)
         .exclude(decision=Approval.Decision.PENDING)

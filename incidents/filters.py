@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
+from itsm.core.widgets import ASSIGNMENT_FILTERS, use_pickers
 from practices.service_level.models import Timer
 
 from .models import Incident, Priority
@@ -46,6 +47,11 @@ class IncidentFilterSet(RecordFilterSet):
             "service",
             "major",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The queue's group and assignee filters are team and person pickers.
+        use_pickers(self, **ASSIGNMENT_FILTERS)
 
     def filter_open(self, queryset, name, value):
         if value is None:

@@ -6,6 +6,7 @@ from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
 from itsm.accounts.models import Team
 from itsm.core.forms import EditInPlace, overlay
+from itsm.core.widgets import ChosenPicker, Picker, TextPicker
 
 from .models import Category, Incident, OnHoldReason, ResolutionCode
 from .workflows import IncidentState
@@ -43,26 +44,43 @@ class IncidentForm(EditInPlace, forms.ModelForm):
         User.objects.filter(is_active=True),
         required=False,
         to_field_name="username",
-        widget=forms.TextInput(attrs={"placeholder": "username (you, if empty)"}),
-        help_text="Who is affected: a username.",
+        widget=TextPicker(
+            "people",
+            card=True,
+            placeholder="Type a name or e-mail (you, if empty)",
+            attrs={"placeholder": "username (you, if empty)"},
+        ),
+        help_text="Who is affected: a username (you, if empty).",
     )
     category = forms.ModelChoiceField(
-        Category.objects.filter(active=True, parent__isnull=True), required=False
+        Category.objects.filter(active=True, parent__isnull=True),
+        required=False,
+        widget=Picker("categories"),
     )
     subcategory = forms.ModelChoiceField(
         Category.objects.filter(active=True, parent__isnull=False).select_related("parent"),
         required=False,
+        widget=Picker("subcategories", depends_on="category"),
     )
-    service = forms.ModelChoiceField(Service.objects.all(), required=False)
-    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
-    assignment_group = forms.ModelChoiceField(Team.objects.filter(active=True), required=False)
+    service = forms.ModelChoiceField(
+        Service.objects.all(), required=False, widget=Picker("services")
+    )
+    configuration_items = CIMultipleChoiceField(
+        required=False,
+        label="Affected CIs",
+        widget=ChosenPicker("cis", placeholder="Add a CI: type its name"),
+    )
+    assignment_group = forms.ModelChoiceField(
+        Team.objects.filter(active=True), required=False, widget=Picker("teams")
+    )
     assigned_to = forms.ModelChoiceField(
         User.objects.filter(is_active=True, teams__isnull=False)
         .distinct()
         .prefetch_related("teams"),
         required=False,
         to_field_name="username",
-        widget=AssigneeSelect(attrs={"data-follows-group": "id_assignment_group"}),
+        widget=Picker("agents", depends_on="assignment_group"),
+        help_text="A member of the assignment group.",
     )
     parent = forms.ModelChoiceField(
         Incident.objects.filter(parent__isnull=True, state__in=["new", "in_progress", "on_hold"]),
@@ -97,6 +115,7 @@ class IncidentForm(EditInPlace, forms.ModelForm):
         if incident.pk:
             # Text inputs show the username and number, not the primary keys.
             self.initial["caller"] = incident.caller.username
+            self.fields["caller"].widget.known = {incident.caller.username: incident.caller}
             self.initial["parent"] = incident.parent.number if incident.parent_id else ""
             self.initial["assigned_to"] = (
                 incident.assigned_to.username if incident.assigned_to_id else None

@@ -1,6 +1,7 @@
 import django_filters
 
 from itsm.core.filters import IdFilter, RecordFilterSet
+from itsm.core.widgets import ASSIGNMENT_FILTERS, use_pickers
 
 from .models import Priority, Problem, Risk
 from .workflows import OPEN, ProblemState
@@ -25,6 +26,21 @@ class ProblemFilterSet(RecordFilterSet):
     class Meta:
         model = Problem
         fields = ["state", "priority", "assignment_group", "assigned_to", "workaround_public"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Teams, people, services and CIs are picked by name (the known error database
+        # filters on a service and a CI); the parameters stay ids and usernames.
+        use_pickers(
+            self,
+            **ASSIGNMENT_FILTERS,
+            service={"lookup": "services", "attrs": {"aria-label": "Service"}},
+            configuration_item={
+                "lookup": "cis",
+                "chosen_only": True,
+                "attrs": {"aria-label": "Configuration item"},
+            },
+        )
 
     def filter_open(self, queryset, name, value):
         if value is None:

@@ -5,10 +5,10 @@ from django.contrib.auth import get_user_model
 
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
-from incidents.forms import AssigneeSelect
 from incidents.models import Category, Incident
 from itsm.accounts.models import Team
 from itsm.core.forms import EditInPlace, overlay
+from itsm.core.widgets import ChosenPicker, MultiPicker, Picker
 
 from .models import Dimension, Effectiveness, Problem
 
@@ -41,13 +41,23 @@ class ProblemForm(EditInPlace, forms.ModelForm):
         Category.objects.filter(active=True).select_related("parent"),
         required=False,
         empty_label="None",
+        widget=Picker("any-categories"),
     )
     services = forms.ModelMultipleChoiceField(
-        Service.objects.all(), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+        Service.objects.all(),
+        required=False,
+        widget=MultiPicker("services", placeholder="Add a service: type its name"),
     )
-    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
+    configuration_items = CIMultipleChoiceField(
+        required=False,
+        label="Affected CIs",
+        widget=ChosenPicker("cis", placeholder="Add a CI: type its name"),
+    )
     assignment_group = forms.ModelChoiceField(
-        Team.objects.filter(active=True), required=False, empty_label="Unassigned"
+        Team.objects.filter(active=True),
+        required=False,
+        empty_label="Unassigned",
+        widget=Picker("teams"),
     )
     assigned_to = forms.ModelChoiceField(
         User.objects.filter(is_active=True, teams__isnull=False)
@@ -55,7 +65,8 @@ class ProblemForm(EditInPlace, forms.ModelForm):
         .prefetch_related("teams"),
         required=False,
         to_field_name="username",
-        widget=AssigneeSelect(attrs={"data-follows-group": "id_assignment_group"}),
+        widget=Picker("agents", depends_on="assignment_group"),
+        help_text="A member of the assignment group.",
     )
 
     class Meta:

@@ -6,13 +6,13 @@ from .models import Location, Organization, Team, User
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "first_name", "last_name", "role", "organization")
-    list_filter = ("role", "organization", "is_active")
+    list_display = ("username", "email", "first_name", "last_name", "role", "organization", "vip")
+    list_filter = ("role", "organization", "vip", "is_active")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (
             "Service management",
-            {"fields": ("role", "time_zone", "organization", "location", "phone")},
+            {"fields": ("role", "time_zone", "organization", "location", "phone", "vip")},
         ),
     )
 

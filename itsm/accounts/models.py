@@ -71,6 +71,11 @@ class User(AbstractUser):
         Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="users"
     )
     phone = models.CharField(max_length=40, blank=True)
+    vip = models.BooleanField(
+        "VIP",
+        default=False,
+        help_text="Flagged to agents wherever this person is picked or shown as a caller.",
+    )
     manager = models.ForeignKey(
         "self",
         null=True,

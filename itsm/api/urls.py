@@ -12,6 +12,7 @@ from rest_framework.routers import SimpleRouter
 
 from itsm.core.practices import registry
 
+from .lookups import ContactCardView, LookupView
 from .search import SearchView, SuggestionsView
 from .teams import TeamViewSet
 from .views import TokenView, download_attachment
@@ -59,6 +60,8 @@ urlpatterns = [
     path("search/", SearchView.as_view(), name="api-search"),
     path("search/suggestions/", SuggestionsView.as_view(), name="api-search-suggestions"),
     path("attachments/<int:pk>/download/", download_attachment, name="api-attachment-download"),
+    path("lookups/people/<str:username>/card/", ContactCardView.as_view(), name="contact-card"),
+    path("lookups/<slug:kind>/", LookupView.as_view(), name="lookup"),
     path("", include(router.urls)),
     *(path("", include(module)) for module in registry.api_url_modules()),
 ]

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalogue import services
+from catalogue import variables as rules
 from catalogue.models import (
     Approval,
     ApprovalLevel,
@@ -482,6 +483,11 @@ class TestApprovals:
         body = page(client.get("/portal/approvals/"))
         assert req.number in body and "Workstation" in body
         assert 'for="id_a' in body  # a labelled comment
+        # Not blind: the answers to the item's questions, as the request page shows them.
+        card = body[body.index(req.number) :]
+        assert len(rules.display_answers(req)) >= 2
+        for label, answer in rules.display_answers(req):
+            assert f"<dt>{label}</dt><dd>{answer}</dd>" in card
         approval = Approval.objects.get()
         response = client.post(
             f"/portal/approvals/{approval.pk}/decide/", {f"a{approval.pk}-decision": "approve"}

@@ -1,0 +1,63 @@
+"""Incident management's pickers (categories, a category's subcategories) and the open
+incidents on a person's contact card. See ``itsm.core.lookups``."""
+
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from itsm.core.lookups import Lookup, Param, PersonCount, register, register_person_count
+
+from .models import Category, Incident
+from .workflows import IncidentState
+
+categories = register(
+    Lookup(
+        key="categories",
+        queryset=lambda: Category.objects.filter(active=True, parent__isnull=True),
+        search=("name",),
+        ordering=("name",),
+    )
+)
+
+subcategories = register(
+    Lookup(
+        key="subcategories",
+        queryset=lambda: Category.objects.filter(active=True, parent__isnull=False),
+        search=("name", "parent__name"),
+        label=lambda category: category.name,
+        detail=lambda category: category.parent.name,
+        params={
+            "parent": Param(
+                filter=lambda queryset, parent: queryset.filter(parent=parent),
+                values=lambda category: [category.parent_id],
+            )
+        },
+        ordering=("parent__name", "name"),
+        select=("parent",),
+    )
+)
+
+any_categories = register(
+    Lookup(
+        key="any-categories",
+        # A problem's category: any active one, top-level or not.
+        queryset=lambda: Category.objects.filter(active=True),
+        search=("name", "parent__name"),
+        ordering=("parent__name", "name"),
+        select=("parent",),
+    )
+)
+
+register_person_count(
+    PersonCount(
+        label="Open incidents",
+        count=lambda person: Incident.objects.filter(
+            caller=person, state__in=IncidentState.OPEN
+        ).count(),
+        url=lambda person: (
+            reverse("incidents:queue")
+            + "?"
+            + urlencode({"caller": person.username, "open": "true"})
+        ),
+        order=10,
+    )
+)
