@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from .admin_forms import AgreementAdminForm
 from .models import (
     Agreement,
     BusinessCalendar,
@@ -56,10 +58,20 @@ class TargetInline(admin.TabularInline):
 class ThresholdInline(admin.TabularInline):
     model = Threshold
     extra = 0
+    # One line for the addresses: a text area made the table wider than the page.
+    formfield_overrides = {
+        Threshold._meta.get_field("notify_addresses").__class__: {
+            "widget": forms.TextInput(attrs={"size": 30})
+        }
+    }
 
 
 @admin.register(Agreement)
 class AgreementAdmin(admin.ModelAdmin):
+    """Conditions are edited as rows (``admin_forms``); the JSON stays available under
+    "Advanced (JSON)" and over the API."""
+
+    form = AgreementAdminForm
     list_display = (
         "name",
         "kind",
@@ -72,7 +84,16 @@ class AgreementAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "active", "record_type")
     list_editable = ("order", "active")
+    list_select_related = ("record_type", "service", "team")
     inlines = [TargetInline, ThresholdInline]
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "record_type", "order", "active", "description")}),
+        (
+            "Applies to",
+            {"fields": ("priorities", "service", "organization", "team", "supplier", "conditions")},
+        ),
+        ("Clock", {"fields": ("pause_when", "run_when", "on_priority_change")}),
+    )
 
 
 @admin.register(Timer)

@@ -13,6 +13,8 @@ from django.utils import timezone
 from itsm.accounts.models import TIME_ZONE_CHOICES
 from itsm.core.models import Tracked
 
+from .conditions import check_agreement
+
 
 class BusinessCalendar(Tracked):
     """When the clock runs: working hours per weekday in a time zone, public holidays of a
@@ -194,12 +196,10 @@ class Agreement(Tracked):
             errors["team"] = "An OLA is with a team."
         if self.kind == self.Kind.UC and not (self.supplier and self.run_when):
             errors["run_when"] = "An underpinning contract names its supplier and when it runs."
-        for name in ("pause_when", "run_when"):
-            value = getattr(self, name)
-            if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
-                errors[name] = 'A list of conditions, e.g. [{"state": "on_hold"}].'
-        if not isinstance(self.conditions, dict):
-            errors["conditions"] = 'An object of field → values, e.g. {"category": [4]}.'
+        # The conditions name attributes the record type's profile gives, with values they
+        # can take (one check for the API and the admin's builder rows).
+        for name, found in check_agreement(self).items():
+            errors.setdefault(name, found)
         if errors:
             raise ValidationError(errors)
 
