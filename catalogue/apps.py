@@ -24,6 +24,8 @@ class CatalogueConfig(PracticeConfig):
             my_records="catalogue.views.my_requests",
             detail_url_name="catalogue:request",
             order=20,
+            singular="Request",
+            waiting="catalogue.views.portal_waiting",
         ),
     )
     portal_panels = (
@@ -34,6 +36,7 @@ class CatalogueConfig(PracticeConfig):
             order=10,
         ),
     )
+    portal_waiting = "catalogue.views.approvals_waiting"
     sla_profiles = {"catalogue.ServiceRequest": "catalogue.sla.PROFILE"}
     urls = ("catalogue.workspace_urls", "catalogue.urls")
     enums = {

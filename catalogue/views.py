@@ -8,12 +8,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from rest_framework.decorators import action
 
 from itsm.api.screens import RecordScreens
 from itsm.core import services as core
 from itsm.core.models import JournalEntry
+from itsm.core.practices import PortalAction, Waiting
 from itsm.core.views import error_text, parse_id
 
 from . import services
@@ -67,8 +69,8 @@ def popular_items(user, limit: int = 6):
 
 def home_panel(request) -> dict:
     """What the portal home shows of the catalogue (registered as a portal panel): popular
-    items and the categories, from one query over the orderable items, and the count of
-    approvals waiting for this user."""
+    items and the categories, from one query over the orderable items (the approvals
+    waiting for this user are listed under "waiting for you": ``approvals_waiting``)."""
     user = request.user
     items = list(
         CatalogueItem.objects.filter(pk__in=_orderable(user).values("pk"))
@@ -85,7 +87,6 @@ def home_panel(request) -> dict:
     return {
         "popular": sorted(items, key=lambda i: -i.times)[:6],
         "categories": list(categories),
-        "pending_approvals": services.pending_approvals(user).count(),
     }
 
 
@@ -165,6 +166,41 @@ def _mine(user):
 
 def my_requests(user):
     return _mine(user).order_by("-created_at")
+
+
+def portal_waiting(req: ServiceRequest) -> Waiting | None:
+    """A fulfilled request waits for its requester to confirm it (their portal home lists
+    it first)."""
+    if req.state != R.FULFILLED:
+        return None
+    close = reverse("catalogue:request-close", args=[req.number])
+    return Waiting(
+        "Delivered: please confirm",
+        (
+            PortalAction("Yes, I have it", close, post={}, primary=True),
+            PortalAction("Something is missing", reverse("catalogue:request", args=[req.number])),
+        ),
+    )
+
+
+def approvals_waiting(user) -> list[Waiting]:
+    """The approvals waiting for ``user``, for the portal home's "waiting for you"."""
+    page = reverse("catalogue:approvals")
+    rows = []
+    for approval in services.pending_approvals(user).order_by("created_at", "pk"):
+        req = approval.request
+        person = req.requested_for.get_full_name() or req.requested_for.username
+        rows.append(
+            Waiting(
+                "Approval needed",
+                (PortalAction("Review and decide", f"{page}#ap-{approval.pk}", primary=True),),
+                number=req.number,
+                title=f"{req.item.name} for {person}",
+                url=f"{page}#ap-{approval.pk}",
+                kind="Approval",
+            )
+        )
+    return rows
 
 
 def _progress(req: ServiceRequest, has_approvals: bool) -> list[dict]:

@@ -27,6 +27,8 @@ class IncidentsConfig(PracticeConfig):
             my_records="incidents.services.reported_by",
             detail_url_name="incidents:portal-detail",
             order=10,
+            singular="Issue",
+            waiting="incidents.views.portal_waiting",
         ),
     )
     kpis = "incidents.kpis.incident_kpis"

@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse_lazy
 
 from catalogue.models import Service
@@ -8,7 +10,8 @@ from itsm.accounts.models import Team
 from itsm.core.forms import EditInPlace, overlay
 from itsm.core.widgets import ChosenPicker, Picker, TextPicker
 
-from .models import Category, Incident, OnHoldReason, ResolutionCode
+from .models import Category, Incident, Level, OnHoldReason, ResolutionCode
+from .services import MAX_REPORT_FILES
 from .workflows import IncidentState
 
 User = get_user_model()
@@ -22,17 +25,6 @@ SUGGEST_WHILE_TYPING = {
     "hx-sync": "this:replace",
     "autocomplete": "off",
 }
-
-
-class AssigneeSelect(forms.Select):
-    """Each agent's option names their teams, so the page can offer only the chosen group's."""
-
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        instance = getattr(value, "instance", None)
-        if instance is not None:
-            option["attrs"]["data-teams"] = " ".join(str(team.pk) for team in instance.teams.all())
-        return option
 
 
 class IncidentForm(EditInPlace, forms.ModelForm):
@@ -141,15 +133,24 @@ class BulkUpdateForm(forms.Form):
     """The queue's bulk bar: one change for the selected incidents."""
 
     assignment_group = forms.ModelChoiceField(
-        Team.objects.filter(active=True), required=False, empty_label="Group: keep"
+        Team.objects.filter(active=True),
+        required=False,
+        empty_label="Group: keep",
+        widget=Picker("teams", placeholder="Group: keep", attrs={"aria-label": "Assignment group"}),
     )
     assigned_to = forms.ModelChoiceField(
         User.objects.filter(is_active=True, teams__isnull=False)
         .distinct()
         .prefetch_related("teams"),
         required=False,
+        to_field_name="username",
         empty_label="Assignee: keep",
-        widget=AssigneeSelect(attrs={"data-follows-group": "bulk_assignment_group"}),
+        widget=Picker(
+            "agents",
+            depends_on="assignment_group",
+            placeholder="Assignee: keep",
+            attrs={"aria-label": "Assignee"},
+        ),
     )
     state = forms.ChoiceField(choices=[("", "State: keep"), *IncidentState.choices], required=False)
     on_hold_reason = forms.ChoiceField(
@@ -164,8 +165,23 @@ class BulkUpdateForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+#: How urgent an issue is, in the words of the person who has it (the model's urgency).
+URGENCY_CHOICES = [
+    (Level.HIGH, "High: I cannot work, or many people are affected"),
+    (Level.MEDIUM, "Medium: I can work, but it slows me down"),
+    (Level.LOW, "Low: it is an inconvenience"),
+]
+
+
 class ReportIssueForm(forms.Form):
-    """What an employee fills in on the portal."""
+    """What an employee fills in on the portal (drawn here, parsed by the API's
+    serializer; the files go along to ``open_incident``)."""
+
+    wide_fields = ("title", "description", "attachments")
 
     title = forms.CharField(
         max_length=200,
@@ -184,3 +200,21 @@ class ReportIssueForm(forms.Form):
         label="Which service is affected?",
         empty_label="Not sure / none",
     )
+    urgency = forms.TypedChoiceField(
+        choices=URGENCY_CHOICES,
+        coerce=int,
+        initial=Level.LOW,
+        label="How urgent is it?",
+    )
+    attachments = forms.FileField(
+        required=False,
+        widget=MultipleFileInput,
+        label="Screenshots or files",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = (
+            f"Optional: up to {MAX_REPORT_FILES} files of at most "
+            f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)} each."
+        )

@@ -40,7 +40,8 @@ EDITABLE_FIELDS = (
     "major",
     "parent",
 )
-#: What an end user may give when reporting an issue.
+#: What an end user may give when reporting an issue (how urgent it is for them too; the
+#: impact, and so the priority's other half, is the service desk's to judge).
 END_USER_CREATE_FIELDS = (
     "title",
     "description",
@@ -48,7 +49,10 @@ END_USER_CREATE_FIELDS = (
     "subcategory",
     "service",
     "configuration_items",
+    "urgency",
 )
+#: How many files one report may carry.
+MAX_REPORT_FILES = 5
 
 
 def priority_for(impact: int, urgency: int) -> int:
@@ -188,9 +192,29 @@ SPEC = writes.WriteSpec(
 )
 
 
-def open_incident(actor, data: dict, channel: str = Channel.AGENT) -> Incident:
-    """Log a new incident. End users are always the caller of what they report."""
-    return writes.open(SPEC, actor, data, channel=channel)
+@transaction.atomic
+def open_incident(actor, data: dict, channel: str = Channel.AGENT, files=()) -> Incident:
+    """Log a new incident. End users are always the caller of what they report. ``files``
+    are attached to it in the same transaction: one that is refused (empty, too big, one
+    too many) refuses the whole report, naming the file, and nothing is saved."""
+    files = [f for f in files if f is not None]
+    if len(files) > MAX_REPORT_FILES:
+        raise ValidationError(
+            {"attachments": f"Attach at most {MAX_REPORT_FILES} files; you chose {len(files)}."}
+        )
+    empty = [f.name for f in files if not f.size]
+    if empty:
+        raise ValidationError({"attachments": [f"{name} is empty." for name in empty]})
+    incident = writes.open(SPEC, actor, data, channel=channel)
+    for uploaded in files:
+        try:
+            core.add_attachment(incident, actor, uploaded)
+        except ValidationError as error:
+            name = uploaded.name.rsplit("/", 1)[-1]
+            raise ValidationError(
+                {"attachments": [f"{name}: {message}" for message in error.messages]}
+            ) from None
+    return incident
 
 
 def update_incident(

@@ -4,10 +4,12 @@ pages for reporting and following an issue. Every write goes through ``services`
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect
+from django.urls import reverse
 
 from itsm.api.screens import Column, RecordScreens
 from itsm.core import services as core
 from itsm.core.models import Attachment
+from itsm.core.practices import PortalAction, Waiting
 from itsm.core.views import is_htmx
 from practices.service_desk import services as saved_views
 from practices.service_level.queries import sla_timers_prefetch
@@ -182,6 +184,13 @@ class PortalIncidentScreens(IncidentScreens):
         # ``?title=`` keeps what was typed when someone comes back from a suggested article.
         return {"title": self.request.GET.get("title", "")}
 
+    def get_serializer_context(self):
+        """A report's files go along with it, to be attached in its transaction."""
+        context = super().get_serializer_context()
+        if self.action == "new" and self.request.method == "POST":
+            context["files"] = self.request.FILES.getlist("attachments")
+        return context
+
     def create_message(self, obj) -> str:
         return f"Thanks, we have logged your issue as {obj.number}."
 
@@ -197,3 +206,28 @@ class PortalIncidentScreens(IncidentScreens):
             IncidentState.IN_PROGRESS: "The issue is reopened; we will look at it again.",
             IncidentState.CANCELLED: "Your report is withdrawn.",
         }.get(record.state, "Done.")
+
+
+def portal_waiting(incident) -> Waiting | None:
+    """Whether an employee's issue waits for them (their portal home lists it first): a
+    resolution to confirm (or reopen), or a question of the service desk to answer."""
+    page = reverse("incidents:portal-detail", args=[incident.number])
+    if incident.state == IncidentState.RESOLVED:
+        confirm = reverse("incidents:portal-transition", args=[incident.number])
+        return Waiting(
+            "Resolved: is it fixed?",
+            (
+                PortalAction(
+                    "Yes, it's fixed", confirm, post={"state": IncidentState.CLOSED}, primary=True
+                ),
+                PortalAction("No, reopen it", f"{page}#resolution"),
+            ),
+        )
+    if (
+        incident.state == IncidentState.ON_HOLD
+        and incident.on_hold_reason == OnHoldReason.AWAITING_CALLER
+    ):
+        return Waiting(
+            "We need your answer", (PortalAction("Answer", f"{page}#reply", primary=True),)
+        )
+    return None

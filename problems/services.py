@@ -24,7 +24,16 @@ from itsm.core import services as core
 from itsm.core import writes
 from itsm.core.models import JournalEntry
 
-from .models import Cause, Dimension, Effectiveness, Problem, Risk, WorkaroundUse, priority_for
+from .models import (
+    Cause,
+    Dimension,
+    Effectiveness,
+    KnownErrorDeflection,
+    Problem,
+    Risk,
+    WorkaroundUse,
+    priority_for,
+)
 from .workflows import ProblemState
 
 #: Fields ``open_problem`` and ``update_problem`` accept (besides ``state``).
@@ -413,6 +422,32 @@ def rate_workaround(use: WorkaroundUse, actor, effectiveness, note: str = "") ->
         internal=True,
     )
     return use
+
+
+#: One deflection per person and known error within this time (as for articles).
+DEFLECTION_WINDOW = timedelta(days=1)
+
+
+@transaction.atomic
+def workaround_solved_it(
+    problem: Problem, user, query: str = ""
+) -> tuple[KnownErrorDeflection, bool]:
+    """Someone on the portal says a known error's published workaround solved their issue
+    (an incident not reported). Counted once per person, known error and day: a second
+    click, a reload or a replayed form returns the first (False)."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied
+    if not Problem.objects.public_known_errors().filter(pk=problem.pk).exists():
+        raise PermissionDenied
+    Problem.objects.select_for_update().filter(pk=problem.pk).first()  # one at a time
+    since = timezone.now() - DEFLECTION_WINDOW
+    earlier = KnownErrorDeflection.objects.filter(
+        problem=problem, user=user, created_at__gte=since
+    ).first()
+    if earlier is not None:
+        return earlier, False
+    query = " ".join((query or "").replace("\x00", "").split())[:200]
+    return KnownErrorDeflection.objects.create(problem=problem, user=user, query=query), True
 
 
 # Comments and files ------------------------------------------------------------------------

@@ -17,5 +17,10 @@ urlpatterns = [
     path("problems/workaround-uses/<int:pk>/rate/", views.rate_workaround, name="rate-workaround"),
     path("portal/known-errors/", views.portal_known_errors, name="portal-known-errors"),
     path(f"portal/known-errors/{NUMBER}/", views.portal_known_error, name="portal-known-error"),
+    path(
+        f"portal/known-errors/{NUMBER}/solved/",
+        views.portal_known_error_solved,
+        name="portal-known-error-solved",
+    ),
     *screens.urls,
 ]

@@ -7,9 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404 as get_or_404  # a NUL is a 404 too
@@ -307,19 +309,56 @@ def portal_known_errors(request):
 @login_required
 def portal_known_error(request, number):
     """An end user's view of a published known error: its title, state, when it was
-    identified, the (live) services it affects and the workaround; nothing internal."""
+    identified, the (live) services it affects and the workaround; nothing internal. Opened
+    from a suggestion while reporting (``?from=report&q=``), it asks whether the
+    workaround solved it, and offers to go on with the report otherwise."""
     services_shown = Prefetch(
         "services",
         queryset=Service.objects.filter(status=Service.Status.LIVE).only("name"),
         to_attr="services_shown",
     )
-    problem = get_object_or_404(
+    problem = get_or_404(
         Problem.objects.public_known_errors()
         .only("number", "title", "workaround", "state", "known_error_at")
         .prefetch_related(services_shown),
         number=number,
     )
-    return render(request, "problems/portal_known_error.html", {"known_error": problem})
+    query = request.GET.get("q", "").replace("\x00", "")[:200]
+    since = timezone.now() - services.DEFLECTION_WINDOW
+    return render(
+        request,
+        "problems/portal_known_error.html",
+        {
+            "known_error": problem,
+            "from_report": request.GET.get("from") == "report",
+            "query": query,
+            "continue_url": reverse("incidents:portal-report")
+            + "?"
+            + urlencode({"title": query or problem.title}),
+            "solved": problem.deflections.filter(user=request.user, created_at__gte=since)
+            .only("created_at")
+            .first(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def portal_known_error_solved(request, number):
+    """ "This solved it": the known error's workaround answered the person's issue (counted
+    once per person and day); thanks, and back to where they came from."""
+    problem = get_or_404(Problem.objects.public_known_errors().only("pk", "number"), number=number)
+    try:
+        _, counted = services.workaround_solved_it(problem, request.user, request.POST.get("q", ""))
+    except PermissionDenied:
+        raise Http404 from None
+    if counted:
+        messages.success(request, "Glad it helped! Thanks for letting us know.")
+    else:
+        messages.info(request, "You have already told us this solved it. Thanks!")
+    if request.POST.get("from") == "report":
+        return redirect("portal-home")
+    return redirect("problems:portal-known-error", number=problem.number)
 
 
 # Trends --------------------------------------------------------------------------------------------

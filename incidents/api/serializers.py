@@ -120,7 +120,9 @@ class IncidentSerializer(ModelSerializer):
             channel = Channel.API  # only integrations and agents say where a report came from
         # The screens say which of them the incident was logged on (workspace or portal).
         channel = self.context.get("channel") or channel
-        return services.open_incident(user, validated_data, channel=channel)
+        # The portal's report sends its files along (see PortalIncidentScreens).
+        files = self.context.get("files", ())
+        return services.open_incident(user, validated_data, channel=channel, files=files)
 
     def update(self, instance, validated_data):
         expected_version = validated_data.pop("expected_version", None)

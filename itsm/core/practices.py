@@ -46,6 +46,32 @@ class WorkspaceSection:
 
 
 @dataclass(frozen=True)
+class PortalAction:
+    """What the person can do about something waiting for them: a link, or (with
+    ``post``) a button that posts those fields to ``url``."""
+
+    label: str
+    url: str
+    post: dict | None = None
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Something on the portal that waits for the person (a resolution to confirm, a
+    question to answer, an approval to give): why, and what they can do. ``number``,
+    ``title`` and ``url`` default to the record's when it is one of their tickets."""
+
+    reason: str
+    actions: tuple[PortalAction, ...] = ()
+    number: str = ""
+    title: str = ""
+    url: str = ""
+    #: what it is ("Approval"); by default what the record's source calls one
+    kind: str = ""
+
+
+@dataclass(frozen=True)
 class PortalSource:
     """A practice's records in the employee's "my tickets"."""
 
@@ -55,9 +81,17 @@ class PortalSource:
     my_records: Callable | str
     detail_url_name: str
     order: int = 100
+    #: what one of them is called in a list of all of a person's tickets
+    singular: str = ""
+    #: record -> ``Waiting`` when the record waits for its person (resolved, to confirm;
+    #: on hold for their answer…), else None; decided from the row alone (no query)
+    waiting: Callable | str | None = None
 
     def records(self, user):
         return resolve(self.my_records)(user)
+
+    def waiting_on(self, record) -> "Waiting | None":
+        return resolve(self.waiting)(record) if self.waiting else None
 
 
 @dataclass(frozen=True)
@@ -120,6 +154,9 @@ class PracticeConfig(AppConfig):
     section: WorkspaceSection | None = None
     portal_sources: tuple[PortalSource, ...] = ()
     portal_panels: tuple[PortalPanel, ...] = ()
+    #: user -> ``Waiting`` items of what waits for the person besides their own tickets
+    #: (approvals…), listed first on the portal home; one query at most
+    portal_waiting: Callable | str | None = None
     record_panels: tuple[RecordPanel, ...] = ()
     #: a callable (or its path) returning ``[(label, value), …]`` figures, computed live
     kpis: Callable | str | None = None
@@ -213,6 +250,15 @@ class Registry:
     @property
     def panels(self) -> list[PortalPanel]:
         return sorted(self._all("portal_panels"), key=lambda p: (p.order, p.key))
+
+    def waiting_for(self, user) -> list[Waiting]:
+        """What waits for ``user`` besides their own tickets, from every practice."""
+        return [
+            item
+            for config in self.configs
+            if config.portal_waiting
+            for item in resolve(config.portal_waiting)(user)
+        ]
 
     @property
     def record_panels(self) -> list[RecordPanel]:

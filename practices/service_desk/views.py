@@ -12,7 +12,7 @@ from itsm.accounts.decorators import agent_required
 from itsm.core import search
 from itsm.core.practices import registry
 
-from . import services
+from . import portal, services
 from .models import SavedView
 
 
@@ -31,16 +31,8 @@ def home(request):
 
 @login_required
 def portal_home(request):
-    sections = []
-    for source in registry.portal:
-        records = list(source.records(request.user)[:50])
-        sections.append({"source": source, "records": records})
-    panels = [
-        {"template": panel.template, **panel.context_for(request)} for panel in registry.panels
-    ]
-    return render(
-        request, "service_desk/portal_home.html", {"sections": sections, "panels": panels}
-    )
+    """What waits for the employee, their tickets, and the practices' blocks."""
+    return render(request, "service_desk/portal_home.html", portal.home_context(request))
 
 
 def _back(request, fallback: str = "/"):
