@@ -1,5 +1,11 @@
 from django.contrib import admin
 
+from .admin_forms import (
+    ApprovalLevelAdminForm,
+    ApprovalLevelFormSet,
+    VariableAdminForm,
+    VariableFormSet,
+)
 from .models import (
     ApprovalLevel,
     CatalogueCategory,
@@ -33,12 +39,17 @@ class CatalogueCategoryAdmin(admin.ModelAdmin):
 
 
 class VariableInline(admin.StackedInline):
+    """Questions: choices, conditions and defaults as rows (``admin_forms``), checked
+    together; the JSON stays under "Advanced (JSON)"."""
+
     model = Variable
+    form = VariableAdminForm
+    formset = VariableFormSet
     extra = 0
     fields = (
         ("name", "label", "type", "required", "order"),
         ("help_text", "default"),
-        ("choices",),
+        "choices",
         ("regex", "min_length", "max_length", "min_value", "max_value"),
         ("show_when", "require_when"),
     )
@@ -54,7 +65,12 @@ class CatalogueItemAdmin(admin.ModelAdmin):
 
 
 class ApprovalLevelInline(admin.TabularInline):
+    """The approval policy: levels decided in order, each checked (a team with someone
+    in it to approve, each level once)."""
+
     model = ApprovalLevel
+    form = ApprovalLevelAdminForm
+    formset = ApprovalLevelFormSet
     extra = 0
 
 

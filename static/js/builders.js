@@ -368,7 +368,7 @@
         pick.appendChild(el("option", { value: condition.variable, text: condition.variable + " (no such question)", selected: "selected" }));
       }
       pick.addEventListener("change", function () {
-        api.write(pick.value ? { variable: pick.value, equals: "" } : {});
+        api.write(pick.value ? { variable: pick.value } : {});
         api.redraw();
       });
       line.appendChild(pick);
@@ -378,6 +378,10 @@
         var type = other ? sibling(other.input, "type") : null;
         var spec = questionSpec(type && type.value, other ? choicesOf(sibling(other.input, "choices")) : []);
         var many = type && type.value === "multichoice";
+        if (condition.equals === undefined && (many || !spec.values.length)) {
+          condition.equals = many ? [] : "";  // a single choice picks its first itself
+          api.write(condition);
+        }
         line.appendChild(valueEditor(spec, many, condition.equals, function (value) {
           api.write({ variable: condition.variable, equals: value });
         }, "Value"));

@@ -1,0 +1,146 @@
+"""What makes an item's form and approval policy hold together, checked before they are
+saved (the admin's inline rows; each problem names its row and field).
+
+A question's default, and the value a show/require condition compares with, are checked
+with the very schema the answers are checked with (``variables.variable_schema``, the
+same messages): a default the order form would refuse is refused here first."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from jsonschema import Draft202012Validator, FormatChecker
+
+from itsm.accounts.models import Team
+
+from . import variables as answers
+from .models import ApprovalLevel, Variable
+
+CHOICE_TYPES = (Variable.Type.CHOICE, Variable.Type.MULTICHOICE)
+CONDITIONS = ("show_when", "require_when")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem of the ``index``-th row, in ``field``; ``group`` is the position in the
+    field's own list (a choice) when it is about one entry."""
+
+    index: int
+    field: str
+    message: str
+    group: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"group": self.group, "attribute": None, "message": self.message}
+
+
+def _answer_problem(variable: Variable, value) -> str | None:
+    """Why ``value`` would be refused as the answer to ``variable`` (None: it would not)."""
+    schema = {"type": "object", "properties": {variable.name: answers.variable_schema(variable)}}
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    for error in validator.iter_errors({variable.name: value}):
+        return answers._message(error, {variable.name: variable})
+    return None
+
+
+def _choice_problems(index: int, variable: Variable) -> list[Problem]:
+    if variable.type not in CHOICE_TYPES or not isinstance(variable.choices, list):
+        return []  # the shape is the model's to check (Variable.clean)
+    found, seen = [], set()
+    for position, choice in enumerate(variable.choices):
+        value = choice.get("value") if isinstance(choice, dict) else None
+        if not isinstance(value, str) or not value.strip():
+            found.append(Problem(index, "choices", "A choice needs a value.", position))
+        elif value in seen:
+            found.append(Problem(index, "choices", f"{value!r} is listed twice.", position))
+        seen.add(value)
+    return found
+
+
+def check_questions(questions: list[Variable], others: set[str] = frozenset()) -> list[Problem]:
+    """The problems of an item's questions, given together (``others``: names of further
+    questions the item keeps, e.g. rows that could not be read)."""
+    by_name = {q.name: q for q in questions if q.name}
+    names = set(by_name) | set(others)
+    found: list[Problem] = []
+    for index, question in enumerate(questions):
+        found.extend(_choice_problems(index, question))
+        if question.default is not None and not found_in(found, index, "choices"):
+            problem = _answer_problem(question, question.default)
+            if problem:
+                found.append(Problem(index, "default", f"As the default: {problem}"))
+        for field in CONDITIONS:
+            condition = getattr(question, field)
+            if not isinstance(condition, dict) or set(condition) != {"variable", "equals"}:
+                continue  # empty, or the model's shape message
+            other = condition["variable"]
+            if other == question.name:
+                continue
+            if other not in names:
+                found.append(Problem(index, field, f"This item has no question {other!r}."))
+                continue
+            referenced = by_name.get(other)
+            problem = referenced and _answer_problem(referenced, condition["equals"])
+            if problem:
+                found.append(Problem(index, field, f"{referenced.label}: {problem}"))
+    found.extend(_cycles(questions))
+    return found
+
+
+def found_in(found: list[Problem], index: int, field: str) -> bool:
+    return any(p.index == index and p.field == field for p in found)
+
+
+def _cycles(questions: list[Variable]) -> list[Problem]:
+    """A question shown only when another is answered, which is itself shown only when
+    the first is (however long the loop): none of them would ever show."""
+    shown_when = {
+        q.name: q.show_when.get("variable")
+        for q in questions
+        if isinstance(q.show_when, dict) and q.show_when.get("variable")
+    }
+    found = []
+    for index, question in enumerate(questions):
+        seen, current = {question.name}, shown_when.get(question.name)
+        while current and current not in seen:
+            seen.add(current)
+            current = shown_when.get(current)
+        if current == question.name and question.name in shown_when:
+            found.append(
+                Problem(
+                    index,
+                    "show_when",
+                    "These questions are shown only when each other is answered: "
+                    "none would ever show.",
+                )
+            )
+    return found
+
+
+def check_approval_levels(levels: list[ApprovalLevel]) -> list[Problem]:
+    """An item's approval policy: each level once, a team for team levels (and nobody but
+    the manager for manager levels), and someone in the team to approve."""
+    found = []
+    orders: dict[int, int] = {}
+    for index, level in enumerate(levels):
+        if level.order in orders:
+            found.append(Problem(index, "order", f"Level {level.order} is given twice."))
+        orders.setdefault(level.order, index)
+        if level.kind == ApprovalLevel.Kind.MANAGER and level.team_id:
+            found.append(
+                Problem(index, "team", "The manager approves at this level; leave the team empty.")
+            )
+    team_ids = {
+        level.team_id
+        for level in levels
+        if level.team_id and level.kind != ApprovalLevel.Kind.MANAGER
+    }
+    staffed = set(
+        Team.objects.filter(pk__in=team_ids)
+        .annotate(approvers=Count("members", filter=Q(members__is_active=True)))
+        .filter(approvers__gt=0)
+        .values_list("pk", flat=True)
+    )
+    for index, level in enumerate(levels):
+        if level.team_id in team_ids and level.team_id not in staffed:
+            found.append(Problem(index, "team", "Nobody in this team could approve (no members)."))
+    return found
