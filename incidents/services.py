@@ -15,7 +15,7 @@ from itsm.core import services as core
 from itsm.core import writes
 from itsm.core.models import JournalEntry
 
-from .models import Category, Channel, Incident, Level, PriorityRule
+from .models import Category, Channel, Incident, Level, OnHoldReason, PriorityRule
 from .workflows import IncidentState
 
 User = get_user_model()
@@ -304,6 +304,13 @@ def comment(incident: Incident, actor, body: str, internal: bool = False) -> Jou
             entry.body,
             incident,
         )
+        if (
+            incident.state == IncidentState.ON_HOLD
+            and incident.on_hold_reason == OnHoldReason.AWAITING_CALLER
+            and actor.pk == incident.caller_id
+        ):
+            # The answer the service desk waited for: the work (and its SLA) goes on.
+            update_incident(incident, None, {"state": IncidentState.IN_PROGRESS})
     return entry
 
 

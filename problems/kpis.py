@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
 
-from .models import Problem, WorkaroundUse
+from .models import KnownErrorDeflection, Problem, WorkaroundUse
 from .workflows import OPEN, ProblemState
 
 
@@ -23,6 +23,7 @@ def problem_kpis() -> list[tuple[str, str]]:
     uses = WorkaroundUse.objects.filter(used_at__gte=now - timedelta(days=30)).aggregate(
         n=Count("pk"), rating=Avg("effectiveness")
     )
+    deflected = KnownErrorDeflection.objects.filter(created_at__gte=now - timedelta(days=30))
     mttke = counts["mttke"]
     return [
         ("Open problems", str(counts["open"])),
@@ -37,4 +38,6 @@ def problem_kpis() -> list[tuple[str, str]]:
             "Workaround effectiveness (30 days)",
             f"{uses['rating']:.1f} / 5" if uses["rating"] else "—",
         ),
+        # Employees who said a published workaround solved their issue (no incident).
+        ("Issues solved by a published workaround (30 days)", str(deflected.count())),
     ]

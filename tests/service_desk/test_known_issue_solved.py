@@ -116,3 +116,14 @@ class TestThisSolvedIt:
         with pytest.raises(PermissionDenied):
             services.workaround_solved_it(internal, alice)
         assert not KnownErrorDeflection.objects.exists()
+
+
+def test_the_practice_map_counts_them(alice, bob, public):
+    from problems.kpis import problem_kpis
+
+    figure = "Issues solved by a published workaround (30 days)"
+    assert dict(problem_kpis())[figure] == "0"
+    web(alice).post(solved_url(public))
+    web(alice).post(solved_url(public))
+    web(bob).post(solved_url(public))
+    assert dict(problem_kpis())[figure] == "2"

@@ -254,3 +254,26 @@ def test_query_count_does_not_grow(alice, manager, agent, service_desk, laptop, 
     assert body.count("badge-waiting") >= 2 * 10  # flagged in both places
     bound = 2 + len(registry.portal) + 2 * len(registry.panels)
     assert len(many) <= bound, listing
+
+
+def test_the_callers_answer_takes_it_off_their_list(alice, agent, service_desk, priority_matrix):
+    """Answering the question the service desk waits for resumes the work: the issue is in
+    progress again and no longer waits for the caller (an agent's reply changes nothing)."""
+    asked = factories.incident(
+        alice, actor=agent, title="Which printer?", assignment_group=service_desk
+    )
+    on_hold(asked, agent, "awaiting_caller")
+    services.comment(Incident.objects.get(pk=asked.pk), agent, "Which floor is it on?")
+    assert Incident.objects.get(pk=asked.pk).state == "on_hold"
+    client = web(alice)
+    response = client.post(f"/portal/issues/{asked.number}/comment/", {"body": "The 3rd floor."})
+    assert response.status_code == 302
+    incident = Incident.objects.get(pk=asked.pk)
+    assert (incident.state, incident.on_hold_reason) == ("in_progress", "")
+    assert waiting_block(page(client.get("/portal/"))) == ""
+    # Waiting on a supplier, a comment of the caller's keeps it on hold.
+    supplier = on_hold(
+        factories.incident(alice, actor=agent, title="Toner"), agent, "awaiting_supplier"
+    )
+    client.post(f"/portal/issues/{supplier.number}/comment/", {"body": "Any news?"})
+    assert Incident.objects.get(pk=supplier.pk).state == "on_hold"
