@@ -42,7 +42,7 @@ class IncidentForm(EditInPlace, forms.ModelForm):
             placeholder="Type a name or e-mail (you, if empty)",
             attrs={"placeholder": "username (you, if empty)"},
         ),
-        help_text="Who is affected: a username (you, if empty).",
+        help_text="Who is affected (you, if empty).",
     )
     category = forms.ModelChoiceField(
         Category.objects.filter(active=True, parent__isnull=True),

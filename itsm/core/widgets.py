@@ -94,6 +94,9 @@ class _RowOptions:
         row = getattr(value, "instance", None)
         if row is not None:
             option["attrs"].update(self.row_attrs(row))
+            short = self.lookup.label(row)
+            if short != label:  # "Printer" where the list says "Hardware / Printer"
+                option["attrs"]["data-label"] = short
         return option
 
 

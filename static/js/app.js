@@ -26,20 +26,6 @@
     }
   });
 
-  // The assignee list offers only members of the chosen assignment group.
-  function followGroup(select) {
-    var group = document.getElementById(select.getAttribute("data-follows-group"));
-    if (!group) return;
-    var teams = group.value;
-    Array.prototype.forEach.call(select.options, function (option) {
-      if (!option.value) return;
-      var member = teams && (" " + (option.getAttribute("data-teams") || "") + " ").indexOf(" " + teams + " ") >= 0;
-      option.hidden = !member;
-      option.disabled = !member;
-      if (!member && option.selected) select.value = "";
-    });
-  }
-
   // The composer's hint follows what is being written: a public reply or a work note.
   document.addEventListener("change", function (event) {
     if (event.target.name !== "internal" || event.target.type !== "radio") return;
@@ -69,20 +55,16 @@
 
   // Fragments htmx brings in (the bulk bar) get the same treatment as the page.
   document.addEventListener("htmx:afterSwap", function (event) {
-    event.target.querySelectorAll("select[data-follows-group]").forEach(followGroup);
     countSelected();
   });
 
   document.addEventListener("change", function (event) {
-    var follower = document.querySelector("select[data-follows-group='" + event.target.id + "']");
-    if (follower) followGroup(follower);
     if (event.target.name === "numbers" || event.target.hasAttribute("data-select-all")) countSelected();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     var pending = document.querySelector("dialog[data-open-on-load]");
     if (pending) pending.showModal();
-    document.querySelectorAll("select[data-follows-group]").forEach(followGroup);
   });
 
   // The header's search: arrow keys move through the results, Enter opens the one

@@ -24,10 +24,10 @@
   function itemOfOption(option) {
     var data = {};
     Object.keys(option.dataset).forEach(function (key) {
-      if (["detail", "badge", "shortcut"].indexOf(key) < 0) data[key] = option.dataset[key];
+      if (["label", "detail", "badge", "shortcut"].indexOf(key) < 0) data[key] = option.dataset[key];
     });
     return {
-      value: option.value, label: option.textContent.trim(), detail: option.dataset.detail || "",
+      value: option.value, label: option.dataset.label || option.textContent.trim(), detail: option.dataset.detail || "",
       badge: option.dataset.badge || "", data: data, shortcut: "shortcut" in option.dataset
     };
   }
@@ -44,6 +44,7 @@
     var found = Array.prototype.find.call(native.options, function (o) { return o.value === item.value; });
     if (found) return found;
     var option = new Option(item.label, item.value);
+    option.dataset.label = item.label;
     if (item.detail) option.dataset.detail = item.detail;
     if (item.badge) option.dataset.badge = item.badge;
     Object.keys(item.data || {}).forEach(function (key) { option.dataset[key] = item.data[key]; });
@@ -61,7 +62,7 @@
     var input = make("input", "picker-input");
     var list = make("ul", "picker-list");
     var flag = make("span", "badge vip-badge picker-flag");
-    var state = { items: [], active: -1, timer: null, seq: 0, open: false };
+    var state = { items: [], active: -1, timer: null, seq: 0, open: false, pending: false, pickFirst: false };
 
     input.type = "text";
     input.id = base + "-picker";
@@ -200,20 +201,27 @@
       var depends = native.dataset.dependsOn && document.getElementById(native.dataset.dependsOn);
       if (depends && depends.value) url.searchParams.set(native.dataset.dependsParam, depends.value);
       var seq = ++state.seq;
+      state.pending = true;
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : { results: [], more: false }; })
         .then(function (answer) {
-          if (seq !== state.seq || document.activeElement !== input) return;
+          if (seq !== state.seq) return;
+          state.pending = false;
+          if (document.activeElement !== input) return;
           var chosen = multiple ? chosenItems(native).map(function (i) { return i.value; }) : [];
           var found = answer.results.filter(function (item) { return chosen.indexOf(item.value) < 0; });
           render(shortcuts(term).concat(found), answer.more);
           if (state.items.length) mark(0);
+          if (state.pickFirst && state.items.length) pick(state.items[0]);
+          state.pickFirst = false;
         })
-        .catch(function () { close(); });
+        .catch(function () { state.pending = false; close(); });
     }
 
     function later(term) {
       clearTimeout(state.timer);
+      state.pending = true;
+      state.pickFirst = false;
       state.timer = setTimeout(function () { search(term); }, DELAY_MS);
     }
 
@@ -268,7 +276,17 @@
         if (!state.open) { search(currentTerm()); return; }
         mark(state.active + (event.key === "ArrowDown" ? 1 : -1));
       } else if (event.key === "Enter") {
-        if (!state.open) return;
+        if (!state.open) {
+          // Typed but not yet answered: the first suggestion is taken when it comes (the
+          // form is not sent with a half-typed name).
+          var items = chosenItems(native);
+          var typed = input.value.trim() && !(items[0] && input.value === items[0].label);
+          if (!state.pending && !typed) return;
+          event.preventDefault();
+          state.pickFirst = true;
+          if (!state.pending) search(currentTerm());
+          return;
+        }
         event.preventDefault();
         if (state.active >= 0 && state.items[state.active]) pick(state.items[state.active]);
       } else if (event.key === "Escape") {
@@ -343,9 +361,17 @@
     anchor.addEventListener("keydown", function (event) { if (event.key === "Escape") hideCard(); });
   }
 
+  // Within root, and root itself (htmx announces each element a swap brings in).
+  function within(root, selector) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) found.unshift(root);
+    return found;
+  }
+
   function init(root) {
-    (root || document).querySelectorAll("[data-picker]:not([data-picker-ready])").forEach(build);
-    (root || document).querySelectorAll("[data-contact-card]:not([data-card-ready])").forEach(function (anchor) {
+    root = root || document;
+    within(root, "[data-picker]:not([data-picker-ready])").forEach(build);
+    within(root, "[data-contact-card]:not([data-card-ready])").forEach(function (anchor) {
       anchor.setAttribute("data-card-ready", "");
       bindCard(anchor, function () { return anchor.getAttribute("data-contact-card"); });
     });

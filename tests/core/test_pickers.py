@@ -307,6 +307,10 @@ def test_the_incident_page_shows_the_callers_name_and_vip_flag(agent, people, se
     caller = field_html(html, "caller")
     assert 'value="carla"' in caller
     assert 'data-label="Carla Vance"' in caller and 'data-badge="VIP"' in caller
+    # The page's header flags the VIP and opens the caller's card.
+    header = html[html.index("Caller <button") :][:400]
+    assert 'data-contact-card="/api/v1/lookups/people/carla/card/"' in header
+    assert '<span class="badge vip-badge">VIP</span>' in header
 
 
 def test_editing_a_picked_field_saves_only_that_change(agent, alice, service_desk, hardware):

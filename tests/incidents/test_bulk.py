@@ -28,7 +28,7 @@ def test_assign_several_at_once(agent, service_desk, three):
         web(agent),
         [i.number for i in three],
         assignment_group=service_desk.pk,
-        assigned_to=agent.pk,
+        assigned_to=agent.username,  # as the API and the incident form take it
     )
     assert response.status_code == 302
     assert response["Location"] == "/incidents/?open=true"

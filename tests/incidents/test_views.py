@@ -641,7 +641,12 @@ class TestIncidentPage:
         body = page(web(agent).get(url(assigned)))
         assert assigned.number in body
         assert "Cannot send e-mail" in body
-        assert "Caller <b>Alice</b>" in body
+        # The caller's name opens their contact card (hover, focus or click).
+        assert re.search(
+            r'Caller <button type="button" class="link" '
+            r'data-contact-card="/api/v1/lookups/people/alice/card/"[^>]*><b>Alice</b></button>',
+            body,
+        )
         for label in ("Start work", "Put on hold…", "Resolve…", "Cancel"):
             assert label in body
         assert "Reopen" not in body
