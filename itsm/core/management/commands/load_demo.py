@@ -46,7 +46,8 @@ USERS = {
     "paul": ("Paul", "Porter", Role.AGENT, "Example IT", "New York Office", {}),
     "alice": ("Alice", "Anders", Role.END_USER, "Acme Corp", "Berlin HQ", {}),
     "bob": ("Bob", "Brown", Role.END_USER, "Acme Corp", "London Office", {}),
-    "carol": ("Carol", "Clark", Role.END_USER, "Acme Corp", "New York Office", {}),
+    "carol": ("Carol", "Clark", Role.END_USER, "Acme Corp", "New York Office",
+              {"vip": True, "phone": "+1 212 555 0142"}),
     "dave": ("Dave", "Dunn", Role.END_USER, "Acme Corp", "Berlin HQ", {}),
 }  # fmt: skip
 
