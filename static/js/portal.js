@@ -115,7 +115,19 @@
     });
   }
 
+  // The navigation's row shows the current page's link (it may scroll on a phone).
+  function showCurrent(list) {
+    var current = list.querySelector("[aria-current=page]");
+    if (!current || list.scrollWidth <= list.clientWidth) return;
+    var link = current.getBoundingClientRect();
+    var row = list.getBoundingClientRect();
+    if (link.left < row.left || link.right > row.right) {
+      list.scrollLeft += link.left - row.left - (row.width - link.width) / 2;
+    }
+  }
+
   function run() {
+    Array.prototype.forEach.call(document.querySelectorAll(".portal-nav ul"), showCurrent);
     Array.prototype.forEach.call(document.querySelectorAll("details.account-menu"), setUpMenu);
     Array.prototype.forEach.call(document.querySelectorAll("[data-tabs]"), setUpTabs);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-draft]"), setUpDraft);

@@ -175,6 +175,9 @@ def test_no_page_scrolls_sideways_on_a_phone(
         assert sideways(portal) <= 0, path
         if portal.locator(".portal-nav").count():
             assert nav_rows(portal) == 1, path
+            current = portal.locator(".portal-nav a[aria-current=page]")
+            if current.count():  # the row scrolls to show where one is
+                expect(current).to_be_in_viewport()
 
 
 def test_report_with_urgency_and_a_screenshot(pages, alice, priority_matrix):
