@@ -179,7 +179,10 @@
         none.setAttribute("aria-disabled", "true");
         list.appendChild(none);
       } else if (more) {
-        list.appendChild(make("li", "picker-more muted", "More match: type more to narrow."));
+        var hint = make("li", "picker-more muted", "More match: type more to narrow.");
+        hint.setAttribute("role", "option");
+        hint.setAttribute("aria-disabled", "true");
+        list.appendChild(hint);
       }
       state.open = true;
       list.hidden = false;

@@ -164,3 +164,30 @@ def test_the_queue_filters_on_a_team_picked_by_name(
     expect(desk).to_have_url(re.compile(r"assignment_group=mine"))
     expect(queue).to_contain_text("Desk issue")
     expect(queue).not_to_contain_text("Switch issue")
+
+
+def test_the_known_error_database_filters_on_a_ci_picked_by_name(
+    pages, agent, service_desk, mail_server
+):
+    from tests.problems.conftest import known_error
+
+    vpn_gateway = factories.ci("vpn-gw-01", "server")
+    known_error(agent, service_desk, title="Mail relay drops", configuration_items=[mail_server])
+    known_error(agent, service_desk, title="VPN drops when idle", configuration_items=[vpn_gateway])
+    desk = pages.signed_in("agent")
+    desk.goto("/problems/known-errors/")
+    queue = desk.locator("#queue")
+    expect(queue).to_contain_text("Mail relay drops")
+    expect(queue).to_contain_text("VPN drops when idle")
+    ci = desk.get_by_role("combobox", name="Configuration item")
+    ci.press_sequentially("vpn-gw")
+    expect(options(desk)).to_have_count(1)
+    expect(options(desk).first).to_contain_text("vpn-gw-01")
+    ci.press("Enter")
+    expect(desk).to_have_url(re.compile(rf"configuration_item={vpn_gateway.pk}"))
+    expect(queue).to_contain_text("VPN drops when idle")
+    expect(queue).not_to_contain_text("Mail relay drops")
+    # Reloaded, the filter still names the CI.
+    desk.reload()
+    expect(desk.get_by_role("combobox", name="Configuration item")).to_have_value("vpn-gw-01")
+    expect(desk.locator("#queue")).not_to_contain_text("Mail relay drops")
