@@ -437,9 +437,10 @@ def workaround_solved_it(
     click, a reload or a replayed form returns the first (False)."""
     if user is None or not user.is_authenticated:
         raise PermissionDenied
-    if not Problem.objects.public_known_errors().filter(pk=problem.pk).exists():
+    # What the portal shows, locked: one at a time counts.
+    readable = Problem.objects.public_known_errors().select_for_update().filter(pk=problem.pk)
+    if not readable.values_list("pk", flat=True):
         raise PermissionDenied
-    Problem.objects.select_for_update().filter(pk=problem.pk).first()  # one at a time
     since = timezone.now() - DEFLECTION_WINDOW
     earlier = KnownErrorDeflection.objects.filter(
         problem=problem, user=user, created_at__gte=since

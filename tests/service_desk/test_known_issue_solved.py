@@ -127,3 +127,26 @@ def test_the_practice_map_counts_them(alice, bob, public):
     web(alice).post(solved_url(public))
     web(bob).post(solved_url(public))
     assert dict(problem_kpis())[figure] == "2"
+
+
+def test_query_counts_stay_put(alice, agent, public):
+    """The page reads whether the person said so already (one query, however many did);
+    saying so is a handful of queries."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = web(alice)
+    client.get(page_url(public))  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(page_url(public)).status_code == 200
+    users = get_user_model()
+    for n in range(15):
+        someone = users.objects.create_user(f"reader{n}", password="x")
+        services.workaround_solved_it(public, someone)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(page_url(public)).status_code == 200
+    assert len(many) == len(few) <= 5, [q["sql"] for q in many.captured_queries]
+    with CaptureQueriesContext(connection) as solving:
+        assert client.post(solved_url(public)).status_code == 302
+    assert len(solving) <= 8, [q["sql"] for q in solving.captured_queries]
