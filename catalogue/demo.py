@@ -1,12 +1,24 @@
 """Demo request catalogue, loaded by ``manage.py load_demo``: a few items with forms,
-approvals and fulfilment plans, and two requests made through the services. Skipped when
-the catalogue already has items."""
+approvals and fulfilment plans, an SLA for requests, and requests made and decided through
+the services (some waiting for the manager, one in fulfilment). Skipped when the catalogue
+already has items."""
 
 from datetime import timedelta
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
+
+from practices.service_level.demo import HOUR, agreement, office_calendar
+
 from . import services
-from .models import ApprovalLevel, CatalogueCategory, CatalogueItem, TaskTemplate, Variable
+from .models import (
+    ApprovalLevel,
+    CatalogueCategory,
+    CatalogueItem,
+    ServiceRequest,
+    TaskTemplate,
+    Variable,
+)
 
 
 def _item(category, name, short, variables, levels=(), tasks=(), **fields) -> CatalogueItem:
@@ -169,7 +181,23 @@ def load(context) -> None:
             ("visit_date", "Day of the visit", "date", {"required": True}),
         ],
     )
+    _request_sla()
     _requests(context, manager, laptop, licence, folder)
+
+
+def _request_sla() -> None:
+    """An SLA for service requests (office hours; the clock stands still while a request
+    waits for approval), so that request and task pages show real timers."""
+    agreement(
+        "Service requests",
+        {
+            "record_type": ContentType.objects.get_for_model(ServiceRequest),
+            "order": 100,
+            "description": "Fulfil an approved request within five working days.",
+        },
+        [("Fulfil in 5 days", "resolution", 50 * HOUR, office_calendar())],
+        [{"percent": 75, "notify_assignee": True}, {"percent": 100, "notify_team_manager": True}],
+    )
 
 
 def _requests(context, manager, laptop, licence, folder) -> None:
