@@ -443,7 +443,21 @@
     default: defaultBuilder,
   };
 
+  // Approval levels: the manager approves alone, so a manager level takes no team.
+  function approvalLevels(root) {
+    root.querySelectorAll('select[name^="approval_levels-"][name$="-kind"]').forEach(function (kind) {
+      if (kind.getAttribute("data-ready") || kind.closest(".empty-form")) return;
+      kind.setAttribute("data-ready", "true");
+      var team = sibling(kind, "team");
+      if (!team) return;
+      function toggle() { team.disabled = kind.value === "manager"; }
+      kind.addEventListener("change", toggle);
+      toggle();
+    });
+  }
+
   function start(root) {
+    approvalLevels(root);
     root.querySelectorAll(".builder[data-builder]").forEach(function (builder) {
       if (builder.getAttribute("data-ready") || builder.closest(".empty-form")) return;
       var kind = KINDS[builder.getAttribute("data-builder")];

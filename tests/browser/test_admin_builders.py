@@ -105,6 +105,29 @@ def test_the_agreement_page_fits_1440_pixels(pages, admin_user, calendar):
     assert page.evaluate("document.documentElement.scrollWidth") <= 1440
 
 
+def test_an_administrator_builds_a_choice_and_a_condition_on_it(pages, admin_user):
+    from tests.factories import laptop_item
+
+    item = laptop_item()
+    page = pages.signed_in("admin", width=1440)
+    page.goto(f"/admin/catalogue/catalogueitem/{item.pk}/change/")
+    choices = page.locator(".builder", has=page.locator('textarea[name="variables-0-choices"]'))
+    choices.get_by_role("button", name="Add choice").click()
+    choices.get_by_label("Value").last.fill("dell")
+    choices.get_by_label("Label").last.fill("Dell XPS")
+    page.get_by_text("Add another Variable").click()
+    page.locator("#id_variables-1-name").fill("reason")
+    page.locator("#id_variables-1-label").fill("Why a Dell?")
+    show = page.locator(".builder", has=page.locator('textarea[name="variables-1-show_when"]'))
+    show.get_by_label("Question").select_option("model")
+    show.get_by_label("Value").select_option(label="Dell XPS")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    model = item.variables.get(name="model")
+    assert model.choices[-1] == {"value": "dell", "label": "Dell XPS"}
+    assert item.variables.get(name="reason").show_when == {"variable": "model", "equals": "dell"}
+
+
 def _incident_type():
     from django.contrib.contenttypes.models import ContentType
 
