@@ -465,6 +465,9 @@ def test_a_fresh_demo_has_fulfilment_work_and_approvals_waiting(priority_matrix)
     manager = ServiceRequest.objects.first().requested_for.manager
     assert manager.username == "manager"
     assert services.pending_approvals(manager).count() >= 2
+    # Requests run an SLA, so the task pages show a real timer.
+    in_fulfilment = ServiceRequest.objects.get(state=RequestState.IN_FULFILMENT)
+    assert in_fulfilment.sla_timers.filter(state="running").exists()
     # The laptop form takes the asset tags the platform issues (My devices: AT-1001…).
     laptop = CatalogueItem.objects.get(name="New laptop")
     answers = {"model": "mac", "replace": True, "old_tag": "AT-1001"}
