@@ -50,6 +50,9 @@ class BuilderField(forms.JSONField):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
 
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
     def fail(self, problems: list[dict], messages: list[str]):
         self.widget.problems = problems
         return forms.ValidationError(messages)

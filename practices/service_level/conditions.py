@@ -16,12 +16,15 @@ from the agreement's own field of that name, which ``services.applies`` compares
 attribute, what is wrong; ``Agreement.clean`` (so the API and the admin alike) and the
 admin's builder rows use it."""
 
+import logging
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models as db
 
 from . import registry
+
+logger = logging.getLogger(__name__)
 
 #: How a condition names values, as ``services.matches`` reads them: one value, or a list
 #: of values any of which matches.
@@ -103,7 +106,11 @@ def attributes(model: type) -> dict[str, Attribute]:
     profile = registry.profile_for(model)
     if profile is None:
         return {}
-    names = list(profile.attributes(_blank(model)))
+    try:
+        names = list(profile.attributes(_blank(model)))
+    except Exception:  # a profile that needs a saved record: only the shape is checked
+        logger.warning("Cannot name the SLA attributes of %s", model, exc_info=True)
+        return {}
     return {name: _describe(model, name) for name in names}
 
 

@@ -13,7 +13,9 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class Profile:
-    #: record -> {name: value} the agreements' conditions match against (ids for relations)
+    #: record -> {name: value} the agreements' conditions match against (ids for relations).
+    #: The names are what administrators pick in an agreement's conditions; the values on
+    #: offer come from the record's field of that name (``conditions.attributes``).
     attributes: Callable[[object], dict]
     #: record -> when the response target was met (None while not)
     responded_at: Callable[[object], datetime | None]

@@ -273,3 +273,31 @@ def test_the_page_holds_its_query_count(admin_web, always, django_assert_max_num
         Category.objects.create(name=f"Category {n}")
     with django_assert_max_num_queries(40):
         assert admin_web.get(change_url(gold.pk)).status_code == 200
+
+
+def test_the_attributes_are_those_the_profile_gives_the_evaluator(alice, agent):
+    from incidents.models import Incident
+    from practices.service_level import registry
+    from tests.factories import incident
+
+    made = incident(alice, actor=agent)
+    given = registry.profile_for(Incident).attributes(made)
+    assert list(conditions.attributes(Incident)) == list(given)
+    # Every value a real record has is accepted as a condition on it.
+    assert conditions.problems(Incident, [given], "any") == []
+
+
+def test_a_profile_that_cannot_name_its_attributes_leaves_the_shape_check(monkeypatch):
+    from dataclasses import replace
+
+    from incidents.models import Incident
+    from practices.service_level import registry
+
+    def broken(record):
+        raise ValueError("needs a saved record")
+
+    profile = replace(registry.profile_for(Incident), attributes=broken)
+    monkeypatch.setattr(registry, "profile_for", lambda model: profile)
+    assert conditions.attributes(Incident) == {}
+    assert conditions.problems(Incident, [{"anything": 1}], "any") == []
+    assert conditions.problems(Incident, {"anything": 1}, "any")[0].message.startswith("A list")
