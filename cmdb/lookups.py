@@ -9,7 +9,8 @@ configuration_items = register(
         key="cis",
         queryset=lambda: ConfigurationItem.objects.all(),
         search=("name",),
-        detail=lambda ci: f"{ci.ci_class.name} · {ci.get_status_display()}",
+        label=lambda ci: f"{ci.name} ({ci.ci_class.name})",
+        detail=lambda ci: f"{ci.get_status_display()} · {ci.get_environment_display()}",
         ordering=("name", "id"),
         select=("ci_class",),
     )

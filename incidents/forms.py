@@ -8,7 +8,7 @@ from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
 from itsm.accounts.models import Team
 from itsm.core.forms import EditInPlace, overlay
-from itsm.core.widgets import ChosenPicker, Picker, TextPicker
+from itsm.core.widgets import Picker, TextPicker
 
 from .models import Category, Incident, Level, OnHoldReason, ResolutionCode
 from .services import MAX_REPORT_FILES
@@ -57,11 +57,7 @@ class IncidentForm(EditInPlace, forms.ModelForm):
     service = forms.ModelChoiceField(
         Service.objects.all(), required=False, widget=Picker("services")
     )
-    configuration_items = CIMultipleChoiceField(
-        required=False,
-        label="Affected CIs",
-        widget=ChosenPicker("cis", placeholder="Add a CI: type its name"),
-    )
+    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
     assignment_group = forms.ModelChoiceField(
         Team.objects.filter(active=True), required=False, widget=Picker("teams")
     )

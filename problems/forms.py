@@ -8,7 +8,7 @@ from cmdb.widgets import CIMultipleChoiceField
 from incidents.models import Category, Incident
 from itsm.accounts.models import Team
 from itsm.core.forms import EditInPlace, overlay
-from itsm.core.widgets import ChosenPicker, MultiPicker, Picker
+from itsm.core.widgets import MultiPicker, Picker
 
 from .models import Dimension, Effectiveness, Problem
 
@@ -48,11 +48,7 @@ class ProblemForm(EditInPlace, forms.ModelForm):
         required=False,
         widget=MultiPicker("services", placeholder="Add a service: type its name"),
     )
-    configuration_items = CIMultipleChoiceField(
-        required=False,
-        label="Affected CIs",
-        widget=ChosenPicker("cis", placeholder="Add a CI: type its name"),
-    )
+    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
     assignment_group = forms.ModelChoiceField(
         Team.objects.filter(active=True),
         required=False,

@@ -146,8 +146,8 @@ class ChosenPicker(PickerMixin, forms.SelectMultiple):
         rows = lookup.chosen(value or [])
         groups = []
         for index, (key, row) in enumerate(rows.items()):
+            # Chips show names alone: no detail drawn.
             option = self.create_option(name, key, lookup.label(row), True, index, attrs=attrs)
-            option["attrs"].update(self.row_attrs(row))
             groups.append((None, [option], index))
         return groups
 

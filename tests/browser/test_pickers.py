@@ -189,5 +189,7 @@ def test_the_known_error_database_filters_on_a_ci_picked_by_name(
     expect(queue).not_to_contain_text("Mail relay drops")
     # Reloaded, the filter still names the CI.
     desk.reload()
-    expect(desk.get_by_role("combobox", name="Configuration item")).to_have_value("vpn-gw-01")
+    expect(desk.get_by_role("combobox", name="Configuration item")).to_have_value(
+        "vpn-gw-01 (Server)"
+    )
     expect(desk.locator("#queue")).not_to_contain_text("Mail relay drops")

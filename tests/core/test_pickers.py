@@ -401,7 +401,7 @@ def test_the_known_error_filters_name_the_service_and_ci(
     ci = select_html(html, "configuration_item")
     assert 'data-picker="/api/v1/lookups/cis/"' in ci and "mail-01" not in ci
     chosen = page(web(agent).get("/problems/known-errors/", {"configuration_item": mail_server.pk}))
-    assert f'<option value="{mail_server.pk}" selected>mail-01</option>' in select_html(
+    assert f'<option value="{mail_server.pk}" selected>mail-01 (Server)</option>' in select_html(
         chosen, "configuration_item"
     )
     assert "Service id" not in html and "CI id" not in html
