@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalogue import services, variables
@@ -66,6 +67,11 @@ class AnswersSerializer(Serializer):
     variables = serializers.JSONField(help_text="Answers by variable name.")
 
 
+class AnswerSerializer(Serializer):
+    label = serializers.CharField(help_text="The question.")
+    value = serializers.CharField(help_text="The answer, as a person reads it.")
+
+
 class ApprovalSerializer(ModelSerializer):
     request = serializers.CharField(source="request.number", read_only=True)
     item = serializers.CharField(source="request.item.name", read_only=True)
@@ -87,6 +93,33 @@ class ApprovalSerializer(ModelSerializer):
             "decided_at",
         ]
         read_only_fields = fields
+
+
+class ApproverApprovalSerializer(ApprovalSerializer):
+    """An approval as its approver reads it: with the cost and the request's answers."""
+
+    cost = serializers.DecimalField(
+        source="request.item.cost", max_digits=10, decimal_places=2, read_only=True
+    )
+    answers = serializers.SerializerMethodField(
+        help_text="The request's answers as the approver reads them, in the form's order."
+    )
+
+    class Meta(ApprovalSerializer.Meta):
+        fields = [
+            *ApprovalSerializer.Meta.fields[:4],
+            "cost",
+            "answers",
+            *ApprovalSerializer.Meta.fields[4:],
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(AnswerSerializer(many=True))
+    def get_answers(self, approval) -> list[dict]:
+        return [
+            {"label": label, "value": value}
+            for label, value in variables.display_answers(approval.request)
+        ]
 
 
 class DecisionSerializer(Serializer):

@@ -18,7 +18,7 @@ from itsm.api.viewsets import RecordViewSet
 
 from .serializers import (
     AnswersSerializer,
-    ApprovalSerializer,
+    ApproverApprovalSerializer,
     CatalogueCategorySerializer,
     CatalogueItemSerializer,
     DecisionSerializer,
@@ -101,7 +101,7 @@ class FulfilmentTaskViewSet(RecordViewSet):
 class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     """Your approvals (``decision=pending`` by default); approve or reject with a comment."""
 
-    serializer_class = ApprovalSerializer
+    serializer_class = ApproverApprovalSerializer
     filterset_fields = ["decision"]
     ordering_fields = ["created_at", "id"]
     ordering = ["-id"]
@@ -111,8 +111,10 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Approval.objects.none()
-        queryset = Approval.objects.filter(approver=self.request.user).select_related(
-            "approver", "request__item", "request__requested_for"
+        queryset = (
+            Approval.objects.filter(approver=self.request.user)
+            .select_related("approver", "request__item", "request__requested_for")
+            .prefetch_related("request__item__variables")
         )
         if "decision" not in self.request.query_params:
             queryset = queryset.filter(decision=Approval.Decision.PENDING)
@@ -126,19 +128,19 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
             approval, request.user, approve, serializer.validated_data.get("comment", "")
         )
         return Response(
-            ApprovalSerializer(
+            ApproverApprovalSerializer(
                 Approval.objects.select_related(
                     "approver", "request__item", "request__requested_for"
                 ).get(pk=approval.pk)
             ).data
         )
 
-    @extend_schema(request=DecisionSerializer, responses=ApprovalSerializer)
+    @extend_schema(request=DecisionSerializer, responses=ApproverApprovalSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(request, True)
 
-    @extend_schema(request=DecisionSerializer, responses=ApprovalSerializer)
+    @extend_schema(request=DecisionSerializer, responses=ApproverApprovalSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """A comment is required: the requester sees it."""

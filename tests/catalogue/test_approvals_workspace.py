@@ -516,3 +516,38 @@ def test_a_pattern_mismatch_names_the_field_and_the_form(tagged, alice):
     # The browser's own message says the same (the input's title).
     html = str(OrderForm(tagged, list(tagged.variables.all()), user=alice)["old_tag"])
     assert 'title="Asset tag of the old laptop is not in the expected form' in html
+
+
+# The API's inbox ----------------------------------------------------------------------------
+
+
+def test_the_api_inbox_carries_the_answers_and_cost(api_as, manager, waiting, laptop, bob):
+    response = api_as(manager).get("/api/v1/approvals/")
+    assert response.status_code == 200
+    (row,) = response.json()["results"]
+    assert row["request"] == waiting.number
+    assert row["cost"] == "1400.00"
+    assert row["answers"] == [
+        {"label": "Laptop model", "value": "MacBook Air"},
+        {"label": "What is it for?", "value": "Mine broke <b>today</b>"},
+    ]
+    # Someone else sees none of it.
+    assert api_as(bob).get("/api/v1/approvals/").json()["results"] == []
+
+
+def test_the_api_inbox_spends_the_same_queries_for_one_or_many(api_as, manager, laptop):
+    people = [make_user(f"person{i}", manager=manager) for i in range(5)]
+    order(people[0], laptop)
+    client = api_as(manager)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/api/v1/approvals/").status_code == 200
+    other = CatalogueItem.objects.create(name="Monitor", category=laptop.category)
+    Variable.objects.create(item=other, name="size", label="Size", type="text")
+    ApprovalLevel.objects.create(item=other, order=1, kind="manager")
+    for person in people[1:]:
+        order(person, laptop)
+        services.submit_request(person, other, {"size": "27 inch"})
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/api/v1/approvals/")
+    assert len(response.json()["results"]) == 9
+    assert len(many) == len(one)
