@@ -242,10 +242,16 @@ def _inbox(request, status=200, forms_by_pk=None, problem=""):
     forms_by_pk = forms_by_pk or {}
     for approval in approvals:
         approval.form = forms_by_pk.get(approval.pk) or DecisionForm(prefix=f"a{approval.pk}")
+    decided = (
+        Approval.objects.filter(approver=request.user)
+        .exclude(decision=Approval.Decision.PENDING)
+        .select_related("request__item", "request__requested_for")
+        .order_by("-decided_at", "-pk")[:20]
+    )
     return render(
         request,
         "catalogue/workspace_approvals.html",
-        {"approvals": approvals, "problem": problem},
+        {"approvals": approvals, "decided": decided, "problem": problem},
         status=status,
     )
 
