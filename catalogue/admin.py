@@ -38,7 +38,14 @@ class CatalogueCategoryAdmin(admin.ModelAdmin):
     list_editable = ("order",)
 
 
-class VariableInline(admin.StackedInline):
+class ItemRowsInline:
+    """Rows of an item: their titles name the item, read with them (not once per row)."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("item")
+
+
+class VariableInline(ItemRowsInline, admin.StackedInline):
     """Questions: choices, conditions and defaults as rows (``admin_forms``), checked
     together; the JSON stays under "Advanced (JSON)"."""
 
@@ -64,7 +71,7 @@ class CatalogueItemAdmin(admin.ModelAdmin):
     inlines = [VariableInline]
 
 
-class ApprovalLevelInline(admin.TabularInline):
+class ApprovalLevelInline(ItemRowsInline, admin.TabularInline):
     """The approval policy: levels decided in order, each checked (a team with someone
     in it to approve, each level once)."""
 
@@ -74,7 +81,7 @@ class ApprovalLevelInline(admin.TabularInline):
     extra = 0
 
 
-class TaskTemplateInline(admin.TabularInline):
+class TaskTemplateInline(ItemRowsInline, admin.TabularInline):
     model = TaskTemplate
     extra = 0
 

@@ -50,12 +50,19 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
         form.instance.touch()
 
 
-class TargetInline(admin.TabularInline):
+class AgreementRowsInline:
+    """Rows of an agreement: their titles name it, read with them (not once per row)."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("agreement")
+
+
+class TargetInline(AgreementRowsInline, admin.TabularInline):
     model = Target
     extra = 0
 
 
-class ThresholdInline(admin.TabularInline):
+class ThresholdInline(AgreementRowsInline, admin.TabularInline):
     model = Threshold
     extra = 0
     # One line for the addresses: a text area made the table wider than the page.
