@@ -10,12 +10,13 @@ class UserTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        zone = None
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.time_zone:
             try:
-                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+                zone = zoneinfo.ZoneInfo(user.time_zone)
             except zoneinfo.ZoneInfoNotFoundError:
-                timezone.deactivate()
-        else:
-            timezone.deactivate()
-        return self.get_response(request)
+                zone = None
+        # Only for this request: the next one (or a task run in this thread) starts in UTC.
+        with timezone.override(zone):
+            return self.get_response(request)

@@ -2,12 +2,14 @@
 number sequences and the notification outbox."""
 
 import os
+from datetime import UTC
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .workflow import Workflow
 
@@ -207,6 +209,23 @@ class JournalEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def text(self) -> str:
+        """The body as its reader should see it: a moment the entry names (``data["at"]``,
+        written ``{at}`` in ``data["text"]``) in the reader's time zone, with the zone."""
+        template, at = self.data.get("text"), self.data.get("at")
+        moment = parse_datetime(at) if isinstance(at, str) else None
+        if not isinstance(template, str) or moment is None:
+            return self.body
+        return template.replace("{at}", local_moment(moment))
+
+
+def local_moment(moment) -> str:
+    """A moment in the active (the reader's) time zone, zone named: 2026-12-07 18:00 CET."""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
 class RecordLink(models.Model):

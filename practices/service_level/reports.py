@@ -163,7 +163,9 @@ GROUP_ORDER = {
 def label_of(group: str, row: dict) -> tuple[str, str]:
     """(label, note) of a group row."""
     if group == "agreement":
-        return row["agreement__name"], row["agreement__kind"].upper()
+        name, kind = row["agreement__name"], row["agreement__kind"].upper()
+        # "Network team OLA" says its kind already: no "Network team OLA OLA".
+        return name, ("" if kind in name.upper().split() else kind)
     if group == "service":
         return row["service__name"] or "No service", ""
     if group == "priority":

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from itsm.core import services as core
-from itsm.core.models import JournalEntry
+from itsm.core.models import JournalEntry, local_moment
 
 from . import calendars, registry
 from .models import Agreement, BusinessCalendar, Escalation, Target, Threshold, Timer
@@ -128,15 +128,23 @@ def seconds_left(timer: Timer, now: datetime) -> float:
     return timer.target_seconds - elapsed(timer, now)
 
 
-def _journal(record, timer: Timer, text: str, actor=None) -> None:
+def _journal(record, timer: Timer, text: str, actor=None, at: datetime | None = None) -> None:
+    """A line on the record's timeline; a moment it names is written ``{at}`` in ``text``
+    and shown to each reader in their own time zone (``JournalEntry.text``)."""
     core.write_journal(
-        record,
-        JournalEntry.Kind.SLA,
-        actor,
-        body=f"{timer.name}: {text}",
-        data={"timer": timer.pk, "state": timer.state},
-        internal=True,
+        record, JournalEntry.Kind.SLA, actor, internal=True, **_entry(timer, text, at)
     )
+
+
+def _entry(timer: Timer | None, text: str, at, name: str = "", timer_id=None, state=None) -> dict:
+    text = f"{name or timer.name}: {text}"
+    data = {"timer": timer_id or timer.pk, "state": state or timer.state}
+    if at is not None:
+        at = parse_datetime(at) if isinstance(at, str) else at
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at, UTC)
+        data.update(text=text, at=at.isoformat())
+    return {"body": text.replace("{at}", _local(at)), "data": data}
 
 
 def _local(moment: datetime | str | None) -> str:
@@ -144,9 +152,7 @@ def _local(moment: datetime | str | None) -> str:
         return "—"
     if isinstance(moment, str):  # raw SQL on SQLite
         moment = parse_datetime(moment)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, UTC)
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+    return local_moment(moment)
 
 
 def _schedule_escalations(timer: Timer, thresholds, now: datetime) -> None:
@@ -201,7 +207,7 @@ def _start(record, agreement, target, attributes, started_at, used, now, actor) 
     timer.due_at = engine(target.calendar).add(timer.checkpoint_at, remaining)
     timer.save()
     _schedule_escalations(timer, agreement.thresholds.all(), now)
-    _journal(record, timer, f"started ({agreement}), due {_local(timer.due_at)}", actor)
+    _journal(record, timer, f"started ({agreement}), due {{at}}", actor, at=timer.due_at)
     return timer
 
 
@@ -233,7 +239,7 @@ def _resume(record, timer: Timer, now: datetime, actor) -> None:
         timer.due_at = engine(timer.target.calendar).add(now, left)
     timer.save()
     _schedule_escalations(timer, timer.agreement.thresholds.all(), now)
-    _journal(record, timer, f"resumed, due {_local(timer.due_at)}", actor)
+    _journal(record, timer, "resumed, due {at}", actor, at=timer.due_at)
 
 
 def _stop(record, timer: Timer, at: datetime, now: datetime, actor) -> None:
@@ -262,7 +268,7 @@ def _reopen(record, timer: Timer, now: datetime, actor) -> None:
         timer.due_at = engine(timer.target.calendar).add(now, left)
     timer.save()
     _schedule_escalations(timer, timer.agreement.thresholds.all(), now)
-    _journal(record, timer, f"running again (reopened), due {_local(timer.due_at)}", actor)
+    _journal(record, timer, "running again (reopened), due {at}", actor, at=timer.due_at)
 
 
 def _cancel(record, timer: Timer, now: datetime, reason: str, actor) -> None:
@@ -441,9 +447,15 @@ def _sweep_batch(now: datetime) -> dict:
                     object_id=object_id,
                     kind=JournalEntry.Kind.SLA,
                     internal=True,
-                    body=f"{name}: breached (due {_local(due_at)})",
-                    data={"timer": timer_id, "state": State.BREACHED},
                     created_at=now,
+                    **_entry(
+                        None,
+                        "breached (due {at})",
+                        due_at,
+                        name=name,
+                        timer_id=timer_id,
+                        state=State.BREACHED,
+                    ),
                 )
                 for timer_id, content_type_id, object_id, name, due_at in breaches
             ]

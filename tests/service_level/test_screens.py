@@ -44,6 +44,10 @@ def only(body, number=None):
     return found[0]
 
 
+def timer_of_agreement(incident, name: str) -> Timer:
+    return Timer.objects.exclude(state="cancelled").get(object_id=incident.pk, agreement__name=name)
+
+
 def timer_of(incident, metric="resolution") -> Timer:
     return Timer.objects.exclude(state="cancelled").get(object_id=incident.pk, metric=metric)
 
@@ -73,22 +77,22 @@ class TestBadges:
         incident = logged()
         css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
         assert css == "sla-ok"
-        assert re.fullmatch(r"Resolve 3h 5\dm", text), text
+        assert re.fullmatch(r"SLA Resolve 3h 5\dm", text), text
         due = parse_datetime(data["due"])
         assert due == timer_of(incident).due_at
         # The browser turns it amber and red at half and a quarter of the target left.
         close = timedelta(milliseconds=1)
         assert abs(parse_datetime(data["warn"]) - (due - timedelta(hours=2))) < close
         assert abs(parse_datetime(data["danger"]) - (due - timedelta(hours=1))) < close
-        assert data["label"] == "Resolve"
+        assert data["label"] == "SLA Resolve"
 
     @pytest.mark.parametrize(
         ("hours", "css", "pattern"),
         [
-            (1.5, "sla-ok", r"Resolve 2h (29|30)m"),
-            (2.5, "sla-warn", r"Resolve 1h (29|30)m"),
-            (3.5, "sla-danger", r"Resolve (29|30)m \d\ds"),
-            (5, "sla-overdue", r"Resolve overdue 1h 00m"),
+            (1.5, "sla-ok", r"SLA Resolve 2h (29|30)m"),
+            (2.5, "sla-warn", r"SLA Resolve 1h (29|30)m"),
+            (3.5, "sla-danger", r"SLA Resolve (29|30)m \d\ds"),
+            (5, "sla-overdue", r"SLA Resolve overdue 1h 00m"),
         ],
     )
     def test_colour_by_the_share_of_the_target_left(self, logged, agent, hours, css, pattern):
@@ -108,7 +112,7 @@ class TestBadges:
         assert timer_of(incident).state == "breached"
         css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
         assert css == "sla-overdue"
-        assert text == "Resolve overdue 1h 00m"
+        assert text == "SLA Resolve overdue 1h 00m"
         assert "due" in data  # the browser keeps counting the overrun
 
     def test_paused_shows_the_business_time_left(self, logged, agent):
@@ -119,7 +123,7 @@ class TestBadges:
         )
         css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
         assert css == "sla-paused"
-        assert re.fullmatch(r"Resolve paused · 2h 59m left|Resolve paused · 3h 00m left", text)
+        assert re.fullmatch(r"SLA Resolve paused · (2h 59m|3h 00m) working time left", text)
         assert data == {}  # no countdown while the clock stands still
 
     def test_met_is_a_check_mark(self, logged, agent):
@@ -127,7 +131,7 @@ class TestBadges:
         factories.resolve(incident, agent)
         assert timer_of(incident).state == "met"
         css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
-        assert (css, text, data) == ("sla-met", "✓ Resolve", {})
+        assert (css, text, data) == ("sla-met", "✓ SLA Resolve", {})
 
     def test_breached_and_stopped_shows_the_time_over_target(self, logged, agent):
         incident = logged()
@@ -136,20 +140,34 @@ class TestBadges:
         assert timer_of(incident).state == "breached"
         css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
         assert (css, data) == ("sla-breached", {})
-        assert re.fullmatch(r"✗ Resolve over 1h (29|30)m", text), text
+        assert re.fullmatch(r"✗ SLA Resolve over 1h (29|30)m", text), text
 
     def test_no_agreement_no_badge(self, agent, alice):
         incident = factories.incident(alice, actor=agent)
         assert badges(page(web(agent).get("/incidents/")), incident.number) == []
 
-    def test_response_and_resolution_both_show(self, standard_sla, agent, alice):
+    def test_a_row_shows_its_most_urgent_target_and_counts_the_others(
+        self, standard_sla, agent, alice
+    ):
         incident = factories.incident(alice, actor=agent)
         incidents.comment(incident, agent, "On it.")
-        found = badges(page(web(agent).get("/incidents/")), incident.number)
-        assert [(css, text[:9]) for css, text, _ in found] == [
-            ("sla-ok", "Resolve 3"),
-            ("sla-met", "✓ Respond"),
-        ]
+        body = page(web(agent).get("/incidents/"))
+        found = badges(body, incident.number)
+        # One line a row: the running resolution target, not the response already met.
+        assert [(css, text[:13]) for css, text, _ in found] == [("sla-ok", "SLA Resolve 3")]
+        row = re.search(rf'<tr[^>]*data-href="/incidents/{incident.number}/".*?</tr>', body, re.S)
+        more = re.search(r'<span class="badge sla-more" title="([^"]*)">\+1</span>', row.group(0))
+        assert more, "the met response target is counted beside it"
+        assert "✓ SLA Respond" in html.unescape(more.group(1))
+
+    def test_an_overdue_target_comes_before_a_running_one(
+        self, standard_sla, always, agent, alice, service_desk
+    ):
+        agreement("Desk OLA", always, resolution=timedelta(hours=1), kind="ola", team=service_desk)
+        incident = factories.incident(alice, actor=agent, assignment_group=service_desk)
+        shift(timer_of_agreement(incident, "Desk OLA"), hours=2)
+        css, text, _ = only(page(web(agent).get("/incidents/")), incident.number)
+        assert (css, text) == ("sla-overdue", "OLA Resolve overdue 1h 00m")
 
     def test_cancelled_timers_do_not_show(self, logged, agent):
         incident = logged()
@@ -369,4 +387,4 @@ def test_badges_need_no_script_to_be_right(logged, agent):
     _, text, data = only(page(web(agent).get("/incidents/")), incident.number)
     due = parse_datetime(data["due"])
     left = (due - timezone.now()).total_seconds()
-    assert text.startswith(f"Resolve {int(left // 3600)}h")
+    assert text.startswith(f"SLA Resolve {int(left // 3600)}h")

@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from practices.service_level import services
 from practices.service_level.models import Agreement, Target, Timer
@@ -59,7 +59,13 @@ def hours_minutes(seconds) -> str:
 
 
 def local(moment: datetime | None) -> str:
-    return date_format(timezone.localtime(moment), "D j M, H:i") if moment else "—"
+    """A moment in the reader's time zone, the zone named (Mon 7 Dec, 18:00 CET)."""
+    return date_format(timezone.localtime(moment), "D j M, H:i T") if moment else "—"
+
+
+def kind_of(timer: Timer) -> str:
+    """The agreement's kind as people abbreviate it: SLA, OLA, UC."""
+    return timer.agreement.kind.upper()
 
 
 @dataclass
@@ -102,9 +108,14 @@ def share_class(share: float) -> str:
     return "sla-danger"
 
 
-def badge(timer: Timer, now: datetime) -> Badge:
-    """How one timer looks now."""
+def badge(timer: Timer, now: datetime, named: bool = True) -> Badge:
+    """How one timer looks now: the label says which agreement's target it is (SLA
+    Resolve, OLA Resolve), the title names the agreement; a running clock counts down to
+    its due time, a paused one says how much working time is left."""
     label = VERBS.get(timer.metric, timer.name)
+    if named:  # staff tell the agreements apart; an end user has only their SLA
+        label = f"{kind_of(timer)} {label}"
+    about = f"{timer.agreement.name} · {timer.name}"
     target = timer.target_seconds
     if timer.state == State.MET:
         return Badge(
@@ -112,8 +123,8 @@ def badge(timer: Timer, now: datetime) -> Badge:
             label,
             "sla-met",
             f"✓ {label}",
-            f"{timer.name}: met {local(timer.stopped_at)}, "
-            f"{business(timer.business_elapsed)} of {business(target)}",
+            f"{about}: met {local(timer.stopped_at)}, "
+            f"{business(timer.business_elapsed)} of {business(target)} working time",
         )
     if timer.stopped_at is not None:  # breached and stopped
         over = timer.business_elapsed - target
@@ -122,8 +133,8 @@ def badge(timer: Timer, now: datetime) -> Badge:
             label,
             "sla-breached",
             f"✗ {label} over {business(over)}",
-            f"{timer.name}: breached, due {local(timer.breached_at or timer.due_at)}, "
-            f"stopped {local(timer.stopped_at)}, {business(over)} over target",
+            f"{about}: breached, due {local(timer.breached_at or timer.due_at)}, "
+            f"stopped {local(timer.stopped_at)}, {business(over)} of working time over target",
         )
     if timer.paused_at is not None or timer.due_at is None:
         left = services.seconds_left(timer, now)
@@ -132,16 +143,17 @@ def badge(timer: Timer, now: datetime) -> Badge:
                 timer,
                 label,
                 "sla-breached sla-paused",
-                f"{label} overdue {business(-left)} · paused",
-                f"{timer.name}: breached; the clock is paused, {business(-left)} over target",
+                f"{label} paused · {business(-left)} working time over",
+                f"{about}: breached; the clock is paused, {business(-left)} of working time "
+                f"over target",
             )
         return Badge(
             timer,
             label,
             "sla-paused",
-            f"{label} paused · {business(left)} left",
-            f"{timer.name}: paused since {local(timer.paused_at)}, {business(left)} of "
-            f"business time left",
+            f"{label} paused · {business(left)} working time left",
+            f"{about}: paused since {local(timer.paused_at)}, {business(left)} of "
+            f"working time left",
         )
     wall = (timer.due_at - now).total_seconds()
     if timer.breached or wall <= 0:
@@ -150,7 +162,7 @@ def badge(timer: Timer, now: datetime) -> Badge:
             label,
             "sla-overdue",
             f"{label} overdue {countdown(-wall)}",
-            f"{timer.name}: breached, was due {local(timer.due_at)}",
+            f"{about}: breached, was due {local(timer.due_at)}",
             due=timer.due_at,
         )
     left = services.seconds_left(timer, now)
@@ -164,7 +176,7 @@ def badge(timer: Timer, now: datetime) -> Badge:
         label,
         share_class(left / target if target else 0),
         f"{label} {countdown(wall)}",
-        f"{timer.name}: due {local(timer.due_at)}, {business(left)} of business time left",
+        f"{about}: due {local(timer.due_at)}, {business(left)} of working time left",
         due=timer.due_at,
         **marks,
     )
@@ -177,17 +189,35 @@ def live_timers(record) -> list[Timer]:
     return [t for t in record.sla_timers.all() if t.state != State.CANCELLED]
 
 
+#: Which badge a queue row shows first: overdue, then counting down, paused, stopped.
+URGENCY = {"sla-overdue": 0, "sla-danger": 1, "sla-warn": 2, "sla-ok": 3}
+
+
+def _urgency(shown: Badge) -> tuple:
+    if shown.timer.stopped_at is not None:
+        return (6, 0)
+    if shown.due is None:  # paused
+        return (5 if "sla-breached" not in shown.css else 0, 0)
+    return (URGENCY.get(shown.css, 4), shown.due.timestamp())
+
+
 @register.simple_tag
 def sla_badges(record):
-    """The compact badges of a queue row."""
+    """A queue row's badge: the most urgent of its targets, one line; the others are
+    counted beside it ("+2") and named in its tooltip."""
     now = timezone.now()
-    badges = [badge(timer, now) for timer in live_timers(record)]
+    badges = sorted((badge(timer, now) for timer in live_timers(record)), key=_urgency)
     if not badges:
         return ""
-    return format_html(
-        '<span class="sla-badges">{}</span>',
-        format_html_join(" ", "{}", ((b.html(now),) for b in badges)),
-    )
+    first, others = badges[0], badges[1:]
+    more = ""
+    if others:
+        more = format_html(
+            ' <span class="badge sla-more" title="{}">+{}</span>',
+            "\n".join(f"{b.text} ({b.title})" for b in others),
+            len(others),
+        )
+    return format_html('<span class="sla-badges">{}{}</span>', first.html(now), more)
 
 
 @register.inclusion_tag("service_level/_panel.html")
@@ -212,12 +242,12 @@ def sla_portal_target(record):
             agreement__kind=Agreement.Kind.SLA,
         )
         .exclude(state=State.CANCELLED)
-        .select_related("target__calendar")
+        .select_related("target__calendar", "agreement")
         .order_by("-pk")
         .first()
     )
     if timer is None:
         return {}
     now = timezone.now()
-    shown = badge(timer, now)
+    shown = badge(timer, now, named=False)
     return {"timer": timer, "badge": shown, "html": shown.html(now)}
