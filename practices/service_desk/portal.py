@@ -94,9 +94,8 @@ def my_tickets(user) -> Tickets:
                 tickets.open.append(ticket)
         tickets.more_open |= opened >= LISTED
         tickets.more_closed |= closed >= LISTED
-    newest_first = lambda t: (t.record.updated_at, t.record.pk)  # noqa: E731
-    tickets.open.sort(key=newest_first, reverse=True)
-    tickets.closed.sort(key=newest_first, reverse=True)
+    for listed in (tickets.open, tickets.closed):  # all practices together, newest first
+        listed.sort(key=lambda t: (t.record.updated_at, t.record.pk), reverse=True)
     return tickets
 
 
