@@ -24,7 +24,10 @@ class VariableAdminForm(forms.ModelForm):
     require_when = BuilderField(
         "variable-condition", help_text="Required when another question has this answer."
     )
-    default = BuilderField("default", help_text="Checked like an answer to this question.")
+    default = BuilderField(
+        "default",
+        help_text='Checked like an answer to this question (as JSON: "mac", 3, true).',
+    )
 
     class Meta:
         model = Variable

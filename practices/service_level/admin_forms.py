@@ -67,9 +67,23 @@ class AgreementAdminForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: any priority.",
     )
-    conditions = BuilderField("conditions", label="Applies when")
-    pause_when = BuilderField("conditions", label="Pause when")
-    run_when = BuilderField("conditions", label="Run only when")
+    conditions = BuilderField(
+        "conditions",
+        label="Applies when",
+        help_text="Further attributes the record must have for this agreement to apply.",
+    )
+    pause_when = BuilderField(
+        "conditions",
+        label="Pause when",
+        help_text="The clock pauses while any of these holds; none: the record type's default "
+        "(incidents: on hold awaiting the caller or a supplier).",
+    )
+    run_when = BuilderField(
+        "conditions",
+        label="Run only when",
+        help_text="The clock runs only while one of these holds (an underpinning contract: "
+        "while the record waits on its supplier).",
+    )
 
     class Meta:
         model = Agreement
@@ -91,7 +105,6 @@ class AgreementAdminForm(forms.ModelForm):
         catalogue = AttributeCatalogue()
         for name, shape in conditions.SHAPES.items():
             field = self.fields[name]
-            field.help_text = Agreement._meta.get_field(name).help_text
             field.initial = {} if shape == "one" else []
             field.widget.config = lambda shape=shape: {
                 "shape": shape,

@@ -22,8 +22,10 @@
     return node;
   }
 
-  function button(label, onClick, cls) {
+  // A button; `name` (optional) is what it reads as to assistive technology.
+  function button(label, onClick, cls, name) {
     var b = el("button", { type: "button", class: "button builder-button " + (cls || ""), text: label });
+    if (name) b.setAttribute("aria-label", name);
     b.addEventListener("click", function (event) { event.preventDefault(); onClick(); });
     return b;
   }
@@ -217,7 +219,7 @@
       line.appendChild(button("Remove", function () {
         rows.splice(rows.indexOf(row), 1);
         save(); api.redraw();
-      }, "builder-remove"));
+      }, "builder-remove", "Remove " + (spec ? spec.label : row.attribute || "row")));
       if (row.attribute) {
         problemFor(group, row.attribute).forEach(function (p) { line.appendChild(errorLine(p.message)); });
       }
@@ -238,7 +240,7 @@
         tools.appendChild(button("Remove condition", function () {
           groups.splice(index, 1);
           save(); api.redraw();
-        }, "builder-remove"));
+        }, "builder-remove", "Remove condition " + (index + 1)));
       }
       box.appendChild(tools);
       return box;
@@ -312,7 +314,7 @@
         label.addEventListener("input", function () { choice.label = label.value; save(); });
         line.appendChild(value);
         line.appendChild(label);
-        line.appendChild(button("Remove", function () { list.splice(index, 1); save(); api.redraw(); }, "builder-remove"));
+        line.appendChild(button("Remove", function () { list.splice(index, 1); save(); api.redraw(); }, "builder-remove", "Remove choice " + (index + 1)));
         data.problems.filter(function (p) { return p.group === index; }).forEach(function (p) { line.appendChild(errorLine(p.message)); });
         rows.appendChild(line);
       });
