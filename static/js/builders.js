@@ -249,6 +249,9 @@
     function draw(rows) {
       if (api.fresh && !load()) return false;
       api.fresh = false;
+      if (typeSelect && !typeSelect.value) {
+        rows.appendChild(el("p", { class: "builder-note", text: "Choose the record type first: the attributes are its own." }));
+      }
       if (config.shape === "one") {
         if (!groups.length) groups = [[]];
         rows.appendChild(el("p", { class: "builder-note", text: groups[0].length ? "All of these must match." : "No conditions: every record of the type." }));

@@ -319,3 +319,21 @@ def test_a_profile_that_cannot_name_its_attributes_leaves_the_shape_check(monkey
     assert conditions.attributes(Incident) == {}
     assert conditions.problems(Incident, [{"anything": 1}], "any") == []
     assert conditions.problems(Incident, {"anything": 1}, "any")[0].message.startswith("A list")
+
+
+def test_the_list_still_edits_order_and_active(admin_web, always):
+    gold = agreement(
+        "Gold", always, resolution=timedelta(hours=8), pause_when=[{"state": "on_hold"}]
+    )
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(gold.pk),
+        "form-0-order": "7",
+        "_save": "Save",
+    }
+    response = admin_web.post("/admin/service_level/agreement/", data)
+    assert response.status_code == 302
+    gold.refresh_from_db()
+    assert (gold.order, gold.active) == (7, False)
+    assert gold.pause_when == [{"state": "on_hold"}]
