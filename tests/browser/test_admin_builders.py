@@ -121,8 +121,16 @@ def test_an_administrator_builds_a_choice_and_a_condition_on_it(pages, admin_use
     show = page.locator(".builder", has=page.locator('textarea[name="variables-1-show_when"]'))
     show.get_by_label("Question").select_option("model")
     show.get_by_label("Value").select_option(label="Dell XPS")
+    # An approval level by the manager takes no team; a team level does.
+    page.get_by_text("Add another Approval level").click()
+    page.locator("#id_approval_levels-0-kind").select_option("manager")
+    expect(page.locator("#id_approval_levels-0-team")).to_be_disabled()
+    page.locator("#id_approval_levels-0-kind").select_option("team_any")
+    expect(page.locator("#id_approval_levels-0-team")).to_be_enabled()
+    page.locator("#id_approval_levels-0-kind").select_option("manager")
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    assert list(item.approval_levels.values_list("kind", "team")) == [("manager", None)]
     model = item.variables.get(name="model")
     assert model.choices[-1] == {"value": "dell", "label": "Dell XPS"}
     assert item.variables.get(name="reason").show_when == {"variable": "model", "equals": "dell"}
