@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models as db
 
 from . import registry
@@ -71,7 +72,7 @@ def _blank(model: type):
 def _model_field(model: type, name: str):
     try:
         found = model._meta.get_field(name)
-    except Exception:
+    except FieldDoesNotExist:
         return None
     return found if getattr(found, "concrete", False) else None
 
@@ -92,7 +93,7 @@ def _describe(model: type, name: str) -> Attribute:
         related = model_field.related_model
         return Attribute(name, label, "reference", empty, optional, related=related)
     if model_field.choices:
-        choices = tuple((value, str(text)) for value, text in model_field.flatchoices)
+        choices = tuple((value, str(shown)) for value, shown in model_field.flatchoices)
         return Attribute(name, label, "choice", empty, optional, choices)
     if isinstance(model_field, db.BooleanField):
         return Attribute(name, label, "boolean", None, False, ((True, "Yes"), (False, "No")))
@@ -178,7 +179,10 @@ def _check_value(attribute: Attribute, value) -> str | None:
             listed = ", ".join(_show(v) for v in allowed)
             return f"{_show(value)} is not one of: {listed}."
         return None
-    if attribute.kind in ("reference", "number"):
+    if attribute.kind == "reference":
+        ok = isinstance(value, int) and 0 < value < 2**63
+        return None if ok else f"{_show(value)} is not an id of a {attribute.label.lower()}."
+    if attribute.kind == "number":
         return None if isinstance(value, int | float) else f"{_show(value)} is not a number."
     return None if isinstance(value, str) else f"{_show(value)} is not text."
 

@@ -154,6 +154,7 @@ def test_the_change_form_shows_the_saved_priorities_ticked(admin_web, always):
         ("run_when", [{"on_hold_reason": []}], 0, "on_hold_reason", "at least one value"),
         ("conditions", {"category": [999999]}, None, "category", "no category 999999"),
         ("conditions", {"major": "yes"}, None, "major", "Yes or no"),
+        ("conditions", {"service": 10**30}, None, "service", "is not an id of a service"),
         ("conditions", {"priority": "1"}, None, "priority", "'1' is not one of"),
     ],
 )
