@@ -39,7 +39,8 @@ def _answer_problem(variable: Variable, value) -> str | None:
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     for error in validator.iter_errors({variable.name: value}):
         return answers._message(error, {variable.name: variable})
-    return None
+    # What a schema cannot know: that the user or CI exists, that the date-time parses.
+    return answers._check_reference(variable, value, None) if value not in (None, "") else None
 
 
 def _choice_problems(index: int, variable: Variable) -> list[Problem]:

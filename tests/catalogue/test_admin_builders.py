@@ -142,6 +142,17 @@ def test_a_wrong_row_is_refused_on_its_row_and_nothing_is_saved(admin_web, item,
     assert item.variables.get(name="model").default is None
 
 
+def test_a_default_user_must_exist(admin_web, item, alice):
+    data = item_form(admin_web, item)
+    add_question(data, 1, name="for_whom", label="For whom", type="user", default='"nobody"')
+    response = admin_web.post(change_url(item), data)
+    assert response.status_code == 200
+    assert "As the default: There is no active user nobody." in page(response)
+    data["variables-1-default"] = '"alice"'
+    assert admin_web.post(change_url(item), data).status_code == 302
+    assert item.variables.get(name="for_whom").default == "alice"
+
+
 def test_questions_shown_only_on_each_other_are_refused(admin_web, item):
     data = item_form(admin_web, item)
     add_question(
