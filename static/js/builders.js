@@ -297,7 +297,7 @@
   function questionSpec(type, choices) {
     if (type === "choice" || type === "multichoice") return { values: choices, complete: true, kind: "text" };
     if (type === "boolean") return { values: [[true, "Yes"], [false, "No"]], complete: true, kind: "boolean" };
-    if (type === "number") return { values: [], kind: "number" };
+    if (type === "number" || type === "ci" || type === "attachment") return { values: [], kind: "number" };
     return { values: [], kind: "text" };
   }
 
