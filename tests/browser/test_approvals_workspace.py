@@ -85,3 +85,9 @@ def test_a_manager_approves_from_the_workspace(pages, waiting, manager):
     for task in FulfilmentTask.objects.filter(request=waiting):
         expect(page.get_by_role("link", name=task.number)).to_be_visible()
     assert ServiceRequest.objects.get(pk=waiting.pk).approvals.get().decision == "approved"
+
+    # On a phone the inbox (with what was decided) does not scroll sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/fulfilment/approvals/")
+    expect(page.get_by_role("heading", name="Decided by you recently")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
