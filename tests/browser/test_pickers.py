@@ -147,6 +147,7 @@ def test_the_queue_filters_on_a_team_picked_by_name(
     factories.incident(alice, agent, title="Desk issue", assignment_group=service_desk)
     factories.incident(alice, agent, title="Switch issue", assignment_group=network_team)
     desk = pages.signed_in("agent")
+    desk.goto("/incidents/")
     queue = desk.locator("#queue")
     expect(queue).to_contain_text("Desk issue")
     group = desk.get_by_role("combobox", name="Assignment group")
