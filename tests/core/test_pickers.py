@@ -351,6 +351,17 @@ def test_a_problem_logged_with_several_services_and_cis(
     assert list(problem.configuration_items.all()) == [mail_server]
 
 
+def test_the_queue_flags_a_vip_caller(agent, people, alice, service_desk):
+    factories.incident(people[0], agent, title="VIP laptop")
+    factories.incident(alice, agent, title="Plain laptop")
+    html = page(web(agent).get("/incidents/", {"search": "laptop"}, HTTP_HX_REQUEST="true"))
+    rows = {row.split("</tr>")[0] for row in html.split("<tr")[1:]}
+    vip = next(r for r in rows if "VIP laptop" in r)
+    plain = next(r for r in rows if "Plain laptop" in r)
+    assert 'Carla Vance <span class="badge vip-badge" title="VIP caller">VIP</span>' in vip
+    assert "vip-badge" not in plain
+
+
 # The queues' filters ----------------------------------------------------------------------
 
 
