@@ -1,4 +1,11 @@
-from itsm.core.practices import PortalPanel, PortalSource, PracticeConfig, WorkspaceSection
+from itsm.core.practices import (
+    HomePanel,
+    PortalPanel,
+    PortalSource,
+    PracticeConfig,
+    WorkQueue,
+    WorkspaceSection,
+)
 
 
 class CatalogueConfig(PracticeConfig):
@@ -16,6 +23,20 @@ class CatalogueConfig(PracticeConfig):
         practice="Service request management",
         links=(("Service requests", "fulfilment:request-list", "view=open"),),
         counted_links=(("Approvals", "fulfilment:approvals", "fulfilment:approvals-count"),),
+    )
+    work_queues = (
+        WorkQueue("Fulfilment tasks", "catalogue.FulfilmentTask", "fulfilment:queue", order=20),
+        WorkQueue(
+            "Service requests", "catalogue.ServiceRequest", "fulfilment:request-list", order=25
+        ),
+    )
+    home_panels = (
+        HomePanel(
+            "catalogue.approvals",
+            "catalogue/home_approvals.html",
+            "catalogue.home.approvals",
+            order=20,
+        ),
     )
     portal_sources = (
         PortalSource(

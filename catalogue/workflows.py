@@ -45,6 +45,7 @@ def stamp_closed(record, user):
 request_workflow = Workflow(
     states=RequestState.choices,
     initial=R.SUBMITTED,
+    open_states=frozenset({R.SUBMITTED, R.AWAITING_APPROVAL, R.APPROVED, R.IN_FULFILMENT}),
     transitions=[
         Transition(
             frozenset({R.SUBMITTED}), R.AWAITING_APPROVAL, "Ask for approval", allowed=platform_only
@@ -92,6 +93,7 @@ T = TaskState
 task_workflow = Workflow(
     states=TaskState.choices,
     initial=T.OPEN,
+    open_states=frozenset({T.OPEN, T.IN_PROGRESS}),
     transitions=[
         Transition(frozenset({T.OPEN}), T.IN_PROGRESS, "Start work", style="primary"),
         Transition(

@@ -1,4 +1,4 @@
-from itsm.core.practices import PortalSource, PracticeConfig, WorkspaceSection
+from itsm.core.practices import PortalSource, PracticeConfig, WorkQueue, WorkspaceSection
 
 QUEUE = "incidents:queue"
 
@@ -20,6 +20,7 @@ class IncidentsConfig(PracticeConfig):
             ("Breaching soon", QUEUE, "view=breaching_soon"),
         ),
     )
+    work_queues = (WorkQueue("Incidents", "incidents.Incident", QUEUE, order=10),)
     portal_sources = (
         PortalSource(
             key="incidents",

@@ -112,6 +112,7 @@ REOPENED_NOTICE = Notice(
 incident_workflow = Workflow(
     states=IncidentState.choices,
     initial=S.NEW,
+    open_states=IncidentState.OPEN,
     transitions=[
         Transition(
             frozenset({S.NEW, S.ON_HOLD}),

@@ -1,4 +1,10 @@
-from itsm.core.practices import PortalPanel, PracticeConfig, RecordPanel, WorkspaceSection
+from itsm.core.practices import (
+    PortalPanel,
+    PracticeConfig,
+    RecordPanel,
+    WorkQueue,
+    WorkspaceSection,
+)
 
 
 class ProblemsConfig(PracticeConfig):
@@ -16,6 +22,7 @@ class ProblemsConfig(PracticeConfig):
             ("Incident trends", "problems:trends", ""),
         ),
     )
+    work_queues = (WorkQueue("Problems", "problems.Problem", "problems:queue", order=30),)
     record_panels = (
         RecordPanel(
             key="problems.workarounds",

@@ -72,6 +72,7 @@ def mark_reopened(problem, user):
 problem_workflow = Workflow(
     states=ProblemState.choices,
     initial=S.NEW,
+    open_states=OPEN,
     transitions=[
         Transition(
             frozenset({S.NEW}),

@@ -31,8 +31,8 @@ class TestLogin:
         response = client.post("/login/", form)
         assert response.status_code == 302
         assert response.url == "/"
-        assert client.get("/").url == "/incidents/"
-        assert client.get("/incidents/").status_code == 200
+        assert client.get("/").url == "/work/"
+        assert "My work" in client.get("/work/").content.decode()
 
     def test_signs_an_end_user_in_to_the_portal(self, alice):
         client = Client()

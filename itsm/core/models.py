@@ -130,10 +130,14 @@ class Record(Tracked):
     LINK_FIELDS: tuple[str, ...] = ("pk", "number", "title", "state")
 
     def get_absolute_url(self) -> str:
+        return self.url_for_number(self.number)
+
+    @classmethod
+    def url_for_number(cls, number: str) -> str:
+        """The workspace page of the record with this number (no query for it)."""
         from django.urls import reverse
 
-        name = self.DETAIL_URL_NAME or f"{self._meta.app_label}:detail"
-        return reverse(name, args=[self.number])
+        return reverse(cls.DETAIL_URL_NAME or f"{cls._meta.app_label}:detail", args=[number])
 
     def title_for(self, user) -> str:
         """The title this user may read (an article's readers see the published one)."""

@@ -46,6 +46,35 @@ class WorkspaceSection:
 
 
 @dataclass(frozen=True)
+class WorkQueue:
+    """A record type an agent's home page counts: the open ones assigned to them, their
+    teams' unassigned and their teams' open ones, each figure a link to ``url_name`` (a
+    list on the kernel's record filters: ``assigned_to``, ``assignment_group``,
+    ``unassigned``, ``open``)."""
+
+    label: str
+    #: the model's label, ``"incidents.Incident"``
+    model: str
+    url_name: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A block of the agent's home page a practice contributes (targets breaching soon,
+    approvals waiting…). ``context`` (request -> dict, or None to show nothing) spends a
+    query or two, never one per row."""
+
+    key: str
+    template: str
+    context: Callable | str
+    order: int = 100
+
+    def context_for(self, request):
+        return resolve(self.context)(request)
+
+
+@dataclass(frozen=True)
 class PortalAction:
     """What the person can do about something waiting for them: a link, or (with
     ``post``) a button that posts those fields to ``url``."""
@@ -154,6 +183,9 @@ class PracticeConfig(AppConfig):
     section: WorkspaceSection | None = None
     portal_sources: tuple[PortalSource, ...] = ()
     portal_panels: tuple[PortalPanel, ...] = ()
+    #: what the agent's home page counts and shows of this app
+    work_queues: tuple[WorkQueue, ...] = ()
+    home_panels: tuple[HomePanel, ...] = ()
     #: user -> ``Waiting`` items of what waits for the person besides their own tickets
     #: (approvals…), listed first on the portal home; one query at most
     portal_waiting: Callable | str | None = None
@@ -250,6 +282,14 @@ class Registry:
     @property
     def panels(self) -> list[PortalPanel]:
         return sorted(self._all("portal_panels"), key=lambda p: (p.order, p.key))
+
+    @property
+    def work_queues(self) -> list[WorkQueue]:
+        return sorted(self._all("work_queues"), key=lambda q: (q.order, q.label))
+
+    @property
+    def home_panels(self) -> list[HomePanel]:
+        return sorted(self._all("home_panels"), key=lambda p: (p.order, p.key))
 
     def waiting_for(self, user) -> list[Waiting]:
         """What waits for ``user`` besides their own tickets, from every practice."""

@@ -47,10 +47,20 @@ class Workflow:
     states: list[tuple[str, str]]
     initial: str
     transitions: list[Transition] = field(default_factory=list)
+    #: the states in which the record still needs work (its queues' "open"); by default
+    #: every state a transition leaves
+    open_states: frozenset[str] | None = None
+
+    @property
+    def open(self) -> frozenset[str]:
+        if self.open_states is not None:
+            return frozenset(self.open_states)
+        return frozenset(s for s in self.state_names if not self.is_final(s))
 
     def __post_init__(self):
         names = {value for value, _ in self.states}
         assert self.initial in names, self.initial
+        assert self.open_states is None or set(self.open_states) <= names, self.open_states
         for transition in self.transitions:
             assert transition.target in names, transition.target
             assert transition.sources <= names, transition.sources

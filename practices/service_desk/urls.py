@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/", views.portal_home, name="portal-home"),
     path("views/", views.save_view, name="saved-view-create"),
+    path("work/", views.work_home, name="work-home"),
     path("search/", views.search_page, name="search"),
     path("search/quick/", views.quick_search, name="quick-search"),
     path("suggestions/", views.suggestions, name="suggestions"),

@@ -12,7 +12,7 @@ from itsm.accounts.decorators import agent_required
 from itsm.core import search
 from itsm.core.practices import registry
 
-from . import portal, services
+from . import portal, services, work
 from .models import SavedView
 
 
@@ -24,8 +24,8 @@ class LoginView(auth_views.LoginView):
 @login_required
 def home(request):
     """Agents land in their workspace, everyone else in the portal."""
-    if request.user.is_agent and registry.workspace:
-        return redirect(reverse(registry.workspace[0].url_name))
+    if request.user.is_agent:
+        return redirect("work-home")
     return redirect("portal-home")
 
 
@@ -107,6 +107,13 @@ def quick_search(request):
         "service_desk/_quick_search.html",
         {"q": text, "exact": exact, "hits": hits},
     )
+
+
+@agent_required
+def work_home(request):
+    """The agent's home: their work and their teams' across every record type, and what
+    the practices add (targets breaching soon, approvals waiting)."""
+    return render(request, "service_desk/work_home.html", work.context(request))
 
 
 @login_required

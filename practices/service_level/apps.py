@@ -1,6 +1,6 @@
 import os
 
-from itsm.core.practices import PracticeConfig, WorkspaceSection
+from itsm.core.practices import HomePanel, PracticeConfig, WorkspaceSection
 
 
 class ServiceLevelConfig(PracticeConfig):
@@ -11,6 +11,14 @@ class ServiceLevelConfig(PracticeConfig):
     practice = "service_level"
     practice_url = "service-level:report"
     section = WorkspaceSection("Service levels", "service-level:report", order=90)
+    home_panels = (
+        HomePanel(
+            "service_level.breaching",
+            "service_level/home_breaching.html",
+            "practices.service_level.home.breaching",
+            order=10,
+        ),
+    )
     kpis = "practices.service_level.reports.kpis"
     beat = {
         "service-level-sweep": {

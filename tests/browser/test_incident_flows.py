@@ -66,9 +66,12 @@ def test_report_work_resolve_and_confirm(pages, alice, agent, service_desk):
     ticket = my_tickets.get_by_role("link", name=f"{number} Outlook cannot send mail")
     expect(ticket).to_be_visible()
 
-    # 2. The agent signs in, lands in the queue, finds the incident and opens it.
+    # 2. The agent signs in, lands on their work, opens the queue, finds the incident.
     services.open_incident(agent, {"title": "Printer out of toner"})
     desk = pages.signed_in("agent")
+    expect(desk).to_have_url(re.compile(r"/work/$"))
+    expect(desk.get_by_role("heading", name="My work")).to_be_visible()
+    desk.locator("aside.sidebar").get_by_role("link", name="Incidents", exact=True).click()
     expect(desk).to_have_url(re.compile(r"/incidents/$"))
     expect(desk.get_by_role("heading", name="Incidents", exact=True)).to_be_visible()
     rows = desk.locator("table.queue tbody tr[data-href]")
@@ -220,6 +223,7 @@ def test_queue_keyboard_j_then_enter_opens_first_incident(pages, alice, agent, s
         services.open_incident(alice, {"title": title}, "portal")
 
     desk = pages.signed_in("agent")
+    desk.goto("/incidents/")
     rows = desk.locator("table.queue tbody tr[data-href]")
     expect(rows).to_have_count(3)
     first = rows.first
@@ -296,6 +300,7 @@ def test_bulk_assign_from_the_queue(pages, alice, agent, service_desk):
     first = services.open_incident(agent, {"title": "Scanner offline", "caller": alice})
     second = services.open_incident(agent, {"title": "Scanner jams", "caller": alice})
     desk = pages.signed_in("agent")
+    desk.goto("/incidents/")
     bar = desk.locator("#bulk-bar")
     expect(bar).to_be_hidden()
     desk.get_by_label(f"Select {first.number}").check()
@@ -317,6 +322,7 @@ def test_a_view_saved_after_live_filtering_shows_those_filters(pages, alice, age
     )
     services.open_incident(agent, {"title": "Mouse squeaks", "caller": alice})
     desk = pages.signed_in("agent")
+    desk.goto("/incidents/")
     queue = desk.locator("#queue")
     expect(queue).to_contain_text("Mouse squeaks")
     # Filter live (htmx swaps the table), then save what is shown.
@@ -337,6 +343,7 @@ def test_the_bulk_bar_says_how_many_rows_are_selected(pages, alice, agent, servi
     for title in ("Mail down", "Mouse squeaks", "VPN drops"):
         services.open_incident(agent, {"title": title, "caller": alice})
     desk = pages.signed_in("agent")
+    desk.goto("/incidents/")
     boxes = desk.locator("#queue input[name=numbers]")
     boxes.nth(0).check()
     expect(desk.locator("[data-selected-count]")).to_have_text("1 selected")
@@ -347,6 +354,7 @@ def test_the_bulk_bar_says_how_many_rows_are_selected(pages, alice, agent, servi
 def test_the_composer_and_the_filter_menus_say_what_they_hold(pages, alice, agent, service_desk):
     incident = services.open_incident(agent, {"title": "Mail down", "caller": alice})
     desk = pages.signed_in("agent")
+    desk.goto("/incidents/")
     state = desk.locator("details.dropdown summary", has_text="State")
     state.click()
     desk.locator("details.dropdown input[name=state][value=new]").check()

@@ -136,10 +136,8 @@ class TestAccess:
     def test_unknown_number_is_404(self, agent):
         assert web(agent).get("/incidents/INC9999999/").status_code == 404
 
-    @pytest.mark.parametrize(
-        ("who", "target"), [("agent", "/incidents/"), ("manager", "/incidents/")]
-    )
-    def test_home_sends_staff_to_the_queue(self, request, who, target):
+    @pytest.mark.parametrize(("who", "target"), [("agent", "/work/"), ("manager", "/work/")])
+    def test_home_sends_staff_to_their_work(self, request, who, target):
         response = web(request.getfixturevalue(who)).get("/")
         assert response.status_code == 302
         assert response.url == target

@@ -220,6 +220,13 @@ def sla_badges(record):
     return format_html('<span class="sla-badges">{}{}</span>', first.html(now), more)
 
 
+@register.simple_tag
+def sla_timer_badge(timer):
+    """One timer's badge, wherever timers are listed without their record."""
+    now = timezone.now()
+    return badge(timer, now).html(now)
+
+
 @register.inclusion_tag("service_level/_panel.html")
 def sla_panel(record):
     """The record page's "Service levels" panel: every target with its badge and times."""
