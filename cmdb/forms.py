@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from itsm.accounts.models import Location, Team
 from itsm.core.forms import EditInPlace, overlay
+from itsm.core.widgets import Picker
 
 from .attributes import ClassSchema
 from .models import (
@@ -75,9 +76,15 @@ class CIForm(EditInPlace, forms.Form):
     name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autofocus": True}))
     status = forms.ChoiceField(choices=Status.choices, initial=Status.LIVE)
     environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.PRODUCTION)
-    owner_team = forms.ModelChoiceField(Team.objects.filter(active=True), required=False)
-    support_team = forms.ModelChoiceField(Team.objects.filter(active=True), required=False)
-    location = forms.ModelChoiceField(Location.objects.all(), required=False)
+    owner_team = forms.ModelChoiceField(
+        Team.objects.filter(active=True), required=False, widget=Picker("teams")
+    )
+    support_team = forms.ModelChoiceField(
+        Team.objects.filter(active=True), required=False, widget=Picker("teams")
+    )
+    location = forms.ModelChoiceField(
+        Location.objects.all(), required=False, widget=Picker("locations")
+    )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, schema: ClassSchema, instance: ConfigurationItem | None = None, **kw):

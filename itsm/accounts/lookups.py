@@ -1,9 +1,9 @@
 """The kernel's pickers: people (a caller, a requester…), agents (an assignee, narrowed to
-a team's members) and teams (assignment groups). See ``itsm.core.lookups``."""
+a team's members), teams (assignment groups) and locations. See ``itsm.core.lookups``."""
 
 from itsm.core.lookups import Lookup, Param, register
 
-from .models import Team, User
+from .models import Location, Team, User
 
 
 def person_detail(person) -> str:
@@ -58,6 +58,16 @@ teams = register(
         queryset=lambda: Team.objects.filter(active=True),
         search=("name",),
         detail=lambda team: team.email,
+        ordering=("name",),
+    )
+)
+
+locations = register(
+    Lookup(
+        key="locations",
+        queryset=lambda: Location.objects.all(),
+        search=("name", "address"),
+        detail=lambda location: location.time_zone,
         ordering=("name",),
     )
 )

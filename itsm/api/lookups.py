@@ -75,8 +75,8 @@ class LookupView(APIView):
     """Rows of one kind the caller may pick, matching every word of ``q`` (name, e-mail…;
     an empty ``q`` lists the first rows). Kinds: ``people``, ``agents`` (narrowed by
     ``team``: its members), ``teams``, ``categories``, ``subcategories`` (narrowed by
-    ``parent``: a category's), ``any-categories``, ``services``, ``cis``. Only rows the
-    caller may see are listed."""
+    ``parent``: a category's), ``any-categories``, ``services``, ``cis``, ``locations``.
+    Only rows the caller may see are listed."""
 
     @extend_schema(
         operation_id="lookups_list",

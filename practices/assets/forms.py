@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from cmdb.models import ConfigurationItem
 from itsm.accounts.models import Location, User
 from itsm.core.views import parse_id
+from itsm.core.widgets import Picker, TextPicker
 
 from .models import Asset, Supplier
 from .workflows import AssetState
@@ -116,7 +117,13 @@ class UsernameField(forms.ModelChoiceField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault(
-            "widget", forms.TextInput(attrs={"placeholder": "username", "autocomplete": "off"})
+            "widget",
+            TextPicker(
+                "people",
+                card=True,
+                placeholder="Type a name or e-mail",
+                attrs={"placeholder": "username", "autocomplete": "off"},
+            ),
         )
         super().__init__(queryset=_active_users(), to_field_name="username", **kwargs)
 
@@ -147,6 +154,7 @@ class AssetForm(forms.ModelForm):
             "notes",
         ]
         widgets = {
+            "location": Picker("locations"),
             "purchase_date": forms.DateInput(attrs={"type": "date"}),
             "warranty_end": forms.DateInput(attrs={"type": "date"}),
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -160,6 +168,9 @@ class AssetForm(forms.ModelForm):
             # are read with the asset: no query of their own).
             self.initial["vendor"] = asset.vendor.name if asset.vendor_id else ""
             self.initial["assigned_to"] = asset.assigned_to.username if asset.assigned_to_id else ""
+            if asset.assigned_to_id:
+                known = {asset.assigned_to.username: asset.assigned_to}
+                self.fields["assigned_to"].widget.known = known
             self.initial["configuration_item"] = (
                 f"{asset.configuration_item.name} #{asset.configuration_item_id}"
                 if asset.configuration_item_id
@@ -177,7 +188,9 @@ class AssetForm(forms.ModelForm):
 class MoveForm(forms.Form):
     state = forms.ChoiceField(choices=AssetState.choices)
     assigned_to = UsernameField(required=False)
-    location = forms.ModelChoiceField(queryset=Location.objects.all(), required=False)
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.all(), required=False, widget=Picker("locations")
+    )
     note = forms.CharField(required=False, max_length=2000)
 
     def changes(self) -> dict:

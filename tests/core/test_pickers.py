@@ -168,6 +168,15 @@ def test_a_lookup_takes_a_fixed_number_of_queries(
         assert len(values(lookup(client, "people", q="tech"))) == 15
 
 
+def test_locations_are_offered_to_staff_only(api_as, agent, alice):
+    from itsm.accounts.models import Location
+
+    berlin = Location.objects.create(name="Berlin HQ", address="Alexanderplatz 1")
+    Location.objects.create(name="London Office")
+    assert values(lookup(api_as(agent), "locations", q="alexander")) == [str(berlin.pk)]
+    assert values(lookup(api_as(alice), "locations")) == []
+
+
 # The contact card -------------------------------------------------------------------------
 
 
@@ -360,6 +369,19 @@ def test_the_queue_flags_a_vip_caller(agent, people, alice, service_desk):
     plain = next(r for r in rows if "Plain laptop" in r)
     assert 'Carla Vance <span class="badge vip-badge" title="VIP caller">VIP</span>' in vip
     assert "vip-badge" not in plain
+
+
+def test_the_ci_and_asset_forms_pick_teams_locations_and_people(agent, service_desk):
+    html = page(web(agent).get("/cmdb/new/", {"class": "server"}))
+    for name, kind in (
+        ("owner_team", "teams"),
+        ("support_team", "teams"),
+        ("location", "locations"),
+    ):
+        assert f'data-picker="/api/v1/lookups/{kind}/"' in field_html(html, name), name
+    html = page(web(agent).get("/assets/new/"))
+    assert 'data-picker="/api/v1/lookups/people/"' in field_html(html, "assigned_to")
+    assert 'data-picker="/api/v1/lookups/locations/"' in field_html(html, "location")
 
 
 # The queues' filters ----------------------------------------------------------------------
