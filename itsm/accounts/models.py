@@ -19,6 +19,17 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "Administrator"
 
 
+class Theme(models.TextChoices):
+    SYSTEM = "system", "As my device (light or dark)"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
+class Density(models.TextChoices):
+    COMFORTABLE = "comfortable", "Comfortable"
+    COMPACT = "compact", "Compact (more rows on screen)"
+
+
 #: Roles that work in the agent workspace and see every record.
 STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.CHANGE_MANAGER, Role.ADMINISTRATOR})
 
@@ -83,6 +94,19 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="reports",
         help_text="Who approves this person's requests when an item asks for the manager.",
+    )
+
+    theme = models.CharField(
+        max_length=12,
+        choices=Theme.choices,
+        default=Theme.SYSTEM,
+        help_text="Light or dark colours on every page; “as my device” follows its setting.",
+    )
+    density = models.CharField(
+        max_length=12,
+        choices=Density.choices,
+        default=Density.COMFORTABLE,
+        help_text="Compact fits more rows of a queue on the screen.",
     )
 
     objects = UserManager()
