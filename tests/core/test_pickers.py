@@ -424,6 +424,26 @@ def test_the_incident_queue_filters_by_team_and_person_by_name(
     assert f'<option value="{both}" selected>{both}</option>' in shown
 
 
+def test_filter_pickers_offer_only_what_the_person_may_see(
+    rf, alice, agent, service_desk, mail_server
+):
+    from incidents.filters import IncidentFilterSet
+    from problems.filters import ProblemFilterSet
+
+    Service.objects.create(name="Mail archive", status=Service.Status.PIPELINE)
+    for user, sees in ((agent, True), (alice, False)):
+        request = rf.get("/")
+        request.user = user
+        form = IncidentFilterSet({}, request=request).form
+        group, assignee = str(form["assignment_group"]), str(form["assigned_to"])
+        assert "My teams</option>" in group and "Me</option>" in assignee
+        assert ("Service Desk</option>" in group) is sees
+        assert ("Agent</option>" in assignee) is sees
+        form = ProblemFilterSet({"configuration_item": str(mail_server.pk)}, request=request).form
+        assert ("Mail archive</option>" in str(form["service"])) is sees
+        assert ("mail-01 (Server)</option>" in str(form["configuration_item"])) is sees
+
+
 def test_the_known_error_filters_name_the_service_and_ci(
     agent, service_desk, email_service, mail_server
 ):
