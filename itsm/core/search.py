@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, migrations
-from django.db.models import BooleanField, Case, FloatField, Q, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, FloatField, Q, Value, When
 from django.db.models.expressions import RawSQL
 
 CONFIG = "english"
@@ -299,28 +299,160 @@ def search(user, text: str, kinds=None, limit: int = 20) -> list[Hit]:
     return hits
 
 
-def suggest(user, text: str, limit: int = 5, kinds=None) -> list[Hit]:
-    """What may answer a title being typed: the sources offered as suggestions (or
-    ``kinds`` of them), any word matching and the last one as a prefix, best first."""
-    if not words(text):
-        return []
-    ranked: list[tuple[int, float, int, Hit]] = []
-    for source in registry.get(kinds, suggest=True):
-        # What matches every word first (few rows, quick); only if that is not enough,
-        # what matches any word (one more query), listed after.
-        found = _hits(
-            source,
-            _ordered(source, _matching(source, source.queryset(user), text, prefix=True))[:limit],
-            user,
+#: PostgreSQL's English stop words (``tsearch_data/english.stop``): the full-text search
+#: drops them, and so do suggestions on every database, so "is", "in" or "my" never make a
+#: row a suggestion.
+_STOP_WORDS = """i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which
+    who whom this that these those am is are was were be been being have has had having do
+    does did doing a an the and but if or because as until while of at by for with about
+    against between into through during before after above below to from up down in out on
+    off over under again further then once here there when where why how all any both each
+    few more most other some such no nor not only own same so than too very s t can will
+    just don should now"""
+STOP_WORDS = frozenset(_STOP_WORDS.split())
+#: The shortest last word still being typed that is matched as a prefix: "VPN dr" does not
+#: match every word starting with "dr" (until a space ends it, a shorter one is left out).
+MIN_PREFIX = 3
+#: How much a word of the context (a record's service, category) counts beside one typed.
+CONTEXT_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class _Term:
+    word: str
+    prefix: bool
+    weight: float
+    typed: bool  # a word of the text (not only of the context)
+
+
+def _terms(text: str, context: str = "") -> list[_Term]:
+    """The words of ``text`` that say something (no stop words, no single letters, each
+    once, at most 8), the last one a prefix unless a space ends it, then the words of
+    ``context`` (which only add weight)."""
+    found: dict[str, _Term] = {}
+    typed = words(text)
+    still_typing = bool(text) and not text[-1:].isspace()
+    for i, word in enumerate(typed):
+        last = i == len(typed) - 1 and still_typing
+        if word in STOP_WORDS or len(word) < 2 or (last and len(word) < MIN_PREFIX):
+            continue
+        term = found.get(word)
+        found[word] = _Term(word, last and not term, 1.0, True)
+        if len(found) == 8:
+            break
+    for word in words(context)[:8]:
+        if word in STOP_WORDS or len(word) < 2:
+            continue
+        term = found.get(word)
+        if term:
+            found[word] = _Term(word, term.prefix, term.weight + CONTEXT_WEIGHT, term.typed)
+        else:
+            found[word] = _Term(word, False, CONTEXT_WEIGHT, False)
+    return list(found.values())
+
+
+def _stem(word: str) -> str:
+    """A crude English stem for matching word starts (SQLite): "drops" finds "drop"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _suggestion_rows(source: SearchSource, queryset, text: str, terms: list[_Term]):
+    """The rows of ``source`` worth suggesting for ``terms``, annotated with
+    ``search_rank`` in [0, 2]: per word (weighted), 2 if it is in the title, 1 more if in a
+    strong field (weights A and B: title, keywords, summary, workaround) and 1 more if
+    anywhere, over 4 per word; plus 1 when the title is the text itself; a hair of
+    ``ts_rank_cd`` (normalised by length) breaks ties. A row qualifies only when a word is
+    in a strong field, what the row is about: words deep in a long body (a Wi-Fi how-to
+    mentioning Windows and a new laptop) are not enough."""
+    title = next(iter(source.fields))
+    total = 4 * sum(t.weight for t in terms)
+    whole = " ".join(text.split())[:MAX_QUERY_LENGTH]
+    exact = Case(
+        When(**{f"{title}__iexact": whole}, then=Value(1.0)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    if _full_text() and source.match == FULL_TEXT:
+        column = f'"{source.model._meta.db_table}"."{source.vector_column}"'
+        title_weight = source.fields[title]
+        strong = "".join(w for w in source.fields.values() if w in "AB") or title_weight
+
+        def matches(term: _Term, weights: str = "") -> tuple[str, list[str]]:
+            # Only word characters reach to_tsquery: no operator can be smuggled in.
+            marks = ("*" if term.prefix else "") + weights
+            query = f"{term.word}:{marks}" if marks else term.word
+            return f"({column} @@ to_tsquery('{CONFIG}', %s))::int", [query]
+
+        score, score_params, strong_sql, strong_params = [], [], [], []
+        for term in terms:
+            in_title, p1 = matches(term, title_weight)
+            in_strong, p2 = matches(term, strong)
+            anywhere, p3 = matches(term, "")
+            score.append(f"{term.weight} * (2 * {in_title} + {in_strong} + {anywhere})")
+            score_params += [*p1, *p2, *p3]
+            strong_sql.append(in_strong)
+            strong_params += p2
+        either = " | ".join(f"{t.word}:*" if t.prefix else t.word for t in terms)
+        rank = RawSQL(
+            f"({' + '.join(score)}) / {total}"
+            f" + 0.01 * ts_rank_cd({column}, to_tsquery('{CONFIG}', %s), 1 | 32)",
+            [*score_params, either],
+            output_field=FloatField(),
         )
-        ranked += [(0, -hit.rank, len(ranked) + i, hit) for i, hit in enumerate(found)]
-        if len(found) < limit:
-            seen = [hit.obj.pk for hit in found]
-            more = _matching(source, source.queryset(user), text, prefix=True, every=False)
-            partial = _hits(
-                source, _ordered(source, more.exclude(pk__in=seen))[: limit - len(found)], user
-            )
-            ranked += [(1, -hit.rank, len(ranked) + i, hit) for i, hit in enumerate(partial)]
+        qualifies = RawSQL(
+            f"{column} @@ to_tsquery('{CONFIG}', %s) AND ({' + '.join(strong_sql)}) >= 1",
+            [either, *strong_params],
+            output_field=BooleanField(),
+        )
+        return queryset.filter(qualifies).annotate(search_rank=rank + exact)
+    strong_fields = [n for n, w in source.fields.items() if w in "AB"] or [title]
+    score, strong_hits = Value(0.0), Value(0)
+
+    def one_if(condition: Q):
+        return Case(When(condition, then=Value(1)), default=Value(0))
+
+    for term in terms:
+        # A word starting with the stem: "new" is not found in "renew" (PostgreSQL's
+        # regular expressions spell a word boundary \y, Python's \b).
+        start = ("\\y" if _full_text() else "\\b") + re.escape(_stem(term.word))
+        in_fields = {n: Q(**{f"{n}__iregex": start}) for n in source.fields}
+        in_strong = Q()
+        for name in strong_fields:
+            in_strong |= in_fields[name]
+        anywhere = Q()
+        for condition in in_fields.values():
+            anywhere |= condition
+        score = score + Value(term.weight) * (
+            2 * one_if(in_fields[title]) + one_if(in_strong) + one_if(anywhere)
+        )
+        strong_hits = strong_hits + one_if(in_strong)
+    return (
+        queryset.alias(strong_hits=strong_hits)
+        .filter(strong_hits__gte=1)
+        .annotate(
+            search_rank=ExpressionWrapper(score / Value(total) + exact, output_field=FloatField())
+        )
+    )
+
+
+def suggest(user, text: str, limit: int = 5, kinds=None, context: str = "") -> list[Hit]:
+    """What may answer a title being typed, best first: the sources offered as
+    suggestions (or ``kinds`` of them), one query each, ranked together by how much of
+    the text each row covers, in its title above elsewhere (see
+    :func:`_suggestion_rows`), the last word a prefix. ``context`` (a record's service
+    or category) adds weight to rows about it."""
+    terms = _terms(text, context)
+    if not any(t.typed for t in terms):
+        return []
+    ranked: list[tuple[float, int, int, Hit]] = []
+    for source in registry.get(kinds, suggest=True):
+        rows = _suggestion_rows(source, source.queryset(user), text, terms)
+        found = _hits(source, rows.order_by("-search_rank", "-pk")[:limit], user)
+        ranked += [(-hit.rank, source.order, i, hit) for i, hit in enumerate(found)]
     ranked.sort(key=lambda row: row[:3])
     return [row[3] for row in ranked[:limit]]
 

@@ -26,10 +26,12 @@ def portal_home(request) -> dict:
     return {"popular_articles": list(popular(request.user, 3))}
 
 
-def suggested_articles(user, text: str, exclude=(), limit: int = SUGGESTIONS) -> list:
-    """Articles that may answer ``text``, best first: any of its words, ranked (one
-    query, whatever is found)."""
-    hits = suggest(user, text, limit=limit + len(exclude), kinds=["articles"])
+def suggested_articles(
+    user, text: str, exclude=(), limit: int = SUGGESTIONS, context: str = ""
+) -> list:
+    """Articles that may answer ``text``, best first, ranked by how much of it they
+    cover (title first), ``context`` (a service, a category) adding weight (one query)."""
+    hits = suggest(user, text, limit=limit + len(exclude), kinds=["articles"], context=context)
     chosen, seen = [], set(exclude)
     for hit in hits:
         if hit.obj.pk not in seen:
@@ -56,6 +58,19 @@ def linked_articles(record, user):
     )
 
 
+def _topic(incident) -> str:
+    """What the incident is about besides its title: its service and subcategory (or
+    category) names, words that count as half a word of the title."""
+    names = []
+    for name in ("service", "subcategory", "category"):
+        related = getattr(incident, name, None) if getattr(incident, f"{name}_id", None) else None
+        if related is not None:
+            names.append(getattr(related, "name", ""))
+            if name == "subcategory":
+                break
+    return " ".join(names)
+
+
 def incident_articles(request, incident) -> dict | None:
     """Articles linked to the incident, a few suggested by its title (each with a "Link"
     button), and, once it is resolved, a link to write an article from it."""
@@ -67,7 +82,10 @@ def incident_articles(request, incident) -> dict | None:
         "incident": incident,
         "linked": linked,
         "suggestions": suggested_articles(
-            user, incident.title, exclude={article.pk for article in linked}
+            user,
+            f"{incident.title} ",
+            exclude={article.pk for article in linked},
+            context=_topic(incident),
         ),
         "may_write": incident.state in ("resolved", "closed"),
     }
