@@ -115,7 +115,7 @@ class OrderForm(forms.Form):
                 for pk, name in ConfigurationItem.objects.exclude(
                     status=ConfigurationItem.Status.RETIRED
                 )
-                .order_by("name")
+                .order_by("sort_name", "id")
                 .values_list("pk", "name")
             ]
         for variable in self.variables:

@@ -22,6 +22,9 @@ from .models import (
 )
 
 ATTRIBUTE_PREFIX = "attr."
+#: ``ordering=name`` sorts CIs by ``sort_name`` (the name in lower case), as people read
+#: names: "app-01", "DB-01", "db-02", not every capital first.
+NAME_ORDERING = {"name": "sort_name", "-name": "-sort_name"}
 ATTRIBUTE_LOOKUPS = {"gte", "lte", "gt", "lt", "icontains"}
 
 

@@ -11,7 +11,7 @@ configuration_items = register(
         search=("name",),
         label=lambda ci: f"{ci.name} ({ci.ci_class.name})",
         detail=lambda ci: f"{ci.get_status_display()} · {ci.get_environment_display()}",
-        ordering=("name", "id"),
+        ordering=("sort_name", "id"),
         select=("ci_class",),
     )
 )

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -324,6 +325,14 @@ class ConfigurationItem(Tracked):
     Environment = Environment
 
     name = models.CharField(max_length=200, db_index=True)
+    #: The name as lists sort it: "db-01" next to "DB-02", not after every capital. Kept by
+    #: the database; lists, pickers and the API's ``ordering=name`` sort by it (with the id
+    #: after it, indexed, so a keyset page seeks to its place).
+    sort_name = models.GeneratedField(
+        expression=Lower("name"),
+        output_field=models.CharField(max_length=200),
+        db_persist=True,
+    )
     ci_class = models.ForeignKey(CIClass, on_delete=models.PROTECT, related_name="items")
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.LIVE, db_index=True
@@ -358,9 +367,12 @@ class ConfigurationItem(Tracked):
     objects = ConfigurationItemQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name", "id"]
+        ordering = ["sort_name", "id"]
         verbose_name = "configuration item"
-        indexes = [models.Index(fields=["ci_class", "status"])]
+        indexes = [
+            models.Index(fields=["ci_class", "status"]),
+            models.Index(fields=["sort_name", "id"], name="cmdb_ci_sort_name_idx"),
+        ]
 
     def __str__(self):
         return self.name

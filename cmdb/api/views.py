@@ -7,15 +7,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from itsm.api.filters import FilterBackend
 from itsm.api.permissions import IsAgent, StaffReadAdministratorWrite
 from itsm.api.serializers import JournalEntrySerializer
 from itsm.api.viewsets import TrackedViewSet
 from itsm.core.views import parse_id
 
 from .. import imports, services
-from ..filters import ConfigurationItemFilterSet, RelationshipFilterSet
+from ..filters import NAME_ORDERING, ConfigurationItemFilterSet, RelationshipFilterSet
 from ..impact import DEPENDENCIES, IMPACT, analyse
 from ..models import (
     AttributeDefinition,
@@ -105,6 +107,14 @@ ATTRIBUTES = OpenApiParameter(
 )
 
 
+class NameOrdering(OrderingFilter):
+    """``ordering=name`` sorts by the name whatever its case (``sort_name``)."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        return [NAME_ORDERING.get(term, term) for term in ordering or ()] or ordering
+
+
 @extend_schema(parameters=[ATTRIBUTES])
 class ConfigurationItemViewSet(TrackedViewSet):
     """Configuration items. Writes go through the CMDB's services: attributes are checked
@@ -115,6 +125,7 @@ class ConfigurationItemViewSet(TrackedViewSet):
     serializer_class = ConfigurationItemSerializer
     permission_classes = [IsAgent]
     filterset_class = ConfigurationItemFilterSet
+    filter_backends = [FilterBackend, NameOrdering]
     ordering_fields = ["name", "id", "updated_at", "created_at"]
     ordering = ["name", "id"]
 
