@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from .models import ConfigurationItem, Relationship, RelationshipType
+from .models import CIClass, ConfigurationItem, Relationship, RelationshipType
 
 Spread = RelationshipType.Spread
 
@@ -38,7 +38,7 @@ def _type_ids() -> dict[str, list[int]]:
     return by_spread
 
 
-def _step(direction: str, alias: str) -> tuple[str, list]:
+def _step(direction: str, alias: str, types: dict | None = None) -> tuple[str, list]:
     """SQL joining the walk's table ``alias`` to the relationships it can travel, giving
     ``e.to_id`` and ``e.rel_id``, and its parameters.
 
@@ -46,7 +46,7 @@ def _step(direction: str, alias: str) -> tuple[str, list]:
     on the relationship's source or target (a plain join to a UNION of the two directions
     makes the planner read every relationship); elsewhere a plain join."""
     table = Relationship._meta.db_table
-    types = _type_ids()
+    types = _type_ids() if types is None else types
     backward = types.get(Spread.TO_SOURCE, []) + types.get(Spread.BOTH, [])
     forward = types.get(Spread.TO_TARGET, []) + types.get(Spread.BOTH, [])
     if direction == DEPENDENCIES:
@@ -87,9 +87,19 @@ def _bigint() -> str:
     return "CAST(%s AS bigint)" if connection.vendor == "postgresql" else "%s"
 
 
-def walk(ci_id: int, direction: str = IMPACT, max_depth: int | None = None) -> list[Reached]:
-    """Every CI reached from ``ci_id`` (itself excluded), nearest first."""
-    step, step_params = _step(direction, "w")
+def walk(
+    ci_id: int,
+    direction: str = IMPACT,
+    max_depth: int | None = None,
+    *,
+    types: dict | None = None,
+    services: set | None = None,
+) -> list[Reached]:
+    """Every CI reached from ``ci_id`` (itself excluded), nearest first.
+
+    ``types``: the relationship types by spread, when already read; ``services``: a set
+    the business services reached are added to (read by the same query)."""
+    step, step_params = _step(direction, "w", types)
     if max_depth is None:
         walk_sql = f"walk(ci_id) AS (SELECT {_bigint()} UNION SELECT e.to_id FROM walk w {step})"
         params = [ci_id, *step_params]
@@ -104,16 +114,25 @@ def walk(ci_id: int, direction: str = IMPACT, max_depth: int | None = None) -> l
         reached_sql = "SELECT DISTINCT ci_id FROM walk WHERE depth < %s"
         params.append(max_depth)
     # The edges leaving every CI reached: a breadth-first pass over them gives distances.
+    flag, join = ", 0", ""
+    if services is not None:
+        items, classes = ConfigurationItem._meta.db_table, CIClass._meta.db_table
+        flag = ", k.is_service"
+        join = f" JOIN {items} c ON c.id = e.to_id JOIN {classes} k ON k.id = c.ci_class_id"
     sql = (
-        f"WITH RECURSIVE {walk_sql} SELECT w.ci_id, e.to_id, e.rel_id FROM ({reached_sql}) w {step}"
+        f"WITH RECURSIVE {walk_sql} SELECT w.ci_id, e.to_id, e.rel_id{flag} "
+        f"FROM ({reached_sql}) w {step}{join}"
     )
     params += step_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     adjacency: dict[int, list[tuple[int, int]]] = {}
-    for from_id, to_id, rel_id in rows:
+    flagged = set()
+    for from_id, to_id, rel_id, is_service in rows:
         adjacency.setdefault(from_id, []).append((to_id, rel_id))
+        if is_service:
+            flagged.add(to_id)
     for targets in adjacency.values():
         targets.sort()
     seen = {ci_id}
@@ -129,6 +148,8 @@ def walk(ci_id: int, direction: str = IMPACT, max_depth: int | None = None) -> l
             seen.add(to_id)
             reached.append(Reached(to_id, depth + 1, current, rel_id))
             queue.append((to_id, depth + 1))
+    if services is not None:
+        services.update(r.ci_id for r in reached if r.ci_id in flagged)
     return reached
 
 
@@ -176,24 +197,33 @@ def analyse(
     direction: str = IMPACT,
     max_depth: int | None = None,
     limit: int | None = None,
+    services_at_any_depth: bool = False,
 ) -> Analysis:
     """The walk with what it shows loaded: four queries whatever the size of the
-    result (five when it is cut to ``limit``). Only the first ``limit`` CIs reached (all if None) are loaded in full, with
-    the business services among all of them."""
-    reached = walk(ci.pk, direction, max_depth)
+    result (five when it is cut to ``limit``). Only the first ``limit`` CIs reached (all if
+    None) are loaded in full, with the business services among all of them.
+
+    ``services_at_any_depth``: the business services are looked for along the whole chain,
+    however deep the CIs listed go (a server's outage reaches the service four hops up,
+    even when the page lists the nearest two); the same queries, the walk is not bounded."""
+    everything = walk(ci.pk, direction, None if services_at_any_depth else max_depth)
+    if max_depth is None:
+        reached = everything
+    else:
+        reached = [r for r in everything if r.depth <= max_depth]
     shown = reached if limit is None else reached[:limit]
     service_ids = []
-    if reached:
+    if everything:
         is_service = None
-        if limit is not None and len(reached) > limit:
+        if len(everything) > len(shown):
             is_service = dict(
-                ConfigurationItem.objects.filter(pk__in=[r.ci_id for r in reached]).values_list(
+                ConfigurationItem.objects.filter(pk__in=[r.ci_id for r in everything]).values_list(
                     "pk", "ci_class__is_service"
                 )
             )
         wanted = {r.ci_id for r in shown} | {r.via_ci_id for r in shown}
         if is_service is not None:
-            service_ids = [r.ci_id for r in reached if is_service.get(r.ci_id)]
+            service_ids = [r.ci_id for r in everything if is_service.get(r.ci_id)]
             wanted |= set(service_ids)
         wanted.discard(ci.pk)
         items = (
@@ -202,7 +232,7 @@ def analyse(
             .in_bulk(wanted)
         )
         if is_service is None:
-            service_ids = [r.ci_id for r in reached if items[r.ci_id].ci_class.is_service]
+            service_ids = [r.ci_id for r in everything if items[r.ci_id].ci_class.is_service]
     else:
         items = {}
     items[ci.pk] = ci
@@ -220,13 +250,22 @@ class Graph:
     truncated: bool
 
 
-def neighbourhood(ci: ConfigurationItem, depth: int = 2, limit: int = 300) -> Graph:
+def neighbourhood(
+    ci: ConfigurationItem, depth: int = 2, limit: int = 300, services: bool = False
+) -> Graph:
     """The CIs within ``depth`` relationships of ``ci`` (any type, either way) and the
-    relationships between them; at most ``limit`` CIs, nearest first."""
-    reached = walk(ci.pk, NEIGHBOURHOOD, depth)
+    relationships between them; at most ``limit`` CIs, nearest first.
+
+    ``services``: also the business services an outage of ``ci`` reaches further away,
+    each with the CIs that carry the outage to it from the neighbourhood (so the map
+    shows what is at stake at any depth); one query more, whatever the graph."""
+    types = _type_ids()
+    reached = walk(ci.pk, NEIGHBOURHOOD, depth, types=types)
     truncated = len(reached) + 1 > limit
     reached = reached[: limit - 1]
     distance = {ci.pk: 0, **{r.ci_id: r.depth for r in reached}}
+    if services:
+        truncated = _add_services(ci, distance, limit, types) or truncated
     ids = list(distance)
     items = ConfigurationItem.objects.select_related("ci_class").in_bulk(ids)
     edges = list(
@@ -236,3 +275,23 @@ def neighbourhood(ci: ConfigurationItem, depth: int = 2, limit: int = 300) -> Gr
     )
     nodes = [items[pk] for pk in ids if pk in items]
     return Graph(nodes=nodes, edges=edges, depth=distance, truncated=truncated)
+
+
+def _add_services(ci: ConfigurationItem, distance: dict[int, int], limit: int, types) -> bool:
+    """Add to ``distance`` the business services an outage of ``ci`` reaches beyond it,
+    with the chain of CIs leading to each; True when ``limit`` cut some off."""
+    services: set[int] = set()
+    outage = walk(ci.pk, IMPACT, types=types, services=services)
+    by_id = {r.ci_id: r for r in outage}
+    for r in outage:
+        if r.ci_id not in services or r.ci_id in distance:
+            continue
+        chain = [r.ci_id]
+        while by_id[chain[-1]].via_ci_id not in distance:
+            chain.append(by_id[chain[-1]].via_ci_id)
+        if len(distance) + len(chain) > limit:
+            return True
+        start = distance[by_id[chain[-1]].via_ci_id]
+        for step, pk in enumerate(reversed(chain), start=1):
+            distance[pk] = start + step
+    return False

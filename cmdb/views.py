@@ -20,7 +20,7 @@ from itsm.core.views import is_htmx, parse_id, posted_version
 
 from . import impact, services
 from .attributes import Schemas
-from .filters import ATTRIBUTE_PREFIX, ConfigurationItemFilterSet
+from .filters import ATTRIBUTE_PREFIX, NAME_ORDERING, ConfigurationItemFilterSet
 from .forms import CIForm, ImportForm, RelationshipForm, add_service_errors
 from .models import (
     KEY,
@@ -35,7 +35,8 @@ from .models import (
     Status,
 )
 
-ORDERING_FIELDS = ("name", "status", "environment", "updated_at", "created_at")
+#: ``name`` sorts as people read names, whatever their case (``sort_name``).
+ORDERING_FIELDS = ("sort_name", "status", "environment", "updated_at", "created_at")
 #: Depths the impact panels offer; ``None`` is the whole chain.
 DEPTHS = {"1": 1, "2": 2, "3": 3, "all": None}
 #: Rows an impact or dependency panel lists (the services are always all named).
@@ -75,7 +76,7 @@ def lookup(request):
         exclude = request.GET.get("exclude", "")
         if parse_id(exclude) is not None:
             found = found.exclude(pk=parse_id(exclude))
-        items = found.order_by("name", "id")[:20]
+        items = found.order_by("sort_name", "id")[:20]
     return render(request, "cmdb/_options.html", {"items": items})
 
 
@@ -176,7 +177,10 @@ def _analysis_rows(analysis) -> list[dict]:
 
 
 def _panels(ci, depth):
-    affected = impact.analyse(ci, impact.IMPACT, depth, limit=PANEL_ROWS)
+    # The business services affected are named whatever the depth listed.
+    affected = impact.analyse(
+        ci, impact.IMPACT, depth, limit=PANEL_ROWS, services_at_any_depth=True
+    )
     needs = impact.analyse(ci, impact.DEPENDENCIES, depth, limit=PANEL_ROWS)
     return {
         "impact_rows": _analysis_rows(affected),
@@ -265,14 +269,14 @@ class CIScreens(TrackedScreens):
     edit = None  # the CI form is a page of its own (``edit`` below)
     filterset_class = ConfigurationItemFilterSet
     ordering_fields = ORDERING_FIELDS
-    default_ordering = "name"
+    default_ordering = "sort_name"
     list_template = "cmdb/list.html"
     rows_template = "cmdb/_list_rows.html"
     rows_name = "items"
     table_class = "cis"
     empty_text = "No configuration items match."
     columns = (
-        Column("Name", "name"),
+        Column("Name", "sort_name"),
         Column("Class"),
         Column("Status", "status"),
         Column("Environment", "environment"),
@@ -285,6 +289,8 @@ class CIScreens(TrackedScreens):
     def list_params(self, request):
         """The query, with the key/value attribute filter turned into ``attr.<key>=value``."""
         params = request.GET.copy()
+        if params.get("ordering") in NAME_ORDERING:  # the API's word for it, and old links
+            params["ordering"] = NAME_ORDERING[params["ordering"]]
         key = params.get("attr_key", "").strip()
         value = params.get("attr_value", "").strip()
         if key and value and KEY.regex.match(key):
@@ -392,10 +398,10 @@ def _detail_context(request, ci, **extra):
     unknown = sorted(k for k in values if k not in schema.definitions)
     depth_choice, depth = _depth(request)
     outgoing = ci.outgoing_relationships.select_related("type", "target__ci_class").order_by(
-        "type__name", "target__name", "id"
+        "type__name", "target__sort_name", "id"
     )
     incoming = ci.incoming_relationships.select_related("type", "source__ci_class").order_by(
-        "type__reverse_name", "source__name", "id"
+        "type__reverse_name", "source__sort_name", "id"
     )
     types = list(RelationshipType.objects.all())
     context = {
@@ -432,7 +438,7 @@ def map_data(request, pk):
     """The graph around a CI for the service map (nodes and edges as the map draws them)."""
     ci = _get(request.user, pk)
     depth = _map_depth(request)
-    graph = impact.neighbourhood(ci, depth=depth, limit=MAP_LIMIT)
+    graph = impact.neighbourhood(ci, depth=depth, limit=MAP_LIMIT, services=True)
     nodes = [
         {
             "id": str(item.pk),
@@ -447,7 +453,10 @@ def map_data(request, pk):
             "map_url": reverse("cmdb:map", args=[item.pk]),
             "data_url": reverse("cmdb:map-data", args=[item.pk]),
         }
-        for item in graph.nodes
+        # Nearest first; at one distance, by name whatever its case (the list beside it).
+        for item in sorted(
+            graph.nodes, key=lambda n: (graph.depth.get(n.pk, 0), n.name.casefold(), n.pk)
+        )
     ]
     edges = [
         {

@@ -73,11 +73,13 @@ def test_service_map(pages, agent, stack):
     expect(desk.locator("#map-status")).to_have_text("4 CIs, 3 relationships")
     expect(desk.locator("#map-truncated")).to_be_hidden()
 
-    # Depth 1 leaves the business service out; the address keeps the depth.
+    # Depth 1 still draws the business service the outage reaches, and the way to it
+    # (issue 11: the services affected show at any depth); the address keeps the depth.
     desk.get_by_label("Depth", exact=True).select_option("1")
-    desk.wait_for_function(drawn("cy.nodes().length === 3"))
     expect(desk).to_have_url(re.compile(rf"/cmdb/{db.pk}/map/\?depth=1$"))
-    assert desk.evaluate("cy.$('node.service').length") == 0
+    desk.wait_for_function(drawn())
+    assert node_count(desk) == 4
+    assert desk.evaluate("cy.$('node.service').map(n => n.data('name'))") == ["online-shop"]
 
     # The zoom buttons and the fit button.
     before = desk.evaluate("cy.zoom()")
@@ -94,11 +96,18 @@ def test_service_map(pages, agent, stack):
     desk.wait_for_function(drawn(f"document.getElementById('cy').dataset.centre === '{host.pk}'"))
     expect(desk).to_have_url(re.compile(rf"/cmdb/{host.pk}/map/\?depth=1$"))
     expect(desk.locator("#map-title")).to_have_text("db-01")
-    assert sorted(desk.evaluate("cy.nodes().map(n => n.data('name'))")) == ["db-01", "shop-db"]
+    # Its neighbour, and the service four hops up with the CIs on the way to it.
+    assert sorted(desk.evaluate("cy.nodes().map(n => n.data('name'))")) == [
+        "db-01",
+        "online-shop",
+        "shop-app",
+        "shop-db",
+    ]
 
-    # Back to shop-db at depth 2, then a plain click opens a CI's page.
+    # Depth 2 around db-01, then a plain click opens a CI's page.
     desk.get_by_label("Depth", exact=True).select_option("2")
-    desk.wait_for_function(drawn("cy.nodes().length === 3"))
+    expect(desk).to_have_url(re.compile(rf"/cmdb/{host.pk}/map/\?depth=2$"))
+    desk.wait_for_function(drawn("cy.nodes().length === 4"))
     desk.get_by_label("Clicking a CI recentres the map").uncheck()
     click_node(desk, app.pk)
     expect(desk).to_have_url(re.compile(rf"/cmdb/{app.pk}/$"))

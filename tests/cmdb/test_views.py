@@ -633,7 +633,8 @@ class TestMap:
         with django_assert_max_num_queries(8):
             data = client.get(f"/cmdb/{stack['db'].pk}/map.json?depth=1").json()
         assert data["centre"] == str(stack["db"].pk) and data["depth"] == 1
-        assert {n["name"] for n in data["nodes"]} == {"shop-db", "shop-app", "db-01"}
+        # Depth 1, and the business service the outage reaches one step further.
+        assert {n["name"] for n in data["nodes"]} == {"shop-db", "shop-app", "db-01", "online-shop"}
         node = next(n for n in data["nodes"] if n["name"] == "db-01")
         assert node == {
             "id": str(stack["host"].pk),
@@ -650,6 +651,7 @@ class TestMap:
         }
         assert sorted((e["source"], e["target"], e["label"], e["spreads"]) for e in data["edges"]) == sorted(
             [
+                (str(stack["shop"].pk), str(stack["app"].pk), "depends on", "to_source"),
                 (str(stack["app"].pk), str(stack["db"].pk), "depends on", "to_source"),
                 (str(stack["db"].pk), str(stack["host"].pk), "runs on", "to_source"),
             ]
