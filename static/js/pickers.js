@@ -248,6 +248,19 @@
       close();
       shown();
       changed(native);
+      fillDependency(item);
+    }
+
+    // An assignee picked before their group: the group is theirs when they have one team.
+    function fillDependency(item) {
+      var depends = native.dataset.dependsOn && document.getElementById(native.dataset.dependsOn);
+      if (!depends || depends.value || depends.tagName !== "SELECT") return;
+      var values = ((item.data || {})[native.dataset.dependsParam] || "").split(" ").filter(Boolean);
+      if (values.length !== 1) return;
+      var option = Array.prototype.find.call(depends.options, function (o) { return o.value === values[0]; });
+      if (!option) return;
+      option.selected = true;
+      changed(depends);
     }
 
     function unpick(value) {

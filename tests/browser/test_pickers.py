@@ -194,3 +194,19 @@ def test_the_known_error_database_filters_on_a_ci_picked_by_name(
         "vpn-gw-01 (Server)"
     )
     expect(desk.locator("#queue")).not_to_contain_text("Mail relay drops")
+
+
+def test_an_assignee_picked_first_brings_their_only_team(
+    pages, agent, agent2, service_desk, network_team
+):
+    desk = pages.signed_in("agent")
+    desk.goto("/incidents/new/")
+    group = desk.get_by_role("combobox", name="Assignment group")
+    assignee = desk.get_by_role("combobox", name="Assigned to")
+    assignee.press_sequentially("agent2")
+    expect(options(desk)).to_have_count(1)
+    expect(options(desk).first).to_contain_text("Network")  # their team, beside the name
+    assignee.press("Enter")
+    expect(assignee).to_have_value("Agent2")
+    expect(group).to_have_value("Network")
+    expect(desk.locator("select[name=assignment_group]")).to_have_value(str(network_team.pk))
