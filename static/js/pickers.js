@@ -80,12 +80,10 @@
     flag.hidden = true;
 
     var label = native.id && document.querySelector("label[for='" + native.id + "']");
-    if (label) {
-      label.htmlFor = input.id;
-      if (multiple) list.setAttribute("aria-label", label.textContent.trim());
-    } else if (native.getAttribute("aria-label")) {
-      input.setAttribute("aria-label", native.getAttribute("aria-label"));
-    }
+    var name = label ? label.textContent.replace(/\s*\*$/, "").trim() : native.getAttribute("aria-label") || "";
+    if (label) label.htmlFor = input.id;
+    else if (name) input.setAttribute("aria-label", name);
+    if (name) list.setAttribute("aria-label", name + ": suggestions");
     var described = native.getAttribute("aria-describedby");
     if (described) input.setAttribute("aria-describedby", described);
 
