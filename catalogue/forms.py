@@ -7,12 +7,14 @@ uses. The HTML attributes (required, pattern, min, max…) only help the browser
 """
 
 import json
+from datetime import UTC
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from cmdb.models import ConfigurationItem
+from itsm.core.widgets import DateInput, DateTimeInput
 
 from .models import Variable
 from .variables import pattern_message
@@ -71,11 +73,11 @@ def _field(variable: Variable, ci_choices) -> forms.Field | None:
             choices=_choices(variable), widget=forms.CheckboxSelectMultiple, **common
         )
     if kind == T.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(widget=DateInput(), **common)
     if kind == T.DATETIME:
         return forms.DateTimeField(
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+            widget=DateTimeInput(),
+            input_formats=DateTimeInput.input_formats,
             **common,
         )
     if kind == T.BOOLEAN:
@@ -185,8 +187,10 @@ class OrderForm(forms.Form):
                 continue  # files travel apart (see attachment_files())
             if variable.type == T.NUMBER:
                 value = _number(value)
-            elif variable.type == T.DATE or variable.type == T.DATETIME:
+            elif variable.type == T.DATE:
                 value = value.isoformat()
+            elif variable.type == T.DATETIME:  # typed in the person's zone, kept in UTC
+                value = value.astimezone(UTC).isoformat()
             answers[variable.name] = value
         by_name = {v.name: v for v in self.variables}
         changed = True

@@ -6,11 +6,14 @@ checks answers on the server with that very schema (jsonschema, Draft 2020-12) p
 schema cannot know (that a user or configuration item exists, that a date-time parses).
 """
 
+from datetime import UTC
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from jsonschema import Draft202012Validator, FormatChecker
 
 from cmdb.models import ConfigurationItem
@@ -241,6 +244,12 @@ def _display(variable: Variable | None, value) -> str:
         return "—"
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if variable is not None and variable.type == Variable.Type.DATETIME:
+        moment = parse_datetime(str(value))
+        if moment is not None:  # in the reader's time zone, which it names
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, UTC)
+            return date_format(timezone.localtime(moment), "Y-m-d H:i T")
     labels = {}
     if variable is not None and isinstance(variable.choices, list):
         labels = {

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from itsm.accounts.models import Location, Team
 from itsm.core.forms import EditInPlace, overlay
-from itsm.core.widgets import Picker
+from itsm.core.widgets import DateInput, Picker
 
 from .attributes import ClassSchema
 from .models import (
@@ -42,9 +42,7 @@ def attribute_field(definition: AttributeDefinition) -> forms.Field:
         # An unticked box is "no"; a required yes/no cannot be enforced by a checkbox.
         return forms.BooleanField(**{**common, "required": False})
     if kind == T.DATE:
-        return forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common
-        )
+        return forms.DateField(widget=DateInput(), **common)
     if kind == T.CHOICE:
         choices = [(str(c), str(c)) for c in definition.choices or []]
         return forms.ChoiceField(choices=[("", "—"), *choices], **common)

@@ -229,3 +229,69 @@ ASSIGNMENT_FILTERS = {
         "attrs": {"aria-label": "Assignee"},
     },
 }
+
+
+# Dates and times ----------------------------------------------------------------------------
+
+
+def _language() -> str:
+    from django.conf import settings
+    from django.utils import translation
+
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+class DateInput(forms.DateInput):
+    """A date picker (``<input type="date">``, posting ``YYYY-MM-DD``) marked with the
+    person's language (``lang``), for the browsers that draw it as that language reads
+    a date rather than as the browser's own locale does."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].setdefault("lang", _language())
+        return context
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """A date and time picker (``<input type="datetime-local">``) in the person's own time
+    zone, named beside the box: the form shows a stored time (UTC) in that zone and reads
+    what is typed in it (the middleware makes it the current zone for the request)."""
+
+    input_type = "datetime-local"
+    #: What the box posts (seconds when a browser adds them) and the API's spelling.
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+    def get_context(self, name, value, attrs):
+        from django.utils import timezone
+
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        widget_attrs.setdefault("lang", _language())
+        widget_attrs["data-time-zone"] = timezone.get_current_timezone_name()
+        if widget_attrs.get("id"):
+            zone_id = f"{widget_attrs['id']}_zone"
+            described = widget_attrs.get("aria-describedby", "")
+            widget_attrs["aria-describedby"] = f"{described} {zone_id}".strip()
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.utils.html import format_html
+
+        context = self.get_context(name, value, attrs)
+        box = self._render(self.template_name, context, renderer)
+        widget_attrs = context["widget"]["attrs"]
+        zone_id = f"{widget_attrs['id']}_zone" if widget_attrs.get("id") else ""
+        return format_html(
+            '{} <small class="muted time-zone"{}>{} time</small>',
+            box,
+            format_html(' id="{}"', zone_id) if zone_id else "",
+            widget_attrs["data-time-zone"],
+        )

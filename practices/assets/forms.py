@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from cmdb.models import ConfigurationItem
 from itsm.accounts.models import Location, User
 from itsm.core.views import parse_id
-from itsm.core.widgets import Picker, TextPicker
+from itsm.core.widgets import DateInput, Picker, TextPicker
 
 from .models import Asset, Supplier
 from .workflows import AssetState
@@ -155,8 +155,8 @@ class AssetForm(forms.ModelForm):
         ]
         widgets = {
             "location": Picker("locations"),
-            "purchase_date": forms.DateInput(attrs={"type": "date"}),
-            "warranty_end": forms.DateInput(attrs={"type": "date"}),
+            "purchase_date": DateInput(),
+            "warranty_end": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 

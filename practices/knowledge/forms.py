@@ -3,6 +3,7 @@
 from django import forms
 
 from itsm.accounts.models import STAFF_ROLES, Team, User
+from itsm.core.widgets import DateInput
 
 from .models import Article, KnowledgeCategory
 from .services import CONTENT_FIELDS, MAX_COMMENT
@@ -45,7 +46,7 @@ class ArticleForm(forms.ModelForm):
         ]
         widgets = {
             "body": forms.Textarea(attrs={"rows": 18, "class": "markdown-source"}),
-            "review_date": forms.DateInput(attrs={"type": "date"}),
+            "review_date": DateInput(),
             "summary": forms.TextInput(),
         }
         help_texts = {"body": "Markdown: **bold**, _italic_, lists, `code`, [links](https://…)."}
