@@ -59,16 +59,22 @@ def linked_articles(record, user):
 
 
 def _topic(incident) -> str:
-    """What the incident is about besides its title: its service and subcategory (or
-    category) names, words that count as half a word of the title."""
-    names = []
-    for name in ("service", "subcategory", "category"):
-        related = getattr(incident, name, None) if getattr(incident, f"{name}_id", None) else None
-        if related is not None:
-            names.append(getattr(related, "name", ""))
-            if name == "subcategory":
-                break
-    return " ".join(names)
+    """What the incident is about besides its title: its service's and subcategory's (else
+    category's) names, words that count half a word of the title. Read from the incident
+    when the page has loaded them, else in one query."""
+    names = ("service", "subcategory", "category")
+    if all(name in incident._state.fields_cache for name in names):
+        related = [getattr(incident, name) for name in names]
+        service, subcategory, category = (r.name if r is not None else "" for r in related)
+    else:
+        found = (
+            type(incident)
+            .objects.filter(pk=incident.pk)
+            .values_list("service__name", "subcategory__name", "category__name")
+            .first()
+        )
+        service, subcategory, category = found or ("", "", "")
+    return " ".join(filter(None, (service, subcategory or category)))
 
 
 def incident_articles(request, incident) -> dict | None:
