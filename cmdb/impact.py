@@ -200,39 +200,31 @@ def analyse(
     services_at_any_depth: bool = False,
 ) -> Analysis:
     """The walk with what it shows loaded: four queries whatever the size of the
-    result (five when it is cut to ``limit``). Only the first ``limit`` CIs reached (all if
+    result. Only the first ``limit`` CIs reached (all if
     None) are loaded in full, with the business services among all of them.
 
     ``services_at_any_depth``: the business services are looked for along the whole chain,
     however deep the CIs listed go (a server's outage reaches the service four hops up,
     even when the page lists the nearest two); the same queries, the walk is not bounded."""
-    everything = walk(ci.pk, direction, None if services_at_any_depth else max_depth)
+    flagged: set[int] = set()
+    everything = walk(
+        ci.pk, direction, None if services_at_any_depth else max_depth, services=flagged
+    )
     if max_depth is None:
         reached = everything
     else:
         reached = [r for r in everything if r.depth <= max_depth]
     shown = reached if limit is None else reached[:limit]
-    service_ids = []
+    # The walk itself says which CIs reached are business services: nearest first.
+    service_ids = [r.ci_id for r in everything if r.ci_id in flagged]
     if everything:
-        is_service = None
-        if len(everything) > len(shown):
-            is_service = dict(
-                ConfigurationItem.objects.filter(pk__in=[r.ci_id for r in everything]).values_list(
-                    "pk", "ci_class__is_service"
-                )
-            )
-        wanted = {r.ci_id for r in shown} | {r.via_ci_id for r in shown}
-        if is_service is not None:
-            service_ids = [r.ci_id for r in everything if is_service.get(r.ci_id)]
-            wanted |= set(service_ids)
+        wanted = {r.ci_id for r in shown} | {r.via_ci_id for r in shown} | set(service_ids)
         wanted.discard(ci.pk)
         items = (
             ConfigurationItem.objects.select_related("ci_class")
             .defer("attributes", "description")
             .in_bulk(wanted)
         )
-        if is_service is None:
-            service_ids = [r.ci_id for r in everything if items[r.ci_id].ci_class.is_service]
     else:
         items = {}
     items[ci.pk] = ci
