@@ -52,8 +52,8 @@ def test_the_order_form_names_the_zone_and_the_answer_is_kept_in_utc(
     alice,
     bob,
     agent,
-    everything,
-    mail_server,  # noqa: F811
+    everything,  # noqa: F811
+    mail_server,
 ):
     alice.time_zone = "Europe/Berlin"
     alice.save(update_fields=["time_zone"])
