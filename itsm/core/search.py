@@ -8,9 +8,16 @@ kernel imports no practice.
 On PostgreSQL each searched table has a stored, generated ``search_vector`` column
 (``setweight(to_tsvector('english', …))`` of its fields) with a GIN index, added by the
 migration operation :func:`search_vector_operations`; queries use
-``websearch_to_tsquery`` (search) or a prefix ``to_tsquery`` (suggestions while typing)
+``websearch_to_tsquery`` (search) or a prefix ``to_tsquery`` (the header's quick search)
 and rank with ``ts_rank_cd``. Elsewhere (SQLite, the quick start) every word must occur in
 one of the fields, newest first.
+
+Suggestions (:func:`suggest`, while a title is typed) rank on every database by how much
+of the text a row covers, in its title above its other strong fields (the weights A and B
+of its vector) above anywhere: stop words and a one- or two-letter word still being typed
+are left out, a row needs a word in a strong field, and the rows of every suggested kind
+are ranked together. On PostgreSQL the words are matched in the vector with weight
+restrictions (``word:*AB``); on SQLite at word starts.
 """
 
 import re
