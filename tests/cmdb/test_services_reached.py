@@ -85,6 +85,9 @@ def test_the_map_shows_the_service_and_the_way_to_it_at_the_default_depth(agent,
     edges = {(e["source"], e["target"]) for e in data["edges"]}
     assert len([e for e in edges if set(e) <= ids]) == 4
     assert data["truncated"] is False
+    # The legend says so.
+    legend = page(web(agent).get(f"/cmdb/{chain['host'].pk}/map/"))
+    assert "an outage of the centre reaches is drawn at any depth" in legend
 
 
 def test_the_map_and_the_page_cost_the_same_queries_for_a_longer_chain(
