@@ -5,6 +5,7 @@ a focus ring; on a phone the workspace never scrolls sideways and its top bar ke
 two rows; compact density fits about thirty queue rows on a laptop screen."""
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,8 +16,10 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from itsm.accounts.models import User
+from practices.service_level.models import BusinessCalendar
 from tests import factories
 from tests.problems.conftest import known_error
+from tests.service_level.conftest import agreement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,6 +30,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def records(agent, alice, service_desk, priority_matrix):
+    # An agreement, so the queues and the incident carry SLA badges.
+    always = BusinessCalendar.objects.create(name="24x7", always_open=True)
+    agreement("Standard", always, response=timedelta(minutes=30), resolution=timedelta(hours=4))
     incident = factories.incident(
         alice, actor=agent, title="Mail is down", assignment_group=service_desk
     )
@@ -101,6 +107,16 @@ def scan(page, urls: dict[str, str], theme: str) -> dict[str, list[dict]]:
         violations = axe_violations(page)
         if violations:
             found[f"{name} {url} [{theme}]"] = violations
+        # The page's dialogs, open one at a time.
+        for opener in page.locator("[data-open-dialog]:visible").all():
+            dialog = page.locator(f"#{opener.get_attribute('data-open-dialog')}")
+            opener.click()
+            expect(dialog).to_be_visible()
+            violations = axe_violations(page)
+            if violations:
+                found[f"{name} {url}, dialog {opener.inner_text()} [{theme}]"] = violations
+            page.keyboard.press("Escape")
+            expect(dialog).to_be_hidden()
     return found
 
 
