@@ -136,6 +136,7 @@ class TaskScreens(AssignToMe, RecordScreens):
     )
 
     saved_views = SAVED_VIEWS
+    default_view = "all_open"
 
     def list_context(self, params, links=None, **declared):
         context = super().list_context(params, links, **declared)
@@ -215,6 +216,7 @@ class RequestWorkspaceScreens(AssignToMe, RecordScreens):
         Column("Updated", "updated_at"),
     )
     saved_views = REQUEST_SAVED_VIEWS
+    default_view = "open"
 
     def list_context(self, params, links=None, **declared):
         context = super().list_context(params, links, **declared)

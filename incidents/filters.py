@@ -89,6 +89,7 @@ SAVED_VIEWS = {
         {"assignment_group": "mine", "unassigned": "true", "open": "true"},
     ),
     "major": ("Major incidents", {"major": "true", "open": "true"}),
-    "all_open": ("All open", {"open": "true"}),
+    # the queue's default: what still needs work, the most urgent first
+    "all_open": ("All open", {"open": "true", "ordering": "priority"}),
     "breaching_soon": ("Breaching soon", {"sla": "breaching_soon", "open": "true"}),
 }

@@ -85,6 +85,7 @@ class IncidentScreens(RecordScreens):
         )
 
     saved_views = SAVED_VIEWS
+    default_view = "all_open"
 
     def view_preset(self, params):
         """The preset views, and the agent's own saved views (``?saved=<id>``)."""

@@ -65,5 +65,5 @@ SAVED_VIEWS = {
     "my_open": ("My open", {"assigned_to": "me", "open": "true"}),
     "team_open": ("My teams' open", {"assignment_group": "mine", "open": "true"}),
     "known_errors": ("Known errors", {"known_error": "true"}),
-    "all_open": ("All open", {"open": "true"}),
+    "all_open": ("All open", {"open": "true", "ordering": "priority"}),
 }

@@ -90,6 +90,7 @@ class ProblemScreens(RecordScreens):
     end_user_actions = frozenset({"known_errors"})
 
     saved_views = SAVED_VIEWS
+    default_view = "all_open"
 
     def list_context(self, params, links=None, **declared):
         context = super().list_context(params, links, **declared)

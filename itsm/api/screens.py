@@ -489,14 +489,21 @@ class TrackedScreens(viewsets.GenericViewSet):
     #: Preset views of the list: ``key -> (label, filters)``; ``?view=key`` applies one
     #: (sorting, paging and searching still apply on top).
     saved_views: dict = {}
+    #: The preset view the list opens with when nothing else is asked for (its open
+    #: records, say); ``?view=all`` then shows everything.
+    default_view = ""
 
     def list_queryset(self):
         return self.get_queryset()
 
     def view_preset(self, params):
-        """The filters of the view asked for and what the list's links keep to stay in it
-        (``({filters}, {"view": key})``), or None."""
+        """The filters of the view asked for (or, with no filter asked for, the default
+        view's) and what the list's links keep to stay in it (``({filters}, {"view":
+        key})``), or None."""
         key = params.get("view", "")
+        if not key and self.default_view and not set(params) - {"ordering", "cursor"}:
+            key = self.default_view
+        self.current_view = key
         if key not in self.saved_views:
             return None
         filters = QueryDict(mutable=True)
@@ -549,7 +556,10 @@ class TrackedScreens(viewsets.GenericViewSet):
         context.update(
             {
                 "saved_views": [(key, label) for key, (label, _) in self.saved_views.items()],
-                "current_view": self.request.GET.get("view", ""),
+                "current_view": getattr(self, "current_view", self.request.GET.get("view", "")),
+                "default_view": self.default_view,
+                "list_url": self.request.path,
+                "count_nouns": self.list_queryset().model._meta,
                 self.rows_name: context["rows"],
                 "columns": get("columns"),
                 "colspan": len(get("columns")) + get("selectable"),

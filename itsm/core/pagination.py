@@ -111,6 +111,11 @@ def paginate(queryset, cursor: str | None, page_size: int):
     return rows, next_cursor
 
 
+#: A list's count stops here ("1,000+"): counting a million rows would cost more than
+#: the page itself.
+COUNT_CAP = 1000
+
+
 def list_page(
     request, queryset, filterset_class, params, orderings, default, page_size, links=None
 ):
@@ -135,10 +140,20 @@ def list_page(
             errors, rows_qs = error.message_dict, queryset.none()
     else:
         errors, rows_qs = dict(filterset.errors), queryset.none()
+    cursor = params.get("cursor")
     try:
-        rows, next_cursor = paginate(rows_qs, params.get("cursor"), page_size)
+        rows, next_cursor = paginate(rows_qs, cursor, page_size)
     except ValidationError:
+        cursor = None
         rows, next_cursor = paginate(rows_qs, None, page_size)
+    # How many match, on the first screen: counted up to COUNT_CAP (one query that stops
+    # there), or known without a query when everything fits on it.
+    if cursor:
+        count = None
+    elif next_cursor is None:
+        count = len(rows)
+    else:
+        count = rows_qs.order_by()[: COUNT_CAP + 1].count()
     links = params if links is None else links
     next_params = links.copy()
     next_params["cursor"] = next_cursor or ""
@@ -149,4 +164,7 @@ def list_page(
         "next_query": next_params.urlencode() if next_cursor else "",
         "ordering": ordering,
         "query_without_ordering": query_without(links, "ordering", "cursor"),
+        "count": count,
+        "count_capped": count is not None and count > COUNT_CAP,
+        "count_cap": COUNT_CAP,
     }

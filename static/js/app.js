@@ -35,6 +35,39 @@
     body.placeholder = event.target.value ? body.getAttribute("data-note-placeholder") : body.getAttribute("data-reply-placeholder");
   });
 
+  // The columns an agent hides in a list stay hidden there (in this browser).
+  function columnsKey(list) { return "itsm:columns:" + list; }
+  function hiddenColumns(list) {
+    try { return JSON.parse(window.localStorage.getItem(columnsKey(list)) || "[]"); } catch (e) { return []; }
+  }
+  function applyColumns(menu) {
+    var list = menu.getAttribute("data-columns-for");
+    var hidden = hiddenColumns(list);
+    menu.querySelectorAll("input[data-column]").forEach(function (box) {
+      box.checked = hidden.indexOf(Number(box.getAttribute("data-column"))) < 0;
+    });
+    var id = "columns-style-" + list.replace(/[^\w-]/g, "_");
+    var style = document.getElementById(id);
+    if (!style) { style = document.createElement("style"); style.id = id; document.head.appendChild(style); }
+    var table = 'table[data-columns-table="' + list.replace(/"/g, "") + '"]';
+    style.textContent = hidden.map(function (n) {
+      return table + " thead > tr > :nth-child(" + n + "), " + table + " tbody > tr:not(.more) > :nth-child(" + n + ")";
+    }).join(", ") + (hidden.length ? " { display: none; }" : "");
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target.closest("input[data-column]");
+    if (!box) return;
+    var menu = box.closest("[data-columns-for]");
+    var list = menu.getAttribute("data-columns-for");
+    var hidden = [];
+    menu.querySelectorAll("input[data-column]").forEach(function (b) { if (!b.checked) hidden.push(Number(b.getAttribute("data-column"))); });
+    try { window.localStorage.setItem(columnsKey(list), JSON.stringify(hidden)); } catch (e) { /* private mode: this page only */ }
+    applyColumns(menu);
+  });
+  function applyAllColumns(root) { (root || document).querySelectorAll("[data-columns-for]").forEach(applyColumns); }
+  document.addEventListener("DOMContentLoaded", function () { applyAllColumns(); });
+  document.addEventListener("htmx:afterSwap", function (event) { applyAllColumns(event.target); });
+
   // A filter menu's summary counts what is ticked in it (the page is not reloaded).
   document.addEventListener("change", function (event) {
     var menu = event.target.closest("details.dropdown");

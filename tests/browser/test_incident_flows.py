@@ -229,7 +229,8 @@ def test_queue_keyboard_j_then_enter_opens_first_incident(pages, alice, agent, s
     first = rows.first
     href = first.get_attribute("data-href")
     title = first.locator("td.title").inner_text()
-    assert title == "Cannot open shared drive"  # newest first
+    # The default view: the open ones, the most urgent first, then the oldest
+    assert title == "Printer on 3rd floor jams"
 
     desk.keyboard.press("j")
     expect(first).to_have_class(re.compile(r"\bcursor\b"))
@@ -328,13 +329,13 @@ def test_a_view_saved_after_live_filtering_shows_those_filters(pages, alice, age
     # Filter live (htmx swaps the table), then save what is shown.
     desk.locator("#id_search").press_sequentially("Mail down")  # keyup: the filter is live
     expect(queue).not_to_contain_text("Mouse squeaks")
-    expect(desk.get_by_role("link", name="All", exact=True)).not_to_have_class(re.compile("active"))
+    expect(desk.get_by_role("tab", name="All", exact=True)).not_to_have_class(re.compile("active"))
     desk.get_by_label("View name").fill("Mail outage")
     desk.get_by_role("button", name="Save view").click()
     expect(desk.get_by_role("status")).to_contain_text("View “Mail outage” saved.")
     # Opened again from the tab, the view shows only what was filtered.
     desk.goto(desk.url.split("?")[0])
-    desk.get_by_role("link", name="Mail outage").click()
+    desk.get_by_role("tab", name="Mail outage").click()
     expect(queue).to_contain_text("Mail down for everyone")
     expect(queue).not_to_contain_text("Mouse squeaks")
 

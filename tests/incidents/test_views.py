@@ -216,7 +216,8 @@ class TestQueueFilters:
     @pytest.mark.parametrize(
         ("params", "expected"),
         [
-            ({}, ALL),
+            ({"view": "all"}, ALL),
+            ({}, ["mail", "printer", "vpn", "hold"]),  # the default view: the open ones
             ({"state": "new"}, ["printer", "vpn"]),
             ({"state": ["new", "on_hold"]}, ["printer", "vpn", "hold"]),
             ({"state": "resolved"}, ["old"]),
@@ -288,9 +289,26 @@ class TestQueueFilters:
 
     def test_saved_view_links_and_active_tab(self, agent, world):
         body = page(web(agent).get("/incidents/", {"view": "major"}))
-        assert 'href="?view=major" class="active"' in body
+        assert 'href="/incidents/?view=major" class="active" aria-selected="true"' in body
         for key in ("my_open", "unassigned_in_my_teams", "all_open"):
-            assert f'href="?view={key}" class=""' in body
+            assert f'href="/incidents/?view={key}" aria-selected="false"' in body
+        assert 'href="/incidents/?view=all" aria-selected="false">All' in body
+
+    def test_the_queue_opens_on_what_needs_work_the_most_urgent_first(self, agent, world):
+        response = web(agent).get("/incidents/")
+        assert rows(response) == [
+            world.mail.number,
+            world.vpn.number,
+            world.hold.number,
+            world.printer.number,
+        ]
+        body = page(response)
+        assert 'href="/incidents/?view=all_open" class="active" aria-selected="true"' in body
+        assert 'href="/incidents/?view=all" aria-selected="false">All' in body
+        assert '<span class="list-count" aria-live="polite">4 incidents</span>' in body
+        everything = page(web(agent).get("/incidents/", {"view": "all"}))
+        assert 'href="/incidents/?view=all" class="active" aria-selected="true">All' in everything
+        assert f">{len(ALL)} incidents</span>" in everything
 
     def test_filter_form_keeps_the_chosen_values(self, agent, world):
         body = page(
@@ -307,24 +325,25 @@ class TestQueueSorting:
 
     def test_newest_first_by_default(self, agent, world):
         expected = self.order(world, reversed(ALL))
-        assert rows(web(agent).get("/incidents/")) == expected
-        assert rows(web(agent).get("/incidents/", {"ordering": "-created_at"})) == expected
+        assert rows(web(agent).get("/incidents/", {"view": "all"})) == expected
+        everything = {"view": "all", "ordering": "-created_at"}
+        assert rows(web(agent).get("/incidents/", everything)) == expected
 
     def test_oldest_first(self, agent, world):
-        assert rows(web(agent).get("/incidents/", {"ordering": "created_at"})) == self.order(
-            world, ALL
-        )
+        everything = {"view": "all", "ordering": "created_at"}
+        assert rows(web(agent).get("/incidents/", everything)) == self.order(world, ALL)
 
     def test_by_priority(self, agent, world):
         # P1 mail, P2 vpn, P3 old, P4 hold, then the two P5s in creation order.
         expected = self.order(world, ["mail", "vpn", "old", "hold", "printer", "old_major"])
-        assert rows(web(agent).get("/incidents/", {"ordering": "priority"})) == expected
-        descending = rows(web(agent).get("/incidents/", {"ordering": "-priority"}))
+        everything = {"view": "all", "ordering": "priority"}
+        assert rows(web(agent).get("/incidents/", everything)) == expected
+        descending = rows(web(agent).get("/incidents/", {"view": "all", "ordering": "-priority"}))
         assert descending[:2] == self.order(world, ["old_major", "printer"])
         assert descending[2:] == expected[:4][::-1]
 
     def test_unknown_ordering_falls_back_to_newest_first(self, agent, world):
-        response = web(agent).get("/incidents/", {"ordering": "caller__password"})
+        response = web(agent).get("/incidents/", {"view": "all", "ordering": "caller__password"})
         assert rows(response) == self.order(world, reversed(ALL))
 
     def test_column_header_toggles_the_direction_and_keeps_filters(self, agent, world):
@@ -447,7 +466,9 @@ class TestLoadMore:
     def test_bad_cursor_for_another_ordering(self, agent, world):
         client = web(agent)
         cursor = base64.urlsafe_b64encode(json.dumps([{"a": 1}, 5]).encode()).decode()
-        response = client.get("/incidents/", {"cursor": cursor, "ordering": "priority"})
+        response = client.get(
+            "/incidents/", {"view": "all", "cursor": cursor, "ordering": "priority"}
+        )
         assert response.status_code == 200
         assert len(rows(response)) == len(ALL)
 

@@ -75,7 +75,7 @@ def used(incident, hours):
 class TestBadges:
     def test_a_fresh_target_is_green_and_counts_down(self, logged, agent):
         incident = logged()
-        css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
+        css, text, data = only(page(web(agent).get("/incidents/?view=all")), incident.number)
         assert css == "sla-ok"
         assert re.fullmatch(r"SLA Resolve 3h 5\dm", text), text
         due = parse_datetime(data["due"])
@@ -98,7 +98,7 @@ class TestBadges:
     def test_colour_by_the_share_of_the_target_left(self, logged, agent, hours, css, pattern):
         incident = logged()
         used(incident, hours)
-        found_css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
+        found_css, text, data = only(page(web(agent).get("/incidents/?view=all")), incident.number)
         assert found_css == css
         assert re.fullmatch(pattern, text), text
         # Marks already passed are not sent: the browser keeps the colour it has.
@@ -110,7 +110,7 @@ class TestBadges:
         used(incident, 5)
         services.sweep()
         assert timer_of(incident).state == "breached"
-        css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
+        css, text, data = only(page(web(agent).get("/incidents/?view=all")), incident.number)
         assert css == "sla-overdue"
         assert text == "SLA Resolve overdue 1h 00m"
         assert "due" in data  # the browser keeps counting the overrun
@@ -121,7 +121,7 @@ class TestBadges:
         incidents.update_incident(
             incident, agent, {"state": "on_hold", "on_hold_reason": "awaiting_caller"}
         )
-        css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
+        css, text, data = only(page(web(agent).get("/incidents/?view=all")), incident.number)
         assert css == "sla-paused"
         assert re.fullmatch(r"SLA Resolve paused · (2h 59m|3h 00m) working time left", text)
         assert data == {}  # no countdown while the clock stands still
@@ -130,7 +130,7 @@ class TestBadges:
         incident = logged()
         factories.resolve(incident, agent)
         assert timer_of(incident).state == "met"
-        css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
+        css, text, data = only(page(web(agent).get("/incidents/?view=all")), incident.number)
         assert (css, text, data) == ("sla-met", "✓ SLA Resolve", {})
 
     def test_breached_and_stopped_shows_the_time_over_target(self, logged, agent):
@@ -138,20 +138,20 @@ class TestBadges:
         used(incident, 5.5)
         factories.resolve(incident, agent)
         assert timer_of(incident).state == "breached"
-        css, text, data = only(page(web(agent).get("/incidents/")), incident.number)
+        css, text, data = only(page(web(agent).get("/incidents/?view=all")), incident.number)
         assert (css, data) == ("sla-breached", {})
         assert re.fullmatch(r"✗ SLA Resolve over 1h (29|30)m", text), text
 
     def test_no_agreement_no_badge(self, agent, alice):
         incident = factories.incident(alice, actor=agent)
-        assert badges(page(web(agent).get("/incidents/")), incident.number) == []
+        assert badges(page(web(agent).get("/incidents/?view=all")), incident.number) == []
 
     def test_a_row_shows_its_most_urgent_target_and_counts_the_others(
         self, standard_sla, agent, alice
     ):
         incident = factories.incident(alice, actor=agent)
         incidents.comment(incident, agent, "On it.")
-        body = page(web(agent).get("/incidents/"))
+        body = page(web(agent).get("/incidents/?view=all"))
         found = badges(body, incident.number)
         # One line a row: the running resolution target, not the response already met.
         assert [(css, text[:13]) for css, text, _ in found] == [("sla-ok", "SLA Resolve 3")]
@@ -166,13 +166,13 @@ class TestBadges:
         agreement("Desk OLA", always, resolution=timedelta(hours=1), kind="ola", team=service_desk)
         incident = factories.incident(alice, actor=agent, assignment_group=service_desk)
         shift(timer_of_agreement(incident, "Desk OLA"), hours=2)
-        css, text, _ = only(page(web(agent).get("/incidents/")), incident.number)
+        css, text, _ = only(page(web(agent).get("/incidents/?view=all")), incident.number)
         assert (css, text) == ("sla-overdue", "OLA Resolve overdue 1h 00m")
 
     def test_cancelled_timers_do_not_show(self, logged, agent):
         incident = logged()
         incidents.update_incident(incident, agent, {"state": "cancelled"})
-        assert badges(page(web(agent).get("/incidents/")), incident.number) == []
+        assert badges(page(web(agent).get("/incidents/?view=all")), incident.number) == []
 
     def test_htmx_rows_carry_the_badges(self, logged, agent):
         incident = logged()
@@ -288,11 +288,14 @@ class TestFilters:
         assert self.titles(agent, "sla=breached") == {"Overdue", "Swept", "Resolved late"}
 
     def test_breaching_soon_saved_view(self, spread, agent):
-        body = page(web(agent).get("/incidents/"))
-        assert '<a href="?view=breaching_soon" class="">Breaching soon</a>' in body
+        body = page(web(agent).get("/incidents/?view=all"))
+        assert (
+            '<a role="tab" href="/incidents/?view=breaching_soon" aria-selected="false">Breaching soon</a>'
+            in body
+        )
         assert self.titles(agent, "view=breaching_soon") == {"Soon"}
         body = page(web(agent).get("/incidents/?view=breaching_soon"))
-        assert 'class="active">Breaching soon</a>' in body
+        assert 'class="active" aria-selected="true">Breaching soon</a>' in body
 
     def test_combines_with_other_filters(self, spread, agent):
         assert self.titles(agent, "sla=breached&open=true") == {"Overdue", "Swept"}
@@ -310,7 +313,7 @@ class TestFilters:
         assert {r["title"] for r in results} == {"Soon"}
 
     def test_nav_has_the_saved_view(self, agent):
-        assert "?view=breaching_soon" in page(web(agent).get("/incidents/"))
+        assert "?view=breaching_soon" in page(web(agent).get("/incidents/?view=all"))
 
 
 class TestQueryCounts:
@@ -337,12 +340,14 @@ class TestQueryCounts:
         agreement("Office hours", office, resolution=timedelta(hours=8), priorities="1", order=10)
         client = web(agent)
         self.make(3, logged, agent)
-        client.get("/incidents/", headers=headers)  # warm caches (calendars, content types)
-        few, _ = count_queries(client, "/incidents/", **headers)
+        client.get(
+            "/incidents/?view=all", headers=headers
+        )  # warm caches (calendars, content types)
+        few, _ = count_queries(client, "/incidents/?view=all", **headers)
         self.make(27, logged, agent)
         services.sweep()
-        many, captured = count_queries(client, "/incidents/", **headers)
-        assert len(badges(page(client.get("/incidents/")))) == 30
+        many, captured = count_queries(client, "/incidents/?view=all", **headers)
+        assert len(badges(page(client.get("/incidents/?view=all")))) == 30
         assert many == few, f"{few} queries for 3, {many} for 30:\n{listing(captured)}"
         assert many <= self.QUEUE_BOUND, listing(captured)
 
@@ -385,7 +390,7 @@ def test_badges_need_no_script_to_be_right(logged, agent):
     """What the page says at load time is the truth as of now (no "loading…")."""
     incident = logged()
     used(incident, 1)
-    _, text, data = only(page(web(agent).get("/incidents/")), incident.number)
+    _, text, data = only(page(web(agent).get("/incidents/?view=all")), incident.number)
     due = parse_datetime(data["due"])
     left = (due - timezone.now()).total_seconds()
     assert text.startswith(f"SLA Resolve {int(left // 3600)}h")
