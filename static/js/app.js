@@ -71,7 +71,7 @@
   // A filter menu's summary counts what is ticked in it (the page is not reloaded).
   document.addEventListener("change", function (event) {
     var menu = event.target.closest("details.dropdown");
-    if (!menu || event.target.type !== "checkbox") return;
+    if (!menu || menu.hasAttribute("data-columns-for") || event.target.type !== "checkbox") return;
     var summary = menu.querySelector("summary");
     var label = summary.textContent.replace(/ \(\d+\)$/, "");
     var count = menu.querySelectorAll("input[type=checkbox]:checked").length;
