@@ -377,7 +377,7 @@ def _suggestion_rows(source: SearchSource, queryset, text: str, terms: list[_Ter
     mentioning Windows and a new laptop) are not enough."""
     title = next(iter(source.fields))
     total = 4 * sum(t.weight for t in terms)
-    whole = " ".join(text.split())[:MAX_QUERY_LENGTH]
+    whole = " ".join(text.replace("\x00", "").split())[:MAX_QUERY_LENGTH]
     exact = Case(
         When(**{f"{title}__iexact": whole}, then=Value(1.0)),
         default=Value(0.0),

@@ -182,6 +182,13 @@ def test_stop_words_alone_suggest_nothing(alice, kb):
     assert search.suggest(alice, "my the is it in") == []
 
 
+def test_odd_text_is_safe(alice, kb):
+    # Only word characters reach a query; a NUL character is dropped, not an error.
+    for text in ("vpn\x00", "vpn ) | ( :* ! '", "__ vpn", "connect:*AB"):
+        assert "Connect to the VPN" in titles(search.suggest(alice, text))
+    assert search.suggest(alice, "x" * 500) == []
+
+
 def test_one_common_word_deep_in_a_body_is_not_a_suggestion(alice, kb):
     # "mail" is only in the password article's body: not an answer to a mail outage.
     assert "Reset your password" not in titles(search.suggest(alice, "No mail arrives"))
