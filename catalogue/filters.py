@@ -9,27 +9,16 @@ from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 from .models import FulfilmentTask, ServiceRequest
 from .workflows import RequestState, TaskState
 
-#: The states in which a task still needs work.
-OPEN_STATES = [TaskState.OPEN, TaskState.IN_PROGRESS]
-
 
 class FulfilmentTaskFilterSet(RecordFilterSet):
     # distinct=False: one row per task already.
     state = django_filters.MultipleChoiceFilter(choices=TaskState.choices, distinct=False)
-    open = django_filters.BooleanFilter(method="filter_open", label="Open")
     request = django_filters.CharFilter(field_name="request__number", label="Request")
     stage = IdFilter()
 
     class Meta:
         model = FulfilmentTask
         fields = ["state", "assignment_group", "assigned_to", "stage"]
-
-    def filter_open(self, queryset, name, value):
-        if value is None:
-            return queryset
-        if value:
-            return queryset.filter(state__in=OPEN_STATES)
-        return queryset.exclude(state__in=OPEN_STATES)
 
     def filter_text(self, queryset, name, value):
         """A task number, the number of its request, or words of the title."""
@@ -57,18 +46,8 @@ SAVED_VIEWS = {
 }
 
 
-#: The states in which a request is still under way (waiting for approval or fulfilment).
-OPEN_REQUEST_STATES = [
-    RequestState.SUBMITTED,
-    RequestState.AWAITING_APPROVAL,
-    RequestState.APPROVED,
-    RequestState.IN_FULFILMENT,
-]
-
-
 class ServiceRequestFilterSet(RecordFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=RequestState.choices, distinct=False)
-    open = django_filters.BooleanFilter(method="filter_open", label="Open")
     item = IdFilter(field_name="item_id")
     requested_for = UserFilter()
     requester = UserFilter()
@@ -76,13 +55,6 @@ class ServiceRequestFilterSet(RecordFilterSet):
     class Meta:
         model = ServiceRequest
         fields = ["state", "item", "requested_for", "requester"]
-
-    def filter_open(self, queryset, name, value):
-        if value is None:
-            return queryset
-        if value:
-            return queryset.filter(state__in=OPEN_REQUEST_STATES)
-        return queryset.exclude(state__in=OPEN_REQUEST_STATES)
 
     def filter_text(self, queryset, name, value):
         """A request number, or words of the title (the item's name) or of the item."""

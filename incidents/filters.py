@@ -19,7 +19,6 @@ SLA_BREACHING_SOON = timedelta(hours=1)
 class IncidentFilterSet(RecordFilterSet):
     # distinct=False: one row per incident already; DISTINCT would defeat the queue index.
     state = django_filters.MultipleChoiceFilter(choices=IncidentState.choices, distinct=False)
-    open = django_filters.BooleanFilter(method="filter_open", label="Open")
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     caller = UserFilter()
     service = IdFilter(field_name="service_id")
@@ -52,13 +51,6 @@ class IncidentFilterSet(RecordFilterSet):
         super().__init__(*args, **kwargs)
         # The queue's group and assignee filters are team and person pickers.
         use_pickers(self, **ASSIGNMENT_FILTERS)
-
-    def filter_open(self, queryset, name, value):
-        if value is None:
-            return queryset
-        if value:
-            return queryset.filter(state__in=IncidentState.OPEN)
-        return queryset.exclude(state__in=IncidentState.OPEN)
 
     def filter_sla(self, queryset, name, value):
         """``breaching_soon``: a running timer due within the next hour (or already past due

@@ -4,13 +4,12 @@ from itsm.core.filters import IdFilter, RecordFilterSet
 from itsm.core.widgets import ASSIGNMENT_FILTERS, use_pickers
 
 from .models import Priority, Problem, Risk
-from .workflows import OPEN, ProblemState
+from .workflows import ProblemState
 
 
 class ProblemFilterSet(RecordFilterSet):
     # distinct=False: one row per problem already (a single id on an M2M matches once).
     state = django_filters.MultipleChoiceFilter(choices=ProblemState.choices, distinct=False)
-    open = django_filters.BooleanFilter(method="filter_open", label="Open")
     known_error = django_filters.BooleanFilter(method="filter_known_error", label="Known error")
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     impact = django_filters.ChoiceFilter(choices=Risk.choices)
@@ -41,13 +40,6 @@ class ProblemFilterSet(RecordFilterSet):
                 "attrs": {"aria-label": "Configuration item"},
             },
         )
-
-    def filter_open(self, queryset, name, value):
-        if value is None:
-            return queryset
-        if value:
-            return queryset.filter(state__in=OPEN)
-        return queryset.exclude(state__in=OPEN)
 
     def filter_known_error(self, queryset, name, value):
         if value is None:

@@ -108,9 +108,20 @@ class RecordFilterSet(FilterSet):
     assignment_group = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
     assigned_to = UserFilter(help_text="Username, or `me`.")
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
+    open = django_filters.BooleanFilter(
+        method="filter_open",
+        label="Open",
+        help_text="Still needing work (the workflow's open states).",
+    )
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_text", label="Search")
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        states = queryset.model.workflow.open
+        return queryset.filter(state__in=states) if value else queryset.exclude(state__in=states)
 
     def filter_text(self, queryset, name, value):
         value = value.strip()
