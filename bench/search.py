@@ -21,7 +21,10 @@ Not collected by pytest, never gates CI.
    articles, public known errors).
 3. Suggestions, ``itsm.core.search.suggest`` (articles and known errors, last word as a
    prefix) for titles typed letter by letter from the third letter, as an employee.
-4. ``/api/v1/search/`` through Django's test client for 100 queries (serialisation
+4. The workspace's header search (``itsm.core.search.quick``: every kind, CIs, assets
+   and people included) for titles typed letter by letter, as an agent, and a record
+   number typed whole (``lookup``).
+5. ``/api/v1/search/`` through Django's test client for 100 queries (serialisation
    included).
 """
 
@@ -225,6 +228,17 @@ def main() -> None:
         [lambda t=t: search.suggest(employee, t) for t in typed],
     )
     timed("suggestions, agent", [lambda t=t: search.suggest(agent, t) for t in typed[:300]])
+    # The workspace's header search: every kind (incidents, requests, tasks, problems,
+    # articles, CIs, assets, people) as an agent types, and a number typed whole.
+    timed(
+        "header search while typing, agent (every kind)",
+        [lambda t=t: search.quick(agent, t)[1] for t in typed[:300]],
+    )
+    numbers = list(Incident.objects.order_by("-pk").values_list("number", flat=True)[:100])
+    timed(
+        "header search, a number typed whole",
+        [lambda n=n: [search.lookup(agent, n)] for n in numbers],
+    )
     client = Client()
     client.force_login(agent)
     calls = []
