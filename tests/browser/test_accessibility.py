@@ -298,3 +298,14 @@ def test_compact_density_fits_thirty_queue_rows(pages, agent, alice, service_des
         "() => [...document.querySelectorAll('.grid tbody tr')].map(tr => tr.getBoundingClientRect().height)"
     )
     assert max(heights) <= 26, heights  # one line a row
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_serious_on_the_sign_in_page(pages, db, scheme):
+    # Nobody is signed in: the page follows the device.
+    page = pages.new()
+    page.emulate_media(color_scheme=scheme)
+    page.goto("/login/")
+    assert page.locator("html").get_attribute("data-theme") == "system"
+    found = {f"sign in [{scheme}]": v for v in [axe_violations(page)] if v}
+    assert not found, "axe-core violations:\n" + describe(found)
