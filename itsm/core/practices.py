@@ -60,21 +60,6 @@ class WorkQueue:
 
 
 @dataclass(frozen=True)
-class HomePanel:
-    """A block of the agent's home page a practice contributes (targets breaching soon,
-    approvals waiting…). ``context`` (request -> dict, or None to show nothing) spends a
-    query or two, never one per row."""
-
-    key: str
-    template: str
-    context: Callable | str
-    order: int = 100
-
-    def context_for(self, request):
-        return resolve(self.context)(request)
-
-
-@dataclass(frozen=True)
 class PortalAction:
     """What the person can do about something waiting for them: a link, or (with
     ``post``) a button that posts those fields to ``url``."""
@@ -124,18 +109,25 @@ class PortalSource:
 
 
 @dataclass(frozen=True)
-class PortalPanel:
-    """A block of the portal home a practice contributes (catalogue search, approvals…)."""
+class PagePanel:
+    """A block a practice contributes to a home page: the portal's (catalogue search,
+    approvals…: ``portal_panels``) or the agent's (targets breaching soon, approvals
+    waiting: ``home_panels``). The page does not import the contributor."""
 
     key: str
     #: the template included on the home page, with ``panel`` in its context
     template: str
-    #: request -> dict of what the template needs
+    #: request -> dict of what the template needs (the agent's home: or None, to show
+    #: nothing); a query or two, never one per row
     context: Callable | str
     order: int = 100
 
     def context_for(self, request):
         return resolve(self.context)(request)
+
+
+#: The names the declarations use, by the page they go on.
+PortalPanel = HomePanel = PagePanel
 
 
 @dataclass(frozen=True)
