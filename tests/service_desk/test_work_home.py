@@ -178,3 +178,11 @@ def test_the_home_costs_the_same_with_more_work(agent, alice, service_desk, work
     # session, user, teams; two for the targets breaching soon, one for approvals; per
     # record type one for the figures and one for what is assigned; the teams led
     assert few <= 7 + 2 * len(registry.work_queues)
+
+
+def test_an_agent_in_no_team_is_told_so_and_counts_only_their_own(agent2, alice, agent):
+    html = page(web(agent2).get(reverse("work-home")))
+    assert "You are in no team yet" in html
+    count, _ = figure(html, "Incidents", "mine")
+    assert count == 0
+    assert "Breaching soon" not in html[html.index("<main") :]
