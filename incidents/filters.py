@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q
@@ -8,12 +6,13 @@ from django.utils import timezone
 from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 from itsm.core.widgets import ASSIGNMENT_FILTERS, use_pickers
 from practices.service_level.models import Timer
+from practices.service_level.queries import BREACHING_SOON
 
 from .models import Incident, Priority
 from .workflows import IncidentState
 
 #: How far ahead "breaching soon" looks.
-SLA_BREACHING_SOON = timedelta(hours=1)
+SLA_BREACHING_SOON = BREACHING_SOON
 
 
 class IncidentFilterSet(RecordFilterSet):

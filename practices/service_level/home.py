@@ -1,5 +1,5 @@
 """The agent home's "Breaching soon" block: the targets of the agent's teams that fall
-due within the next hours or are already overdue, most urgent first, and (for whoever
+due within ``BREACHING_SOON`` (as the queues' filter of that name) or are overdue, most urgent first, and (for whoever
 leads a team) how many broke this week. Three queries, however many timers."""
 
 from datetime import timedelta
@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import Timer
+from .queries import BREACHING_SOON
 
-SOON = timedelta(hours=4)
 SHOWN = 8
 
 State = Timer.State
@@ -22,9 +22,9 @@ def breaching(request) -> dict | None:
     if not teams:
         return None
     now = timezone.now()
-    live = Timer.objects.filter(team__in=teams, stopped_at=None, due_at__lte=now + SOON).filter(
-        Q(state=State.RUNNING) | Q(state=State.BREACHED)
-    )
+    live = Timer.objects.filter(
+        team__in=teams, stopped_at=None, due_at__lte=now + BREACHING_SOON
+    ).filter(Q(state=State.RUNNING) | Q(state=State.BREACHED))
     rows = list(
         live.select_related("agreement", "target__calendar").order_by("due_at", "pk")[:SHOWN]
     )
@@ -35,7 +35,7 @@ def breaching(request) -> dict | None:
     return {
         "timers": rows,
         "soon_count": live.count() if len(rows) == SHOWN else len(rows),
-        "soon_hours": int(SOON.total_seconds() // 3600),
+        "soon_minutes": int(BREACHING_SOON.total_seconds() // 60),
         "breached_this_week": Timer.objects.filter(
             team__in=teams, breached=True, breached_at__gte=week
         ).count(),

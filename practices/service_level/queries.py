@@ -1,6 +1,11 @@
+from datetime import timedelta
+
 from django.db.models import Prefetch
 
 from .models import Timer
+
+#: A target "breaching soon" is due within this (the queues' filter, the agent's home).
+BREACHING_SOON = timedelta(hours=1)
 
 
 def sla_timers_prefetch(to_attr: str | None = None) -> Prefetch:

@@ -129,11 +129,13 @@ def test_breaching_soon_lists_my_teams_targets_most_urgent_first(agent, work, se
     late = factories.incident(work["mine"].caller, actor=agent, assignment_group=service_desk)
     soon = factories.incident(work["mine"].caller, actor=agent, assignment_group=service_desk)
     shift(Timer.objects.get(object_id=late.pk), hours=3)
-    shift(Timer.objects.get(object_id=soon.pk), hours=1)
+    shift(Timer.objects.get(object_id=soon.pk), hours=1.5)  # due in half an hour
+    later = factories.incident(work["mine"].caller, actor=agent, assignment_group=service_desk)
     html = page(web(agent).get(reverse("work-home")))
     start = html.index('aria-labelledby="work-breaching-title"')
     block = html[start : html.index("</section>", start)]
     assert block.index(late.number) < block.index(soon.number)
+    assert later.number not in block  # due in two hours: not soon, as in the queue's filter
     assert f'href="/incidents/{late.number}/"' in block
     assert "OLA Resolve overdue" in block
 
