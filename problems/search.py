@@ -68,6 +68,8 @@ def sources() -> list[SearchSource]:
             queryset=_known_errors,
             fields=PUBLIC_FIELDS,
             vector_column=PUBLIC_VECTOR,
+            # its fields are all strong (title and workaround): the same vector serves
+            suggest_vector_column=PUBLIC_VECTOR,
             url=_known_error_url,
             summary=_workaround,
             suggest=True,

@@ -81,6 +81,10 @@ class SearchSource:
     portal_label: str = ""
     #: ``FULL_TEXT`` (the vector column) or ``CONTAINS`` (no column needed)
     match: str = FULL_TEXT
+    #: a generated vector over the strong fields alone (weights A and B), for suggestions:
+    #: whether a row is worth suggesting is then one indexed match (a match restricted to
+    #: weights reads every candidate row's vector from the table)
+    suggest_vector_column: str = ""
     #: (obj, user) -> the hit's title; ``None``: the first of ``fields``
     title: Callable | None = None
     #: (obj, user) -> the state shown beside a hit
@@ -410,10 +414,19 @@ def _suggestion_rows(source: SearchSource, queryset, text: str, terms: list[_Ter
             [*params, either],
             output_field=FloatField(),
         )
-        # One match (indexed): some word in a strong field.
-        qualifies = RawSQL(
-            match, [" | ".join(query(t, strong) for t in terms)], output_field=BooleanField()
-        )
+        # One match: some word in a strong field (through the index of a vector over the
+        # strong fields alone, where the source has one).
+        if source.suggest_vector_column:
+            table = source.model._meta.db_table
+            qualifies = RawSQL(
+                f'"{table}"."{source.suggest_vector_column}" @@ to_tsquery(\'{CONFIG}\', %s)',
+                [either],
+                output_field=BooleanField(),
+            )
+        else:
+            qualifies = RawSQL(
+                match, [" | ".join(query(t, strong) for t in terms)], output_field=BooleanField()
+            )
         return queryset.filter(qualifies).annotate(search_rank=rank + exact)
     strong_fields = [n for n, w in source.fields.items() if w in "AB"] or [title]
     score, strong_hits = Value(0.0), Value(0)

@@ -15,6 +15,9 @@ FIELDS = {
     "published_summary": "B",
     "published_body": "C",
 }
+#: What an article is about (the strong fields): a second vector, for suggestions.
+SUGGEST_FIELDS = {k: w for k, w in FIELDS.items() if w in "AB"}
+SUGGEST_VECTOR = "suggest_vector"
 
 
 def findable(user):
@@ -50,5 +53,6 @@ def source():
         url=url,
         summary=summary,
         suggest=True,
+        suggest_vector_column=SUGGEST_VECTOR,
         order=10,
     )
