@@ -2,6 +2,7 @@
 are shown chosen again (the type's own filters and the kernel's state and open)."""
 
 import pytest
+
 from tests.factories import page, web
 
 pytestmark = pytest.mark.django_db
