@@ -5,11 +5,20 @@ from .models import User
 
 class PreferencesForm(forms.ModelForm):
     #: Shown together under "Display": applied to every page as data-theme/data-density.
-    display_fields = ("theme", "density")
+    display_fields = ("theme", "density", "date_format")
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "phone", "time_zone", "theme", "density"]
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "time_zone",
+            "theme",
+            "density",
+            "date_format",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -30,3 +39,6 @@ class PreferencesForm(forms.ModelForm):
 
     def clean_density(self):
         return self._keep("density")
+
+    def clean_date_format(self):
+        return self._keep("date_format")

@@ -30,6 +30,15 @@ class Density(models.TextChoices):
     COMPACT = "compact", "Compact (more rows on screen)"
 
 
+class DateFormat(models.TextChoices):
+    """How a person types and reads dates in forms (``itsm.core.formats``)."""
+
+    BROWSER = "browser", "As my browser shows dates (its own date picker)"
+    ISO = "iso", "2026-12-31 (year-month-day)"
+    DMY = "dmy", "31/12/2026 (day/month/year)"
+    MDY = "mdy", "12/31/2026 (month/day/year)"
+
+
 #: Roles that work in the agent workspace and see every record.
 STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.CHANGE_MANAGER, Role.ADMINISTRATOR})
 
@@ -107,6 +116,13 @@ class User(AbstractUser):
         choices=Density.choices,
         default=Density.COMFORTABLE,
         help_text="Compact fits more rows of a queue on the screen.",
+    )
+    date_format = models.CharField(
+        max_length=10,
+        choices=DateFormat.choices,
+        default=DateFormat.BROWSER,
+        help_text="How dates are typed and shown in forms; the browser's picker follows "
+        "the browser's language, not yours.",
     )
 
     objects = UserManager()

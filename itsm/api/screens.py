@@ -326,7 +326,12 @@ class TrackedScreens(viewsets.GenericViewSet):
             elif isinstance(field, ModelMultipleChoiceField | MultipleChoiceField):
                 data[name] = [v for v in self.request.data.getlist(name) if v]
             else:
-                data[name] = self.request.data.get(name, "")
+                # Through the widget: a date typed in the person's format arrives as ISO.
+                data[name] = field.widget.value_from_datadict(
+                    self.request.data, self.request.FILES, name
+                )
+                if data[name] is None:
+                    data[name] = ""
         return data
 
     @action(detail=True, methods=["post"], url_path="edit", url_name="update")

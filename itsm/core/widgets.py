@@ -18,10 +18,12 @@ on hover or focus. The plain control stays the one that is posted.
 - ``FilterPicker``: a list filter's picker (``mine``-style shortcuts first; the rows the
   person may see)."""
 
+import datetime
+
 from django import forms
 from django.urls import reverse
 
-from . import lookups
+from . import formats, lookups
 
 
 class PickerMixin:
@@ -234,6 +236,45 @@ ASSIGNMENT_FILTERS = {
 # Dates and times ----------------------------------------------------------------------------
 
 
+def _typed_in_format(context, value, time_part: str) -> None:
+    """A date box as a text box in the person's date format, when they chose one: its
+    value (ISO as the form holds it, or what they typed) shown in that format."""
+    found = formats.spec()
+    if found is None:
+        return
+    pattern, placeholder, regex = found
+    widget = context["widget"]
+    widget["type"] = "text"
+    shown = widget.get("value")
+    parsed = None
+    if isinstance(value, datetime.datetime | datetime.date):
+        parsed = value
+    elif isinstance(shown, str) and shown:
+        for spelling in ("%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+            try:
+                # the box's own ISO spelling, a wall-clock time in the person's zone
+                parsed = datetime.datetime.strptime(shown[:16], spelling)  # noqa: DTZ007
+                break
+            except ValueError:
+                continue
+    if parsed is not None:
+        if isinstance(parsed, datetime.datetime) and time_part:
+            from django.utils import timezone
+
+            if timezone.is_aware(parsed):
+                parsed = timezone.localtime(parsed)
+        widget["value"] = parsed.strftime(pattern + time_part)
+    widget["attrs"].update(
+        {
+            "placeholder": placeholder + (" HH:MM" if time_part else ""),
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "pattern": regex + (r"\s+\d{1,2}:\d{2}" if time_part else ""),
+            "title": f"A date as {placeholder}" + (" and a time as HH:MM" if time_part else ""),
+        }
+    )
+
+
 def _language() -> str:
     from django.conf import settings
     from django.utils import translation
@@ -242,9 +283,10 @@ def _language() -> str:
 
 
 class DateInput(forms.DateInput):
-    """A date picker (``<input type="date">``, posting ``YYYY-MM-DD``) marked with the
-    person's language (``lang``), for the browsers that draw it as that language reads
-    a date rather than as the browser's own locale does."""
+    """A date box posting ``YYYY-MM-DD``: the browser's date picker (``<input
+    type="date">``, marked with the person's language), or, for a person who chose a
+    date format of their own (``itsm.core.formats``), a text box in that format whose
+    value reaches the form as ISO 8601."""
 
     input_type = "date"
 
@@ -254,13 +296,20 @@ class DateInput(forms.DateInput):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"]["attrs"].setdefault("lang", _language())
+        _typed_in_format(context, value, "")
         return context
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        typed = formats.parse_date(value) if isinstance(value, str) else None
+        return typed.isoformat() if typed else value
 
 
 class DateTimeInput(forms.DateTimeInput):
-    """A date and time picker (``<input type="datetime-local">``) in the person's own time
-    zone, named beside the box: the form shows a stored time (UTC) in that zone and reads
-    what is typed in it (the middleware makes it the current zone for the request)."""
+    """A date and time box in the person's own time zone, named beside the box: the form
+    shows a stored time (UTC) in that zone and reads what is typed in it (the middleware
+    makes it the current zone for the request). The browser's picker
+    (``<input type="datetime-local">``), or a text box in the person's date format."""
 
     input_type = "datetime-local"
     #: What the box posts (seconds when a browser adds them) and the API's spelling.
@@ -268,6 +317,11 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        typed = formats.parse_datetime(value) if isinstance(value, str) else None
+        return typed.strftime("%Y-%m-%dT%H:%M") if typed else value
 
     def get_context(self, name, value, attrs):
         from django.utils import timezone
@@ -280,6 +334,7 @@ class DateTimeInput(forms.DateTimeInput):
             zone_id = f"{widget_attrs['id']}_zone"
             described = widget_attrs.get("aria-describedby", "")
             widget_attrs["aria-describedby"] = f"{described} {zone_id}".strip()
+        _typed_in_format(context, value, " %H:%M")
         return context
 
     def render(self, name, value, attrs=None, renderer=None):
