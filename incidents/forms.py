@@ -71,10 +71,10 @@ class IncidentForm(EditInPlace, forms.ModelForm):
         help_text="A member of the assignment group.",
     )
     parent = forms.ModelChoiceField(
-        Incident.objects.filter(parent__isnull=True, state__in=["new", "in_progress", "on_hold"]),
+        Incident.objects.filter(parent__isnull=True, state__in=IncidentState.OPEN),
         required=False,
         to_field_name="number",
-        widget=forms.TextInput(attrs={"placeholder": "INC0001234"}),
+        widget=TextPicker("parent-incidents", placeholder="Number or words of the title…"),
         label="Parent incident",
     )
 
@@ -105,6 +105,8 @@ class IncidentForm(EditInPlace, forms.ModelForm):
             self.initial["caller"] = incident.caller.username
             self.fields["caller"].widget.known = {incident.caller.username: incident.caller}
             self.initial["parent"] = incident.parent.number if incident.parent_id else ""
+            if incident.parent_id:
+                self.fields["parent"].widget.known = {incident.parent.number: incident.parent}
             self.initial["assigned_to"] = (
                 incident.assigned_to.username if incident.assigned_to_id else None
             )

@@ -1,5 +1,5 @@
-"""Incident management's pickers (categories, a category's subcategories) and the open
-incidents on a person's contact card. See ``itsm.core.lookups``."""
+"""Incident management's pickers (categories, a category's subcategories, a parent
+incident) and the open incidents on a person's contact card. See ``itsm.core.lookups``."""
 
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -44,6 +44,19 @@ any_categories = register(
         search=("name", "parent__name"),
         ordering=("parent__name", "name"),
         select=("parent",),
+    )
+)
+
+parent_incidents = register(
+    Lookup(
+        key="parent-incidents",
+        # what a child may be attached to: an open incident that is no child itself
+        queryset=lambda: Incident.objects.filter(parent__isnull=True, state__in=IncidentState.OPEN),
+        search=("number", "title"),
+        value="number",
+        label=lambda incident: f"{incident.number} {incident.title}",
+        detail=lambda incident: incident.state_label,
+        ordering=("-created_at", "-id"),
     )
 )
 

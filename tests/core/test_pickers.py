@@ -458,3 +458,30 @@ def test_the_known_error_filters_name_the_service_and_ci(
         chosen, "configuration_item"
     )
     assert "Service id" not in html and "CI id" not in html
+
+
+def test_the_parent_incident_is_picked_by_number_or_title(agent, alice, bob, priority_matrix):
+    """The parent field offers open incidents that are no child themselves, found by their
+    number or words of their title, and posts the number."""
+    from rest_framework.test import APIClient
+
+    from incidents import services as incident_services
+
+    outage = factories.incident(bob, actor=agent, title="Mail outage in Berlin")
+    child = factories.incident(alice, actor=agent, title="Cannot send mail", parent=outage)
+    closed = factories.incident(alice, actor=agent, title="Mail outage last week")
+    incident_services.update_incident(closed, agent, {"state": "cancelled"})
+    api = APIClient()
+    api.force_authenticate(agent)
+    found = api.get("/api/v1/lookups/parent-incidents/", {"q": "mail outage"}).json()
+    values = [row["value"] for row in found["results"]]
+    assert values == [outage.number]
+    found = api.get("/api/v1/lookups/parent-incidents/", {"q": outage.number}).json()
+    assert [row["value"] for row in found["results"]] == [outage.number]
+    assert child.number not in str(
+        api.get("/api/v1/lookups/parent-incidents/", {"q": "mail"}).json()
+    )
+    # an end user finds only what they may see: not someone else's incident
+    api.force_authenticate(alice)
+    found = api.get("/api/v1/lookups/parent-incidents/", {"q": "outage berlin"})
+    assert found.status_code == 200 and found.json()["results"] == []
