@@ -58,6 +58,12 @@ def agent_pages(records):
         "search results": "/search/?q=mail",
         "knowledge": "/knowledge/",
         "preferences": "/me/",
+        "service requests": "/fulfilment/requests/",
+        "known error database": "/problems/known-errors/",
+        "assets": "/assets/",
+        "licence compliance": "/assets/licences/",
+        "service level report": "/service-levels/",
+        "practice map": "/practices/",
     }
 
 
