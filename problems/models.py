@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from itsm.core.models import Record, RecordQuerySet
+from itsm.core.models import Deflection, Record, RecordQuerySet
 
 from .workflows import OPEN, ProblemState, problem_workflow
 
@@ -227,20 +227,12 @@ class WorkaroundUse(models.Model):
         return f"{self.problem.number} used on {self.incident.number}"
 
 
-class KnownErrorDeflection(models.Model):
+class KnownErrorDeflection(Deflection):
     """Someone read a known error's published workaround on the portal and it solved their
     issue: an incident that was not needed (the known error's share of deflection, as an
     article's ``Deflection`` is the knowledge base's)."""
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="deflections")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    query = models.CharField(max_length=200, blank=True, help_text="What they had typed.")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self):
         return f"{self.problem.number} deflected “{self.query}”"

@@ -424,10 +424,6 @@ def rate_workaround(use: WorkaroundUse, actor, effectiveness, note: str = "") ->
     return use
 
 
-#: One deflection per person and known error within this time (as for articles).
-DEFLECTION_WINDOW = timedelta(days=1)
-
-
 @transaction.atomic
 def workaround_solved_it(
     problem: Problem, user, query: str = ""
@@ -441,14 +437,7 @@ def workaround_solved_it(
     readable = Problem.objects.public_known_errors().select_for_update().filter(pk=problem.pk)
     if not readable.values_list("pk", flat=True):
         raise PermissionDenied
-    since = timezone.now() - DEFLECTION_WINDOW
-    earlier = KnownErrorDeflection.objects.filter(
-        problem=problem, user=user, created_at__gte=since
-    ).first()
-    if earlier is not None:
-        return earlier, False
-    query = " ".join((query or "").replace("\x00", "").split())[:200]
-    return KnownErrorDeflection.objects.create(problem=problem, user=user, query=query), True
+    return KnownErrorDeflection.record_once(user, query, problem=problem)
 
 
 # Comments and files ------------------------------------------------------------------------

@@ -33,7 +33,14 @@ from .forms import (
     RatingForm,
     TrendForm,
 )
-from .models import Cause, Dimension, Effectiveness, Problem, WorkaroundUse
+from .models import (
+    Cause,
+    Dimension,
+    Effectiveness,
+    KnownErrorDeflection,
+    Problem,
+    WorkaroundUse,
+)
 from .workflows import ProblemState
 
 
@@ -325,7 +332,7 @@ def portal_known_error(request, number):
         number=number,
     )
     query = request.GET.get("q", "").replace("\x00", "")[:200]
-    since = timezone.now() - services.DEFLECTION_WINDOW
+    since = timezone.now() - KnownErrorDeflection.WINDOW
     return render(
         request,
         "problems/portal_known_error.html",

@@ -2,7 +2,7 @@
 number sequences and the notification outbox."""
 
 import os
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -230,6 +230,37 @@ def local_moment(moment) -> str:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
+class Deflection(models.Model):
+    """An issue not reported: someone about to report one read something (an article, a
+    known error's workaround) and it solved it. A concrete type adds what was read (its
+    foreign key) and counts through ``record_once``."""
+
+    #: one a person, thing read and window (a second click, a reload or a replayed form
+    #: adds nothing)
+    WINDOW = timedelta(days=1)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    query = models.CharField(max_length=200, blank=True, help_text="What they had typed.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @classmethod
+    def record_once(cls, user, query: str = "", **read) -> tuple["Deflection", bool]:
+        """The deflection of ``read`` (``article=…``) by ``user``: the one counted in the
+        window already (False), or a new one (True). Call it with the thing read locked."""
+        since = timezone.now() - cls.WINDOW
+        earlier = cls.objects.filter(user=user, created_at__gte=since, **read).first()
+        if earlier is not None:
+            return earlier, False
+        query = " ".join((query or "").replace("\x00", "").split())[:200]
+        return cls.objects.create(user=user, query=query, **read), True
 
 
 class RecordLink(models.Model):

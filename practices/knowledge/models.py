@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from itsm.core import models as core
 from itsm.core.models import Record, RecordQuerySet
 
 from .workflows import ArticleState, article_workflow
@@ -210,18 +211,10 @@ class ArticleFeedback(models.Model):
         return f"{self.article.number}: {'yes' if self.helpful else 'no'} by {self.user}"
 
 
-class Deflection(models.Model):
+class Deflection(core.Deflection):
     """Someone about to report an issue read an article and did not need to report it."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="deflections")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    query = models.CharField(max_length=200, blank=True, help_text="What they had typed.")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self):
         return f"{self.article.number} deflected “{self.query}”"

@@ -320,23 +320,14 @@ def give_feedback(article: Article, user, helpful, comment: str = "") -> Article
     return feedback
 
 
-#: One deflection per reader and article within this time.
-DEFLECTION_WINDOW = timedelta(days=1)
-
-
 @transaction.atomic
 def deflect(article: Article, user, query: str = "") -> Deflection:
     """The reader had an issue to report and this article solved it. Counted once per
     reader, article and day (a second click, a reload, a replayed form add nothing)."""
     if not Article.objects.visible_to(user).readable().filter(pk=article.pk).exists():
         raise PermissionDenied
-    query = " ".join((query or "").replace("\x00", "").split())[:200]
     Article.objects.select_for_update().filter(pk=article.pk).first()
-    since = timezone.now() - DEFLECTION_WINDOW
-    earlier = Deflection.objects.filter(article=article, user=user, created_at__gte=since).first()
-    if earlier is not None:
-        return earlier
-    return Deflection.objects.create(article=article, user=user, query=query)
+    return Deflection.record_once(user, query, article=article)[0]
 
 
 # Agents ------------------------------------------------------------------------------------
