@@ -14,7 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cmdb.models import ConfigurationItem
-from itsm.core.widgets import DateInput, DateTimeInput
+from itsm.core.widgets import DateInput, DateTimeInput, TextPicker
 
 from .models import Variable
 from .variables import pattern_message
@@ -89,8 +89,10 @@ def _field(variable: Variable, ci_choices) -> forms.Field | None:
             **common,
         )
     if kind == T.USER:
-        attrs.update(autocomplete="off", placeholder="username")
-        return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
+        # A person by username: typed, or picked by name (among those the reader may see).
+        attrs.update(autocomplete="off")
+        widget = TextPicker("people", placeholder="Name or username…", attrs=attrs)
+        return forms.CharField(widget=widget, **common)
     if kind == T.CI:
         return forms.TypedChoiceField(
             choices=[("", "— choose —"), *ci_choices], coerce=int, empty_value=None, **common
@@ -133,8 +135,8 @@ class OrderForm(forms.Form):
             self.fields[REQUESTED_FOR] = forms.CharField(
                 label="For someone else",
                 required=False,
-                help_text="Their username; leave empty to order for yourself.",
-                widget=forms.TextInput(attrs={"autocomplete": "off"}),
+                help_text="Their name or username; leave empty to order for yourself.",
+                widget=TextPicker("people", placeholder="Name or username…"),
             )
 
     @staticmethod
