@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from practices.service_level.calendars import (
     TWENTY_FOUR_SEVEN,
-    BusinessCalendar,
+    CalendarEngine,
     CalendarSpec,
 )
 
@@ -78,7 +78,7 @@ def main() -> None:
     print(f"{len(starts):,} random starts over 2026-2027; budget {options.budget:g} s per figure")
     print(f"{'case':<55} {'add()/s':>12} {'between()/s':>12}")
     for label, spec, seconds, max_days in CASES:
-        calendar = BusinessCalendar(spec)  # a fresh cache per case
+        calendar = CalendarEngine(spec)  # a fresh cache per case
         if not options.cold:
             for start in starts[:5000]:
                 calendar.add(start, seconds)

@@ -5,32 +5,17 @@ A question's default, and the value a show/require condition compares with, are 
 with the very schema the answers are checked with (``variables.variable_schema``, the
 same messages): a default the order form would refuse is refused here first."""
 
-from dataclasses import dataclass
-
 from django.db.models import Count, Q
 from jsonschema import Draft202012Validator, FormatChecker
 
 from itsm.accounts.models import Team
+from itsm.core.builders import RowProblem
 
 from . import variables as answers
 from .models import ApprovalLevel, Variable
 
 CHOICE_TYPES = (Variable.Type.CHOICE, Variable.Type.MULTICHOICE)
 CONDITIONS = ("show_when", "require_when")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A problem of the ``index``-th row, in ``field``; ``group`` is the position in the
-    field's own list (a choice) when it is about one entry."""
-
-    index: int
-    field: str
-    message: str
-    group: int | None = None
-
-    def as_dict(self) -> dict:
-        return {"group": self.group, "attribute": None, "message": self.message}
 
 
 def _answer_problem(variable: Variable, value) -> str | None:
@@ -43,32 +28,36 @@ def _answer_problem(variable: Variable, value) -> str | None:
     return answers._check_reference(variable, value, None) if value not in (None, "") else None
 
 
-def _choice_problems(index: int, variable: Variable) -> list[Problem]:
+def _choice_problems(index: int, variable: Variable) -> list[RowProblem]:
     if variable.type not in CHOICE_TYPES or not isinstance(variable.choices, list):
         return []  # the shape is the model's to check (Variable.clean)
     found, seen = [], set()
     for position, choice in enumerate(variable.choices):
         value = choice.get("value") if isinstance(choice, dict) else None
         if not isinstance(value, str) or not value.strip():
-            found.append(Problem(index, "choices", "A choice needs a value.", position))
+            found.append(
+                RowProblem("A choice needs a value.", position, index=index, field="choices")
+            )
         elif value in seen:
-            found.append(Problem(index, "choices", f"{value!r} is listed twice.", position))
+            found.append(
+                RowProblem(f"{value!r} is listed twice.", position, index=index, field="choices")
+            )
         seen.add(value)
     return found
 
 
-def check_questions(questions: list[Variable], others: set[str] = frozenset()) -> list[Problem]:
+def check_questions(questions: list[Variable], others: set[str] = frozenset()) -> list[RowProblem]:
     """The problems of an item's questions, given together (``others``: names of further
     questions the item keeps, e.g. rows that could not be read)."""
     by_name = {q.name: q for q in questions if q.name}
     names = set(by_name) | set(others)
-    found: list[Problem] = []
+    found: list[RowProblem] = []
     for index, question in enumerate(questions):
         found.extend(_choice_problems(index, question))
         if question.default is not None and not found_in(found, index, "choices"):
             problem = _answer_problem(question, question.default)
             if problem:
-                found.append(Problem(index, "default", f"As the default: {problem}"))
+                found.append(RowProblem(f"As the default: {problem}", index=index, field="default"))
         for field in CONDITIONS:
             condition = getattr(question, field)
             if not isinstance(condition, dict) or set(condition) != {"variable", "equals"}:
@@ -77,21 +66,23 @@ def check_questions(questions: list[Variable], others: set[str] = frozenset()) -
             if other == question.name:
                 continue
             if other not in names:
-                found.append(Problem(index, field, f"This item has no question {other!r}."))
+                found.append(
+                    RowProblem(f"This item has no question {other!r}.", index=index, field=field)
+                )
                 continue
             referenced = by_name.get(other)
             problem = referenced and _answer_problem(referenced, condition["equals"])
             if problem:
-                found.append(Problem(index, field, f"{referenced.label}: {problem}"))
+                found.append(RowProblem(f"{referenced.label}: {problem}", index=index, field=field))
     found.extend(_cycles(questions))
     return found
 
 
-def found_in(found: list[Problem], index: int, field: str) -> bool:
+def found_in(found: list[RowProblem], index: int, field: str) -> bool:
     return any(p.index == index and p.field == field for p in found)
 
 
-def _cycles(questions: list[Variable]) -> list[Problem]:
+def _cycles(questions: list[Variable]) -> list[RowProblem]:
     """A question shown only when another is answered, which is itself shown only when
     the first is (however long the loop): none of them would ever show."""
     shown_when = {
@@ -107,28 +98,34 @@ def _cycles(questions: list[Variable]) -> list[Problem]:
             current = shown_when.get(current)
         if current == question.name and question.name in shown_when:
             found.append(
-                Problem(
-                    index,
-                    "show_when",
+                RowProblem(
                     "These questions are shown only when each other is answered: "
                     "none would ever show.",
+                    index=index,
+                    field="show_when",
                 )
             )
     return found
 
 
-def check_approval_levels(levels: list[ApprovalLevel]) -> list[Problem]:
+def check_approval_levels(levels: list[ApprovalLevel]) -> list[RowProblem]:
     """An item's approval policy: each level once, a team for team levels (and nobody but
     the manager for manager levels), and someone in the team to approve."""
     found = []
     orders: dict[int, int] = {}
     for index, level in enumerate(levels):
         if level.order in orders:
-            found.append(Problem(index, "order", f"Level {level.order} is given twice."))
+            found.append(
+                RowProblem(f"Level {level.order} is given twice.", index=index, field="order")
+            )
         orders.setdefault(level.order, index)
         if level.kind == ApprovalLevel.Kind.MANAGER and level.team_id:
             found.append(
-                Problem(index, "team", "The manager approves at this level; leave the team empty.")
+                RowProblem(
+                    "The manager approves at this level; leave the team empty.",
+                    index=index,
+                    field="team",
+                )
             )
     team_ids = {
         level.team_id
@@ -143,5 +140,9 @@ def check_approval_levels(levels: list[ApprovalLevel]) -> list[Problem]:
     )
     for index, level in enumerate(levels):
         if level.team_id in team_ids and level.team_id not in staffed:
-            found.append(Problem(index, "team", "Nobody in this team could approve (no members)."))
+            found.append(
+                RowProblem(
+                    "Nobody in this team could approve (no members).", index=index, field="team"
+                )
+            )
     return found

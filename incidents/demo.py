@@ -48,7 +48,7 @@ CODE = ResolutionCode
 
 
 @dataclass
-class Spec:
+class IncidentSpec:
     """One demo incident: how it was reported and how far it got."""
 
     title: str
@@ -79,25 +79,25 @@ MAJOR = "E-mail down for all users in Berlin"
 
 INCIDENTS = [
     # New ----------------------------------------------------------------------------------
-    Spec("Docking station does not detect the second monitor", "alice", "Hardware/Laptop",
+    IncidentSpec("Docking station does not detect the second monitor", "alice", "Hardware/Laptop",
          S.NEW, "Since Friday's update only the laptop screen works when docked.",
          service="Laptops", via=Channel.PORTAL, team=None, start=False,
          comments=(("caller", "It worked fine until the update last Friday.", False),)),
-    Spec("Access to the Finance shared drive", "bob", "Access/Permissions", S.NEW,
+    IncidentSpec("Access to the Finance shared drive", "bob", "Access/Permissions", S.NEW,
          "I moved to Finance and need the team drive.", via=Channel.PORTAL, team=None,
          start=False),
-    Spec("Printer on the 2nd floor prints blank pages", "carol", "Hardware/Printer", S.NEW,
+    IncidentSpec("Printer on the 2nd floor prints blank pages", "carol", "Hardware/Printer", S.NEW,
          cis=("prn-berlin-2f",), urgency=2, via=Channel.EMAIL, start=False),
-    Spec("Excel crashes when opening large workbooks", "dave", "Software/Office", S.NEW,
+    IncidentSpec("Excel crashes when opening large workbooks", "dave", "Software/Office", S.NEW,
          "Any workbook over 50 MB closes Excel without a message.", urgency=2,
          via=Channel.PORTAL, team="Applications", start=False),
-    Spec("Wi-Fi drops in meeting room Everest", "alice", "Network/Wi-Fi", S.NEW,
+    IncidentSpec("Wi-Fi drops in meeting room Everest", "alice", "Network/Wi-Fi", S.NEW,
          service="Wi-Fi", cis=("wlc-berlin-01",), impact=2, urgency=2, team="Network",
          start=False),
-    Spec("Cannot log in to the ERP after a password change", "bob", "Access/Password reset",
+    IncidentSpec("Cannot log in to the ERP after a password change", "bob", "Access/Password reset",
          S.NEW, service="ERP", urgency=1, to="agent", via=Channel.API, start=False),
     # In progress, with the major incident and its two children -------------------------------
-    Spec(MAJOR, "alice", "Software/E-mail client", S.IN_PROGRESS,
+    IncidentSpec(MAJOR, "alice", "Software/E-mail client", S.IN_PROGRESS,
          "Outlook and webmail fail for everyone at Berlin HQ since 08:40.", service="E-mail",
          cis=("mail-01",), impact=1, urgency=1, team="Applications", to="priya", major=True,
          comments=(
@@ -106,13 +106,13 @@ INCIDENTS = [
              ("manager", "We know about the e-mail outage and are restoring service. "
               "Next update at 11:00.", False),
          )),
-    Spec("Outlook shows 'Disconnected' since this morning", "bob", "Software/E-mail client",
+    IncidentSpec("Outlook shows 'Disconnected' since this morning", "bob", "Software/E-mail client",
          S.IN_PROGRESS, service="E-mail", urgency=2, to="agent", parent=MAJOR,
          comments=(("agent", "This is part of the e-mail outage we are working on; "
                     "we will update you here.", False),)),
-    Spec("Shared mailbox 'Sales' is not updating", "carol", "Software/E-mail client", S.NEW,
+    IncidentSpec("Shared mailbox 'Sales' is not updating", "carol", "Software/E-mail client", S.NEW,
          service="E-mail", urgency=2, team="Applications", parent=MAJOR, start=False),
-    Spec("VPN connection drops every 10 minutes", "carol", "Network/VPN", S.IN_PROGRESS,
+    IncidentSpec("VPN connection drops every 10 minutes", "carol", "Network/VPN", S.IN_PROGRESS,
          service="VPN", cis=("vpn-gw-01",), impact=2, urgency=2, to="agent",
          reassign=("Network", "nils"),
          comments=(
@@ -120,101 +120,101 @@ INCIDENTS = [
               "Passing to Network.", True),
              ("nils", "Looking at the gateway's session settings now.", False),
          )),
-    Spec("ERP order screen takes a minute to load", "dave", "Software/ERP client",
+    IncidentSpec("ERP order screen takes a minute to load", "dave", "Software/ERP client",
          S.IN_PROGRESS, service="ERP", cis=("erp-app-01", "erp-db-01"), impact=2, urgency=1,
          team="Applications", to="paul",
          comments=(("paul", "erp-db-01 at 95% CPU: a long-running report query.", True),)),
-    Spec("Laptop battery is swelling", "bob", "Hardware/Laptop", S.IN_PROGRESS,
+    IncidentSpec("Laptop battery is swelling", "bob", "Hardware/Laptop", S.IN_PROGRESS,
          service="Laptops", impact=2, urgency=1, to="sam",
          comments=(("sam", "Please stop using the laptop; a replacement is being prepared.",
                     False),)),
-    Spec("New starter cannot log in to Windows", "alice", "Access/Password reset",
+    IncidentSpec("New starter cannot log in to Windows", "alice", "Access/Password reset",
          S.IN_PROGRESS, urgency=2, to="agent"),
-    Spec("London printer jams on every job", "bob", "Hardware/Printer", S.IN_PROGRESS,
+    IncidentSpec("London printer jams on every job", "bob", "Hardware/Printer", S.IN_PROGRESS,
          urgency=2, to="sam", via=Channel.PORTAL),
-    Spec("Guest Wi-Fi portal does not load", "carol", "Network/Wi-Fi", S.IN_PROGRESS,
+    IncidentSpec("Guest Wi-Fi portal does not load", "carol", "Network/Wi-Fi", S.IN_PROGRESS,
          service="Wi-Fi", impact=2, urgency=2, team="Network", to="nora", via=Channel.PORTAL),
     # On hold, two for each reason ------------------------------------------------------------
-    Spec("Teams calls have no sound", "dave", "Software/Office", S.ON_HOLD, urgency=2,
+    IncidentSpec("Teams calls have no sound", "dave", "Software/Office", S.ON_HOLD, urgency=2,
          to="agent",
          via=Channel.PORTAL, hold=HOLD.AWAITING_CALLER,
          comments=(("worker", "Which headset do you use, and does it work in other apps?",
                     False),)),
-    Spec("Cannot open encrypted e-mail", "alice", "Software/E-mail client", S.ON_HOLD,
+    IncidentSpec("Cannot open encrypted e-mail", "alice", "Software/E-mail client", S.ON_HOLD,
          service="E-mail", urgency=2, team="Applications", to="paul",
          hold=HOLD.AWAITING_CALLER,
          comments=(("worker", "Please send a screenshot of the error message.", False),)),
-    Spec("VPN client needs the new gateway certificate", "bob", "Network/VPN", S.ON_HOLD,
+    IncidentSpec("VPN client needs the new gateway certificate", "bob", "Network/VPN", S.ON_HOLD,
          service="VPN", cis=("vpn-gw-01",), impact=2, team="Network", to="nils",
          hold=HOLD.AWAITING_CHANGE,
          comments=(("worker", "The certificate rollout is planned for the next change "
                     "window.", True),)),
-    Spec("ERP invoice PDF shows the wrong VAT rate", "carol", "Software/ERP client",
+    IncidentSpec("ERP invoice PDF shows the wrong VAT rate", "carol", "Software/ERP client",
          S.ON_HOLD, service="ERP", cis=("erp-app-01",), impact=2, urgency=2,
          team="Applications", to="priya", hold=HOLD.AWAITING_CHANGE,
          comments=(("worker", "Needs a configuration change in the ERP; raised with "
                     "change management.", True),)),
-    Spec("Laptop keyboard: several keys do not work", "dave", "Hardware/Laptop", S.ON_HOLD,
+    IncidentSpec("Laptop keyboard: several keys do not work", "dave", "Hardware/Laptop", S.ON_HOLD,
          service="Laptops", to="sam", hold=HOLD.AWAITING_SUPPLIER,
          comments=(("worker", "The manufacturer replaces the keyboard under warranty; the "
                     "part is ordered.", False),)),
-    Spec("Access point in the London office is offline", "bob", "Network/Wi-Fi", S.ON_HOLD,
+    IncidentSpec("Access point in the London office is offline", "bob", "Network/Wi-Fi", S.ON_HOLD,
          service="Wi-Fi", cis=("ap-london-01",), impact=2, urgency=2, team="Network",
          to="nora", hold=HOLD.AWAITING_SUPPLIER,
          comments=(("worker", "Hardware fault; RMA opened with the vendor.", True),)),
     # Resolved --------------------------------------------------------------------------------
-    Spec("Forgot my password", "alice", "Access/Password reset", S.RESOLVED, urgency=1,
+    IncidentSpec("Forgot my password", "alice", "Access/Password reset", S.RESOLVED, urgency=1,
          to="agent",
          via=Channel.PORTAL,
          comments=(("worker", "I have reset your password; the temporary one is on its way "
                     "by text message.", False),),
          resolution=(CODE.SOLVED_PERMANENTLY, "Password reset; the caller logged in.")),
-    Spec("Outlook search returns no results", "bob", "Software/E-mail client", S.RESOLVED,
+    IncidentSpec("Outlook search returns no results", "bob", "Software/E-mail client", S.RESOLVED,
          service="E-mail", urgency=2, team="Applications", to="paul",
          resolution=(CODE.SOLVED_WORKAROUND, "Rebuilt the search index; the permanent fix "
                      "comes with the next Office update.")),
-    Spec("Printer shows as offline on my laptop", "carol", "Hardware/Printer", S.RESOLVED,
+    IncidentSpec("Printer shows as offline on my laptop", "carol", "Hardware/Printer", S.RESOLVED,
          cis=("prn-berlin-2f",), to="agent", via=Channel.PORTAL,
          resolution=(CODE.SOLVED_PERMANENTLY, "Removed and re-added the printer."),
          reopen=("It is offline again after a restart.",
                  "Installed the current printer driver; it survives restarts now.")),
-    Spec("VPN login fails with 'certificate expired'", "dave", "Network/VPN", S.RESOLVED,
+    IncidentSpec("VPN login fails with 'certificate expired'", "dave", "Network/VPN", S.RESOLVED,
          service="VPN", impact=2, urgency=1, team="Network", to="nils",
          resolution=(CODE.SOLVED_PERMANENTLY, "Renewed the client certificate.")),
-    Spec("Wi-Fi is slow on the 3rd floor", "alice", "Network/Wi-Fi", S.RESOLVED,
+    IncidentSpec("Wi-Fi is slow on the 3rd floor", "alice", "Network/Wi-Fi", S.RESOLVED,
          service="Wi-Fi", impact=2, team="Network", to="nora",
          resolution=(CODE.NO_FAULT_FOUND, "Measured 180 Mbit/s at every desk; no fault.")),
-    Spec("Cannot find the 'Save as PDF' option", "bob", "Software/Office", S.RESOLVED,
+    IncidentSpec("Cannot find the 'Save as PDF' option", "bob", "Software/Office", S.RESOLVED,
          to="sam", via=Channel.PORTAL,
          resolution=(CODE.USER_ERROR, "Showed the caller File > Export > PDF.")),
     # Closed ----------------------------------------------------------------------------------
-    Spec("Laptop does not power on", "carol", "Hardware/Laptop", S.CLOSED,
+    IncidentSpec("Laptop does not power on", "carol", "Hardware/Laptop", S.CLOSED,
          service="Laptops", urgency=1, to="sam",
          resolution=(CODE.SOLVED_PERMANENTLY, "Replaced the faulty power adapter.")),
-    Spec("E-mails to a customer's domain bounce", "dave", "Software/E-mail client",
+    IncidentSpec("E-mails to a customer's domain bounce", "dave", "Software/E-mail client",
          S.CLOSED, service="E-mail", cis=("mail-01",), impact=2, urgency=1,
          team="Applications", to="priya", closed_by="worker",
          resolution=(CODE.SOLVED_PERMANENTLY, "Fixed the outbound connector's TLS setting.")),
-    Spec("Need access to the HR folder", "alice", "Access/Permissions", S.CLOSED,
+    IncidentSpec("Need access to the HR folder", "alice", "Access/Permissions", S.CLOSED,
          urgency=2, to="agent", via=Channel.PORTAL,
          resolution=(CODE.SOLVED_PERMANENTLY, "Added the caller to the HR readers group.")),
-    Spec("ERP report export times out", "bob", "Software/ERP client", S.CLOSED,
+    IncidentSpec("ERP report export times out", "bob", "Software/ERP client", S.CLOSED,
          service="ERP", cis=("erp-app-01",), urgency=2, team="Applications", to="paul",
          closed_by="worker",
          resolution=(CODE.SOLVED_WORKAROUND, "Raised the export timeout; the query needs "
                      "an index (problem to follow).")),
-    Spec("External monitor flickers", "dave", "Hardware/Laptop", S.CLOSED, to="sam",
+    IncidentSpec("External monitor flickers", "dave", "Hardware/Laptop", S.CLOSED, to="sam",
          resolution=(CODE.NOT_REPRODUCIBLE, "No flicker with a new cable or the old one.")),
-    Spec("VPN is down", "carol", "Network/VPN", S.CLOSED, service="VPN", impact=2,
+    IncidentSpec("VPN is down", "carol", "Network/VPN", S.CLOSED, service="VPN", impact=2,
          urgency=1, team="Network", to="nils", closed_by="worker",
          resolution=(CODE.DUPLICATE, "Same cause as the expired client certificate.")),
     # Cancelled ---------------------------------------------------------------------------------
-    Spec("Test ticket, please ignore", "bob", "Software/Office", S.CANCELLED,
+    IncidentSpec("Test ticket, please ignore", "bob", "Software/Office", S.CANCELLED,
          via=Channel.PORTAL, team=None, start=False),
-    Spec("Keyboard missing from my desk", "dave", "Hardware/Laptop", S.CANCELLED,
+    IncidentSpec("Keyboard missing from my desk", "dave", "Hardware/Laptop", S.CANCELLED,
          start=False,
          comments=(("agent", "The caller found the keyboard in the storage room.", True),)),
-    Spec("I need a bigger monitor", "alice", "Hardware/Laptop", S.CANCELLED, to="agent",
+    IncidentSpec("I need a bigger monitor", "alice", "Hardware/Laptop", S.CANCELLED, to="agent",
          via=Channel.PORTAL,
          comments=(("worker", "This is a request, not a fault: please order a monitor in the "
                     "request catalogue.", False),)),
@@ -265,7 +265,7 @@ def load_categories() -> dict[str, Category]:
     return found
 
 
-def play(spec: Spec, context, categories, service_objs, ci_objs, made) -> Incident:
+def play(spec: IncidentSpec, context, categories, service_objs, ci_objs, made) -> Incident:
     """Open the incident and take it through the steps people would take."""
     caller = context.user(spec.caller)
     desk = context.user("agent")

@@ -7,7 +7,7 @@ from django.urls import reverse_lazy
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
 from itsm.accounts.models import Team
-from itsm.core.forms import EditInPlace, overlay
+from itsm.core.forms import EditInPlace, PersonField, overlay
 from itsm.core.widgets import Picker, TextPicker
 
 from .models import Category, Incident, Level, OnHoldReason, ResolutionCode
@@ -32,16 +32,10 @@ class IncidentForm(EditInPlace, forms.ModelForm):
 
     wide_fields = ("title", "description")
 
-    caller = forms.ModelChoiceField(
-        User.objects.filter(is_active=True),
+    caller = PersonField(
+        placeholder="Type a name or e-mail (you, if empty)",
+        typed="username (you, if empty)",
         required=False,
-        to_field_name="username",
-        widget=TextPicker(
-            "people",
-            card=True,
-            placeholder="Type a name or e-mail (you, if empty)",
-            attrs={"placeholder": "username (you, if empty)"},
-        ),
         help_text="Who is affected (you, if empty).",
     )
     category = forms.ModelChoiceField(

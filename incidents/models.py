@@ -5,7 +5,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models.functions import Upper
 
-from itsm.core.models import Record
+from itsm.core.models import Priority, Record
 
 from .workflows import IncidentState, incident_workflow
 
@@ -14,14 +14,6 @@ class Level(models.IntegerChoices):
     HIGH = 1, "1 - High"
     MEDIUM = 2, "2 - Medium"
     LOW = 3, "3 - Low"
-
-
-class Priority(models.IntegerChoices):
-    CRITICAL = 1, "1 - Critical"
-    HIGH = 2, "2 - High"
-    MODERATE = 3, "3 - Moderate"
-    LOW = 4, "4 - Low"
-    PLANNING = 5, "5 - Planning"
 
 
 class Channel(models.TextChoices):

@@ -19,7 +19,7 @@ from .workflows import ProblemState as S
 
 
 @dataclass
-class Spec:
+class ProblemSpec:
     title: str
     state: str
     description: str
@@ -38,7 +38,7 @@ class Spec:
 
 
 PROBLEMS = [
-    Spec("VPN sessions drop after 10 minutes idle", S.KNOWN_ERROR,
+    ProblemSpec("VPN sessions drop after 10 minutes idle", S.KNOWN_ERROR,
          "Remote users lose the VPN after about ten minutes without traffic since the "
          "gateway firmware update.", "Network", "nils", Risk.HIGH, Risk.HIGH,
          incidents=("VPN connection drops every 10 minutes",),
@@ -53,7 +53,7 @@ PROBLEMS = [
          "Until it is fixed: open the VPN client, Settings > Connection, and turn on "
          "'Keep connection alive'. Reconnect once; the VPN then stays up.",
          public=True),
-    Spec("ERP order screen slow while reports run", S.KNOWN_ERROR,
+    ProblemSpec("ERP order screen slow while reports run", S.KNOWN_ERROR,
          "The order screen and report exports slow down or time out while the stock "
          "report runs on erp-db-01.", "Applications", "paul", Risk.MEDIUM, Risk.HIGH,
          incidents=("ERP order screen takes a minute to load", "ERP report export times out"),
@@ -66,7 +66,7 @@ PROBLEMS = [
          ),
          workaround="Cancel the running stock report in ERP > Administration > Jobs "
          "(needs ERP admin rights); schedule it after 18:00 until the index is added."),
-    Spec("Mail database does not mount after patching", S.ROOT_CAUSE_ANALYSIS,
+    ProblemSpec("Mail database does not mount after patching", S.ROOT_CAUSE_ANALYSIS,
          "After last night's patching mail-01's database stayed dismounted; e-mail failed "
          "for Berlin.", "Applications", "priya", Risk.HIGH, Risk.MEDIUM,
          incidents=("E-mail down for all users in Berlin",
@@ -77,19 +77,19 @@ PROBLEMS = [
              (D.ORGANIZATIONS_AND_PEOPLE, "The patching runbook has no post-patch check "
               "that the databases are mounted.", False),
          )),
-    Spec("Wi-Fi drops in Berlin meeting rooms", S.ASSESSED,
+    ProblemSpec("Wi-Fi drops in Berlin meeting rooms", S.ASSESSED,
          "Clients in the meeting rooms lose the Wi-Fi several times an hour.",
          "Network", "nora", Risk.MEDIUM, Risk.MEDIUM,
          incidents=("Wi-Fi drops in meeting room Everest",),
          services=("Wi-Fi",), cis=("wlc-berlin-01",)),
-    Spec("Printer driver lost after restarts", S.RESOLVED,
+    ProblemSpec("Printer driver lost after restarts", S.RESOLVED,
          "Laptops show the 2nd floor printer offline after a restart.", "Service Desk",
          "agent", Risk.LOW, Risk.MEDIUM,
          incidents=("Printer shows as offline on my laptop",), cis=("prn-berlin-2f",),
          causes=((D.INFORMATION_AND_TECHNOLOGY, "An outdated printer driver in the laptop "
                   "image.", True),),
          resolution="Updated the driver in the laptop image; deployed to all laptops."),
-    Spec("VPN client certificates expire unnoticed", S.CLOSED,
+    ProblemSpec("VPN client certificates expire unnoticed", S.CLOSED,
          "Client certificates expired for a group of users at once.", "Network", "nils",
          Risk.HIGH, Risk.LOW,
          incidents=("VPN login fails with 'certificate expired'", "VPN is down"),
@@ -124,7 +124,7 @@ def _ci_names():
     return {name for spec in PROBLEMS for name in spec.cis}
 
 
-def play(spec: Spec, context, incidents, services_by_name, cis) -> Problem:
+def play(spec: ProblemSpec, context, incidents, services_by_name, cis) -> Problem:
     worker = context.user(spec.to)
     problem = services.open_problem(
         context.user("agent"),

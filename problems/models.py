@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from itsm.core.models import Deflection, Record, RecordQuerySet
+from itsm.core.models import AbstractDeflection, Priority, Record, RecordQuerySet
 
 from .workflows import OPEN, ProblemState, problem_workflow
 
@@ -17,14 +17,6 @@ class Risk(models.TextChoices):
     HIGH = "high", "High"
     MEDIUM = "medium", "Medium"
     LOW = "low", "Low"
-
-
-class Priority(models.IntegerChoices):
-    CRITICAL = 1, "1 - Critical"
-    HIGH = 2, "2 - High"
-    MODERATE = 3, "3 - Moderate"
-    LOW = 4, "4 - Low"
-    PLANNING = 5, "5 - Planning"
 
 
 #: Risk matrix: (impact, probability) → priority. Problems are prioritised by the risk they
@@ -227,7 +219,7 @@ class WorkaroundUse(models.Model):
         return f"{self.problem.number} used on {self.incident.number}"
 
 
-class KnownErrorDeflection(Deflection):
+class KnownErrorDeflection(AbstractDeflection):
     """Someone read a known error's published workaround on the portal and it solved their
     issue: an incident that was not needed (the known error's share of deflection, as an
     article's ``Deflection`` is the knowledge base's)."""

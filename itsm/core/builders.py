@@ -6,10 +6,30 @@ is the field. The server checks the posted value with the model's own rules; the
 it finds, each with where it is (``{"group": 1, "attribute": "state", "message": …}``), are
 handed back to the rows."""
 
+from dataclasses import dataclass
+
 from django import forms
 from django.template.loader import render_to_string
 
 BUILDER_MEDIA = forms.Media(css={"all": ["css/builders.css"]}, js=["js/builders.js"])
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """What is wrong with a value a builder edits, and where: ``group`` is the row's
+    position in the value's list (None: the value as a whole), ``attribute`` the
+    attribute of that row it is about; in an admin's inline forms, ``index`` is the
+    inline row and ``field`` its builder field."""
+
+    message: str
+    group: int | None = None
+    attribute: str | None = None
+    index: int | None = None
+    field: str = ""
+
+    def as_dict(self) -> dict:
+        """What the builder's rows are handed (``builders.js``)."""
+        return {"group": self.group, "attribute": self.attribute, "message": self.message}
 
 
 class BuilderWidget(forms.Textarea):

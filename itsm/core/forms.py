@@ -7,6 +7,29 @@ from django.db.models import Q
 from django.http import QueryDict
 
 
+class PersonField(forms.ModelChoiceField):
+    """An active person by username: typed, or picked by name as one types (the kernel's
+    person picker, with a contact card); ``typed`` is what the box says without script."""
+
+    def __init__(self, placeholder="Type a name or e-mail", typed="username", **kwargs):
+        from itsm.accounts.models import User
+
+        from .widgets import TextPicker
+
+        kwargs.setdefault(
+            "widget",
+            TextPicker(
+                "people",
+                card=True,
+                placeholder=placeholder,
+                attrs={"placeholder": typed, "autocomplete": "off"},
+            ),
+        )
+        super().__init__(
+            queryset=User.objects.filter(is_active=True), to_field_name="username", **kwargs
+        )
+
+
 class EditInPlace:
     """Mixin for a form bound to an existing record (incident, problem, CI…)."""
 

@@ -36,6 +36,17 @@ class TrackedQuerySet(models.QuerySet):
         return self
 
 
+class Priority(models.IntegerChoices):
+    """The one priority scale of every record type (incidents from impact and urgency,
+    problems from risk, changes…), so that queues, SLAs and reports compare them."""
+
+    CRITICAL = 1, "1 - Critical"
+    HIGH = 2, "2 - High"
+    MODERATE = 3, "3 - Moderate"
+    LOW = 4, "4 - Low"
+    PLANNING = 5, "5 - Planning"
+
+
 class Tracked(models.Model):
     """Abstract base of everything people edit: timestamps, a ``version`` counter for
     optimistic locking (the ETag and If-Match), one scoping rule (``visible_to``) and a
@@ -232,7 +243,7 @@ def local_moment(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
-class Deflection(models.Model):
+class AbstractDeflection(models.Model):
     """An issue not reported: someone about to report one read something (an article, a
     known error's workaround) and it solved it. A concrete type adds what was read (its
     foreign key) and counts through ``record_once``."""
@@ -252,7 +263,7 @@ class Deflection(models.Model):
         ordering = ["-created_at", "-id"]
 
     @classmethod
-    def record_once(cls, user, query: str = "", **read) -> tuple["Deflection", bool]:
+    def record_once(cls, user, query: str = "", **read) -> tuple["AbstractDeflection", bool]:
         """The deflection of ``read`` (``article=…``) by ``user``: the one counted in the
         window already (False), or a new one (True). Call it with the thing read locked."""
         since = timezone.now() - cls.WINDOW

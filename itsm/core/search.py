@@ -123,7 +123,7 @@ class Hit:
 
 
 @dataclass
-class Registry:
+class SearchSources:
     """The search sources the practice apps declare (``PracticeConfig.search_sources``),
     collected on first use; ``register`` adds one more (tests, a plug-in)."""
 
@@ -151,7 +151,7 @@ class Registry:
         ]
 
 
-registry = Registry()
+registry = SearchSources()
 register = registry.register
 
 

@@ -12,19 +12,16 @@ from django.urls import reverse_lazy
 from django.utils.html import format_html, format_html_join
 
 from cmdb.models import ConfigurationItem
-from itsm.accounts.models import Location, User
+from itsm.accounts.models import Location
+from itsm.core.forms import PersonField
 from itsm.core.views import parse_id
-from itsm.core.widgets import DateInput, Picker, TextPicker
+from itsm.core.widgets import DateInput, Picker
 
 from .models import Asset, Supplier
 from .workflows import AssetState
 
 #: How many supplier names the vendor field suggests at most.
 SUPPLIER_SUGGESTIONS = 100
-
-
-def _active_users():
-    return User.objects.filter(is_active=True)
 
 
 class CISearchInput(forms.TextInput):
@@ -112,27 +109,11 @@ class SupplierNameField(forms.ModelChoiceField):
         return match
 
 
-class UsernameField(forms.ModelChoiceField):
-    """An active user by username, typed (like an incident's caller)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "widget",
-            TextPicker(
-                "people",
-                card=True,
-                placeholder="Type a name or e-mail",
-                attrs={"placeholder": "username", "autocomplete": "off"},
-            ),
-        )
-        super().__init__(queryset=_active_users(), to_field_name="username", **kwargs)
-
-
 class AssetForm(forms.ModelForm):
     """Create or edit an asset's fields (the state moves with the lifecycle buttons)."""
 
     vendor = SupplierNameField(required=False)
-    assigned_to = UsernameField(required=False, label="Assigned to")
+    assigned_to = PersonField(required=False, label="Assigned to")
     configuration_item = CIChoiceField(
         required=False, label="Configuration item", help_text="The CI this asset is, in the CMDB."
     )
@@ -187,7 +168,7 @@ class AssetForm(forms.ModelForm):
 
 class MoveForm(forms.Form):
     state = forms.ChoiceField(choices=AssetState.choices)
-    assigned_to = UsernameField(required=False)
+    assigned_to = PersonField(required=False)
     location = forms.ModelChoiceField(
         queryset=Location.objects.all(), required=False, widget=Picker("locations")
     )

@@ -6,8 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from itsm.core import models as core
-from itsm.core.models import Record, RecordQuerySet
+from itsm.core.models import AbstractDeflection, Record, RecordQuerySet
 
 from .workflows import ArticleState, article_workflow
 
@@ -211,7 +210,7 @@ class ArticleFeedback(models.Model):
         return f"{self.article.number}: {'yes' if self.helpful else 'no'} by {self.user}"
 
 
-class Deflection(core.Deflection):
+class Deflection(AbstractDeflection):
     """Someone about to report an issue read an article and did not need to report it."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="deflections")

@@ -3,7 +3,7 @@
 Pure Python (no models, no database). A calendar is described by a :class:`CalendarSpec`
 (a time zone, weekly working periods in local wall-clock time, public holidays from the
 ``holidays`` package, the organization's own closed dates) or is open around the clock
-(``always_open``). :class:`BusinessCalendar` answers:
+(``always_open``). :class:`CalendarEngine` answers:
 
 * ``add(start, seconds)``: the earliest moment ``t >= start`` such that
   ``seconds_between(start, t) == seconds`` (the due time of a target);
@@ -20,7 +20,7 @@ All inputs must be aware datetimes (any time zone); all outputs are aware UTC da
 Internally instants are integer microseconds since the Unix epoch, so the arithmetic is exact
 at datetime's resolution; ``seconds`` is rounded to the microsecond like ``timedelta`` does.
 Each local date's open intervals are computed once (in UTC) and kept in an LRU cache, and
-``get_calendar`` caches one :class:`BusinessCalendar` per spec.
+``get_calendar`` caches one :class:`CalendarEngine` per spec.
 
 Scans walk "units" of the timeline, ``[M(d), M(d + 1))`` with M(d) the first instant of
 local midnight: ordered even where local dates go backwards (America/Moncton fell back from
@@ -40,7 +40,7 @@ import holidays
 
 __all__ = [
     "TWENTY_FOUR_SEVEN",
-    "BusinessCalendar",
+    "CalendarEngine",
     "CalendarSpec",
     "get_calendar",
 ]
@@ -246,7 +246,7 @@ def _timedelta_us(delta: timedelta) -> int:
 # --------------------------------------------------------------------------------------
 
 
-class BusinessCalendar:
+class CalendarEngine:
     """Business-time arithmetic for one :class:`CalendarSpec` (immutable, thread-safe)."""
 
     def __init__(self, spec: CalendarSpec):
@@ -277,7 +277,7 @@ class BusinessCalendar:
         self._unit = lru_cache(maxsize=DAY_CACHE_SIZE)(self._compute_unit)
 
     def __repr__(self) -> str:
-        return f"BusinessCalendar({self.spec!r})"
+        return f"CalendarEngine({self.spec!r})"
 
     # ---- per-day open intervals ------------------------------------------------------
 
@@ -509,6 +509,6 @@ class BusinessCalendar:
 
 
 @lru_cache(maxsize=256)
-def get_calendar(spec: CalendarSpec) -> BusinessCalendar:
+def get_calendar(spec: CalendarSpec) -> CalendarEngine:
     """The (cached) calendar of a spec."""
-    return BusinessCalendar(spec)
+    return CalendarEngine(spec)

@@ -23,6 +23,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models as db
 
+from itsm.core.builders import RowProblem
+
 from . import registry
 
 logger = logging.getLogger(__name__)
@@ -134,19 +136,6 @@ def priority_choices() -> list[tuple[int, str]]:
     return sorted(seen.items())
 
 
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong, where: ``group`` is the condition's position in a list (None for the
-    single ``conditions`` object or the value as a whole), ``attribute`` its attribute."""
-
-    message: str
-    group: int | None = None
-    attribute: str | None = None
-
-    def as_dict(self) -> dict:
-        return {"group": self.group, "attribute": self.attribute, "message": self.message}
-
-
 def _shape_message(shape: str) -> str:
     if shape == "one":
         return 'An object of attribute → value or values, e.g. {"category": [4]}.'
@@ -187,33 +176,33 @@ def _check_value(attribute: Attribute, value) -> str | None:
     return None if isinstance(value, str) else f"{_show(value)} is not text."
 
 
-def _check_condition(condition, known: dict[str, Attribute], group, refs) -> list[Problem]:
+def _check_condition(condition, known: dict[str, Attribute], group, refs) -> list[RowProblem]:
     if not isinstance(condition, dict):
-        return [Problem('A condition is an object, e.g. {"state": "on_hold"}.', group)]
+        return [RowProblem('A condition is an object, e.g. {"state": "on_hold"}.', group)]
     if group is not None and not condition:
-        return [Problem("A condition names at least one attribute.", group)]
+        return [RowProblem("A condition names at least one attribute.", group)]
     found = []
     for name, expected in condition.items():
         attribute = known.get(name)
         if known and attribute is None:
             listed = ", ".join(known)
-            found.append(Problem(f"No attribute {name!r}; one of: {listed}.", group, name))
+            found.append(RowProblem(f"No attribute {name!r}; one of: {listed}.", group, name))
             continue
         values = expected if isinstance(expected, list) else [expected]
         if not values:
-            found.append(Problem("Choose at least one value.", group, name))
+            found.append(RowProblem("Choose at least one value.", group, name))
             continue
         for value in values:
             problem = _check_value(attribute, value) if attribute else None
             if problem:
-                found.append(Problem(problem, group, name))
+                found.append(RowProblem(problem, group, name))
                 break
             if attribute and attribute.kind == "reference" and value is not None:
                 refs.setdefault(attribute, []).append((group, name, value))
     return found
 
 
-def problems(model: type | None, value, shape: str) -> list[Problem]:
+def problems(model: type | None, value, shape: str) -> list[RowProblem]:
     """What is wrong with ``value`` as conditions on records of ``model``: ``shape`` is
     ``"one"`` (one condition) or ``"any"`` (a list of conditions). Related rows named must
     exist (one query per related model)."""
@@ -221,11 +210,11 @@ def problems(model: type | None, value, shape: str) -> list[Problem]:
     refs: dict[Attribute, list] = {}
     if shape == "one":
         if not isinstance(value, dict):
-            return [Problem(_shape_message(shape))]
+            return [RowProblem(_shape_message(shape))]
         found = _check_condition(value, known, None, refs)
     else:
         if not isinstance(value, list):
-            return [Problem(_shape_message(shape))]
+            return [RowProblem(_shape_message(shape))]
         found = []
         for index, condition in enumerate(value):
             found.extend(_check_condition(condition, known, index, refs))
@@ -237,12 +226,12 @@ def problems(model: type | None, value, shape: str) -> list[Problem]:
         for group, name, value in named:
             if value not in existing:
                 found.append(
-                    Problem(f"There is no {attribute.label.lower()} {value}.", group, name)
+                    RowProblem(f"There is no {attribute.label.lower()} {value}.", group, name)
                 )
     return found
 
 
-def messages(found: list[Problem], known: dict[str, Attribute] | None = None) -> list[str]:
+def messages(found: list[RowProblem], known: dict[str, Attribute] | None = None) -> list[str]:
     """The problems as sentences, each saying which condition and attribute it is about."""
     known = known or {}
     out = []

@@ -29,7 +29,7 @@ State = Timer.State
 
 # Calendars ---------------------------------------------------------------------------------
 
-_engines: dict[tuple[int, int], calendars.BusinessCalendar] = {}
+_engines: dict[tuple[int, int], calendars.CalendarEngine] = {}
 
 
 def spec_of(calendar: BusinessCalendar) -> calendars.CalendarSpec:
@@ -46,7 +46,7 @@ def spec_of(calendar: BusinessCalendar) -> calendars.CalendarSpec:
     )
 
 
-def engine(calendar: BusinessCalendar) -> calendars.BusinessCalendar:
+def engine(calendar: BusinessCalendar) -> calendars.CalendarEngine:
     """The arithmetic of a calendar, cached per process until the calendar changes."""
     key = (calendar.pk, calendar.version)
     found = _engines.get(key)
