@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 
+from itsm.core.approvals import AbstractApproval
 from itsm.core.models import Record, RecordQuerySet
 
 from .workflows import RequestState, TaskState, request_workflow, task_workflow
@@ -362,24 +362,10 @@ class ServiceRequest(Record):
         ]
 
 
-class Approval(models.Model):
+class Approval(AbstractApproval):
     """One approver's decision on one level of a request."""
 
-    class Decision(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        SKIPPED = "skipped", "Not needed"
-
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="approvals")
-    level = models.PositiveIntegerField()
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals"
-    )
-    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["request", "level", "pk"]

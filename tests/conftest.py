@@ -1,10 +1,15 @@
 """Shared fixtures: the people of a small service desk, a service and a CI, API clients."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalogue.models import Service
+from changes import services as change_services
+from changes.models import ChangeKind, ChangeModel
 from itsm import celery_app
 from itsm.accounts.models import Organization, Role, Team, User
 from tests.factories import ci
@@ -156,3 +161,62 @@ def agent_client(api_as, agent):
 def _fast_password_hashing(settings):
     """Tests make many users; the production hasher is slow on purpose."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Change enablement: change models of each kind, a change manager, a planned window.
+@pytest.fixture
+def change_manager(db):
+    return make_user("carol", Role.CHANGE_MANAGER, first_name="Carol", last_name="Change")
+
+
+@pytest.fixture
+def normal_model(db):
+    return ChangeModel.objects.create(
+        name="Normal",
+        kind=ChangeKind.NORMAL,
+        required_fields={
+            "authorise": ["implementation_plan", "backout_plan", "test_plan"],
+            "scheduled": ["planned_start", "planned_end"],
+        },
+        lead_time_hours=72,
+    )
+
+
+@pytest.fixture
+def standard_model(db):
+    return ChangeModel.objects.create(name="Standard", kind=ChangeKind.STANDARD)
+
+
+@pytest.fixture
+def emergency_model(db):
+    return ChangeModel.objects.create(
+        name="Emergency",
+        kind=ChangeKind.EMERGENCY,
+        required_fields={"review": ["implementation_plan", "backout_plan"]},
+    )
+
+
+@pytest.fixture
+def registration_model(db):
+    return ChangeModel.objects.create(name="Registration", kind=ChangeKind.REGISTRATION)
+
+
+@pytest.fixture
+def window():
+    """A planned window starting in four days, two hours long."""
+    start = (timezone.now() + timedelta(days=4)).replace(microsecond=0)
+    return start, start + timedelta(hours=2)
+
+
+@pytest.fixture
+def make_change(agent, normal_model, service_desk):
+    def make(actor=None, **data):
+        values = {
+            "title": "Upgrade the core switches",
+            "model": normal_model,
+            "assignment_group": service_desk,
+            **data,
+        }
+        return change_services.open_change(actor or agent, values)
+
+    return make

@@ -1,4 +1,7 @@
+import copy
+
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from itsm.core.models import Attachment, JournalEntry, RecordLink
@@ -36,6 +39,25 @@ class Serializer(ScopedChoices, serializers.Serializer):
 
 class ModelSerializer(ScopedChoices, serializers.ModelSerializer):
     pass
+
+
+class CleanedModelSerializer(ModelSerializer):
+    """A serializer of a configuration row (a change model, a risk rule…): the model's own
+    ``clean`` checks the row as it would be saved, and its errors name the fields."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
+        many = {f.name for f in model._meta.many_to_many}
+        for name, value in attrs.items():
+            if name not in many:
+                setattr(candidate, name, value)
+        try:
+            candidate.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
 
 
 class UsernameField(serializers.SlugRelatedField):

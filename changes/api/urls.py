@@ -1,0 +1,11 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import ChangeModelViewSet, ChangeTaskViewSet, ChangeTemplateViewSet, ChangeViewSet
+
+router = SimpleRouter()
+router.register("changes", ChangeViewSet, basename="change")
+router.register("change-tasks", ChangeTaskViewSet, basename="change-task")
+router.register("change-models", ChangeModelViewSet, basename="change-model")
+router.register("change-templates", ChangeTemplateViewSet, basename="change-template")
+
+urlpatterns = router.urls

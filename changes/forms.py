@@ -1,0 +1,167 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from catalogue.models import Service
+from cmdb.widgets import CIMultipleChoiceField
+from itsm.accounts.models import Team
+from itsm.core.forms import EditInPlace, PersonField, overlay
+from itsm.core.widgets import DateInput, DateTimeInput, MultiPicker, Picker
+
+from .models import Change, ChangeModel, ChangeTask, ChangeTemplate
+
+User = get_user_model()
+
+
+def _datetime_field(label: str, **kwargs):
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        widget=DateTimeInput(),
+        input_formats=DateTimeInput.input_formats,
+        **kwargs,
+    )
+
+
+class ChangeForm(EditInPlace, forms.ModelForm):
+    """The agent's change form (raising and editing)."""
+
+    wide_fields = (
+        "title",
+        "description",
+        "justification",
+        "implementation_plan",
+        "backout_plan",
+        "test_plan",
+    )
+
+    model = forms.ModelChoiceField(
+        ChangeModel.objects.filter(active=True), label="Change model", empty_label=None
+    )
+    services = forms.ModelMultipleChoiceField(
+        Service.objects.all(),
+        required=False,
+        widget=MultiPicker("services", placeholder="Add a service: type its name"),
+    )
+    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
+    requested_by = PersonField(required=False, label="Requested by")
+    assignment_group = forms.ModelChoiceField(
+        Team.objects.filter(active=True),
+        required=False,
+        empty_label="Unassigned",
+        widget=Picker("teams"),
+    )
+    assigned_to = forms.ModelChoiceField(
+        User.objects.filter(is_active=True, teams__isnull=False)
+        .distinct()
+        .prefetch_related("teams"),
+        required=False,
+        to_field_name="username",
+        widget=Picker("agents", depends_on="assignment_group"),
+        help_text="A member of the assignment group.",
+    )
+    planned_start = _datetime_field("Planned start")
+    planned_end = _datetime_field("Planned end")
+    cab_date = forms.DateField(label="CAB date", required=False, widget=DateInput())
+
+    class Meta:
+        model = Change
+        fields = [
+            "title",
+            "model",
+            "category",
+            "description",
+            "justification",
+            "services",
+            "configuration_items",
+            "requested_by",
+            "assignment_group",
+            "assigned_to",
+            "planned_start",
+            "planned_end",
+            "outage_expected",
+            "cab_date",
+            "implementation_plan",
+            "backout_plan",
+            "test_plan",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "justification": forms.Textarea(attrs={"rows": 2}),
+            "implementation_plan": forms.Textarea(attrs={"rows": 3}),
+            "backout_plan": forms.Textarea(attrs={"rows": 3}),
+            "test_plan": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        change = self.instance
+        if change.pk:
+            self.initial["assigned_to"] = (
+                change.assigned_to.username if change.assigned_to_id else None
+            )
+            self.initial["requested_by"] = change.requested_by.username
+            self.track_changes(change)
+
+    @classmethod
+    def after_conflict(cls, submitted: "ChangeForm", current: Change) -> "ChangeForm":
+        data = overlay(submitted, cls(instance=current), current.version)
+        return cls(data, instance=Change.objects.get(pk=current.pk))
+
+
+class CreateChangeForm(ChangeForm):
+    template = forms.ModelChoiceField(
+        ChangeTemplate.objects.filter(status=ChangeTemplate.Status.ACTIVE),
+        required=False,
+        label="Standard change template",
+        empty_label="None (a normal, emergency or registration change)",
+        help_text="A pre-authorised standard change: its fields and tasks are filled in.",
+    )
+
+    class Meta(ChangeForm.Meta):
+        fields = ["template", *ChangeForm.Meta.fields]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].required = False
+
+
+class TaskForm(EditInPlace, forms.ModelForm):
+    assignment_group = forms.ModelChoiceField(
+        Team.objects.filter(active=True),
+        required=False,
+        empty_label="Unassigned",
+        widget=Picker("teams"),
+    )
+    assigned_to = forms.ModelChoiceField(
+        User.objects.filter(is_active=True, teams__isnull=False).distinct(),
+        required=False,
+        to_field_name="username",
+        widget=Picker("agents", depends_on="assignment_group"),
+    )
+    planned_start = _datetime_field("Planned start")
+    planned_end = _datetime_field("Planned end")
+
+    class Meta:
+        model = ChangeTask
+        fields = [
+            "title",
+            "description",
+            "stage",
+            "assignment_group",
+            "assigned_to",
+            "planned_start",
+            "planned_end",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        task = self.instance
+        if task.pk:
+            self.initial["assigned_to"] = task.assigned_to.username if task.assigned_to_id else None
+            self.track_changes(task)
+
+    @classmethod
+    def after_conflict(cls, submitted: "TaskForm", current: ChangeTask) -> "TaskForm":
+        data = overlay(submitted, cls(instance=current), current.version)
+        return cls(data, instance=ChangeTask.objects.get(pk=current.pk))

@@ -1,0 +1,799 @@
+"""Change enablement: changes (``CHG``) and their tasks (``CTASK``), the change models
+that say how each kind of change is handled, standard change templates, the risk engine's
+rules and questionnaires, schedule windows (maintenance and blackout), conflicts, approval
+policies with their approvals, and CAB meetings.
+
+Everything that decides how a change is handled is data administered without code: a change
+model's path through the states and the plans each state requires, the approval policy's
+levels by risk, the ordered risk rules, a questionnaire's weighted answers."""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from itsm.core.approvals import AbstractApproval
+from itsm.core.models import Record, RecordQuerySet
+
+from .workflows import (
+    FIELD_NAMES,
+    IN_FLIGHT,
+    OPEN,
+    ORDER,
+    ChangeState,
+    TaskState,
+    change_workflow,
+    task_workflow,
+)
+
+
+class ChangeKind(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    NORMAL = "normal", "Normal"
+    EMERGENCY = "emergency", "Emergency"
+    REGISTRATION = "registration", "Registration"
+
+
+#: The path each kind of model takes unless its administrator says otherwise.
+DEFAULT_PATHS = {
+    ChangeKind.STANDARD: ["new", "scheduled", "implement", "review", "closed"],
+    ChangeKind.NORMAL: ["new", "assess", "authorise", "scheduled", "implement", "review", "closed"],
+    ChangeKind.EMERGENCY: ["new", "authorise", "scheduled", "implement", "review", "closed"],
+    ChangeKind.REGISTRATION: ["new", "review", "closed"],
+}
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
+#: Higher is riskier: the risk engine keeps the highest of its results.
+RISK_RANK = {RiskLevel.LOW: 1, RiskLevel.MODERATE: 2, RiskLevel.HIGH: 3}
+
+
+class ImpactLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class ChangeCategory(models.TextChoices):
+    APPLICATION = "application", "Application"
+    INFRASTRUCTURE = "infrastructure", "Infrastructure"
+    NETWORK = "network", "Network"
+    DATABASE = "database", "Database"
+    SECURITY = "security", "Security"
+    HARDWARE = "hardware", "Hardware"
+    FACILITIES = "facilities", "Facilities"
+    DOCUMENTATION = "documentation", "Documentation"
+    OTHER = "other", "Other"
+
+
+class ClosureCode(models.TextChoices):
+    """The outcome of the post-implementation review (and how a change ended otherwise)."""
+
+    SUCCESSFUL = "successful", "Successful"
+    SUCCESSFUL_WITH_ISSUES = "successful_with_issues", "Successful with issues"
+    FAILED = "failed", "Failed"
+    BACKED_OUT = "backed_out", "Backed out"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+#: Outcomes that count against a team's and a model's change success score, and that offer
+#: a follow-up problem.
+UNSUCCESSFUL = frozenset({ClosureCode.FAILED, ClosureCode.BACKED_OUT})
+
+
+class ApprovalState(models.TextChoices):
+    NOT_REQUESTED = "not_requested", "Not requested"
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    NOT_NEEDED = "not_needed", "Not needed (pre-authorised)"
+
+
+# Approval policies --------------------------------------------------------------------------
+
+
+class ApprovalPolicy(models.Model):
+    """Who authorises a change: levels decided in order; a level applies from a risk up."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "approval policies"
+
+    def __str__(self):
+        return self.name
+
+
+class ApprovalLevel(models.Model):
+    class Kind(models.TextChoices):
+        PEER = "peer", "Peer review (a member of the change's team, not its requester)"
+        TEAM_MANAGER = "team_manager", "The assignment group's manager"
+        CHANGE_MANAGER = "change_manager", "A change manager"
+        CAB = "cab", "The change advisory board (decided at a CAB meeting)"
+        TEAM = "team", "Members of a team"
+        EMERGENCY_AUTHORITY = "emergency_authority", "The emergency change authority (a team)"
+
+    class Mode(models.TextChoices):
+        ANY = "any", "Any one approver"
+        ALL = "all", "Every approver"
+
+    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.CASCADE, related_name="levels")
+    order = models.PositiveIntegerField(default=1)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    mode = models.CharField(max_length=3, choices=Mode.choices, default=Mode.ANY)
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="For a team, the CAB or the emergency change authority.",
+    )
+    min_risk = models.CharField(
+        "applies from risk",
+        max_length=10,
+        choices=RiskLevel.choices,
+        default=RiskLevel.LOW,
+        help_text="The level applies to changes of this risk and higher.",
+    )
+    deadline_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Decide within this many minutes (an SLA timer runs; the emergency "
+        "change authority's short deadline).",
+    )
+
+    class Meta:
+        ordering = ["policy", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "order"], name="one_change_level_per_order")
+        ]
+
+    def __str__(self):
+        return f"{self.policy}: level {self.order} ({self.get_kind_display()})"
+
+    def clean(self):
+        needs_team = {self.Kind.TEAM, self.Kind.CAB, self.Kind.EMERGENCY_AUTHORITY}
+        if self.kind in needs_team and not self.team_id:
+            raise ValidationError({"team": "Name the team that approves."})
+
+
+# Questionnaires ------------------------------------------------------------------------------
+
+
+class Questionnaire(models.Model):
+    """A risk assessment: weighted answers add up to a score; thresholds give the risk."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    moderate_from = models.PositiveIntegerField(
+        default=10, help_text="A score from this is moderate risk."
+    )
+    high_from = models.PositiveIntegerField(default=20, help_text="A score from this is high risk.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.high_from <= self.moderate_from:
+            raise ValidationError({"high_from": "High risk starts above moderate."})
+
+    def risk_for(self, score: int) -> str:
+        if score >= self.high_from:
+            return RiskLevel.HIGH
+        if score >= self.moderate_from:
+            return RiskLevel.MODERATE
+        return RiskLevel.LOW
+
+
+class Question(models.Model):
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
+    order = models.PositiveIntegerField(default=1)
+    text = models.CharField(max_length=300)
+    help_text = models.CharField(max_length=300, blank=True)
+    choices = models.JSONField(
+        default=list,
+        help_text='The answers and their weights: [{"value": "yes", "label": "Yes", "weight": 5}]',
+    )
+
+    class Meta:
+        ordering = ["questionnaire", "order", "pk"]
+
+    def __str__(self):
+        return self.text
+
+    def clean(self):
+        if (
+            not isinstance(self.choices, list)
+            or not self.choices
+            or not all(
+                isinstance(c, dict)
+                and isinstance(c.get("value"), str)
+                and isinstance(c.get("weight"), int)
+                for c in self.choices
+            )
+        ):
+            raise ValidationError(
+                {"choices": 'A list of answers: [{"value": "yes", "label": "Yes", "weight": 5}].'}
+            )
+
+    def weight_of(self, value: str) -> int | None:
+        for choice in self.choices:
+            if choice.get("value") == value:
+                return int(choice.get("weight", 0))
+        return None
+
+
+# Change models and templates ---------------------------------------------------------------
+
+
+class ChangeModel(models.Model):
+    """How a kind of change is handled: its path through the states, the fields required
+    to enter each state, its approval policy and its risk questionnaire."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    description = models.TextField(blank=True)
+    states = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The states a change of this model passes through, in order (empty: the "
+        "kind's usual path).",
+    )
+    required_fields = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Fields required to enter a state: {"authorise": ["backout_plan"]}.',
+    )
+    approval_policy = models.ForeignKey(
+        ApprovalPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="models"
+    )
+    questionnaire = models.ForeignKey(
+        Questionnaire, null=True, blank=True, on_delete=models.PROTECT, related_name="models"
+    )
+    lead_time_hours = models.PositiveIntegerField(
+        default=0, help_text="Notice a change of this model should give before its window."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def path(self) -> list[str]:
+        return list(self.states) if self.states else list(DEFAULT_PATHS[self.kind])
+
+    def required_for(self, state: str) -> list[str]:
+        return list((self.required_fields or {}).get(state, []))
+
+    @property
+    def is_standard(self) -> bool:
+        return self.kind == ChangeKind.STANDARD
+
+    @property
+    def is_emergency(self) -> bool:
+        return self.kind == ChangeKind.EMERGENCY
+
+    def clean(self):
+        errors = {}
+        path = self.states or []
+        if path:
+            if not isinstance(path, list) or not all(isinstance(s, str) for s in path):
+                errors["states"] = "A list of states."
+            elif path[0] != ChangeState.NEW or path[-1] != ChangeState.CLOSED:
+                errors["states"] = "The path starts at new and ends at closed."
+            elif any(s not in ORDER for s in path) or [s for s in ORDER if s in path] != path:
+                errors["states"] = f"States in this order, each once: {', '.join(ORDER)}."
+        required = self.required_fields or {}
+        if not isinstance(required, dict):
+            errors["required_fields"] = 'A mapping: {"authorise": ["backout_plan"]}.'
+        else:
+            for state, names in required.items():
+                if state not in ORDER:
+                    errors["required_fields"] = f"'{state}' is not a state."
+                elif not isinstance(names, list) or any(n not in FIELD_NAMES for n in names):
+                    errors["required_fields"] = (
+                        f"Fields of a change, among: {', '.join(FIELD_NAMES)}."
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ChangeTemplate(models.Model):
+    """A standard change: pre-authorised, its fields and tasks prefilled. Proposed, reviewed
+    (activated) and retired; a template whose changes failed is flagged."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    model = models.ForeignKey(ChangeModel, on_delete=models.PROTECT, related_name="templates")
+    category = models.CharField(max_length=20, choices=ChangeCategory.choices, blank=True)
+    assignment_group = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    implementation_plan = models.TextField(blank=True)
+    backout_plan = models.TextField(blank=True)
+    test_plan = models.TextField(blank=True)
+    duration_minutes = models.PositiveIntegerField(default=60)
+    outage_expected = models.BooleanField(default=False)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.model_id and not self.model.is_standard:
+            raise ValidationError({"model": "A template is for a standard change model."})
+
+
+class TemplateTask(models.Model):
+    """A task a standard change's template opens: stages in sequence, a stage's tasks in
+    parallel."""
+
+    template = models.ForeignKey(ChangeTemplate, on_delete=models.CASCADE, related_name="tasks")
+    stage = models.PositiveIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["template", "stage", "pk"]
+
+    def __str__(self):
+        return f"{self.template}: {self.stage}. {self.title}"
+
+
+# Changes ------------------------------------------------------------------------------------
+
+
+class ChangeQuerySet(RecordQuerySet):
+    def visible_to(self, user):
+        """Changes are staff work."""
+        if user.is_authenticated and user.is_active and user.is_agent:
+            return self
+        return self.none()
+
+    def open(self):
+        return self.filter(state__in=OPEN)
+
+    def in_flight(self):
+        return self.filter(state__in=IN_FLIGHT)
+
+
+class Change(Record):
+    NUMBER_PREFIX = "CHG"
+    REQUESTER_FIELD = "requested_by"
+    workflow = change_workflow
+
+    state = models.CharField(
+        max_length=20, choices=ChangeState.choices, default=ChangeState.NEW, db_index=True
+    )
+    model = models.ForeignKey(ChangeModel, on_delete=models.PROTECT, related_name="changes")
+    template = models.ForeignKey(
+        ChangeTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    justification = models.TextField(blank=True)
+    category = models.CharField(
+        max_length=20, choices=ChangeCategory.choices, default=ChangeCategory.OTHER
+    )
+    services = models.ManyToManyField("catalogue.Service", blank=True, related_name="changes")
+    configuration_items = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="changes"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="changes_requested"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="changes_opened",
+        editable=False,
+    )
+    planned_start = models.DateTimeField(null=True, blank=True)
+    planned_end = models.DateTimeField(null=True, blank=True)
+    actual_start = models.DateTimeField(null=True, blank=True)
+    actual_end = models.DateTimeField(null=True, blank=True)
+    implementation_plan = models.TextField(blank=True)
+    backout_plan = models.TextField(blank=True)
+    test_plan = models.TextField(blank=True)
+    outage_expected = models.BooleanField(default=False)
+    cab_date = models.DateField("CAB date", null=True, blank=True)
+
+    # Risk: computed by ``changes.risk`` (an override needs a reason and is journalled).
+    risk = models.CharField(
+        max_length=10, choices=RiskLevel.choices, default=RiskLevel.MODERATE, editable=False
+    )
+    impact = models.CharField(
+        max_length=10, choices=ImpactLevel.choices, default=ImpactLevel.MEDIUM, editable=False
+    )
+    probability = models.CharField(
+        max_length=10, choices=ImpactLevel.choices, default=ImpactLevel.MEDIUM, editable=False
+    )
+    risk_score = models.PositiveIntegerField(default=0, editable=False)
+    #: Every rule and answer that contributed, with its value: [{"source", "name", "value", "result"}]
+    risk_reasons = models.JSONField(default=list, blank=True, editable=False)
+    risk_calculated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    risk_override = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
+    risk_override_reason = models.TextField(blank=True)
+
+    # Authorisation: ``changes.approvals``.
+    approval_state = models.CharField(
+        max_length=20,
+        choices=ApprovalState.choices,
+        default=ApprovalState.NOT_REQUESTED,
+        editable=False,
+    )
+    approval_level = models.PositiveIntegerField(default=0, editable=False)
+
+    # A freeze (change lockdown) holds changes not yet implemented.
+    on_hold = models.BooleanField(default=False, editable=False)
+    hold_reason = models.CharField(max_length=300, blank=True, editable=False)
+
+    closure_code = models.CharField(max_length=30, choices=ClosureCode.choices, blank=True)
+    closure_notes = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Links to the other practices (they feed the change success score).
+    caused_incidents = models.ManyToManyField(
+        "incidents.Incident", blank=True, related_name="caused_by_changes"
+    )
+    resolves_problems = models.ManyToManyField(
+        "problems.Problem", blank=True, related_name="resolving_changes"
+    )
+    follow_up_problem = models.ForeignKey(
+        "problems.Problem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="chg_created"),
+            models.Index(fields=["state", "-created_at", "-id"], name="chg_state"),
+            models.Index(fields=["assignment_group", "state"], name="chg_group"),
+            models.Index(fields=["planned_start", "planned_end"], name="chg_window"),
+            models.Index(fields=["closed_at"], name="chg_closed"),
+        ]
+
+    @property
+    def effective_risk(self) -> str:
+        return self.risk_override or self.risk
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN
+
+    @property
+    def is_emergency(self) -> bool:
+        return self.model.is_emergency
+
+    @property
+    def is_unsuccessful(self) -> bool:
+        return self.closure_code in UNSUCCESSFUL
+
+
+class ChangeTaskQuerySet(RecordQuerySet):
+    def visible_to(self, user):
+        if user.is_authenticated and user.is_active and user.is_agent:
+            return self
+        return self.none()
+
+
+class ChangeTask(Record):
+    """Implementation work of one team: stages in sequence, a stage's tasks in parallel.
+    Every task is closed (or cancelled) before the change goes to review."""
+
+    NUMBER_PREFIX = "CTASK"
+    DETAIL_URL_NAME = "changes:task-detail"
+    REQUESTER_FIELD = None
+    workflow = task_workflow
+    OPEN_STATES = (TaskState.OPEN, TaskState.IN_PROGRESS)
+
+    state = models.CharField(
+        max_length=20, choices=TaskState.choices, default=TaskState.OPEN, db_index=True
+    )
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="tasks")
+    stage = models.PositiveIntegerField(default=1)
+    planned_start = models.DateTimeField(null=True, blank=True)
+    planned_end = models.DateTimeField(null=True, blank=True)
+    close_notes = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ChangeTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["change", "stage", "pk"]
+        indexes = [models.Index(fields=["assignment_group", "state"], name="ctask_group")]
+
+    @property
+    def requester(self):
+        return None
+
+    @property
+    def requester_id(self):
+        return None
+
+
+class RiskAnswer(models.Model):
+    """A change's answer to one question of its model's questionnaire."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="risk_answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    value = models.CharField(max_length=100)
+    weight = models.IntegerField(default=0)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["change", "question__order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["change", "question"], name="one_answer_per_question")
+        ]
+
+    def __str__(self):
+        return f"{self.change.number}: {self.question} = {self.value}"
+
+
+class RiskRule(models.Model):
+    """An ordered risk condition: the first active rule whose conditions all hold gives its
+    risk (like ServiceNow's risk conditions). Conditions test the change's risk facts
+    (``changes.risk.FACTS``): [{"fact": "lead_time_hours", "op": "lt", "value": 48}]."""
+
+    name = models.CharField(max_length=200)
+    order = models.PositiveIntegerField(default=100)
+    active = models.BooleanField(default=True)
+    conditions = models.JSONField(default=list)
+    risk = models.CharField(max_length=10, choices=RiskLevel.choices)
+    change_models = models.ManyToManyField(
+        ChangeModel,
+        blank=True,
+        related_name="risk_rules",
+        help_text="Applies to changes of these models (none: every model).",
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class ApprovalQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(decision=AbstractApproval.Decision.PENDING)
+
+
+class ChangeApproval(AbstractApproval):
+    """One approver's decision on one level of a change's authorisation."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="approvals")
+    kind = models.CharField(max_length=20, choices=ApprovalLevel.Kind.choices)
+    due_at = models.DateTimeField(null=True, blank=True)
+    cab_meeting = models.ForeignKey(
+        "CabMeeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="approvals"
+    )
+
+    objects = ApprovalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["change", "level", "pk"]
+        indexes = [models.Index(fields=["approver", "decision"], name="change_approval_inbox")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change", "level", "approver"], name="one_change_approval_per_level"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.change.number} level {self.level}: {self.approver} {self.decision}"
+
+
+# Schedule: windows, conflicts -----------------------------------------------------------
+
+
+class ScheduleWindow(models.Model):
+    """A maintenance window (when changes to these CIs should happen) or a blackout (no
+    changes: a freeze), scoped to CIs, CI classes or services (none: everything), one-off or
+    recurring (an RRULE read in the window's time zone, so 02:00 stays 02:00 across DST)."""
+
+    class Kind(models.TextChoices):
+        MAINTENANCE = "maintenance", "Maintenance window"
+        BLACKOUT = "blackout", "Blackout (no changes)"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    description = models.TextField(blank=True)
+    starts_at = models.DateTimeField(help_text="The first (or only) occurrence's start.")
+    ends_at = models.DateTimeField(help_text="The first (or only) occurrence's end.")
+    rrule = models.CharField(
+        "recurrence",
+        max_length=500,
+        blank=True,
+        help_text="An iCalendar RRULE, e.g. FREQ=WEEKLY;BYDAY=SU (empty: once).",
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    configuration_items = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="schedule_windows"
+    )
+    ci_classes = models.ManyToManyField("cmdb.CIClass", blank=True, related_name="+")
+    services = models.ManyToManyField("catalogue.Service", blank=True, related_name="+")
+    #: A freeze entered during a major incident (a change lockdown) names the incident.
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["kind", "active"], name="window_kind")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The window ends after it starts."})
+
+
+class Conflict(models.Model):
+    """A reason a change's window or CIs collide with something, as last detected."""
+
+    class Kind(models.TextChoices):
+        SAME_CI = "same_ci", "Another change on the same CI"
+        RELATED_CI = "related_ci", "Another change on a related CI"
+        OUTSIDE_MAINTENANCE = "outside_maintenance", "Outside the CI's maintenance window"
+        BLACKOUT = "blackout", "Inside a blackout window"
+        ASSIGNEE_BOOKED = "assignee_booked", "The assignee is already booked"
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="conflicts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    other_change = models.ForeignKey(
+        Change, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    window = models.ForeignKey(
+        ScheduleWindow, null=True, blank=True, on_delete=models.CASCADE, related_name="conflicts"
+    )
+    configuration_item = models.ForeignKey(
+        "cmdb.ConfigurationItem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    detail = models.CharField(max_length=500)
+    detected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["change", "kind", "pk"]
+        indexes = [models.Index(fields=["kind"], name="conflict_kind")]
+
+    def __str__(self):
+        return f"{self.change.number}: {self.detail}"
+
+
+class CalendarFeed(models.Model):
+    """A person's read-only iCalendar feed of the change schedule: the token in its URL is
+    stored only as a hash; rotating it invalidates the old URL."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="change_calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Change calendar feed of {self.user}"
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+
+# CAB ------------------------------------------------------------------------------------------
+
+
+class CabMeeting(models.Model):
+    """A change advisory board meeting: its members, its agenda (changes awaiting CAB in a
+    date range), and the decisions taken item by item, written into its minutes."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    location = models.CharField(max_length=200, blank=True)
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cabs")
+    #: The agenda's filter: changes awaiting CAB planned to start in [from, to].
+    agenda_from = models.DateField(null=True, blank=True)
+    agenda_to = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    minutes = models.TextField(blank=True)
+    minutes_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-starts_at", "pk"]
+
+    def __str__(self):
+        return f"{self.title} ({self.starts_at:%Y-%m-%d})"
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The meeting ends after it starts."})
+
+
+class AgendaItem(models.Model):
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        DEFERRED = "deferred", "Deferred"
+
+    meeting = models.ForeignKey(CabMeeting, on_delete=models.CASCADE, related_name="items")
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="agenda_items")
+    order = models.PositiveIntegerField(default=1)
+    minutes_allotted = models.PositiveIntegerField(default=10)
+    started_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "change"], name="one_agenda_item_per_change")
+        ]
+
+    def __str__(self):
+        return f"{self.meeting}: {self.order}. {self.change.number}"

@@ -1,0 +1,91 @@
+"""Standard change templates' lifecycle: any staff member proposes one (with its tasks);
+a change manager reviews it (activates it, or sends it back with notes) and retires it.
+Only active templates are offered when raising a change."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from itsm.accounts.models import Role
+
+from .models import ChangeTemplate
+
+Status = ChangeTemplate.Status
+
+
+def is_change_manager(user) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.role in (Role.CHANGE_MANAGER, Role.ADMINISTRATOR) or user.is_superuser)
+    )
+
+
+def _require_manager(actor) -> None:
+    if not is_change_manager(actor):
+        raise PermissionDenied
+
+
+def _check(template: ChangeTemplate) -> None:
+    try:
+        template.clean()
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from None
+
+
+@transaction.atomic
+def propose(actor, data: dict) -> ChangeTemplate:
+    if not actor.is_agent:
+        raise PermissionDenied
+    template = ChangeTemplate(**data, status=Status.PROPOSED, proposed_by=actor)
+    _check(template)
+    template.save()
+    return template
+
+
+@transaction.atomic
+def edit(template: ChangeTemplate, actor, data: dict) -> ChangeTemplate:
+    """A proposed template is edited by its proposer or a change manager; an active one
+    only by a change manager (it is pre-authorised work)."""
+    template = ChangeTemplate.objects.select_for_update().get(pk=template.pk)
+    if not (
+        is_change_manager(actor)
+        or (template.status == Status.PROPOSED and template.proposed_by_id == actor.pk)
+    ):
+        raise PermissionDenied
+    if template.status == Status.RETIRED:
+        raise ValidationError({"status": "A retired template is not edited."})
+    for name, value in data.items():
+        setattr(template, name, value)
+    _check(template)
+    template.save()
+    return template
+
+
+@transaction.atomic
+def review(template: ChangeTemplate, actor, approve: bool, notes: str = "") -> ChangeTemplate:
+    _require_manager(actor)
+    template = ChangeTemplate.objects.select_for_update().get(pk=template.pk)
+    if template.status != Status.PROPOSED:
+        raise ValidationError(
+            {"status": f"Only a proposed template is reviewed; this is {template.status}."}
+        )
+    notes = (notes or "").strip()
+    if not approve and not notes:
+        raise ValidationError({"notes": "Say what the proposer should change."})
+    template.reviewed_by = actor
+    template.reviewed_at = timezone.now()
+    template.review_notes = notes
+    if approve:
+        template.status = Status.ACTIVE
+    template.save()
+    return template
+
+
+@transaction.atomic
+def retire(template: ChangeTemplate, actor) -> ChangeTemplate:
+    _require_manager(actor)
+    template = ChangeTemplate.objects.select_for_update().get(pk=template.pk)
+    template.status = Status.RETIRED
+    template.save(update_fields=["status"])
+    return template

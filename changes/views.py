@@ -1,0 +1,190 @@
+"""Screens of change enablement: the change queue and page, raising a change (from a
+standard change template too), change tasks. The risk, conflicts and schedule, and
+authorisation modules each add their block to the change page (``panel``) and their own
+screens. Every write goes through ``services``."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from rest_framework.decorators import action
+
+from cmdb.models import ConfigurationItem
+from itsm.api.screens import Column, RecordScreens
+from itsm.core.views import error_text
+
+from . import approvals, conflicts, risk, services
+from .api.serializers import ChangeSerializer, ChangeTaskSerializer
+from .api.views import change_queryset
+from .filters import (
+    ORDERING_FIELDS,
+    SAVED_VIEWS,
+    TASK_ORDERING_FIELDS,
+    TASK_SAVED_VIEWS,
+    ChangeFilterSet,
+    ChangeTaskFilterSet,
+)
+from .forms import ChangeForm, CreateChangeForm, TaskForm
+from .models import ChangeKind, ChangeTask, ChangeTemplate, ClosureCode, RiskLevel
+from .workflows import ChangeState, TaskState
+
+
+class ChangeScreens(RecordScreens):
+    queryset = change_queryset().select_related("assignment_group", "template")
+    lookup_value_regex = r"CHG\d{7,}"
+    serializer_class = ChangeSerializer
+    record_services = services
+    edit_form = ChangeForm
+    page_template = "changes/detail.html"
+    context_object_name = "change"
+    transition_fields = ("closure_code", "closure_notes")
+    comment_messages = ("Added.", "Work note added.")
+    create_template = "changes/create.html"
+    create_form = CreateChangeForm
+
+    filterset_class = ChangeFilterSet
+    ordering_fields = ORDERING_FIELDS
+    list_template = "changes/queue.html"
+    rows_template = "changes/_queue_rows.html"
+    rows_name = "changes"
+    empty_text = "No changes match."
+    columns = (
+        Column("Number", "number"),
+        Column("Title"),
+        Column("Model"),
+        Column("Risk"),
+        Column("State", "state"),
+        Column("Planned"),
+        Column("Group"),
+        Column("Assignee"),
+        Column("Updated", "updated_at"),
+    )
+    saved_views = SAVED_VIEWS
+    default_view = "all_open"
+
+    def list_context(self, params, links=None, **declared):
+        context = super().list_context(params, links, **declared)
+        context.update(
+            states=ChangeState.choices, risks=RiskLevel.choices, kinds=ChangeKind.choices
+        )
+        return context
+
+    def page_context(self, record, **extra):
+        user = self.request.user
+        extra.setdefault("form", ChangeForm(instance=record))
+        extra.setdefault("task_form", TaskForm(initial={"stage": 1}))
+        return super().page_context(
+            record,
+            tasks=record.tasks.select_related("assignment_group", "assigned_to"),
+            services_list=record.services.all(),
+            configuration_items=record.configuration_items.select_related("ci_class"),
+            closure_codes=[
+                (value, label)
+                for value, label in ClosureCode.choices
+                if value not in (ClosureCode.REJECTED, ClosureCode.CANCELLED)
+            ],
+            risk_panel=risk.panel(record),
+            conflicts_panel=conflicts.panel(record),
+            approvals_panel=approvals.panel(record, user),
+            **extra,
+        )
+
+    def create_initial(self) -> dict:
+        """``?template=<id>``: a standard change from that template, prefilled;
+        ``?ci=<id>``: a change to that CI."""
+        initial = {}
+        template_id = self.request.GET.get("template", "")
+        if template_id.isdigit():
+            template = ChangeTemplate.objects.filter(
+                pk=int(template_id), status=ChangeTemplate.Status.ACTIVE
+            ).first()
+            if template is None:
+                messages.error(self.request, "That template is not active.")
+            else:
+                initial.update(services.template_data(template))
+                initial["template"] = template.pk
+                initial["model"] = template.model_id
+                for name in ("assignment_group",):
+                    if name in initial:
+                        initial[name] = initial[name].pk
+        ci_id = self.request.GET.get("ci", "")
+        if ci_id.isdigit() and ConfigurationItem.objects.filter(pk=int(ci_id)).exists():
+            initial["configuration_items"] = [int(ci_id)]
+        return initial
+
+    def create_message(self, obj) -> str:
+        return f"{obj.number} raised."
+
+    @action(detail=True, methods=["post"], url_path="tasks", url_name="add-task")
+    def add_task(self, request, number=None):
+        change = self.get_object()
+        serializer = ChangeTaskSerializer(
+            data={
+                **{k: v for k, v in request.data.items() if v not in ("", None)},
+                "change": change.number,
+            },
+            context=self.get_serializer_context(),
+        )
+        form = TaskForm(request.data)
+        if serializer.is_valid():
+            try:
+                task = serializer.save()
+            except ValidationError as error:
+                messages.error(request, error_text(error))
+                return self.back(change)
+            return self.done(change, f"{task.number} added.")
+        for name, errors in serializer.errors.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return self.page(self.reread(change), 400, task_form=form)
+
+    @action(detail=True, methods=["post"], url_path="follow-up-problem", url_name="follow-up")
+    def follow_up(self, request, number=None):
+        change = self.get_object()
+        try:
+            problem = services.raise_follow_up_problem(change, request.user)
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+            return self.back(change)
+        messages.success(request, f"{problem.number} raised to follow up {change.number}.")
+        return self.back(change)
+
+
+class ChangeTaskScreens(RecordScreens):
+    queryset = ChangeTask.objects.select_related("change", "assignment_group", "assigned_to")
+    lookup_value_regex = r"CTASK\d{7,}"
+    serializer_class = ChangeTaskSerializer
+    record_services = services
+    edit_form = TaskForm
+    page_template = "changes/task.html"
+    context_object_name = "task"
+    transition_fields = ("close_notes",)
+    comment_messages = ("Added.", "Work note added.")
+    create_template = ""
+    create_form = None
+    new = None
+
+    filterset_class = ChangeTaskFilterSet
+    ordering_fields = TASK_ORDERING_FIELDS
+    list_template = "changes/tasks.html"
+    rows_template = "changes/_task_rows.html"
+    rows_name = "tasks"
+    empty_text = "No change tasks match."
+    columns = (
+        Column("Number", "number"),
+        Column("Title"),
+        Column("Change"),
+        Column("Stage", "stage"),
+        Column("State", "state"),
+        Column("Group"),
+        Column("Assignee"),
+        Column("Updated", "updated_at"),
+    )
+    saved_views = TASK_SAVED_VIEWS
+    default_view = "team_open"
+
+    def list_context(self, params, links=None, **declared):
+        context = super().list_context(params, links, **declared)
+        context["states"] = TaskState.choices
+        return context
+
+    def page_context(self, record, **extra):
+        extra.setdefault("form", TaskForm(instance=record))
+        return super().page_context(record, **extra)
