@@ -166,7 +166,7 @@ def _fast_password_hashing(settings):
 # Change enablement: change models of each kind, a change manager, a planned window.
 @pytest.fixture
 def change_manager(db):
-    return make_user("carol", Role.CHANGE_MANAGER, first_name="Carol", last_name="Change")
+    return make_user("carol", Role.CHANGE_MANAGER, last_name="Change")
 
 
 @pytest.fixture
