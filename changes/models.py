@@ -662,6 +662,10 @@ class ScheduleWindow(models.Model):
         "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     lifted_at = models.DateTimeField(null=True, blank=True)
+    #: The changes a freeze put on hold (taken off hold when it is lifted).
+    held_changes = models.ManyToManyField(
+        "Change", blank=True, related_name="holding_freezes", editable=False
+    )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
