@@ -612,6 +612,13 @@ class ChangeApproval(AbstractApproval):
     cab_meeting = models.ForeignKey(
         "CabMeeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="approvals"
     )
+    #: Who decided, when not the approver: the CAB member who recorded the board's decision
+    #: (empty: the approver, or the platform for an automatic approval).
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: When the change managers were told the deadline (``due_at``) had passed.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApprovalQuerySet.as_manager()
 
