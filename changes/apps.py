@@ -12,6 +12,8 @@ class ChangesConfig(PracticeConfig):
         WorkQueue("Changes", "changes.Change", "changes:queue", order=40),
         WorkQueue("Change tasks", "changes.ChangeTask", "changes:task-queue", order=41),
     )
+    search_sources = "changes.search.sources"
+    kpis = "changes.kpis.change_kpis"
     enums = {
         "ChangeStateEnum": "changes.workflows.ChangeState",
         "ChangeTaskStateEnum": "changes.workflows.TaskState",
