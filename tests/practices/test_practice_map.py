@@ -81,6 +81,8 @@ def test_the_practices_the_platform_supports_are_marked_so():
         "service_configuration",
         "it_asset",
         "knowledge",
+        "change_enablement",
     } <= supported
     assert PRACTICES["service_catalogue"].url_name == "catalogue:catalogue"
-    assert not PRACTICES["change_enablement"].supported  # not in the platform yet
+    assert PRACTICES["change_enablement"].url_name == "changes:queue"
+    assert not PRACTICES["monitoring_event"].supported  # not in the platform yet
