@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from itsm.core import services as core
 from itsm.core import writes
+from itsm.core.approvals import LevelledApprovals
 from itsm.core.models import JournalEntry
 
 from . import variables as forms
@@ -23,6 +24,8 @@ from .workflows import RequestState, TaskState
 
 User = get_user_model()
 D = Approval.Decision
+#: The kernel's levelled approvals engine, on the catalogue's approvals of a request.
+APPROVALS = LevelledApprovals(Approval, "request", reason="Say why, for the requester.")
 
 
 def _check_request(request: ServiceRequest, actor, change: writes.Change) -> None:
@@ -72,7 +75,7 @@ def _request_after(request: ServiceRequest, actor, change: writes.Change) -> Non
         else:
             _approved(request)
     elif change.moved(to=RequestState.CANCELLED):
-        request.approvals.filter(decision=D.PENDING).update(decision=D.SKIPPED)
+        APPROVALS.skip(request)
         for task in request.tasks.exclude(state__in=[TaskState.CLOSED, TaskState.CANCELLED]):
             writes.change(TASK_SPEC, task, None, {"state": TaskState.CANCELLED}, actor=actor)
         if change.options.get("reason"):
@@ -193,9 +196,7 @@ def _open_level(request: ServiceRequest, level: ApprovalLevel) -> None:
     request.approval_level = level.order
     ServiceRequest.objects.filter(pk=request.pk).update(approval_level=level.order)
     approvers = _approvers(request, level)
-    Approval.objects.bulk_create(
-        [Approval(request=request, level=level.order, approver=user) for user in approvers]
-    )
+    APPROVALS.open_level(request, level.order, approvers)
     core.write_journal(
         request,
         JournalEntry.Kind.APPROVAL,
@@ -212,41 +213,22 @@ def _open_level(request: ServiceRequest, level: ApprovalLevel) -> None:
 
 @transaction.atomic
 def decide(approval: Approval, actor, approve: bool, comment: str = "") -> Approval:
-    """An approver's decision. A rejection ends the request with the reason shown to the
-    requester; an approval completes the level (any one, or all for "team_all") and opens
-    the next one or starts fulfilment."""
-    approval = Approval.objects.select_for_update().select_related("request").get(pk=approval.pk)
-    if approval.approver_id != actor.pk:
-        raise PermissionDenied
-    if approval.decision == D.SKIPPED:
-        request = approval.request
-        raise ValidationError(
-            {
-                "decision": f"This approval is no longer needed: {request.number} is "
-                f"{request.get_state_display().lower()}."
-            }
-        )
-    if approval.decision != D.PENDING:
-        raise ValidationError({"decision": f"This approval is already {approval.decision}."})
-    comment = (comment or "").strip()
-    if not approve and not comment:
-        raise ValidationError({"comment": "Say why, for the requester."})
-    request = core.lock(approval.request)
+    """An approver's decision (the kernel's levelled approvals lock, check and record it).
+    A rejection ends the request with the reason shown to the requester; an approval
+    completes the level (any one, or all for "team_all") and opens the next one or starts
+    fulfilment."""
+    approval, request, comment = APPROVALS.take(approval, actor, approve, comment)
     if request.state != RequestState.AWAITING_APPROVAL:
         raise ValidationError({"decision": f"{request.number} is {request.state}."})
-    approval.decision = D.APPROVED if approve else D.REJECTED
-    approval.comment = comment
-    approval.decided_at = timezone.now()
-    approval.save(update_fields=["decision", "comment", "decided_at"])
+    APPROVALS.record(approval, approve, comment)
     core.write_journal(
         request,
         JournalEntry.Kind.APPROVAL,
         actor,
         body=f"{'Approved' if approve else 'Rejected'}" + (f": {comment}" if comment else "."),
     )
-    pending = request.approvals.filter(level=approval.level, decision=D.PENDING)
     if not approve:
-        pending.update(decision=D.SKIPPED)
+        APPROVALS.skip(request, approval.level)
         _move(request, RequestState.REJECTED, rejection_reason=comment)
         core.notify(
             [request.requester, request.requested_for],
@@ -256,9 +238,11 @@ def decide(approval: Approval, actor, approve: bool, comment: str = "") -> Appro
         )
         return approval
     level = request.item.approval_levels.get(order=approval.level)
-    if level.kind == ApprovalLevel.Kind.TEAM_ALL and pending.exists():
+    if not APPROVALS.level_complete(
+        request, approval.level, every=level.kind == ApprovalLevel.Kind.TEAM_ALL
+    ):
         return approval  # the others still have to approve
-    pending.update(decision=D.SKIPPED)
+    APPROVALS.skip(request, approval.level)
     following = (
         request.item.approval_levels.filter(order__gt=approval.level).order_by("order").first()
     )

@@ -34,3 +34,115 @@ class AbstractApproval(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.decision == Decision.PENDING
+
+
+class LevelledApprovals:
+    """The engine of levelled approvals, shared by every practice that has them (a service
+    request's levels, a change's authorisation): approvals are opened one level at a time
+    (``open_level``); a level is decided by any one of its approvers or by all of them
+    (``level_complete``); a rejection needs a reason; what is no longer needed is skipped.
+
+    What a level *is* (who approves, what follows) stays the practice's own: this class
+    only locks, checks, records and answers. ``take`` locks the record first and then the
+    approval (always in that order): two approvers of one level deciding at the same moment
+    queue on the record's row, and the second finds the level already decided (a clear
+    answer, never a deadlock or a double decision)."""
+
+    def __init__(self, model, record_field: str, reason: str = "Say why."):
+        #: the concrete approval model (``catalogue.Approval``, ``changes.ChangeApproval``)
+        self.model = model
+        #: the name of its foreign key to the record (``request``, ``change``)
+        self.record_field = record_field
+        #: the message naming ``comment`` when a rejection comes without a reason
+        self.reason = reason
+
+    @property
+    def record_model(self):
+        return self.model._meta.get_field(self.record_field).related_model
+
+    def of(self, record, level: int | None = None):
+        """The approvals of ``record`` (of one ``level``)."""
+        rows = self.model._default_manager.filter(**{self.record_field: record})
+        return rows if level is None else rows.filter(level=level)
+
+    def pending(self, record, level: int | None = None):
+        return self.of(record, level).filter(decision=Decision.PENDING)
+
+    def open_level(self, record, level: int, approvers, **fields) -> list:
+        """One pending approval per approver (deduplicated, in the order given)."""
+        seen, rows = set(), []
+        for user in approvers:
+            if user.pk not in seen:
+                seen.add(user.pk)
+                rows.append(
+                    self.model(**{self.record_field: record}, level=level, approver=user, **fields)
+                )
+        return self.model._default_manager.bulk_create(rows)
+
+    def take(self, approval, actor, approve: bool, comment: str = ""):
+        """Lock the record and the approval for ``actor``'s decision and check it may be
+        taken; returns ``(approval, record, comment)`` read under the locks. Raises
+        ``PermissionDenied`` for anyone but the approver, a ``ValidationError`` naming
+        ``decision`` for an approval already decided or no longer needed, and one naming
+        ``comment`` for a rejection without a reason."""
+        from django.core.exceptions import PermissionDenied, ValidationError
+
+        record_id = getattr(approval, f"{self.record_field}_id")
+        record = self.record_model._default_manager.select_for_update().get(pk=record_id)
+        approval = self.model._default_manager.select_for_update().get(pk=approval.pk)
+        setattr(approval, self.record_field, record)
+        if actor is None or approval.approver_id != actor.pk:
+            raise PermissionDenied
+        self.check_open(approval, record)
+        comment = (comment or "").strip()
+        if not approve and not comment:
+            raise ValidationError({"comment": self.reason})
+        return approval, record, comment
+
+    def check_open(self, approval, record) -> None:
+        """Refuse, naming ``decision``, an approval that is no longer pending: decided
+        already, decided by another approver of its level, or no longer needed."""
+        from django.core.exceptions import ValidationError
+
+        if approval.decision == Decision.SKIPPED:
+            decided = (
+                self.of(record, approval.level)
+                .filter(decision__in=(Decision.APPROVED, Decision.REJECTED))
+                .exclude(pk=approval.pk)
+                .select_related("approver")
+                .order_by("decided_at", "pk")
+                .first()
+            )
+            if decided is not None:
+                raise ValidationError(
+                    {
+                        "decision": f"Level {approval.level} was already decided: "
+                        f"{decided.get_decision_display().lower()} by {decided.approver}."
+                    }
+                )
+            raise ValidationError(
+                {
+                    "decision": f"This approval is no longer needed: {record.number} is "
+                    f"{record.get_state_display().lower()}."
+                }
+            )
+        if approval.decision != Decision.PENDING:
+            raise ValidationError({"decision": f"This approval is already {approval.decision}."})
+
+    def record(self, approval, approve: bool, comment: str = "", **fields) -> None:
+        """Write the decision on the (locked) approval."""
+        approval.decision = Decision.APPROVED if approve else Decision.REJECTED
+        approval.comment = comment
+        approval.decided_at = timezone.now()
+        for name, value in fields.items():
+            setattr(approval, name, value)
+        approval.save(update_fields=["decision", "comment", "decided_at", *fields])
+
+    def level_complete(self, record, level: int, every: bool) -> bool:
+        """After an approval: is the level decided? Any one approver decides it, or, with
+        ``every``, the last of them."""
+        return not (every and self.pending(record, level).exists())
+
+    def skip(self, record, level: int | None = None) -> int:
+        """The pending approvals of ``record`` (of one ``level``) are no longer needed."""
+        return self.pending(record, level).update(decision=Decision.SKIPPED)
