@@ -597,6 +597,15 @@ class RiskRule(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """Each condition names a fact of ``changes.risk.FACTS``, an operator that fact
+        takes and a value of its type; an error names the condition."""
+        from .risk import condition_problems
+
+        problems = condition_problems(self.conditions)
+        if problems:
+            raise ValidationError({"conditions": problems})
+
 
 class ApprovalQuerySet(models.QuerySet):
     def pending(self):

@@ -1,14 +1,897 @@
 """The risk engine: ordered risk rules, the model's questionnaire and the probability x
 impact matrix; the highest result wins, with every contribution kept as a reason.
 
-(Filled in by the risk work.)"""
+Everything the engine knows about a change is a named *fact* (``FACTS``): the notice it
+gives, the CMDB blast radius of its CIs (business services and CIs an outage reaches, one
+recursive walk from all of them at once), its conflicts, and the change success score of
+its team and its model. Risk rules test facts (``{"fact": "lead_time_hours", "op": "lt",
+"value": 48}``), the matrix reads them, and the change page lists them, so what decided a
+risk is always shown with the values it was decided on.
+
+``calculate(change)`` recomputes and stores the result (a queryset update of the risk
+fields only, journalled when the risk changes); ``services`` calls it whenever what it
+depends on changes, and ``answer`` when the questionnaire is answered. A manual override
+(``Change.risk_override`` with its reason) wins over the computed risk in
+``Change.effective_risk``. ``success_score`` is the change success score other code reads
+(the practice map, the DevOps gate)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from itsm.core import services as core
+from itsm.core import writes
+from itsm.core.models import JournalEntry
+
+from .models import (
+    RISK_RANK,
+    ChangeKind,
+    ClosureCode,
+    Conflict,
+    ImpactLevel,
+    Question,
+    RiskAnswer,
+    RiskLevel,
+    RiskRule,
+)
+from .workflows import ChangeState
+
+#: How far back the change success score looks.
+SCORE_DAYS = 90
+#: A business service CI is business-critical when one of these attributes holds one of
+#: these values (the CMDB's business service class has ``service_level``: gold, silver,
+#: bronze; administrators may add a ``criticality`` attribute).
+CRITICAL_ATTRIBUTES = {"service_level": {"gold"}, "criticality": {"critical", "high"}}
+#: Business services named in the reasons (the count is always whole).
+SERVICES_SHOWN = 20
 
 
-def calculate(change) -> None:
+# Facts ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    """What the facts are computed from, read once per calculation in a fixed number of
+    queries."""
+
+    change: object
+    now: object
+    ci_ids: list[int] = field(default_factory=list)
+    service_names: list[str] = field(default_factory=list)
+    cis_reached: int = 0
+    services: list[str] = field(default_factory=list)
+    critical: list[str] = field(default_factory=list)
+    conflicts: dict[str, int] = field(default_factory=dict)
+    team: dict | None = None
+    model: dict | None = None
+
+
+def _lead_time(i: Inputs):
+    if not i.change.planned_start:
+        return None
+    return round((i.change.planned_start - i.now).total_seconds() / 3600, 1)
+
+
+def _below_lead_time(i: Inputs) -> bool:
+    lead = _lead_time(i)
+    return lead is not None and lead < i.change.model.lead_time_hours
+
+
+def _rate(score):
+    return None if score is None else score["rate"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One named fact of a change that rules test: ``type`` is ``number`` (may be
+    unknown: no value), ``bool`` or ``choice`` (one of ``choices``)."""
+
+    name: str
+    label: str
+    type: str
+    compute: Callable[[Inputs], object] = field(compare=False, repr=False)
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+FACTS: dict[str, Fact] = {
+    f.name: f
+    for f in (
+        Fact(
+            "lead_time_hours",
+            "Lead time (hours)",
+            "number",
+            _lead_time,
+            help="Hours from now to the planned start (unknown without a planned window).",
+        ),
+        Fact(
+            "below_model_lead_time",
+            "Less notice than the model asks",
+            "bool",
+            _below_lead_time,
+            help="The planned start is nearer than the change model's lead time.",
+        ),
+        Fact(
+            "business_critical_service",
+            "A business-critical service affected",
+            "bool",
+            lambda i: bool(i.critical),
+            help="A business service affected or reached in the CMDB is business-critical "
+            "(service level gold, or criticality critical or high).",
+        ),
+        Fact(
+            "services_affected",
+            "Services named on the change",
+            "number",
+            lambda i: len(i.service_names),
+        ),
+        Fact(
+            "services_reached",
+            "Business services reached",
+            "number",
+            lambda i: len(i.services),
+            help="Business services the change's CIs are or whose outage reaches (through "
+            "the CMDB's relationships), with the services named on the change.",
+        ),
+        Fact(
+            "cis_reached",
+            "CIs reached",
+            "number",
+            lambda i: i.cis_reached,
+            help="CIs an outage of the change's CIs reaches (the CIs themselves excluded).",
+        ),
+        Fact("ci_count", "CIs changed", "number", lambda i: len(i.ci_ids)),
+        Fact(
+            "outside_maintenance_window",
+            "Outside a maintenance window",
+            "bool",
+            lambda i: i.conflicts.get(Conflict.Kind.OUTSIDE_MAINTENANCE, 0) > 0,
+        ),
+        Fact(
+            "in_blackout",
+            "Inside a blackout",
+            "bool",
+            lambda i: i.conflicts.get(Conflict.Kind.BLACKOUT, 0) > 0,
+        ),
+        Fact(
+            "conflict_count",
+            "Conflicts",
+            "number",
+            lambda i: sum(i.conflicts.values()),
+        ),
+        Fact(
+            "outage_expected",
+            "Outage expected",
+            "bool",
+            lambda i: bool(i.change.outage_expected),
+        ),
+        Fact(
+            "model_kind",
+            "Kind of change model",
+            "choice",
+            lambda i: i.change.model.kind,
+            choices=tuple(ChangeKind.values),
+        ),
+        Fact(
+            "team_success_rate",
+            "Team's change success rate (%)",
+            "number",
+            lambda i: _rate(i.team),
+            help=f"Closed changes of the assignment group in the last {SCORE_DAYS} days that "
+            "neither failed nor were backed out (unknown without any).",
+        ),
+        Fact(
+            "model_success_rate",
+            "Model's change success rate (%)",
+            "number",
+            lambda i: _rate(i.model),
+            help=f"The same for changes of this change model, last {SCORE_DAYS} days.",
+        ),
+        Fact(
+            "failed_changes_90d",
+            "Team's failed or backed-out changes (90 days)",
+            "number",
+            lambda i: (i.team["failed"] + i.team["backed_out"]) if i.team else 0,
+        ),
+        Fact(
+            "incidents_caused_90d",
+            "Incidents caused by the team's changes (90 days)",
+            "number",
+            lambda i: i.team["incidents_caused"] if i.team else 0,
+        ),
+        Fact(
+            "has_backout_plan",
+            "Has a backout plan",
+            "bool",
+            lambda i: bool((i.change.backout_plan or "").strip()),
+        ),
+    )
+}
+
+#: The operators a condition may use, and the fact types each applies to.
+OPERATORS = {
+    "eq": ("equals", ("number", "bool", "choice")),
+    "ne": ("does not equal", ("number", "bool", "choice")),
+    "lt": ("is less than", ("number",)),
+    "lte": ("is at most", ("number",)),
+    "gt": ("is more than", ("number",)),
+    "gte": ("is at least", ("number",)),
+    "in": ("is one of", ("number", "choice")),
+    "true": ("is true", ("bool",)),
+    "false": ("is false", ("bool",)),
+}
+VALUELESS = {"true", "false"}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _value_problem(fact: Fact, value) -> str | None:
+    if fact.type == "number" and not _is_number(value):
+        return "the value must be a number"
+    if fact.type == "bool" and not isinstance(value, bool):
+        return "the value must be true or false"
+    if fact.type == "choice" and value not in fact.choices:
+        return f"the value must be one of {', '.join(fact.choices)}"
+    return None
+
+
+def describe(condition) -> str:
+    """``lead_time_hours lt 48``: a condition as the errors and the page name it."""
+    if not isinstance(condition, dict):
+        return repr(condition)
+    parts = [str(condition.get("fact", "?")), str(condition.get("op", "?"))]
+    if "value" in condition:
+        parts.append(repr(condition["value"]))
+    return " ".join(parts)
+
+
+def condition_problems(conditions) -> list[str]:
+    """What is wrong with a rule's conditions, each naming its condition (empty: fine)."""
+    if not isinstance(conditions, list):
+        return ['A list of conditions: [{"fact": "lead_time_hours", "op": "lt", "value": 48}].']
+    problems = []
+    for position, condition in enumerate(conditions, start=1):
+        where = f"Condition {position} ({describe(condition)})"
+        if not isinstance(condition, dict):
+            problems.append(f'{where}: an object {{"fact", "op", "value"}}.')
+            continue
+        unknown_keys = set(condition) - {"fact", "op", "value"}
+        if unknown_keys:
+            problems.append(f"{where}: unknown keys {', '.join(sorted(unknown_keys))}.")
+            continue
+        fact = FACTS.get(condition.get("fact"))
+        if fact is None:
+            problems.append(
+                f"{where}: {condition.get('fact')!r} is not a fact; facts are {', '.join(FACTS)}."
+            )
+            continue
+        op = condition.get("op")
+        if op not in OPERATORS:
+            problems.append(
+                f"{where}: {op!r} is not an operator; operators are {', '.join(OPERATORS)}."
+            )
+            continue
+        if fact.type not in OPERATORS[op][1]:
+            allowed = [name for name, (_, types) in OPERATORS.items() if fact.type in types]
+            problems.append(f"{where}: {fact.name} takes {', '.join(allowed)}.")
+            continue
+        if op in VALUELESS:
+            if "value" in condition:
+                problems.append(f"{where}: {op} takes no value.")
+            continue
+        if "value" not in condition:
+            problems.append(f"{where}: give a value.")
+            continue
+        value = condition["value"]
+        if op == "in":
+            if not isinstance(value, list) or not value:
+                problems.append(f"{where}: the value must be a non-empty list.")
+                continue
+            found = next(filter(None, (_value_problem(fact, v) for v in value)), None)
+        else:
+            found = _value_problem(fact, value)
+        if found:
+            problems.append(f"{where}: {found}.")
+    return problems
+
+
+def holds(condition: dict, facts: dict) -> bool:
+    """Whether a (valid) condition holds for these fact values. A condition on an unknown
+    value (no planned window, no history) does not hold, whatever its operator."""
+    value = facts.get(condition["fact"])
+    op = condition["op"]
+    if value is None:
+        return False
+    if op == "true":
+        return value is True
+    if op == "false":
+        return value is False
+    target = condition.get("value")
+    if op == "eq":
+        return value == target
+    if op == "ne":
+        return value != target
+    if op == "in":
+        return value in target
+    if op == "lt":
+        return value < target
+    if op == "lte":
+        return value <= target
+    if op == "gt":
+        return value > target
+    if op == "gte":
+        return value >= target
+    return False
+
+
+# The change success score --------------------------------------------------------------
+
+
+def success_score(team=None, model=None, days: int = SCORE_DAYS) -> dict:
+    """The change success score of a team and/or a change model (both given: changes of
+    that team and that model) over the last ``days``: ``closed`` changes, those ``failed``
+    and ``backed_out`` among them, ``incidents_caused`` (incidents raised in the period
+    and linked as caused by one of these changes), and ``rate``: the percentage of closed
+    changes that neither failed nor were backed out (None without any). One query."""
+    from .models import Change
+
+    since = timezone.now() - timedelta(days=days)
+    changes = Change.objects.all()
+    if team is not None:
+        changes = changes.filter(assignment_group=team)
+    if model is not None:
+        changes = changes.filter(model=model)
+    closed = Q(state=ChangeState.CLOSED, closed_at__gte=since)
+    counts = changes.aggregate(
+        closed=Count("pk", filter=closed, distinct=True),
+        failed=Count("pk", filter=closed & Q(closure_code=ClosureCode.FAILED), distinct=True),
+        backed_out=Count(
+            "pk", filter=closed & Q(closure_code=ClosureCode.BACKED_OUT), distinct=True
+        ),
+        incidents_caused=Count(
+            "caused_incidents",
+            filter=Q(caused_incidents__created_at__gte=since),
+            distinct=True,
+        ),
+    )
+    unsuccessful = counts["failed"] + counts["backed_out"]
+    counts["rate"] = (
+        round(100 * (counts["closed"] - unsuccessful) / counts["closed"], 1)
+        if counts["closed"]
+        else None
+    )
+    counts["days"] = days
+    return counts
+
+
+# Inputs: the blast radius, the conflicts, the scores -------------------------------------
+
+
+def _critical(attributes: dict) -> bool:
+    return any(
+        str(attributes.get(key, "")).lower() in values
+        for key, values in CRITICAL_ATTRIBUTES.items()
+    )
+
+
+def _blast_radius(inputs: Inputs) -> None:
+    """The business services and CIs an outage of the change's CIs reaches: one recursive
+    walk from all of them, and one read of the business services concerned (those
+    reached, the changed CIs that are services, and the CMDB's services of the names the
+    change's catalogue services carry)."""
+    from cmdb.impact import IMPACT, walk_from
+    from cmdb.models import ConfigurationItem
+
+    service_ids: set[int] = set()
+    reached = walk_from(inputs.ci_ids, IMPACT, services=service_ids) if inputs.ci_ids else []
+    inputs.cis_reached = len(reached)
+    order = {r.ci_id: n for n, r in enumerate(reached)}
+    wanted = Q(pk__in=[*inputs.ci_ids, *service_ids])
+    if inputs.service_names:
+        wanted |= Q(name__in=inputs.service_names)
+    rows = (
+        ConfigurationItem.objects.filter(wanted, ci_class__is_service=True)
+        .values_list("pk", "name", "attributes")
+        .order_by()
+    )
+    rows = sorted(rows, key=lambda row: (order.get(row[0], -1), row[1]))
+    names: dict[str, bool] = {}
+    for _pk, name, attributes in rows:
+        names[name] = names.get(name, False) or _critical(attributes or {})
+    for name in inputs.service_names:
+        names.setdefault(name, False)
+    inputs.services = list(names)
+    inputs.critical = [name for name, critical in names.items() if critical]
+
+
+def gather(change, now=None) -> Inputs:
+    """Read what the facts need: about ten queries whatever the CMDB's size."""
+    inputs = Inputs(change=change, now=now or timezone.now())
+    inputs.ci_ids = list(change.configuration_items.values_list("pk", flat=True).order_by("pk"))
+    inputs.service_names = list(change.services.values_list("name", flat=True).order_by("name"))
+    _blast_radius(inputs)
+    inputs.conflicts = dict(
+        Conflict.objects.filter(change=change)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    if change.assignment_group_id:
+        inputs.team = success_score(team=change.assignment_group_id)
+    inputs.model = success_score(model=change.model_id)
+    return inputs
+
+
+def facts_of(inputs: Inputs) -> dict:
+    return {name: fact.compute(inputs) for name, fact in FACTS.items()}
+
+
+# The three sources ----------------------------------------------------------------------
+
+
+def _rule_result(change, facts: dict) -> tuple[str | None, list[dict]]:
+    """The first active rule (of every model, or of the change's) whose conditions all
+    hold; one query."""
+    rules = (
+        RiskRule.objects.filter(active=True)
+        .filter(Q(change_models=None) | Q(change_models=change.model_id))
+        .distinct()
+        .order_by("order", "pk")
+    )
+    for rule in rules:
+        conditions = rule.conditions if isinstance(rule.conditions, list) else []
+        if condition_problems(conditions):
+            continue  # written around the checks: never applies, never breaks the rest
+        if all(holds(c, facts) for c in conditions):
+            value = [{**c, "actual": facts.get(c["fact"])} for c in conditions]
+            return rule.risk, [
+                {
+                    "source": "rule",
+                    "name": rule.name,
+                    "value": value,
+                    "result": rule.risk,
+                    "rule": rule.pk,
+                    "order": rule.order,
+                }
+            ]
+    return None, []
+
+
+def _questionnaire_result(change) -> tuple[str | None, int, list[dict]]:
+    """The weighted answers of the change's model's questionnaire; one query."""
+    questionnaire_id = change.model.questionnaire_id
+    if not questionnaire_id:
+        return None, 0, []
+    answers = list(
+        RiskAnswer.objects.filter(change=change, question__questionnaire_id=questionnaire_id)
+        .select_related("question__questionnaire")
+        .order_by("question__order", "question__pk")
+    )
+    if not answers:
+        return None, 0, []
+    reasons, score = [], 0
+    for answer in answers:
+        weight = answer.question.weight_of(answer.value)
+        weight = answer.weight if weight is None else weight
+        score += weight
+        reasons.append(
+            {
+                "source": "questionnaire",
+                "name": answer.question.text,
+                "value": _label(answer.question, answer.value),
+                "result": weight,
+                "question": answer.question_id,
+            }
+        )
+    questionnaire = answers[0].question.questionnaire
+    result = questionnaire.risk_for(score)
+    reasons.append(
+        {
+            "source": "questionnaire",
+            "name": questionnaire.name,
+            "value": score,
+            "result": result,
+            "summary": True,
+            "moderate_from": questionnaire.moderate_from,
+            "high_from": questionnaire.high_from,
+        }
+    )
+    return result, score, reasons
+
+
+def _label(question: Question, value: str) -> str:
+    for choice in question.choices:
+        if choice.get("value") == value:
+            return str(choice.get("label") or value)
+    return value
+
+
+#: probability x impact → risk
+MATRIX = {
+    (ImpactLevel.LOW, ImpactLevel.LOW): RiskLevel.LOW,
+    (ImpactLevel.LOW, ImpactLevel.MEDIUM): RiskLevel.LOW,
+    (ImpactLevel.LOW, ImpactLevel.HIGH): RiskLevel.MODERATE,
+    (ImpactLevel.MEDIUM, ImpactLevel.LOW): RiskLevel.LOW,
+    (ImpactLevel.MEDIUM, ImpactLevel.MEDIUM): RiskLevel.MODERATE,
+    (ImpactLevel.MEDIUM, ImpactLevel.HIGH): RiskLevel.HIGH,
+    (ImpactLevel.HIGH, ImpactLevel.LOW): RiskLevel.MODERATE,
+    (ImpactLevel.HIGH, ImpactLevel.MEDIUM): RiskLevel.HIGH,
+    (ImpactLevel.HIGH, ImpactLevel.HIGH): RiskLevel.HIGH,
+}
+LEVELS = (ImpactLevel.LOW, ImpactLevel.MEDIUM, ImpactLevel.HIGH)
+#: Blast radius thresholds: CIs reached (with the changed ones) for a medium and a high
+#: impact, business services reached for a high one.
+CIS_MEDIUM, CIS_HIGH, SERVICES_HIGH = 10, 50, 3
+#: Probability points: from this many, medium; from this many, high.
+PROBABLE_MEDIUM, PROBABLE_HIGH = 2, 4
+
+
+def impact_of(facts: dict) -> tuple[str, list[str]]:
+    """How much an outage would hurt, and why: the blast radius and the outage."""
+    services, cis = facts["services_reached"], facts["cis_reached"] + facts["ci_count"]
+    why_high, why_medium = [], []
+    if facts["business_critical_service"]:
+        why_high.append("a business-critical service is affected")
+    if services >= SERVICES_HIGH:
+        why_high.append(f"{services} business services reached")
+    if cis >= CIS_HIGH:
+        why_high.append(f"{cis} CIs in the blast radius")
+    if facts["outage_expected"] and services:
+        why_high.append("an outage of a business service is expected")
+    if why_high:
+        return ImpactLevel.HIGH, why_high
+    if services:
+        why_medium.append(f"{services} business service{'s' if services > 1 else ''} reached")
+    if facts["outage_expected"]:
+        why_medium.append("an outage is expected")
+    if cis >= CIS_MEDIUM:
+        why_medium.append(f"{cis} CIs in the blast radius")
+    if why_medium:
+        return ImpactLevel.MEDIUM, why_medium
+    return ImpactLevel.LOW, [f"no business service reached; {cis} CI(s) in the blast radius"]
+
+
+def probability_of(facts: dict) -> tuple[str, int, list[str]]:
+    """How likely the change is to go wrong, and why: the success scores of its team and
+    model, incidents its team's changes caused, its conflicts, its notice, its kind."""
+    points, why = 0, []
+
+    def add(n: int, text: str):
+        nonlocal points
+        points += n
+        why.append(f"+{n} {text}")
+
+    for name, whose in (("team_success_rate", "team"), ("model_success_rate", "model")):
+        rate = facts[name]
+        if rate is not None and rate < 75:
+            add(2, f"the {whose}'s change success rate is {rate}%")
+        elif rate is not None and rate < 90:
+            add(1, f"the {whose}'s change success rate is {rate}%")
+    caused = facts["incidents_caused_90d"]
+    if caused:
+        add(2 if caused >= 3 else 1, f"the team's changes caused {caused} incident(s)")
+    if facts["in_blackout"]:
+        add(2, "inside a blackout")
+    if facts["outside_maintenance_window"]:
+        add(1, "outside the maintenance window")
+    others = (
+        facts["conflict_count"]
+        - int(facts["in_blackout"])
+        - int(facts["outside_maintenance_window"])
+    )
+    if others > 0:
+        add(1, f"{facts['conflict_count']} conflict(s)")
+    if facts["below_model_lead_time"]:
+        add(1, f"only {facts['lead_time_hours']} hours' notice")
+    if facts["model_kind"] == ChangeKind.EMERGENCY:
+        add(1, "an emergency change")
+    if points >= PROBABLE_HIGH:
+        level = ImpactLevel.HIGH
+    elif points >= PROBABLE_MEDIUM:
+        level = ImpactLevel.MEDIUM
+    else:
+        level = ImpactLevel.LOW
+    return level, points, why or ["a clean record, no conflict, enough notice"]
+
+
+# Calculating ------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    risk: str
+    impact: str
+    probability: str
+    score: int
+    reasons: list[dict]
+
+
+def evaluate(change, now=None) -> Result:
+    """The risk of a change as it stands, with its reasons (nothing stored)."""
+    inputs = gather(change, now)
+    facts = facts_of(inputs)
+    reasons: list[dict] = []
+    for name in FACTS:
+        entry = {"source": "fact", "name": name, "value": facts[name], "result": None}
+        if name == "services_reached":
+            entry["detail"] = inputs.services[:SERVICES_SHOWN]
+        elif name == "business_critical_service":
+            entry["detail"] = inputs.critical[:SERVICES_SHOWN]
+        elif name == "team_success_rate" and inputs.team:
+            entry["detail"] = inputs.team
+        elif name == "model_success_rate" and inputs.model:
+            entry["detail"] = inputs.model
+        reasons.append(entry)
+
+    rule_risk, rule_reasons = _rule_result(change, facts)
+    answer_risk, score, answer_reasons = _questionnaire_result(change)
+    impact, impact_why = impact_of(facts)
+    probability, points, probability_why = probability_of(facts)
+    matrix_risk = MATRIX[(probability, impact)]
+    matrix_reasons = [
+        {"source": "matrix", "name": "impact", "value": impact_why, "result": impact},
+        {
+            "source": "matrix",
+            "name": "probability",
+            "value": probability_why,
+            "result": probability,
+            "points": points,
+        },
+        {
+            "source": "matrix",
+            "name": "matrix",
+            "value": f"{probability} probability, {impact} impact",
+            "result": matrix_risk,
+            "summary": True,
+        },
+    ]
+    results = [r for r in (rule_risk, answer_risk, matrix_risk) if r]
+    risk = max(results, key=lambda r: RISK_RANK[r])
+    for entry in [*rule_reasons, *answer_reasons, *matrix_reasons]:
+        if entry["source"] == "rule" or entry.get("summary"):
+            entry["decisive"] = entry["result"] == risk
+    reasons += rule_reasons + answer_reasons + matrix_reasons
+    return Result(str(risk), str(impact), str(probability), score, reasons)
+
+
+def calculate(change, actor=None, now=None) -> None:
     """Recompute ``risk``, ``impact``, ``probability``, ``risk_score`` and ``risk_reasons``
-    on the (saved) change and save those fields."""
+    on the (saved) change and save those fields (no version bump: they are derived); a
+    change of risk is journalled."""
+    from .models import Change
+
+    result = evaluate(change, now)
+    before, first = change.risk, change.risk_calculated_at is None
+    values = {
+        "risk": result.risk,
+        "impact": result.impact,
+        "probability": result.probability,
+        "risk_score": result.score,
+        "risk_reasons": result.reasons,
+        "risk_calculated_at": timezone.now(),
+    }
+    Change.objects.filter(pk=change.pk).update(**values)
+    for name, value in values.items():
+        setattr(change, name, value)
+    if first or before != result.risk:
+        body = (
+            f"Risk calculated: {result.risk}."
+            if first
+            else f"Risk recalculated: {before} → {result.risk}."
+        )
+        core.write_journal(
+            change,
+            JournalEntry.Kind.FIELDS,
+            actor,
+            body=body,
+            data={"risk": [None if first else before, result.risk]},
+            internal=True,
+        )
+
+
+# The questionnaire -------------------------------------------------------------------------
+
+
+def questions_of(change) -> list[Question]:
+    """The questions of the change's model's questionnaire (one query; none without one)."""
+    if not change.model.questionnaire_id:
+        return []
+    return list(
+        Question.objects.filter(questionnaire_id=change.model.questionnaire_id).order_by(
+            "order", "pk"
+        )
+    )
+
+
+@transaction.atomic
+def answer(change, actor, answers: list[dict]) -> None:
+    """Answer the change's questionnaire: ``answers`` is ``[{"question": id, "value": v}]``,
+    each a choice of a question of the change's own model's questionnaire. They replace
+    the earlier answers (a question left out is unanswered); journalled; the risk is
+    recomputed. Bad answers are refused, each naming its question, and nothing is saved."""
+    if actor is not None and not writes.is_staff(actor):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    change = core.lock(change)
+    if not change.is_open:
+        raise ValidationError({"answers": f"{change.number} is {change.state}; its risk stays."})
+    questions = {q.pk: q for q in questions_of(change)}
+    if not questions:
+        raise ValidationError({"answers": f"{change.model} has no risk questionnaire."})
+    if not isinstance(answers, list):
+        raise ValidationError({"answers": 'A list: [{"question": 1, "value": "yes"}].'})
+    errors: dict[str, str] = {}
+    chosen: dict[int, tuple[Question, str, int]] = {}
+    for position, item in enumerate(answers, start=1):
+        key = str(item.get("question")) if isinstance(item, dict) else str(position)
+        if not isinstance(item, dict):
+            errors[key] = 'An object: {"question": 1, "value": "yes"}.'
+            continue
+        try:
+            question = questions.get(int(item.get("question")))
+        except (TypeError, ValueError):
+            question = None
+        if question is None:
+            errors[key] = (
+                f"Question {item.get('question')!r} is not a question of "
+                f"{change.model}'s questionnaire."
+            )
+            continue
+        value = item.get("value")
+        weight = question.weight_of(value) if isinstance(value, str) else None
+        if weight is None:
+            offered = ", ".join(str(c.get("value")) for c in question.choices)
+            errors[key] = f"{value!r} is not an answer to “{question.text}”: {offered}."
+            continue
+        if question.pk in chosen:
+            errors[key] = f"“{question.text}” is answered twice."
+            continue
+        chosen[question.pk] = (question, value, weight)
+    if errors:
+        raise ValidationError({"answers": errors})
+    RiskAnswer.objects.filter(change=change).delete()
+    now = timezone.now()
+    RiskAnswer.objects.bulk_create(
+        RiskAnswer(
+            change=change,
+            question=question,
+            value=value,
+            weight=weight,
+            answered_by=actor,
+            answered_at=now,
+        )
+        for question, value, weight in chosen.values()
+    )
+    ordered = sorted(chosen.values(), key=lambda c: (c[0].order, c[0].pk))
+    lines = "; ".join(f"{q.text} {_label(q, v)} ({w:+d})" for q, v, w in ordered) or "none"
+    score = sum(w for _, _, w in chosen.values())
+    change = writes.touch(
+        change,
+        actor,
+        body=f"Risk questionnaire answered ({len(chosen)} of {len(questions)}, score "
+        f"{score}): {lines}",
+        data={"answers": {str(q.pk): v for q, v, _ in chosen.values()}},
+    )
+    calculate(change, actor)
+    return change
+
+
+# What the page and the API show -------------------------------------------------------------
+
+
+def explain(change) -> dict:
+    """The stored explanation of a change's risk, read for people: the facts with their
+    labels, the rule that matched, the answers, the matrix cell, the blast radius and the
+    success scores. Two queries (the questions, the answers) beyond the change."""
+    reasons = change.risk_reasons or []
+    facts = []
+    by_name = {}
+    for entry in reasons:
+        if entry.get("source") != "fact":
+            continue
+        fact = FACTS.get(entry["name"])
+        item = {
+            "name": entry["name"],
+            "label": fact.label if fact else entry["name"],
+            "type": fact.type if fact else "",
+            "value": entry.get("value"),
+            "detail": entry.get("detail"),
+        }
+        facts.append(item)
+        by_name[entry["name"]] = item
+    rule = next((e for e in reasons if e.get("source") == "rule"), None)
+    answers = [e for e in reasons if e.get("source") == "questionnaire" and not e.get("summary")]
+    questionnaire = next(
+        (e for e in reasons if e.get("source") == "questionnaire" and e.get("summary")), None
+    )
+    matrix = {e["name"]: e for e in reasons if e.get("source") == "matrix"}
+
+    def fact_value(name, default=None):
+        return by_name[name]["value"] if name in by_name else default
+
+    def score(name):
+        detail = by_name.get(name, {}).get("detail")
+        return detail if isinstance(detail, dict) else None
+
+    asked = questions_of(change)
+    given = dict(change.risk_answers.values_list("question_id", "value")) if asked else {}
+    questions = [
+        {
+            "id": q.pk,
+            "text": q.text,
+            "help_text": q.help_text,
+            "choices": q.choices,
+            "answer": given.get(q.pk),
+        }
+        for q in asked
+    ]
+    probability = matrix.get("probability", {}).get("result", change.probability)
+    impact = matrix.get("impact", {}).get("result", change.impact)
+    return {
+        "risk": change.risk,
+        "effective_risk": change.effective_risk,
+        "override": change.risk_override or None,
+        "override_reason": change.risk_override_reason,
+        "impact": change.impact,
+        "probability": change.probability,
+        "risk_score": change.risk_score,
+        "calculated_at": change.risk_calculated_at,
+        "rule": rule,
+        "answers": answers,
+        "questionnaire": questionnaire,
+        "questions": questions,
+        "matrix": {
+            "probability": probability,
+            "impact": impact,
+            "result": matrix.get("matrix", {}).get("result"),
+            "decisive": matrix.get("matrix", {}).get("decisive", False),
+            "probability_reasons": matrix.get("probability", {}).get("value", []),
+            "probability_points": matrix.get("probability", {}).get("points"),
+            "impact_reasons": matrix.get("impact", {}).get("value", []),
+        },
+        "blast_radius": {
+            "services": by_name.get("services_reached", {}).get("detail") or [],
+            "services_reached": fact_value("services_reached", 0),
+            "critical_services": by_name.get("business_critical_service", {}).get("detail") or [],
+            "cis_reached": fact_value("cis_reached", 0),
+            "ci_count": fact_value("ci_count", 0),
+        },
+        "success": {"team": score("team_success_rate"), "model": score("model_success_rate")},
+        "facts": facts,
+    }
 
 
 def panel(change) -> dict:
     """What the change page's risk block shows (``templates/changes/_risk.html``)."""
-    return {"reasons": change.risk_reasons}
+    explained = explain(change)
+    grid = [
+        {
+            "probability": p,
+            "cells": [
+                {
+                    "impact": i,
+                    "risk": MATRIX[(p, i)],
+                    "current": (p, i)
+                    == (explained["matrix"]["probability"], explained["matrix"]["impact"]),
+                }
+                for i in LEVELS
+            ],
+        }
+        for p in reversed(LEVELS)
+    ]
+    return {
+        **explained,
+        "reasons": change.risk_reasons,
+        "grid": grid,
+        "levels": LEVELS,
+        "risk_levels": RiskLevel.choices,
+        "answered": sum(1 for q in explained["questions"] if q["answer"] is not None),
+    }
