@@ -1,4 +1,4 @@
-from itsm.core.practices import PracticeConfig, WorkQueue, WorkspaceSection
+from itsm.core.practices import PracticeConfig, RecordPanel, WorkQueue, WorkspaceSection
 
 
 class ChangesConfig(PracticeConfig):
@@ -11,6 +11,23 @@ class ChangesConfig(PracticeConfig):
     work_queues = (
         WorkQueue("Changes", "changes.Change", "changes:queue", order=40),
         WorkQueue("Change tasks", "changes.ChangeTask", "changes:task-queue", order=41),
+    )
+    record_panels = (
+        RecordPanel(
+            key="changes.incident",
+            models=("incidents.incident",),
+            template="changes/panel_incident.html",
+            context="changes.panels.incident_panel",
+            order=30,
+            # the changes that caused it and the recent changes to its CIs, in one query
+        ),
+        RecordPanel(
+            key="changes.problem",
+            models=("problems.problem",),
+            template="changes/panel_problem.html",
+            context="changes.panels.problem_panel",
+            order=30,
+        ),
     )
     search_sources = "changes.search.sources"
     kpis = "changes.kpis.change_kpis"
