@@ -44,6 +44,7 @@ USERS = {
     "nils": ("Nils", "Nordberg", Role.AGENT, "Example IT", "Berlin HQ", {}),
     "priya": ("Priya", "Patel", Role.MANAGER, "Example IT", "London Office", {}),
     "paul": ("Paul", "Porter", Role.AGENT, "Example IT", "New York Office", {}),
+    "chris": ("Chris", "Chang", Role.CHANGE_MANAGER, "Example IT", "Berlin HQ", {}),
     "alice": ("Alice", "Anders", Role.END_USER, "Acme Corp", "Berlin HQ", {}),
     "bob": ("Bob", "Brown", Role.END_USER, "Acme Corp", "London Office", {}),
     "carol": ("Carol", "Clark", Role.END_USER, "Acme Corp", "New York Office",
@@ -60,6 +61,16 @@ TEAMS = {
     ),
     "Network": ("LAN, Wi-Fi, VPN and firewalls.", "nora", ("nora", "nils")),
     "Applications": ("E-mail, office software and the ERP.", "priya", ("priya", "paul")),
+    "Change Advisory Board": (
+        "Advises on and authorises normal changes of moderate and high risk.",
+        "chris",
+        ("chris", "manager", "nora", "priya"),
+    ),
+    "Emergency Change Authority": (
+        "Authorises emergency changes at short notice: any one member.",
+        "chris",
+        ("chris", "nora"),
+    ),
 }
 
 
