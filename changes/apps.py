@@ -7,7 +7,9 @@ class ChangesConfig(PracticeConfig):
 
     practice = "change_enablement"
     practice_url = "changes:queue"
-    section = WorkspaceSection("Changes", "changes:queue", order=25)
+    section = WorkspaceSection(
+        "Changes", "changes:queue", order=25, links=(("Calendar", "changes:calendar", ""),)
+    )
     work_queues = (
         WorkQueue("Changes", "changes.Change", "changes:queue", order=40),
         WorkQueue("Change tasks", "changes.ChangeTask", "changes:task-queue", order=41),
@@ -28,6 +30,14 @@ class ChangesConfig(PracticeConfig):
             context="changes.panels.problem_panel",
             order=30,
         ),
+        RecordPanel(
+            key="changes.freeze",
+            models=("incidents.incident",),
+            template="changes/_freeze_panel.html",
+            context="changes.calendar.incident_panel",
+            order=31,
+            # a major incident's freezes (none for another incident: no query)
+        ),
     )
     search_sources = "changes.search.sources"
     kpis = "changes.kpis.change_kpis"
@@ -37,3 +47,11 @@ class ChangesConfig(PracticeConfig):
         "ChangeRiskEnum": "changes.models.RiskLevel",
         "ChangeImpactEnum": "changes.models.ImpactLevel",
     }
+
+    def connect(self) -> None:
+        from itsm.core import schedule
+
+        from .conflicts import under_change
+
+        # Approved change windows and maintenance windows, for other practices.
+        schedule.register("changes", under_change)

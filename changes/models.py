@@ -696,8 +696,14 @@ class ScheduleWindow(models.Model):
         return self.name
 
     def clean(self):
+        from .windows import validate
+
+        errors = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "The window ends after it starts."})
+            errors["ends_at"] = "The window ends after it starts."
+        errors.update(validate(self.rrule, self.time_zone, self.starts_at))
+        if errors:
+            raise ValidationError(errors)
 
 
 class Conflict(models.Model):

@@ -23,7 +23,7 @@ from .filters import (
     ChangeTaskFilterSet,
 )
 from .forms import ChangeForm, CreateChangeForm, TaskForm
-from .models import ChangeKind, ChangeTask, ChangeTemplate, ClosureCode, RiskLevel
+from .models import Change, ChangeKind, ChangeTask, ChangeTemplate, ClosureCode, RiskLevel
 from .workflows import ChangeState, TaskState
 
 
@@ -59,6 +59,14 @@ class ChangeScreens(RecordScreens):
     )
     saved_views = SAVED_VIEWS
     default_view = "all_open"
+
+    def list_queryset(self):
+        """The rows show the model, group and assignee: none of the page's prefetches."""
+        return (
+            Change.objects.visible_to(self.request.user)
+            .select_related("model", "assignment_group", "assigned_to")
+            .defer("implementation_plan", "backout_plan", "test_plan", "risk_reasons")
+        )
 
     def list_context(self, params, links=None, **declared):
         context = super().list_context(params, links, **declared)

@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from .schedule import ConflictViewSet, ScheduleWindowViewSet
 from .views import ChangeModelViewSet, ChangeTaskViewSet, ChangeTemplateViewSet, ChangeViewSet
 
 router = SimpleRouter()
@@ -7,5 +8,7 @@ router.register("changes", ChangeViewSet, basename="change")
 router.register("change-tasks", ChangeTaskViewSet, basename="change-task")
 router.register("change-models", ChangeModelViewSet, basename="change-model")
 router.register("change-templates", ChangeTemplateViewSet, basename="change-template")
+router.register("change-windows", ScheduleWindowViewSet, basename="change-window")
+router.register("change-conflicts", ConflictViewSet, basename="change-conflict")
 
 urlpatterns = router.urls
