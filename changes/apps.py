@@ -1,4 +1,10 @@
-from itsm.core.practices import PracticeConfig, RecordPanel, WorkQueue, WorkspaceSection
+from itsm.core.practices import (
+    HomePanel,
+    PracticeConfig,
+    RecordPanel,
+    WorkQueue,
+    WorkspaceSection,
+)
 
 
 class ChangesConfig(PracticeConfig):
@@ -8,8 +14,29 @@ class ChangesConfig(PracticeConfig):
     practice = "change_enablement"
     practice_url = "changes:queue"
     section = WorkspaceSection(
-        "Changes", "changes:queue", order=25, links=(("Calendar", "changes:calendar", ""),)
+        "Changes",
+        "changes:queue",
+        order=25,
+        links=(
+            ("Awaiting my approval", "changes:queue", "view=awaiting_my_approval"),
+            ("CAB meetings", "changes:cab-list", ""),
+            ("Calendar", "changes:calendar", ""),
+        ),
     )
+    home_panels = (
+        HomePanel(
+            "changes.approvals",
+            "changes/home_approvals.html",
+            "changes.approvals.home",
+            order=21,
+        ),
+    )
+    beat = {
+        "changes-escalate-overdue-approvals": {
+            "task": "changes.tasks.escalate_overdue_approvals",
+            "schedule": 300.0,
+        },
+    }
     work_queues = (
         WorkQueue("Changes", "changes.Change", "changes:queue", order=40),
         WorkQueue("Change tasks", "changes.ChangeTask", "changes:task-queue", order=41),
@@ -42,6 +69,12 @@ class ChangesConfig(PracticeConfig):
     search_sources = "changes.search.sources"
     kpis = "changes.kpis.change_kpis"
     enums = {
+        "ChangeApprovalKindEnum": "changes.models.ApprovalLevel.Kind",
+        "ChangeApprovalModeEnum": "changes.models.ApprovalLevel.Mode",
+        "AgendaItemDecisionEnum": "changes.models.AgendaItem.Decision",
+        "CabMeetingStatusEnum": "changes.models.CabMeeting.Status",
+        "CabVerdictEnum": "changes.cab.Verdict",
+        "ApprovalDecisionEnum": "itsm.core.approvals.Decision",
         "ChangeStateEnum": "changes.workflows.ChangeState",
         "ChangeTaskStateEnum": "changes.workflows.TaskState",
         "ChangeRiskEnum": "changes.models.RiskLevel",

@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from .approvals import ApprovalPolicyViewSet, CabMeetingViewSet, ChangeApprovalViewSet
 from .schedule import ConflictViewSet, ScheduleWindowViewSet
 from .views import ChangeModelViewSet, ChangeTaskViewSet, ChangeTemplateViewSet, ChangeViewSet
 
@@ -10,5 +11,8 @@ router.register("change-models", ChangeModelViewSet, basename="change-model")
 router.register("change-templates", ChangeTemplateViewSet, basename="change-template")
 router.register("change-windows", ScheduleWindowViewSet, basename="change-window")
 router.register("change-conflicts", ConflictViewSet, basename="change-conflict")
+router.register("approval-policies", ApprovalPolicyViewSet, basename="approval-policy")
+router.register("change-approvals", ChangeApprovalViewSet, basename="change-approval")
+router.register("cab-meetings", CabMeetingViewSet, basename="cab-meeting")
 
 urlpatterns = router.urls
