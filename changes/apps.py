@@ -68,6 +68,7 @@ class ChangesConfig(PracticeConfig):
     )
     search_sources = "changes.search.sources"
     kpis = "changes.kpis.change_kpis"
+    demo = "changes.demo"
     enums = {
         "ChangeApprovalKindEnum": "changes.models.ApprovalLevel.Kind",
         "ChangeApprovalModeEnum": "changes.models.ApprovalLevel.Mode",
