@@ -723,24 +723,24 @@ def answer(change, actor, answers: list[dict]) -> None:
     change = core.lock(change)
     if not change.is_open:
         raise ValidationError({"answers": f"{change.number} is {change.state}; its risk stays."})
+    model = change.model
     questions = {q.pk: q for q in questions_of(change)}
     if not questions:
         raise ValidationError({"answers": f"{change.model} has no risk questionnaire."})
     if not isinstance(answers, list):
         raise ValidationError({"answers": 'A list: [{"question": 1, "value": "yes"}].'})
-    errors: dict[str, str] = {}
+    errors: list[str] = []
     chosen: dict[int, tuple[Question, str, int]] = {}
     for position, item in enumerate(answers, start=1):
-        key = str(item.get("question")) if isinstance(item, dict) else str(position)
         if not isinstance(item, dict):
-            errors[key] = 'An object: {"question": 1, "value": "yes"}.'
+            errors.append(f'Answer {position}: an object {{"question": 1, "value": "yes"}}.')
             continue
         try:
             question = questions.get(int(item.get("question")))
         except (TypeError, ValueError):
             question = None
         if question is None:
-            errors[key] = (
+            errors.append(
                 f"Question {item.get('question')!r} is not a question of "
                 f"{change.model}'s questionnaire."
             )
@@ -749,10 +749,13 @@ def answer(change, actor, answers: list[dict]) -> None:
         weight = question.weight_of(value) if isinstance(value, str) else None
         if weight is None:
             offered = ", ".join(str(c.get("value")) for c in question.choices)
-            errors[key] = f"{value!r} is not an answer to “{question.text}”: {offered}."
+            errors.append(
+                f"Question {question.pk} (“{question.text}”): {value!r} is not one of its "
+                f"answers ({offered})."
+            )
             continue
         if question.pk in chosen:
-            errors[key] = f"“{question.text}” is answered twice."
+            errors.append(f"Question {question.pk} (“{question.text}”) is answered twice.")
             continue
         chosen[question.pk] = (question, value, weight)
     if errors:
@@ -780,6 +783,7 @@ def answer(change, actor, answers: list[dict]) -> None:
         f"{score}): {lines}",
         data={"answers": {str(q.pk): v for q, v, _ in chosen.values()}},
     )
+    change.model = model  # the same row, read once
     calculate(change, actor)
     return change
 

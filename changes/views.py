@@ -5,10 +5,12 @@ screens. Every write goes through ``services``."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from rest_framework.decorators import action
 
 from cmdb.models import ConfigurationItem
 from itsm.api.screens import Column, RecordScreens
+from itsm.core.services import StaleVersion
 from itsm.core.views import error_text
 
 from . import approvals, conflicts, risk, services
@@ -153,6 +155,51 @@ class ChangeScreens(RecordScreens):
             return self.back(change)
         messages.success(request, f"{problem.number} raised to follow up {change.number}.")
         return self.back(change)
+
+    # Risk (changes.risk): answering the questionnaire, overriding the risk --------------
+
+    @action(detail=True, methods=["post"], url_path="risk", url_name="risk")
+    def risk_form(self, request, number=None):
+        """The risk block's forms: ``do=answer`` answers the questionnaire (``q-<id>``: the
+        chosen value per question), ``do=override`` sets the override with its reason (or
+        clears it with an empty risk)."""
+        change = self.get_object()
+        if request.data.get("do") == "override":
+            data = {
+                "risk_override": request.data.get("risk_override", ""),
+                "risk_override_reason": request.data.get("risk_override_reason", ""),
+            }
+            serializer = self.get_serializer(change, data=data, partial=True)
+            errors = None
+            if serializer.is_valid():
+                try:
+                    with transaction.atomic():
+                        serializer.save(expected_version=self.version())
+                except StaleVersion as stale:
+                    messages.error(request, "The change was changed meanwhile; look again.")
+                    return self.page(stale.record, 409)
+                except ValidationError as error:
+                    errors = error_text(error)
+            else:
+                errors = " ".join(str(m) for ms in serializer.errors.values() for m in ms)
+            if errors:
+                return self.page(self.reread(change), 400, risk_errors=errors)
+            return self.done(
+                change,
+                f"Risk overridden to {data['risk_override']}."
+                if data["risk_override"]
+                else "The calculated risk applies again.",
+            )
+        answers = [
+            {"question": key[2:], "value": value}
+            for key, value in request.data.items()
+            if key.startswith("q-") and value
+        ]
+        try:
+            risk.answer(change, request.user, answers)
+        except ValidationError as error:
+            return self.page(self.reread(change), 400, risk_errors=error_text(error))
+        return self.done(change, "Risk assessment saved; the risk is recalculated.")
 
 
 class ChangeTaskScreens(RecordScreens):

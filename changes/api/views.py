@@ -12,6 +12,7 @@ from problems.models import Problem
 from .. import services, templates
 from ..filters import ORDERING_FIELDS, TASK_ORDERING_FIELDS, ChangeFilterSet, ChangeTaskFilterSet
 from ..models import UNSUCCESSFUL, Change, ChangeModel, ChangeTask, ChangeTemplate
+from .risk import ChangeRiskMixin
 from .schedule import SlotsMixin
 from .serializers import (
     ChangeModelSerializer,
@@ -39,7 +40,7 @@ def change_queryset():
     retrieve=extend_schema(summary="Read a change"),
     partial_update=extend_schema(summary="Change a change's fields or state"),
 )
-class ChangeViewSet(SlotsMixin, RecordViewSet):
+class ChangeViewSet(SlotsMixin, ChangeRiskMixin, RecordViewSet):
     permission_classes = [IsAgent]
     queryset = change_queryset()
     serializer_class = ChangeSerializer
