@@ -542,7 +542,7 @@ def _matching_changes(window: ScheduleWindow, ci_ids, service_ids, start, end):
 @transaction.atomic
 def freeze(
     actor,
-    name: str,
+    name: str = "",
     incident=None,
     configuration_items=(),
     services=(),
