@@ -77,7 +77,6 @@ class ChangesConfig(PracticeConfig):
         "CabVerdictEnum": "changes.cab.Verdict",
         "ApprovalDecisionEnum": "itsm.core.approvals.Decision",
         "ChangeStateEnum": "changes.workflows.ChangeState",
-        "ChangeTaskStateEnum": "changes.workflows.TaskState",
         "ChangeRiskEnum": "changes.models.RiskLevel",
         "ChangeImpactEnum": "changes.models.ImpactLevel",
     }
