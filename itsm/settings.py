@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "incidents",
     "problems",
     "changes",
+    "practices.releases",
+    "practices.deployments",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,87 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from changes.models import Change
+from cmdb.widgets import CIMultipleChoiceField
+from itsm.accounts.models import Team
+from itsm.core.forms import EditInPlace, overlay
+from itsm.core.widgets import Picker
+from practices.releases.models import Release
+
+from .models import Deployment
+
+User = get_user_model()
+
+
+class DeploymentForm(EditInPlace, forms.ModelForm):
+    wide_fields = ("title", "description")
+
+    release = forms.ModelChoiceField(
+        Release.objects.all(),
+        required=False,
+        to_field_name="number",
+        widget=Picker("releases"),
+        help_text="Or name the build below.",
+    )
+    change = forms.ModelChoiceField(
+        Change.objects.all(),
+        required=False,
+        to_field_name="number",
+        widget=Picker("release-changes"),
+        help_text="The change that authorises it.",
+    )
+    configuration_items = CIMultipleChoiceField(required=False, label="CIs deployed to")
+    deployed_by = forms.ModelChoiceField(
+        User.objects.filter(is_active=True, teams__isnull=False).distinct(),
+        required=False,
+        to_field_name="username",
+        widget=Picker("agents"),
+    )
+    assignment_group = forms.ModelChoiceField(
+        Team.objects.filter(active=True),
+        required=False,
+        empty_label="Unassigned",
+        widget=Picker("teams"),
+    )
+    assigned_to = forms.ModelChoiceField(
+        User.objects.filter(is_active=True, teams__isnull=False).distinct(),
+        required=False,
+        to_field_name="username",
+        widget=Picker("agents", depends_on="assignment_group"),
+    )
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "title",
+            "release",
+            "build",
+            "software_version",
+            "environment",
+            "strategy",
+            "change",
+            "configuration_items",
+            "deployed_by",
+            "assignment_group",
+            "assigned_to",
+            "description",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].required = False
+        self.fields["title"].help_text = "Empty: named after what is deployed and where."
+        deployment = self.instance
+        if deployment.pk:
+            for name in ("deployed_by", "assigned_to"):
+                person = getattr(deployment, name)
+                self.initial[name] = person.username if person else None
+            self.initial["release"] = deployment.release.number if deployment.release_id else None
+            self.initial["change"] = deployment.change.number if deployment.change_id else None
+            self.track_changes(deployment)
+
+    @classmethod
+    def after_conflict(cls, submitted: "DeploymentForm", current: Deployment) -> "DeploymentForm":
+        data = overlay(submitted, cls(instance=current), current.version)
+        return cls(data, instance=Deployment.objects.get(pk=current.pk))

@@ -1,0 +1,292 @@
+"""Deployment management: deployments (``DPL``) move a release or a build to an
+environment, by a person or a pipeline; the DevOps gate's data: the service accounts
+pipelines call with, what each environment requires of a deployment's change
+(``EnvironmentPolicy``), and the GitHub integrations whose deployment protection rules
+ask the gate."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from cmdb.models import Environment
+from itsm.core.models import Record, RecordQuerySet
+
+from .workflows import OPEN, DeploymentState, deployment_workflow
+
+
+class Strategy(models.TextChoices):
+    BIG_BANG = "big_bang", "Big bang"
+    PHASED = "phased", "Phased"
+    BLUE_GREEN = "blue_green", "Blue-green"
+    CANARY = "canary", "Canary"
+    FEATURE_FLAG = "feature_flag", "Feature flag"
+
+
+class GateDecision(models.TextChoices):
+    ALLOWED = "allowed", "Allowed"
+    AWAITING = "awaiting", "Awaiting"
+    PREVENTED = "prevented", "Prevented"
+
+
+class ServiceAccount(models.Model):
+    """A user that is a pipeline, not a person: it calls the DevOps API with its API token
+    (``manage.py devops_account <name>``), and only that API; it signs in nowhere."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_account"
+    )
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self):
+        return self.user.username
+
+
+class EnvironmentPolicy(models.Model):
+    """What a deployment to an environment requires: the change model of the change the
+    platform opens for it (a registration for non-production, a normal change for
+    production, …) and whether low-risk ones are authorised without people."""
+
+    environment = models.CharField(max_length=20, choices=Environment.choices, unique=True)
+    change_model = models.ForeignKey(
+        "changes.ChangeModel", on_delete=models.PROTECT, related_name="+"
+    )
+    assignment_group = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The team the pipelines' changes are assigned to.",
+    )
+    auto_approve = models.BooleanField(
+        default=False,
+        help_text="Authorise low-risk deployments without people: risk low, no conflict, "
+        "the pipeline's tests passed.",
+    )
+    window_minutes = models.PositiveIntegerField(
+        default=60, help_text="The planned window a pipeline's change gets from its request."
+    )
+
+    class Meta:
+        ordering = ["environment"]
+        verbose_name_plural = "environment policies"
+
+    def __str__(self):
+        return f"{self.get_environment_display()}: {self.change_model}"
+
+    def clean(self):
+        if self.change_model_id and not self.change_model.active:
+            raise ValidationError({"change_model": f"{self.change_model} is retired."})
+
+
+class GitHubIntegration(models.Model):
+    """A GitHub App's (or repository's) custom deployment protection rule: its webhook
+    secret (the HMAC of every event), the hosts its callbacks may go to, the GitHub
+    environments' names mapped to ours, and the service account its deployments are
+    requested as."""
+
+    name = models.CharField(max_length=100, unique=True)
+    secret = models.CharField(
+        max_length=200, help_text="The webhook secret GitHub signs each event with."
+    )
+    callback_token = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="The token the answer to a run's callback is authorised with (the "
+        "GitHub App installation's access token).",
+    )
+    allowed_callback_hosts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Hosts the callback may be sent to, e.g. ["api.github.com"].',
+    )
+    environments = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='GitHub environment -> ours: {"prod": "production", "qa": "test"}; an '
+        "environment not named here is looked up by our own names.",
+    )
+    repositories = models.JSONField(
+        default=list, blank=True, help_text='Repositories allowed ("owner/name"); empty: any.'
+    )
+    service_account = models.ForeignKey(
+        ServiceAccount, on_delete=models.PROTECT, related_name="github_integrations"
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "GitHub integration"
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        hosts = self.allowed_callback_hosts
+        if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+            errors["allowed_callback_hosts"] = 'A list of host names: ["api.github.com"].'
+        envs = self.environments
+        if not isinstance(envs, dict) or any(v not in Environment.values for v in envs.values()):
+            errors["environments"] = (
+                f"A mapping to our environments: {', '.join(Environment.values)}."
+            )
+        if not isinstance(self.repositories, list):
+            errors["repositories"] = 'A list of repositories: ["owner/name"].'
+        if errors:
+            raise ValidationError(errors)
+
+    def environment_for(self, name: str) -> str | None:
+        mapped = (self.environments or {}).get(name)
+        if mapped:
+            return mapped
+        return name if name in Environment.values else None
+
+
+class DeploymentQuerySet(RecordQuerySet):
+    def visible_to(self, user):
+        """Staff see every deployment; a pipeline's service account the ones it asked for."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agent:
+            return self
+        account = getattr(user, "service_account", None)
+        if account is not None and account.active:
+            return self.filter(service_account=account)
+        return self.none()
+
+    def open(self):
+        return self.filter(state__in=OPEN)
+
+
+class Deployment(Record):
+    NUMBER_PREFIX = "DPL"
+    DETAIL_URL_NAME = "deployments:detail"
+    REQUESTER_FIELD = None
+    workflow = deployment_workflow
+
+    state = models.CharField(
+        "status",
+        max_length=20,
+        choices=DeploymentState.choices,
+        default=DeploymentState.PLANNED,
+        db_index=True,
+    )
+    release = models.ForeignKey(
+        "releases.Release",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deployments",
+    )
+    build = models.CharField(
+        max_length=200, blank=True, help_text="A build deployed without a release."
+    )
+    environment = models.CharField(max_length=20, choices=Environment.choices)
+    strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.BIG_BANG)
+    #: The version deployed ("2.4.1"); ``version`` is the row's edit counter (ETags).
+    software_version = models.CharField("version", max_length=100, blank=True)
+    configuration_items = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="deployments"
+    )
+    change = models.ForeignKey(
+        "changes.Change",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deployments",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    deployed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deployments_done",
+    )
+    # A pipeline's deployment: which pipeline, run, commit and artefact.
+    service_account = models.ForeignKey(
+        ServiceAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deployments",
+        editable=False,
+    )
+    pipeline = models.CharField(max_length=200, blank=True)
+    run = models.CharField(max_length=100, blank=True)
+    commit = models.CharField(max_length=100, blank=True)
+    artefact = models.CharField(max_length=500, blank=True)
+    log_url = models.URLField(max_length=1000, blank=True)
+    tests_passed = models.BooleanField(null=True, blank=True)
+    # The gate's last answer (asked at the moment: these only show it).
+    gate_decision = models.CharField(
+        max_length=10, choices=GateDecision.choices, blank=True, editable=False
+    )
+    gate_reasons = models.JSONField(default=list, blank=True, editable=False)
+    gate_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A GitHub deployment protection rule waiting for the gate's answer.
+    github_integration = models.ForeignKey(
+        GitHubIntegration,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deployments",
+        editable=False,
+    )
+    github_environment = models.CharField(max_length=200, blank=True, editable=False)
+    github_callback_url = models.URLField(max_length=1000, blank=True, editable=False)
+    callback_state = models.CharField(max_length=10, blank=True, editable=False)
+    callback_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    callback_error = models.CharField(max_length=500, blank=True, editable=False)
+
+    objects = DeploymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="dpl_created"),
+            models.Index(fields=["state", "-created_at", "-id"], name="dpl_state"),
+            models.Index(fields=["environment", "state"], name="dpl_environment"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pipeline", "run", "environment"],
+                condition=~Q(pipeline=""),
+                name="one_deployment_per_pipeline_run",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True)
+                | Q(started_at__isnull=True)
+                | Q(ended_at__gte=models.F("started_at")),
+                name="deployment_ends_after_it_starts",
+            ),
+        ]
+
+    @property
+    def requester(self):
+        return None
+
+    @property
+    def requester_id(self):
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN
+
+    @property
+    def what(self) -> str:
+        """What is deployed: the release (and its version) or the build."""
+        if self.release_id:
+            return f"{self.release.number} {self.software_version}".strip()
+        return self.build or self.software_version or self.artefact or "—"

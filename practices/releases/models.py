@@ -1,0 +1,91 @@
+"""Release management: releases (``RLS``) make new and changed services and features
+available: a version, the CIs and software they change, the changes they carry, release
+notes (Markdown, shown sanitised), planned and actual dates. Their deployments to each
+environment are deployment management's (``practices.deployments``)."""
+
+from django.conf import settings
+from django.db import models
+
+from itsm.core.models import Record, RecordQuerySet
+
+from .workflows import OPEN, ReleaseState, release_workflow
+
+
+class ReleaseType(models.TextChoices):
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"
+    EMERGENCY = "emergency", "Emergency"
+
+
+class ReleaseQuerySet(RecordQuerySet):
+    def visible_to(self, user):
+        """Releases are staff work."""
+        if user.is_authenticated and user.is_active and user.is_agent:
+            return self
+        return self.none()
+
+    def open(self):
+        return self.filter(state__in=OPEN)
+
+
+class Release(Record):
+    NUMBER_PREFIX = "RLS"
+    DETAIL_URL_NAME = "releases:detail"
+    REQUESTER_FIELD = None
+    workflow = release_workflow
+
+    state = models.CharField(
+        max_length=20, choices=ReleaseState.choices, default=ReleaseState.PLANNING, db_index=True
+    )
+    #: The release's version ("2.4.0"); ``version`` is the row's edit counter (ETags).
+    release_version = models.CharField("version", max_length=100, blank=True, db_index=True)
+    release_type = models.CharField(
+        max_length=10, choices=ReleaseType.choices, default=ReleaseType.MINOR
+    )
+    release_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="releases_managed",
+    )
+    configuration_items = models.ManyToManyField(
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="releases",
+        help_text="The CIs and software the release changes.",
+    )
+    changes = models.ManyToManyField(
+        "changes.Change",
+        blank=True,
+        related_name="releases",
+        help_text="The changes the release carries.",
+    )
+    release_notes = models.TextField(blank=True, help_text="Markdown; shown sanitised.")
+    planned_start = models.DateTimeField(null=True, blank=True)
+    planned_end = models.DateTimeField(null=True, blank=True)
+    actual_start = models.DateTimeField(null=True, blank=True)
+    actual_end = models.DateTimeField(null=True, blank=True)
+    closure_notes = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="rls_created"),
+            models.Index(fields=["state", "-created_at", "-id"], name="rls_state"),
+        ]
+
+    @property
+    def requester(self):
+        return None
+
+    @property
+    def requester_id(self):
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN

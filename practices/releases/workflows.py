@@ -1,0 +1,102 @@
+"""The release lifecycle (ITIL 4 release management):
+
+planning → build → test → deploy → review → closed, or cancelled before review.
+
+* **build** needs the release's version.
+* **test** back to **build** when the tests send it back.
+* **deploy** needs every change the release carries authorised (or pre-authorised), and
+  none of them rejected or cancelled: the guard names the changes still waiting.
+* **closed** after the review; **cancelled** needs a reason (closure notes).
+"""
+
+from django.db import models
+from django.utils import timezone
+
+from itsm.core.workflow import Transition, Workflow
+
+
+class ReleaseState(models.TextChoices):
+    PLANNING = "planning", "Planning"
+    BUILD = "build", "Build"
+    TEST = "test", "Test"
+    DEPLOY = "deploy", "Deploy"
+    REVIEW = "review", "Review"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+S = ReleaseState
+OPEN = frozenset({S.PLANNING, S.BUILD, S.TEST, S.DEPLOY, S.REVIEW})
+
+
+def version_given(release, user) -> str | None:
+    if not (release.release_version or "").strip():
+        return "Give the release its version before it is built."
+    return None
+
+
+def changes_authorised(release, user) -> str | None:
+    """Every change the release carries is authorised (or needs no authorisation)."""
+    if release.pk is None:
+        return None
+    from changes.approvals import authorisation_missing
+
+    waiting = []
+    for change in release.changes.select_related("model").order_by("number"):
+        if change.state == "cancelled":
+            waiting.append(f"{change.number} (cancelled)")
+        elif "authorise" in change.model.path and authorisation_missing(change):
+            waiting.append(change.number)
+    if waiting:
+        return f"Its changes are not all authorised: {', '.join(waiting)}."
+    return None
+
+
+def started(release, user):
+    if release.actual_start is None:
+        release.actual_start = timezone.now()
+
+
+def deployed(release, user):
+    if release.actual_end is None:
+        release.actual_end = timezone.now()
+
+
+def closed(release, user):
+    release.closed_at = timezone.now()
+
+
+release_workflow = Workflow(
+    states=ReleaseState.choices,
+    initial=S.PLANNING,
+    open_states=OPEN,
+    transitions=[
+        Transition(
+            frozenset({S.PLANNING}),
+            S.BUILD,
+            "Start the build",
+            guards=(version_given,),
+            effects=(started,),
+            style="primary",
+        ),
+        Transition(frozenset({S.BUILD}), S.TEST, "Test", style="primary"),
+        Transition(frozenset({S.TEST}), S.BUILD, "Back to build"),
+        Transition(
+            frozenset({S.TEST}),
+            S.DEPLOY,
+            "Deploy",
+            guards=(changes_authorised,),
+            style="primary",
+        ),
+        Transition(frozenset({S.DEPLOY}), S.REVIEW, "Review", effects=(deployed,), style="primary"),
+        Transition(frozenset({S.REVIEW}), S.CLOSED, "Close", effects=(closed,), style="primary"),
+        Transition(
+            frozenset({S.PLANNING, S.BUILD, S.TEST, S.DEPLOY}),
+            S.CANCELLED,
+            "Cancel",
+            requires=("closure_notes",),
+            effects=(closed,),
+            style="danger",
+        ),
+    ],
+)
