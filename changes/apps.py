@@ -66,6 +66,7 @@ class ChangesConfig(PracticeConfig):
             # a major incident's freezes (none for another incident: no query)
         ),
     )
+    sla_profiles = {"changes.Change": "changes.sla.PROFILE"}
     search_sources = "changes.search.sources"
     kpis = "changes.kpis.change_kpis"
     demo = "changes.demo"

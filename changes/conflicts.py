@@ -662,8 +662,11 @@ def redetect_for_window(window: ScheduleWindow) -> int:
             | Q(services__in=service_ids)
         ).distinct()
     batch = list(changes.order_by("planned_start", "pk")[:REDETECT_LIMIT])
+    from . import risk  # a window decides facts of the risk (in a blackout, outside maintenance)
+
     for change in batch:
         detect(change)
+        risk.calculate(change)
     return len(batch)
 
 

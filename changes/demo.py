@@ -236,6 +236,27 @@ def _models(context) -> dict[str, ChangeModel]:
     return models
 
 
+def _emergency_sla() -> None:
+    """The emergency change authority decides within an hour, around the clock."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from practices.service_level.demo import calendar_24x7
+    from practices.service_level.models import Agreement, Target
+
+    agreement = Agreement.objects.create(
+        name="Emergency changes: authorised within an hour",
+        record_type=ContentType.objects.get_for_model(Change),
+        conditions={"kind": [ChangeKind.EMERGENCY]},
+    )
+    Target.objects.create(
+        agreement=agreement,
+        name="Authorise in 1 hour",
+        metric="response",
+        duration=timedelta(hours=1),
+        calendar=calendar_24x7(),
+    )
+
+
 def _templates(context, model: ChangeModel) -> dict[str, ChangeTemplate]:
     chris = context.user("chris")
     specs = [
@@ -390,6 +411,7 @@ def load(context) -> None:
         for i in Incident.objects.filter(title__in={t for s in CHANGES for t in s.caused})
     }
     models = _models(context)
+    _emergency_sla()
     templates_by_name = _templates(context, models["Standard change"])
     _windows(context, cis)
     made = [

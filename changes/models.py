@@ -10,6 +10,7 @@ levels by risk, the ordered risk rules, a questionnaire's weighted answers."""
 import secrets
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -479,6 +480,9 @@ class Change(Record):
     follow_up_problem = models.ForeignKey(
         "problems.Problem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    #: Its SLA timers (an emergency change's authorisation deadline, say).
+    sla_timers = GenericRelation("service_level.Timer")
 
     objects = ChangeQuerySet.as_manager()
 

@@ -134,6 +134,9 @@ def _after(change: Change, actor, step: writes.Change) -> None:
             internal=True,
         )
     if step.moved(to=ChangeState.AUTHORISE):
+        # Authorisation weighs the conflicts and the risk as they are now.
+        conflicts.detect(change)
+        risk.calculate(change)
         approvals.request(change, actor)
     if step.moved(to=ChangeState.CANCELLED):
         approvals.withdraw(change)

@@ -32,9 +32,10 @@ Kind = ApprovalLevel.Kind
 
 def journal(change, kind="approval"):
     return list(
-        JournalEntry.objects.for_record(change).filter(kind=kind).order_by("pk").values_list(
-            "body", flat=True
-        )
+        JournalEntry.objects.for_record(change)
+        .filter(kind=kind)
+        .order_by("pk")
+        .values_list("body", flat=True)
     )
 
 
@@ -86,7 +87,9 @@ class TestLevels:
         # peer review: the service desk's members but the requester (agent)
         assert [a.approver for a in change.approvals.all()] == [manager]
         assert journal(change)[-1].startswith("Waiting for approval (level 1) from any one of")
-        assert Notification.objects.filter(recipient=manager, subject__contains=change.number).exists()
+        assert Notification.objects.filter(
+            recipient=manager, subject__contains=change.number
+        ).exists()
         approvals.decide(mine(change, manager), manager, True, "Looks right")
         change.refresh_from_db()
         assert change.approval_state == ApprovalState.APPROVED
@@ -191,16 +194,14 @@ class TestEmergency:
     def test_any_one_member_decides_within_the_deadline(
         self, make_change, authority, emergency_model, agent, window
     ):
-        change = make_change(
-            model=emergency_model, planned_start=window[0], planned_end=window[1]
-        )
+        change = make_change(model=emergency_model, planned_start=window[0], planned_end=window[1])
         before = timezone.now()
         change = services.update_change(change, agent, {"state": "authorise"})
         rows = list(change.approvals.select_related("approver"))
         assert len(rows) == 2
         for row in rows:
-            assert before + timedelta(minutes=59) < row.due_at < timezone.now() + timedelta(
-                minutes=61
+            assert (
+                before + timedelta(minutes=59) < row.due_at < timezone.now() + timedelta(minutes=61)
             )
         approvals.decide(rows[0], rows[0].approver, True)
         change.refresh_from_db()
@@ -263,8 +264,12 @@ def test_two_approvers_racing_on_an_any_one_level_one_wins(
     assert (change.state, change.approval_state) == ("scheduled", "approved")
     decided = ChangeApproval.objects.filter(change=change, decision="approved")
     assert decided.count() == 1
-    assert journal(change).count("Authorised (every level approved, the last by "
-                                 f"{decided.get().approver}).") == 1
+    assert (
+        journal(change).count(
+            f"Authorised (every level approved, the last by {decided.get().approver})."
+        )
+        == 1
+    )
 
 
 @pytest.mark.django_db
@@ -291,7 +296,9 @@ class TestAPI:
     def test_policies_staff_read_administrators_write(self, policy, agent, admin_user, api_as):
         assert api_as(agent).get("/api/v1/approval-policies/").status_code == 200
         data = {"name": "CAB only", "levels": []}
-        assert api_as(agent).post("/api/v1/approval-policies/", data, format="json").status_code == 403
+        assert (
+            api_as(agent).post("/api/v1/approval-policies/", data, format="json").status_code == 403
+        )
         data = {"name": "CAB only", "levels": [{"order": 1, "kind": "cab"}]}
         response = api_as(admin_user).post("/api/v1/approval-policies/", data, format="json")
         assert response.status_code == 400 and "team" in str(response.json())

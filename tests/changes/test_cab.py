@@ -194,9 +194,7 @@ class TestWorkbench:
 
 @pytest.mark.django_db
 class TestAPIAndCounts:
-    def test_the_api_plans_builds_and_decides(
-        self, waiting, change_manager, agent, api_as, board
-    ):
+    def test_the_api_plans_builds_and_decides(self, waiting, change_manager, agent, api_as, board):
         start = timezone.now() + timedelta(days=1)
         data = {
             "title": "Extra CAB",
@@ -246,6 +244,4 @@ class TestAPIAndCounts:
         assert counted(page, client.get) == one
         assert counted(f"/api/v1/cab-meetings/{meeting.pk}/", api_as(change_manager).get) == api_one
         lst = counted("/api/v1/cab-meetings/", api_as(change_manager).get)
-        hold_baselines(
-            "changes.CabMeeting", {"workbench": one, "detail": api_one, "list": lst}
-        )
+        hold_baselines("changes.CabMeeting", {"workbench": one, "detail": api_one, "list": lst})

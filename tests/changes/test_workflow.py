@@ -7,7 +7,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from changes import services, templates
-from changes.models import ApprovalState, ChangeModel, ChangeTemplate, TemplateTask
+from changes.models import (
+    ApprovalLevel,
+    ApprovalPolicy,
+    ApprovalState,
+    ChangeModel,
+    ChangeTemplate,
+    TemplateTask,
+)
 from itsm.core.models import JournalEntry
 
 
@@ -89,7 +96,13 @@ class TestGuards:
         change.refresh_from_db()
         assert change.state == "assess"
 
-    def test_scheduling_needs_the_authorisation(self, make_change, agent, window):
+    def test_scheduling_needs_the_authorisation(
+        self, make_change, agent, window, normal_model, change_manager
+    ):
+        policy = ApprovalPolicy.objects.create(name="Change manager")
+        ApprovalLevel.objects.create(policy=policy, order=1, kind="change_manager")
+        normal_model.approval_policy = policy
+        normal_model.save()
         change = make_change(
             implementation_plan="Upgrade one by one",
             backout_plan="Roll back the image",
@@ -99,8 +112,7 @@ class TestGuards:
         )
         change = move(change, agent, "assess")
         change = move(change, agent, "authorise")
-        if change.approval_state == ApprovalState.APPROVED:
-            pytest.skip("no approval level applies in this configuration")
+        assert change.approval_state == ApprovalState.REQUESTED
         with pytest.raises(ValidationError) as error:
             move(change, agent, "scheduled")
         assert "authorisation" in " ".join(error.value.message_dict["state"])
