@@ -69,11 +69,13 @@ def address_refusal(address: str) -> str | None:
         if getattr(settings, "OUTBOUND_ALLOW_LOOPBACK", False):
             return None
         return f"{ip} is a loopback address."
+    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return f"{ip} is not a public address."
     if ip.is_link_local:
         return f"{ip} is a link-local address."
     if ip.is_private:
         return f"{ip} is a private address."
-    if ip.is_multicast or ip.is_reserved or ip.is_unspecified or not ip.is_global:
+    if not ip.is_global:
         return f"{ip} is not a public address."
     return None
 
