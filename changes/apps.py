@@ -18,6 +18,7 @@ class ChangesConfig(PracticeConfig):
         "changes:queue",
         order=25,
         links=(
+            ("Standard changes", "changes:templates", ""),
             ("Awaiting my approval", "changes:queue", "view=awaiting_my_approval"),
             ("CAB meetings", "changes:cab-list", ""),
             ("Calendar", "changes:calendar", ""),

@@ -165,3 +165,37 @@ class TaskForm(EditInPlace, forms.ModelForm):
     def after_conflict(cls, submitted: "TaskForm", current: ChangeTask) -> "TaskForm":
         data = overlay(submitted, cls(instance=current), current.version)
         return cls(data, instance=ChangeTask.objects.get(pk=current.pk))
+
+
+class TemplateForm(forms.ModelForm):
+    """Proposing a standard change template (a change manager reviews it)."""
+
+    model = forms.ModelChoiceField(
+        ChangeModel.objects.filter(active=True, kind="standard"),
+        label="Change model",
+        empty_label=None,
+    )
+    assignment_group = forms.ModelChoiceField(
+        Team.objects.filter(active=True), required=False, widget=Picker("teams")
+    )
+
+    class Meta:
+        model = ChangeTemplate
+        fields = [
+            "name",
+            "model",
+            "description",
+            "category",
+            "assignment_group",
+            "duration_minutes",
+            "outage_expected",
+            "implementation_plan",
+            "backout_plan",
+            "test_plan",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "implementation_plan": forms.Textarea(attrs={"rows": 3}),
+            "backout_plan": forms.Textarea(attrs={"rows": 3}),
+            "test_plan": forms.Textarea(attrs={"rows": 3}),
+        }

@@ -6,14 +6,17 @@ screens. Every write goes through ``services``."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from cmdb.models import ConfigurationItem
 from itsm.api.screens import Column, RecordScreens
 from itsm.core.services import StaleVersion
-from itsm.core.views import error_text
+from itsm.core.views import add_errors, error_text, parse_id
 
-from . import approvals, conflicts, risk, services
+from . import approvals, conflicts, risk, services, templates
 from .api.serializers import ChangeSerializer, ChangeTaskSerializer
 from .api.views import change_queryset
 from .filters import (
@@ -24,9 +27,23 @@ from .filters import (
     ChangeFilterSet,
     ChangeTaskFilterSet,
 )
-from .forms import ChangeForm, CreateChangeForm, TaskForm
-from .models import Change, ChangeKind, ChangeTask, ChangeTemplate, ClosureCode, RiskLevel
+from .forms import ChangeForm, CreateChangeForm, TaskForm, TemplateForm
+from .models import (
+    UNSUCCESSFUL,
+    Change,
+    ChangeKind,
+    ChangeTask,
+    ChangeTemplate,
+    ClosureCode,
+    RiskLevel,
+)
 from .workflows import ChangeState, TaskState
+
+STATUSES = (
+    (ChangeTemplate.Status.ACTIVE, "Ready to use"),
+    (ChangeTemplate.Status.PROPOSED, "Proposed, waiting for review"),
+    (ChangeTemplate.Status.RETIRED, "Retired"),
+)
 
 
 class ChangeScreens(RecordScreens):
@@ -200,6 +217,69 @@ class ChangeScreens(RecordScreens):
         except ValidationError as error:
             return self.page(self.reread(change), 400, risk_errors=error_text(error))
         return self.done(change, "Risk assessment saved; the risk is recalculated.")
+
+    # The standard change catalogue (``changes.templates``) ----------------------------
+
+    @action(detail=False, url_path="templates", url_name="templates")
+    def template_catalogue(self, request):
+        """Pre-authorised standard changes agents start from; proposed ones for review,
+        retired ones for the record, each with the number of its changes that failed."""
+        rows = list(
+            ChangeTemplate.objects.select_related("model", "assignment_group", "proposed_by")
+            .annotate(
+                used=Count("changes"),
+                failed=Count("changes", filter=Q(changes__closure_code__in=UNSUCCESSFUL)),
+            )
+            .order_by("name")
+        )
+        by_status = {status: [t for t in rows if t.status == status] for status, _ in STATUSES}
+        return Response(
+            {
+                "sections": [(label, by_status[status], status) for status, label in STATUSES],
+                "may_review": templates.is_change_manager(request.user),
+                "form": TemplateForm(),
+            },
+            template_name="changes/templates.html",
+        )
+
+    @action(detail=False, methods=["get", "post"], url_path="templates/new", url_name="propose")
+    def propose_template(self, request):
+        form = TemplateForm(request.data if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                template = templates.propose(request.user, form.cleaned_data)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, f"“{template.name}” proposed for review.")
+                return redirect("changes:templates")
+        status = 400 if form.errors else 200
+        return Response({"form": form}, status=status, template_name="changes/template_new.html")
+
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path=r"templates/(?P<pk>[0-9]+)/(?P<verb>review|retire)",
+        url_name="template-action",
+    )
+    def template_action(self, request, pk=None, verb=None):
+        template = get_object_or_404(ChangeTemplate, pk=parse_id(pk))
+        try:
+            if verb == "retire":
+                templates.retire(template, request.user)
+                messages.success(request, f"“{template.name}” retired.")
+            else:
+                approve = request.data.get("decision") == "approve"
+                templates.review(template, request.user, approve, request.data.get("notes", ""))
+                messages.success(
+                    request,
+                    f"“{template.name}” is active."
+                    if approve
+                    else f"“{template.name}” sent back to its proposer.",
+                )
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        return redirect("changes:templates")
 
 
 class ChangeTaskScreens(RecordScreens):

@@ -168,3 +168,49 @@ def test_a_failed_change_offers_the_follow_up_on_its_page(agent, make_change, re
     change.refresh_from_db()
     assert change.follow_up_problem is not None
     assert change.follow_up_problem.number in page(client.get(f"/changes/{change.number}/"))
+
+
+def test_the_standard_change_catalogue(agent, change_manager, standard_model, network_team):
+    client = web(agent)
+    response = client.post(
+        "/changes/templates/new/",
+        {"name": "", "model": standard_model.pk, "duration_minutes": "30"},
+    )
+    assert response.status_code == 400 and not ChangeTemplate.objects.exists()
+    response = client.post(
+        "/changes/templates/new/",
+        {
+            "name": "Add a VLAN to a trunk",
+            "model": standard_model.pk,
+            "duration_minutes": "30",
+            "assignment_group": network_team.pk,
+            "implementation_plan": "Add it on both ends",
+        },
+    )
+    assert response.status_code == 302
+    template = ChangeTemplate.objects.get()
+    assert (template.status, template.proposed_by) == ("proposed", agent)
+    html = page(client.get("/changes/templates/"))
+    assert "Add a VLAN to a trunk" in html and "Activate" not in html  # agents do not review
+    action = f"/changes/templates/{template.pk}/review/"
+    client.post(action, {"decision": "approve"})
+    template.refresh_from_db()
+    assert template.status == "proposed"
+
+    manager = web(change_manager)
+    manager.post(action, {"decision": "reject"})  # sending back needs notes
+    template.refresh_from_db()
+    assert template.status == "proposed"
+    manager.post(action, {"decision": "approve"})
+    template.refresh_from_db()
+    assert template.status == "active"
+    html = page(client.get("/changes/templates/"))
+    assert f'href="/changes/new/?template={template.pk}"' in html
+    manager.post(f"/changes/templates/{template.pk}/retire/")
+    template.refresh_from_db()
+    assert template.status == "retired"
+
+
+def test_end_users_cannot_open_the_catalogue(alice):
+    assert web(alice).get("/changes/templates/").status_code == 403
+    assert web(alice).post("/changes/templates/new/", {"name": "x"}).status_code == 403
