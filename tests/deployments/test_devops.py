@@ -4,15 +4,17 @@ mid-pipeline stops it), automatic authorisation of low-risk deployments, the out
 closing the change and recording the version in the CMDB; only service accounts."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from changes import approvals
 from changes import services as change_services
-from changes.models import ApprovalState, Change, RiskRule
+from changes.models import ApprovalState, Change, RiskRule, ScheduleWindow
 from cmdb import services as cmdb_services
 from itsm.core.models import JournalEntry
 from practices.deployments.accounts import service_account
@@ -162,6 +164,24 @@ class TestGate:
             JournalEntry.objects.for_record(deployment).values_list("body", flat=True)
         )
         assert "Gate: prevented" in journal
+
+    def test_a_blackout_that_starts_mid_pipeline_stops_it(self, pipeline_client, policies):
+        app = ci("shop-web", "application", environment="staging")
+        answer = pipeline_client.post(
+            URL, request_data(configuration_items=[app.pk]), format="json"
+        ).json()
+        assert gate_of(pipeline_client, answer)["decision"] == "allowed"
+        now = timezone.now()
+        window = ScheduleWindow.objects.create(
+            name="Year-end freeze",
+            kind=ScheduleWindow.Kind.BLACKOUT,
+            starts_at=now - timedelta(minutes=1),
+            ends_at=now + timedelta(hours=2),
+        )
+        window.configuration_items.add(app)
+        gate = gate_of(pipeline_client, answer)
+        assert gate["decision"] == "prevented", gate
+        assert "Year-end freeze" in gate["reasons"][0]
 
     def test_a_rejected_or_cancelled_change_prevents_it(self, pipeline_client, policies):
         answer = pipeline_client.post(
