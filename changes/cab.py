@@ -17,7 +17,7 @@ from itsm.core import services as core
 from itsm.core.approvals import Decision
 from itsm.core.models import JournalEntry
 
-from . import approvals
+from . import approvals, risk
 from .models import AgendaItem, ApprovalLevel, CabMeeting, Change, ChangeApproval
 from .templates import is_change_manager
 from .workflows import ChangeState
@@ -195,9 +195,9 @@ def move_item(item: AgendaItem, actor, step: int) -> None:
     """Move an item one place up (``step=-1``) or down (``+1``) the agenda."""
     _require_manager(actor)
     items = list(
-        AgendaItem.objects.select_for_update().filter(meeting_id=item.meeting_id).order_by(
-            "order", "pk"
-        )
+        AgendaItem.objects.select_for_update()
+        .filter(meeting_id=item.meeting_id)
+        .order_by("order", "pk")
     )
     index = next(i for i, row in enumerate(items) if row.pk == item.pk)
     other = index + (1 if step > 0 else -1)
@@ -234,8 +234,7 @@ def minutes_line(item: AgendaItem) -> str:
     who = item.decided_by.get_full_name() or item.decided_by.username if item.decided_by else ""
     return (
         f"{item.order}. {change.number} {change.title} ({change.effective_risk} risk): "
-        f"{item.get_decision_display()} by {who}"
-        + (f": {item.comment}" if item.comment else ".")
+        f"{item.get_decision_display()} by {who}" + (f": {item.comment}" if item.comment else ".")
     )
 
 
@@ -323,7 +322,7 @@ def summary(change: Change) -> dict:
     """What the board reads about a change at the workbench: risk with its reasons,
     conflicts, plans, CIs and services."""
     return {
-        "risk_reasons": change.risk_reasons or [],
+        "risk": risk.explain(change),
         "conflicts": list(change.conflicts.select_related("other_change", "window")),
         "configuration_items": list(change.configuration_items.select_related("ci_class")),
         "services": list(change.services.all()),

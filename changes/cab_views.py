@@ -226,7 +226,9 @@ def add_item(request, pk: int):
 
 
 def _item(pk: int, item_pk: int) -> AgendaItem:
-    return get_object_or_404(AgendaItem.objects.select_related("meeting"), meeting_id=pk, pk=item_pk)
+    return get_object_or_404(
+        AgendaItem.objects.select_related("meeting"), meeting_id=pk, pk=item_pk
+    )
 
 
 @login_required

@@ -17,10 +17,14 @@ cab = [
     path("changes/cab/<int:pk>/", cab_views.workbench, name="cab-detail"),
     path("changes/cab/<int:pk>/build/", cab_views.build, name="cab-build"),
     path("changes/cab/<int:pk>/items/", cab_views.add_item, name="cab-add"),
-    path("changes/cab/<int:pk>/items/<int:item_pk>/remove/", cab_views.remove_item, name="cab-remove"),
+    path(
+        "changes/cab/<int:pk>/items/<int:item_pk>/remove/", cab_views.remove_item, name="cab-remove"
+    ),
     path("changes/cab/<int:pk>/items/<int:item_pk>/move/", cab_views.move_item, name="cab-move"),
     path("changes/cab/<int:pk>/items/<int:item_pk>/start/", cab_views.start_item, name="cab-start"),
-    path("changes/cab/<int:pk>/items/<int:item_pk>/decide/", cab_views.decide_item, name="cab-decide"),
+    path(
+        "changes/cab/<int:pk>/items/<int:item_pk>/decide/", cab_views.decide_item, name="cab-decide"
+    ),
     path("changes/cab/<int:pk>/minutes/", cab_views.save_minutes, name="cab-minutes"),
     path("changes/cab/<int:pk>/send/", cab_views.send_minutes, name="cab-send"),
 ]

@@ -74,9 +74,7 @@ class ApprovalPolicySerializer(CleanedModelSerializer):
         instance = super().update(instance, validated_data)
         if levels is not None:
             instance.levels.all().delete()
-            ApprovalLevel.objects.bulk_create(
-                ApprovalLevel(policy=instance, **lv) for lv in levels
-            )
+            ApprovalLevel.objects.bulk_create(ApprovalLevel(policy=instance, **lv) for lv in levels)
         return instance
 
 

@@ -81,7 +81,7 @@ def test_a_normal_change_from_request_through_cab_to_review(pages, policy, agent
     )
     manager.goto(f"/changes/cab/{meeting.pk}/")
     manager.get_by_role("button", name="Add the changes waiting for the CAB").click()
-    manager.get_by_role("link", name=change.number).first.click()
+    manager.locator("aside.side-col").get_by_role("link", name=change.number).click()
     board = manager.locator("#cab-decision")
     board.get_by_role("button", name="Approve").click()  # without the comment: refused
     expect(manager.get_by_text(re.compile("comment", re.I)).first).to_be_visible()
