@@ -47,6 +47,9 @@ from .workflows import ChangeState
 VIEWS = (("month", "Month"), ("week", "Week"), ("timeline", "Timeline"))
 #: The most changes a day cell of the month view lists (the week view lists them all).
 MONTH_CELL_LIMIT = 8
+#: A week's day lists this many items; beyond them it says how many more (a busy week
+#: of thousands of changes is read through the filters, not scrolled).
+WEEK_CELL_LIMIT = 40
 #: The most rows the timeline draws.
 TIMELINE_LIMIT = 400
 #: The feed's range around now.
@@ -117,6 +120,14 @@ class Day:
     def more(self) -> int:
         return max(0, len(self.items) - MONTH_CELL_LIMIT)
 
+    @property
+    def week_shown(self):
+        return self.items[:WEEK_CELL_LIMIT]
+
+    @property
+    def week_more(self) -> int:
+        return max(0, len(self.items) - WEEK_CELL_LIMIT)
+
 
 def _range(view: str, anchor: date) -> tuple[date, date]:
     """[first day, day after the last) the view shows."""
@@ -184,8 +195,8 @@ def items_in(start: datetime, end: datetime, filters: dict, user=None) -> list[I
     """Everything the calendar draws in [start, end), by start: four queries."""
     changes = list(
         changes_in(start, end, filters)
-        .select_related("model")
-        .only(
+        .order_by("planned_start", "pk")
+        .values_list(
             "pk",
             "number",
             "title",
@@ -195,10 +206,7 @@ def items_in(start: datetime, end: datetime, filters: dict, user=None) -> list[I
             "planned_start",
             "planned_end",
             "on_hold",
-            "model__name",
-            "model__kind",
         )
-        .order_by("planned_start", "pk")
     )
     flagged: dict[int, set] = {}
     if changes:
@@ -209,19 +217,22 @@ def items_in(start: datetime, end: datetime, filters: dict, user=None) -> list[I
         ).values_list("change_id", "kind")
         for change_id, kind in rows:
             flagged.setdefault(change_id, set()).add(kind)
+    # One reverse() for all the rows: 2,000 reverse() calls were a third of items_in.
+    head, tail = reverse("changes:detail", args=["CHG0000000"]).split("CHG0000000")
+    state_names = dict(ChangeState.choices)
     items = []
-    for change in changes:
-        kinds = flagged.get(change.pk, set())
+    for pk, number, title, state, risk, override, p_start, p_end, on_hold in changes:
+        kinds = flagged.get(pk, set())
         items.append(
             Item(
                 "change",
-                change.planned_start,
-                change.planned_end,
-                change.number,
-                change.title,
-                reverse("changes:detail", args=[change.number]),
-                change.get_state_display() + (" · on hold" if change.on_hold else ""),
-                change.effective_risk,
+                p_start,
+                p_end,
+                number,
+                title,
+                f"{head}{number}{tail}",
+                state_names.get(state, state) + (" · on hold" if on_hold else ""),
+                override or risk,
                 bool(kinds),
                 tuple(sorted(kinds)),
             )

@@ -75,6 +75,16 @@ def test_the_views_show_changes_tasks_windows_and_conflicts(planned, agent, view
         assert "left:" in html
 
 
+def test_a_busy_day_of_the_week_says_how_many_more(planned, agent, monkeypatch):
+    """A day lists a bounded number of items and counts the rest (a busy week is read
+    through the filters: thousands of changes drawn in full made a 600 KB page)."""
+    monkeypatch.setattr(change_calendar, "WEEK_CELL_LIMIT", 1)
+    html = page(web(agent).get("/changes/calendar/?view=week&date=2030-06-12"))
+    # 12 June: the task at 01:00 is shown; the two changes are counted.
+    assert planned["task"].number in html and planned["second"].number not in html
+    assert "+2 more: narrow by team, service, CI, model or risk." in html
+
+
 def test_filters_narrow_the_changes(planned, agent, make_change):
     other = make_change(
         title="Elsewhere",
