@@ -1,15 +1,11 @@
 from django import forms
-from django.contrib.auth import get_user_model
 
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
-from itsm.accounts.models import Team
-from itsm.core.forms import EditInPlace, PersonField, overlay
-from itsm.core.widgets import DateInput, DateTimeInput, MultiPicker, Picker
+from itsm.core.forms import AssigneeField, AssignmentGroupField, EditInPlace, PersonField
+from itsm.core.widgets import DateInput, DateTimeInput, MultiPicker
 
 from .models import Change, ChangeModel, ChangeTask, ChangeTemplate
-
-User = get_user_model()
 
 
 def _datetime_field(label: str, **kwargs):
@@ -44,21 +40,8 @@ class ChangeForm(EditInPlace, forms.ModelForm):
     )
     configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
     requested_by = PersonField(required=False, label="Requested by")
-    assignment_group = forms.ModelChoiceField(
-        Team.objects.filter(active=True),
-        required=False,
-        empty_label="Unassigned",
-        widget=Picker("teams"),
-    )
-    assigned_to = forms.ModelChoiceField(
-        User.objects.filter(is_active=True, teams__isnull=False)
-        .distinct()
-        .prefetch_related("teams"),
-        required=False,
-        to_field_name="username",
-        widget=Picker("agents", depends_on="assignment_group"),
-        help_text="A member of the assignment group.",
-    )
+    assignment_group = AssignmentGroupField()
+    assigned_to = AssigneeField()
     planned_start = _datetime_field("Planned start")
     planned_end = _datetime_field("Planned end")
     cab_date = forms.DateField(label="CAB date", required=False, widget=DateInput())
@@ -94,18 +77,8 @@ class ChangeForm(EditInPlace, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        change = self.instance
-        if change.pk:
-            self.initial["assigned_to"] = (
-                change.assigned_to.username if change.assigned_to_id else None
-            )
-            self.initial["requested_by"] = change.requested_by.username
-            self.track_changes(change)
-
-    @classmethod
-    def after_conflict(cls, submitted: "ChangeForm", current: Change) -> "ChangeForm":
-        data = overlay(submitted, cls(instance=current), current.version)
-        return cls(data, instance=Change.objects.get(pk=current.pk))
+        if self.instance.pk:
+            self.track_changes(self.instance)
 
 
 class CreateChangeForm(ChangeForm):
@@ -126,18 +99,8 @@ class CreateChangeForm(ChangeForm):
 
 
 class TaskForm(EditInPlace, forms.ModelForm):
-    assignment_group = forms.ModelChoiceField(
-        Team.objects.filter(active=True),
-        required=False,
-        empty_label="Unassigned",
-        widget=Picker("teams"),
-    )
-    assigned_to = forms.ModelChoiceField(
-        User.objects.filter(is_active=True, teams__isnull=False).distinct(),
-        required=False,
-        to_field_name="username",
-        widget=Picker("agents", depends_on="assignment_group"),
-    )
+    assignment_group = AssignmentGroupField()
+    assigned_to = AssigneeField()
     planned_start = _datetime_field("Planned start")
     planned_end = _datetime_field("Planned end")
 
@@ -156,15 +119,8 @@ class TaskForm(EditInPlace, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        task = self.instance
-        if task.pk:
-            self.initial["assigned_to"] = task.assigned_to.username if task.assigned_to_id else None
-            self.track_changes(task)
-
-    @classmethod
-    def after_conflict(cls, submitted: "TaskForm", current: ChangeTask) -> "TaskForm":
-        data = overlay(submitted, cls(instance=current), current.version)
-        return cls(data, instance=ChangeTask.objects.get(pk=current.pk))
+        if self.instance.pk:
+            self.track_changes(self.instance)
 
 
 class TemplateForm(forms.ModelForm):
@@ -175,9 +131,7 @@ class TemplateForm(forms.ModelForm):
         label="Change model",
         empty_label=None,
     )
-    assignment_group = forms.ModelChoiceField(
-        Team.objects.filter(active=True), required=False, widget=Picker("teams")
-    )
+    assignment_group = AssignmentGroupField()
 
     class Meta:
         model = ChangeTemplate

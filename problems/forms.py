@@ -1,18 +1,15 @@
 import re
 
 from django import forms
-from django.contrib.auth import get_user_model
 
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
 from incidents.models import Category, Incident
-from itsm.accounts.models import Team
-from itsm.core.forms import EditInPlace, overlay
+from itsm.core.forms import AssigneeField, AssignmentGroupField, EditInPlace
 from itsm.core.widgets import MultiPicker, Picker
 
 from .models import Dimension, Effectiveness, Problem
 
-User = get_user_model()
 INCIDENT_NUMBER = re.compile(r"INC\d{7,}")
 
 
@@ -49,21 +46,8 @@ class ProblemForm(EditInPlace, forms.ModelForm):
         widget=MultiPicker("services", placeholder="Add a service: type its name"),
     )
     configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
-    assignment_group = forms.ModelChoiceField(
-        Team.objects.filter(active=True),
-        required=False,
-        empty_label="Unassigned",
-        widget=Picker("teams"),
-    )
-    assigned_to = forms.ModelChoiceField(
-        User.objects.filter(is_active=True, teams__isnull=False)
-        .distinct()
-        .prefetch_related("teams"),
-        required=False,
-        to_field_name="username",
-        widget=Picker("agents", depends_on="assignment_group"),
-        help_text="A member of the assignment group.",
-    )
+    assignment_group = AssignmentGroupField()
+    assigned_to = AssigneeField()
 
     class Meta:
         model = Problem
@@ -89,16 +73,7 @@ class ProblemForm(EditInPlace, forms.ModelForm):
         super().__init__(*args, **kwargs)
         problem = self.instance
         if problem.pk:
-            self.initial["assigned_to"] = (
-                problem.assigned_to.username if problem.assigned_to_id else None
-            )
             self.track_changes(problem)
-
-    @classmethod
-    def after_conflict(cls, submitted: "ProblemForm", current: Problem) -> "ProblemForm":
-        """The current values with the agent's own changes laid over them."""
-        data = overlay(submitted, cls(instance=current), current.version)
-        return cls(data, instance=Problem.objects.get(pk=current.pk))
 
 
 class CreateProblemForm(ProblemForm):

@@ -30,11 +30,48 @@ class PersonField(forms.ModelChoiceField):
         )
 
 
+class AssignmentGroupField(forms.ModelChoiceField):
+    """A record's assignment group: an active team, picked by name."""
+
+    def __init__(self, **kwargs):
+        from itsm.accounts.models import Team
+
+        from .widgets import Picker
+
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("empty_label", "Unassigned")
+        kwargs.setdefault("widget", Picker("teams"))
+        super().__init__(queryset=Team.objects.filter(active=True), **kwargs)
+
+
+class AssigneeField(forms.ModelChoiceField):
+    """A record's assignee, by username: someone in a team, offered from the members of the
+    assignment group chosen beside it (``depends_on``)."""
+
+    def __init__(self, depends_on="assignment_group", **kwargs):
+        from itsm.accounts.models import User
+
+        from .widgets import Picker
+
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", Picker("agents", depends_on=depends_on))
+        if depends_on:
+            kwargs.setdefault("help_text", "A member of the assignment group.")
+        super().__init__(
+            queryset=User.objects.filter(is_active=True, teams__isnull=False)
+            .distinct()
+            .prefetch_related("teams"),
+            to_field_name="username",
+            **kwargs,
+        )
+
+
 class EditInPlace:
     """Mixin for a form bound to an existing record (incident, problem, CI…)."""
 
     def track_changes(self, record) -> None:
-        """Carry the values shown (hidden initials) so only changes are applied; and keep
+        """Carry the values shown (hidden initials) so only changes are applied; show a
+        choice by what the field posts (a username, a number: ``to_field_name``); and keep
         an unchanged choice valid even if it left the list since (a deactivated user, a
         retired team): only changes are checked."""
         for field in self.fields.values():
@@ -45,6 +82,9 @@ class EditInPlace:
             ):
                 continue
             current = getattr(record, f"{name}_id", None)
+            if field.to_field_name and hasattr(record, f"{name}_id"):
+                related = getattr(record, name) if current is not None else None
+                self.initial[name] = getattr(related, field.to_field_name, None)
             if current is not None:
                 choices = field.queryset
                 field.queryset = choices.model.objects.filter(
@@ -63,6 +103,13 @@ class EditInPlace:
     def changed_values(self) -> dict:
         """The cleaned values the agent changed."""
         return {name: self.cleaned_data[name] for name in self.changed_data}
+
+    @classmethod
+    def after_conflict(cls, submitted, current):
+        """The current values with the agent's own changes laid over them, ready to save
+        again (a model form of the record)."""
+        data = overlay(submitted, cls(instance=current), current.version)
+        return cls(data, instance=type(current).objects.get(pk=current.pk))
 
 
 def overlay(submitted: EditInPlace, fresh: EditInPlace, version: int) -> QueryDict:

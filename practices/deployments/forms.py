@@ -3,8 +3,7 @@ from django.contrib.auth import get_user_model
 
 from changes.models import Change
 from cmdb.widgets import CIMultipleChoiceField
-from itsm.accounts.models import Team
-from itsm.core.forms import EditInPlace, overlay
+from itsm.core.forms import AssigneeField, AssignmentGroupField, EditInPlace
 from itsm.core.widgets import Picker
 from practices.releases.models import Release
 
@@ -37,18 +36,8 @@ class DeploymentForm(EditInPlace, forms.ModelForm):
         to_field_name="username",
         widget=Picker("agents"),
     )
-    assignment_group = forms.ModelChoiceField(
-        Team.objects.filter(active=True),
-        required=False,
-        empty_label="Unassigned",
-        widget=Picker("teams"),
-    )
-    assigned_to = forms.ModelChoiceField(
-        User.objects.filter(is_active=True, teams__isnull=False).distinct(),
-        required=False,
-        to_field_name="username",
-        widget=Picker("agents", depends_on="assignment_group"),
-    )
+    assignment_group = AssignmentGroupField()
+    assigned_to = AssigneeField()
 
     class Meta:
         model = Deployment
@@ -74,14 +63,4 @@ class DeploymentForm(EditInPlace, forms.ModelForm):
         self.fields["title"].help_text = "Empty: named after what is deployed and where."
         deployment = self.instance
         if deployment.pk:
-            for name in ("deployed_by", "assigned_to"):
-                person = getattr(deployment, name)
-                self.initial[name] = person.username if person else None
-            self.initial["release"] = deployment.release.number if deployment.release_id else None
-            self.initial["change"] = deployment.change.number if deployment.change_id else None
             self.track_changes(deployment)
-
-    @classmethod
-    def after_conflict(cls, submitted: "DeploymentForm", current: Deployment) -> "DeploymentForm":
-        data = overlay(submitted, cls(instance=current), current.version)
-        return cls(data, instance=Deployment.objects.get(pk=current.pk))

@@ -3,8 +3,7 @@ from django.contrib.auth import get_user_model
 
 from changes.models import Change
 from cmdb.widgets import CIMultipleChoiceField
-from itsm.accounts.models import Team
-from itsm.core.forms import EditInPlace, overlay
+from itsm.core.forms import AssigneeField, AssignmentGroupField, EditInPlace
 from itsm.core.widgets import ChosenPicker, DateTimeInput, Picker
 
 from .models import Release
@@ -38,18 +37,8 @@ class ReleaseForm(EditInPlace, forms.ModelForm):
         to_field_name="username",
         widget=Picker("agents"),
     )
-    assignment_group = forms.ModelChoiceField(
-        Team.objects.filter(active=True),
-        required=False,
-        empty_label="Unassigned",
-        widget=Picker("teams"),
-    )
-    assigned_to = forms.ModelChoiceField(
-        User.objects.filter(is_active=True, teams__isnull=False).distinct(),
-        required=False,
-        to_field_name="username",
-        widget=Picker("agents", depends_on="assignment_group"),
-    )
+    assignment_group = AssignmentGroupField()
+    assigned_to = AssigneeField()
     planned_start = _datetime_field("Planned start")
     planned_end = _datetime_field("Planned end")
 
@@ -78,15 +67,4 @@ class ReleaseForm(EditInPlace, forms.ModelForm):
         super().__init__(*args, **kwargs)
         release = self.instance
         if release.pk:
-            self.initial["assigned_to"] = (
-                release.assigned_to.username if release.assigned_to_id else None
-            )
-            self.initial["release_manager"] = (
-                release.release_manager.username if release.release_manager_id else None
-            )
             self.track_changes(release)
-
-    @classmethod
-    def after_conflict(cls, submitted: "ReleaseForm", current: Release) -> "ReleaseForm":
-        data = overlay(submitted, cls(instance=current), current.version)
-        return cls(data, instance=Release.objects.get(pk=current.pk))
