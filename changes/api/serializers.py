@@ -4,7 +4,12 @@ from catalogue.models import Service
 from cmdb.models import ConfigurationItem
 from incidents.models import Incident
 from itsm.accounts.models import Team
-from itsm.api.serializers import CleanedModelSerializer, ModelSerializer, UsernameField
+from itsm.api.serializers import (
+    AllowedStatesField,
+    CleanedModelSerializer,
+    ModelSerializer,
+    UsernameField,
+)
 from problems.models import Problem
 
 from .. import services
@@ -17,16 +22,7 @@ from ..models import (
 )
 
 
-class AllowedStates:
-    """``allowed_states``: the states the reader may move the record to now."""
-
-    def get_allowed_states(self, record) -> list[str]:
-        request = self.context.get("request")
-        user = request.user if request else None
-        return sorted({str(t.target) for t in record.workflow.available(record, user)})
-
-
-class ChangeSerializer(AllowedStates, ModelSerializer):
+class ChangeSerializer(ModelSerializer):
     model = serializers.PrimaryKeyRelatedField(queryset=ChangeModel.objects.all())
     template = serializers.PrimaryKeyRelatedField(
         queryset=ChangeTemplate.objects.filter(status=ChangeTemplate.Status.ACTIVE),
@@ -64,9 +60,7 @@ class ChangeSerializer(AllowedStates, ModelSerializer):
         error_messages={"does_not_exist": "There is no problem {value}."},
     )
     follow_up_problem = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    allowed_states = serializers.SerializerMethodField(
-        help_text="The states you may move this change to now."
-    )
+    allowed_states = AllowedStatesField(help_text="The states you may move this change to now.")
     effective_risk = serializers.CharField(
         read_only=True, help_text="The override if there is one, else the calculated risk."
     )
@@ -171,7 +165,7 @@ class ChangeSerializer(AllowedStates, ModelSerializer):
         )
 
 
-class ChangeTaskSerializer(AllowedStates, ModelSerializer):
+class ChangeTaskSerializer(ModelSerializer):
     change = serializers.SlugRelatedField(
         slug_field="number",
         queryset=Change.objects.all(),
@@ -182,7 +176,7 @@ class ChangeTaskSerializer(AllowedStates, ModelSerializer):
     assignment_group = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), required=False, allow_null=True
     )
-    allowed_states = serializers.SerializerMethodField()
+    allowed_states = AllowedStatesField(help_text="The states you may move this task to now.")
 
     class Meta:
         model = ChangeTask

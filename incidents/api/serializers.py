@@ -5,7 +5,7 @@ from cmdb.models import ConfigurationItem
 from incidents import services
 from incidents.models import Category, Channel, Incident
 from itsm.accounts.models import Team
-from itsm.api.serializers import ModelSerializer, UsernameField
+from itsm.api.serializers import AllowedStatesField, ModelSerializer, UsernameField
 from practices.service_level.api.serializers import TimerSummarySerializer
 
 
@@ -36,9 +36,7 @@ class IncidentSerializer(ModelSerializer):
         error_messages={"does_not_exist": "There is no incident {value}."},
     )
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    allowed_states = serializers.SerializerMethodField(
-        help_text="The states you may move this incident to now."
-    )
+    allowed_states = AllowedStatesField(help_text="The states you may move this incident to now.")
     sla = TimerSummarySerializer(
         source="sla_timers", many=True, read_only=True, help_text="Its SLA, OLA and UC timers."
     )
@@ -90,11 +88,6 @@ class IncidentSerializer(ModelSerializer):
             "reopen_count",
             "version",
         ]
-
-    def get_allowed_states(self, incident) -> list[str]:
-        request = self.context.get("request")
-        user = request.user if request else None
-        return sorted({str(t.target) for t in incident.workflow.available(incident, user)})
 
     def validate(self, attrs):
         errors = {}

@@ -2,6 +2,7 @@ import copy
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from itsm.core.models import Attachment, JournalEntry, RecordLink
@@ -58,6 +59,21 @@ class CleanedModelSerializer(ModelSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return attrs
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class AllowedStatesField(serializers.Field):
+    """A record's ``allowed_states``: the states the reader may move it to now (the
+    workflow's transitions they may take from its state)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "The states you may move this record to now.")
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, record) -> list[str]:
+        request = self.context.get("request")
+        user = request.user if request else None
+        return sorted({str(t.target) for t in record.workflow.available(record, user)})
 
 
 class UsernameField(serializers.SlugRelatedField):

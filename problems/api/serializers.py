@@ -5,7 +5,7 @@ from catalogue.models import Service
 from cmdb.models import ConfigurationItem
 from incidents.models import Category, Incident
 from itsm.accounts.models import Team
-from itsm.api.serializers import ModelSerializer, Serializer, UsernameField
+from itsm.api.serializers import AllowedStatesField, ModelSerializer, Serializer, UsernameField
 from problems import services
 from problems.api import schema  # noqa: F401 (registers the OpenAPI extension)
 from problems.models import Cause, Dimension, Effectiveness, Problem, Risk, WorkaroundUse
@@ -85,9 +85,7 @@ class ProblemSerializer(ModelSerializer):
     impact = RiskField(required=False)
     probability = RiskField(required=False)
     causes = CauseSerializer(many=True, read_only=True)
-    allowed_states = serializers.SerializerMethodField(
-        help_text="The states you may move this problem to now."
-    )
+    allowed_states = AllowedStatesField(help_text="The states you may move this problem to now.")
     resolve_incidents = serializers.BooleanField(
         write_only=True,
         required=False,
@@ -139,11 +137,6 @@ class ProblemSerializer(ModelSerializer):
             "closed_at",
             "version",
         ]
-
-    def get_allowed_states(self, problem) -> list[str]:
-        request = self.context.get("request")
-        user = request.user if request else None
-        return sorted({str(t.target) for t in problem.workflow.available(problem, user)})
 
     def get_resolved_incidents(self, problem) -> list[str]:
         return list(getattr(problem, "resolved_incidents", []))

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from cmdb.models import ConfigurationItem
 from itsm.accounts.models import Location
-from itsm.api.serializers import ModelSerializer, Serializer, UsernameField
+from itsm.api.serializers import AllowedStatesField, ModelSerializer, Serializer, UsernameField
 from practices.assets import services
 from practices.assets.compliance import ComplianceStatus
 from practices.assets.models import Asset, Contract, Licence, Supplier
@@ -62,9 +62,7 @@ class AssetSerializer(ModelSerializer):
     state = AssetStateField(
         required=False, help_text="On create: where it is now (default ordered)."
     )
-    allowed_states = serializers.SerializerMethodField(
-        help_text="The states you may move this asset to now."
-    )
+    allowed_states = AllowedStatesField(help_text="The states you may move this asset to now.")
     vendor = serializers.PrimaryKeyRelatedField(
         queryset=Supplier.objects.all(), required=False, allow_null=True
     )
@@ -103,11 +101,6 @@ class AssetSerializer(ModelSerializer):
             "version",
         ]
         read_only_fields = ["id", "created_at", "updated_at", "version"]
-
-    def get_allowed_states(self, asset) -> list[str]:
-        request = self.context.get("request")
-        user = request.user if request else None
-        return sorted({str(t.target) for t in asset.workflow.available(asset, user)})
 
     def create(self, validated_data):
         return services.create_asset(self.context["request"].user, validated_data)

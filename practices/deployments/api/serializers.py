@@ -7,7 +7,7 @@ from catalogue.models import Service
 from changes.models import Change
 from cmdb.models import ConfigurationItem, Environment
 from itsm.accounts.models import Team
-from itsm.api.serializers import ModelSerializer, UsernameField
+from itsm.api.serializers import AllowedStatesField, ModelSerializer, UsernameField
 from practices.releases.models import Release
 
 from .. import services
@@ -42,7 +42,7 @@ class DeploymentSerializer(ModelSerializer):
     service_account = serializers.CharField(
         source="service_account.user.username", read_only=True, default=None
     )
-    allowed_states = serializers.SerializerMethodField(
+    allowed_states = AllowedStatesField(
         help_text="The statuses you may move this deployment to now."
     )
 
@@ -90,11 +90,6 @@ class DeploymentSerializer(ModelSerializer):
             "version",
         ]
         extra_kwargs = {"title": {"required": False, "allow_blank": True}}
-
-    def get_allowed_states(self, deployment) -> list[str]:
-        request = self.context.get("request")
-        user = request.user if request else None
-        return sorted({str(t.target) for t in deployment.workflow.available(deployment, user)})
 
     def validate(self, attrs):
         if self.instance is None and "state" in self.initial_data:

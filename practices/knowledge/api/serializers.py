@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from itsm.accounts.models import Team
-from itsm.api.serializers import ModelSerializer, Serializer, UsernameField
+from itsm.api.serializers import AllowedStatesField, ModelSerializer, Serializer, UsernameField
 from practices.knowledge import services
 from practices.knowledge.models import (
     Article,
@@ -71,9 +71,7 @@ class ArticleSerializer(ModelSerializer):
         help_text="On creation: the incident or problem number it is written from (linked).",
     )
     body_html = serializers.SerializerMethodField(help_text="The body, rendered and sanitised.")
-    allowed_states = serializers.SerializerMethodField(
-        help_text="The states you may move this article to now."
-    )
+    allowed_states = AllowedStatesField(help_text="The states you may move this article to now.")
     published = serializers.SerializerMethodField(
         help_text="The version readers see (null until first published)."
     )
@@ -123,9 +121,6 @@ class ArticleSerializer(ModelSerializer):
 
     def get_body_html(self, article) -> str:
         return str(render_markdown(article.published_body if self._reader() else article.body))
-
-    def get_allowed_states(self, article) -> list[str]:
-        return sorted({str(t.target) for t in article.workflow.available(article, self._user())})
 
     @extend_schema_field(PublishedSerializer(allow_null=True))
     def get_published(self, article):

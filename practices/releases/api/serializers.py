@@ -3,7 +3,7 @@ from rest_framework import serializers
 from changes.models import Change
 from cmdb.models import ConfigurationItem
 from itsm.accounts.models import Team
-from itsm.api.serializers import ModelSerializer, UsernameField
+from itsm.api.serializers import AllowedStatesField, ModelSerializer, UsernameField
 from itsm.core.markdown import render_markdown
 
 from .. import services
@@ -30,9 +30,7 @@ class ReleaseSerializer(ModelSerializer):
     release_notes_html = serializers.SerializerMethodField(
         help_text="The release notes rendered from Markdown and sanitised."
     )
-    allowed_states = serializers.SerializerMethodField(
-        help_text="The states you may move this release to now."
-    )
+    allowed_states = AllowedStatesField(help_text="The states you may move this release to now.")
 
     class Meta:
         model = Release
@@ -65,11 +63,6 @@ class ReleaseSerializer(ModelSerializer):
 
     def get_release_notes_html(self, release) -> str:
         return str(render_markdown(release.release_notes))
-
-    def get_allowed_states(self, release) -> list[str]:
-        request = self.context.get("request")
-        user = request.user if request else None
-        return sorted({str(t.target) for t in release.workflow.available(release, user)})
 
     def validate(self, attrs):
         if self.instance is None and "state" in self.initial_data:
