@@ -255,6 +255,7 @@ def decide(approval: ChangeApproval, actor, approve: bool, comment: str = "") ->
     return approval
 
 
+@transaction.atomic
 def decide_level(change, level: int, actor, approve: bool, comment: str, meeting=None) -> int:
     """A board's decision of a whole level (the CAB at its meeting): every pending approval
     of ``level`` is decided as ``actor`` recorded it; the caller checked ``actor`` may.

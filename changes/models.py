@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from itsm.core.approvals import AbstractApproval
-from itsm.core.models import Record, RecordQuerySet
+from itsm.core.models import Record, RecordQuerySet, TrackedQuerySet
 
 from .workflows import (
     FIELD_NAMES,
@@ -384,10 +384,9 @@ class TemplateTask(models.Model):
 
 class ChangeQuerySet(RecordQuerySet):
     def visible_to(self, user):
-        """Changes are staff work."""
-        if user.is_authenticated and user.is_active and user.is_agent:
-            return self
-        return self.none()
+        """Changes are staff work: whoever requested one (staff too, as a rule) does not
+        make it visible to an end user."""
+        return TrackedQuerySet.visible_to(self, user)
 
     def open(self):
         return self.filter(state__in=OPEN)
@@ -513,13 +512,6 @@ class Change(Record):
         return self.closure_code in UNSUCCESSFUL
 
 
-class ChangeTaskQuerySet(RecordQuerySet):
-    def visible_to(self, user):
-        if user.is_authenticated and user.is_active and user.is_agent:
-            return self
-        return self.none()
-
-
 class ChangeTask(Record):
     """Implementation work of one team: stages in sequence, a stage's tasks in parallel.
     Every task is closed (or cancelled) before the change goes to review."""
@@ -540,19 +532,11 @@ class ChangeTask(Record):
     close_notes = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = ChangeTaskQuerySet.as_manager()
+    objects = RecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["change", "stage", "pk"]
         indexes = [models.Index(fields=["assignment_group", "state"], name="ctask_group")]
-
-    @property
-    def requester(self):
-        return None
-
-    @property
-    def requester_id(self):
-        return None
 
 
 class RiskAnswer(models.Model):

@@ -48,12 +48,8 @@ class Dimension(models.TextChoices):
 
 
 class ProblemQuerySet(RecordQuerySet):
-    def visible_to(self, user):
-        """Problems are staff work: staff see all, end users none (they read public known
-        errors through ``public_known_errors`` only)."""
-        if user.is_authenticated and user.is_active and user.is_agent:
-            return self
-        return self.none()
+    """Problems are staff work: nobody's request, so end users see none (the kernel's rule;
+    they read public known errors through ``public_known_errors`` only)."""
 
     def open(self):
         return self.filter(state__in=OPEN)
@@ -132,14 +128,6 @@ class Problem(Record):
                 name="prb_kedb",
             ),
         ]
-
-    @property
-    def requester(self):
-        return None
-
-    @property
-    def requester_id(self):
-        return None
 
     @property
     def is_open(self) -> bool:

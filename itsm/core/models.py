@@ -89,11 +89,15 @@ class Tracked(models.Model):
 
 class RecordQuerySet(TrackedQuerySet):
     def visible_to(self, user):
-        """The one place that decides who may see which records of this type."""
+        """The one place that decides who may see which records of this type: staff all;
+        anyone else the records they are the requester of, or none for a type that is
+        nobody's request (``REQUESTER_FIELD = None``: problems, changes' tasks…)."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_agent:
             return self
+        if self.model.REQUESTER_FIELD is None:
+            return self.none()
         return self.filter(**{self.model.REQUESTER_FIELD: user})
 
 
@@ -104,7 +108,9 @@ class Record(Tracked):
     person it is for (``REQUESTER_FIELD``), and adds its own fields."""
 
     NUMBER_PREFIX: str = ""
-    REQUESTER_FIELD: str = "requester"
+    #: The field holding the person the record is for (end users see their own); None for
+    #: a type that is nobody's request.
+    REQUESTER_FIELD: str | None = "requester"
     ETAG_FIELD = "number"
     workflow: Workflow
 
@@ -168,11 +174,11 @@ class Record(Tracked):
 
     @property
     def requester(self):
-        return getattr(self, self.REQUESTER_FIELD)
+        return getattr(self, self.REQUESTER_FIELD) if self.REQUESTER_FIELD else None
 
     @property
     def requester_id(self):
-        return getattr(self, f"{self.REQUESTER_FIELD}_id")
+        return getattr(self, f"{self.REQUESTER_FIELD}_id") if self.REQUESTER_FIELD else None
 
 
 class JournalQuerySet(models.QuerySet):

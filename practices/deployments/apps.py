@@ -34,4 +34,5 @@ class DeploymentsConfig(PracticeConfig):
         "DeploymentStrategyEnum": "practices.deployments.models.Strategy",
         "GateDecisionEnum": "practices.deployments.models.GateDecision",
     }
+    kpis = "practices.deployments.kpis.deployment_kpis"
     demo = "practices.deployments.demo"

@@ -273,14 +273,6 @@ class Deployment(Record):
         ]
 
     @property
-    def requester(self):
-        return None
-
-    @property
-    def requester_id(self):
-        return None
-
-    @property
     def is_open(self) -> bool:
         return self.state in OPEN
 

@@ -14,4 +14,5 @@ class ReleasesConfig(PracticeConfig):
         "ReleaseStateEnum": "practices.releases.workflows.ReleaseState",
         "ReleaseTypeEnum": "practices.releases.models.ReleaseType",
     }
+    kpis = "practices.releases.kpis.release_kpis"
     demo = "practices.releases.demo"

@@ -1,0 +1,28 @@
+"""Live figures of deployment management for the practice map (the last 30 days)."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import Deployment
+from .workflows import FINISHED, DeploymentState
+
+
+def deployment_kpis() -> list[tuple[str, str]]:
+    since = timezone.now() - timedelta(days=30)
+    counts = Deployment.objects.filter(
+        Q(ended_at__gte=since) | Q(ended_at__isnull=True, created_at__gte=since)
+    ).aggregate(
+        finished=Count("pk", filter=Q(state__in=FINISHED)),
+        succeeded=Count("pk", filter=Q(state=DeploymentState.SUCCEEDED)),
+        production=Count("pk", filter=Q(environment="production", state__in=FINISHED)),
+        pipeline=Count("pk", filter=Q(state__in=FINISHED) & ~Q(pipeline="")),
+    )
+    finished, succeeded = counts["finished"], counts["succeeded"]
+    rate = f"{100 * succeeded / finished:.0f}% ({succeeded} of {finished})" if finished else "—"
+    return [
+        ("Deployment success rate (30 days)", rate),
+        ("Deployments to production (30 days)", str(counts["production"])),
+        ("Deployments by pipelines (30 days)", str(counts["pipeline"])),
+    ]
