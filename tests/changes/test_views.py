@@ -214,3 +214,23 @@ def test_the_standard_change_catalogue(agent, change_manager, standard_model, ne
 def test_end_users_cannot_open_the_catalogue(alice):
     assert web(alice).get("/changes/templates/").status_code == 403
     assert web(alice).post("/changes/templates/new/", {"name": "x"}).status_code == 403
+
+
+def test_the_catalogue_reads_a_fixed_number_of_queries(agent, standard_model, network_team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        client = web(agent)
+        client.get("/changes/templates/")  # the session and the navigation warm up
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/changes/templates/").status_code == 200
+        return len(captured)
+
+    ChangeTemplate.objects.create(name="One", model=standard_model, assignment_group=network_team)
+    one = count()
+    for n in range(5):
+        ChangeTemplate.objects.create(
+            name=f"More {n}", model=standard_model, assignment_group=network_team
+        )
+    assert count() == one
