@@ -19,7 +19,7 @@ class ChangesConfig(PracticeConfig):
         order=25,
         links=(
             ("Standard changes", "changes:templates", ""),
-            ("Awaiting my approval", "changes:queue", "view=awaiting_my_approval"),
+            ("Changes to approve", "changes:queue", "view=awaiting_my_approval"),
             ("CAB meetings", "changes:cab-list", ""),
             ("Calendar", "changes:calendar", ""),
         ),
