@@ -29,7 +29,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def records(agent, alice, service_desk, priority_matrix):
+def records(agent, alice, service_desk, priority_matrix, make_change, standard_model, window):
     # An agreement, so the queues and the incident carry SLA badges.
     always = BusinessCalendar.objects.create(name="24x7", always_open=True)
     agreement("Standard", always, response=timedelta(minutes=30), resolution=timedelta(hours=4))
@@ -40,7 +40,23 @@ def records(agent, alice, service_desk, priority_matrix):
     problem = known_error(agent, service_desk, public=True, title="Mail relay drops connections")
     ci = factories.ci("Mail server")
     item = factories.laptop_item()
-    return SimpleNamespace(incident=incident, issue=issue, problem=problem, ci=ci, item=item)
+    change = make_change(
+        title="Upgrade the mail server",
+        configuration_items=[ci],
+        planned_start=window[0],
+        planned_end=window[1],
+        implementation_plan="Patch, reboot, check the queues.",
+    )
+    make_change(  # a second change on the same CI and window: a conflict on both
+        title="Move the mail server's disks",
+        model=standard_model,
+        configuration_items=[ci],
+        planned_start=window[0],
+        planned_end=window[1],
+    )
+    return SimpleNamespace(
+        incident=incident, issue=issue, problem=problem, ci=ci, item=item, change=change
+    )
 
 
 def agent_pages(records):
@@ -64,6 +80,14 @@ def agent_pages(records):
         "licence compliance": "/assets/licences/",
         "service level report": "/service-levels/",
         "practice map": "/practices/",
+        "change queue": "/changes/",
+        "a change": f"/changes/{records.change.number}/",
+        "new change": "/changes/new/",
+        "change calendar": f"/changes/calendar/?date={records.change.planned_start:%Y-%m-%d}",
+        "standard changes": "/changes/templates/",
+        "CAB meetings": "/changes/cab/",
+        "releases": "/releases/",
+        "deployments": "/deployments/",
     }
 
 
