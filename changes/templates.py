@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from itsm.accounts.models import Role
 
-from .models import ChangeTemplate
+from .models import ChangeTemplate, TemplateTask
 
 Status = ChangeTemplate.Status
 
@@ -33,13 +33,27 @@ def _check(template: ChangeTemplate) -> None:
         raise ValidationError(error.message_dict) from None
 
 
+def _set_tasks(template: ChangeTemplate, tasks) -> None:
+    """Replace the template's tasks (``[{"stage", "title", "team"}]``)."""
+    if tasks is None:
+        return
+    template.tasks.all().delete()
+    TemplateTask.objects.bulk_create(
+        TemplateTask(template=template, **{k: task[k] for k in ("stage", "title", "team")})
+        for task in tasks
+    )
+
+
 @transaction.atomic
 def propose(actor, data: dict) -> ChangeTemplate:
     if not actor.is_agent:
         raise PermissionDenied
+    data = dict(data)
+    tasks = data.pop("tasks", None)
     template = ChangeTemplate(**data, status=Status.PROPOSED, proposed_by=actor)
     _check(template)
     template.save()
+    _set_tasks(template, tasks)
     return template
 
 
@@ -55,10 +69,13 @@ def edit(template: ChangeTemplate, actor, data: dict) -> ChangeTemplate:
         raise PermissionDenied
     if template.status == Status.RETIRED:
         raise ValidationError({"status": "A retired template is not edited."})
+    data = dict(data)
+    tasks = data.pop("tasks", None)
     for name, value in data.items():
         setattr(template, name, value)
     _check(template)
     template.save()
+    _set_tasks(template, tasks)
     return template
 
 

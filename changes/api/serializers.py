@@ -249,7 +249,12 @@ class TemplateTaskSerializer(ModelSerializer):
 
 
 class ChangeTemplateSerializer(CleanedModelSerializer):
-    tasks = TemplateTaskSerializer(many=True, read_only=True)
+    tasks = TemplateTaskSerializer(
+        many=True,
+        required=False,
+        help_text="The tasks a change from this template opens (the whole list: PATCH "
+        "replaces it); stages run in sequence, a stage's tasks in parallel.",
+    )
     proposed_by = UsernameField(read_only=True)
     reviewed_by = UsernameField(read_only=True)
     failed_changes = serializers.IntegerField(

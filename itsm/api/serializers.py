@@ -50,9 +50,11 @@ class CleanedModelSerializer(ModelSerializer):
         attrs = super().validate(attrs)
         model = self.Meta.model
         candidate = copy.copy(self.instance) if self.instance is not None else model()
-        many = {f.name for f in model._meta.many_to_many}
+        # Only the row's own columns: many-to-many values and nested rows (a template's
+        # tasks) are not the model's to check in ``clean``.
+        columns = {f.name for f in model._meta.concrete_fields}
         for name, value in attrs.items():
-            if name not in many:
+            if name in columns:
                 setattr(candidate, name, value)
         try:
             candidate.clean()

@@ -34,5 +34,6 @@ class DeploymentsConfig(PracticeConfig):
         "DeploymentStrategyEnum": "practices.deployments.models.Strategy",
         "GateDecisionEnum": "practices.deployments.models.GateDecision",
     }
+    search_sources = "practices.deployments.search.source"
     kpis = "practices.deployments.kpis.deployment_kpis"
     demo = "practices.deployments.demo"

@@ -14,5 +14,6 @@ class ReleasesConfig(PracticeConfig):
         "ReleaseStateEnum": "practices.releases.workflows.ReleaseState",
         "ReleaseTypeEnum": "practices.releases.models.ReleaseType",
     }
+    search_sources = "practices.releases.search.source"
     kpis = "practices.releases.kpis.release_kpis"
     demo = "practices.releases.demo"

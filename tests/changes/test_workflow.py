@@ -277,3 +277,42 @@ class TestReview:
         change = move(change, agent, "closed", closure_code="successful")
         with pytest.raises(ValidationError):
             services.raise_follow_up_problem(change, agent)
+
+
+@pytest.mark.django_db
+def test_a_template_and_its_tasks_are_proposed_through_the_api(
+    api_as, agent, alice, standard_model, network_team
+):
+    body = {
+        "name": "Restart a Windows service",
+        "model": standard_model.pk,
+        "tasks": [
+            {"stage": 1, "title": "Restart it", "team": network_team.pk},
+            {"stage": 2, "title": "Check the event log", "team": network_team.pk},
+        ],
+    }
+    assert api_as(alice).post("/api/v1/change-templates/", body, format="json").status_code in (
+        403,
+        404,
+    )
+    bad = api_as(agent).post(
+        "/api/v1/change-templates/",
+        {**body, "tasks": [{"stage": 1, "title": "No team"}]},
+        format="json",
+    )
+    assert bad.status_code == 400 and "tasks" in bad.json()
+    assert not ChangeTemplate.objects.exists()
+    answer = api_as(agent).post("/api/v1/change-templates/", body, format="json")
+    assert answer.status_code == 201, answer.json()
+    template = ChangeTemplate.objects.get()
+    assert [(t.stage, t.title) for t in template.tasks.order_by("stage")] == [
+        (1, "Restart it"),
+        (2, "Check the event log"),
+    ]
+    patched = api_as(agent).patch(
+        f"/api/v1/change-templates/{template.pk}/",
+        {"tasks": [{"stage": 1, "title": "Restart it twice", "team": network_team.pk}]},
+        format="json",
+    )
+    assert patched.status_code == 200
+    assert list(template.tasks.values_list("title", flat=True)) == ["Restart it twice"]
