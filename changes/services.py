@@ -120,8 +120,8 @@ def _after(change: Change, actor, step: writes.Change) -> None:
         template = step.options.get("template")
         if template is not None:
             _open_template_tasks(change, template)
-    touched = set(step.diff) | set(step.m2m_before if not step.created else ())
-    if step.created or touched & RISK_FIELDS:
+    # ``diff`` names what changed, many-to-many values included (not what was resent).
+    if step.created or set(step.diff) & RISK_FIELDS:
         conflicts.detect(change)
         risk.calculate(change)
     if "risk_override" in step.diff:

@@ -98,7 +98,7 @@ class ChangeScreens(RecordScreens):
         user = self.request.user
         extra.setdefault("form", ChangeForm(instance=record))
         extra.setdefault("task_form", TaskForm(initial={"stage": 1}))
-        return super().page_context(
+        context = super().page_context(
             record,
             tasks=record.tasks.select_related("assignment_group", "assigned_to"),
             services_list=record.services.all(),
@@ -113,6 +113,13 @@ class ChangeScreens(RecordScreens):
             approvals_panel=approvals.panel(record, user),
             **extra,
         )
+        # While the authorisation is pending, scheduling is the approvers' last decision
+        # (it schedules the change), not a button that can only be refused.
+        if approvals.authorisation_missing(record):
+            context["transitions"] = [
+                t for t in context["transitions"] if t.target != ChangeState.SCHEDULED
+            ]
+        return context
 
     def create_initial(self) -> dict:
         """``?template=<id>``: a standard change from that template, prefilled;

@@ -1,6 +1,6 @@
 from django.db.models import Count, Prefetch, Q
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -50,7 +50,15 @@ class ChangeViewSet(SlotsMixin, ChangeRiskMixin, RecordViewSet):
     lookup_value_regex = r"CHG\d{7,}"
     record_services = services
 
-    @extend_schema(request=None, responses={201: None})
+    @extend_schema(
+        request=None,
+        responses={
+            201: inline_serializer(
+                "FollowUpProblem",
+                {"problem": serializers.CharField(help_text="The new problem's number.")},
+            )
+        },
+    )
     @action(detail=True, methods=["post"], url_path="follow-up-problem")
     def follow_up_problem(self, request, number=None):
         """A failed or backed-out change: raise the follow-up problem, prefilled and linked."""

@@ -234,3 +234,25 @@ def test_the_catalogue_reads_a_fixed_number_of_queries(agent, standard_model, ne
             name=f"More {n}", model=standard_model, assignment_group=network_team
         )
     assert count() == one
+
+
+def test_no_schedule_button_while_the_authorisation_is_pending(
+    agent, make_change, normal_model, change_manager, window
+):
+    from changes.models import ApprovalLevel, ApprovalPolicy
+
+    policy = ApprovalPolicy.objects.create(name="Change manager")
+    ApprovalLevel.objects.create(policy=policy, order=1, kind="change_manager")
+    normal_model.approval_policy = policy
+    normal_model.save()
+    change = make_change(
+        implementation_plan="Patch",
+        backout_plan="Roll back",
+        test_plan="Ping",
+        planned_start=window[0],
+        planned_end=window[1],
+    )
+    change = services.update_change(change, agent, {"state": "assess"})
+    change = services.update_change(change, agent, {"state": "authorise"})
+    html = page(web(agent).get(f"/changes/{change.number}/"))
+    assert ">Schedule</button>" not in html and "Cancel…" in html
