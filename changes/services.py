@@ -107,9 +107,10 @@ def _validate(change: Change, changed: set | None) -> None:
 
 def _derive(change: Change, actor, step: writes.Change) -> None:
     if step.created:
-        change.approval_state = (
-            ApprovalState.NOT_NEEDED if change.model.is_standard else ApprovalState.NOT_REQUESTED
-        )
+        # A model whose path has no authorisation (standard: pre-authorised; registration:
+        # recorded after the fact) needs none.
+        needs = ChangeState.AUTHORISE in change.model.path
+        change.approval_state = ApprovalState.NOT_REQUESTED if needs else ApprovalState.NOT_NEEDED
     if step.moved(to=ChangeState.CANCELLED) and not change.closure_code:
         change.closure_code = ClosureCode.CANCELLED
     writes.unassign_outside_group(change, actor, step)

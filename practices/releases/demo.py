@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from changes.models import Change
 from cmdb.models import ConfigurationItem
 
 from . import services
@@ -48,6 +49,8 @@ def load(context) -> None:
             "assignment_group": context.teams["Applications"],
             "assigned_to": paul,
             "configuration_items": list(ConfigurationItem.objects.filter(name="SAP S/4HANA")),
+            # the change the pipeline registered for the SAP kernel patch it deployed
+            "changes": list(Change.objects.filter(title__startswith="Record the SAP kernel")),
             "release_notes": NOTES,
             "planned_start": start,
             "planned_end": start + timedelta(days=7),

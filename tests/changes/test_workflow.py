@@ -316,3 +316,12 @@ def test_a_template_and_its_tasks_are_proposed_through_the_api(
     )
     assert patched.status_code == 200
     assert list(template.tasks.values_list("title", flat=True)) == ["Restart it twice"]
+
+
+@pytest.mark.django_db
+def test_models_without_authorisation_in_their_path_need_none(
+    make_change, registration_model, standard_model, normal_model
+):
+    assert make_change(model=registration_model).approval_state == ApprovalState.NOT_NEEDED
+    assert make_change(model=standard_model).approval_state == ApprovalState.NOT_NEEDED
+    assert make_change(model=normal_model).approval_state == ApprovalState.NOT_REQUESTED
