@@ -1,11 +1,39 @@
 from django import forms
+from django.contrib.auth import password_validation
 
 from .models import User
 
 
 class PreferencesForm(forms.ModelForm):
+    """Your name, contact details, time zone and display; changing the e-mail address or the
+    password needs the current password (someone at an unlocked screen cannot take over
+    the account's mail, password resets included)."""
+
     #: Shown together under "Display": applied to every page as data-theme/data-density.
     display_fields = ("theme", "density", "date_format")
+    #: Shown together under "Sign-in".
+    security_fields = ("current_password", "new_password1", "new_password2")
+
+    current_password = forms.CharField(
+        label="Current password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed to change your e-mail address or your password.",
+    )
+    new_password1 = forms.CharField(
+        label="New password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to keep your password.",
+    )
+    new_password2 = forms.CharField(
+        label="New password (again)",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     class Meta:
         model = User
@@ -22,6 +50,8 @@ class PreferencesForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        #: As stored before this post (the form writes the new one on the instance).
+        self.old_email = self.instance.email
         for name in self.display_fields:
             self.fields[name].required = False  # left out: kept as it is (see _keep)
 
@@ -42,3 +72,52 @@ class PreferencesForm(forms.ModelForm):
 
     def clean_date_format(self):
         return self._keep("date_format")
+
+    def clean_email(self):
+        email = (self.cleaned_data.get("email") or "").strip()
+        if (
+            email
+            and email.lower() != (self.old_email or "").lower()
+            and (User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists())
+        ):
+            # Whose it is is not said: the form must not tell who has an account.
+            raise forms.ValidationError("This address is used by another account.")
+        return email
+
+    @property
+    def email_changed(self) -> bool:
+        """A new address (a change of letter case only is the same mailbox)."""
+        new = (self.cleaned_data.get("email") or "").lower()
+        return new != (self.old_email or "").lower()
+
+    @property
+    def password_changed(self) -> bool:
+        return bool(self.cleaned_data.get("new_password1"))
+
+    def clean(self):
+        cleaned = super().clean()
+        new1, new2 = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if new1 or new2:
+            if new1 != new2:
+                self.add_error("new_password2", "The two passwords do not match.")
+            else:
+                try:
+                    password_validation.validate_password(new1, self.instance)
+                except forms.ValidationError as error:
+                    self.add_error("new_password1", error)
+        if "email" in cleaned and (self.email_changed or new1 or new2):
+            current = cleaned.get("current_password") or ""
+            if not current:
+                self.add_error("current_password", "Enter your current password to change this.")
+            elif not self.instance.check_password(current):
+                self.add_error("current_password", "Your current password is not correct.")
+        return cleaned
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        if self.password_changed:
+            # set_password: the user's post_save revokes their API tokens (signals.py).
+            user.set_password(self.cleaned_data["new_password1"])
+        if commit:
+            user.save()
+        return user

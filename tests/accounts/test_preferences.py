@@ -14,7 +14,7 @@ def test_user_sets_time_zone_and_times_are_shown_in_it(client, agent, alice):
         {
             "first_name": "Ann",
             "last_name": "Agent",
-            "email": "a@example.com",
+            "email": "agent@example.com",
             "phone": "",
             "time_zone": "Asia/Tokyo",
         },

@@ -36,7 +36,7 @@ def test_saved_theme_and_density_are_kept_and_every_page_carries_them(client, ag
     page = client.get("/me/").content.decode()
     assert 'name="theme"' in page and 'name="density"' in page
     response = client.post(
-        "/me/", {**FORM, "email": "a@example.com", "theme": "dark", "density": "compact"}
+        "/me/", {**FORM, "email": "agent@example.com", "theme": "dark", "density": "compact"}
     )
     assert response.status_code == 302
     agent.refresh_from_db()

@@ -24,7 +24,7 @@ def test_scripts_event_handlers_and_javascript_links_are_removed():
     assert "onerror" not in lowered and "onclick" not in lowered and "onmouseover" not in lowered
     assert "javascript:" not in lowered
     assert "style=" not in lowered and "<iframe" not in lowered
-    assert '<img src="https://example.com/a.png">' in html
+    assert "example.com/a.png" not in html  # an external image is not loaded
     assert "click" in html and "styled" in html
 
 
