@@ -184,12 +184,40 @@ def pattern_message(variable: Variable | None) -> str:
     return f"{variable.label} is not in the expected form: {expected}."
 
 
+NUL = "\x00"
+
+
+def _holds_nul(name, value) -> bool:
+    """Whether a NUL character is in the answer's name or anywhere in its value (walked
+    iteratively: the parser already bounds the depth)."""
+    stack = [name, value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def validate(item: CatalogueItem, answers, user=None) -> dict:
     """The answers, checked: a ValidationError names each variable that is wrong (as
     ``variables.<name>``); nothing is changed. Returns the answers with defaults filled in
     for questions left out."""
     if not isinstance(answers, dict):
         raise ValidationError({"variables": "An object of answers, by variable name."})
+    with_nul = {name: value for name, value in answers.items() if _holds_nul(name, value)}
+    if with_nul:  # PostgreSQL cannot store one: named here rather than failing there
+        raise ValidationError(
+            {
+                f"variables.{name.replace(NUL, '')}": "Null characters are not allowed."
+                for name in with_nul
+            }
+        )
     variables = {v.name: v for v in item.variables.all()}
     schema = json_schema(item, variables.values())
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
