@@ -1,19 +1,48 @@
+"""The kernel's rows in the admin. The audit trail is read-only for everyone, superusers
+included: timeline entries are written by the platform only (never added, changed or
+deleted here, one by one or in bulk), and attachments, part of that trail (who added
+which file to which record), are shown but not edited or deleted. The administrators'
+group does not hold those rights either (``itsm.accounts.roles.WITHHELD``)."""
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 from .models import Attachment, JournalEntry, Notification, RecordLink
 
 
-@admin.register(JournalEntry)
-class JournalEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "content_type", "object_id", "kind", "actor", "internal")
-    list_filter = ("kind", "internal", "content_type")
-    readonly_fields = [f.name for f in JournalEntry._meta.fields]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows to read, never to add, change or delete (the bulk delete action included:
+    without the delete right the admin neither offers it nor runs it)."""
 
-    def has_add_permission(self, request):
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST":  # an action (bulk delete) or an edit: nothing to take
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "content_type", "object_id", "kind", "actor", "internal")
+    list_filter = ("kind", "internal", "content_type")
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "filename", "content_type", "object_id", "uploaded_by")
+    list_filter = ("internal", "content_type")
+    search_fields = ("filename",)
 
 
 @admin.register(Notification)
@@ -22,5 +51,4 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("status",)
 
 
-admin.site.register(Attachment)
 admin.site.register(RecordLink)
