@@ -346,13 +346,28 @@ def link_records(source: Record, target: Record, actor, kind=RecordLink.Kind.REL
 # Notifications -------------------------------------------------------------------------
 
 
+#: Headers of every message the platform sends: it is automatic (RFC 3834), so mail
+#: servers and clients send no out-of-office or other automatic replies to it.
+AUTOMATIC_MAIL_HEADERS = {
+    "Auto-Submitted": "auto-generated",
+    "X-Auto-Response-Suppress": "All",
+}
+
+
+def mail_subject(subject: str) -> str:
+    """A subject as one header line: line breaks and runs of whitespace (a record title
+    with a line break in it) become one space; at most 255 characters."""
+    return " ".join(str(subject).split())[:255]
+
+
 def notify(
     recipients, subject: str, body: str, record: Record | None = None, addresses=()
 ) -> list[Notification]:
     """Queue a message to each recipient (deduplicated, skipping those without e-mail) and to
-    each plain e-mail address.
+    each plain e-mail address. The subject is made one line (``mail_subject``).
 
     Rows are written in the caller's transaction; delivery is queued after commit."""
+    subject = mail_subject(subject)
     seen = set()
     rows = []
     ct = ContentType.objects.get_for_model(record) if record else None
@@ -360,7 +375,7 @@ def notify(
         rows.append(
             Notification(
                 address=address,
-                subject=subject[:255],
+                subject=subject,
                 body=body,
                 content_type=ct,
                 object_id=record.pk if record else None,
@@ -373,7 +388,7 @@ def notify(
         rows.append(
             Notification(
                 recipient=user,
-                subject=subject[:255],
+                subject=subject,
                 body=body,
                 content_type=ct,
                 object_id=record.pk if record else None,
@@ -407,8 +422,10 @@ def _enqueue_delivery(ids: list[int]) -> None:
 
 
 def deliver(notification_ids: Iterable[int]) -> int:
-    """Send pending notifications by mail; returns how many were sent."""
-    from django.core.mail import send_mail
+    """Send pending notifications by mail, marked automatic (``AUTOMATIC_MAIL_HEADERS``),
+    with a one-line subject (rows queued before subjects were made one line are sent
+    too); returns how many were sent."""
+    from django.core.mail import EmailMessage
 
     sent = 0
     for notification in Notification.objects.filter(
@@ -421,12 +438,13 @@ def deliver(notification_ids: Iterable[int]) -> int:
         if not claimed:
             continue
         try:
-            send_mail(
-                notification.subject,
+            EmailMessage(
+                mail_subject(notification.subject),
                 notification.body,
                 settings.DEFAULT_FROM_EMAIL,
                 [notification.to],
-            )
+                headers=AUTOMATIC_MAIL_HEADERS,
+            ).send()
         except Exception as exc:
             notification.attempts += 1
             notification.last_error = str(exc)[:2000]

@@ -17,6 +17,7 @@ from django.db.models.functions import Greatest, TruncMonth, TruncWeek
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from itsm.core.exports import safe_cell
 from itsm.core.models import JournalEntry
 from itsm.core.services import write_journal
 
@@ -411,20 +412,14 @@ CSV_HEADER = [
 ]
 
 
-def _cell(value) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def write_csv(report: Report, out) -> None:
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for row in [*report.rows, report.total]:
         writer.writerow(
             [
-                _cell(row.label),
-                _cell(row.note) if report.group == "agreement" else "",
+                safe_cell(row.label),
+                safe_cell(row.note) if report.group == "agreement" else "",
                 row.total,
                 row.met,
                 row.breached,
