@@ -221,6 +221,7 @@ def decide(approval: Approval, actor, approve: bool, comment: str = "") -> Appro
     if request.state != RequestState.AWAITING_APPROVAL:
         raise ValidationError({"decision": f"{request.number} is {request.state}."})
     APPROVALS.record(approval, approve, comment)
+    writes.bump(request)  # a decision shown on the request: an ETag read before is stale
     core.write_journal(
         request,
         JournalEntry.Kind.APPROVAL,

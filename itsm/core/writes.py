@@ -334,6 +334,13 @@ def touch(obj, actor, body: str = "", data: dict | None = None, expected_version
     return locked
 
 
+def bump(obj) -> None:
+    """Something shown with the row changed and the caller journalled it (an approval
+    recorded on a request): its version moves on, so an ETag read before is stale. The
+    caller holds the row's lock."""
+    _save(obj, [])
+
+
 def _save(obj, columns: list[str]) -> None:
     obj.version += 1
     obj.updated_at = timezone.now()

@@ -58,3 +58,25 @@ def test_requester_cancel_with_a_stale_etag_is_412(api_as, alice, agent, service
     assert stale.status_code == 412, stale.content
     assert fresh(ordered).state == before.state
     assert fresh(ordered).version == before.version
+
+
+def test_an_approval_recorded_makes_an_etag_read_before_stale(
+    api_as, agent, agent2, alice, manager, service_desk
+):
+    """One approval of an "every member" level does not finish it, but it changes what the
+    request shows: an ETag read before it is stale."""
+    from catalogue.models import ApprovalLevel
+
+    service_desk.members.add(agent2)
+    item = factories.laptop_item()
+    ApprovalLevel.objects.create(item=item, order=1, kind="team_all", team=service_desk)
+    request = services.submit_request(alice, item, {"model": "mac"})
+    client = api_as(agent)
+    old = client.get(url(request))["ETag"]
+    services.decide(request.approvals.get(approver=manager), manager, approve=True)
+    assert fresh(request).state == "awaiting_approval"  # the others still approve
+    stale = client.patch(
+        url(request), {"assigned_to": agent.username}, format="json", HTTP_IF_MATCH=old
+    )
+    assert stale.status_code == 412
+    assert fresh(request).assigned_to is None
