@@ -28,7 +28,7 @@ D = Approval.Decision
 APPROVALS = LevelledApprovals(Approval, "request", reason="Say why, for the requester.")
 
 
-def _check_request(request: ServiceRequest, actor, change: writes.Change) -> None:
+def _check_request(request: ServiceRequest, actor, change: writes.Write) -> None:
     """People cancel a request or close a fulfilled one; the platform moves the rest."""
     if actor is not None and change.transition is not None:
         if change.transition.target not in (RequestState.CANCELLED, RequestState.CLOSED):
@@ -51,7 +51,7 @@ def _request_validate(request: ServiceRequest, changed: set | None) -> None:
     writes.refuse(errors)
 
 
-def _request_saved(request: ServiceRequest, actor, change: writes.Change) -> None:
+def _request_saved(request: ServiceRequest, actor, change: writes.Write) -> None:
     if not change.created:
         return
     files = change.options.get("files") or {}
@@ -66,7 +66,7 @@ def _request_saved(request: ServiceRequest, actor, change: writes.Change) -> Non
         request.variables = cleaned
 
 
-def _request_after(request: ServiceRequest, actor, change: writes.Change) -> None:
+def _request_after(request: ServiceRequest, actor, change: writes.Write) -> None:
     if change.created:
         levels = change.options["levels"]
         if levels:
@@ -110,7 +110,7 @@ REQUEST_SPEC = writes.WriteSpec(
 )
 
 
-def _task_after(task: FulfilmentTask, actor, change: writes.Change) -> None:
+def _task_after(task: FulfilmentTask, actor, change: writes.Write) -> None:
     if change.created:
         request = change.options["request"]
         template = change.options["template"]

@@ -4,7 +4,7 @@ through approval and fulfilment (``catalogue.services``); people cancel or close
 from django.db import models
 from django.utils import timezone
 
-from itsm.core.workflow import Transition, Workflow
+from itsm.core.workflow import TaskState, Transition, Workflow
 
 
 class RequestState(models.TextChoices):
@@ -14,13 +14,6 @@ class RequestState(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     IN_FULFILMENT = "in_fulfilment", "In fulfilment"
     FULFILLED = "fulfilled", "Fulfilled"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class TaskState(models.TextChoices):
-    OPEN = "open", "Open"
-    IN_PROGRESS = "in_progress", "In progress"
     CLOSED = "closed", "Closed"
     CANCELLED = "cancelled", "Cancelled"
 

@@ -283,51 +283,52 @@ def find(change: Change, scope: Scope | None = None) -> list[Conflict]:
     related = _related(mine)
     touched = mine | set(related)
     seen = set()
+
+    def both(kind, other_id, ci_id, detail, other_ci_id, other_detail):
+        """A conflict between this change and another, held by each of them."""
+        if (kind, other_id, ci_id) in seen:
+            return
+        seen.add((kind, other_id, ci_id))
+        add(
+            change=change,
+            kind=kind,
+            other_change_id=other_id,
+            configuration_item_id=ci_id,
+            detail=detail,
+        )
+        add(
+            change_id=other_id,
+            kind=kind,
+            other_change_id=change.pk,
+            configuration_item_id=other_ci_id,
+            detail=other_detail,
+        )
+
     if touched:
+        mine_when = span(start, end)
         for other_id, number, o_start, o_end, ci_id, ci_name in _overlapping_changes(
             change, touched, start, end
         ):
             when = span(o_start, o_end)
             if ci_id in mine:
-                key = (Kind.SAME_CI, other_id, ci_id)
-                if key in seen:
-                    continue
-                seen.add(key)
-                add(
-                    change=change,
-                    kind=Kind.SAME_CI,
-                    other_change_id=other_id,
-                    configuration_item_id=ci_id,
-                    detail=f"{number} also changes {ci_name} ({when})",
-                )
-                add(
-                    change_id=other_id,
-                    kind=Kind.SAME_CI,
-                    other_change_id=change.pk,
-                    configuration_item_id=ci_id,
-                    detail=f"{change.number} also changes {ci_name} ({span(start, end)})",
+                both(
+                    Kind.SAME_CI,
+                    other_id,
+                    ci_id,
+                    f"{number} also changes {ci_name} ({when})",
+                    ci_id,
+                    f"{change.number} also changes {ci_name} ({mine_when})",
                 )
                 continue
             for my_ci in sorted(related.get(ci_id, ())):
-                key = (Kind.RELATED_CI, other_id, my_ci)
-                if key in seen:
-                    continue
-                seen.add(key)
                 my_name = scope.ci_names[my_ci]
-                add(
-                    change=change,
-                    kind=Kind.RELATED_CI,
-                    other_change_id=other_id,
-                    configuration_item_id=my_ci,
-                    detail=f"{number} changes {ci_name}, related to {my_name} ({when})",
-                )
-                add(
-                    change_id=other_id,
-                    kind=Kind.RELATED_CI,
-                    other_change_id=change.pk,
-                    configuration_item_id=ci_id,
-                    detail=f"{change.number} changes {my_name}, related to {ci_name} "
-                    f"({span(start, end)})",
+                both(
+                    Kind.RELATED_CI,
+                    other_id,
+                    my_ci,
+                    f"{number} changes {ci_name}, related to {my_name} ({when})",
+                    ci_id,
+                    f"{change.number} changes {my_name}, related to {ci_name} ({mine_when})",
                 )
 
     # Maintenance windows: each CI that has some must be changed inside one.

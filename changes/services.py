@@ -105,7 +105,7 @@ def _validate(change: Change, changed: set | None) -> None:
     writes.refuse(errors)
 
 
-def _derive(change: Change, actor, step: writes.Change) -> None:
+def _derive(change: Change, actor, step: writes.Write) -> None:
     if step.created:
         # A model whose path has no authorisation (standard: pre-authorised; registration:
         # recorded after the fact) needs none.
@@ -116,7 +116,7 @@ def _derive(change: Change, actor, step: writes.Change) -> None:
     writes.unassign_outside_group(change, actor, step)
 
 
-def _after(change: Change, actor, step: writes.Change) -> None:
+def _after(change: Change, actor, step: writes.Write) -> None:
     if step.created:
         template = step.options.get("template")
         if template is not None:
@@ -278,7 +278,7 @@ def _task_validate(task: ChangeTask, changed: set | None) -> None:
     writes.refuse(errors)
 
 
-def _task_derive(task: ChangeTask, actor, step: writes.Change) -> None:
+def _task_derive(task: ChangeTask, actor, step: writes.Write) -> None:
     """Stages run in sequence: a task starts or closes once every task of earlier stages is
     done (a cancel is always allowed)."""
     if step.transition is None or step.transition.target not in (
@@ -299,7 +299,7 @@ def _task_derive(task: ChangeTask, actor, step: writes.Change) -> None:
         )
 
 
-def _task_after(task: ChangeTask, actor, step: writes.Change) -> None:
+def _task_after(task: ChangeTask, actor, step: writes.Write) -> None:
     if step.created:
         core.write_journal(
             task.change,

@@ -23,7 +23,7 @@ model's path, and its guards name what is missing.
 from django.db import models
 from django.utils import timezone
 
-from itsm.core.workflow import Transition, Workflow, staff_only
+from itsm.core.workflow import TaskState, Transition, Workflow, staff_only
 
 
 class ChangeState(models.TextChoices):
@@ -217,13 +217,6 @@ def _transitions() -> list[Transition]:
 change_workflow = Workflow(
     states=ChangeState.choices, initial=S.NEW, open_states=OPEN, transitions=_transitions()
 )
-
-
-class TaskState(models.TextChoices):
-    OPEN = "open", "Open"
-    IN_PROGRESS = "in_progress", "In progress"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
 
 
 def _task_closed(task, user):

@@ -159,7 +159,7 @@ def _clean(data: dict, actor) -> dict:
     return data
 
 
-def _derive(ci: ConfigurationItem, actor, change: writes.Change) -> None:
+def _derive(ci: ConfigurationItem, actor, change: writes.Write) -> None:
     """Attributes checked against the class chain and stored as their types; the
     identification keys computed and their advisory locks taken."""
     options = change.options
@@ -184,7 +184,7 @@ def _validate_fields(ci: ConfigurationItem, changed=None) -> None:
         raise ValidationError(exc.message_dict) from None
 
 
-def _saved(ci: ConfigurationItem, actor, change: writes.Change) -> None:
+def _saved(ci: ConfigurationItem, actor, change: writes.Write) -> None:
     if not change.created and not change.diff:
         return
     keys = change.options["keys"]

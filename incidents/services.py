@@ -128,7 +128,7 @@ def _initial(actor, data: dict, options: dict) -> dict:
     }
 
 
-def _derive(incident: Incident, actor, change: writes.Change) -> None:
+def _derive(incident: Incident, actor, change: writes.Write) -> None:
     before = change.before
     if before is not None:
         writes.unassign_outside_group(incident, actor, change)
@@ -153,7 +153,7 @@ def _guard(incident: Incident, actor) -> None:
         raise PermissionDenied
 
 
-def _after(incident: Incident, actor, change: writes.Change) -> None:
+def _after(incident: Incident, actor, change: writes.Write) -> None:
     if incident.major and (change.created or not change.before.major):
         _announce_major(incident, actor)
     if change.created and actor.pk != incident.caller_id:

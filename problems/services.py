@@ -102,7 +102,7 @@ def _journal_incident_links(problem: Problem, actor, added=(), removed=()) -> No
     )
 
 
-def _derive(problem: Problem, actor, change: writes.Change) -> None:
+def _derive(problem: Problem, actor, change: writes.Write) -> None:
     before = change.before
     if before is None or (problem.impact, problem.probability) != (
         before.impact,
@@ -116,7 +116,7 @@ def _derive(problem: Problem, actor, change: writes.Change) -> None:
         )
 
 
-def _saved(problem: Problem, actor, change: writes.Change) -> None:
+def _saved(problem: Problem, actor, change: writes.Write) -> None:
     """Each incident linked or unlinked says so on its own timeline."""
     if "incidents" not in change.m2m_before:
         return
@@ -131,7 +131,7 @@ def _saved(problem: Problem, actor, change: writes.Change) -> None:
         )
 
 
-def _after(problem: Problem, actor, change: writes.Change) -> None:
+def _after(problem: Problem, actor, change: writes.Write) -> None:
     resolving = change.moved(to=ProblemState.RESOLVED)
     problem.resolved_incidents = (
         _resolve_incidents(problem, actor)

@@ -196,11 +196,6 @@ class QuestionnaireViewSet(viewsets.ModelViewSet):
 # A change's risk -------------------------------------------------------------------------------
 
 
-class AnswerSerializer(serializers.Serializer):
-    question = serializers.IntegerField(help_text="A question of the change model's questionnaire.")
-    value = serializers.CharField(help_text="One of the question's choices (its value).")
-
-
 class RiskAnswersSerializer(serializers.Serializer):
     answers = serializers.ListField(
         child=serializers.DictField(),

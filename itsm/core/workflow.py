@@ -10,10 +10,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db import models
 
 Guard = Callable[[object, object], str | None]
 Effect = Callable[[object, object], None]
 Permission = Callable[[object, object], bool]
+
+
+class TaskState(models.TextChoices):
+    """The states of a task: a piece of work one team does for a record (a request's
+    fulfilment task, a change's task). Each task type's workflow moves between these."""
+
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 def anyone(record, user) -> bool:

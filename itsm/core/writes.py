@@ -76,7 +76,7 @@ class Notice:
 
 
 @dataclass
-class Change:
+class Write:
     """What one write did: the row as it was (``before``; None for a new row), the
     journal diff (``{field: [old, new]}`` display values, ``state`` included), the
     transition taken, the many-to-many values before, and the caller's options."""
@@ -108,7 +108,7 @@ class Change:
 @dataclass
 class WriteSpec:
     """What a type declares about its writes. Hooks get the row being written, the actor
-    and the ``Change``; each may raise ``ValidationError`` (naming the field) to refuse."""
+    and the ``Write``; each may raise ``ValidationError`` (naming the field) to refuse."""
 
     model: type
     create: Access
@@ -189,7 +189,7 @@ def field_diff(spec: WriteSpec, before, after) -> tuple[dict, list[str]]:
     return diff, columns
 
 
-def _set_m2m(obj, values: dict, change: Change) -> None:
+def _set_m2m(obj, values: dict, change: Write) -> None:
     for name, objects in values.items():
         objects = list(objects or [])
         manager = getattr(obj, name)
@@ -207,7 +207,7 @@ def _apply(obj, data: dict) -> None:
         setattr(obj, name, value)
 
 
-def _journal(spec: WriteSpec, obj, actor, change: Change) -> None:
+def _journal(spec: WriteSpec, obj, actor, change: Write) -> None:
     diff = change.diff
     fields = {k: v for k, v in diff.items() if k != "state" and k not in spec.quiet}
     if fields:
@@ -222,7 +222,7 @@ def _journal(spec: WriteSpec, obj, actor, change: Change) -> None:
         )
 
 
-def _after_write(spec: WriteSpec, obj, actor, change: Change) -> None:
+def _after_write(spec: WriteSpec, obj, actor, change: Write) -> None:
     transition = change.transition
     if transition is not None:
         for notice in transition.notices:
@@ -250,7 +250,7 @@ def open(spec: WriteSpec, actor, data: dict, **options):
     if spec.clean is not None:
         data = spec.clean(data, actor)
     m2m = {name: data.pop(name) for name in spec.m2m if name in data}
-    change = Change(before=None, options=options)
+    change = Write(before=None, options=options)
     fixed = spec.initial(actor, data, options) if spec.initial is not None else {}
     obj = spec.model(**{**data, **fixed})
     if isinstance(obj, Record) and not obj.state:
@@ -297,7 +297,7 @@ def change(spec: WriteSpec, obj, actor, data: dict, expected_version=None, **opt
             {"state": f"{locked.reference} is {locked.state}; it can no longer be changed."}
         )
     before = _snapshot(locked)
-    change = Change(before=before, options=options)
+    change = Write(before=before, options=options)
     _apply(locked, data)
     if target is not None and target != locked.state:
         change.transition = workflow.apply(locked, target, actor)
@@ -375,7 +375,7 @@ def check_assignment(record, changed: set | None, errors: dict) -> None:
             errors["assignment_group"] = f"{record.assignment_group} is not an active team."
 
 
-def unassign_outside_group(record, actor, change: Change) -> None:
+def unassign_outside_group(record, actor, change: Write) -> None:
     """A new group keeps the assignee only if they are one of its members (a derivation
     for records whose assignee follows the group)."""
     before = change.before

@@ -55,7 +55,9 @@ class RunConflict(Exception):
 
 
 @dataclass(frozen=True)
-class Decision:
+class GateAnswer:
+    """What the gate answers now: allowed, awaiting or prevented, and why."""
+
     decision: str
     reasons: list[str] = field(default_factory=list)
 
@@ -302,41 +304,41 @@ def _auto_approve(deployment: Deployment, change: Change, policy: EnvironmentPol
 # The gate --------------------------------------------------------------------------------------
 
 
-def decide(deployment: Deployment, change: Change | None, now) -> Decision:
+def decide(deployment: Deployment, change: Change | None, now) -> GateAnswer:
     """The gate's answer for ``deployment`` at ``now`` (no write)."""
     if deployment.state in FINISHED:
-        return Decision(
+        return GateAnswer(
             GateDecision.PREVENTED,
             [f"{deployment.number} is already {deployment.get_state_display().lower()}."],
         )
     if change is None:
-        return Decision(GateDecision.PREVENTED, ["No change authorises this deployment."])
+        return GateAnswer(GateDecision.PREVENTED, ["No change authorises this deployment."])
     if change.state == ChangeState.CANCELLED:
-        return Decision(GateDecision.PREVENTED, [f"{change.number} was cancelled."])
+        return GateAnswer(GateDecision.PREVENTED, [f"{change.number} was cancelled."])
     if (
         change.approval_state == ApprovalState.REJECTED
         or change.closure_code == ClosureCode.REJECTED
     ):
-        return Decision(GateDecision.PREVENTED, [f"{change.number} was rejected."])
+        return GateAnswer(GateDecision.PREVENTED, [f"{change.number} was rejected."])
     if change.state == ChangeState.CLOSED:
-        return Decision(GateDecision.PREVENTED, [f"{change.number} is closed."])
+        return GateAnswer(GateDecision.PREVENTED, [f"{change.number} is closed."])
     refusal = change_conflicts.implementation_refusal(change, now)
     if refusal:
-        return Decision(GateDecision.PREVENTED, [f"{change.number}: {refusal}"])
+        return GateAnswer(GateDecision.PREVENTED, [f"{change.number}: {refusal}"])
     if ChangeState.AUTHORISE in change.model.path:
         missing = change_approvals.authorisation_missing(change)
         if missing:
-            return Decision(GateDecision.AWAITING, [f"{change.number}: {missing}"])
-        return Decision(GateDecision.ALLOWED, [f"{change.number} is authorised."])
+            return GateAnswer(GateDecision.AWAITING, [f"{change.number}: {missing}"])
+        return GateAnswer(GateDecision.ALLOWED, [f"{change.number} is authorised."])
     if change.approval_state == ApprovalState.NOT_NEEDED:
-        return Decision(GateDecision.ALLOWED, [f"{change.number} is pre-authorised."])
-    return Decision(
+        return GateAnswer(GateDecision.ALLOWED, [f"{change.number} is pre-authorised."])
+    return GateAnswer(
         GateDecision.ALLOWED,
         [f"{change.number} ({change.model.name}) records the deployment; no authorisation."],
     )
 
 
-def gate(deployment: Deployment, now=None, record: bool = True) -> Decision:
+def gate(deployment: Deployment, now=None, record: bool = True) -> GateAnswer:
     """Ask the gate now. With ``record``: the answer is kept on the deployment (journalled
     when it changes) and the first ``allowed`` starts a planned deployment."""
     now = now or timezone.now()
@@ -351,7 +353,7 @@ def gate(deployment: Deployment, now=None, record: bool = True) -> Decision:
     return decision
 
 
-def _record(deployment: Deployment, decision: Decision, now) -> None:
+def _record(deployment: Deployment, decision: GateAnswer, now) -> None:
     with transaction.atomic():
         before = (
             Deployment.objects.filter(pk=deployment.pk)

@@ -56,7 +56,7 @@ def _clean(data: dict, actor) -> dict:
     return data
 
 
-def _derive(deployment: Deployment, actor, step: writes.Change) -> None:
+def _derive(deployment: Deployment, actor, step: writes.Write) -> None:
     if step.created:
         if not deployment.software_version and deployment.release_id:
             deployment.software_version = deployment.release.release_version
@@ -101,7 +101,7 @@ def _validate(deployment: Deployment, changed: set | None) -> None:
     writes.refuse(errors)
 
 
-def _after(deployment: Deployment, actor, step: writes.Change) -> None:
+def _after(deployment: Deployment, actor, step: writes.Write) -> None:
     if step.created and deployment.release_id and not step.m2m_before.get("configuration_items"):
         cis = list(deployment.release.configuration_items.all())
         if cis and not deployment.configuration_items.exists():

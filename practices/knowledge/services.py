@@ -88,7 +88,7 @@ def _initial(actor, data: dict, options: dict) -> dict:
     }
 
 
-def _derive(article: Article, actor, change: writes.Change) -> None:
+def _derive(article: Article, actor, change: writes.Write) -> None:
     """The working copy changes only in a draft (``state: draft`` revises a published
     article first, in the same step); a revision starts its clock."""
     before = change.before
@@ -109,12 +109,12 @@ def _derive(article: Article, actor, change: writes.Change) -> None:
         article.revision_started_at = timezone.now()
 
 
-def _saved(article: Article, actor, change: writes.Change) -> None:
+def _saved(article: Article, actor, change: writes.Write) -> None:
     if change.created and change.options.get("source") is not None:
         core.link_records(article, change.options["source"], actor, RecordLink.Kind.RELATES_TO)
 
 
-def _after(article: Article, actor, change: writes.Change) -> None:
+def _after(article: Article, actor, change: writes.Write) -> None:
     if change.transition is None:
         return
     before = change.before.state

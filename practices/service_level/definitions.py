@@ -28,7 +28,7 @@ CALENDAR_FIELDS = ("name", "time_zone", "always_open", "holiday_country", "holid
 CALENDAR_PARTS = ("working_periods", "closed_days")
 
 
-def _calendar_parts(calendar: BusinessCalendar, actor, change: writes.Change) -> None:
+def _calendar_parts(calendar: BusinessCalendar, actor, change: writes.Write) -> None:
     """Hours and closed days, given as a whole, replace the calendar's; the journal says
     what they were and became."""
     parts = change.options.get("parts") or {}
@@ -106,7 +106,7 @@ def _check_agreement(agreement: Agreement, changed=None) -> None:
         raise ValidationError({"record_type": "Service levels do not apply to this record type."})
 
 
-def _agreement_parts(agreement: Agreement, actor, change: writes.Change) -> None:
+def _agreement_parts(agreement: Agreement, actor, change: writes.Write) -> None:
     parts = change.options.get("parts") or {}
     targets, thresholds = parts.get("targets"), parts.get("thresholds")
     if targets is not None:
