@@ -121,8 +121,15 @@ def _after(change: Change, actor, step: writes.Write) -> None:
         template = step.options.get("template")
         if template is not None:
             _open_template_tasks(change, template)
-    # ``diff`` names what changed, many-to-many values included (not what was resent).
-    if step.created or set(step.diff) & RISK_FIELDS:
+    # Conflicts and risk follow what they are computed from (``diff`` names what changed,
+    # many-to-many values included), and are taken afresh when the change asks for
+    # authorisation (its approval levels depend on the risk) or starts implementation.
+    if (
+        step.created
+        or set(step.diff) & RISK_FIELDS
+        or step.moved(to=ChangeState.AUTHORISE)
+        or step.moved(to=ChangeState.IMPLEMENT)
+    ):
         conflicts.detect(change)
         risk.calculate(change)
     if "risk_override" in step.diff:
@@ -135,9 +142,6 @@ def _after(change: Change, actor, step: writes.Write) -> None:
             internal=True,
         )
     if step.moved(to=ChangeState.AUTHORISE):
-        # Authorisation weighs the conflicts and the risk as they are now.
-        conflicts.detect(change)
-        risk.calculate(change)
         approvals.request(change, actor)
     if step.moved(to=ChangeState.CANCELLED):
         approvals.withdraw(change)
@@ -148,8 +152,6 @@ def _after(change: Change, actor, step: writes.Write) -> None:
                 None,
                 {"state": TaskState.CANCELLED, "close_notes": f"{change.number} was cancelled."},
             )
-    if step.moved(to=ChangeState.IMPLEMENT):
-        conflicts.detect(change)
 
 
 SPEC = writes.WriteSpec(
