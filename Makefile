@@ -25,7 +25,7 @@ export HONCHO
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install run test lint
+.PHONY: help install run test lint system-packages
 
 help:
 	@echo "make run    install, migrate, load demo data and start web + worker (Ctrl-C stops)"
@@ -34,7 +34,19 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): $(BIN)/python pyproject.toml constraints.txt
+# Debian packages: python-ldap compiles against libldap and libsasl; SAML signs with xmlsec1;
+# the tests start slapd on loopback; German messages are compiled with gettext's msgfmt.
+DEBS := libldap2-dev libsasl2-dev xmlsec1 slapd ldap-utils gettext
+
+system-packages:
+	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(INSTALLED): $(BIN)/python pyproject.toml constraints.txt | system-packages
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
