@@ -50,10 +50,15 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # identity and security: third-party apps of the sign-in (axes, django_otp…) and
+    # single sign-on (djangosaml2…) go on the lines below
     # kernel
     "itsm.accounts",
     "itsm.core",
     "itsm.api",
+    "itsm.audit",
+    "itsm.sso",
+    "itsm.privacy",
     # practices
     "practices",
     "practices.service_desk",
@@ -285,3 +290,18 @@ if HTTPS:
     # Behind a proxy that terminates TLS: trust its X-Forwarded-Proto only when told to.
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Sign-in: throttling and lockout, two-factor, password reset (itsm.accounts) ---------
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+# --- Single sign-on: OpenID Connect, SAML 2.0, LDAP (itsm.sso) ----------------------------
+
+# --- API tokens (itsm.api) -----------------------------------------------------------------
+
+# --- Audit log (itsm.audit) ----------------------------------------------------------------
+
+# --- Roles and data separation (itsm.accounts, itsm.core) ----------------------------------
+
+# --- Privacy: erasure, export, retention (itsm.privacy) --------------------------------------
+
+# --- Hardening: Content-Security-Policy, uploads, API schema and docs -----------------------
