@@ -13,11 +13,10 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from cmdb.models import ConfigurationItem
 from itsm.core.widgets import DateInput, DateTimeInput, TextPicker
 
 from .models import Variable
-from .variables import pattern_message
+from .variables import offered_cis, pattern_message
 
 T = Variable.Type
 #: Up to this many choices a single choice is a group of radio buttons, beyond a select.
@@ -116,11 +115,7 @@ class OrderForm(forms.Form):
         if any(v.type == T.CI for v in self.variables):
             ci_choices = [
                 (str(pk), name)
-                for pk, name in ConfigurationItem.objects.exclude(
-                    status=ConfigurationItem.Status.RETIRED
-                )
-                .order_by("sort_name", "id")
-                .values_list("pk", "name")
+                for pk, name in offered_cis().order_by("sort_name", "id").values_list("pk", "name")
             ]
         for variable in self.variables:
             field = _field(variable, ci_choices)

@@ -6,6 +6,7 @@ checks answers on the server with that very schema (jsonschema, Draft 2020-12) p
 schema cannot know (that a user or configuration item exists, that a date-time parses).
 """
 
+import re
 from datetime import UTC
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from django.utils.formats import date_format
 from jsonschema import Draft202012Validator, FormatChecker
 
 from cmdb.models import ConfigurationItem
+from itsm.core.scoping import visible_choices
 
 from .models import CatalogueItem, Variable
 
@@ -259,11 +261,29 @@ def _check_reference(variable: Variable, value, user) -> str | None:
     if variable.type == T.DATETIME and parse_datetime(str(value)) is None:
         return "A date and time as YYYY-MM-DDTHH:MM (ISO 8601)."
     if variable.type == T.USER:
-        if not get_user_model().objects.filter(username=value, is_active=True).exists():
-            return f"There is no active user {value}."
-    if variable.type == T.CI and not ConfigurationItem.objects.filter(pk=value).exists():
+        # Only someone who may look people up learns whether a username exists; anyone
+        # else (an employee sees no directory) gets the same answer for every well-formed
+        # name, so ordering cannot be used to probe for accounts. Fulfilment sees the
+        # name as it was typed.
+        if user is None or getattr(user, "is_agent", False):
+            people = visible_choices(get_user_model().objects.filter(is_active=True), user)
+            if not people.filter(username=value).exists():
+                return f"There is no active user {value}."
+        elif not isinstance(value, str) or not USERNAME.fullmatch(value):
+            return "A username (letters, digits and @ . + - _)."
+    if variable.type == T.CI and not offered_cis().filter(pk=value).exists():
         return f"There is no configuration item {value}."
     return None
+
+
+#: A well-formed username (Django's own rule: ``UnicodeUsernameValidator``), bounded.
+USERNAME = re.compile(r"[\w.@+-]{1,150}")
+
+
+def offered_cis():
+    """The configuration items a CI question offers: every CI not retired (the portal's
+    order form lists them to employees; see ``catalogue.forms``)."""
+    return ConfigurationItem.objects.exclude(status=ConfigurationItem.Status.RETIRED)
 
 
 def _display(variable: Variable | None, value) -> str:

@@ -92,3 +92,45 @@ def test_item_list_query_count_is_constant(api_as, shelf, alice):
     with CaptureQueriesContext(connection) as many:
         assert len(names(client.get(ITEMS))) == 10
     assert len(few) == len(many)
+
+
+def test_an_employee_cannot_probe_usernames_or_retired_cis_through_validate(
+    api_as, shelf, alice, bob, agent
+):
+    """A person question tells an employee nothing about which accounts exist: an existing
+    colleague, an inactive one and a made-up name get the same answer (only a malformed
+    name is refused); staff, who may look people up, are told when nobody has the name.
+    A CI question accepts only the CIs its form offers (not retired ones)."""
+    from cmdb.models import ConfigurationItem
+    from tests import factories
+
+    item = shelf["everyone"]
+    Variable.objects.create(item=item, name="colleague", label="Colleague", type="user")
+    Variable.objects.create(item=item, name="device", label="Device", type="ci")
+    url = f"{ITEMS}{item.pk}/validate/"
+    bob.is_active = False
+    bob.save()
+
+    def answer(user, **answers):
+        return api_as(user).post(url, {"variables": {"edition": "pro", **answers}}, format="json")
+
+    answers = [answer(alice, colleague=name) for name in ("agent", "bob", "nobody-at-all")]
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    malformed = answer(alice, colleague="no body!")
+    assert malformed.status_code == 400
+    assert malformed.json() == {
+        "variables.colleague": ["A username (letters, digits and @ . + - _)."]
+    }
+    assert answer(agent, colleague="agent").status_code == 200
+    unknown = answer(agent, colleague="nobody-at-all")
+    assert unknown.json() == {"variables.colleague": ["There is no active user nobody-at-all."]}
+    assert answer(agent, colleague="bob").status_code == 400  # inactive
+
+    live = factories.ci("lt-0001")
+    retired = factories.ci("lt-0002")
+    retired.status = ConfigurationItem.Status.RETIRED
+    retired.save()
+    assert answer(alice, device=live.pk).status_code == 200
+    for pk in (retired.pk, 999_999):
+        refused = answer(alice, device=pk)
+        assert refused.json() == {"variables.device": [f"There is no configuration item {pk}."]}

@@ -255,7 +255,7 @@ class TestOrder:
         data = full_answers(mail_server) | {
             "reason": "123",  # the regex wants letters
             "screens": "7",  # at most 3
-            "colleague": "nobody",
+            "colleague": "no body!",  # not a username
             "model": "",  # required when shown (kind is laptop)
             "needed_by": "soon",
         }
@@ -267,7 +267,7 @@ class TestOrder:
             body, "reason"
         )
         assert "At most 3" in block(body, "screens")
-        assert "no active user nobody" in block(body, "colleague")
+        assert "A username (letters, digits and @ . + - _)." in block(body, "colleague")
         assert "This is required" in block(body, "model")
         assert "valid date" in block(body, "needed_by")
         assert "This is required" not in block(body, "needed_by")
