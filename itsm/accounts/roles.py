@@ -32,6 +32,12 @@ WITHHELD = (
     ("core", "add_attachment"),
     ("core", "change_attachment"),
     ("core", "delete_attachment"),
+    ("core", "add_recordlink"),
+    ("core", "change_recordlink"),
+    ("core", "delete_recordlink"),
+    ("core", "add_notification"),
+    ("core", "change_notification"),
+    ("core", "delete_notification"),
 )
 
 

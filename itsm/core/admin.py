@@ -1,8 +1,10 @@
 """The kernel's rows in the admin. The audit trail is read-only for everyone, superusers
 included: timeline entries are written by the platform only (never added, changed or
 deleted here, one by one or in bulk), and attachments, part of that trail (who added
-which file to which record), are shown but not edited or deleted. The administrators'
-group does not hold those rights either (``itsm.accounts.roles.WITHHELD``)."""
+which file to which record), are shown but not edited or deleted. Links between records
+are made and removed on the records' pages, which journal them, and the notification
+outbox is what the platform sent or will send: both are read here, not edited. The
+administrators' group does not hold those rights either (``itsm.accounts.roles.WITHHELD``)."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -46,9 +48,12 @@ class AttachmentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "recipient", "subject", "status", "attempts")
     list_filter = ("status",)
 
 
-admin.site.register(RecordLink)
+@admin.register(RecordLink)
+class RecordLinkAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "source_type", "source_id", "target_type", "target_id")
+    list_filter = ("kind",)

@@ -122,3 +122,28 @@ def test_attachments_are_read_only(admin_client, attachment, record, bob, alice)
     assert bulk.status_code == 403
     assert seen() == before
     assert trail(record) == entries
+
+
+@pytest.mark.parametrize("name", ["recordlink", "notification"])
+def test_links_and_the_outbox_are_read_only(admin_client, administrator, record, agent, name):
+    """Links are made on the records' pages (which journal them) and the outbox is what
+    the platform sends: neither is added, changed or deleted in the admin."""
+    from itsm.core.models import Notification, RecordLink
+
+    core.link_records(record, factories.incident(agent), agent)
+    Notification.objects.create(
+        recipient=record.requester, subject=f"{record.number} updated", body="Have a look."
+    )
+    model = {"recordlink": RecordLink, "notification": Notification}[name]
+    row = model.objects.order_by("pk").first()
+    before = model.objects.count()
+    url = f"/admin/core/{name}/"
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get(f"{url}{row.pk}/change/").status_code == 200  # read-only
+    assert admin_client.get(f"{url}add/").status_code == 403
+    assert admin_client.post(f"{url}{row.pk}/change/", {"kind": "duplicates"}).status_code == 403
+    assert admin_client.post(f"{url}{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    bulk = {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+    assert admin_client.post(url, bulk).status_code == 403
+    assert model.objects.count() == before
+    assert not administrator.has_perm(f"core.delete_{name}")
