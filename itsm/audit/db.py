@@ -1,0 +1,133 @@
+"""The database's side of the audit trail: triggers on PostgreSQL refuse UPDATE and DELETE
+of the audit log (``audit_auditevent``), the records' timelines (``core_journalentry``)
+and their attachments (``core_attachment``), except
+
+- a user's deletion clearing the actor column (``on_delete=SET_NULL``), nothing else;
+- inside ``rewriting(reason)``: a privacy erasure pseudonymising personal data (an UPDATE
+  of timeline entries and attachments; of the audit log only its personal columns, which
+  marks the event ``rewritten_at`` and keeps its chain), and with ``remove=True`` the
+  deletion of timeline entries and attachments of records being removed by retention.
+  Audit events are never deleted.
+
+SQLite (the quick start) has no such triggers; the models refuse there what they can."""
+
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+from .models import PERSONAL_FIELDS
+
+#: Protected tables and their actor column (the one a user's deletion sets to NULL).
+PROTECTED = {
+    "audit_auditevent": "actor_id",
+    "core_journalentry": "actor_id",
+    "core_attachment": "uploaded_by_id",
+}
+
+_FUNCTION = """
+CREATE OR REPLACE FUNCTION itsm_audit_guard() RETURNS trigger AS $$
+DECLARE
+    actor_column text := TG_ARGV[0];
+    rewrite text := coalesce(current_setting('itsm.rewrite', true), '');
+    remove text := coalesce(current_setting('itsm.rewrite_remove', true), '');
+    personal text[] := ARRAY[PERSONAL];
+    cleared boolean;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF TG_TABLE_NAME <> 'audit_auditevent' AND rewrite <> '' AND remove = 'on' THEN
+            RETURN OLD;
+        END IF;
+        RAISE EXCEPTION 'itsm: % rows are never deleted', TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    cleared := (to_jsonb(NEW) -> actor_column) = 'null'::jsonb
+        AND (to_jsonb(OLD) -> actor_column) <> 'null'::jsonb;
+    -- A user's deletion (on_delete=SET_NULL): the actor column cleared, nothing else.
+    IF cleared AND (to_jsonb(NEW) - actor_column) = (to_jsonb(OLD) - actor_column) THEN
+        RETURN NEW;
+    END IF;
+    IF rewrite <> '' THEN
+        IF TG_TABLE_NAME <> 'audit_auditevent' THEN
+            RETURN NEW;
+        END IF;
+        -- The audit log: only its personal columns (the actor perhaps cleared).
+        IF (to_jsonb(NEW) - personal - actor_column - 'rewritten_at')
+                = (to_jsonb(OLD) - personal - actor_column - 'rewritten_at')
+           AND (cleared OR (to_jsonb(NEW) -> actor_column) = (to_jsonb(OLD) -> actor_column))
+        THEN
+            NEW.rewritten_at := now();
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'itsm: only the personal columns of audit events may be rewritten'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RAISE EXCEPTION 'itsm: % rows are never changed', TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+""".replace("PERSONAL", ", ".join(f"'{name}'" for name in PERSONAL_FIELDS))
+
+
+def install_sql() -> list[str]:
+    statements = [_FUNCTION]
+    for table, actor_column in PROTECTED.items():
+        statements.append(f"DROP TRIGGER IF EXISTS itsm_audit_guard ON {table}")
+        statements.append(
+            f"CREATE TRIGGER itsm_audit_guard BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION itsm_audit_guard('{actor_column}')"
+        )
+    return statements
+
+
+def uninstall_sql() -> list[str]:
+    statements = [f"DROP TRIGGER IF EXISTS itsm_audit_guard ON {table}" for table in PROTECTED]
+    statements.append("DROP FUNCTION IF EXISTS itsm_audit_guard()")
+    return statements
+
+
+def install_triggers(apps=None, schema_editor=None) -> None:
+    conn = schema_editor.connection if schema_editor is not None else connection
+    if conn.vendor != "postgresql":
+        return
+    with conn.cursor() as cursor:
+        for statement in install_sql():
+            cursor.execute(statement)
+
+
+def uninstall_triggers(apps=None, schema_editor=None) -> None:
+    conn = schema_editor.connection if schema_editor is not None else connection
+    if conn.vendor != "postgresql":
+        return
+    with conn.cursor() as cursor:
+        for statement in uninstall_sql():
+            cursor.execute(statement)
+
+
+@contextmanager
+def rewriting(reason: str, *, actor=None, remove: bool = False):
+    """A block in which a privacy erasure or retention may pseudonymise personal data in
+    the timelines, attachments and audit log (``remove=True``: also delete timeline
+    entries and attachments of records being removed). Runs in one transaction (atomic),
+    records a ``privacy.rewrite`` event naming ``reason``; on PostgreSQL it is
+    ``SET LOCAL itsm.rewrite``, which the triggers accept until the transaction ends.
+
+    Pseudonymise the audit log's own rows with ``itsm.audit.services.pseudonymise``."""
+    from .services import record
+
+    reason = str(reason or "").replace("\x00", "").strip() or "unspecified"
+    with transaction.atomic():
+        record("privacy.rewrite", actor=actor, reason=reason, remove=bool(remove))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('itsm.rewrite', %s, true)", [reason])
+                cursor.execute(
+                    "SELECT set_config('itsm.rewrite_remove', %s, true)",
+                    ["on" if remove else ""],
+                )
+        yield
+        # Only within the block, even when it runs inside a longer transaction (an
+        # exception rolls the settings back with the block's savepoint).
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('itsm.rewrite', '', true)")
+                cursor.execute("SELECT set_config('itsm.rewrite_remove', '', true)")
