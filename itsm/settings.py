@@ -295,6 +295,18 @@ if HTTPS:
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 
 # --- Single sign-on: OpenID Connect, SAML 2.0, LDAP (itsm.sso) ----------------------------
+#: Each provider is on when its environment names it (LDAP_SERVER_URI, OIDC_RP_CLIENT_ID,
+#: SAML_METADATA_FILE or SAML_METADATA_URL; the variables are in README, "Single sign-on");
+#: with none of them, people sign in with local passwords as before. SSO_ONLY refuses local
+#: passwords to everyone but break-glass accounts. Group mappings and break-glass accounts
+#: are administered in the admin (itsm.sso).
+from itsm.sso import config as _sso_config  # noqa: E402
+
+globals().update(_sso_config.sso_settings(os.environ))
+AUTHENTICATION_BACKENDS = _sso_config.backends(AUTHENTICATION_BACKENDS, globals())
+MIDDLEWARE = _sso_config.middleware(MIDDLEWARE, globals())
+# pysaml2's schema library announces each schema it loads at INFO.
+LOGGING.setdefault("loggers", {})["xmlschema"] = {"level": "WARNING"}
 
 # --- API tokens (itsm.api) -----------------------------------------------------------------
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("itsm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("sso/", include("itsm.sso.urls")),
     path("", include("itsm.accounts.urls")),
     *(path("", include(module)) for module in registry.url_modules()),
 ]

@@ -1,0 +1,86 @@
+"""Single sign-on: which provider group gives which role and team, and the local
+break-glass accounts that may still sign in with a password when sign-in is SSO only."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from itsm.accounts.models import Role, Team
+
+
+class Source(models.TextChoices):
+    OIDC = "oidc", "OpenID Connect"
+    SAML = "saml", "SAML 2.0"
+    LDAP = "ldap", "LDAP / Active Directory"
+
+
+class GroupMapping(models.Model):
+    """A group of the identity provider gives its members a role, a team, or both, at each
+    of their sign-ins through that provider. The highest mapped role wins; a person in no
+    mapped group gets the end user role (once the provider has any role mapping). Teams
+    named by a mapping are managed by it: people are added and removed at sign-in; teams
+    no mapping names are left as administrators set them."""
+
+    source = models.CharField(max_length=8, choices=Source.choices)
+    external_group = models.CharField(
+        max_length=255,
+        help_text="The group as the provider names it: the OIDC groups claim's value, the "
+        "SAML groups attribute's value, or an LDAP group's cn or full DN (any letter case).",
+    )
+    role = models.CharField(
+        max_length=20,
+        choices=Role.choices,
+        blank=True,
+        help_text="The role its members get (the highest of their groups' roles wins).",
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sso_mappings",
+        help_text="The team its members belong to.",
+    )
+
+    class Meta:
+        ordering = ["source", "external_group"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="") | Q(team__isnull=False),
+                name="sso_groupmapping_role_or_team",
+                violation_error_message="A mapping gives a role, a team or both.",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "external_group", "role", "team"],
+                name="sso_groupmapping_unique",
+                violation_error_message="This mapping exists already.",
+            ),
+        ]
+
+    def __str__(self):
+        gives = ", ".join(
+            part
+            for part in (self.get_role_display() if self.role else "", str(self.team or ""))
+            if part
+        )
+        return f"{self.get_source_display()} group {self.external_group} → {gives}"
+
+
+class BreakGlassAccount(models.Model):
+    """A local account that may sign in with its password when ``SSO_ONLY`` refuses
+    local passwords to everyone else (for when the identity provider is down). Every
+    sign-in with it is audited as ``auth.break_glass_sign_in``. Single sign-on never
+    signs anyone in as this account."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="break_glass"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "break-glass account"
+
+    def __str__(self):
+        return f"Break-glass: {self.user.username}"
