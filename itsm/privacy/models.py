@@ -1,0 +1,182 @@
+"""Privacy: legal holds, retention rules per record type, and the erasures done.
+
+A person's data is erased (pseudonymised) and exported by ``itsm.privacy.services``;
+closed records are pseudonymised or removed by the retention rules below, except what a
+legal hold keeps."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from itsm.accounts.models import User
+
+
+class LegalHoldQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(released_at__isnull=True)
+
+    def on_person(self, user):
+        return self.active().filter(person=user)
+
+    def on_record(self, record):
+        ct = ContentType.objects.get_for_model(record)
+        return self.active().filter(content_type=ct, object_id=record.pk)
+
+
+class LegalHold(models.Model):
+    """Data kept as it is for a legal reason (litigation, an investigation): a record, or
+    everything about a person. Neither retention nor erasure touches what a hold keeps
+    while it is in force (until it is released)."""
+
+    content_type = models.ForeignKey(
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="record type",
+    )
+    object_id = models.BigIntegerField(null=True, blank=True, verbose_name="record id")
+    record = GenericForeignKey("content_type", "object_id")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="legal_holds",
+    )
+    reason = models.TextField(help_text="Why the data is kept (a case reference).")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = LegalHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="hold_record"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="hold_on_record_or_person",
+                condition=(
+                    models.Q(
+                        person__isnull=True, content_type__isnull=False, object_id__isnull=False
+                    )
+                    | models.Q(
+                        person__isnull=False, content_type__isnull=True, object_id__isnull=True
+                    )
+                ),
+            )
+        ]
+
+    def __str__(self):
+        what = f"person #{self.person_id}" if self.person_id else self.record_label
+        state = "released" if self.released_at else "in force"
+        return f"Legal hold on {what} ({state})"
+
+    @property
+    def record_label(self) -> str:
+        record = self.record if self.content_type_id else None
+        return getattr(record, "number", None) or f"{self.content_type} #{self.object_id}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.released_at is None
+
+    def clean(self):
+        if bool(self.person_id) == bool(self.content_type_id):
+            raise ValidationError("A hold is on one record or on one person (not both).")
+        if self.content_type_id:
+            if self.object_id is None:
+                raise ValidationError({"object_id": "Which record is held."})
+            model = self.content_type.model_class()
+            if model is None or not model._default_manager.filter(pk=self.object_id).exists():
+                raise ValidationError({"object_id": "No such record."})
+
+
+class RetentionRule(models.Model):
+    """Closed records of one type older than a number of years are pseudonymised (the
+    people they name are replaced by a pseudonym) or removed with their timeline and
+    files. ``manage.py apply_retention`` and a nightly task apply the active rules."""
+
+    class Action(models.TextChoices):
+        PSEUDONYMISE = "pseudonymise", "Pseudonymise the people named"
+        REMOVE = "remove", "Remove the record"
+
+    record_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    closed_for_years = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Records closed for more than this many years.",
+    )
+    action = models.CharField(max_length=15, choices=Action.choices)
+    active = models.BooleanField(default=True)
+    description = models.TextField(blank=True, help_text="Why (the policy it follows).")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["record_type__app_label", "record_type__model", "closed_for_years"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type", "action"], name="one_retention_rule_per_type_and_action"
+            )
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.record_type.name if self.record_type_id else '?'}: "
+            f"{self.get_action_display().lower()} after {self.closed_for_years} years closed"
+        )
+
+    def clean(self):
+        from .retention import closed_field, record_types
+
+        if self.record_type_id:
+            model = self.record_type.model_class()
+            if model not in record_types():
+                raise ValidationError({"record_type": "Not a record type."})
+            if closed_field(model) is None:
+                raise ValidationError(
+                    {"record_type": "This record type has no time it was closed."}
+                )
+
+
+class Erasure(models.Model):
+    """A person's data erased (pseudonymised): who, when, by whom. Only the pseudonymous
+    account is named, never what was erased."""
+
+    person = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="erasure"
+    )
+    erased_at = models.DateTimeField(default=timezone.now)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    #: how many rows were rewritten, by model label
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self):
+        return f"Erasure of {self.person} at {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class Person(User):
+    """The people, as the privacy screens of the admin list them (export, erase)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "person's data"
+        verbose_name_plural = "people's data"

@@ -1,0 +1,283 @@
+"""Retention: closed records older than a rule's years are pseudonymised or removed,
+idempotently, skipping what a legal hold keeps."""
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, router, transaction
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
+from django.utils import timezone
+
+from itsm.audit.services import record as audit
+from itsm.core.models import Attachment, JournalEntry, Record
+
+from . import scrub
+from .models import LegalHold, RetentionRule
+from .scrub import rewriting
+
+#: The time a record was closed, by the first of these fields a record type has.
+CLOSED_FIELDS = ("closed_at", "retired_at", "ended_at")
+#: The account standing for the people of pseudonymised records.
+PSEUDONYM_USERNAME = "pseudonymised-person"
+#: Rows handled per transaction (a long run does not hold one long transaction).
+BATCH = 200
+
+
+def record_types() -> list[type[Record]]:
+    """The concrete record types of the platform (every ``Record`` subclass)."""
+    return [
+        m
+        for m in apps.get_models()
+        if issubclass(m, Record) and not m._meta.proxy and not m._meta.abstract
+    ]
+
+
+def record_type_choices(closed: bool = True):
+    """The content types of the record types (with ``closed``: those with a closed time,
+    which a retention rule may name)."""
+    models_ = [m for m in record_types() if not closed or closed_field(m)]
+    cts = ContentType.objects.get_for_models(*models_)
+    return models.Q(pk__in=[ct.pk for ct in cts.values()])
+
+
+def closed_field(model) -> str | None:
+    names = {f.name for f in model._meta.concrete_fields}
+    return next((name for name in CLOSED_FIELDS if name in names), None)
+
+
+def people_fields(model) -> list[models.ForeignKey]:
+    """The fields naming the people a record is about (its requester, caller, who opened
+    or requested it…): every foreign key to the user model but the assignee's (the staff
+    member working it)."""
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if f.is_relation and f.related_model is user_model and f.name != "assigned_to"
+    ]
+
+
+def pseudonym_user():
+    """The one account that stands for the people of pseudonymised records: inactive,
+    without a password, named as what it is."""
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    user, created = user_model.objects.get_or_create(
+        username=PSEUDONYM_USERNAME,
+        defaults={"first_name": "Pseudonymised", "last_name": "person", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@dataclass
+class RetentionResult:
+    dry_run: bool = False
+    pseudonymised: int = 0
+    removed: int = 0
+    held: int = 0
+    #: removal refused by a reference that protects the record (kept as it is)
+    kept_referenced: int = 0
+    by_rule: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "dry_run": self.dry_run,
+            "pseudonymised": self.pseudonymised,
+            "removed": self.removed,
+            "held": self.held,
+            "kept_referenced": self.kept_referenced,
+            "by_rule": self.by_rule,
+        }
+
+
+def held_ids(model) -> set[int]:
+    ct = ContentType.objects.get_for_model(model)
+    return set(
+        LegalHold.objects.active().filter(content_type=ct).values_list("object_id", flat=True)
+    )
+
+
+def due(rule: RetentionRule, now=None):
+    """The records of the rule's type closed for more than its years, not yet handled
+    (pseudonymised records name only the pseudonym; removed ones are gone), held ones
+    included (the caller skips them and counts them)."""
+    model = rule.record_type.model_class()
+    closed = closed_field(model)
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=365 * rule.closed_for_years + rule.closed_for_years // 4)
+    queryset = model._default_manager.filter(
+        **{f"{closed}__isnull": False, f"{closed}__lt": cutoff}
+    )
+    if rule.action == RetentionRule.Action.PSEUDONYMISE:
+        user_model = apps.get_model(settings.AUTH_USER_MODEL)
+        pseudonym = user_model.objects.filter(username=PSEUDONYM_USERNAME).first()
+        others = models.Q()
+        for f in people_fields(model):
+            named = models.Q(**{f"{f.attname}__isnull": False})
+            if pseudonym is not None:
+                named &= ~models.Q(**{f.attname: pseudonym.pk})
+            others |= named
+        queryset = queryset.filter(others) if others else queryset.none()
+    return queryset.order_by("pk")
+
+
+def apply(dry_run: bool = False, now=None, actor=None) -> RetentionResult:
+    """Apply every active rule; returns the counts (and audits the run)."""
+    result = RetentionResult(dry_run=dry_run)
+    for rule in RetentionRule.objects.filter(active=True).select_related("record_type"):
+        model = rule.record_type.model_class()
+        if model is None or closed_field(model) is None:
+            continue
+        counts = {"done": 0, "held": 0, "kept_referenced": 0}
+        held = held_ids(model)
+        ids = list(due(rule, now).values_list("pk", flat=True))
+        todo = [pk for pk in ids if pk not in held]
+        counts["held"] = len(ids) - len(todo)
+        if not dry_run:
+            for start in range(0, len(todo), BATCH):
+                batch = todo[start : start + BATCH]
+                if rule.action == RetentionRule.Action.REMOVE:
+                    done, kept = _remove(model, batch)
+                    counts["kept_referenced"] += kept
+                else:
+                    done = _pseudonymise(model, batch)
+                counts["done"] += done
+        else:
+            counts["done"] = len(todo)
+        result.held += counts["held"]
+        result.kept_referenced += counts["kept_referenced"]
+        if rule.action == RetentionRule.Action.REMOVE:
+            result.removed += counts["done"]
+        else:
+            result.pseudonymised += counts["done"]
+        result.by_rule[str(rule.pk)] = {"rule": str(rule), **counts}
+    if not dry_run:
+        audit("privacy.retention_applied", actor=actor, **result.as_dict())
+    return result
+
+
+def _people_replacements(users) -> scrub.Replacements:
+    from .services import identifiers
+
+    pseudonym = pseudonym_user()
+    pairs = []
+    for user in users:
+        for old in identifiers(user):
+            pairs.append((old, str(pseudonym)))
+    return scrub.Replacements(pairs)
+
+
+def _pseudonymise(model, ids: list[int]) -> int:
+    """Replace the people of these records by the pseudonym: their fields, their names in
+    the records' text, timeline and attachments (entries they wrote are kept, by the
+    pseudonym)."""
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    pseudonym = pseudonym_user()
+    fields = people_fields(model)
+    ct = ContentType.objects.get_for_model(model)
+    done = 0
+    with rewriting("privacy retention"):
+        rows = model._default_manager.select_for_update().filter(pk__in=ids)
+        for obj in rows:
+            people = {getattr(obj, f.attname) for f in fields} - {None, pseudonym.pk}
+            if not people:
+                continue
+            users = list(user_model.objects.filter(pk__in=people))
+            replacements = _people_replacements(users)
+            changed = {f.attname: pseudonym.pk for f in fields if getattr(obj, f.attname) in people}
+            changed.update(scrub.rewrite(obj, replacements))
+            update = dict(changed)
+            if hasattr(obj, "version"):
+                update["version"] = models.F("version") + 1
+            model._default_manager.filter(pk=obj.pk).update(**update)
+            entries = JournalEntry.objects.filter(content_type=ct, object_id=obj.pk)
+            entries.filter(actor_id__in=people).update(actor=pseudonym)
+            for entry in scrub.candidates(entries, replacements):
+                values = scrub.rewrite(entry, replacements)
+                if values:
+                    JournalEntry.objects.filter(pk=entry.pk).update(**values)
+            files = Attachment.objects.filter(content_type=ct, object_id=obj.pk)
+            files.filter(uploaded_by_id__in=people).update(uploaded_by=pseudonym)
+            for attachment in scrub.candidates(files, replacements):
+                values = scrub.rewrite(attachment, replacements)
+                if values:
+                    Attachment.objects.filter(pk=attachment.pk).update(**values)
+            done += 1
+    return done
+
+
+def generic_references():
+    """(model, content type field, id field) of every generic reference to a row of any
+    model (timeline, attachments, links, notifications, SLA timers…), bar the audit log's
+    and the holds'."""
+    from django.contrib.contenttypes.fields import GenericForeignKey
+
+    found = []
+    for m in apps.get_models():
+        if m._meta.app_label in ("audit", "privacy") or m._meta.proxy:
+            continue
+        for f in m._meta.private_fields:
+            if isinstance(f, GenericForeignKey):
+                found.append((m, f.ct_field, f.fk_field))
+    return found
+
+
+def _remove(model, ids: list[int]) -> tuple[int, int]:
+    """Delete these records with everything that hangs on them: rows that cascade (a
+    request's tasks), and for each of them its timeline, attachments and their files,
+    links, notifications and timers. A record another row protects (a problem an incident
+    still names…) is kept and counted."""
+    removed = kept = 0
+    files: list[str] = []
+    with rewriting("privacy retention", remove=True):
+        for pk in ids:
+            try:
+                with transaction.atomic():
+                    obj = model._default_manager.select_for_update().filter(pk=pk).first()
+                    if obj is None:
+                        continue
+                    collector = Collector(using=router.db_for_write(model))
+                    collector.collect([obj])
+                    gone = _remove_generic(collector)
+                    collector.delete()
+                removed += 1
+                files += gone
+            except (ProtectedError, RestrictedError):
+                kept += 1
+    if files:
+        transaction.on_commit(lambda: _delete_files(files))
+    return removed, kept
+
+
+def _remove_generic(collector) -> list[str]:
+    """Delete the rows that point at the collected ones through a generic reference;
+    returns the attachments' file names (deleted from storage after commit)."""
+    files = []
+    references = generic_references()
+    for collected_model, instances in list(collector.data.items()):
+        if collected_model in {m for m, _, _ in references}:
+            continue
+        ct = ContentType.objects.get_for_model(collected_model)
+        pks = [obj.pk for obj in instances]
+        for ref_model, ct_field, id_field in references:
+            rows = ref_model._base_manager.filter(
+                **{f"{ct_field}_id": ct.pk, f"{id_field}__in": pks}
+            )
+            if ref_model is Attachment:
+                files += [name for name in rows.values_list("file", flat=True) if name]
+            rows.delete()
+    return files
+
+
+def _delete_files(names):
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        with contextlib.suppress(OSError):
+            default_storage.delete(name)

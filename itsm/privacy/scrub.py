@@ -1,0 +1,132 @@
+"""Finding and replacing what names a person in stored text: their e-mail address, phone,
+full name and username, wherever a model keeps text (text columns and JSON values), found
+generically from the models, so that a new practice's fields are covered without being
+listed here."""
+
+import importlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models.functions import Cast
+
+#: Apps whose rows are never rewritten here: the schema's own (content types,
+#: permissions), sessions (ended instead), the audit log (append-only: it names people by
+#: id) and this app.
+SKIPPED_APPS = frozenset({"contenttypes", "sessions", "audit", "privacy", "authtoken"})
+SKIPPED_MODELS = frozenset({"auth.permission", "auth.group", "accounts.user"})
+
+#: The shortest identifier replaced (a two-letter username would match too much).
+MIN_LENGTH = 3
+
+
+@dataclass
+class Replacements:
+    """What names a person and what takes its place, longest first (an e-mail address
+    holds the username)."""
+
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self):
+        seen: dict[str, str] = {}
+        for old, new in self.pairs:
+            old = (old or "").strip()
+            if len(old) >= MIN_LENGTH and old.lower() != new.lower():
+                seen.setdefault(old.lower(), new)
+        self.pairs = sorted(seen.items(), key=lambda p: -len(p[0]))
+        self._patterns = [
+            (re.compile(rf"(?<![\w.@+-]){re.escape(old)}(?![\w@-])", re.IGNORECASE), new)
+            for old, new in self.pairs
+        ]
+
+    def __bool__(self):
+        return bool(self.pairs)
+
+    @property
+    def needles(self) -> list[str]:
+        return [old for old, _ in self.pairs]
+
+    def text(self, value: str) -> str:
+        for pattern, new in self._patterns:
+            value = pattern.sub(new, value)
+        return value
+
+    def value(self, value):
+        """``value`` with every identifier replaced: a string, or JSON (dicts' keys kept)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.value(v) for k, v in value.items()}
+        return value
+
+
+def text_fields(model) -> list[models.Field]:
+    """The columns of ``model`` that may hold free text about a person: text and JSON,
+    not a choice, not a key, not a generated column."""
+    found = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.choices or isinstance(f, models.GeneratedField):
+            continue
+        if isinstance(f, models.CharField | models.TextField | models.JSONField):
+            found.append(f)
+    return found
+
+
+def scanned_models() -> Iterable[type[models.Model]]:
+    for model in apps.get_models():
+        opts = model._meta
+        if opts.proxy or not opts.managed or opts.app_label in SKIPPED_APPS:
+            continue
+        if opts.label_lower in SKIPPED_MODELS:
+            continue
+        if text_fields(model):
+            yield model
+
+
+def candidates(queryset, replacements: Replacements, fields: list[models.Field] | None = None):
+    """The rows of ``queryset`` whose text may name the person (a superset: a case-blind
+    substring; :func:`rewrite` decides by word)."""
+    fields = text_fields(queryset.model) if fields is None else fields
+    condition = models.Q()
+    annotations = {}
+    for f in fields:
+        column = f.name
+        if isinstance(f, models.JSONField):
+            column = f"_privacy_{f.name}"
+            annotations[column] = Cast(f.name, models.TextField())
+        for needle in replacements.needles:
+            condition |= models.Q(**{f"{column}__icontains": needle})
+    if not condition:
+        return queryset.none()
+    return queryset.alias(**annotations).filter(condition)
+
+
+def rewrite(obj, replacements: Replacements, fields: list[models.Field] | None = None) -> dict:
+    """The changed values of ``obj``'s text fields (nothing if none changes), bounded to
+    each column's length."""
+    fields = text_fields(type(obj)) if fields is None else fields
+    changed = {}
+    for f in fields:
+        old = getattr(obj, f.attname)
+        if old is None:
+            continue
+        new = replacements.value(old)
+        if isinstance(new, str) and f.max_length:
+            new = new[: f.max_length]
+        if new != old:
+            changed[f.attname] = new
+    return changed
+
+
+def rewriting(reason: str, *, actor=None, remove: bool = False):
+    """The audit log's ``rewriting`` block: inside it the triggers on the timeline and
+    attachments accept UPDATEs (and, with ``remove``, DELETEs)."""
+    try:
+        module = importlib.import_module("itsm.audit.db")
+    except ImportError:  # no audit store installed: no trigger to satisfy
+        return transaction.atomic()
+    return module.rewriting(reason, actor=actor, remove=remove)
