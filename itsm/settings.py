@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "itsm.audit.context.AuditContextMiddleware",
     "itsm.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -311,6 +312,10 @@ LOGGING.setdefault("loggers", {})["xmlschema"] = {"level": "WARNING"}
 # --- API tokens (itsm.api) -----------------------------------------------------------------
 
 # --- Audit log (itsm.audit) ----------------------------------------------------------------
+#: Security and configuration events in one append-only, hash-chained table (itsm.audit):
+#: `manage.py audit_verify` checks the chain, `manage.py audit_export` writes CSV or JSON
+#: lines; on PostgreSQL triggers refuse UPDATE and DELETE of it, of the timelines and of
+#: attachments. Each event is also one INFO line on the "itsm.audit" logger (for a SIEM).
 
 # --- Roles and data separation (itsm.accounts, itsm.core) ----------------------------------
 

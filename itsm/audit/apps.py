@@ -5,3 +5,9 @@ class AuditConfig(AppConfig):
     name = "itsm.audit"
     label = "audit"
     verbose_name = "Audit log"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (role and permission changes)
+        from .admin import install_admin_hooks
+
+        install_admin_hooks()

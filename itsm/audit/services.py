@@ -10,9 +10,11 @@ import json
 import logging
 import re
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import GENESIS, AuditEvent, ChainHead, canonical
 
@@ -49,11 +51,18 @@ def _text(value, limit: int) -> str:
 
 
 def client_address(request) -> str | None:
-    """The client's address: the one the sign-in throttle settled on (it trusts only the
-    configured proxies), else the connection's."""
+    """The client's address as the sign-in throttle reads it (``AXES_CLIENT_IP_CALLABLE``:
+    forwarded headers only from the configured trusted proxies), else the connection's."""
     if request is None:
         return None
-    raw = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
+    raw = getattr(request, "axes_ip_address", None)
+    reader = getattr(settings, "AXES_CLIENT_IP_CALLABLE", None)
+    if not raw and isinstance(reader, str):
+        try:
+            raw = import_string(reader)(request)
+        except Exception:  # an address is a detail: never lose the event for it
+            logger.exception("The client address could not be read.")
+    raw = raw or request.META.get("REMOTE_ADDR")
     try:
         return str(ipaddress.ip_address(str(raw).strip())) if raw else None
     except ValueError:

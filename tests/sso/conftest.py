@@ -257,6 +257,8 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 
 class Validator(OAuth2Validator):
+    oidc_claim_scope = None  # every claim below, whatever the scopes (groups and amr have none)
+
     def get_additional_claims(self, request):
         user = request.user
         groups = sorted(user.groups.values_list("name", flat=True))

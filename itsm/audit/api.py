@@ -1,0 +1,76 @@
+"""``/api/v1/audit/events/``: the audit log for administrators, read-only (a POST, PATCH,
+PUT or DELETE is a 405), newest first, keyset-paginated like every list; filters by
+action, actor, target and period."""
+
+import django_filters
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.routers import SimpleRouter
+
+from itsm.api.permissions import is_administrator
+from itsm.core.filters import DateTimeFilter, FilterSet
+
+from .models import AuditEvent
+
+
+class IsAuditReader(permissions.BasePermission):
+    """Administrators (the role, or a superuser) only."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active and is_administrator(user))
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_username", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "sequence",
+            "at",
+            "action",
+            "actor",
+            "client_address",
+            "user_agent",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "before",
+            "after",
+            "details",
+            "rewritten_at",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class AuditEventFilterSet(FilterSet):
+    action = django_filters.CharFilter(help_text="An action (`auth.sign_in`), exactly.")
+    action_prefix = django_filters.CharFilter(
+        field_name="action", lookup_expr="startswith", help_text="`auth.`, `role.`, `admin.`…"
+    )
+    actor = django_filters.CharFilter(field_name="actor_username", help_text="A username.")
+    target_type = django_filters.CharFilter(help_text="`app_label.model`, e.g. `accounts.user`.")
+    target_id = django_filters.CharFilter()
+    since = DateTimeFilter(field_name="at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = []
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = AuditEvent.objects.all()
+    serializer_class = AuditEventSerializer
+    permission_classes = [IsAuditReader]
+    filterset_class = AuditEventFilterSet
+    lookup_field = "sequence"
+    ordering_fields = ["sequence"]
+    ordering = ["-sequence"]
+
+
+router = SimpleRouter()
+router.register("audit/events", AuditEventViewSet, basename="audit-event")
+urlpatterns = router.urls

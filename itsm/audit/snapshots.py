@@ -1,0 +1,39 @@
+"""What a row holds, as plain JSON, for an event's before and after: every concrete field
+(foreign keys by id) and many-to-many fields as sorted ids. Secrets are masked when the
+event is recorded (``services.masked``)."""
+
+from django.db import models
+
+from .models import canonical
+
+
+def _plain(value):
+    import json
+
+    return json.loads(canonical(value))
+
+
+def snapshot(obj, *, many_to_many: bool = True) -> dict:
+    """``obj``'s values by field name (a deferred field is left out rather than loaded)."""
+    values = {}
+    loaded = obj.__dict__
+    for field in obj._meta.concrete_fields:
+        if field.attname not in loaded:
+            continue
+        value = loaded[field.attname]
+        if isinstance(field, models.FileField):
+            value = getattr(value, "name", value) or ""
+        values[field.name] = _plain(value)
+    if many_to_many and obj.pk is not None:
+        for field in obj._meta.many_to_many:
+            values[field.name] = sorted(
+                getattr(obj, field.name).values_list("pk", flat=True), key=str
+            )
+    return values
+
+
+def difference(before: dict, after: dict) -> tuple[dict, dict]:
+    """The fields whose values differ, as (before, after)."""
+    names = [name for name in after if name in before and before[name] != after[name]]
+    names += [name for name in before if name not in after]
+    return {n: before.get(n) for n in names}, {n: after.get(n) for n in names}
