@@ -46,7 +46,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -82,7 +81,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "itsm.audit.context.AuditContextMiddleware",
     "itsm.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -196,7 +194,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "itsm@localhost")
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "itsm.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -310,12 +308,10 @@ MIDDLEWARE = _sso_config.middleware(MIDDLEWARE, globals())
 LOGGING.setdefault("loggers", {})["xmlschema"] = {"level": "WARNING"}
 
 # --- API tokens (itsm.api) -----------------------------------------------------------------
+API_TOKEN_DEFAULT_DAYS = int(os.environ.get("API_TOKEN_DEFAULT_DAYS", "90"))
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))
 
 # --- Audit log (itsm.audit) ----------------------------------------------------------------
-#: Security and configuration events in one append-only, hash-chained table (itsm.audit):
-#: `manage.py audit_verify` checks the chain, `manage.py audit_export` writes CSV or JSON
-#: lines; on PostgreSQL triggers refuse UPDATE and DELETE of it, of the timelines and of
-#: attachments. Each event is also one INFO line on the "itsm.audit" logger (for a SIEM).
 
 # --- Roles and data separation (itsm.accounts, itsm.core) ----------------------------------
 

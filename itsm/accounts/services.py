@@ -2,15 +2,15 @@
 password changes, and the address they had is told when their e-mail or password changes."""
 
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from itsm.core.services import notify
 
 
 def revoke_api_tokens(user) -> int:
-    """Delete the user's API tokens (clients must sign in again); returns how many."""
-    deleted, _ = Token.objects.filter(user=user).delete()
-    return deleted
+    """Revoke the user's API tokens (clients must sign in again); returns how many."""
+    from itsm.api.tokens import revoke_all
+
+    return revoke_all(user, reason="password changed")
 
 
 def _masked(address: str) -> str:

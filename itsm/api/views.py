@@ -1,13 +1,19 @@
+from django.contrib.auth import authenticate
 from django.http import FileResponse, Http404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import api_view
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
 
 from itsm.core import services as core
 from itsm.core.models import Attachment
 
+from . import tokens
+from .models import ApiToken
 from .parsers import JSONParser
 
 
@@ -15,11 +21,141 @@ class LoginThrottle(AnonRateThrottle):
     rate = "30/minute"
 
 
-class TokenView(ObtainAuthToken):
-    """Trade a username and password for an API token: ``{"token": "…"}``."""
+# API tokens ----------------------------------------------------------------------------------
 
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """A token as its owner sees it: never its secret."""
+
+    status = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "status",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "last_used_from",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class IssuedTokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The token: shown this once only.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+class NewTokenSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=100, help_text="What the token is for ('laptop', 'monitoring')."
+    )
+    scopes = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        help_text="read, write, or <practice>:read / <practice>:write (write implies read).",
+    )
+    days = serializers.IntegerField(
+        required=False, help_text="Days until it expires (default 90; at most the maximum)."
+    )
+
+
+class SignInSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    name = serializers.CharField(
+        max_length=100, required=False, help_text="Default: 'API sign-in' and the time."
+    )
+    scopes = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, help_text="Default: write."
+    )
+    days = serializers.IntegerField(required=False)
+
+
+def issued(token, clear) -> dict:
+    token.token = clear
+    return IssuedTokenSerializer(token).data
+
+
+class TokenView(APIView):
+    """Trade a username and password for a new named API token (``{"token": "…"}``),
+    which expires; the token is shown in this answer only."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
     throttle_classes = [LoginThrottle]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    serializer_class = SignInSerializer
+
+    @extend_schema(request=SignInSerializer, responses={200: IssuedTokenSerializer})
+    def post(self, request):
+        serializer = SignInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = authenticate(request=request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Unable to log in with provided credentials."]}
+            )
+        name = data.get("name") or f"API sign-in {timezone.now():%Y-%m-%d %H:%M:%S}"
+        token, clear = tokens.issue(
+            user,
+            name=name,
+            scopes=data.get("scopes") or ["write"],
+            days=data.get("days"),
+            created_by=user,
+            request=request,
+        )
+        return Response(issued(token, clear))  # 200, as DRF's token endpoint answered
+
+
+class ApiTokenViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your own API tokens: list them, make one (its secret is in that answer only),
+    revoke one (``DELETE``)."""
+
+    queryset = ApiToken.objects.all()
+    serializer_class = ApiTokenSerializer
+    pagination_class = None
+    filter_backends = []
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        return super().get_queryset().filter(user=self.request.user)
+
+    @extend_schema(request=NewTokenSerializer, responses={201: IssuedTokenSerializer})
+    def create(self, request):
+        serializer = NewTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        token, clear = tokens.issue(
+            request.user,
+            name=data["name"],
+            scopes=data["scopes"],
+            days=data.get("days"),
+            created_by=request.user,
+            request=request,
+        )
+        return Response(issued(token, clear), status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Revoke one of your tokens", responses={204: None})
+    def destroy(self, request, pk=None):
+        tokens.revoke(self.get_object(), by=request.user, request=request, reason="by its owner")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# Attachments ---------------------------------------------------------------------------------
 
 
 @extend_schema(

@@ -1,16 +1,6 @@
 from django.contrib import admin
 
-from .models import Deployment, EnvironmentPolicy, GitHubIntegration, ServiceAccount
-
-
-@admin.register(ServiceAccount)
-class ServiceAccountAdmin(admin.ModelAdmin):
-    """Pipelines' accounts: their API token is under Auth Token (``manage.py
-    devops_account <name>`` makes both)."""
-
-    list_display = ("user", "active", "created_at")
-    list_filter = ("active",)
-    raw_id_fields = ("user",)
+from .models import Deployment, EnvironmentPolicy, GitHubIntegration
 
 
 @admin.register(EnvironmentPolicy)

@@ -1,8 +1,9 @@
 """Deployment management: deployments (``DPL``) move a release or a build to an
-environment, by a person or a pipeline; the DevOps gate's data: the service accounts
-pipelines call with, what each environment requires of a deployment's change
+environment, by a person or a pipeline; the DevOps gate's data: what each environment
+requires of a deployment's change
 (``EnvironmentPolicy``), and the GitHub integrations whose deployment protection rules
-ask the gate."""
+ask the gate. Pipelines are the kernel's service accounts (``itsm.api.models``) with a
+token scoped ``deployments:write``."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cmdb.models import Environment
+from itsm.api.models import ServiceAccount
 from itsm.core.models import Record, RecordQuerySet
 
 from .workflows import OPEN, DeploymentState, deployment_workflow
@@ -28,24 +30,6 @@ class GateDecision(models.TextChoices):
     ALLOWED = "allowed", "Allowed"
     AWAITING = "awaiting", "Awaiting"
     PREVENTED = "prevented", "Prevented"
-
-
-class ServiceAccount(models.Model):
-    """A user that is a pipeline, not a person: it calls the DevOps API with its API token
-    (``manage.py devops_account <name>``), and only that API; it signs in nowhere."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_account"
-    )
-    description = models.TextField(blank=True)
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        ordering = ["user__username"]
-
-    def __str__(self):
-        return self.user.username
 
 
 class EnvironmentPolicy(models.Model):

@@ -8,10 +8,11 @@ import io
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from itsm.accounts.models import User
+from itsm.api import tokens
+from itsm.api.models import ApiToken
 from itsm.core.models import Notification
 from tests.conftest import PASSWORD
 
@@ -23,6 +24,15 @@ def signed_in(user) -> Client:
     client = Client()
     assert client.login(username=user.username, password=PASSWORD)
     return client
+
+
+def make_token(user) -> str:
+    """A new token of ``user``: its clear value."""
+    return tokens.issue(user, name=f"t{ApiToken.objects.count()}", scopes=["read"])[1]
+
+
+def live_tokens(user) -> bool:
+    return ApiToken.objects.live().filter(user=user).exists()
 
 
 def token_works(key: str) -> bool:
@@ -90,8 +100,8 @@ def test_an_address_another_account_uses_is_refused_without_saying_whose(client,
 
 @pytest.mark.django_db
 def test_a_password_change_on_the_page_revokes_tokens_and_ends_the_other_sessions(alice):
-    token = Token.objects.create(user=alice)
-    assert token_works(token.key)
+    token = make_token(alice)
+    assert token_works(token)
     here, elsewhere = signed_in(alice), signed_in(alice)
     data = {**FORM, "email": alice.email, "new_password1": NEW_PASSWORD}
     refused = here.post("/me/", {**data, "new_password2": NEW_PASSWORD})
@@ -99,7 +109,7 @@ def test_a_password_change_on_the_page_revokes_tokens_and_ends_the_other_session
     assert "current_password" in refused.context["form"].errors
     mismatch = here.post("/me/", {**data, "new_password2": "other", "current_password": PASSWORD})
     assert "new_password2" in mismatch.context["form"].errors
-    assert token_works(token.key)
+    assert token_works(token)
 
     response = here.post(
         "/me/", {**data, "new_password2": NEW_PASSWORD, "current_password": PASSWORD}
@@ -107,7 +117,7 @@ def test_a_password_change_on_the_page_revokes_tokens_and_ends_the_other_session
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password(NEW_PASSWORD)
-    assert not Token.objects.filter(user=alice).exists() and not token_works(token.key)
+    assert not live_tokens(alice) and not token_works(token)
     assert here.get("/me/").status_code == 200  # this session stays
     assert elsewhere.get("/me/").status_code == 302  # the other one is signed out
     told = Notification.objects.get(address="alice@example.com")
@@ -136,15 +146,15 @@ def test_a_weak_new_password_is_refused(client, alice):
 @pytest.mark.django_db
 def test_the_admin_and_changepassword_revoke_tokens(alice, monkeypatch):
     admin = User.objects.create_superuser("root", "root@example.com", PASSWORD)
-    token = Token.objects.create(user=alice)
+    token = make_token(alice)
     response = signed_in(admin).post(
         f"/admin/accounts/user/{alice.pk}/password/",
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert not Token.objects.filter(user=alice).exists() and not token_works(token.key)
+    assert not live_tokens(alice) and not token_works(token)
 
-    token = Token.objects.create(user=alice)
+    token = make_token(alice)
     answers = iter([PASSWORD, PASSWORD])  # the command reads the password twice from a tty
     monkeypatch.setattr(
         "django.contrib.auth.management.commands.changepassword.getpass.getpass",
@@ -153,12 +163,12 @@ def test_the_admin_and_changepassword_revoke_tokens(alice, monkeypatch):
     call_command("changepassword", "alice", stdout=io.StringIO())
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)
-    assert not Token.objects.filter(user=alice).exists()
+    assert not live_tokens(alice)
 
 
 @pytest.mark.django_db
 def test_a_hash_upgraded_at_sign_in_keeps_the_tokens(alice, settings):
-    token = Token.objects.create(user=alice)
+    token = make_token(alice)
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # now preferred: MD5 is upgraded
         "django.contrib.auth.hashers.MD5PasswordHasher",
@@ -167,32 +177,27 @@ def test_a_hash_upgraded_at_sign_in_keeps_the_tokens(alice, settings):
     assert alice.check_password(PASSWORD)
     alice.refresh_from_db()
     assert alice.password.startswith("pbkdf2_sha256$")
-    assert token_works(token.key)
+    assert token_works(token)
 
 
 @pytest.mark.django_db
 def test_other_saves_keep_the_tokens(alice):
-    token = Token.objects.create(user=alice)
+    token = make_token(alice)
     alice.first_name = "Alicia"
     alice.save()
-    assert token_works(token.key)
+    assert token_works(token)
 
 
 # The admin ---------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_the_admin_shows_a_token_only_once_when_it_is_made(alice):
+def test_the_admin_never_shows_a_token_in_clear(alice):
     admin = signed_in(User.objects.create_superuser("root", "root@example.com", PASSWORD))
-    old = Token.objects.create(user=alice)
-    listing = admin.get("/admin/authtoken/tokenproxy/").content.decode()
-    assert old.key[:6] in listing and old.key not in listing
-    change = admin.get(f"/admin/authtoken/tokenproxy/{alice.pk}/change/").content.decode()
-    assert old.key not in change
-    old.delete()
-
-    response = admin.post("/admin/authtoken/tokenproxy/add/", {"user": alice.pk}, follow=True)
-    new = Token.objects.get(user=alice)
-    assert new.key in response.content.decode()  # once, in the message
-    assert new.key not in admin.get("/admin/authtoken/tokenproxy/").content.decode()
-    assert new.key not in admin.get("/admin/").content.decode()  # nor in recent actions
+    token = make_token(alice)
+    made = ApiToken.objects.get(user=alice)
+    listing = admin.get("/admin/api/apitoken/").content.decode()
+    assert made.prefix in listing and token not in listing
+    change = admin.get(f"/admin/api/apitoken/{made.pk}/change/").content.decode()
+    assert made.prefix in change and token not in change and made.secret_hash not in change
+    assert admin.get("/admin/api/apitoken/add/").status_code == 403

@@ -15,7 +15,7 @@ def pipeline(db):
 @pytest.fixture
 def pipeline_client(pipeline):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {pipeline[1].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pipeline[1]}")
     return client
 
 

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from changes import approvals
 from changes import services as change_services
 from changes.models import ApprovalState, Change, RiskRule, ScheduleWindow
 from cmdb import services as cmdb_services
+from itsm.api import tokens
 from itsm.core.models import JournalEntry
 from practices.deployments.accounts import service_account
 from practices.deployments.models import Deployment, EnvironmentPolicy
@@ -124,7 +124,7 @@ def test_concurrent_retries_make_one_deployment_and_one_change(registration_mode
 
     def post():
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         try:
             barrier.wait()
             response = client.post(URL, request_data(), format="json")
@@ -322,9 +322,9 @@ class TestWhoMay:
                 401,
                 403,
             )
-            token = Token.objects.create(user=person)
+            _made, token = tokens.issue(person, name="mine", scopes=["write"])
             client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
             assert client.post(URL, request_data(run="3"), format="json").status_code == 403
             assert client.get(answer["gate_url"]).status_code == 403
         assert Deployment.objects.count() == 1
@@ -333,7 +333,7 @@ class TestWhoMay:
         answer = pipeline_client.post(URL, request_data(), format="json").json()
         _account, token = service_account("github-other")
         other = APIClient()
-        other.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        other.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         assert other.get(answer["gate_url"]).status_code == 404
         assert other.post(answer["outcome_url"], {"result": "success"}).status_code == 404
 

@@ -6,7 +6,6 @@ receiver."""
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, status, viewsets
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 
 from changes.models import Change
 from cmdb.models import ConfigurationItem
+from itsm.api.authentication import ApiTokenAuthentication
 from itsm.api.permissions import IsAgent
 from itsm.api.viewsets import RecordViewSet
 
@@ -66,8 +66,9 @@ class RunConflictError(exceptions.APIException):
 
 
 class IsServiceAccount(permissions.BasePermission):
-    """A pipeline: an active service account, authenticated by its API token (a person's
-    session or token is refused, whatever their role)."""
+    """A pipeline: an active service account, authenticated by an API token (scoped
+    ``deployments:write`` or wider: the authentication checks it); a person's session or
+    token is refused, whatever their role."""
 
     message = "The DevOps API is for service accounts, with their API token."
 
@@ -83,7 +84,7 @@ class DevOpsDeploymentViewSet(viewsets.GenericViewSet):
     """Pipelines ask before they deploy: ``POST`` a deployment (idempotent on pipeline +
     run + environment), ``GET …/gate/`` (asked at that moment), ``POST …/outcome/``."""
 
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [ApiTokenAuthentication]
     permission_classes = [IsServiceAccount]
     queryset = Deployment.objects.select_related("change")
     lookup_field = "number"
