@@ -1,0 +1,149 @@
+"""Exporting a person's data: their records, comments, files and approvals, nobody
+else's; on /me/privacy/ only one's own; administrators in the admin and by command."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from itsm.core import services as core
+from itsm.privacy import services
+from itsm.privacy.models import Erasure
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def streamed(response) -> dict:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert "attachment;" in response["Content-Disposition"]
+    return json.loads(b"".join(response.streaming_content))
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_export_holds_their_records_and_nobody_elses(ann, bob, agent, anns_data):
+    core.add_comment(anns_data["incident"], agent, "Internal: Annabel called twice", True)
+    data = json.loads("".join(services.export(ann, ann)))
+    assert data["profile"]["username"] == "annlee"
+    assert data["profile"]["email"] == "annlee@example.com"
+    assert data["preferences"]["time_zone"] == "UTC"
+    numbers = {r["number"] for r in data["records"]}
+    assert anns_data["incident"].number in numbers
+    assert anns_data["bobs"].number not in numbers
+    assert anns_data["request"].number not in numbers  # Bob's request naming her in an answer
+    mine = next(r for r in data["records"] if r["number"] == anns_data["incident"].number)
+    assert mine["as"] == ["caller", "opened_by"]
+    assert [c["body"] for c in mine["comments"]] == [
+        "Please call me on +49 30 5550199 or annlee@example.com"
+    ]
+    assert all(e["record"].endswith(anns_data["incident"].number) for e in data["journal"])
+    assert "Internal" not in json.dumps(data)  # an agent's work note is not hers
+    assert [a["filename"] for a in data["attachments"]] == ["screenshot.txt"]
+    assert data["elsewhere"] == {}  # only administrators see the other tables
+    assert "bob@example.com" not in json.dumps(data)
+
+
+def test_export_lists_approvals_given(ann, bob, manager, administrator):
+    from catalogue.models import ApprovalLevel, CatalogueCategory, CatalogueItem
+    from catalogue.services import decide, submit_request
+
+    item = CatalogueItem.objects.create(
+        name="Laptop", category=CatalogueCategory.objects.create(name="Hardware")
+    )
+    ApprovalLevel.objects.create(item=item, kind="manager", order=1)
+    bob.manager = manager
+    bob.save(update_fields=["manager"])
+    request = submit_request(bob, item, {})
+    decide(request.approvals.get(), manager, True, "Fine by me")
+    data = json.loads("".join(services.export(manager, administrator)))
+    assert [(a["record"], a["decision"], a["comment"]) for a in data["approvals"]] == [
+        (request.number, "Approved", "Fine by me")
+    ]
+
+
+def test_me_privacy_downloads_only_ones_own(client, ann, bob, anns_data):
+    signed_in(client, bob)
+    page = client.get("/me/privacy/")
+    assert page.status_code == 200 and b"Download my data" in page.content
+    data = streamed(client.get("/me/privacy/export/", {"user": ann.pk, "id": ann.pk}))
+    assert data["profile"]["username"] == "bob"
+    assert "annlee" not in json.dumps(data) and "Leeworth" not in json.dumps(data)
+    assert client.get(f"/me/privacy/export/{ann.pk}/").status_code == 404
+    assert client.post("/me/privacy/export/").status_code == 405
+
+
+def test_me_privacy_needs_signing_in(client):
+    assert client.get("/me/privacy/export/").status_code == 302
+    assert client.get("/me/privacy/").status_code == 302
+
+
+def test_export_refused_to_another_non_administrator(ann, agent):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        "".join(services.export(ann, agent))
+
+
+def test_administrator_exports_and_erases_in_the_admin(client, ann, administrator, anns_data):
+    signed_in(client, administrator)
+    data = streamed(client.get(f"/admin/privacy/person/{ann.pk}/export/"))
+    assert data["profile"]["username"] == "annlee" and data["records"]
+    page = client.get(f"/admin/privacy/person/{ann.pk}/erase/")
+    assert page.status_code == 200 and b"Type the username" in page.content
+    refused = client.post(
+        f"/admin/privacy/person/{ann.pk}/erase/", {"reason": "Request 4", "confirm": "x"}
+    )
+    assert refused.status_code == 400 and not Erasure.objects.exists()
+    done = client.post(
+        f"/admin/privacy/person/{ann.pk}/erase/", {"reason": "Request 4", "confirm": "annlee"}
+    )
+    assert done.status_code == 302
+    ann.refresh_from_db()
+    assert ann.username == f"erased-{ann.pk}"
+    # The list's actions lead there too.
+    listed = client.post(
+        "/admin/privacy/person/", {"action": "erase_data", "_selected_action": [ann.pk]}
+    )
+    assert listed.status_code == 302 and listed["Location"].endswith(f"/{ann.pk}/erase/")
+
+
+@pytest.mark.parametrize("who", ["end_user", "agent", "manager"])
+def test_nobody_else_reaches_the_privacy_admin(client, ann, who, request):
+    user = {"end_user": "bob", "agent": "agent", "manager": "manager"}[who]
+    user = request.getfixturevalue(user)
+    if user.is_agent:
+        user.is_staff = True  # even with the admin site open to them
+        user.save()
+    signed_in(client, user)
+    for url in (
+        f"/admin/privacy/person/{ann.pk}/export/",
+        f"/admin/privacy/person/{ann.pk}/erase/",
+    ):
+        answer = client.get(url)
+        assert answer.status_code in (302, 403), url
+    answer = client.post(
+        f"/admin/privacy/person/{ann.pk}/erase/", {"reason": "x", "confirm": "annlee"}
+    )
+    assert answer.status_code in (302, 403)
+    ann.refresh_from_db()
+    assert ann.username == "annlee"
+
+
+def test_commands(ann, administrator, anns_data, tmp_path, capsys):
+    out = tmp_path / "ann.json"
+    call_command("privacy_export", "annlee", "--output", str(out))
+    assert json.loads(out.read_text())["profile"]["username"] == "annlee"
+    with pytest.raises(Exception, match="No user"):
+        call_command("privacy_erase", "nobody", "--reason", "x", "--as", "chief")
+    call_command("privacy_erase", "annlee", "--reason", "Request 5", "--as", "chief")
+    assert f"erased-{ann.pk}" in capsys.readouterr().out
+    call_command("privacy_erase", f"erased-{ann.pk}", "--reason", "again", "--as", "chief")
+    assert "nothing changed" in capsys.readouterr().out
+    make_user("plain")
+    with pytest.raises(Exception, match="administrator"):
+        call_command("privacy_erase", "plain", "--reason", "x", "--as", "plain")
