@@ -457,3 +457,10 @@ def signed_in_user(client):
 
     pk = client.session.get("_auth_user_id")
     return get_user_model().objects.get(pk=pk) if pk else None
+
+
+def audited(action, **filters):
+    """The audit log holds this event (itsm.audit)."""
+    from itsm.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(action=action, **filters).exists()

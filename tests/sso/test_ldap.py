@@ -6,7 +6,7 @@ import pytest
 from itsm.accounts.models import Role, Team, User
 from itsm.sso.models import BreakGlassAccount, GroupMapping
 
-from .conftest import apply_sso, signed_in_user
+from .conftest import apply_sso, audited, signed_in_user
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,12 @@ def test_group_change_in_ldap_changes_role_and_team_at_next_sign_in(client, ldap
     sign_in(client, "lena", "lenapw")
     lena.refresh_from_db()
     assert lena.role == Role.ADMINISTRATOR and lena.is_staff
+    assert audited(
+        "sso.role_changed",
+        target_id=str(lena.pk),
+        before={"role": "agent"},
+        after={"role": "administrator"},
+    )
 
     directory.set_members("itsm-admins")
     directory.set_members("service-desk")

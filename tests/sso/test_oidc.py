@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from itsm.accounts.models import Role, Team, User
 from itsm.sso.models import BreakGlassAccount, GroupMapping
 
-from .conftest import apply_sso, signed_in_user
+from .conftest import apply_sso, audited, signed_in_user
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +126,7 @@ def test_id_token_for_another_audience_is_refused(client, oidc_on):
     assert answer.status_code == 302 and answer["Location"] == "/login/"
     assert signed_in_user(client) is None
     assert not User.objects.filter(username="eve").exists()
+    assert audited("sso.sign_in_refused", details__source="oidc")
 
 
 def test_wrong_issuer_is_refused(client, settings, oidc_on):
@@ -164,6 +165,8 @@ def test_sso_only_refuses_local_passwords_except_break_glass(client, settings, o
     assert any("BREAK-GLASS" in r.getMessage() for r in caplog.records)
     glass.break_glass.refresh_from_db()
     assert glass.break_glass.last_used_at is not None
+    assert audited("auth.break_glass_sign_in", actor=glass)
+    assert audited("sso.sign_in_refused", details__reason="sso_only", details__source="local")
 
     # Single sign-on still signs people in.
     client.logout()
