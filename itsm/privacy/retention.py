@@ -12,12 +12,12 @@ from django.db import models, router, transaction
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
+from itsm.audit.db import rewriting
 from itsm.audit.services import record as audit
 from itsm.core.models import Attachment, JournalEntry, Record
 
 from . import scrub
 from .models import LegalHold, RetentionRule
-from .scrub import rewriting
 
 #: The time a record was closed, by the first of these fields a record type has.
 CLOSED_FIELDS = ("closed_at", "retired_at", "ended_at")

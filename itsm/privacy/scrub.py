@@ -3,13 +3,12 @@ full name and username, wherever a model keeps text (text columns and JSON value
 generically from the models, so that a new practice's fields are covered without being
 listed here."""
 
-import importlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import models, transaction
+from django.db import models
 from django.db.models.functions import Cast
 
 #: Apps whose rows are never rewritten here: the schema's own (content types,
@@ -120,13 +119,3 @@ def rewrite(obj, replacements: Replacements, fields: list[models.Field] | None =
         if new != old:
             changed[f.attname] = new
     return changed
-
-
-def rewriting(reason: str, *, actor=None, remove: bool = False):
-    """The audit log's ``rewriting`` block: inside it the triggers on the timeline and
-    attachments accept UPDATEs (and, with ``remove``, DELETEs)."""
-    try:
-        module = importlib.import_module("itsm.audit.db")
-    except ImportError:  # no audit store installed: no trigger to satisfy
-        return transaction.atomic()
-    return module.rewriting(reason, actor=actor, remove=remove)

@@ -6,8 +6,6 @@ still point at the same, now pseudonymous, account), ends their sessions and tok
 audits itself with the account's id and pseudonym only. ``export`` streams one JSON
 document of what the platform holds about them."""
 
-import contextlib
-import importlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,6 +19,9 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from itsm.accounts.models import Role, User
+from itsm.api.tokens import revoke_all
+from itsm.audit.db import rewriting
+from itsm.audit.services import pseudonymise
 from itsm.audit.services import record as audit
 from itsm.core.approvals import AbstractApproval
 from itsm.core.models import Attachment, JournalEntry, Notification, Record, Tracked
@@ -28,7 +29,6 @@ from itsm.core.models import Attachment, JournalEntry, Notification, Record, Tra
 from . import scrub
 from .models import Erasure, LegalHold
 from .retention import record_types
-from .scrub import rewriting
 
 #: Tables an UPDATE of which needs ``itsm.audit.db.rewriting`` (their trigger).
 REWRITTEN = (JournalEntry, Attachment)
@@ -138,13 +138,15 @@ def _end_sessions(user) -> int:
     return len(ended)
 
 
-def _revoke_tokens(user, actor) -> int:
-    from itsm.accounts.services import revoke_api_tokens
+def _end_credentials(user, actor) -> int:
+    """Revoke the person's API tokens and remove their second factors; returns how many
+    tokens were revoked."""
+    revoked = revoke_all(user, by=actor, reason="privacy erasure")
+    if apps.is_installed("django_otp"):
+        from django_otp import devices_for_user
 
-    revoked = revoke_api_tokens(user)
-    with contextlib.suppress(ImportError, AttributeError):
-        tokens = importlib.import_module("itsm.api.tokens")
-        revoked += tokens.revoke_all(user, by=actor, reason="privacy erasure") or 0
+        for device in devices_for_user(user, confirmed=None):
+            device.delete()
     return revoked
 
 
@@ -192,13 +194,9 @@ def erase(person, actor, reason: str = "", request=None) -> ErasureResult:
         held = _held_records()
         with rewriting("privacy erasure", actor=actor):
             counts, left = _scrub_everywhere(replacements, held)
-            with contextlib.suppress(ImportError, AttributeError):
-                audit_log = importlib.import_module("itsm.audit.services")
-                rewritten = audit_log.pseudonymise(
-                    person, pseudonym_username(person), values=values
-                )
-                if rewritten:
-                    counts["audit.AuditEvent"] = rewritten
+            rewritten = pseudonymise(person, pseudonym_username(person), values=values)
+            if rewritten:
+                counts["audit.AuditEvent"] = rewritten
         person.username = pseudonym_username(person)
         person.first_name, person.last_name = "Erased person", str(person.pk)
         person.email = ""
@@ -223,7 +221,7 @@ def erase(person, actor, reason: str = "", request=None) -> ErasureResult:
             ]
         )
         counts["sessions"] = _end_sessions(person)
-        counts["tokens"] = _revoke_tokens(person, actor)
+        counts["tokens"] = _end_credentials(person, actor)
         counts["pending_notifications"] = Notification.objects.filter(
             recipient=person,
             status__in=[Notification.Status.PENDING, Notification.Status.FAILED],

@@ -10,6 +10,7 @@ from itsm.core import services as core
 from itsm.privacy import services
 from itsm.privacy.models import Erasure
 from tests.conftest import make_user
+from tests.factories import incident
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +148,47 @@ def test_commands(ann, administrator, anns_data, tmp_path, capsys):
     make_user("plain")
     with pytest.raises(Exception, match="administrator"):
         call_command("privacy_erase", "plain", "--reason", "x", "--as", "plain")
+
+
+def test_export_reads_in_chunks_not_per_record(ann, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            "".join(services.export(ann))
+        return len(seen.captured_queries)
+
+    for n in range(3):
+        core.add_comment(incident(ann, title=f"Printer {n}"), ann, f"Still broken {n}")
+    few = queries()
+    for n in range(3, 30):
+        core.add_comment(incident(ann, title=f"Printer {n}"), ann, f"Still broken {n}")
+    assert queries() == few
+    assert len(json.loads("".join(services.export(ann)))["records"]) == 30
+
+
+def test_administrator_places_a_hold_and_rules_in_the_admin(client, ann, administrator):
+    from django.contrib.contenttypes.models import ContentType
+
+    from incidents.models import Incident
+    from itsm.accounts.models import Team
+    from itsm.privacy.models import LegalHold
+
+    client.force_login(administrator)
+    page = client.get("/admin/privacy/retentionrule/add/")
+    incident_ct = ContentType.objects.get_for_model(Incident)
+    team_ct = ContentType.objects.get_for_model(Team)
+    assert f'value="{incident_ct.pk}"'.encode() in page.content
+    assert f'value="{team_ct.pk}"'.encode() not in page.content
+    both = client.post(
+        "/admin/privacy/legalhold/add/",
+        {"person": ann.pk, "content_type": incident_ct.pk, "object_id": 1, "reason": "Case"},
+    )
+    assert both.status_code == 200 and not LegalHold.objects.exists()
+    placed = client.post("/admin/privacy/legalhold/add/", {"person": ann.pk, "reason": "Case 9"})
+    assert placed.status_code == 302
+    hold = LegalHold.objects.get()
+    assert hold.placed_by == administrator and hold.in_force
+    with pytest.raises(services.Refused):
+        services.erase(ann, administrator)
