@@ -62,7 +62,12 @@ def ldap_settings(env: Mapping[str, str]) -> dict:
         "AUTH_LDAP_ALWAYS_UPDATE_USER": True,
     }
     if env.get("LDAP_CA_CERT_FILE"):
-        out["AUTH_LDAP_GLOBAL_OPTIONS"] = {ldap.OPT_X_TLS_CACERTFILE: env["LDAP_CA_CERT_FILE"]}
+        # Per connection (the global options are applied once per process); a new TLS
+        # context must come after the TLS options.
+        options = out["AUTH_LDAP_CONNECTION_OPTIONS"]
+        options[ldap.OPT_X_TLS_CACERTFILE] = env["LDAP_CA_CERT_FILE"]
+        options[ldap.OPT_X_TLS_REQUIRE_CERT] = ldap.OPT_X_TLS_DEMAND
+        options[ldap.OPT_X_TLS_NEWCTX] = 0
     if env.get("LDAP_USER_DN_TEMPLATE"):
         out["AUTH_LDAP_USER_DN_TEMPLATE"] = env["LDAP_USER_DN_TEMPLATE"]
     else:
@@ -103,6 +108,16 @@ def oidc_settings(env: Mapping[str, str]) -> dict:
     client_id = env.get("OIDC_RP_CLIENT_ID", "").strip()
     if not client_id:
         return {"OIDC_ENABLED": False}
+    needed = [
+        "OIDC_OP_ISSUER",
+        "OIDC_OP_AUTHORIZATION_ENDPOINT",
+        "OIDC_OP_TOKEN_ENDPOINT",
+        "OIDC_OP_USER_ENDPOINT",
+        "OIDC_OP_JWKS_ENDPOINT",
+    ]
+    missing = [name for name in needed if not env.get(name, "").strip()]
+    if missing:
+        raise ValueError(f"OIDC_RP_CLIENT_ID is set: {', '.join(missing)} needed too")
     return {
         "OIDC_ENABLED": True,
         "OIDC_PROVIDER_NAME": env.get("OIDC_PROVIDER_NAME", "single sign-on"),

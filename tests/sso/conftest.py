@@ -71,16 +71,19 @@ index objectClass eq
 index uid eq
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by * read
+TLSCertificateFile {tmp}/tls.crt
+TLSCertificateKeyFile {tmp}/tls.key
 """
 
 
 class Directory:
     """A running slapd and an administrator's connection to change its entries."""
 
-    def __init__(self, uri):
+    def __init__(self, uri, ca_file):
         import ldap
 
         self.uri = uri
+        self.ca_file = ca_file
         self.conn = ldap.initialize(uri)
         self.conn.simple_bind_s(ADMIN_DN, ADMIN_PW)
 
@@ -148,8 +151,21 @@ def slapd():
         pytest.skip("Debian's slapd is not installed (apt-get install slapd ldap-utils)")
     import ldap
 
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
     tmp = Path(tempfile.mkdtemp(prefix="slapd-"))
     (tmp / "db").mkdir()
+    # A certificate for StartTLS on 127.0.0.1 (its own CA: clients trust tls.crt).
+    subprocess.run(
+        [
+            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(tmp / "tls.key"), "-out", str(tmp / "tls.crt"),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
     conf = tmp / "slapd.conf"
     conf.write_text(SLAPD_CONF.format(tmp=tmp, base=BASE_DN, admin=ADMIN_DN, admin_pw=ADMIN_PW))
     port = free_port()
@@ -170,7 +186,7 @@ def slapd():
 
     try:
         wait_ready(proc, ready)
-        directory = Directory(uri)
+        directory = Directory(uri, str(tmp / "tls.crt"))
         import ldap.modlist
 
         directory.conn.add_s(

@@ -131,3 +131,42 @@ def test_local_passwords_work_as_before_with_ldap_on(client, ldap_on):
     User.objects.create_user("local", password="local-pass-1")
     sign_in(client, "local", "local-pass-1")
     assert signed_in_user(client).username == "local"
+
+
+def test_starttls_with_the_directory_certificate_signs_in(client, settings, ldap_on, directory):
+    apply_sso(settings, directory.env(LDAP_START_TLS="1", LDAP_CA_CERT_FILE=directory.ca_file))
+    sign_in(client, "lena", "lenapw")
+    assert signed_in_user(client).username == "lena"
+
+
+def test_starttls_with_an_untrusted_certificate_is_refused(
+    client, settings, ldap_on, directory, tmp_path
+):
+    """A directory whose certificate our CA file does not vouch for (a man in the middle)
+    gets no password and signs nobody in."""
+    import shutil
+    import subprocess
+
+    other = tmp_path / "other.crt"
+    subprocess.run(
+        [
+            shutil.which("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+            "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout", str(tmp_path / "k"),
+            "-out", str(other),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    apply_sso(settings, directory.env(LDAP_START_TLS="1", LDAP_CA_CERT_FILE=str(other)))
+    answer = sign_in(client, "lena", "lenapw")
+    assert answer.status_code == 200
+    assert signed_in_user(client) is None
+
+
+def test_directory_down_refuses_without_an_error(client, settings, ldap_on, directory):
+    from .conftest import free_port
+
+    apply_sso(settings, directory.env(LDAP_SERVER_URI=f"ldap://127.0.0.1:{free_port()}"))
+    answer = sign_in(client, "lena", "lenapw")
+    assert answer.status_code == 200
+    assert signed_in_user(client) is None

@@ -174,6 +174,19 @@ def test_sso_only_refuses_local_passwords_except_break_glass(client, settings, o
     assert signed_in_user(client).username == "olivia"
 
 
+def test_sign_in_page_offers_the_provider(client, oidc_on):
+    page = client.get("/login/", {"next": "/portal/"}).content.decode()
+    assert "Sign in with Example ID" in page
+    assert 'href="/sso/oidc/authenticate/?next=%2Fportal%2F"' in page
+
+
+def test_incomplete_configuration_is_an_error_at_start():
+    from itsm.sso.config import oidc_settings
+
+    with pytest.raises(ValueError, match="OIDC_OP_ISSUER"):
+        oidc_settings({"OIDC_RP_CLIENT_ID": "x", "OIDC_OP_TOKEN_ENDPOINT": "https://id/t"})
+
+
 def test_sign_in_button_only_when_configured(client, settings, oidc_on):
     request = RequestFactory().get("/login/", {"next": "/portal/"})
     html = render_to_string("registration/_sso_buttons.html", {"next": "/portal/"}, request)
