@@ -6,6 +6,7 @@ switch to PostgreSQL and Redis.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # identity and security: third-party apps of the sign-in (axes, django_otp…) and
     # single sign-on (djangosaml2…) go on the lines below
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # kernel
     "itsm.accounts",
     "itsm.core",
@@ -75,15 +80,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "itsm.core.middleware.NulQueryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "itsm.audit.context.AuditContextMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "itsm.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "itsm.accounts.middleware.TwoFactorMiddleware",
+    "itsm.accounts.middleware.AttemptReleaseMiddleware",
+    # django-axes: a locked-out attempt is answered with a 429 (lockout page or JSON). Last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "itsm.urls"
@@ -291,7 +303,52 @@ if HTTPS:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Sign-in: throttling and lockout, two-factor, password reset (itsm.accounts) ---------
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+#: django-axes first: it refuses a locked-out account or address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+#: Lockout (itsm.accounts.lockout): AXES_FAILURE_LIMIT failures of one account name, or from
+#: one client address, within AXES_COOLOFF_TIME lock that account or address out until the
+#: cool-off has passed (right password included); a full sign-in resets its counts. Counted
+#: in the database, shared by every worker.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_HANDLER = "itsm.accounts.lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGN_IN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one trips
+AXES_RESET_ON_SUCCESS = True
+#: An attempt while locked out is refused without extending the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "itsm.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "itsm.accounts.lockout.client_address"
+AXES_SENSITIVE_PARAMETERS = ["password", "current_password", "code", "token"]
+AXES_VERBOSE = False
+#: The client address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT reverse proxies (each
+#: appending to X-Forwarded-For) stand in front; TRUSTED_PROXIES (addresses or networks)
+#: restricts which hops are believed. Without them X-Forwarded-For is never read.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+#: Axes' own address settings, for anything that reads them directly: the same choice.
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_PROXY_TRUSTED_IPS = TRUSTED_PROXIES or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+
+#: Two-factor sign-in (TOTP, recovery codes): who must have it: "administrators" (superusers
+#: and the administrator role), "staff" (everyone in the agent workspace) or "none".
+#: Anyone may turn it on for themselves on /me/two-factor/.
+TWO_FACTOR_REQUIRED = os.environ.get("TWO_FACTOR_REQUIRED", "administrators")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "ITSM")
+#: Between the password and the second factor's code (seconds).
+TWO_FACTOR_PENDING_SECONDS = 300
+
+#: Password reset and e-mail change links: valid this long, once.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(3600)))
+EMAIL_CHANGE_TIMEOUT = int(os.environ.get("EMAIL_CHANGE_TIMEOUT", str(24 * 3600)))
+#: Reset requests accepted per address, and per client address, within an hour.
+PASSWORD_RESET_LIMIT = int(os.environ.get("PASSWORD_RESET_LIMIT", "5"))
 
 # --- Single sign-on: OpenID Connect, SAML 2.0, LDAP (itsm.sso) ----------------------------
 #: Each provider is on when its environment names it (LDAP_SERVER_URI, OIDC_RP_CLIENT_ID,
@@ -308,13 +365,60 @@ MIDDLEWARE = _sso_config.middleware(MIDDLEWARE, globals())
 LOGGING.setdefault("loggers", {})["xmlschema"] = {"level": "WARNING"}
 
 # --- API tokens (itsm.api) -----------------------------------------------------------------
+# Every token expires: by default after API_TOKEN_DEFAULT_DAYS, at most API_TOKEN_MAX_DAYS.
 API_TOKEN_DEFAULT_DAYS = int(os.environ.get("API_TOKEN_DEFAULT_DAYS", "90"))
 API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))
 
 # --- Audit log (itsm.audit) ----------------------------------------------------------------
+#: Security and configuration events in one append-only, hash-chained table (itsm.audit):
+#: `manage.py audit_verify` checks the chain, `manage.py audit_export` writes CSV or JSON
+#: lines; on PostgreSQL triggers refuse UPDATE and DELETE of it, of the timelines and of
+#: attachments. Each event is also one INFO line on the "itsm.audit" logger (for a SIEM).
 
 # --- Roles and data separation (itsm.accounts, itsm.core) ----------------------------------
+#: Which records staff see (``RecordQuerySet.visible_to``, used by every list, search,
+#: count, choice, export and notification): "all" (every record), "teams" (records
+#: assigned to one of their teams or to them, and what they requested) or "organizations"
+#: (a managed-service provider: records of the customers their teams serve, see
+#: ``Team.organizations``). Whoever holds ``core.see_every_record`` (administrators)
+#: sees everything.
+DATA_SEPARATION = os.environ.get("DATA_SEPARATION", "all")
+if DATA_SEPARATION not in ("all", "teams", "organizations"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("DATA_SEPARATION is 'all', 'teams' or 'organizations'.")
 
 # --- Privacy: erasure, export, retention (itsm.privacy) --------------------------------------
+#: The retention rules (administered in the admin) are applied every night; a run that finds
+#: nothing due changes nothing. ``manage.py apply_retention --dry-run`` shows what is due.
+CELERY_BEAT_SCHEDULE["privacy-apply-retention"] = {
+    "task": "itsm.privacy.tasks.apply_retention",
+    "schedule": float(os.environ.get("RETENTION_INTERVAL_SECONDS", str(24 * 3600))),
+}
 
 # --- Hardening: Content-Security-Policy, uploads, API schema and docs -----------------------
+#: Content-Security-Policy on every answer (django-csp): scripts and styles only from our
+#: own static files, no inline script or style anywhere (the admin's and the API docs' pages
+#: included: templates/admin/change_list.html, templates/drf_spectacular/); the scripts of a
+#: page carry its nonce. No frames, plugins or foreign form targets.
+#: ``CSP_FORM_ACTION`` adds origins a form may post to (an SSO provider's, space-separated).
+from csp.constants import NONCE as _csp_nonce  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", _csp_nonce],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *os.environ.get("CSP_FORM_ACTION", "").split()],
+    }
+}
+
+#: The OpenAPI schema (/api/schema/) and its docs (/api/docs/) for signed-in people only,
+#: unless this is set (itsm.api.docs).
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)

@@ -34,6 +34,14 @@ def _media_and_static(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_policy(settings):
+    """Two-factor sign-in is required of administrators by default (TWO_FACTOR_REQUIRED);
+    tests that are not about it sign people in with ``force_login``, which has no second
+    factor. The sign-in's own tests (tests/accounts) set the policy they test."""
+    settings.TWO_FACTOR_REQUIRED = "none"
+
+
 def make_user(username, role=Role.END_USER, **extra):
     return User.objects.create_user(
         username=username,

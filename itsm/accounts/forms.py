@@ -1,5 +1,6 @@
 from django import forms
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import SetPasswordForm
 
 from .models import User
 
@@ -7,7 +8,9 @@ from .models import User
 class PreferencesForm(forms.ModelForm):
     """Your name, contact details, time zone and display; changing the e-mail address or the
     password needs the current password (someone at an unlocked screen cannot take over
-    the account's mail, password resets included)."""
+    the account's mail, password resets included). The current password is checked through
+    ``authenticate``: wrong ones count toward the lockout. A new e-mail address is not saved
+    here: it is confirmed from a link sent to it (``services.request_email_change``)."""
 
     #: Shown together under "Display": applied to every page as data-theme/data-density.
     display_fields = ("theme", "density", "date_format")
@@ -48,7 +51,8 @@ class PreferencesForm(forms.ModelForm):
             "date_format",
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
         super().__init__(*args, **kwargs)
         #: As stored before this post (the form writes the new one on the instance).
         self.old_email = self.instance.email
@@ -109,15 +113,85 @@ class PreferencesForm(forms.ModelForm):
             current = cleaned.get("current_password") or ""
             if not current:
                 self.add_error("current_password", "Enter your current password to change this.")
-            elif not self.instance.check_password(current):
+            elif not self._current_password_ok(current):
                 self.add_error("current_password", "Your current password is not correct.")
         return cleaned
 
+    def _current_password_ok(self, password) -> bool:
+        if self.request is None:
+            return self.instance.check_password(password)
+        user = authenticate(self.request, username=self.instance.get_username(), password=password)
+        return user is not None and user.pk == self.instance.pk
+
+    @property
+    def new_email(self) -> str:
+        return self.cleaned_data.get("email") or ""
+
+    @property
+    def email_to_confirm(self) -> bool:
+        """A new address (not just removed): it must be confirmed from a link sent to it."""
+        return self.email_changed and bool(self.new_email)
+
+    @property
+    def email_removed(self) -> bool:
+        return self.email_changed and not self.new_email
+
     def save(self, commit=True):
         user = super().save(commit=False)
+        if self.email_to_confirm:
+            # A new address changes only from the confirmation link sent to it.
+            user.email = self.old_email
         if self.password_changed:
             # set_password: the user's post_save revokes their API tokens (signals.py).
             user.set_password(self.cleaned_data["new_password1"])
         if commit:
             user.save()
         return user
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app (6 digits) or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+    )
+
+
+class PasswordAndCodeForm(CodeForm):
+    """What turning two-factor sign-in off, or making new recovery codes, asks for."""
+
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    field_order = ["password", "code"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("autofocus", None)
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class SetNewPasswordForm(SetPasswordForm):
+    """The reset link's form: the new password twice (the site's password rules apply)."""

@@ -6,7 +6,6 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import api_view
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from itsm.core import services as core
@@ -15,11 +14,6 @@ from itsm.core.models import Attachment
 from . import tokens
 from .models import ApiToken
 from .parsers import JSONParser
-
-
-class LoginThrottle(AnonRateThrottle):
-    rate = "30/minute"
-
 
 # API tokens ----------------------------------------------------------------------------------
 
@@ -90,7 +84,9 @@ class TokenView(APIView):
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [LoginThrottle]
+    # One throttle for every sign-in: the lockout (itsm.accounts.lockout), per account and
+    # per client address, shared by all workers; no per-process rate on top of it.
+    throttle_classes = []
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     serializer_class = SignInSerializer
 

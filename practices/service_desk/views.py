@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -9,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
+from itsm.accounts.views import SignInView
 from itsm.core import search
 from itsm.core.practices import registry
 
@@ -16,7 +16,9 @@ from . import portal, services, work
 from .models import SavedView
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(SignInView):
+    """The password, then the second factor for those who have one (itsm.accounts)."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
