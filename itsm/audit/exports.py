@@ -37,12 +37,15 @@ def parse_moment(text: str, *, end: bool = False):
     """A date (the start of that day, or its end for ``until``) or an ISO date-time; a
     naive one in the current time zone. ``ValueError`` when it is neither."""
     text = (text or "").strip()
-    moment = parse_datetime(text)
-    if moment is None:
-        day = parse_date(text)
-        if day is None:
-            raise ValueError(f"{text!r} is not a date (2026-12-31) or an ISO date-time.")
+    try:
+        day = parse_date(text) if len(text) == 10 else None
+        moment = parse_datetime(text) if day is None else None
+    except ValueError:
+        day = moment = None
+    if day is not None:
         moment = datetime.combine(day, time.max if end else time.min)
+    if moment is None:
+        raise ValueError(f"{text[:40]!r} is not a date (2026-12-31) or an ISO date-time.")
     try:
         return bounded_datetime(moment)
     except Exception as exc:  # a ValidationError of a wild offset
@@ -79,6 +82,17 @@ def events(since=None, until=None):
     return rows.iterator(chunk_size=2000)
 
 
+def _safe_json(value):
+    """JSON whose every text (keys too) is a safe cell: a spreadsheet that splits the
+    cell finds no formula in any part of it (the JSON lines export keeps the values as
+    they are)."""
+    if isinstance(value, dict):
+        return {safe_cell(key): _safe_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_safe_json(item) for item in value]
+    return safe_cell(value) if isinstance(value, str) else value
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -92,7 +106,7 @@ def csv_lines(rows):
         for column in COLUMNS:
             value = getattr(event, column)
             if column in ("before", "after", "details"):
-                value = "" if value is None else json.dumps(value, sort_keys=True)
+                value = "" if value is None else json.dumps(_safe_json(value), sort_keys=True)
             elif isinstance(value, datetime):
                 value = value.isoformat()
             cells.append(value if isinstance(value, int) else safe_cell(value))
