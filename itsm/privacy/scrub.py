@@ -24,9 +24,11 @@ MIN_LENGTH = 3
 @dataclass
 class Replacements:
     """What names a person and what takes its place, longest first (an e-mail address
-    holds the username)."""
+    holds the username). ``protected``: other people's identifiers that hold one of the
+    person's (``annlee-2`` beside ``annlee``), left as they are."""
 
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         seen: dict[str, str] = {}
@@ -35,9 +37,15 @@ class Replacements:
             if len(old) >= MIN_LENGTH and old.lower() != new.lower():
                 seen.setdefault(old.lower(), new)
         self.pairs = sorted(seen.items(), key=lambda p: -len(p[0]))
+        # A word of its own: not inside another word, address or dotted name; a file's
+        # "annlee-cv.txt" or a sentence's "annlee." still name her.
         self._patterns = [
-            (re.compile(rf"(?<![\w.@+-]){re.escape(old)}(?![\w@-])", re.IGNORECASE), new)
+            (re.compile(rf"(?<![\w.@+-]){re.escape(old)}(?![\w@])", re.IGNORECASE), new)
             for old, new in self.pairs
+        ]
+        others = {p for p in self.protected if p and p.lower() not in seen}
+        self._protected = [
+            re.compile(re.escape(p), re.IGNORECASE) for p in sorted(others, key=len, reverse=True)
         ]
 
     def __bool__(self):
@@ -48,8 +56,18 @@ class Replacements:
         return [old for old, _ in self.pairs]
 
     def text(self, value: str) -> str:
+        kept: list[str] = []
+
+        def keep(match) -> str:
+            kept.append(match.group(0))
+            return f"\x00{len(kept) - 1}\x00"  # a NUL is never in stored text
+
+        for pattern in self._protected:
+            value = pattern.sub(keep, value)
         for pattern, new in self._patterns:
             value = pattern.sub(new, value)
+        if kept:
+            value = re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], value)
         return value
 
     def value(self, value):
@@ -75,6 +93,12 @@ def text_fields(model) -> list[models.Field]:
     return found
 
 
+def file_fields(model) -> list[models.FileField]:
+    """The columns of ``model`` holding a stored file's name (its path may name a person:
+    the name it was uploaded under)."""
+    return [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
+
+
 def scanned_models() -> Iterable[type[models.Model]]:
     for model in apps.get_models():
         opts = model._meta
@@ -89,7 +113,8 @@ def scanned_models() -> Iterable[type[models.Model]]:
 def candidates(queryset, replacements: Replacements, fields: list[models.Field] | None = None):
     """The rows of ``queryset`` whose text may name the person (a superset: a case-blind
     substring; :func:`rewrite` decides by word)."""
-    fields = text_fields(queryset.model) if fields is None else fields
+    if fields is None:
+        fields = text_fields(queryset.model) + file_fields(queryset.model)
     condition = models.Q()
     annotations = {}
     for f in fields:
@@ -107,10 +132,13 @@ def candidates(queryset, replacements: Replacements, fields: list[models.Field] 
 def rewrite(obj, replacements: Replacements, fields: list[models.Field] | None = None) -> dict:
     """The changed values of ``obj``'s text fields (nothing if none changes), bounded to
     each column's length."""
-    fields = text_fields(type(obj)) if fields is None else fields
+    if fields is None:
+        fields = text_fields(type(obj)) + file_fields(type(obj))
     changed = {}
     for f in fields:
         old = getattr(obj, f.attname)
+        if isinstance(f, models.FileField):
+            old = old.name if old else None
         if old is None:
             continue
         new = replacements.value(old)
@@ -119,3 +147,22 @@ def rewrite(obj, replacements: Replacements, fields: list[models.Field] | None =
         if new != old:
             changed[f.attname] = new
     return changed
+
+
+def move_files(obj, changed: dict) -> list[tuple]:
+    """Store the files of ``obj`` whose new names ``changed`` holds under those names
+    (``changed`` gets the names the storage gave); returns ``(storage, old name)`` of the
+    copies to delete once the transaction commits."""
+    moved = []
+    for f in file_fields(type(obj)):
+        if f.attname not in changed:
+            continue
+        stored = getattr(obj, f.attname)
+        new = changed[f.attname].replace(" ", "_")
+        if not stored.storage.exists(stored.name):
+            changed[f.attname] = new
+            continue
+        with stored.storage.open(stored.name, "rb") as content:
+            changed[f.attname] = stored.storage.save(new, content)
+        moved.append((stored.storage, stored.name))
+    return moved

@@ -74,7 +74,24 @@ def replacements_for(user) -> scrub.Replacements:
             pairs.append((value, "[erased]"))
         else:
             pairs.append((value, name))
-    return scrub.Replacements(pairs)
+    return scrub.Replacements(pairs, protected=_others_holding(user))
+
+
+def _others_holding(user, limit: int = 1000) -> list[str]:
+    """Other people's usernames and addresses that hold the person's username or address
+    (``annlee-2``, ``annlee@other.example``): left as they are."""
+    holding = models.Q()
+    for value in (user.username, user.email):
+        if value and len(value) >= scrub.MIN_LENGTH:
+            holding |= models.Q(username__icontains=value) | models.Q(email__icontains=value)
+    if not holding:
+        return []
+    found = []
+    for username, email in (
+        User.objects.exclude(pk=user.pk).filter(holding).values_list("username", "email")[:limit]
+    ):
+        found += [username, email]
+    return [v for v in found if v]
 
 
 # Erasure ----------------------------------------------------------------------------------
@@ -156,6 +173,7 @@ def _scrub_everywhere(replacements: scrub.Replacements, held) -> tuple[dict, int
     model and how many held rows were left."""
     counts: dict[str, int] = {}
     left = 0
+    moved: list[tuple] = []
     for model in scrub.scanned_models():
         ct = ContentType.objects.get_for_model(model)
         generic = model in REWRITTEN
@@ -170,12 +188,15 @@ def _scrub_everywhere(replacements: scrub.Replacements, held) -> tuple[dict, int
             values = scrub.rewrite(obj, replacements)
             if not values:
                 continue
+            moved += scrub.move_files(obj, values)
             if issubclass(model, Tracked):
                 values["version"] = models.F("version") + 1
             model._base_manager.filter(pk=obj.pk).update(**values)
             changed += 1
         if changed:
             counts[model._meta.label] = changed
+    if moved:  # the copies under the old names go once the new names are committed
+        transaction.on_commit(lambda: [storage.delete(name) for storage, name in moved])
     return counts, left
 
 

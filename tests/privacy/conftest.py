@@ -56,6 +56,7 @@ def anns_data(ann, bob, agent, sla):
     mine = incident(ann, title="Annabel Leeworth cannot print")
     core.add_comment(mine, ann, "Please call me on +49 30 5550199 or annlee@example.com")
     core.add_attachment(mine, ann, text_file("screenshot.txt"))
+    core.add_attachment(mine, ann, text_file("annlee-cv.txt", b"my CV"))
     incidents.update_incident(mine, agent, {"description": "Called Annabel Leeworth back."})
     # Ann as an assignee-to-be: agent reassigns a record to someone else, journal names her
     bobs = incident(bob, agent, title="Bob's VPN drops")

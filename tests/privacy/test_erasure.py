@@ -34,7 +34,7 @@ def occurrences(value: str) -> list[str]:
         for f in scrub.text_fields(model) + [
             f
             for f in model._meta.concrete_fields
-            if f.get_internal_type() in ("CharField", "TextField", "JSONField")
+            if f.get_internal_type() in ("CharField", "TextField", "JSONField", "FileField")
             and f not in scrub.text_fields(model)
         ]:
             qs = model._base_manager.annotate(_t=Cast(f.name, TextField()))
@@ -58,13 +58,17 @@ def snapshot():
     }
 
 
-def test_erasure_leaves_no_trace_of_the_person(ann, bob, agent, administrator, anns_data):
+def test_erasure_leaves_no_trace_of_the_person(
+    ann, bob, agent, administrator, anns_data, django_capture_on_commit_callbacks
+):
+    cv = Attachment.objects.get(filename="annlee-cv.txt").file
     before = snapshot()
     assert before["timers"], "the incident runs an SLA timer"
     assert occurrences("Annabel Leeworth")  # the data is there to begin with
     assert search.search(agent, "Leeworth")
 
-    result = services.erase(ann, administrator, reason="Asked by Annabel Leeworth")
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.erase(ann, administrator, reason="Asked by Annabel Leeworth")
 
     assert result.erased
     for secret in SECRETS:
@@ -91,7 +95,11 @@ def test_erasure_leaves_no_trace_of_the_person(ann, bob, agent, administrator, a
     request = anns_data["request"]
     request.refresh_from_db()
     assert request.variables == {"colleague": f"erased-{ann.pk}"}
-    assert Attachment.objects.get().uploaded_by_id == ann.pk
+    assert set(Attachment.objects.values_list("uploaded_by", flat=True)) == {ann.pk}
+    # The file named after her is stored under the pseudonym; the old copy is gone.
+    renamed = Attachment.objects.get(filename=f"erased-{ann.pk}-cv.txt").file
+    assert renamed.read() == b"my CV" and f"erased-{ann.pk}-cv" in renamed.name
+    assert not cv.storage.exists(cv.name)
     # Bob's own data is untouched.
     bob.refresh_from_db()
     assert bob.email == "bob@example.com" and search.search(agent, "VPN")
@@ -199,3 +207,20 @@ def test_the_journal_refuses_a_plain_update(anns_data):
         JournalEntry.objects.filter(pk=entry.pk).update(body="rewritten")
     entry.refresh_from_db()
     assert entry.body != "rewritten"
+
+
+def test_other_peoples_names_holding_hers_are_kept(ann, agent, administrator):
+    from itsm.core import services as core
+    from tests.factories import incident
+
+    namesake = make_user("annlee-2")
+    record = incident(namesake, agent, title="annlee-2 and annlee.backup and annlee")
+    core.add_comment(record, agent, "Mail annlee-2@example.com, not annlee@example.com.")
+    services.erase(ann, administrator)
+    record.refresh_from_db()
+    pseudonym = f"erased-{ann.pk}"
+    assert record.title == f"annlee-2 and {pseudonym}.backup and {pseudonym}"
+    comment = JournalEntry.objects.for_record(record).get(kind="comment")
+    assert comment.body == "Mail annlee-2@example.com, not [erased]."
+    namesake.refresh_from_db()
+    assert namesake.username == "annlee-2"

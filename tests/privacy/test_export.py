@@ -44,7 +44,7 @@ def test_export_holds_their_records_and_nobody_elses(ann, bob, agent, anns_data)
     ]
     assert all(e["record"].endswith(anns_data["incident"].number) for e in data["journal"])
     assert "Internal" not in json.dumps(data)  # an agent's work note is not hers
-    assert [a["filename"] for a in data["attachments"]] == ["screenshot.txt"]
+    assert [a["filename"] for a in data["attachments"]] == ["screenshot.txt", "annlee-cv.txt"]
     assert data["elsewhere"] == {}  # only administrators see the other tables
     assert "bob@example.com" not in json.dumps(data)
 
