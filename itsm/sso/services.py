@@ -4,6 +4,8 @@ the provider says about them, apply the group mappings, audit."""
 import logging
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,7 +46,7 @@ def refuse(source: str, reason: str, *, request=None, username: str = "", user=N
         request=request,
         source=source,
         reason=reason,
-        username=username[:150],
+        username="".join(ch for ch in username if ch.isprintable())[:150],
     )
     raise SignInRefused(reason)
 
@@ -62,10 +64,12 @@ def check_may_sign_in(source: str, user, *, request=None) -> None:
 
 
 def _field(value, model_field: str) -> str:
+    """One printable value of at most the field's length."""
     limit = get_user_model()._meta.get_field(model_field).max_length
     if isinstance(value, (list, tuple)):
         value = value[0] if value else ""
-    return str(value or "").strip()[:limit]
+    value = "".join(ch for ch in str(value or "") if ch.isprintable())
+    return value.strip()[:limit]
 
 
 def provision(
@@ -82,9 +86,21 @@ def provision(
     just in time with an unusable local password; name and email refreshed from the
     provider; roles and teams from the group mappings. Raises ``SignInRefused``."""
     User = get_user_model()
-    username = _field(username, "username")
+    if isinstance(username, (list, tuple)):
+        username = username[0] if username else ""
+    username = str(username or "").strip()
     if not username:
         refuse(source, "no_username", request=request)
+    if len(username) > User._meta.get_field("username").max_length or any(
+        not ch.isprintable() for ch in username
+    ):
+        # Never cut a name short: two long names would become one account.
+        refuse(source, "unusable_username", request=request, username=username)
+    email = _field(email, "email")
+    try:
+        validate_email(email)
+    except ValidationError:
+        email = ""
     user = User.objects.filter(username__iexact=username).first()
     if user is not None:
         check_may_sign_in(source, user, request=request)
@@ -121,7 +137,8 @@ def signed_in(source: str, user, *, groups=(), created: bool = False, request=No
 def normalise(groups) -> set[str]:
     if isinstance(groups, str):
         groups = [groups]
-    return {str(g).strip().lower() for g in groups or () if str(g).strip()}
+    names = ("".join(ch for ch in str(g) if ch.isprintable()).strip().lower() for g in groups or ())
+    return {name[:255] for name in names if name}
 
 
 @transaction.atomic

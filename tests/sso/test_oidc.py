@@ -218,3 +218,21 @@ def test_nothing_configured_leaves_the_platform_as_before(client):
         client.post("/login/", {"username": "plain", "password": "plain-pass-123"}).status_code
         == 302
     )
+
+
+def test_provider_error_answer_signs_nobody_in(client, oidc_on):
+    authorize = start(client)
+    state = parse_qs(urlsplit(authorize).query)["state"][0]
+    answer = client.get("/sso/oidc/callback/", {"error": "access_denied", "state": state})
+    assert answer.status_code == 302 and answer["Location"] == "/login/"
+    assert signed_in_user(client) is None
+    # The state is spent: the same state with a code is refused too.
+    answer = client.get("/sso/oidc/callback/", {"code": "x", "state": state})
+    assert answer["Location"] == "/login/" and signed_in_user(client) is None
+
+
+def test_forged_code_is_refused_without_an_error(client, oidc_on):
+    callback = at_provider(oidc_on, "olivia", start(client))
+    answer = client.get(replace_query(callback, code="forged-code"))
+    assert answer.status_code == 302 and answer["Location"] == "/login/"
+    assert signed_in_user(client) is None

@@ -229,3 +229,32 @@ def test_metadata_is_published_only_when_configured(client, settings, saml_on):
     assert client.get("/sso/saml/metadata/").status_code == 404
     assert client.get("/sso/saml/login/").status_code == 404
     assert client.post("/sso/saml/acs/", {"SAMLResponse": "x"}).status_code == 404
+
+
+def test_garbage_response_is_refused_without_an_error(client, saml_on):
+    authn_request(client)
+    for junk in ("not base64 at all", base64.b64encode(b"<xml>").decode(), "A" * 5000):
+        answer = post_to_acs(client, junk)
+        assert answer.status_code in (400, 403)
+        assert signed_in_user(client) is None
+    assert client.post("/sso/saml/acs/", {}).status_code == 400
+
+
+def test_hostile_attributes_are_refused_or_cleaned(client, saml_on):
+    """A username longer than ours or with control characters is refused (never cut
+    short into someone else's); a malformed email is not kept."""
+    saml_request, relay = authn_request(client)
+    answer = post_to_acs(
+        client, idp_response(saml_on["idp"], saml_request, "x" * 151, groups=["itsm-agents"]), relay
+    )
+    assert answer.status_code == 403 and signed_in_user(client) is None
+    assert not User.objects.filter(username__startswith="xxxx").exists()
+    assert audited("sso.sign_in_refused", details__reason="unusable_username")
+
+
+def test_deactivated_account_is_refused(client, saml_on):
+    User.objects.create_user("gone", is_active=False)
+    saml_request, relay = authn_request(client)
+    answer = post_to_acs(client, idp_response(saml_on["idp"], saml_request, "gone"), relay)
+    assert answer.status_code == 403 and signed_in_user(client) is None
+    assert audited("sso.sign_in_refused", details__reason="inactive")
