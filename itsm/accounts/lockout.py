@@ -39,6 +39,14 @@ def _http(request):
     return getattr(request, "_request", request)
 
 
+def _pending(request) -> list:
+    """The attempts of this request counted before their check and not yet known wrong."""
+    http = _http(request)
+    if not hasattr(http, "itsm_attempts"):
+        http.itsm_attempts = []
+    return http.itsm_attempts
+
+
 # --- the client's address -------------------------------------------------------------------
 
 
@@ -126,22 +134,22 @@ class LockoutHandler(AxesDatabaseHandler):
         username = get_client_username(request, credentials)
         self.clean_expired_user_attempts(request, credentials)  # past their cool-off
         pk = _attempt_row(request, username)
-        http = _http(request)
-        http.itsm_attempt = pk  # counted: given back by release() if it turns out right
         if self.get_failures(request, credentials) > get_failure_limit(request, credentials):
             # Over the limit counting the concurrent ones: refused, and it stays counted.
-            http.itsm_attempt = None
             return False
+        # Counted: given back by release() if it turns out right (a request may make more
+        # than one attempt: a password and then a code).
+        _pending(request).append(pk)
         return True
 
     def user_login_failed(self, sender, credentials, request=None, **kwargs):
         http = _http(request) if request is not None else None
-        pk = getattr(http, "itsm_attempt", None)
-        if http is None or pk is None:
+        pending = _pending(request) if request is not None else []
+        if not pending:
             super().user_login_failed(sender, credentials, request, **kwargs)
         else:
             # Counted already when it was allowed: keep that count as the failure.
-            http.itsm_attempt = None
+            pending.pop()
             failures = self.get_failures(request, credentials)
             request.axes_failures_since_start = failures
             if failures >= get_failure_limit(request, credentials):
@@ -158,21 +166,18 @@ class LockoutHandler(AxesDatabaseHandler):
             http.axes_credentials = getattr(request, "axes_credentials", credentials)
 
     def user_logged_in(self, sender, request, user, **kwargs):
-        _http(request).itsm_attempt = None  # reset on success removes it with the others
+        _pending(request).clear()  # reset on success removes them with the others
         super().user_logged_in(sender, request, user, **kwargs)
 
 
 def release(request) -> None:
     """An attempt counted by :meth:`LockoutHandler.is_allowed` turned out right (a password
     before its second factor, a token request): give its count back."""
-    http = _http(request)
-    pk = getattr(http, "itsm_attempt", None)
-    if pk is None:
-        return
-    http.itsm_attempt = None
-    AccessAttempt.objects.filter(pk=pk, failures_since_start__gt=0).update(
-        failures_since_start=F("failures_since_start") - 1
-    )
+    pending = _pending(request)
+    while pending:
+        AccessAttempt.objects.filter(pk=pending.pop(), failures_since_start__gt=0).update(
+            failures_since_start=F("failures_since_start") - 1
+        )
 
 
 # --- for the checks that are not a password sign-in ------------------------------------------

@@ -247,7 +247,9 @@ def two_factor(request):
     else:
         form = PasswordAndCodeForm(request.POST if action in ("regenerate", "disable") else None)
         if action in ("regenerate", "disable") and form.is_valid():
-            if not _password_ok(request, form.cleaned_data["password"]):
+            if action == "disable" and context["required"]:
+                form.add_error(None, "Your account must use two-factor sign-in.")
+            elif not _password_ok(request, form.cleaned_data["password"]):
                 form.add_error("password", "Your password is not correct.")
             elif not _code_ok(request, form.cleaned_data["code"]):
                 form.add_error("code", "This code is not correct, or was used already.")
