@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import models
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce, Concat
 
 #: Apps whose rows are never rewritten here: the schema's own (content types,
 #: permissions), sessions (ended instead), the audit log (append-only: it names people by
@@ -112,21 +112,21 @@ def scanned_models() -> Iterable[type[models.Model]]:
 
 def candidates(queryset, replacements: Replacements, fields: list[models.Field] | None = None):
     """The rows of ``queryset`` whose text may name the person (a superset: a case-blind
-    substring; :func:`rewrite` decides by word)."""
+    match of any identifier anywhere in the row's text; :func:`rewrite` decides by word).
+    One pattern over the row's text columns joined: each row is read once."""
     if fields is None:
         fields = text_fields(queryset.model) + file_fields(queryset.model)
-    condition = models.Q()
-    annotations = {}
-    for f in fields:
-        column = f.name
-        if isinstance(f, models.JSONField):
-            column = f"_privacy_{f.name}"
-            annotations[column] = Cast(f.name, models.TextField())
-        for needle in replacements.needles:
-            condition |= models.Q(**{f"{column}__icontains": needle})
-    if not condition:
+    if not fields or not replacements:
         return queryset.none()
-    return queryset.alias(**annotations).filter(condition)
+    parts = []
+    for f in fields:
+        text = models.TextField()
+        column = Cast(f.name, text) if not isinstance(f, models.TextField) else models.F(f.name)
+        parts += [Coalesce(column, models.Value(""), output_field=text), models.Value("\n")]
+    pattern = "|".join(re.escape(needle) for needle in replacements.needles)
+    return queryset.alias(_privacy_text=Concat(*parts, output_field=models.TextField())).filter(
+        _privacy_text__iregex=pattern
+    )
 
 
 def rewrite(obj, replacements: Replacements, fields: list[models.Field] | None = None) -> dict:
