@@ -99,7 +99,7 @@ class OIDCBackend(_OIDCBackend):
             raise SuspiciousOperation("ID token signed with an unexpected algorithm")
         issuer = getattr(settings, "OIDC_OP_ISSUER", "") or None
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 token,
                 key,
                 algorithms=[self.OIDC_RP_SIGN_ALGO],
@@ -110,12 +110,10 @@ class OIDCBackend(_OIDCBackend):
             )
         except jwt.InvalidTokenError as exc:
             raise SuspiciousOperation(f"ID token refused: {exc}") from exc
-
-    def verify_token(self, token, **kwargs):
-        payload = super().verify_token(token, **kwargs)
-        if "nonce" in kwargs:  # the ID token (userinfo answered as a JWT has no nonce)
-            self.id_token_claims = payload
-        return payload
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if len(audiences) > 1 and claims.get("azp") != self.OIDC_RP_CLIENT_ID:
+            raise SuspiciousOperation("ID token for several audiences not authorised for us")
+        return claims
 
     def get_or_create_user(self, access_token, id_token, payload):
         userinfo = self.get_userinfo(access_token, id_token, payload)

@@ -272,7 +272,8 @@ urlpatterns = [
 
 # The provider's claims: the person's groups, and "amr" with "mfa" for members of the
 # group "mfa-used" (as if they had used a second factor). A member of "wrong-audience"
-# gets an ID token for another client: a real, well signed token a client must refuse.
+# gets an ID token for another client, of "two-audiences" one for us and another client
+# with no azp: real, well signed tokens a client must refuse.
 OIDCP_VALIDATOR = """\
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
@@ -297,6 +298,8 @@ class Validator(OAuth2Validator):
     def finalize_id_token(self, id_token, token, token_handler, request):
         if request.user.groups.filter(name="wrong-audience").exists():
             id_token["aud"] = "another-client"
+        if request.user.groups.filter(name="two-audiences").exists():
+            id_token["aud"] = [id_token["aud"], "another-client"]
         return super().finalize_id_token(id_token, token, token_handler, request)
 """
 
@@ -315,6 +318,7 @@ people = {
     "oscar": ("Oscar", "Admin", ["itsm-admins", "itsm-agents", "mfa-used"]),
     "ozzy": ("Ozzy", "Plain", []),
     "eve": ("Eve", "Elsewhere", ["itsm-admins", "wrong-audience"]),
+    "tess": ("Tess", "Two", ["itsm-admins", "two-audiences"]),
     "breakglass": ("Break", "Glass", ["itsm-admins"]),
 }
 for username, (first, last, groups) in people.items():

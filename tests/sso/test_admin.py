@@ -58,3 +58,11 @@ def test_people_without_admin_rights_cannot_manage_sso(client):
     for url in ("/admin/sso/groupmapping/", "/admin/sso/breakglassaccount/add/"):
         answer = client.get(url)
         assert answer.status_code == 302 and "/login/" in answer["Location"]
+
+
+def test_sso_only_without_a_provider_is_warned_about(settings):
+    from itsm.sso.apps import check_configuration
+
+    assert check_configuration() == []
+    settings.SSO_ONLY = True
+    assert [w.id for w in check_configuration()] == ["sso.W001"]

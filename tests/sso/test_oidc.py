@@ -129,6 +129,13 @@ def test_id_token_for_another_audience_is_refused(client, oidc_on):
     assert audited("sso.sign_in_refused", details__source="oidc")
 
 
+def test_id_token_for_several_audiences_without_azp_is_refused(client, oidc_on):
+    answer = sign_in(client, oidc_on, "tess")
+    assert answer["Location"] == "/login/"
+    assert signed_in_user(client) is None
+    assert not User.objects.filter(username="tess").exists()
+
+
 def test_wrong_issuer_is_refused(client, settings, oidc_on):
     settings.OIDC_OP_ISSUER = "https://id.example.test"
     answer = sign_in(client, oidc_on, "olivia")
