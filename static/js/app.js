@@ -46,13 +46,20 @@
     menu.querySelectorAll("input[data-column]").forEach(function (box) {
       box.checked = hidden.indexOf(Number(box.getAttribute("data-column"))) < 0;
     });
-    var id = "columns-style-" + list.replace(/[^\w-]/g, "_");
-    var style = document.getElementById(id);
-    if (!style) { style = document.createElement("style"); style.id = id; document.head.appendChild(style); }
     var table = 'table[data-columns-table="' + list.replace(/"/g, "") + '"]';
-    style.textContent = hidden.map(function (n) {
+    columnsSheet(list).replaceSync(hidden.map(function (n) {
       return table + " thead > tr > :nth-child(" + n + "), " + table + " tbody > tr:not(.more) > :nth-child(" + n + ")";
-    }).join(", ") + (hidden.length ? " { display: none; }" : "");
+    }).join(", ") + (hidden.length ? " { display: none; }" : ""));
+  }
+  // One constructed style sheet per list: the Content-Security-Policy refuses a <style>
+  // element made by a script, not a sheet built through the CSSOM.
+  var columnSheets = {};
+  function columnsSheet(list) {
+    if (!columnSheets[list]) {
+      columnSheets[list] = new CSSStyleSheet();
+      document.adoptedStyleSheets = document.adoptedStyleSheets.concat([columnSheets[list]]);
+    }
+    return columnSheets[list];
   }
   document.addEventListener("change", function (event) {
     var box = event.target.closest("input[data-column]");
@@ -164,5 +171,25 @@
     else if (event.key === "/") { var s = document.getElementById("global-search") || document.getElementById("id_search"); if (s) { s.focus(); event.preventDefault(); } }
     else if (event.key === "n") { var n = document.querySelector("a[href$='/incidents/new/']"); if (n) window.location = n.href; }
     else if (event.key === "r") { var r = document.getElementById("reply-body"); if (r) { r.focus(); event.preventDefault(); } }
+  });
+  // Positions and widths computed by the server (timeline bars, meters) come as data
+  // attributes: the Content-Security-Policy allows no style="…" attributes, but setting a
+  // property through the CSSOM is allowed. Run on the page and on every fragment htmx adds.
+  function applyBars(root) {
+    if (!root || !root.querySelectorAll) return;
+    var bars = Array.prototype.slice.call(root.querySelectorAll("[data-bar-left], [data-bar-width]"));
+    if (root.matches && root.matches("[data-bar-left], [data-bar-width]")) bars.push(root);
+    bars.forEach(function (bar) {
+      var left = bar.getAttribute("data-bar-left"), width = bar.getAttribute("data-bar-width");
+      if (left !== null && isFinite(parseFloat(left))) bar.style.left = parseFloat(left) + "%";
+      if (width !== null && isFinite(parseFloat(width))) bar.style.width = parseFloat(width) + "%";
+    });
+  }
+  applyBars(document);
+  document.addEventListener("htmx:load", function (event) { applyBars(event.detail && event.detail.elt); });
+
+  // A read-only field whose whole value is selected on focus (a feed URL to copy).
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
   });
 })();
