@@ -68,8 +68,35 @@ $$ LANGUAGE plpgsql;
 """.replace("PERSONAL", ", ".join(f"'{name}'" for name in PERSONAL_FIELDS))
 
 
+#: The chain head only moves forward: never deleted, its sequence never lowered, its hash
+#: never changed without the sequence moving on (``verify`` compares it with the last
+#: event, so removing the newest events is seen).
+_HEAD_FUNCTION = """
+CREATE OR REPLACE FUNCTION itsm_audit_head_guard() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'itsm: the audit chain head is never deleted'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NEW.sequence < OLD.sequence
+       OR (NEW.sequence = OLD.sequence AND NEW.hash <> OLD.hash)
+       OR NEW.id <> OLD.id THEN
+        RAISE EXCEPTION 'itsm: the audit chain head only moves forward'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
 def install_sql() -> list[str]:
-    statements = [_FUNCTION]
+    statements = [_FUNCTION, _HEAD_FUNCTION]
+    statements.append("DROP TRIGGER IF EXISTS itsm_audit_head_guard ON audit_chainhead")
+    statements.append(
+        "CREATE TRIGGER itsm_audit_head_guard BEFORE UPDATE OR DELETE ON audit_chainhead "
+        "FOR EACH ROW EXECUTE FUNCTION itsm_audit_head_guard()"
+    )
     for table, actor_column in PROTECTED.items():
         statements.append(f"DROP TRIGGER IF EXISTS itsm_audit_guard ON {table}")
         statements.append(
@@ -81,7 +108,9 @@ def install_sql() -> list[str]:
 
 def uninstall_sql() -> list[str]:
     statements = [f"DROP TRIGGER IF EXISTS itsm_audit_guard ON {table}" for table in PROTECTED]
+    statements.append("DROP TRIGGER IF EXISTS itsm_audit_head_guard ON audit_chainhead")
     statements.append("DROP FUNCTION IF EXISTS itsm_audit_guard()")
+    statements.append("DROP FUNCTION IF EXISTS itsm_audit_head_guard()")
     return statements
 
 

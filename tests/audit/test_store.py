@@ -5,7 +5,10 @@ attachments), with erasure's pseudonymisation allowed only inside ``rewriting``.
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test import RequestFactory
 
 from itsm.audit.db import rewriting
 from itsm.audit.models import AuditError, AuditEvent
@@ -215,3 +218,41 @@ def test_a_users_deletion_keeps_the_trail_readable(db):
     assert event.actor_id is None and event.actor_username == "someone"
     assert entry.actor_id is None
     assert verify().ok
+
+
+@postgres_only
+def test_the_chain_head_only_moves_forward(db):
+    event = record("test.event")
+    for sql in (
+        "UPDATE audit_chainhead SET sequence = sequence - 1",
+        "UPDATE audit_chainhead SET hash = repeat('0', 64)",
+        "DELETE FROM audit_chainhead",
+    ):
+        with pytest.raises(DatabaseError, match="chain head"):
+            _raw(sql)
+    assert verify().ok and record("test.next").sequence == event.sequence + 1
+
+
+@postgres_only
+def test_audit_verify_exits_non_zero_naming_the_broken_event(db):
+    events = _events(3)
+    _raw(
+        "UPDATE audit_auditevent SET details = '{\"number\": 7}' WHERE id = %s",
+        [events[1].pk],
+        bypass=True,
+    )
+    with pytest.raises(CommandError, match=f"broken at event #{events[1].sequence}:") as caught:
+        call_command("audit_verify")
+    assert caught.value.returncode == 1
+
+
+def test_the_client_address_comes_only_from_a_trusted_proxy(db, settings, agent):
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="6.6.6.6", HTTP_USER_AGENT="x" * 5000
+    )
+    request.user = agent
+    event = record("auth.sign_in", request=request)
+    assert event.client_address == "10.0.0.9" and event.actor_username == "agent"
+    assert len(event.user_agent) == 300
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert record("auth.sign_in", request=request).client_address == "6.6.6.6"
