@@ -2,6 +2,7 @@
 idempotently, skipping what a legal hold keeps."""
 
 import contextlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -162,54 +163,87 @@ def apply(dry_run: bool = False, now=None, actor=None) -> RetentionResult:
     return result
 
 
-def _people_replacements(users) -> scrub.Replacements:
-    from .services import identifiers
+def _people_replacements(users, pseudonym) -> scrub.Replacements:
+    from .services import replacement_pairs
 
-    pseudonym = pseudonym_user()
-    pairs = []
-    for user in users:
-        for old in identifiers(user):
-            pairs.append((old, str(pseudonym)))
-    return scrub.Replacements(pairs)
+    name = pseudonym.get_full_name()
+    return scrub.Replacements(
+        [pair for u in users for pair in replacement_pairs(u, name, pseudonym.username)]
+    )
+
+
+def _rewrite_rows(model, rows, replacements_of, moved: list) -> None:
+    """Rewrite each row's text by the replacements of its record (``replacements_of``:
+    the record's id -> ``Replacements``), moving stored files named after them."""
+    for row in rows:
+        values = scrub.rewrite(row, replacements_of[row.object_id])
+        if values:
+            moved += scrub.move_files(row, values)
+            model._base_manager.filter(pk=row.pk).update(**values)
 
 
 def _pseudonymise(model, ids: list[int]) -> int:
     """Replace the people of these records by the pseudonym: their fields, their names in
     the records' text, timeline and attachments (entries they wrote are kept, by the
-    pseudonym)."""
+    pseudonym). A batch costs a few queries, plus one per record and per rewritten row."""
     user_model = apps.get_model(settings.AUTH_USER_MODEL)
     pseudonym = pseudonym_user()
     fields = people_fields(model)
     ct = ContentType.objects.get_for_model(model)
-    done = 0
+    moved: list[tuple] = []
     with rewriting("privacy retention"):
-        rows = model._default_manager.select_for_update().filter(pk__in=ids)
+        rows = list(model._default_manager.select_for_update().filter(pk__in=ids))
+        people_of = {
+            obj.pk: {getattr(obj, f.attname) for f in fields} - {None, pseudonym.pk} for obj in rows
+        }
+        rows = [obj for obj in rows if people_of[obj.pk]]
+        everyone = set().union(*people_of.values()) if people_of else set()
+        users = user_model.objects.in_bulk(everyone)
+        by_people: dict[frozenset, scrub.Replacements] = {}
+        replacements_of = {}
+        for obj in rows:  # one set of replacements per set of people (a caller's many)
+            key = frozenset(people_of[obj.pk])
+            if key not in by_people:
+                named = [users[pk] for pk in key if pk in users]
+                by_people[key] = _people_replacements(named, pseudonym)
+            replacements_of[obj.pk] = by_people[key]
+        # Records whose text names nobody change only their people: one UPDATE for all
+        # that replace the same fields.
+        same: dict[tuple, list[int]] = defaultdict(list)
         for obj in rows:
-            people = {getattr(obj, f.attname) for f in fields} - {None, pseudonym.pk}
-            if not people:
+            people = people_of[obj.pk]
+            replaced = tuple(f.attname for f in fields if getattr(obj, f.attname) in people)
+            update = scrub.rewrite(obj, replacements_of[obj.pk])
+            if not update:
+                same[replaced].append(obj.pk)
                 continue
-            users = list(user_model.objects.filter(pk__in=people))
-            replacements = _people_replacements(users)
-            changed = {f.attname: pseudonym.pk for f in fields if getattr(obj, f.attname) in people}
-            changed.update(scrub.rewrite(obj, replacements))
-            update = dict(changed)
+            update.update(dict.fromkeys(replaced, pseudonym.pk))
             if hasattr(obj, "version"):
                 update["version"] = models.F("version") + 1
             model._default_manager.filter(pk=obj.pk).update(**update)
-            entries = JournalEntry.objects.filter(content_type=ct, object_id=obj.pk)
-            entries.filter(actor_id__in=people).update(actor=pseudonym)
-            for entry in scrub.candidates(entries, replacements):
-                values = scrub.rewrite(entry, replacements)
-                if values:
-                    JournalEntry.objects.filter(pk=entry.pk).update(**values)
-            files = Attachment.objects.filter(content_type=ct, object_id=obj.pk)
-            files.filter(uploaded_by_id__in=people).update(uploaded_by=pseudonym)
-            for attachment in scrub.candidates(files, replacements):
-                values = scrub.rewrite(attachment, replacements)
-                if values:
-                    Attachment.objects.filter(pk=attachment.pk).update(**values)
-            done += 1
-    return done
+        for replaced, pks in same.items():
+            update = dict.fromkeys(replaced, pseudonym.pk)
+            if hasattr(model, "version"):
+                update["version"] = models.F("version") + 1
+            model._default_manager.filter(pk__in=pks).update(**update)
+        if not rows:
+            return 0
+        pks = [obj.pk for obj in rows]
+        union = scrub.Replacements([p for r in by_people.values() for p in r.pairs])
+        for kept_model, person_field in ((JournalEntry, "actor"), (Attachment, "uploaded_by")):
+            mine = kept_model._base_manager.filter(content_type=ct, object_id__in=pks)
+            # who wrote or added what on each record (the record's own people): one UPDATE
+            records_of: dict[frozenset, list[int]] = defaultdict(list)
+            for pk in pks:
+                records_of[frozenset(people_of[pk])].append(pk)
+            theirs = models.Q()
+            for people, records in records_of.items():
+                theirs |= models.Q(object_id__in=records, **{f"{person_field}_id__in": people})
+            mine.filter(theirs).update(**{person_field: pseudonym})
+            _rewrite_rows(kept_model, scrub.candidates(mine, union), replacements_of, moved)
+    if moved:
+        transaction.on_commit(lambda: [storage.delete(name) for storage, name in moved])
+    return len(rows)
 
 
 def generic_references():
@@ -231,28 +265,39 @@ def generic_references():
 def _remove(model, ids: list[int]) -> tuple[int, int]:
     """Delete these records with everything that hangs on them: rows that cascade (a
     request's tasks), and for each of them its timeline, attachments and their files,
-    links, notifications and timers. A record another row protects (a problem an incident
-    still names…) is kept and counted."""
+    links, notifications and timers. The batch goes at once; if another row protects one
+    of them (a problem an incident still names…), one by one, and those are kept and
+    counted."""
     removed = kept = 0
-    files: list[str] = []
     with rewriting("privacy retention", remove=True):
+        try:
+            with transaction.atomic():
+                objs = list(model._default_manager.select_for_update().filter(pk__in=ids))
+                _delete_with_references(model, objs)
+                return len(objs), 0
+        except (ProtectedError, RestrictedError):
+            pass
         for pk in ids:
             try:
                 with transaction.atomic():
-                    obj = model._default_manager.select_for_update().filter(pk=pk).first()
-                    if obj is None:
-                        continue
-                    collector = Collector(using=router.db_for_write(model))
-                    collector.collect([obj])
-                    gone = _remove_generic(collector)
-                    collector.delete()
-                removed += 1
-                files += gone
+                    objs = list(model._default_manager.select_for_update().filter(pk=pk))
+                    _delete_with_references(model, objs)
+                removed += len(objs)
             except (ProtectedError, RestrictedError):
                 kept += 1
+    return removed, kept
+
+
+def _delete_with_references(model, objs) -> list[str]:
+    if not objs:
+        return []
+    collector = Collector(using=router.db_for_write(model))
+    collector.collect(objs)
+    files = _remove_generic(collector)
+    collector.delete()
     if files:
         transaction.on_commit(lambda: _delete_files(files))
-    return removed, kept
+    return files
 
 
 def _remove_generic(collector) -> list[str]:

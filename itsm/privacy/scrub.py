@@ -37,16 +37,24 @@ class Replacements:
             if len(old) >= MIN_LENGTH and old.lower() != new.lower():
                 seen.setdefault(old.lower(), new)
         self.pairs = sorted(seen.items(), key=lambda p: -len(p[0]))
-        # A word of its own: not inside another word, address or dotted name; a file's
-        # "annlee-cv.txt" or a sentence's "annlee." still name her.
-        self._patterns = [
-            (re.compile(rf"(?<![\w.@+-]){re.escape(old)}(?![\w@])", re.IGNORECASE), new)
-            for old, new in self.pairs
-        ]
-        others = {p for p in self.protected if p and p.lower() not in seen}
-        self._protected = [
-            re.compile(re.escape(p), re.IGNORECASE) for p in sorted(others, key=len, reverse=True)
-        ]
+        self.protected = sorted(
+            {p for p in self.protected if p and p.lower() not in seen}, key=len, reverse=True
+        )
+        self._compiled = None
+
+    def _patterns(self):
+        """(protected patterns, (pattern, new) pairs), compiled when first used. A word of
+        its own: not inside another word, address or dotted name; a file's
+        "annlee-cv.txt" or a sentence's "annlee." still name her."""
+        if self._compiled is None:
+            self._compiled = (
+                [re.compile(re.escape(p), re.IGNORECASE) for p in self.protected],
+                [
+                    (re.compile(rf"(?<![\w.@+-]){re.escape(old)}(?![\w@])", re.IGNORECASE), new)
+                    for old, new in self.pairs
+                ],
+            )
+        return self._compiled
 
     def __bool__(self):
         return bool(self.pairs)
@@ -62,9 +70,10 @@ class Replacements:
             kept.append(match.group(0))
             return f"\x00{len(kept) - 1}\x00"  # a NUL is never in stored text
 
-        for pattern in self._protected:
+        protected, patterns = self._patterns()
+        for pattern in protected:
             value = pattern.sub(keep, value)
-        for pattern, new in self._patterns:
+        for pattern, new in patterns:
             value = pattern.sub(new, value)
         if kept:
             value = re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], value)

@@ -64,8 +64,9 @@ def identifiers(user) -> list[str]:
     return [v for v in found if v]
 
 
-def replacements_for(user) -> scrub.Replacements:
-    name, username = pseudonym_name(user), pseudonym_username(user)
+def replacement_pairs(user, name: str, username: str) -> list[tuple[str, str]]:
+    """(identifier, what replaces it): the username by ``username``, the e-mail address
+    and phone by "[erased]", the names by ``name``."""
     pairs = []
     for value in identifiers(user):
         if value == user.username:
@@ -74,6 +75,11 @@ def replacements_for(user) -> scrub.Replacements:
             pairs.append((value, "[erased]"))
         else:
             pairs.append((value, name))
+    return pairs
+
+
+def replacements_for(user) -> scrub.Replacements:
+    pairs = replacement_pairs(user, pseudonym_name(user), pseudonym_username(user))
     return scrub.Replacements(pairs, protected=_others_holding(user))
 
 

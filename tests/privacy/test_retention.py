@@ -87,13 +87,17 @@ def test_links_go_with_a_removed_record_and_others_stay(records, agent):
     assert other.parent_id is None
 
 
-def test_pseudonymise_replaces_the_people_of_old_closed_records(records, ann, agent):
+def test_pseudonymise_replaces_the_people_of_old_closed_records(
+    records, ann, agent, django_capture_on_commit_callbacks
+):
     rule(RetentionRule.Action.PSEUDONYMISE)
     old, recent, held = records["old"], records["recent"], records["held"]
+    notes = core.add_attachment(old, agent, text_file("annlee-notes.txt", b"notes")).file
     journal_before = JournalEntry.objects.count()
     timers_before = sorted(Timer.objects.values_list("pk", "state", "business_elapsed"))
 
-    result = retention.apply()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = retention.apply()
 
     assert (result.pseudonymised, result.removed, result.held) == (1, 0, 1)
     pseudonym = retention.pseudonym_user()
@@ -102,7 +106,11 @@ def test_pseudonymise_replaces_the_people_of_old_closed_records(records, ann, ag
     assert "Leeworth" not in old.title and "Pseudonymised person" in old.title
     comment = JournalEntry.objects.for_record(old).get(kind="comment")
     assert comment.actor_id == pseudonym.pk and "annlee@" not in comment.body
-    assert Attachment.objects.get(object_id=old.pk).uploaded_by_id == pseudonym.pk
+    assert Attachment.objects.get(filename="old.txt").uploaded_by_id == pseudonym.pk
+    renamed = Attachment.objects.get(filename="pseudonymised-person-notes.txt")
+    assert renamed.uploaded_by_id == agent.pk  # the agent is not one of its people
+    assert renamed.file.read() == b"notes" and "annlee" not in renamed.file.name
+    assert not notes.storage.exists(notes.name)
     assert not pseudonym.is_active and not pseudonym.has_usable_password()
     # Others untouched; nothing deleted, no timer changed.
     recent.refresh_from_db()
