@@ -84,9 +84,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "itsm.core.middleware.NulQueryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "itsm.core.i18n.UserLanguageMiddleware",
     "itsm.audit.context.AuditContextMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "itsm.accounts.middleware.UserTimeZoneMiddleware",
@@ -322,8 +324,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "itsm.accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "itsm.accounts.lockout.client_address"
+AXES_USERNAME_CALLABLE = "itsm.accounts.lockout.client_username"
 AXES_SENSITIVE_PARAMETERS = ["password", "current_password", "code", "token"]
 AXES_VERBOSE = False
+#: Sign-ins are in the audit log (itsm.audit); axes does not keep a second list of them.
+AXES_DISABLE_ACCESS_LOG = True
 #: The client address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT reverse proxies (each
 #: appending to X-Forwarded-For) stand in front; TRUSTED_PROXIES (addresses or networks)
 #: restricts which hops are believed. Without them X-Forwarded-For is never read.
@@ -422,3 +427,20 @@ CONTENT_SECURITY_POLICY = {
 #: The OpenAPI schema (/api/schema/) and its docs (/api/docs/) for signed-in people only,
 #: unless this is set (itsm.api.docs).
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
+
+#: ``check --deploy`` is clean in production (HTTPS=1, DEBUG off, a long SECRET_KEY,
+#: ALLOWED_HOSTS; the test command runs it). HSTS preloading is the site operator's own
+#: commitment (it covers every subdomain, for months), so it stays off unless HSTS_PRELOAD=1
+#: and its absence is not reported as a warning.
+if not globals().get("SECURE_HSTS_PRELOAD", False):
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
+
+# --- Internationalisation ------------------------------------------------------------------
+#: English and German shipped; the language of a request is the signed-in person's choice
+#: (User.language, itsm.core.i18n.UserLanguageMiddleware), else the browser's
+#: (Accept-Language, LocaleMiddleware), else LANGUAGE_CODE. Messages are compiled from
+#: locale/<lang>/LC_MESSAGES/django.po by `make install` (the .mo files are not kept).
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+#: Dates per language: English keeps ISO 8601; German uses Django's (31.12.2026).
+FORMAT_MODULE_PATH = ["itsm.formats"]

@@ -1,5 +1,13 @@
+from datetime import date, datetime
+
 from django import template
+from django.utils import formats as django_formats
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from itsm.core import formats
 
 register = template.Library()
 
@@ -21,9 +29,9 @@ def _change_value(value):
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     if value is True:
-        return "Yes"
+        return _("Yes")
     if value is False:
-        return "No"
+        return _("No")
     return "—" if value in (None, "") else value
 
 
@@ -42,7 +50,7 @@ def field_changes(entry):
 @register.filter
 def user_label(user):
     if user is None:
-        return "System"
+        return _("System")
     return user.get_full_name() or user.username
 
 
@@ -82,7 +90,38 @@ def duration(value):
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     parts = []
-    for amount, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
+    for amount, unit in (
+        (days, ngettext("%(n)d day", "%(n)d days", days)),
+        (hours, ngettext("%(n)d hour", "%(n)d hours", hours)),
+        (minutes, ngettext("%(n)d minute", "%(n)d minutes", minutes)),
+    ):
         if amount:
-            parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
-    return " ".join(parts[:2]) or "less than a minute"
+            parts.append(unit % {"n": amount})
+    return " ".join(parts[:2]) or _("less than a minute")
+
+
+@register.filter
+def when(value):
+    """A moment as this person reads it: in their zone, in their date format if they chose
+    one (``itsm.core.formats``), else in their language's (2026-12-31 17:05, 31.12.2026 17:05)."""
+    if not isinstance(value, datetime):
+        return day(value)
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    found = formats.spec()
+    if found is not None:
+        return value.strftime(f"{found[0]} %H:%M")
+    return django_formats.date_format(value, "SHORT_DATETIME_FORMAT")
+
+
+@register.filter
+def day(value):
+    """A calendar date as this person reads it (see ``when``); a moment's day in their zone."""
+    if not isinstance(value, date):
+        return value if value not in (None, "") else ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    found = formats.spec()
+    if found is not None:
+        return value.strftime(found[0])
+    return django_formats.date_format(value, "SHORT_DATE_FORMAT")
