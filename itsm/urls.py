@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
     path("sso/", include("itsm.sso.urls")),
     path("", include("itsm.accounts.urls")),
+    path("", include("itsm.privacy.urls")),
     *(path("", include(module)) for module in registry.url_modules()),
 ]
 
