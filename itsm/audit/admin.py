@@ -8,7 +8,8 @@ records its additions, changes and deletions as ``admin.added`` / ``admin.change
 ``admin.deleted`` with the values before and after (for a change, only what changed;
 secrets masked), beside Django's own admin log. One mechanism: the base class's
 ``get_object`` remembers the row as it was, ``log_addition``/``log_change``/
-``log_deletions`` record."""
+``log_deletions`` record (a row changed in the list, ``list_editable``, is remembered from
+its form's initial values by ``save_form``)."""
 
 from django.contrib import admin
 from django.contrib.admin.options import ModelAdmin
@@ -23,7 +24,7 @@ from itsm.core.admin import ReadOnlyAdmin
 from .exports import EXPORT_FORMATS, ExportRequestForm, stream
 from .models import AuditEvent
 from .services import record
-from .snapshots import difference, snapshot
+from .snapshots import difference, initial_values, snapshot
 
 _SNAPSHOTS = "_audit_snapshots"
 
@@ -56,12 +57,23 @@ def install_admin_hooks() -> None:
     original_addition = ModelAdmin.log_addition
     original_change = ModelAdmin.log_change
     original_deletions = ModelAdmin.log_deletions
+    original_save_form = ModelAdmin.save_form
 
     def get_object(self, request, object_id, from_field=None):
         obj = original_get_object(self, request, object_id, from_field)
         if obj is not None and request.method == "POST":
             request.__dict__.setdefault(_SNAPSHOTS, {})[_key(obj)] = snapshot(obj)
         return obj
+
+    def save_form(self, request, form, change):
+        # A row changed in the list (list_editable) was not looked up by get_object: its
+        # form's initial values are what the changed fields held.
+        instance = getattr(form, "instance", None)
+        if change and instance is not None and instance.pk is not None:
+            store = request.__dict__.setdefault(_SNAPSHOTS, {})
+            if _key(instance) not in store:
+                store[_key(instance)] = initial_values(form)
+        return original_save_form(self, request, form, change)
 
     def log_addition(self, request, obj, message):
         entry = original_addition(self, request, obj, message)
@@ -107,6 +119,7 @@ def install_admin_hooks() -> None:
         return entries
 
     ModelAdmin.get_object = get_object
+    ModelAdmin.save_form = save_form
     ModelAdmin.log_addition = log_addition
     ModelAdmin.log_change = log_change
     ModelAdmin.log_deletions = log_deletions

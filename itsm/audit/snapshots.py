@@ -32,6 +32,26 @@ def snapshot(obj, *, many_to_many: bool = True) -> dict:
     return values
 
 
+def initial_values(form) -> dict:
+    """What the fields a model form changed held before (its initial values), by field
+    name; many-to-many values as sorted ids."""
+    model = form._meta.model
+    names = {f.name for f in model._meta.concrete_fields} | {
+        f.name for f in model._meta.many_to_many
+    }
+    values = {}
+    for name in form.changed_data:
+        if name not in names:
+            continue
+        value = form.initial.get(name)
+        if isinstance(value, list | tuple | set) and name not in {
+            f.name for f in model._meta.concrete_fields
+        }:
+            value = sorted((getattr(item, "pk", item) for item in value), key=str)
+        values[name] = _plain(value)
+    return values
+
+
 def difference(before: dict, after: dict) -> tuple[dict, dict]:
     """The fields whose values differ, as (before, after)."""
     names = [name for name in after if name in before and before[name] != after[name]]

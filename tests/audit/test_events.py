@@ -251,3 +251,28 @@ def test_team_membership_in_the_admin_names_the_acting_administrator(client, adm
     assert member.actor_username == "admin" and member.details == {"added": ["agent"]}
     (changed,) = events("admin.changed", target_id=str(team.pk))
     assert changed.before == {"members": []} and changed.after == {"members": [agent.pk]}
+
+
+def test_a_change_in_the_admins_list_records_before_and_after(client, admin_user):
+    from practices.knowledge.models import KnowledgeCategory
+
+    first = KnowledgeCategory.objects.create(name="Mail", order=1, active=True)
+    second = KnowledgeCategory.objects.create(name="Print", order=2, active=True)
+    client.force_login(admin_user)
+    prefix = "form"
+    data = {
+        f"{prefix}-TOTAL_FORMS": "2",
+        f"{prefix}-INITIAL_FORMS": "2",
+        f"{prefix}-0-id": first.pk,
+        f"{prefix}-0-order": "5",
+        f"{prefix}-0-active": "on",
+        f"{prefix}-1-id": second.pk,
+        f"{prefix}-1-order": "2",
+        f"{prefix}-1-active": "on",
+        "_save": "Save",
+    }
+    response = client.post("/admin/knowledge/knowledgecategory/", data)
+    assert response.status_code == 302, response.content[:1500]
+    (changed,) = events("admin.changed")
+    assert changed.target_id == str(first.pk)
+    assert changed.before == {"order": 1} and changed.after == {"order": 5}
