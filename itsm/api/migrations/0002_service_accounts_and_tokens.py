@@ -25,8 +25,8 @@ def convert_drf_tokens(apps, schema_editor):
         rows = cursor.fetchall()
     taken = set()
     for key, user_id, created in rows:
-        length = 8
-        while key[:length] in taken:
+        length = 8  # the authentication looks up 8 to 12 characters
+        while key[:length] in taken and length < 12:
             length += 1
         taken.add(key[:length])
         ApiToken.objects.create(
