@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from itsm.api.docs import DocsView, SchemaView
 from itsm.core.practices import registry
 
 
@@ -18,11 +18,13 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Signed-in people only unless API_DOCS_PUBLIC (itsm.api.docs).
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
     path("sso/", include("itsm.sso.urls")),
     path("me/tokens/", include("itsm.api.token_urls")),
     path("", include("itsm.accounts.urls")),
+    path("", include("itsm.privacy.urls")),
     *(path("", include(module)) for module in registry.url_modules()),
 ]
 
