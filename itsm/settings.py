@@ -435,13 +435,6 @@ API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 if not globals().get("SECURE_HSTS_PRELOAD", False):
     SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
 
-#: ``check --deploy`` is clean in production (HTTPS=1, DEBUG off, a long SECRET_KEY,
-#: ALLOWED_HOSTS; the test command runs it). HSTS preloading is the site operator's own
-#: commitment (it covers every subdomain, for months), so it stays off unless HSTS_PRELOAD=1
-#: and its absence is not reported as a warning.
-if not globals().get("SECURE_HSTS_PRELOAD", False):
-    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
-
 # --- Internationalisation ------------------------------------------------------------------
 #: English and German shipped; the language of a request is the signed-in person's choice
 #: (User.language, itsm.core.i18n.UserLanguageMiddleware), else the browser's

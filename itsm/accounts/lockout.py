@@ -94,6 +94,24 @@ def client_address(request) -> str | None:
         return remote  # garbage in the header: the proxy's own address
 
 
+# --- the account name ---------------------------------------------------------------------------
+
+
+def client_username(request, credentials=None) -> str | None:
+    """The account name an attempt is counted under: trimmed and in lower case, so that
+    ``Alice`` and ``ALICE`` (one account for a directory, which ignores case) share one
+    count."""
+    field = str(axes_settings.AXES_USERNAME_FORM_FIELD)
+    if credentials:
+        value = credentials.get(field)
+    else:
+        value = getattr(request, "data", None) or getattr(request, "POST", {})
+        value = value.get(field) if hasattr(value, "get") else None
+    if value is None:
+        return None
+    return str(value).strip().lower()[:255] or None
+
+
 # --- counting attempts atomically ------------------------------------------------------------
 
 
@@ -189,7 +207,7 @@ def attempt(request, username: str) -> bool:
     lockout page by the middleware)."""
     if not axes_settings.AXES_ENABLED:
         return True
-    credentials = {axes_settings.AXES_USERNAME_FORM_FIELD: username}
+    credentials = {str(axes_settings.AXES_USERNAME_FORM_FIELD): username}
     if AxesProxyHandler.is_allowed(request, credentials):
         return True
     request.axes_locked_out = True  # refused: not counted again, answered with a 429
@@ -201,7 +219,7 @@ def failed(request, username: str) -> None:
     """A wrong code or password: counts toward the lockout like a wrong sign-in."""
     user_login_failed.send(
         sender=__name__,
-        credentials={axes_settings.AXES_USERNAME_FORM_FIELD: username},
+        credentials={str(axes_settings.AXES_USERNAME_FORM_FIELD): username},
         request=request,
     )
 

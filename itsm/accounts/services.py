@@ -314,6 +314,9 @@ def password_reset_allowed(request, email: str) -> bool:
         locked_out=False,
     )
     since = now - timedelta(hours=1)
+    AccessFailureLog.objects.filter(
+        username__startswith=RESET_MARK, attempt_time__lt=since
+    ).delete()
     recent = AccessFailureLog.objects.filter(
         username__startswith=RESET_MARK, attempt_time__gte=since
     )

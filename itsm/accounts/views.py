@@ -339,7 +339,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             response = super().form_valid(form)
             user = form.user
             tell_of_credential_change(user, user.email, False, True)
-        AxesProxyHandler.reset_attempts(username=user.get_username())
+        AxesProxyHandler.reset_attempts(
+            username=lockout.client_username(None, {"username": user.get_username()})
+        )
         record("auth.password_reset", actor=user, target=user, request=self.request)
         return response
 

@@ -107,3 +107,21 @@ class TestEmailChange:
         assert refused.status_code == 400
         alice.refresh_from_db()
         assert alice.email == "alice@example.com"
+
+
+@pytest.mark.django_db
+def test_a_password_change_on_the_page_is_audited(signed_in, alice):
+    new = "a-Much-longer-secret-42"
+    response = signed_in.post(
+        "/me/",
+        {
+            **FORM,
+            "email": alice.email,
+            "current_password": PASSWORD,
+            "new_password1": new,
+            "new_password2": new,
+        },
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="auth.password_changed")
+    assert event.actor_id == alice.pk

@@ -73,6 +73,11 @@ class TestSignInPage:
         assert [a.status_code for a in answers] == [429, 429]
         assert main_text(answers[0]) == main_text(answers[1])
 
+    def test_the_letter_case_of_the_account_name_gives_no_more_guesses(self, alice):
+        for number, name in enumerate(("Alice", "ALICE", "aLice", "alicE", " alice")):
+            sign_in(Client(REMOTE_ADDR=f"10.4.0.{number}"), name, "wrong")
+        assert sign_in(Client(REMOTE_ADDR="10.4.1.1"), "alice", PASSWORD).status_code == 429
+
     def test_one_address_guessing_many_accounts_is_locked_out(self, alice, bob):
         client = Client(REMOTE_ADDR="10.1.1.1")
         for number in range(LIMIT):
