@@ -1,7 +1,9 @@
 """Privacy in the admin, for administrators only: retention rules, legal holds, the
 erasures done, and people's data (export one person's, erase one after a confirmation)."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -10,7 +12,7 @@ from django.utils import timezone
 
 from . import services
 from .models import Erasure, LegalHold, Person, RetentionRule
-from .retention import record_type_choices
+from .retention import record_type_choices, record_types
 from .views import export_response
 
 
@@ -40,35 +42,73 @@ class RetentionRuleAdmin(AdministratorsOnly):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "record_type":
-            from django.contrib.contenttypes.models import ContentType
-
             kwargs["queryset"] = ContentType.objects.filter(record_type_choices())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class LegalHoldForm(forms.ModelForm):
+    """A hold on a person (picked by id) or on a record (typed by its number)."""
+
+    record_number = forms.CharField(
+        required=False,
+        max_length=20,
+        help_text="The number of the record held (INC0001001, REQ0001002…).",
+    )
+
+    class Meta:
+        model = LegalHold
+        fields = ("person", "reason")
+
+    def clean(self):
+        cleaned = super().clean()
+        number = (cleaned.get("record_number") or "").strip().upper()
+        if bool(number) == bool(cleaned.get("person")):
+            raise ValidationError("Hold one person or one record (its number), not both.")
+        if number:
+            record = find_record(number)
+            if record is None:
+                self.add_error("record_number", "No record has this number.")
+            else:
+                self.instance.content_type = ContentType.objects.get_for_model(record)
+                self.instance.object_id = record.pk
+        return cleaned
+
+
+def find_record(number: str):
+    """The record with this number, whatever its type (each type has its own prefix)."""
+    for model in record_types():
+        prefix = getattr(model, "NUMBER_PREFIX", "")
+        if prefix and number.startswith(prefix):
+            found = model._default_manager.filter(number=number).first()
+            if found is not None:
+                return found
+    return None
+
+
 @admin.register(LegalHold)
 class LegalHoldAdmin(AdministratorsOnly):
+    form = LegalHoldForm
     list_display = ("__str__", "reason", "placed_by", "placed_at", "released_at")
     list_filter = ("released_at",)
-    fields = ("person", "content_type", "object_id", "reason", "placed_by", "placed_at")
-    readonly_fields = ("placed_by", "placed_at")
     raw_id_fields = ("person",)
     actions = ["release"]
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("person", "record_number", "reason")
+        return ("held", "reason", "placed_by", "placed_at", "released_at", "released_by")
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:  # what is held and why stay as placed; a hold is released
-            return ("person", "content_type", "object_id", "reason", "placed_by", "placed_at")
-        return self.readonly_fields
+            return self.get_fields(request, obj)
+        return ()
+
+    @admin.display(description="Held")
+    def held(self, obj):
+        return f"person #{obj.person_id} ({obj.person})" if obj.person_id else obj.record_label
 
     def has_delete_permission(self, request, obj=None):
         return False  # released, never deleted: the hold's history stays
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "content_type":
-            from django.contrib.contenttypes.models import ContentType
-
-            kwargs["queryset"] = ContentType.objects.filter(record_type_choices(closed=False))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -512,6 +512,11 @@ def export(person, viewer=None):
     command), the last two everything."""
     if viewer is not None and viewer.pk != person.pk and not is_administrator(viewer):
         raise PermissionDenied("Only administrators export another person's data.")
+    audit("privacy.exported", actor=viewer, target=person, user_id=person.pk)
+    return _chunks(person, viewer)
+
+
+def _chunks(person, viewer):
     encoder = DjangoJSONEncoder
 
     def dump(value) -> str:

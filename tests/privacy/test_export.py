@@ -87,7 +87,7 @@ def test_export_refused_to_another_non_administrator(ann, agent):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        "".join(services.export(ann, agent))
+        services.export(ann, agent)  # before anything is read or sent
 
 
 def test_administrator_exports_and_erases_in_the_admin(client, ann, administrator, anns_data):
@@ -181,14 +181,28 @@ def test_administrator_places_a_hold_and_rules_in_the_admin(client, ann, adminis
     team_ct = ContentType.objects.get_for_model(Team)
     assert f'value="{incident_ct.pk}"'.encode() in page.content
     assert f'value="{team_ct.pk}"'.encode() not in page.content
-    both = client.post(
-        "/admin/privacy/legalhold/add/",
-        {"person": ann.pk, "content_type": incident_ct.pk, "object_id": 1, "reason": "Case"},
-    )
-    assert both.status_code == 200 and not LegalHold.objects.exists()
-    placed = client.post("/admin/privacy/legalhold/add/", {"person": ann.pk, "reason": "Case 9"})
+    record = incident(ann)
+    add = "/admin/privacy/legalhold/add/"
+    both = client.post(add, {"person": ann.pk, "record_number": record.number, "reason": "C"})
+    assert both.status_code == 200 and b"not both" in both.content
+    unknown = client.post(add, {"record_number": "INC9999999", "reason": "Case"})
+    assert unknown.status_code == 200 and b"No record has this number" in unknown.content
+    assert not LegalHold.objects.exists()
+    on_record = client.post(add, {"record_number": record.number.lower(), "reason": "Case 8"})
+    assert on_record.status_code == 302
+    assert LegalHold.objects.on_record(record).get().placed_by == administrator
+    placed = client.post(add, {"person": ann.pk, "reason": "Case 9"})
     assert placed.status_code == 302
-    hold = LegalHold.objects.get()
+    hold = LegalHold.objects.get(person=ann)
     assert hold.placed_by == administrator and hold.in_force
+    assert client.get(f"/admin/privacy/legalhold/{hold.pk}/change/").status_code == 200
     with pytest.raises(services.Refused):
         services.erase(ann, administrator)
+
+
+def test_each_export_is_audited(ann, administrator):
+    from itsm.audit.models import AuditEvent
+
+    "".join(services.export(ann, administrator))
+    event = AuditEvent.objects.get(action="privacy.exported")
+    assert (event.actor_id, event.details["user_id"]) == (administrator.pk, ann.pk)
