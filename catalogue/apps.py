@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import (
     HomePanel,
     PortalPanel,
@@ -10,24 +12,24 @@ from itsm.core.practices import (
 
 class CatalogueConfig(PracticeConfig):
     name = "catalogue"
-    verbose_name = "Service catalogue"
+    verbose_name = _("Service catalogue")
 
     practice = "service_request"
     search_sources = "catalogue.search.sources"
     practice_url = "fulfilment:queue"
     more_practices = {"service_catalogue": "catalogue:catalogue"}
     section = WorkspaceSection(
-        "Fulfilment tasks",
+        _("Fulfilment tasks"),
         "fulfilment:queue",
         order=20,
-        practice="Service request management",
-        links=(("Service requests", "fulfilment:request-list", "view=open"),),
-        counted_links=(("Approvals", "fulfilment:approvals", "fulfilment:approvals-count"),),
+        practice=_("Service request management"),
+        links=((_("Service requests"), "fulfilment:request-list", "view=open"),),
+        counted_links=((_("Approvals"), "fulfilment:approvals", "fulfilment:approvals-count"),),
     )
     work_queues = (
-        WorkQueue("Fulfilment tasks", "catalogue.FulfilmentTask", "fulfilment:queue", order=20),
+        WorkQueue(_("Fulfilment tasks"), "catalogue.FulfilmentTask", "fulfilment:queue", order=20),
         WorkQueue(
-            "Service requests", "catalogue.ServiceRequest", "fulfilment:request-list", order=25
+            _("Service requests"), "catalogue.ServiceRequest", "fulfilment:request-list", order=25
         ),
     )
     home_panels = (
@@ -41,11 +43,11 @@ class CatalogueConfig(PracticeConfig):
     portal_sources = (
         PortalSource(
             key="requests",
-            label="My requests",
+            label=_("My requests"),
             my_records="catalogue.views.my_requests",
             detail_url_name="catalogue:request",
             order=20,
-            singular="Request",
+            singular=_("Request"),
             waiting="catalogue.views.portal_waiting",
         ),
     )

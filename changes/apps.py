@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import (
     HomePanel,
     PracticeConfig,
@@ -9,19 +11,19 @@ from itsm.core.practices import (
 
 class ChangesConfig(PracticeConfig):
     name = "changes"
-    verbose_name = "Change enablement"
+    verbose_name = _("Change enablement")
 
     practice = "change_enablement"
     practice_url = "changes:queue"
     section = WorkspaceSection(
-        "Changes",
+        _("Changes"),
         "changes:queue",
         order=25,
         links=(
-            ("Standard changes", "changes:templates", ""),
-            ("Changes to approve", "changes:queue", "view=awaiting_my_approval"),
-            ("CAB meetings", "changes:cab-list", ""),
-            ("Calendar", "changes:calendar", ""),
+            (_("Standard changes"), "changes:templates", ""),
+            (_("Changes to approve"), "changes:queue", "view=awaiting_my_approval"),
+            (_("CAB meetings"), "changes:cab-list", ""),
+            (_("Calendar"), "changes:calendar", ""),
         ),
     )
     home_panels = (
@@ -39,8 +41,8 @@ class ChangesConfig(PracticeConfig):
         },
     }
     work_queues = (
-        WorkQueue("Changes", "changes.Change", "changes:queue", order=40),
-        WorkQueue("Change tasks", "changes.ChangeTask", "changes:task-queue", order=41),
+        WorkQueue(_("Changes"), "changes.Change", "changes:queue", order=40),
+        WorkQueue(_("Change tasks"), "changes.ChangeTask", "changes:task-queue", order=41),
     )
     record_panels = (
         RecordPanel(

@@ -1,4 +1,5 @@
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.practices import PracticeConfig, WorkspaceSection
 
@@ -15,12 +16,12 @@ def install_defaults(sender, **kwargs) -> None:
 
 class CmdbConfig(PracticeConfig):
     name = "cmdb"
-    verbose_name = "Service configuration management"
+    verbose_name = _("Service configuration management")
 
     practice = "service_configuration"
     search_sources = "cmdb.search.source"
     practice_url = "cmdb:list"
-    section = WorkspaceSection("Configuration items", "cmdb:list", order=40)
+    section = WorkspaceSection(_("Configuration items"), "cmdb:list", order=40)
     kpis = "cmdb.kpis.cmdb_kpis"
     demo = "cmdb.demo"
 

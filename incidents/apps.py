@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import PortalSource, PracticeConfig, WorkQueue, WorkspaceSection
 
 QUEUE = "incidents:queue"
@@ -5,30 +7,30 @@ QUEUE = "incidents:queue"
 
 class IncidentsConfig(PracticeConfig):
     name = "incidents"
-    verbose_name = "Incident management"
+    verbose_name = _("Incident management")
 
     practice = "incident"
     practice_url = QUEUE
     section = WorkspaceSection(
-        "Incidents",
+        _("Incidents"),
         QUEUE,
         order=10,
         links=(
-            ("My open", QUEUE, "view=my_open"),
-            ("Unassigned in my teams", QUEUE, "view=unassigned_in_my_teams"),
-            ("Major incidents", QUEUE, "view=major"),
-            ("Breaching soon", QUEUE, "view=breaching_soon"),
+            (_("My open"), QUEUE, "view=my_open"),
+            (_("Unassigned in my teams"), QUEUE, "view=unassigned_in_my_teams"),
+            (_("Major incidents"), QUEUE, "view=major"),
+            (_("Breaching soon"), QUEUE, "view=breaching_soon"),
         ),
     )
-    work_queues = (WorkQueue("Incidents", "incidents.Incident", QUEUE, order=10),)
+    work_queues = (WorkQueue(_("Incidents"), "incidents.Incident", QUEUE, order=10),)
     portal_sources = (
         PortalSource(
             key="incidents",
-            label="My issues",
+            label=_("My issues"),
             my_records="incidents.services.reported_by",
             detail_url_name="incidents:portal-detail",
             order=10,
-            singular="Issue",
+            singular=_("Issue"),
             waiting="incidents.views.portal_waiting",
         ),
     )

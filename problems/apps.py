@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import (
     PortalPanel,
     PracticeConfig,
@@ -9,20 +11,20 @@ from itsm.core.practices import (
 
 class ProblemsConfig(PracticeConfig):
     name = "problems"
-    verbose_name = "Problem management"
+    verbose_name = _("Problem management")
 
     practice = "problem"
     practice_url = "problems:queue"
     section = WorkspaceSection(
-        "Problems",
+        _("Problems"),
         "problems:queue",
         order=20,
         links=(
-            ("Known error database", "problems:known-errors", ""),
-            ("Incident trends", "problems:trends", ""),
+            (_("Known error database"), "problems:known-errors", ""),
+            (_("Incident trends"), "problems:trends", ""),
         ),
     )
-    work_queues = (WorkQueue("Problems", "problems.Problem", "problems:queue", order=30),)
+    work_queues = (WorkQueue(_("Problems"), "problems.Problem", "problems:queue", order=30),)
     record_panels = (
         RecordPanel(
             key="problems.workarounds",

@@ -1,15 +1,17 @@
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import PortalPanel, PracticeConfig, WorkspaceSection
 
 
 class AssetsConfig(PracticeConfig):
     name = "practices.assets"
     label = "assets"
-    verbose_name = "IT asset management"
+    verbose_name = _("IT asset management")
 
     practice = "it_asset"
     search_sources = "practices.assets.search.source"
     practice_url = "assets:list"
-    section = WorkspaceSection("Assets", "assets:list", order=50)
+    section = WorkspaceSection(_("Assets"), "assets:list", order=50)
     portal_panels = (
         PortalPanel(
             key="my-devices",

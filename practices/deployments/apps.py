@@ -1,16 +1,18 @@
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import PracticeConfig, RecordPanel, WorkQueue, WorkspaceSection
 
 
 class DeploymentsConfig(PracticeConfig):
     name = "practices.deployments"
     label = "deployments"
-    verbose_name = "Deployment management"
+    verbose_name = _("Deployment management")
 
     practice = "deployment"
     practice_url = "deployments:list"
-    section = WorkspaceSection("Deployments", "deployments:list", order=28)
+    section = WorkspaceSection(_("Deployments"), "deployments:list", order=28)
     work_queues = (
-        WorkQueue("Deployments", "deployments.Deployment", "deployments:list", order=46),
+        WorkQueue(_("Deployments"), "deployments.Deployment", "deployments:list", order=46),
     )
     record_panels = (
         RecordPanel(

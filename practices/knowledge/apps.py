@@ -1,14 +1,16 @@
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import PortalPanel, PracticeConfig, RecordPanel, WorkspaceSection
 
 
 class KnowledgeConfig(PracticeConfig):
     name = "practices.knowledge"
     label = "knowledge"
-    verbose_name = "Knowledge management"
+    verbose_name = _("Knowledge management")
 
     practice = "knowledge"
     practice_url = "knowledge:list"
-    section = WorkspaceSection("Knowledge", "knowledge:list", order=45)
+    section = WorkspaceSection(_("Knowledge"), "knowledge:list", order=45)
     portal_panels = (
         PortalPanel(
             key="knowledge",

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import PracticeConfig
 
 
@@ -7,7 +9,7 @@ class ServiceDeskConfig(PracticeConfig):
 
     name = "practices.service_desk"
     label = "service_desk"
-    verbose_name = "Service desk"
+    verbose_name = _("Service desk")
 
     practice = "service_desk"
     search_sources = "practices.service_desk.search.source"

@@ -1,16 +1,18 @@
 import os
 
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import HomePanel, PracticeConfig, WorkspaceSection
 
 
 class ServiceLevelConfig(PracticeConfig):
     name = "practices.service_level"
     label = "service_level"
-    verbose_name = "Service level management"
+    verbose_name = _("Service level management")
 
     practice = "service_level"
     practice_url = "service-level:report"
-    section = WorkspaceSection("Service levels", "service-level:report", order=90)
+    section = WorkspaceSection(_("Service levels"), "service-level:report", order=90)
     home_panels = (
         HomePanel(
             "service_level.breaching",
