@@ -18,11 +18,11 @@ from django.http import StreamingHttpResponse
 from django.urls import path
 from django.utils.text import get_text_list
 
-from itsm.api.permissions import is_administrator
 from itsm.core.admin import ReadOnlyAdmin
 
 from .exports import EXPORT_FORMATS, ExportRequestForm, stream
 from .models import AuditEvent
+from .permissions import may_read_audit_log
 from .services import record
 from .snapshots import difference, initial_values, snapshot
 
@@ -124,14 +124,6 @@ def install_admin_hooks() -> None:
     ModelAdmin.log_change = log_change
     ModelAdmin.log_deletions = log_deletions
     ModelAdmin._audit_hooked = True
-
-
-def may_read_audit_log(user) -> bool:
-    return bool(
-        user.is_active
-        and user.is_authenticated
-        and (is_administrator(user) or user.has_perm("audit.view_auditevent"))
-    )
 
 
 @admin.register(AuditEvent)

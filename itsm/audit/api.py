@@ -6,18 +6,17 @@ import django_filters
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.routers import SimpleRouter
 
-from itsm.api.permissions import is_administrator
 from itsm.core.filters import DateTimeFilter, FilterSet
 
 from .models import AuditEvent
+from .permissions import may_read_audit_log
 
 
 class IsAuditReader(permissions.BasePermission):
-    """Administrators (the role, or a superuser) only."""
+    """Administrators only (``itsm.audit.permissions``)."""
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and is_administrator(user))
+        return may_read_audit_log(request.user)
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

@@ -135,7 +135,9 @@ def record(
         after=masked(after) if after is not None else None,
         details=masked(details),
     )
-    if target is not None:
+    if isinstance(target, str):  # a name only (an unknown account's, say)
+        event.target_repr = _text(target, 200)
+    elif target is not None:
         meta = getattr(target, "_meta", None)
         event.target_type = meta.label_lower if meta else type(target).__name__
         event.target_id = _text(getattr(target, "pk", ""), 64)

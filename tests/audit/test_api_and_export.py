@@ -156,3 +156,19 @@ def test_audit_verify_command(agent):
     out = io.StringIO()
     call_command("audit_verify", stdout=out)
     assert "verifies" in out.getvalue()
+
+
+def test_an_auditors_group_reads_it_by_its_permission(api_as, manager, trail):
+    from django.contrib.auth.models import Group, Permission
+
+    assert api_as(manager).get(URL).status_code == 403
+    auditors = Group.objects.create(name="Auditors")
+    auditors.permissions.add(Permission.objects.get(codename="view_auditevent"))
+    manager.groups.add(auditors)
+    manager = type(manager).objects.get(pk=manager.pk)  # permissions are cached per object
+    assert api_as(manager).get(URL).status_code == 200
+
+
+def test_a_target_given_by_name(db):
+    event = record("auth.sign_in_failed", target="no-such-user")
+    assert (event.target_type, event.target_id, event.target_repr) == ("", "", "no-such-user")
