@@ -329,8 +329,8 @@ def gate_part(url, args) -> None:
     from practices.deployments.models import Deployment
 
     print()
-    _account, token = service_account(PIPELINE)
-    pipeline = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _account, token = service_account(PIPELINE, days=1)
+    pipeline = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     for number in DEPLOYMENTS:
         deployment = Deployment.objects.get(number=number)
         path = f"/api/v1/devops/deployments/{number}/gate/"

@@ -24,6 +24,7 @@ for open incidents by team, created in a transaction that is rolled back.
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -162,10 +163,11 @@ def main():
     benchlib.setup_django(url)
 
     from django.db import connection
-    from rest_framework.authtoken.models import Token
+
+    from itsm.api import tokens
 
     user = ensure_agent()
-    token = Token.objects.get_or_create(user=user)[0].key
+    token = tokens.issue(user, name=f"bench {time.time()}", scopes=["read"], days=1)[1]
     inputs = scenario_inputs()
     with connection.cursor() as cursor:
         cursor.execute(

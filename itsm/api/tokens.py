@@ -178,7 +178,6 @@ def issue(user, *, name, scopes, days=None, created_by=None, request=None):
         actor=created_by,
         target=token,
         request=request,
-        owner=user.get_username(),
         name=name,
         prefix=prefix,
         scopes=scopes,
@@ -201,7 +200,6 @@ def revoke(token, *, by=None, request=None, reason: str = "") -> bool:
         actor=by,
         target=token,
         request=request,
-        owner=token.user.get_username(),
         prefix=token.prefix,
         name=token.name,
         reason=reason,
@@ -213,9 +211,7 @@ def revoke_all(user, *, by=None, request=None, reason: str = "") -> int:
     """Revoke every token of ``user`` not yet revoked; returns how many."""
     return sum(
         revoke(token, by=by, request=request, reason=reason)
-        for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True).select_related(
-            "user"
-        )
+        for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True)
     )
 
 
