@@ -64,5 +64,6 @@ urlpatterns = [
     path("lookups/people/<str:username>/card/", ContactCardView.as_view(), name="contact-card"),
     path("lookups/<slug:kind>/", LookupView.as_view(), name="lookup"),
     path("", include(router.urls)),
+    path("", include("itsm.audit.api")),  # the audit log, administrators only
     *(path("", include(module)) for module in registry.api_url_modules()),
 ]
