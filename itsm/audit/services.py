@@ -12,7 +12,6 @@ import re
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -83,8 +82,11 @@ def _chain_head() -> ChainHead:
     """The head row, locked until the caller's transaction ends (created on first use:
     a flushed test database has none)."""
     for _attempt in range(2):
-        if ChainHead.objects.filter(pk=1).update(sequence=F("sequence")):
-            return ChainHead.objects.get(pk=1)
+        # A row lock on PostgreSQL; SQLite's transactions take the write lock at BEGIN
+        # (transaction_mode IMMEDIATE in the settings), which serialises them anyway.
+        head = ChainHead.objects.select_for_update().filter(pk=1).first()
+        if head is not None:
+            return head
         last = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
         try:
             with transaction.atomic():
