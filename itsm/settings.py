@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "itsm.core.middleware.NulQueryMiddleware",
+    "itsm.core.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -346,6 +346,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 #: Anyone may turn it on for themselves on /me/two-factor/.
 TWO_FACTOR_REQUIRED = os.environ.get("TWO_FACTOR_REQUIRED", "administrators")
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "ITSM")
+#: The admin lists people's authenticators and recovery codes (to remove a lost one) but
+#: never shows a secret, a QR code or a code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 #: Between the password and the second factor's code (seconds).
 TWO_FACTOR_PENDING_SECONDS = 300
 
@@ -434,6 +437,46 @@ API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 #: and its absence is not reported as a warning.
 if not globals().get("SECURE_HSTS_PRELOAD", False):
     SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
+
+#: Uploads: one request's body (all its files together) may be this large; a larger one is
+#: refused with a 413 before it is read (itsm.core.middleware), or stopped while it is
+#: received (itsm.core.uploads). Each file is bounded by ATTACHMENT_MAX_BYTES.
+DATA_UPLOAD_MAX_REQUEST_BYTES = int(
+    os.environ.get("DATA_UPLOAD_MAX_REQUEST_BYTES", str(3 * ATTACHMENT_MAX_BYTES + 1024 * 1024))
+)
+DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "10"))
+#: What may be attached, by content (itsm.core.uploads sniffs it; the name and the type the
+#: client sent are not believed). Executables and markup are refused whatever this says.
+ATTACHMENT_ALLOWED_TYPES = env_list(
+    "ATTACHMENT_ALLOWED_TYPES",
+    ",".join(
+        [
+            "text/plain",
+            "text/csv",
+            "application/json",
+            "application/pdf",
+            "application/rtf",
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "image/bmp",
+            "image/tiff",
+            "image/heic",
+            "image/avif",
+            "application/msword",
+            "application/vnd.ms-excel",
+            "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.oasis.opendocument.text",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            "application/vnd.oasis.opendocument.presentation",
+            "application/zip",
+        ]
+    ),
+)
 
 # --- Internationalisation ------------------------------------------------------------------
 #: English and German shipped; the language of a request is the signed-in person's choice

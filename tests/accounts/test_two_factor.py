@@ -307,3 +307,23 @@ class TestManaging:
         )
         assert refused.status_code == 400
         assert TOTPDevice.objects.filter(user=admin_user, confirmed=True).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_never_shows_a_secret_or_a_recovery_code(admin_user, alice):
+    device = authenticator(alice)
+    recovery_codes(alice, "zzzz7777")
+    static = StaticDevice.objects.get(user=alice)
+    client = Client()
+    client.force_login(admin_user)
+    session = client.session
+    session["itsm_second_factor"] = "idp"
+    session.save()
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+    listing = client.get("/admin/otp_static/staticdevice/")
+    change = client.get(f"/admin/otp_static/staticdevice/{static.pk}/change/")
+    assert listing.status_code == change.status_code == 200
+    assert "zzzz7777" not in listing.content.decode() + change.content.decode()
