@@ -138,10 +138,13 @@ def test_sessions_and_tokens_end(client, ann, administrator):
     tokens = pytest.importorskip("itsm.api.tokens")
     client.force_login(ann)
     token, _ = tokens.issue(ann, name="laptop", scopes=tokens.available_scopes()[:1])
+    totp = pytest.importorskip("django_otp.plugins.otp_totp.models")
+    totp.TOTPDevice.objects.create(user=ann, name="Annabel's phone", confirmed=True)
     assert client.get("/me/").status_code == 200
     services.erase(ann, administrator)
     token.refresh_from_db()
     assert token.revoked_at is not None
+    assert not totp.TOTPDevice.objects.filter(user=ann).exists()  # her second factor gone
     assert not any(
         s.get_decoded().get("_auth_user_id") == str(ann.pk) for s in Session.objects.all()
     )
