@@ -18,11 +18,12 @@ import hmac
 import secrets
 import string
 from datetime import timedelta
-from functools import cache
+from functools import cache as memoised
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -57,7 +58,7 @@ def hash_secret(value: str) -> str:
 # Scopes ------------------------------------------------------------------------------------
 
 
-@cache
+@memoised
 def practices() -> tuple[str, ...]:
     """The practices a scope can name: the app labels of the practice registry."""
     from itsm.core.practices import registry
@@ -113,9 +114,19 @@ def missing_scope(scopes, method: str, practice: str | None) -> str | None:
 # Issuing and revoking -----------------------------------------------------------------------
 
 
-def clean(user, name, scopes, days) -> tuple[str, list[str], int]:
+def covers(granted, scope: str) -> bool:
+    """Whether the scopes ``granted`` allow all that ``scope`` does."""
+    practice, _, action = scope.rpartition(":")
+    wider = {"write", scope} | ({"read"} if action == "read" else set())
+    if practice:
+        wider |= {f"{practice}:write"}
+    return bool(set(granted) & wider)
+
+
+def clean(user, name, scopes, days, made_with=None) -> tuple[str, list[str], int | None]:
     """The name, scopes and days of a new token of ``user``, or a ValidationError naming
-    each bad field."""
+    each bad field. A token made with a token (``made_with``) has no scope it lacks and
+    does not outlive it (days None: until it expires)."""
     errors = {}
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
@@ -135,7 +146,14 @@ def clean(user, name, scopes, days) -> tuple[str, list[str], int]:
             errors["scopes"] = (
                 f"Unknown scope: {', '.join(map(str, unknown))}. Known: {', '.join(known)}."
             )
-    if days is None or days == "":
+    if made_with is not None and "scopes" not in errors:
+        beyond = [s for s in scopes if not covers(made_with.scopes, s)]
+        if beyond:
+            errors["scopes"] = (
+                f"A token made with a token has none of the scopes it lacks: {', '.join(beyond)}."
+            )
+    asked = days not in (None, "")
+    if not asked:
         days = default_days()
     try:
         days = int(days)
@@ -144,6 +162,14 @@ def clean(user, name, scopes, days) -> tuple[str, list[str], int]:
     else:
         if not 1 <= days <= max_days():
             errors["days"] = f"Between 1 and {max_days()} days."
+        elif made_with is not None:
+            left = (made_with.expires_at - timezone.now()).days
+            if not asked:
+                days = None  # until the token it is made with expires
+            elif days > left:
+                errors["days"] = (
+                    f"A token made with a token does not outlive it: at most {left} days."
+                )
     if errors:
         raise ValidationError(errors)
     return name, sorted(set(scopes)), days
@@ -158,10 +184,15 @@ def _new_prefix() -> str:
 
 
 @transaction.atomic
-def issue(user, *, name, scopes, days=None, created_by=None, request=None):
+def issue(user, *, name, scopes, days=None, created_by=None, request=None, made_with=None):
     """A new token of ``user``: ``(token, clear value)``; the clear value is never stored
-    and cannot be shown again."""
-    name, scopes, days = clean(user, name, scopes, days)
+    and cannot be shown again. ``made_with``: the token the request came with, if any (the
+    new one gets no more scopes nor time than it has)."""
+    name, scopes, days = clean(user, name, scopes, days, made_with)
+    if days is None:
+        expires_at = min(made_with.expires_at, timezone.now() + timedelta(days=default_days()))
+    else:
+        expires_at = timezone.now() + timedelta(days=days)
     prefix = _new_prefix()
     clear = f"{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
@@ -170,7 +201,7 @@ def issue(user, *, name, scopes, days=None, created_by=None, request=None):
         prefix=prefix,
         secret_hash=hash_secret(clear),
         scopes=scopes,
-        expires_at=timezone.now() + timedelta(days=days),
+        expires_at=expires_at,
         created_by=created_by,
     )
     record(
@@ -239,14 +270,17 @@ def authenticate(clear: str, request=None) -> ApiToken:
         raise Refused("Invalid token.")
     if token.revoked or token.expired:
         why = "revoked" if token.revoked else "expired"
-        record(
-            "token.expired_use_refused",
-            actor=token.user,
-            target=token,
-            request=request,
-            prefix=token.prefix,
-            reason=why,
-        )
+        # audited once a minute per token and process: a client retrying in a loop does
+        # not flood the audit log
+        if cache.add(f"api-token-refused:{token.pk}", 1, USE_RECORDED_EVERY.total_seconds()):
+            record(
+                "token.expired_use_refused",
+                actor=token.user,
+                target=token,
+                request=request,
+                prefix=token.prefix,
+                reason=why,
+            )
         raise Refused(f"This token has {why}: make a new one.")
     account = getattr(token.user, "service_account", None)
     if not token.user.is_active or (account is not None and not account.active):

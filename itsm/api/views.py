@@ -142,6 +142,7 @@ class ApiTokenViewSet(
             days=data.get("days"),
             created_by=request.user,
             request=request,
+            made_with=request.auth if isinstance(request.auth, ApiToken) else None,
         )
         return Response(issued(token, clear), status=status.HTTP_201_CREATED)
 

@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -120,7 +121,8 @@ def test_an_expired_token_is_refused_with_401_and_audited(alice):
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
     assert response["WWW-Authenticate"].startswith("Bearer")
-    event = AuditEvent.objects.get(action="token.expired_use_refused")
+    assert with_token(clear).get("/api/v1/incidents/").status_code == 401
+    event = AuditEvent.objects.get(action="token.expired_use_refused")  # once a minute
     assert event.target_id == str(token.pk) and event.details["reason"] == "expired"
 
 
@@ -244,6 +246,22 @@ def test_bad_input_on_create_is_a_400_naming_the_field_and_saves_nothing(alice, 
     assert response.status_code == 400, response.content
     assert field in response.json()
     assert ApiToken.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_token_made_with_a_token_gets_no_more_time_nor_scopes(alice):
+    creator, clear = make(alice, ["write"], days=10)
+    client = with_token(clear)
+    longer = client.post(TOKENS, {"name": "x", "scopes": ["read"], "days": 30}, format="json")
+    assert longer.status_code == 400 and "outlive" in longer.json()["days"][0]
+    made = client.post(TOKENS, {"name": "x", "scopes": ["read"]}, format="json")
+    assert made.status_code == 201
+    assert ApiToken.objects.get(name="x").expires_at <= creator.expires_at
+    reader, _ = make(alice, ["incidents:read"], name="reader")
+    with pytest.raises(ValidationError) as refused:
+        tokens.issue(alice, name="y", scopes=["incidents:write"], made_with=reader)
+    assert "scopes" in refused.value.message_dict
+    assert tokens.issue(alice, name="y", scopes=["incidents:read"], made_with=reader)
 
 
 @pytest.mark.django_db
@@ -393,8 +411,14 @@ def test_the_tokens_page_refuses_bad_input(alice, data, field):
 
 
 @pytest.mark.django_db
-def test_the_tokens_page_needs_a_sign_in(db):
+def test_the_tokens_page_needs_a_sign_in_and_serves_agents_too(agent):
     assert Client().get("/me/tokens/").status_code == 302
+    make(agent, ["incidents:write"], name="monitoring")
+    browser = Client()
+    browser.force_login(agent)
+    page = browser.get("/me/tokens/")
+    assert page.status_code == 200 and "monitoring" in page.content.decode()
+    assert "workspace/base.html" in [t.name for t in page.templates]
 
 
 # Service accounts ------------------------------------------------------------------------------------
