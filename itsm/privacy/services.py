@@ -7,6 +7,7 @@ audits itself with the account's id and pseudonym only. ``export`` streams one J
 document of what the platform holds about them."""
 
 import json
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -78,8 +79,18 @@ def replacement_pairs(user, name: str, username: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def replacements_for(user) -> scrub.Replacements:
-    pairs = replacement_pairs(user, pseudonym_name(user), pseudonym_username(user))
+def free_alias(user) -> str:
+    """The pseudonymous username: ``erased-<id>``, or with a suffix when another account
+    took that name (a name cannot block an erasure)."""
+    alias = pseudonym_username(user)
+    taken = User.objects.exclude(pk=user.pk)
+    while taken.filter(username__iexact=alias).exists():
+        alias = f"{pseudonym_username(user)}-{secrets.token_hex(3)}"
+    return alias
+
+
+def replacements_for(user, alias: str | None = None) -> scrub.Replacements:
+    pairs = replacement_pairs(user, pseudonym_name(user), alias or pseudonym_username(user))
     return scrub.Replacements(pairs, protected=_others_holding(user))
 
 
@@ -216,15 +227,16 @@ def erase(person, actor, reason: str = "", request=None) -> ErasureResult:
         if done is not None:
             return ErasureResult(person=person, erased=False, counts=done.counts)
         check_erasable(person, actor)
-        replacements = replacements_for(person)
+        alias = free_alias(person)
+        replacements = replacements_for(person, alias)
         values = [*identifiers(person)]
         held = _held_records()
         with rewriting("privacy erasure", actor=actor):
             counts, left = _scrub_everywhere(replacements, held)
-            rewritten = pseudonymise(person, pseudonym_username(person), values=values)
+            rewritten = pseudonymise(person, alias, values=values)
             if rewritten:
                 counts["audit.AuditEvent"] = rewritten
-        person.username = pseudonym_username(person)
+        person.username = alias
         person.first_name, person.last_name = "Erased person", str(person.pk)
         person.email = ""
         person.phone = ""

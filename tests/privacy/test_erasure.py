@@ -227,3 +227,14 @@ def test_other_peoples_names_holding_hers_are_kept(ann, agent, administrator):
     assert comment.body == "Mail annlee-2@example.com, not [erased]."
     namesake.refresh_from_db()
     assert namesake.username == "annlee-2"
+
+
+def test_a_taken_pseudonym_does_not_block_the_erasure(ann, administrator, anns_data):
+    squatter = make_user(f"erased-{ann.pk}")
+    result = services.erase(ann, administrator)
+    ann.refresh_from_db()
+    assert result.erased and ann.username.startswith(f"erased-{ann.pk}-")
+    squatter.refresh_from_db()
+    assert squatter.username == f"erased-{ann.pk}" and squatter.is_active
+    anns_data["request"].refresh_from_db()
+    assert anns_data["request"].variables == {"colleague": ann.username}
