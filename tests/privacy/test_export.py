@@ -78,6 +78,16 @@ def test_me_privacy_downloads_only_ones_own(client, ann, bob, anns_data):
     assert client.post("/me/privacy/export/").status_code == 405
 
 
+def test_me_privacy_for_staff_in_the_workspace(client, agent, ann, anns_data):
+    client.force_login(agent)
+    page = client.get("/me/privacy/")
+    assert page.status_code == 200 and b"Download my data" in page.content
+    data = streamed(client.get("/me/privacy/export/"))
+    assert data["profile"]["username"] == "agent"
+    # the record she called about, which the agent changed, is not the agent's
+    assert {r["number"] for r in data["records"]} == {anns_data["bobs"].number}
+
+
 def test_me_privacy_needs_signing_in(client):
     assert client.get("/me/privacy/export/").status_code == 302
     assert client.get("/me/privacy/").status_code == 302
