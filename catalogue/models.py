@@ -316,12 +316,9 @@ class TaskTemplate(models.Model):
 
 
 class ServiceRequestQuerySet(RecordQuerySet):
-    def visible_to(self, user):
-        """Staff see every request; others the ones they ordered or that are for them."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_agent:
-            return self
+    def for_end_user(self, user):
+        """Anyone sees the requests they ordered or that are for them (staff: and those
+        the kernel's ``visible_to`` shows them)."""
         return self.filter(models.Q(requester=user) | models.Q(requested_for=user))
 
 
@@ -381,10 +378,13 @@ class Approval(AbstractApproval):
 
 
 class FulfilmentTaskQuerySet(RecordQuerySet):
-    def visible_to(self, user):
-        if not user.is_authenticated or not user.is_active or not user.is_agent:
-            return self.none()
-        return self
+    """Tasks are staff work; the person they are for is their request's."""
+
+    def requester_path(self):
+        return "request__requested_for"
+
+    def for_end_user(self, user):
+        return self.none()
 
 
 class FulfilmentTask(Record):

@@ -212,7 +212,7 @@ def add_item(request, pk: int):
     _agent(request)
     meeting = get_object_or_404(CabMeeting, pk=pk)
     number = request.POST.get("change", "").strip().upper()
-    change = Change.objects.filter(number=number).first()
+    change = Change.objects.visible_to(request.user).filter(number=number).first()
     if change is None:
         messages.error(request, f"There is no change {number or '(none given)'}.")
         return _back(pk)

@@ -522,9 +522,7 @@ def may_manage_blackouts(user) -> bool:
 
 
 def may_manage_maintenance(user) -> bool:
-    from itsm.api.permissions import is_administrator
-
-    return bool(user.is_authenticated and user.is_active and is_administrator(user))
+    return bool(user.is_authenticated and user.has_perm("changes.manage_maintenance"))
 
 
 def _matching_changes(window: ScheduleWindow, ci_ids, service_ids, start, end):

@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from itsm.core.approvals import AbstractApproval
-from itsm.core.models import Record, RecordQuerySet, TrackedQuerySet
+from itsm.core.models import Record, RecordQuerySet
 
 from .workflows import (
     FIELD_NAMES,
@@ -383,10 +383,10 @@ class TemplateTask(models.Model):
 
 
 class ChangeQuerySet(RecordQuerySet):
-    def visible_to(self, user):
+    def for_end_user(self, user):
         """Changes are staff work: whoever requested one (staff too, as a rule) does not
         make it visible to an end user."""
-        return TrackedQuerySet.visible_to(self, user)
+        return self.none()
 
     def open(self):
         return self.filter(state__in=OPEN)

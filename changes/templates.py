@@ -6,19 +6,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from itsm.accounts.models import Role
-
 from .models import ChangeTemplate, TemplateTask
 
 Status = ChangeTemplate.Status
 
 
 def is_change_manager(user) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and (user.role in (Role.CHANGE_MANAGER, Role.ADMINISTRATOR) or user.is_superuser)
-    )
+    return bool(user.is_authenticated and user.has_perm("changes.authorise_change"))
 
 
 def _require_manager(actor) -> None:

@@ -316,7 +316,22 @@ class DataSource(models.Model):
 
 class ConfigurationItemQuerySet(TrackedQuerySet):
     """Staff see the CMDB; end users see no CI directly (they pick from lists the
-    catalogue offers them): the kernel's default rule."""
+    catalogue offers them): the kernel's default rule.
+
+    Separated by organization, a CI belongs to the customers its owner or support team
+    serves: staff see those of the customers they serve, and the internal ones (whose
+    teams serve no customer, or that have none)."""
+
+    def separation_scope(self, separation):
+        if separation.mode != "organizations":
+            return None
+        serving = separation.serving_team_ids
+        customers = separation.customer_team_ids
+        return (
+            models.Q(owner_team__in=serving)
+            | models.Q(support_team__in=serving)
+            | (~models.Q(owner_team__in=customers) & ~models.Q(support_team__in=customers))
+        )
 
 
 class ConfigurationItem(Tracked):

@@ -130,6 +130,9 @@ def _initial(actor, data: dict, options: dict) -> dict:
 
 def _derive(incident: Incident, actor, change: writes.Write) -> None:
     before = change.before
+    declared = incident.major and (before is None or not before.major)
+    if declared and actor is not None and not actor.has_perm("incidents.declare_major_incident"):
+        writes.refuse({"major": "Declaring a major incident needs the right to declare one."})
     if before is not None:
         writes.unassign_outside_group(incident, actor, change)
         if incident.assignment_group_id != before.assignment_group_id and (

@@ -19,7 +19,6 @@ from django.utils import timezone
 from incidents import services as incident_services
 from incidents.models import Incident, ResolutionCode
 from incidents.workflows import IncidentState
-from itsm.accounts.models import Role
 from itsm.core import services as core
 from itsm.core import writes
 from itsm.core.models import JournalEntry
@@ -384,11 +383,7 @@ def may_rate(use: WorkaroundUse, user) -> bool:
     """The agent who used it rates it; managers and administrators may too."""
     if user is None or not user.is_agent:
         return False
-    return (
-        use.used_by_id == user.pk
-        or user.is_superuser
-        or user.role in (Role.MANAGER, Role.ADMINISTRATOR)
-    )
+    return use.used_by_id == user.pk or user.has_perm("problems.rate_any_workaround")
 
 
 @transaction.atomic

@@ -277,7 +277,12 @@ class ProblemScreens(RecordScreens):
 @agent_required
 @require_POST
 def rate_workaround(request, pk):
-    use = get_object_or_404(WorkaroundUse.objects.select_related("problem", "incident"), pk=pk)
+    use = get_object_or_404(
+        WorkaroundUse.objects.select_related("problem", "incident").filter(
+            problem__in=Problem.objects.visible_to(request.user)
+        ),
+        pk=pk,
+    )
     back = _back(request, reverse("problems:detail", args=[use.problem.number]))
     form = RatingForm(request.POST)
     if not form.is_valid():

@@ -39,7 +39,10 @@ class DateFormat(models.TextChoices):
     MDY = "mdy", "12/31/2026 (month/day/year)"
 
 
-#: Roles that work in the agent workspace and see every record.
+#: Languages a person may choose for the screens and their mail ("" follows the browser).
+LANGUAGE_CHOICES = [("", "As my browser"), ("en", "English"), ("de", "Deutsch")]
+
+#: Roles that work in the agent workspace (their groups hold ``core.work_in_workspace``).
 STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.CHANGE_MANAGER, Role.ADMINISTRATOR})
 
 
@@ -68,12 +71,18 @@ class Location(models.Model):
 
 class UserQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Staff see everyone; anyone else sees only themselves as a choice (the people
-        on their own tickets are shown by name, never offered as a list)."""
+        """Staff see everyone (separated by organization: the people of the customers they
+        serve, and internal people); anyone else sees only themselves as a choice (the
+        people on their own tickets are shown by name, never offered as a list)."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_agent:
-            return self
+            from itsm.core.scoping import separation
+
+            narrowed = separation(user)
+            if narrowed is None or narrowed.mode != "organizations":
+                return self
+            return self.filter(narrowed.of_organizations("organization") | models.Q(pk=user.pk))
         return self.filter(pk=user.pk)
 
 
@@ -124,6 +133,16 @@ class User(AbstractUser):
         help_text="How dates are typed and shown in forms; the browser's picker follows "
         "the browser's language, not yours.",
     )
+    language = models.CharField(
+        max_length=10,
+        choices=LANGUAGE_CHOICES,
+        blank=True,
+        help_text="The language of the screens and of the mail you receive.",
+    )
+    #: What this person's groups and own permissions grant ("app.codename"), kept up to
+    #: date by ``itsm.accounts.permissions`` on every change of either, so that checking
+    #: a permission costs no query.
+    granted_permissions = models.JSONField(default=list, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -135,16 +154,65 @@ class User(AbstractUser):
 
     @property
     def is_agent(self) -> bool:
-        """Works in the agent workspace: agents, managers, change managers, administrators."""
-        return self.is_active and (self.role in STAFF_ROLES or self.is_superuser)
+        """Works in the agent workspace (agents, managers, change managers, administrators:
+        their groups hold the right)."""
+        return self.has_perm("core.work_in_workspace")
 
     @property
     def is_end_user(self) -> bool:
         return not self.is_agent
 
+    # Permissions: what the groups grant, read from ``granted_permissions`` (no query).
+    # Object permissions and other backends' answers go through Django's backends.
+
+    def get_all_permissions(self, obj=None):
+        if obj is not None:
+            return super().get_all_permissions(obj)
+        if not self.is_active:
+            return set()
+        if self.is_superuser:
+            return super().get_all_permissions()
+        return set(self.granted_permissions)
+
+    def has_perm(self, perm, obj=None):
+        if self.is_active and self.is_superuser:
+            return True
+        if obj is not None:
+            return super().has_perm(perm, obj)
+        return self.is_active and perm in self.granted_permissions
+
+    def has_perms(self, perm_list, obj=None):
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label):
+        if self.is_active and self.is_superuser:
+            return True
+        prefix = f"{app_label}."
+        return self.is_active and any(p.startswith(prefix) for p in self.granted_permissions)
+
     @cached_property
     def team_ids(self) -> frozenset[int]:
         return frozenset(self.teams.values_list("id", flat=True))
+
+    @cached_property
+    def scope_team_ids(self) -> frozenset[int]:
+        """The teams whose records this person works: those they are in or manage."""
+        return frozenset(
+            Team.objects.filter(models.Q(members=self) | models.Q(manager=self))
+            .values_list("id", flat=True)
+            .distinct()
+        )
+
+    @cached_property
+    def served_organization_ids(self) -> frozenset[int]:
+        """The customers this person serves: the organizations their teams serve."""
+        return frozenset(
+            Team.organizations.through.objects.filter(
+                models.Q(team__members=self) | models.Q(team__manager=self)
+            )
+            .values_list("organization_id", flat=True)
+            .distinct()
+        )
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
@@ -160,13 +228,22 @@ class User(AbstractUser):
             if was == Role.ADMINISTRATOR:
                 self.is_staff = False
         super().save(*args, **kwargs)
-        from .roles import administrators_group
+        self.sync_role_group()
 
-        group = administrators_group()
-        if self.role == Role.ADMINISTRATOR:
+    def sync_role_group(self) -> None:
+        """Put this person in their role's group and out of the other roles' groups (the
+        additional roles' groups are left as they are)."""
+        from django.contrib.auth.models import Group
+
+        from .roles import ROLE_GROUPS, role_group
+
+        group = role_group(ROLE_GROUPS[self.role])
+        others = Group.objects.filter(name__in=ROLE_GROUPS.values()).exclude(pk=group.pk)
+        held = set(self.groups.filter(name__in=ROLE_GROUPS.values()).values_list("pk", flat=True))
+        if held - {group.pk}:
+            self.groups.remove(*others.filter(pk__in=held))
+        if group.pk not in held:
             self.groups.add(group)
-        else:
-            self.groups.remove(group)
 
 
 class Team(models.Model):
@@ -179,6 +256,13 @@ class Team(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
     )
     members = models.ManyToManyField(User, blank=True, related_name="teams")
+    organizations = models.ManyToManyField(
+        Organization,
+        blank=True,
+        related_name="serving_teams",
+        help_text="The customers this team serves: with data separation by organization, "
+        "its members see these organizations' records only.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -28,12 +28,35 @@ class NumberSequence(models.Model):
 
 class TrackedQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The one place that decides who may see which rows of this type: by default the
-        staff of the workspace see everything and nobody else anything. A type whose rows
-        end users may see (their own assets, their own tickets) says so here."""
-        if not user.is_authenticated or not user.is_active or not user.is_agent:
+        """The one place that decides who may see which rows of this type: the staff of
+        the workspace see every row, narrowed by the data separation (``separated_for``),
+        and anyone else what the type exposes to them (``for_end_user``: by default
+        nothing; their own assets, their own tickets…)."""
+        if not user.is_authenticated or not user.is_active:
             return self.none()
-        return self
+        if user.is_agent:
+            return self.separated_for(user)
+        return self.for_end_user(user)
+
+    def for_end_user(self, user):
+        """What this type shows someone outside the workspace (a type says so here)."""
+        return self.none()
+
+    def separated_for(self, user):
+        """A staff member's rows under ``DATA_SEPARATION``: theirs (``separation_scope``)
+        and whatever the type shows them as a person (what they requested…)."""
+        from .scoping import separation
+
+        narrowed = separation(user)
+        scope = self.separation_scope(narrowed) if narrowed is not None else None
+        if scope is None:
+            return self
+        return self.filter(scope) | self.for_end_user(user)
+
+    def separation_scope(self, separation):
+        """``Q`` of the rows a separated staff member sees, or None: every row (a type
+        that is not separated: definitions, calendars…)."""
+        return None
 
 
 class Priority(models.IntegerChoices):
@@ -88,17 +111,37 @@ class Tracked(models.Model):
 
 
 class RecordQuerySet(TrackedQuerySet):
-    def visible_to(self, user):
-        """The one place that decides who may see which records of this type: staff all;
-        anyone else the records they are the requester of, or none for a type that is
-        nobody's request (``REQUESTER_FIELD = None``: problems, changes' tasks…)."""
-        if not user.is_authenticated or not user.is_active:
+    """Who may see which records of a type (``visible_to``): staff all, or under data
+    separation theirs; anyone else the records they are the requester of, or none for a
+    type that is nobody's request (``REQUESTER_FIELD = None``: problems, changes' tasks…)."""
+
+    def requester_path(self) -> str | None:
+        """The lookup of the person a record is for (a type whose requester is another
+        record's says so)."""
+        return self.model.REQUESTER_FIELD
+
+    def for_end_user(self, user):
+        path = self.requester_path()
+        if path is None:
             return self.none()
-        if user.is_agent:
-            return self
-        if self.model.REQUESTER_FIELD is None:
-            return self.none()
-        return self.filter(**{self.model.REQUESTER_FIELD: user})
+        return self.filter(**{path: user})
+
+    def separation_scope(self, separation):
+        """Teams: assigned to one of their teams or to them, or requested by them.
+        Organizations: a customer's record (its requester's organization) only if they
+        serve that customer; an internal record (no requester, or an internal requester)
+        as with teams."""
+        user = separation.user
+        theirs = models.Q(assigned_to=user) | models.Q(assignment_group__in=separation.team_ids)
+        path = self.requester_path()
+        if path is not None:
+            theirs |= models.Q(**{path: user})
+        if separation.mode != "organizations" or path is None:
+            return theirs
+        organization = f"{path}__organization"
+        served = models.Q(**{f"{organization}__in": separation.served_organization_ids})
+        customer = models.Q(**{f"{organization}__in": separation.customer_ids})
+        return served | (~customer & theirs)
 
 
 class Record(Tracked):

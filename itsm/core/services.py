@@ -360,6 +360,17 @@ def mail_subject(subject: str) -> str:
     return " ".join(str(subject).split())[:255]
 
 
+def _may_be_told(record, user) -> bool:
+    """Staff are told about a record only if they may see it (data separation: an agent of
+    one customer hears nothing of another's records). Others are told as their part in it
+    says (the caller, an approver)."""
+    from .scoping import may_see, separation
+
+    if not user.is_agent or separation(user) is None:
+        return True
+    return may_see(record, user)
+
+
 def notify(
     recipients, subject: str, body: str, record: Record | None = None, addresses=()
 ) -> list[Notification]:
@@ -385,6 +396,8 @@ def notify(
         if user is None or user.pk in seen or not user.email or not user.is_active:
             continue
         seen.add(user.pk)
+        if record is not None and not _may_be_told(record, user):
+            continue
         rows.append(
             Notification(
                 recipient=user,

@@ -43,13 +43,16 @@ class Supplier(Tracked):
 
 
 class AssetQuerySet(TrackedQuerySet):
-    def visible_to(self, user):
-        """Staff see the whole register; an end user sees the assets assigned to them."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_agent:
-            return self
+    """Staff see the whole register (separated by organization: the assets of the
+    customers they serve, and internal ones); an end user the assets assigned to them."""
+
+    def for_end_user(self, user):
         return self.filter(assigned_to=user)
+
+    def separation_scope(self, separation):
+        if separation.mode != "organizations":
+            return None
+        return separation.of_organizations("assigned_to__organization")
 
 
 class Asset(Tracked):

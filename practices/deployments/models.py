@@ -136,12 +136,9 @@ class GitHubIntegration(models.Model):
 
 
 class DeploymentQuerySet(RecordQuerySet):
-    def visible_to(self, user):
-        """Staff see every deployment; a pipeline's service account the ones it asked for."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_agent:
-            return self
+    def for_end_user(self, user):
+        """A pipeline's service account sees the deployments it asked for (staff: those the
+        kernel's ``visible_to`` shows them)."""
         account = getattr(user, "service_account", None)
         if account is not None and account.active:
             return self.filter(service_account=account)

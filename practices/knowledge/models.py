@@ -37,10 +37,9 @@ class ArticleQuerySet(RecordQuerySet):
         (drafts and internal ones too); end users see articles that have a published
         version, for the portal audience, not retired, and only that version's text (the
         ``published_*`` columns)."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_agent:
-            return self
+        return super().visible_to(user)
+
+    def for_end_user(self, user):
         return self.for_portal()
 
     def readable(self):

@@ -12,7 +12,6 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
-from itsm.accounts.models import Role
 from itsm.core.workflow import Transition, Workflow, staff_only
 
 
@@ -28,12 +27,11 @@ S = ArticleState
 #: A published article without a later review date is reviewed a year on.
 DEFAULT_REVIEW_DAYS = 365
 
-#: Roles that review every article, whatever its reviewing team.
-REVIEWER_ROLES = frozenset({Role.MANAGER, Role.ADMINISTRATOR})
-
 
 def is_senior_reviewer(user) -> bool:
-    return bool(user.is_agent and (user.is_superuser or user.role in REVIEWER_ROLES))
+    """Reviews every article, whatever its reviewing team (managers, knowledge reviewers,
+    administrators)."""
+    return bool(user.is_agent and user.has_perm("knowledge.review_article"))
 
 
 def is_reviewer(article, user) -> bool:

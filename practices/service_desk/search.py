@@ -15,7 +15,7 @@ def _people(user):
 
     if not user.is_authenticated or not user.is_active or not user.is_agent:
         return User.objects.none()
-    return User.objects.filter(is_active=True).select_related("organization")
+    return User.objects.visible_to(user).filter(is_active=True).select_related("organization")
 
 
 def _title(person, user) -> str:

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from itsm.accounts.models import Role, Team
+from itsm.accounts.models import Team
 from itsm.core.practices import WorkQueue, registry
 
 MY_LIST_LENGTH = 10
@@ -71,7 +71,7 @@ def backlog(user) -> dict:
     """For a team lead: per team they manage (a manager with none: every team they are
     in), the open records of every type and how many of them nobody has picked up."""
     teams = list(Team.objects.filter(manager=user, active=True).order_by("name"))
-    if not teams and user.role == Role.MANAGER:
+    if not teams and user.has_perm("core.lead_teams"):
         teams = list(user.teams.filter(active=True).order_by("name"))
     if not teams:
         return {}

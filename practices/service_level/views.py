@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from itsm.accounts.decorators import agent_required
+from itsm.accounts.decorators import every_record_required
 
 from . import reports
 from .models import Timer
@@ -38,7 +38,7 @@ def _render(request, params: QueryDict, status: int = 200, failed=None):
     return render(request, "service_level/report.html", context, status=status if report else 400)
 
 
-@agent_required
+@every_record_required
 def report(request):
     """The SLA compliance report for a period, grouped; ``?format=csv`` downloads the table."""
     if request.GET.get("format") == "csv":
@@ -53,7 +53,7 @@ def report(request):
     return _render(request, request.GET)
 
 
-@agent_required
+@every_record_required
 @require_POST
 def breach_reason(request, pk):
     """Record why a target was missed; back to the same report (the query string)."""

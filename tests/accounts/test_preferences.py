@@ -64,5 +64,6 @@ def test_the_administrator_role_opens_the_admin_with_rights_and_leaving_it_close
     agent.save()
     agent.refresh_from_db()
     assert not agent.is_staff
-    assert not agent.groups.exists()
+    assert not agent.groups.filter(name=ADMINISTRATORS).exists()
+    assert set(agent.groups.values_list("name", flat=True)) == {"Agents"}
     assert client.get("/admin/").status_code == 302
