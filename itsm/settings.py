@@ -318,7 +318,8 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_HANDLER = "itsm.accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGN_IN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one trips
+#: Per account name and per client address, either one trips (itsm.accounts.lockout).
+AXES_LOCKOUT_PARAMETERS = "itsm.accounts.lockout.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 #: An attempt while locked out is refused without extending the cool-off.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

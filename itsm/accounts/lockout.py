@@ -112,6 +112,25 @@ def client_username(request, credentials=None) -> str | None:
     return str(value).strip().lower()[:255] or None
 
 
+def lockout_parameters(request_or_attempt, credentials=None) -> list:
+    """What an attempt is counted under: its account name and its client address, either
+    of which trips the lockout. An attempt without an account name (a single sign-on
+    callback) is counted under its address only: all of them under "no name" would make one
+    count for the whole world."""
+    if hasattr(request_or_attempt, "failures_since_start"):  # an AccessAttempt row
+        username = request_or_attempt.username
+        address = request_or_attempt.ip_address
+    else:
+        username = client_username(request_or_attempt, credentials)
+        address = getattr(request_or_attempt, "axes_ip_address", None)
+    parameters = []
+    if username:
+        parameters.append("username")
+    if address or not parameters:
+        parameters.append("ip_address")
+    return parameters
+
+
 # --- counting attempts atomically ------------------------------------------------------------
 
 

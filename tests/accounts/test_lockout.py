@@ -11,7 +11,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
+from django.contrib.auth import authenticate
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
@@ -137,6 +139,23 @@ class TestSignInPage:
         assert not is_signed_in(client)
         page = client.get("/admin/login/?next=/admin/accounts/user/")
         assert page["Location"] == "/login/?next=%2Fadmin%2Faccounts%2Fuser%2F"
+
+
+@pytest.mark.django_db
+def test_attempts_without_an_account_name_are_counted_per_address_only(rf):
+    """A single sign-on callback has no account name: its failures lock its address, not
+    every such sign-in in the world."""
+    for number in range(LIMIT + 1):
+        request = rf.post("/sso/oidc/callback/", REMOTE_ADDR=f"10.5.0.{number}")
+        assert authenticate(request, nonce="made-up") is None
+    fresh = rf.post("/sso/oidc/callback/", REMOTE_ADDR="10.5.1.1")
+    assert AxesProxyHandler.is_allowed(fresh, {})
+    lockout.release(fresh)
+    one = rf.post("/sso/oidc/callback/", REMOTE_ADDR="10.5.9.9")
+    for _ in range(LIMIT):
+        authenticate(one, nonce="made-up")
+    again = rf.post("/sso/oidc/callback/", REMOTE_ADDR="10.5.9.9")
+    assert not AxesProxyHandler.is_allowed(again, {})
 
 
 class TestClientAddress:
