@@ -96,13 +96,19 @@ def has_second_factor(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def pending_totp(user):
-    """The authenticator being set up (not yet confirmed): one per person, made on demand."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+def pending_totp(user, fresh=False):
+    """The authenticator being set up (not yet confirmed): one per person, made on demand.
+    ``fresh``: with a new secret (each time the set-up page is opened, so that a secret seen
+    earlier, by someone else at an open session, is not the one confirmed later)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    elif fresh:
+        device.key = default_key()
+        device.last_t = -1
+        device.save(update_fields=["key", "last_t"])
     return device
 
 
@@ -133,7 +139,7 @@ def verify_second_factor(user, code: str, *, confirmed=True):
     if not token or len(token) > 16:
         return None
     with transaction.atomic():
-        if token.isdigit() and len(token) in (6, 8):
+        if token.isdigit() and len(token) == 6:  # an app code; recovery codes are 8 long
             devices = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=confirmed)
         else:
             devices = StaticDevice.objects.select_for_update().filter(user=user, confirmed=True)

@@ -217,7 +217,7 @@ def two_factor(request):
     }
     status = 200
     if device is None:
-        pending = services.pending_totp(user)
+        pending = services.pending_totp(user, fresh=action != "confirm")
         form = CodeForm(request.POST if action == "confirm" else None)
         if action == "confirm" and form.is_valid():
             codes = services.confirm_totp(request, pending, form.cleaned_data["code"])

@@ -169,6 +169,11 @@ class TestRequiredEnrolment:
         assert qr["Content-Type"] == "image/svg+xml" and b"<svg" in qr.content
         assert qr["Cache-Control"].startswith("no-store") or "no-store" in qr["Cache-Control"]
 
+        # Opening the page again shows a new secret: one seen before is never the one confirmed.
+        again = client.get("/me/two-factor/")
+        assert secret not in again.content.decode()
+        device.refresh_from_db()
+        assert secret.replace(" ", "") not in device.config_url
         wrong = client.post(
             "/me/two-factor/", {"action": "confirm", "code": code_of(device, offset=10)}
         )
