@@ -353,6 +353,9 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 #: Between the password and the second factor's code (seconds).
 TWO_FACTOR_PENDING_SECONDS = 300
 
+#: The site's address in links sent by mail (password reset, e-mail change), e.g.
+#: https://itsm.example.com; unset: the address the request came to (one of ALLOWED_HOSTS).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 #: Password reset and e-mail change links: valid this long, once.
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(3600)))
 EMAIL_CHANGE_TIMEOUT = int(os.environ.get("EMAIL_CHANGE_TIMEOUT", str(24 * 3600)))

@@ -43,6 +43,12 @@ def _safe_next(request, target, default="home"):
     return reverse(default) if "/" not in default else default
 
 
+def _link(request, path) -> str:
+    """An absolute link for a mail: on ``SITE_URL`` if set, else on the request's host."""
+    site = getattr(settings, "SITE_URL", "")
+    return f"{site}{path}" if site else request.build_absolute_uri(path)
+
+
 # --- sign-in ------------------------------------------------------------------------------------
 
 
@@ -133,9 +139,7 @@ def preferences(request):
                     request,
                     user,
                     form.new_email,
-                    lambda token: request.build_absolute_uri(
-                        reverse("email-confirm", args=[token])
-                    ),
+                    lambda token: _link(request, reverse("email-confirm", args=[token])),
                 )
         if form.password_changed:
             update_session_auth_hash(request, user)  # this session stays; the others end
@@ -314,7 +318,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
         email = form.cleaned_data["email"]
         if services.password_reset_allowed(self.request, email):
-            base = self.request.build_absolute_uri("/").rstrip("/")
+            base = _link(self.request, "/").rstrip("/")
             transaction.on_commit(lambda: send_password_reset.delay(email, base))
         return redirect(self.success_url)
 

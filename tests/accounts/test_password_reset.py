@@ -77,6 +77,15 @@ class TestAsking:
         assert queued == []
         assert not Notification.objects.filter(address="alice@example.com").exists()
 
+    def test_links_use_the_configured_site_address(
+        self, alice, settings, django_capture_on_commit_callbacks
+    ):
+        settings.SITE_URL = "https://itsm.example.com"
+        ask(Client(), "alice@example.com", django_capture_on_commit_callbacks)
+        mail = Notification.objects.get(address="alice@example.com")
+        assert "https://itsm.example.com/password-reset/" in mail.body
+        assert "testserver" not in mail.body
+
     def test_an_invalid_address_is_refused_on_the_field(self, db):
         response = Client().post("/password-reset/", {"email": "not an address"})
         assert response.status_code == 200
