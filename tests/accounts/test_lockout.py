@@ -5,9 +5,16 @@ whether the account exists or not; concurrent guesses cannot all be tried."""
 
 import http.client
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -267,3 +274,74 @@ def test_concurrent_wrong_guesses_are_not_all_tried(live_server, alice):
     assert answers.count(400) <= LIMIT - 1, answers
     assert answers.count(429) >= 60 - LIMIT + 1
     assert post_token(live_server.url, PASSWORD) == 429  # the right password too, while locked
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(transactional_db, settings, tmp_path):
+    """The platform under gunicorn with three worker processes, on the test database."""
+    database = settings.DATABASES["default"]
+    if "postgresql" not in database["ENGINE"]:
+        pytest.skip("several processes on one database: PostgreSQL")
+    port = free_port()
+    url = (
+        f"postgres://{database['USER']}:{database.get('PASSWORD') or ''}@"
+        f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ITSM_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "test-only-" + "x" * 40,
+        "SIGN_IN_FAILURE_LIMIT": str(LIMIT),
+        "DEBUG": "1",
+    }
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "itsm.wsgi",
+            "--workers",
+            "3",
+            "--threads",
+            "8",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("gunicorn did not start")
+            time.sleep(0.2)
+    yield base_url
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_the_count_is_shared_by_gunicorn_workers(gunicorn, alice):
+    """Three worker processes answering 60 concurrent wrong guesses: still at most the
+    limit are tried (a count per process would allow the limit three times over)."""
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        answers = list(pool.map(lambda n: post_token(gunicorn, f"wrong{n}"), range(60)))
+    assert set(answers) <= {400, 429}, answers
+    assert answers.count(400) <= LIMIT - 1, answers
+    assert post_token(gunicorn, PASSWORD) == 429
