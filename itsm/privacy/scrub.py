@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Cast, Coalesce, Concat
 
 #: Apps whose rows are never rewritten here: the schema's own (content types,
@@ -122,20 +122,30 @@ def scanned_models() -> Iterable[type[models.Model]]:
 def candidates(queryset, replacements: Replacements, fields: list[models.Field] | None = None):
     """The rows of ``queryset`` whose text may name the person (a superset: a case-blind
     match of any identifier anywhere in the row's text; :func:`rewrite` decides by word).
-    One pattern over the row's text columns joined: each row is read once."""
+    One pattern over the row's text columns joined (PostgreSQL): each row is read once."""
     if fields is None:
         fields = text_fields(queryset.model) + file_fields(queryset.model)
     if not fields or not replacements:
         return queryset.none()
-    parts = []
-    for f in fields:
-        text = models.TextField()
-        column = Cast(f.name, text) if not isinstance(f, models.TextField) else models.F(f.name)
-        parts += [Coalesce(column, models.Value(""), output_field=text), models.Value("\n")]
     pattern = "|".join(re.escape(needle) for needle in replacements.needles)
-    return queryset.alias(_privacy_text=Concat(*parts, output_field=models.TextField())).filter(
-        _privacy_text__iregex=pattern
-    )
+    text = models.TextField()
+    columns = [
+        Cast(f.name, text) if not isinstance(f, models.TextField) else models.F(f.name)
+        for f in fields
+    ]
+    if connection.vendor == "postgresql":
+        parts = []
+        for column in columns:
+            parts += [Coalesce(column, models.Value(""), output_field=text), models.Value("\n")]
+        return queryset.alias(_privacy_text=Concat(*parts, output_field=text)).filter(
+            _privacy_text__iregex=pattern
+        )
+    # Elsewhere (SQLite: a long concatenation overflows its parser) one test per column.
+    aliases = {f"_privacy_{i}": column for i, column in enumerate(columns)}
+    condition = models.Q()
+    for name in aliases:
+        condition |= models.Q(**{f"{name}__iregex": pattern})
+    return queryset.alias(**aliases).filter(condition)
 
 
 def rewrite(obj, replacements: Replacements, fields: list[models.Field] | None = None) -> dict:
