@@ -2,7 +2,8 @@
 
 - a user's role, staff, superuser or active flag (``role.changed``), compared with the
   values the row was loaded with, so no query is added to a save;
-- a user's groups (``role.groups_changed``), a group's permissions
+- a user's groups (``role.groups_changed``), a user's own permissions
+  (``role.user_permissions_changed``), a group's permissions
   (``role.group_permissions_changed``), a team's members (``team.members_changed``).
 
 Changes made with ``QuerySet.update`` bypass signals and are not seen here."""
@@ -119,6 +120,20 @@ def group_permissions_changed(sender, instance, action, reverse, pk_set, **kwarg
         Permission,
         Group,
         "permissions",
+    )
+
+
+@receiver(m2m_changed, sender=User.user_permissions.through, dispatch_uid="audit-user-perms")
+def user_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    _membership(
+        "role.user_permissions_changed",
+        instance,
+        action,
+        reverse,
+        pk_set,
+        Permission,
+        User,
+        "user_permissions",
     )
 
 
