@@ -102,6 +102,29 @@ def test_the_token_endpoint_issues_a_named_expiring_token(alice, settings):
 
 
 @pytest.mark.django_db
+def test_with_two_factor_on_the_token_endpoint_needs_a_code_too(alice, settings):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.AXES_FAILURE_LIMIT = 20  # wrong codes count toward the lockout: tested there
+    device = TOTPDevice.objects.create(user=alice, name="phone", confirmed=True)
+    client = APIClient()
+    sign_in = {"username": "alice", "password": PASSWORD, "name": "cli"}
+    for code in (None, "", "000000", "not-a-code"):
+        data = sign_in if code is None else {**sign_in, "otp": code}
+        refused = client.post("/api/v1/auth/token/", data, format="json")
+        assert refused.status_code == 400 and "otp" in refused.json(), code
+        assert "token" not in refused.json()
+    assert not ApiToken.objects.exists()
+    code = str(totp(device.bin_key, device.step, device.t0, device.digits, device.drift))
+    response = client.post(
+        "/api/v1/auth/token/", {**sign_in, "otp": code.zfill(device.digits)}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["token"].startswith("itsm_")
+
+
+@pytest.mark.django_db
 def test_a_wrong_password_gets_no_token(alice):
     response = APIClient().post(
         "/api/v1/auth/token/", {"username": "alice", "password": "nope"}, format="json"
@@ -501,3 +524,23 @@ def test_drf_clear_text_tokens_are_converted_and_keep_working(alice, bob):
         response = APIClient()
         response.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         assert response.get("/api/v1/incidents/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_wrong_codes_at_the_token_endpoint_lock_the_account_out(alice, settings):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.AXES_FAILURE_LIMIT = 3
+    device = TOTPDevice.objects.create(user=alice, name="phone", confirmed=True)
+    client = APIClient()
+    sign_in = {"username": "alice", "password": PASSWORD}
+    for _ in range(3):
+        client.post("/api/v1/auth/token/", {**sign_in, "otp": "000000"}, format="json")
+    code = str(totp(device.bin_key, device.step, device.t0, device.digits, device.drift))
+    response = client.post(
+        "/api/v1/auth/token/", {**sign_in, "otp": code.zfill(device.digits)}, format="json"
+    )
+    assert response.status_code == 429 and "token" not in response.json()
+    assert not ApiToken.objects.exists()
