@@ -68,6 +68,7 @@ class ChainHead(models.Model):
 
     class Meta:
         verbose_name = "audit chain head"
+        default_permissions = ()  # nobody's to grant: only record() moves it
 
     def __str__(self):
         return f"#{self.sequence} {self.hash}"
@@ -113,6 +114,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-sequence"]
+        # Reading is the only right there is to grant (no add, change or delete exists).
+        default_permissions = ("view",)
         indexes = [models.Index(fields=["actor_username", "at"])]
 
     def __str__(self):

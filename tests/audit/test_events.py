@@ -299,3 +299,13 @@ def test_a_change_in_the_admins_list_records_before_and_after(client, admin_user
     (changed,) = events("admin.changed")
     assert changed.target_id == str(first.pk)
     assert changed.before == {"order": 1} and changed.after == {"order": 5}
+
+
+def test_reading_is_the_only_right_over_the_audit_log(administrator):
+    rights = set(
+        Permission.objects.filter(content_type__app_label="audit").values_list(
+            "codename", flat=True
+        )
+    )
+    assert rights == {"view_auditevent"}
+    assert administrator.has_perm("audit.view_auditevent")
