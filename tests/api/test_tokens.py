@@ -467,7 +467,8 @@ def test_manage_service_account_prints_a_scoped_token_once(agent):
     token = ApiToken.objects.get(user=account.user)
     assert token.scopes == ["incidents:write", "problems:read"]
     assert tokens.hash_secret(clear) == token.secret_hash
-    User.objects.filter(pk=account.user_id).update(role=Role.AGENT)  # a monitoring agent
+    account.user.role = Role.AGENT  # a monitoring agent (its role group follows the save)
+    account.user.save()
     client = with_token(clear)
     assert client.get("/api/v1/problems/").status_code == 200
     assert client.post("/api/v1/incidents/", {}).status_code == 400  # validated, not refused
@@ -543,4 +544,20 @@ def test_wrong_codes_at_the_token_endpoint_lock_the_account_out(alice, settings)
         "/api/v1/auth/token/", {**sign_in, "otp": code.zfill(device.digits)}, format="json"
     )
     assert response.status_code == 429 and "token" not in response.json()
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_session_waiting_for_its_second_factor_makes_no_token(admin_user, settings):
+    settings.TWO_FACTOR_REQUIRED = "administrators"
+    browser = Client()
+    browser.force_login(admin_user)
+    assert browser.get("/me/tokens/").status_code == 302  # to the two-factor set-up first
+    assert (
+        browser.post("/me/tokens/", {"name": "x", "scopes": ["write"], "days": 5}).status_code
+        == 302
+    )
+    api = APIClient()
+    api.force_login(admin_user)
+    assert api.post(TOKENS, {"name": "x", "scopes": ["write"]}, format="json").status_code == 403
     assert not ApiToken.objects.exists()
