@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -50,6 +51,14 @@ class ServiceAccount(models.Model):
 
     def __str__(self):
         return self.user.username
+
+    def clean(self):
+        # a person's account is never made a program's: it would keep its password
+        user = getattr(self, "user", None)
+        if user is not None and self._state.adding and user.has_usable_password():
+            raise ValidationError(
+                {"user": "A person's account (it has a password): a service account has none."}
+            )
 
 
 class ApiTokenQuerySet(models.QuerySet):

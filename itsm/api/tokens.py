@@ -133,6 +133,8 @@ def clean(user, name, scopes, days, made_with=None) -> tuple[str, list[str], int
         errors["name"] = "A name is required (what the token is for: 'laptop', 'monitoring')."
     elif len(name) > 100:
         errors["name"] = "At most 100 characters."
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        errors["name"] = "No control characters (line breaks, tabs…)."
     elif ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
         errors["name"] = "You already have a token with this name: revoke it or choose another."
     known = available_scopes()

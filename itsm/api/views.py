@@ -54,6 +54,7 @@ class NewTokenSerializer(serializers.Serializer):
     )
     scopes = serializers.ListField(
         child=serializers.CharField(max_length=60),
+        max_length=100,
         help_text="read, write, or <practice>:read / <practice>:write (write implies read).",
     )
     days = serializers.IntegerField(
@@ -68,7 +69,10 @@ class SignInSerializer(serializers.Serializer):
         max_length=100, required=False, help_text="Default: 'API sign-in' and the time."
     )
     scopes = serializers.ListField(
-        child=serializers.CharField(max_length=60), required=False, help_text="Default: write."
+        child=serializers.CharField(max_length=60),
+        max_length=100,
+        required=False,
+        help_text="Default: write.",
     )
     days = serializers.IntegerField(required=False)
     otp = serializers.CharField(

@@ -253,6 +253,9 @@ def test_the_scopes_come_from_the_practice_registry():
     [
         ({"scopes": ["read"]}, "name"),
         ({"name": "  ", "scopes": ["read"]}, "name"),
+        ({"name": "a\nb", "scopes": ["read"]}, "name"),
+        ({"name": "x" * 101, "scopes": ["read"]}, "name"),
+        ({"name": "x", "scopes": ["read"] * 101}, "scopes"),
         ({"name": "x", "scopes": ["read"], "days": 366}, "days"),
         ({"name": "x", "scopes": ["read"], "days": 0}, "days"),
         ({"name": "x", "scopes": ["read"], "days": "soon"}, "days"),
@@ -561,3 +564,20 @@ def test_a_session_waiting_for_its_second_factor_makes_no_token(admin_user, sett
     api.force_login(admin_user)
     assert api.post(TOKENS, {"name": "x", "scopes": ["write"]}, format="json").status_code == 403
     assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_does_not_make_a_persons_account_a_service_account(alice):
+    root = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    admin = Client()
+    admin.force_login(root)
+    response = admin.post(
+        "/admin/api/serviceaccount/add/", {"user": alice.pk, "description": "", "active": "on"}
+    )
+    assert response.status_code == 200 and "service account has none" in response.content.decode()
+    assert not ServiceAccount.objects.exists()
+    program = User.objects.create_user("nagios")  # no password
+    response = admin.post(
+        "/admin/api/serviceaccount/add/", {"user": program.pk, "description": "", "active": "on"}
+    )
+    assert response.status_code == 302 and ServiceAccount.objects.get().user == program
