@@ -3,9 +3,11 @@ of the audit log (``audit_auditevent``), the records' timelines (``core_journale
 and their attachments (``core_attachment``), except
 
 - a user's deletion clearing the actor column (``on_delete=SET_NULL``), nothing else;
-- inside ``rewriting(reason)``: a privacy erasure pseudonymising personal data (an UPDATE
-  of timeline entries and attachments; of the audit log only its personal columns, which
-  marks the event ``rewritten_at`` and keeps its chain), and with ``remove=True`` the
+- inside ``rewriting(reason)``: a privacy erasure pseudonymising personal data, an UPDATE
+  of the personal columns only (a timeline entry's body, data and actor; an attachment's
+  file name, file, type and uploader; an audit event's actor name, address, user agent,
+  target name and values, which marks it ``rewritten_at`` and keeps its chain; never the
+  record a row belongs to, its time or internal flag), and with ``remove=True`` the
   deletion of timeline entries and attachments of records being removed by retention.
   Audit events are never deleted.
 
@@ -17,21 +19,24 @@ from django.db import connection, transaction
 
 from .models import PERSONAL_FIELDS
 
-#: Protected tables and their actor column (the one a user's deletion sets to NULL).
+#: Protected tables: their actor column (the one a user's deletion sets to NULL) and the
+#: columns a privacy erasure may rewrite (personal data; never the record a row belongs
+#: to, its kind, time, size or internal flag).
 PROTECTED = {
-    "audit_auditevent": "actor_id",
-    "core_journalentry": "actor_id",
-    "core_attachment": "uploaded_by_id",
+    "audit_auditevent": ("actor_id", (*PERSONAL_FIELDS, "rewritten_at")),
+    "core_journalentry": ("actor_id", ("body", "data")),
+    "core_attachment": ("uploaded_by_id", ("filename", "file", "mime_type")),
 }
 
 _FUNCTION = """
 CREATE OR REPLACE FUNCTION itsm_audit_guard() RETURNS trigger AS $$
 DECLARE
     actor_column text := TG_ARGV[0];
+    rewritable text[] := TG_ARGV[1:TG_NARGS - 1];
     rewrite text := coalesce(current_setting('itsm.rewrite', true), '');
     remove text := coalesce(current_setting('itsm.rewrite_remove', true), '');
-    personal text[] := ARRAY[PERSONAL];
     cleared boolean;
+    same_actor boolean;
 BEGIN
     IF TG_OP = 'DELETE' THEN
         IF TG_TABLE_NAME <> 'audit_auditevent' AND rewrite <> '' AND remove = 'on' THEN
@@ -42,30 +47,30 @@ BEGIN
     END IF;
     cleared := (to_jsonb(NEW) -> actor_column) = 'null'::jsonb
         AND (to_jsonb(OLD) -> actor_column) <> 'null'::jsonb;
+    same_actor := (to_jsonb(NEW) -> actor_column) = (to_jsonb(OLD) -> actor_column);
     -- A user's deletion (on_delete=SET_NULL): the actor column cleared, nothing else.
     IF cleared AND (to_jsonb(NEW) - actor_column) = (to_jsonb(OLD) - actor_column) THEN
         RETURN NEW;
     END IF;
     IF rewrite <> '' THEN
-        IF TG_TABLE_NAME <> 'audit_auditevent' THEN
-            RETURN NEW;
-        END IF;
-        -- The audit log: only its personal columns (the actor perhaps cleared).
-        IF (to_jsonb(NEW) - personal - actor_column - 'rewritten_at')
-                = (to_jsonb(OLD) - personal - actor_column - 'rewritten_at')
-           AND (cleared OR (to_jsonb(NEW) -> actor_column) = (to_jsonb(OLD) -> actor_column))
+        -- A privacy erasure: only the personal columns; the actor of a timeline entry or
+        -- attachment may become the pseudonym, an audit event's only be cleared.
+        IF (to_jsonb(NEW) - rewritable - actor_column) = (to_jsonb(OLD) - rewritable - actor_column)
+           AND (same_actor OR cleared OR TG_TABLE_NAME <> 'audit_auditevent')
         THEN
-            NEW.rewritten_at := now();
+            IF TG_TABLE_NAME = 'audit_auditevent' THEN
+                NEW.rewritten_at := now();
+            END IF;
             RETURN NEW;
         END IF;
-        RAISE EXCEPTION 'itsm: only the personal columns of audit events may be rewritten'
+        RAISE EXCEPTION 'itsm: only the personal columns of % may be rewritten', TG_TABLE_NAME
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RAISE EXCEPTION 'itsm: % rows are never changed', TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
-""".replace("PERSONAL", ", ".join(f"'{name}'" for name in PERSONAL_FIELDS))
+"""
 
 
 #: The chain head only moves forward: never deleted, its sequence never lowered, its hash
@@ -97,11 +102,12 @@ def install_sql() -> list[str]:
         "CREATE TRIGGER itsm_audit_head_guard BEFORE UPDATE OR DELETE ON audit_chainhead "
         "FOR EACH ROW EXECUTE FUNCTION itsm_audit_head_guard()"
     )
-    for table, actor_column in PROTECTED.items():
+    for table, (actor_column, rewritable) in PROTECTED.items():
+        arguments = ", ".join(f"'{name}'" for name in (actor_column, *rewritable))
         statements.append(f"DROP TRIGGER IF EXISTS itsm_audit_guard ON {table}")
         statements.append(
             f"CREATE TRIGGER itsm_audit_guard BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION itsm_audit_guard('{actor_column}')"
+            f"FOR EACH ROW EXECUTE FUNCTION itsm_audit_guard({arguments})"
         )
     return statements
 

@@ -169,6 +169,29 @@ def test_rewriting_allows_the_erasure_update_only_within_its_block(db, agent, ad
 
 
 @postgres_only
+def test_rewriting_never_moves_a_timeline_entry_or_attachment(db, agent, alice):
+    entry, attachment = _journal_and_attachment(agent)
+    refused = pytest.raises(DatabaseError, match="only the personal columns")
+    for table, column, value in (
+        ("core_journalentry", "object_id", alice.pk),
+        ("core_journalentry", "created_at", "2000-01-01T00:00:00Z"),
+        ("core_journalentry", "internal", True),
+        ("core_journalentry", "kind", "work_note"),
+        ("core_attachment", "object_id", alice.pk),
+        ("core_attachment", "internal", True),
+        ("core_attachment", "size", 99),
+    ):
+        pk = entry.pk if table == "core_journalentry" else attachment.pk
+        with refused, rewriting("erasure"):
+            _raw(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, pk])  # noqa: S608
+    with rewriting("erasure"):  # the personal columns, the actor to the pseudonym
+        JournalEntry.objects.filter(pk=entry.pk).update(body="[erased]", actor=alice)
+        Attachment.objects.filter(pk=attachment.pk).update(filename="x.txt", uploaded_by=alice)
+    entry.refresh_from_db()
+    assert (entry.body, entry.actor_id, entry.internal) == ("[erased]", alice.pk, False)
+
+
+@postgres_only
 def test_rewriting_the_audit_log_touches_only_its_personal_columns(db, agent):
     event = record("auth.sign_in", actor=agent)
     refused = pytest.raises(DatabaseError, match="only the personal columns")
