@@ -60,10 +60,11 @@ def hash_secret(value: str) -> str:
 
 @memoised
 def practices() -> tuple[str, ...]:
-    """The practices a scope can name: the app labels of the practice registry."""
+    """The practices a scope can name: the app labels of the practice registry's apps
+    that have an API."""
     from itsm.core.practices import registry
 
-    return tuple(sorted({config.label for config in registry.configs}))
+    return tuple(sorted({c.label for c in registry.configs if c.api_url_modules}))
 
 
 def available_scopes() -> list[str]:

@@ -242,6 +242,7 @@ def test_the_scopes_come_from_the_practice_registry():
     for practice in ("incidents", "problems", "changes", "deployments", "catalogue"):
         assert f"{practice}:read" in scopes and f"{practice}:write" in scopes
     assert "accounts:read" not in scopes and "api:read" not in scopes
+    assert "practices:read" not in scopes  # the practices' overview has no API
 
 
 # Bad input ---------------------------------------------------------------------------------------
