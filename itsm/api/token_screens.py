@@ -1,10 +1,12 @@
 """``/me/tokens/``: a person's API tokens: the list (name, prefix, scopes, expiry, last
-use), a new one (its secret shown on the answer to the form, once) and revoking one."""
+use), a new one (its secret shown on the answer to the form, once) and revoking one; and
+the tokens of the service accounts they answer for (to revoke)."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
@@ -52,6 +54,9 @@ def _page(request, form, status=200, created=None, clear=None):
             "base_template": base,
             "form": form,
             "tokens": ApiToken.objects.filter(user=request.user),
+            "programs": ApiToken.objects.filter(
+                user__service_account__owner=request.user
+            ).select_related("user"),
             "created": created,
             "clear": clear,
         },
@@ -83,7 +88,12 @@ def my_tokens(request):
 @login_required
 @require_POST
 def revoke_my_token(request, pk: int):
-    token = get_object_or_404(ApiToken.objects.select_related("user"), pk=pk, user=request.user)
+    token = get_object_or_404(
+        ApiToken.objects.filter(
+            Q(user=request.user) | Q(user__service_account__owner=request.user)
+        ).select_related("user"),
+        pk=pk,
+    )
     if tokens.revoke(token, by=request.user, request=request, reason="by its owner"):
         messages.success(request, f"Token {token.prefix}… ({token.name}) revoked.")
     return redirect("my-tokens")

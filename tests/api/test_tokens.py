@@ -582,3 +582,21 @@ def test_the_admin_does_not_make_a_persons_account_a_service_account(alice):
         "/admin/api/serviceaccount/add/", {"user": program.pk, "description": "", "active": "on"}
     )
     assert response.status_code == 302 and ServiceAccount.objects.get().user == program
+
+
+@pytest.mark.django_db
+def test_the_person_answering_for_a_service_account_sees_and_revokes_its_tokens(agent, agent2):
+    account = tokens.service_account("monitoring", owner=agent)
+    token, clear = make(account.user, ["incidents:read"], name="nagios")
+    owner, other = Client(), Client()
+    owner.force_login(agent)
+    other.force_login(agent2)
+    page = owner.get("/me/tokens/").content.decode()
+    assert "monitoring" in page and token.prefix in page and clear not in page
+    assert token.prefix not in other.get("/me/tokens/").content.decode()
+    assert other.post(f"/me/tokens/{token.pk}/revoke/").status_code == 404
+    assert with_token(clear).get("/api/v1/incidents/").status_code == 200
+    assert owner.post(f"/me/tokens/{token.pk}/revoke/").status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_by == agent
+    assert with_token(clear).get("/api/v1/incidents/").status_code == 401
