@@ -2,6 +2,7 @@ import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 from itsm.core.widgets import ASSIGNMENT_FILTERS, use_pickers
@@ -31,7 +32,7 @@ class IncidentFilterSet(RecordFilterSet):
             ("breached", "Breached (a target missed)"),
         ],
         method="filter_sla",
-        label="SLA",
+        label=_("SLA"),
     )
 
     class Meta:

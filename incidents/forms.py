@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
@@ -36,7 +37,7 @@ class IncidentForm(EditInPlace, forms.ModelForm):
         placeholder="Type a name or e-mail (you, if empty)",
         typed="username (you, if empty)",
         required=False,
-        help_text="Who is affected (you, if empty).",
+        help_text=_("Who is affected (you, if empty)."),
     )
     category = forms.ModelChoiceField(
         Category.objects.filter(active=True, parent__isnull=True),
@@ -51,7 +52,7 @@ class IncidentForm(EditInPlace, forms.ModelForm):
     service = forms.ModelChoiceField(
         Service.objects.all(), required=False, widget=Picker("services")
     )
-    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
+    configuration_items = CIMultipleChoiceField(required=False, label=_("Affected CIs"))
     assignment_group = forms.ModelChoiceField(
         Team.objects.filter(active=True), required=False, widget=Picker("teams")
     )
@@ -62,14 +63,14 @@ class IncidentForm(EditInPlace, forms.ModelForm):
         required=False,
         to_field_name="username",
         widget=Picker("agents", depends_on="assignment_group"),
-        help_text="A member of the assignment group.",
+        help_text=_("A member of the assignment group."),
     )
     parent = forms.ModelChoiceField(
         Incident.objects.filter(parent__isnull=True, state__in=IncidentState.OPEN),
         required=False,
         to_field_name="number",
         widget=TextPicker("parent-incidents", placeholder="Number or words of the title…"),
-        label="Parent incident",
+        label=_("Parent incident"),
     )
 
     class Meta:
@@ -127,7 +128,7 @@ class BulkUpdateForm(forms.Form):
     assignment_group = forms.ModelChoiceField(
         Team.objects.filter(active=True),
         required=False,
-        empty_label="Group: keep",
+        empty_label=_("Group: keep"),
         widget=Picker("teams", placeholder="Group: keep", attrs={"aria-label": "Assignment group"}),
     )
     assigned_to = forms.ModelChoiceField(
@@ -136,7 +137,7 @@ class BulkUpdateForm(forms.Form):
         .prefetch_related("teams"),
         required=False,
         to_field_name="username",
-        empty_label="Assignee: keep",
+        empty_label=_("Assignee: keep"),
         widget=Picker(
             "agents",
             depends_on="assignment_group",
@@ -177,31 +178,31 @@ class ReportIssueForm(forms.Form):
 
     title = forms.CharField(
         max_length=200,
-        label="What is wrong?",
+        label=_("What is wrong?"),
         widget=forms.TextInput(attrs={"autofocus": True, **SUGGEST_WHILE_TYPING}),
     )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
-        label="Details",
-        help_text="What were you doing, what did you expect, what happened instead?",
+        label=_("Details"),
+        help_text=_("What were you doing, what did you expect, what happened instead?"),
     )
     service = forms.ModelChoiceField(
         Service.objects.filter(status=Service.Status.LIVE),
         required=False,
-        label="Which service is affected?",
-        empty_label="Not sure / none",
+        label=_("Which service is affected?"),
+        empty_label=_("Not sure / none"),
     )
     urgency = forms.TypedChoiceField(
         choices=URGENCY_CHOICES,
         coerce=int,
         initial=Level.LOW,
-        label="How urgent is it?",
+        label=_("How urgent is it?"),
     )
     attachments = forms.FileField(
         required=False,
         widget=MultipleFileInput,
-        label="Screenshots or files",
+        label=_("Screenshots or files"),
     )
 
     def __init__(self, *args, **kwargs):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import Priority, Record
 
@@ -11,32 +12,32 @@ from .workflows import IncidentState, incident_workflow
 
 
 class Level(models.IntegerChoices):
-    HIGH = 1, "1 - High"
-    MEDIUM = 2, "2 - Medium"
-    LOW = 3, "3 - Low"
+    HIGH = 1, _("1 - High")
+    MEDIUM = 2, _("2 - Medium")
+    LOW = 3, _("3 - Low")
 
 
 class Channel(models.TextChoices):
-    PORTAL = "portal", "Portal"
-    AGENT = "agent", "Agent"
-    EMAIL = "email", "E-mail"
-    API = "api", "API"
-    EVENT = "event", "Event"
+    PORTAL = "portal", _("Portal")
+    AGENT = "agent", _("Agent")
+    EMAIL = "email", _("E-mail")
+    API = "api", _("API")
+    EVENT = "event", _("Event")
 
 
 class OnHoldReason(models.TextChoices):
-    AWAITING_CALLER = "awaiting_caller", "Awaiting caller"
-    AWAITING_CHANGE = "awaiting_change", "Awaiting change"
-    AWAITING_SUPPLIER = "awaiting_supplier", "Awaiting supplier"
+    AWAITING_CALLER = "awaiting_caller", _("Awaiting caller")
+    AWAITING_CHANGE = "awaiting_change", _("Awaiting change")
+    AWAITING_SUPPLIER = "awaiting_supplier", _("Awaiting supplier")
 
 
 class ResolutionCode(models.TextChoices):
-    SOLVED_PERMANENTLY = "solved_permanently", "Solved (permanently)"
-    SOLVED_WORKAROUND = "solved_workaround", "Solved (workaround)"
-    NOT_REPRODUCIBLE = "not_reproducible", "Not reproducible"
-    DUPLICATE = "duplicate", "Duplicate"
-    USER_ERROR = "user_error", "User error / training"
-    NO_FAULT_FOUND = "no_fault_found", "No fault found"
+    SOLVED_PERMANENTLY = "solved_permanently", _("Solved (permanently)")
+    SOLVED_WORKAROUND = "solved_workaround", _("Solved (workaround)")
+    NOT_REPRODUCIBLE = "not_reproducible", _("Not reproducible")
+    DUPLICATE = "duplicate", _("Duplicate")
+    USER_ERROR = "user_error", _("User error / training")
+    NO_FAULT_FOUND = "no_fault_found", _("No fault found")
 
 
 class PriorityRule(models.Model):
@@ -77,7 +78,7 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["parent__name", "name"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="unique_category_name"),
             models.UniqueConstraint(
@@ -134,7 +135,7 @@ class Incident(Record):
     on_hold_reason = models.CharField(max_length=20, choices=OnHoldReason.choices, blank=True)
     resolution_code = models.CharField(max_length=30, choices=ResolutionCode.choices, blank=True)
     resolution_notes = models.TextField(blank=True)
-    major = models.BooleanField("major incident", default=False, db_index=True)
+    major = models.BooleanField(_("major incident"), default=False, db_index=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )

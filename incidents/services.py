@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
@@ -347,11 +348,11 @@ def bulk_update(actor, numbers: list[str], data: dict) -> list[Incident]:
         raise PermissionDenied
     numbers = sorted(set(numbers))
     if not numbers:
-        raise ValidationError({"numbers": "Select the incidents to change."})
+        raise ValidationError({"numbers": _("Select the incidents to change.")})
     if len(numbers) > BULK_LIMIT:
         raise ValidationError({"numbers": f"At most {BULK_LIMIT} incidents at a time."})
     if not data:
-        raise ValidationError({"__all__": "Choose what to change."})
+        raise ValidationError({"__all__": _("Choose what to change.")})
     incidents = list(
         Incident.objects.visible_to(actor).filter(number__in=numbers).order_by("number")
     )

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from itsm.api.screens import Column, RecordScreens
 from itsm.core import services as core
@@ -61,7 +62,7 @@ class IncidentScreens(RecordScreens):
     rows_template = "incidents/_queue_rows.html"
     rows_name = "incidents"
     views_template = "incidents/_views.html"
-    empty_text = "No incidents match."
+    empty_text = _("No incidents match.")
     selectable = True
     columns = (
         Column("Number", "number"),

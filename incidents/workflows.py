@@ -5,18 +5,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow, staff_only
 from itsm.core.writes import Notice
 
 
 class IncidentState(models.TextChoices):
-    NEW = "new", "New"
-    IN_PROGRESS = "in_progress", "In progress"
-    ON_HOLD = "on_hold", "On hold"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ON_HOLD = "on_hold", _("On hold")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 IncidentState.OPEN = frozenset(
@@ -117,21 +118,21 @@ incident_workflow = Workflow(
         Transition(
             frozenset({S.NEW, S.ON_HOLD}),
             S.IN_PROGRESS,
-            "Start work",
+            _("Start work"),
             effects=(mark_in_progress,),
             style="primary",
         ),
         Transition(
             frozenset({S.NEW, S.IN_PROGRESS}),
             S.ON_HOLD,
-            "Put on hold",
+            _("Put on hold"),
             requires=("on_hold_reason",),
             notices=(AWAITING_CALLER_NOTICE,),
         ),
         Transition(
             OPEN,
             S.RESOLVED,
-            "Resolve",
+            _("Resolve"),
             requires=("resolution_code", "resolution_notes"),
             effects=(mark_resolved,),
             notices=(RESOLVED_NOTICE,),
@@ -140,7 +141,7 @@ incident_workflow = Workflow(
         Transition(
             frozenset({S.RESOLVED}),
             S.IN_PROGRESS,
-            "Reopen",
+            _("Reopen"),
             allowed=caller_within_window,
             effects=(mark_reopened,),
             notices=(REOPENED_NOTICE,),
@@ -148,14 +149,14 @@ incident_workflow = Workflow(
         Transition(
             frozenset({S.RESOLVED}),
             S.CLOSED,
-            "Close",
+            _("Close"),
             allowed=caller_or_staff,
             effects=(mark_closed,),
         ),
         Transition(
             OPEN,
             S.CANCELLED,
-            "Cancel",
+            _("Cancel"),
             allowed=staff_only,
             guards=(children_closed_first,),
             effects=(mark_cancelled,),
@@ -164,7 +165,7 @@ incident_workflow = Workflow(
         Transition(
             frozenset({S.NEW}),
             S.CANCELLED,
-            "Withdraw",
+            _("Withdraw"),
             allowed=lambda incident, user: (
                 user is not None and not user.is_agent and incident.caller_id == user.pk
             ),
