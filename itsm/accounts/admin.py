@@ -12,7 +12,19 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         (
             "Service management",
-            {"fields": ("role", "time_zone", "organization", "location", "phone", "vip")},
+            {
+                "fields": (
+                    "role",
+                    "time_zone",
+                    "language",
+                    "organization",
+                    "location",
+                    "phone",
+                    "vip",
+                ),
+                "description": "The role is the person's primary role (its group); additional "
+                "roles (problem manager, knowledge reviewer) are the groups above.",
+            },
         ),
     )
 
@@ -21,7 +33,7 @@ class UserAdmin(DjangoUserAdmin):
 class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "manager", "active")
     search_fields = ("name",)
-    filter_horizontal = ("members",)
+    filter_horizontal = ("members", "organizations")
 
 
 admin.site.register(Organization)

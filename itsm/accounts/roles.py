@@ -108,6 +108,11 @@ PRACTICE_APPS = (
 )
 
 
+#: Tracked models that are definitions (administrators write them, staff read them by the
+#: workspace's right), not work.
+TRACKED_DEFINITIONS = ("service_level.businesscalendar", "service_level.agreement")
+
+
 def _perm_q(names) -> Q:
     q = Q(pk__in=[])
     for name in names:
@@ -125,6 +130,8 @@ def _worked_models() -> list[str]:
 
     names = []
     for model in apps.get_models():
+        if model._meta.label_lower in TRACKED_DEFINITIONS:
+            continue
         if model._meta.app_label in PRACTICE_APPS and issubclass(model, Tracked):
             label, name = model._meta.app_label, model._meta.model_name
             names += [f"{label}.view_{name}", f"{label}.add_{name}", f"{label}.change_{name}"]
@@ -182,9 +189,10 @@ def make_action_permissions() -> None:
     from django.contrib.contenttypes.models import ContentType
 
     for app_label, model_name, codename, name in ACTIONS:
-        if not apps.is_installed(apps.get_app_config(app_label).name):
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:  # an app that is not installed
             continue
-        model = apps.get_model(app_label, model_name)
         ct = ContentType.objects.get_for_model(model)
         Permission.objects.update_or_create(
             content_type=ct, codename=codename, defaults={"name": name}
@@ -217,7 +225,7 @@ def sync_role_permissions(sender=None, **kwargs) -> None:
         group.permissions.remove(*_withheld_permissions(withheld))
     from .models import User
 
-    refresh_granted_permissions(User.objects.all())
+    refresh_granted_permissions(User.objects.only("pk", "granted_permissions"))
 
 
 def _withheld_permissions(q):

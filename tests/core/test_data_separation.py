@@ -223,3 +223,21 @@ def test_end_users_are_unchanged_by_separation(msp, settings):
     for mode in ("all", *SEPARATED):
         settings.DATA_SEPARATION = mode
         assert set(Incident.objects.visible_to(msp["xavier"])) == {msp["inc_x"]}
+
+
+def test_separation_costs_at_most_two_queries_a_request_and_nothing_by_default(msp, settings):
+    """The rule is computed once per request: their teams (and, by organization, which
+    teams serve which customers); checking a permission costs no query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def listing(mode) -> int:
+        settings.DATA_SEPARATION = mode
+        api = client_for(fresh(msp["agent_a"]))
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get("/api/v1/incidents/").status_code == 200
+        return len(captured)
+
+    everything = listing("all")
+    assert listing("teams") <= everything + 1
+    assert listing("organizations") <= everything + 2
