@@ -1,8 +1,13 @@
 """JSON bodies parsed with bounds: a document nested deeper than any of ours (a thousand
-levels would exhaust the parser's recursion) is a 400 naming the problem, never a 500."""
+levels would exhaust the parser's recursion) is a 400 naming the problem, never a 500; a
+string (a value or a key) holding NUL or another control character is a 400 naming the
+field where it is (``title``, ``variables.laptop``, ``tasks[2].title``), as the request
+guard does for query strings and forms (``itsm.core.middleware``)."""
 
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
+
+from itsm.core.middleware import CONTROL_MESSAGE, has_control, shown
 
 #: Deeper than any request body the API takes (request variables, CI attributes,
 #: agreement conditions are a few levels deep).
@@ -28,6 +33,27 @@ def depth_of(value) -> int:
     return deepest
 
 
+def control_characters_at(value) -> list[str]:
+    """Where ``value`` holds a string with a control character: each place's path."""
+    found = []
+    stack = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if has_control(item):
+                found.append(path or "non_field_errors")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                name = shown(str(key))
+                where = f"{path}.{name}" if path else name
+                if has_control(str(key)):
+                    found.append(where)
+                stack.append((where, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+    return sorted(found)
+
+
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         try:
@@ -36,4 +62,7 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.") from None
         if depth_of(data) > MAX_DEPTH:
             raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.")
+        bad = control_characters_at(data)
+        if bad:
+            raise ValidationError({where: [CONTROL_MESSAGE] for where in bad})
         return data

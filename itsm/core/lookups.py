@@ -92,7 +92,7 @@ class Lookup:
         """The rows of ``values`` (by ``value``), to draw them: those ``user`` may see, or
         any row when no person is given (a form's current values: the serializer decides
         what may be saved). One query, even for none."""
-        keys = [str(v) for v in values if v not in ("", None) and "\x00" not in str(v)]
+        keys = [str(v) for v in values if v not in ("", None)]
         if self.value == "pk":
             keys = [int(k) for k in keys if k.isascii() and k.isdigit() and len(k) < 19]
         # A key no row has keeps the query (and a page's count) the same when none is chosen.

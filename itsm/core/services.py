@@ -5,7 +5,6 @@ Practice apps call these from their own ``services.py``; views never write recor
 """
 
 import logging
-import mimetypes
 from collections.abc import Iterable
 
 from django.apps import apps
@@ -15,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from . import uploads
 from .models import Attachment, JournalEntry, Notification, Record, RecordLink
 from .signals import record_changed
 
@@ -169,7 +169,8 @@ def add_attachment(record: Record, actor, uploaded_file, internal: bool = False)
     if internal and not actor.is_agent:
         raise ValidationError({"internal": "Only service desk staff can add internal files."})
     name = uploaded_file.name.rsplit("/", 1)[-1][:255] or "attachment"
-    mime = getattr(uploaded_file, "content_type", "") or mimetypes.guess_type(name)[0] or ""
+    # What the file is by its content (not its name, nor what the client said), if allowed.
+    mime = uploads.attachment_type(uploaded_file, name)
     attachment = Attachment.objects.create(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
