@@ -241,3 +241,47 @@ def test_separation_costs_at_most_two_queries_a_request_and_nothing_by_default(m
     everything = listing("all")
     assert listing("teams") <= everything + 1
     assert listing("organizations") <= everything + 2
+
+
+@pytest.mark.parametrize("mode", ["all", *SEPARATED])
+def test_every_tracked_type_has_one_rule_that_runs_in_every_mode(msp, settings, mode):
+    """Each record type's requester path (a task's is its request's), CIs, assets and
+    people: the rule makes valid SQL for staff and end users in every mode."""
+    from django.apps import apps
+
+    from itsm.core.models import Tracked
+
+    settings.DATA_SEPARATION = mode
+    people = [fresh(msp["agent_a"]), fresh(msp["lead_b"]), msp["xavier"]]
+    for model in apps.get_models():
+        if not issubclass(model, Tracked):
+            continue
+        for person in people:
+            list(model._default_manager.visible_to(person)[:5])
+    for person in people:
+        list(User.objects.visible_to(person)[:5])
+
+
+@pytest.mark.parametrize("mode", SEPARATED)
+def test_problems_and_changes_of_another_team_are_hidden(msp, settings, normal_model, mode):
+    """Records that are nobody's request (problems) and staff's own (changes) follow the
+    team rule in both modes: the list does not show them, their page is a 404."""
+    from changes import services as change_services
+    from problems import services as problem_services
+
+    agent_b, team_b = msp["agent_b"], msp["team_b"]
+    problem = problem_services.open_problem(
+        agent_b, {"title": "Yodel keeps failing", "assignment_group": team_b}
+    )
+    change = change_services.open_change(
+        agent_b, {"title": "Yodel upgrade", "model": normal_model, "assignment_group": team_b}
+    )
+    settings.DATA_SEPARATION = mode
+    api = client_for(fresh(msp["agent_a"]))
+    assert problem.number not in api.get("/api/v1/problems/").content.decode()
+    assert api.get(f"/api/v1/problems/{problem.number}/").status_code == 404
+    assert change.number not in api.get("/api/v1/changes/").content.decode()
+    assert api.get(f"/api/v1/changes/{change.number}/").status_code == 404
+    theirs = client_for(fresh(agent_b))
+    assert theirs.get(f"/api/v1/problems/{problem.number}/").status_code == 200
+    assert theirs.get(f"/api/v1/changes/{change.number}/").status_code == 200
