@@ -3,6 +3,7 @@ workspace's and the API's alike)."""
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.filters import IdFilter, RecordFilterSet, UserFilter
 
@@ -13,7 +14,7 @@ from .workflows import RequestState, TaskState
 class FulfilmentTaskFilterSet(RecordFilterSet):
     # distinct=False: one row per task already.
     state = django_filters.MultipleChoiceFilter(choices=TaskState.choices, distinct=False)
-    request = django_filters.CharFilter(field_name="request__number", label="Request")
+    request = django_filters.CharFilter(field_name="request__number", label=_("Request"))
     stage = IdFilter()
 
     class Meta:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.widgets import DateInput, DateTimeInput, TextPicker
 
@@ -128,9 +129,9 @@ class OrderForm(forms.Form):
                 self.initial[variable.name] = self._initial(variable)
         if user is not None and user.is_agent and REQUESTED_FOR not in self.fields:
             self.fields[REQUESTED_FOR] = forms.CharField(
-                label="For someone else",
+                label=_("For someone else"),
                 required=False,
-                help_text="Their name or username; leave empty to order for yourself.",
+                help_text=_("Their name or username; leave empty to order for yourself."),
                 widget=TextPicker("people", placeholder="Name or username…"),
             )
 
@@ -217,5 +218,5 @@ class OrderForm(forms.Form):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     comment = forms.CharField(
-        label="Comment", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.approvals import AbstractApproval
 from itsm.core.models import Record, RecordQuerySet
@@ -23,18 +24,18 @@ class Service(models.Model):
     """A service in the service portfolio: pipeline, live (the service catalogue) or retired."""
 
     class Status(models.TextChoices):
-        PIPELINE = "pipeline", "Pipeline"
-        LIVE = "live", "Live"
-        RETIRED = "retired", "Retired"
+        PIPELINE = "pipeline", _("Pipeline")
+        LIVE = "live", _("Live")
+        RETIRED = "retired", _("Retired")
 
     class Type(models.TextChoices):
-        BUSINESS = "business", "Business service"
-        TECHNICAL = "technical", "Technical service"
+        BUSINESS = "business", _("Business service")
+        TECHNICAL = "technical", _("Technical service")
 
     name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True, help_text="For IT: scope, dependencies, support.")
+    description = models.TextField(blank=True, help_text=_("For IT: scope, dependencies, support."))
     user_description = models.TextField(
-        blank=True, help_text="Written for the people who use it: what it does for them."
+        blank=True, help_text=_("Written for the people who use it: what it does for them.")
     )
     type = models.CharField(max_length=10, choices=Type.choices, default=Type.BUSINESS)
     owner = models.ForeignKey(
@@ -43,7 +44,7 @@ class Service(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="services_owned",
-        help_text="The service owner.",
+        help_text=_("The service owner."),
     )
     owner_team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="services"
@@ -57,7 +58,7 @@ class Service(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.LIVE)
     agreements = models.ManyToManyField(
-        "service_level.Agreement", blank=True, related_name="services", help_text="Related SLAs."
+        "service_level.Agreement", blank=True, related_name="services", help_text=_("Related SLAs.")
     )
 
     objects = ServiceQuerySet.as_manager()
@@ -81,7 +82,7 @@ class ServiceOffering(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The service level of this offering.",
+        help_text=_("The service level of this offering."),
     )
     active = models.BooleanField(default=True)
 
@@ -104,7 +105,7 @@ class CatalogueCategory(models.Model):
 
     class Meta:
         ordering = ["order", "name"]
-        verbose_name_plural = "catalogue categories"
+        verbose_name_plural = _("catalogue categories")
 
     def __str__(self):
         return self.name
@@ -136,9 +137,9 @@ class CatalogueItem(models.Model):
     and how long it takes."""
 
     class Audience(models.TextChoices):
-        EVERYONE = "everyone", "Everyone"
-        ORGANIZATIONS = "organizations", "Named organizations"
-        ROLES = "roles", "Named roles"
+        EVERYONE = "everyone", _("Everyone")
+        ORGANIZATIONS = "organizations", _("Named organizations")
+        ROLES = "roles", _("Named roles")
 
     name = models.CharField(max_length=150)
     short_description = models.CharField(max_length=300, blank=True)
@@ -153,7 +154,7 @@ class CatalogueItem(models.Model):
     roles = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Roles that may order, comma-separated (audience: roles).",
+        help_text=_("Roles that may order, comma-separated (audience: roles)."),
     )
     expected_delivery = models.DurationField(null=True, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
@@ -182,20 +183,20 @@ class Variable(models.Model):
     """One question of a catalogue item's form."""
 
     class Type(models.TextChoices):
-        TEXT = "text", "Text"
-        MULTILINE = "multiline", "Multi-line text"
-        NUMBER = "number", "Number"
-        CHOICE = "choice", "Single choice"
-        MULTICHOICE = "multichoice", "Multiple choice"
-        DATE = "date", "Date"
-        DATETIME = "datetime", "Date and time"
-        BOOLEAN = "boolean", "Yes/no"
-        USER = "user", "User reference"
-        CI = "ci", "Configuration item reference"
-        ATTACHMENT = "attachment", "Attachment"
+        TEXT = "text", _("Text")
+        MULTILINE = "multiline", _("Multi-line text")
+        NUMBER = "number", _("Number")
+        CHOICE = "choice", _("Single choice")
+        MULTICHOICE = "multichoice", _("Multiple choice")
+        DATE = "date", _("Date")
+        DATETIME = "datetime", _("Date and time")
+        BOOLEAN = "boolean", _("Yes/no")
+        USER = "user", _("User reference")
+        CI = "ci", _("Configuration item reference")
+        ATTACHMENT = "attachment", _("Attachment")
 
     item = models.ForeignKey(CatalogueItem, on_delete=models.CASCADE, related_name="variables")
-    name = models.SlugField(max_length=60, help_text="The key in answers, e.g. laptop_model.")
+    name = models.SlugField(max_length=60, help_text=_("The key in answers, e.g. laptop_model."))
     label = models.CharField(max_length=200)
     type = models.CharField(max_length=12, choices=Type.choices, default=Type.TEXT)
     required = models.BooleanField(default=False)
@@ -204,7 +205,7 @@ class Variable(models.Model):
     choices = models.JSONField(
         default=list, blank=True, help_text='For choices: [{"value": "mac", "label": "MacBook"}]'
     )
-    regex = models.CharField(max_length=300, blank=True, help_text="Text must match (whole).")
+    regex = models.CharField(max_length=300, blank=True, help_text=_("Text must match (whole)."))
     min_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     max_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     min_length = models.PositiveIntegerField(null=True, blank=True)
@@ -272,9 +273,9 @@ class ApprovalLevel(models.Model):
     """One level of an item's approval policy; levels are decided in order."""
 
     class Kind(models.TextChoices):
-        MANAGER = "manager", "The requested-for person's manager"
-        TEAM_ANY = "team_any", "Any one member of a team"
-        TEAM_ALL = "team_all", "Every member of a team"
+        MANAGER = "manager", _("The requested-for person's manager")
+        TEAM_ANY = "team_any", _("Any one member of a team")
+        TEAM_ALL = "team_all", _("Every member of a team")
 
     item = models.ForeignKey(
         CatalogueItem, on_delete=models.CASCADE, related_name="approval_levels"
@@ -296,7 +297,7 @@ class ApprovalLevel(models.Model):
 
     def clean(self):
         if self.kind != self.Kind.MANAGER and not self.team_id:
-            raise ValidationError({"team": "Name the team that approves."})
+            raise ValidationError({"team": _("Name the team that approves.")})
 
 
 class TaskTemplate(models.Model):

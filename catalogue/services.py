@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
@@ -161,7 +162,7 @@ def submit_request(
     is wrong, and nothing is saved. ``files`` answers attachment questions ({name: file}):
     they are attached to the new request and the answer becomes the attachment's id."""
     if not CatalogueItem.objects.orderable_by(actor).filter(pk=item.pk).exists():
-        raise ValidationError({"item": "You may not order this item."})
+        raise ValidationError({"item": _("You may not order this item.")})
     requested_for = requested_for or actor
     if requested_for != actor and not requested_for.is_active:
         raise ValidationError({"requested_for": f"{requested_for} is not an active user."})

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator, FormatChecker
 
 from cmdb.models import ConfigurationItem
@@ -211,7 +212,7 @@ def validate(item: CatalogueItem, answers, user=None) -> dict:
     ``variables.<name>``); nothing is changed. Returns the answers with defaults filled in
     for questions left out."""
     if not isinstance(answers, dict):
-        raise ValidationError({"variables": "An object of answers, by variable name."})
+        raise ValidationError({"variables": _("An object of answers, by variable name.")})
     with_nul = {name: value for name, value in answers.items() if _holds_nul(name, value)}
     if with_nul:  # PostgreSQL cannot store one: named here rather than failing there
         raise ValidationError(

@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from rest_framework.decorators import action
 
@@ -216,7 +217,7 @@ def _progress(req: ServiceRequest, has_approvals: bool) -> list[dict]:
         else:
             status = "todo"
         if key == "approval" and not has_approvals and status == "done":
-            label = "No approval needed"
+            label = _("No approval needed")
         steps.append({"key": key, "label": label, "status": status})
     return steps
 

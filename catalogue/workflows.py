@@ -3,19 +3,20 @@ through approval and fulfilment (``catalogue.services``); people cancel or close
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import TaskState, Transition, Workflow
 
 
 class RequestState(models.TextChoices):
-    SUBMITTED = "submitted", "Submitted"
-    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    IN_FULFILMENT = "in_fulfilment", "In fulfilment"
-    FULFILLED = "fulfilled", "Fulfilled"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    SUBMITTED = "submitted", _("Submitted")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    IN_FULFILMENT = "in_fulfilment", _("In fulfilment")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 R = RequestState

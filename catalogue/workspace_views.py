@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.decorators import action
 
@@ -35,12 +36,12 @@ from .models import Approval, FulfilmentTask, ServiceRequest
 
 class AssignmentForm(forms.Form):
     assignment_group = forms.ModelChoiceField(
-        queryset=Team.objects.order_by("name"), label="Assignment group"
+        queryset=Team.objects.order_by("name"), label=_("Assignment group")
     )
     assigned_to = forms.ModelChoiceField(
         queryset=User.objects.filter(is_active=True, role__in=STAFF_ROLES).order_by("username"),
         required=False,
-        label="Assigned to",
+        label=_("Assigned to"),
         to_field_name="username",
     )
 
@@ -121,7 +122,7 @@ class TaskScreens(AssignToMe, RecordScreens):
     list_template = "catalogue/workspace_queue.html"
     rows_template = "catalogue/workspace_queue_rows.html"
     rows_name = "tasks"
-    empty_text = "No tasks match."
+    empty_text = _("No tasks match.")
     columns = (
         Column("Number", "number"),
         Column("Title"),
@@ -205,7 +206,7 @@ class RequestWorkspaceScreens(AssignToMe, RecordScreens):
     list_template = "catalogue/workspace_requests.html"
     rows_template = "catalogue/workspace_requests_rows.html"
     rows_name = "service_requests"
-    empty_text = "No service requests match."
+    empty_text = _("No service requests match.")
     columns = (
         Column("Number", "number"),
         Column("Item"),
