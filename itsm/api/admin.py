@@ -46,7 +46,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False  # revoked, not deleted: who and when stay
+        # revoked, not deleted, on these pages (who and when stay); a person's deletion
+        # takes their tokens with them
+        match = getattr(request, "resolver_match", None)
+        if match is None or (match.url_name or "").startswith("api_apitoken_"):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_actions(self, request):
         # the revoke action stays although nobody may "change" a token in the admin

@@ -339,6 +339,7 @@ def test_the_admin_lists_by_prefix_and_revokes_never_showing_the_secret(alice):
     detail = admin.get(f"/admin/api/apitoken/{token.pk}/change/").content.decode()
     assert clear not in detail and token.secret_hash not in detail
     assert admin.post(f"/admin/api/apitoken/{token.pk}/delete/").status_code == 403
+    assert "delete_selected" not in admin.get("/admin/api/apitoken/").content.decode()
     response = admin.post(
         "/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}
     )
@@ -600,3 +601,14 @@ def test_the_person_answering_for_a_service_account_sees_and_revokes_its_tokens(
     token.refresh_from_db()
     assert token.revoked_by == agent
     assert with_token(clear).get("/api/v1/incidents/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_deleting_a_person_in_the_admin_takes_their_tokens(bob):
+    root = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    make(bob)
+    admin = Client()
+    admin.force_login(root)
+    response = admin.post(f"/admin/accounts/user/{bob.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not User.objects.filter(pk=bob.pk).exists() and not ApiToken.objects.exists()
