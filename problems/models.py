@@ -62,11 +62,17 @@ class ProblemQuerySet(RecordQuerySet):
         return self.known_errors().filter(workaround_public=True).exclude(workaround="")
 
     def known_errors_for(self, user):
-        """The known error database as this user may read it."""
+        """The known error database as this user may read it: staff the known errors
+        they may see (under data separation, their teams' and the public ones), anyone
+        else the public ones."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
         if user.is_agent:
-            return self.known_errors()
+            from itsm.core.scoping import separation
+
+            if separation(user) is None:
+                return self.known_errors()
+            return self.visible_to(user).known_errors() | self.public_known_errors()
         return self.public_known_errors()
 
 

@@ -285,3 +285,27 @@ def test_problems_and_changes_of_another_team_are_hidden(msp, settings, normal_m
     theirs = client_for(fresh(agent_b))
     assert theirs.get(f"/api/v1/problems/{problem.number}/").status_code == 200
     assert theirs.get(f"/api/v1/changes/{change.number}/").status_code == 200
+
+
+@pytest.mark.parametrize("mode", SEPARATED)
+def test_known_errors_of_another_team_are_hidden_unless_public(msp, settings, mode):
+    from problems import services as problem_services
+    from problems.models import Problem
+
+    agent_b, team_b = msp["agent_b"], msp["team_b"]
+    private = problem_services.open_problem(
+        agent_b, {"title": "Yodel private fault", "assignment_group": team_b}
+    )
+    public = problem_services.open_problem(
+        agent_b, {"title": "Yodel public fault", "assignment_group": team_b}
+    )
+    Problem.objects.filter(pk=private.pk).update(state="known_error", workaround="Restart")
+    Problem.objects.filter(pk=public.pk).update(
+        state="known_error", workaround="Restart", workaround_public=True
+    )
+    settings.DATA_SEPARATION = mode
+    agent_a = fresh(msp["agent_a"])
+    assert set(Problem.objects.known_errors_for(agent_a)) == {public}
+    assert set(Problem.objects.known_errors_for(fresh(agent_b))) == {private, public}
+    titles = {hit.title for hit in search.search(agent_a, "Yodel fault")}
+    assert "Yodel private fault" not in titles
