@@ -35,7 +35,9 @@ def masked(value):
     and NUL characters dropped (PostgreSQL keeps none)."""
     if isinstance(value, dict):
         return {
-            str(key): (MASK if is_secret(key) and item not in (None, "") else masked(item))
+            str(key).replace("\x00", ""): (
+                MASK if is_secret(key) and item not in (None, "") else masked(item)
+            )
             for key, item in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):

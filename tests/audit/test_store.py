@@ -280,3 +280,17 @@ def test_the_client_address_comes_only_from_a_trusted_proxy(db, settings, agent)
     assert len(event.user_agent) == 300
     settings.TRUSTED_PROXY_COUNT = 1
     assert record("auth.sign_in", request=request).client_address == "6.6.6.6"
+
+
+def test_hostile_values_are_kept_safely(db):
+    request = RequestFactory().get("/", REMOTE_ADDR="not-an-address", HTTP_USER_AGENT="a\x00b")
+    event = record(
+        "auth.sign_in_failed",
+        request=request,
+        username="eve\x00<script>",
+        **{"odd\x00key": ["\x00", {"deep": "x\x00"}]},
+    )
+    event.refresh_from_db()
+    assert event.client_address is None and event.user_agent == "ab"
+    assert event.details == {"username": "eve<script>", "oddkey": ["", {"deep": "x"}]}
+    assert verify().ok
