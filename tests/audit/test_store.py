@@ -288,9 +288,9 @@ def test_hostile_values_are_kept_safely(db):
         "auth.sign_in_failed",
         request=request,
         username="eve\x00<script>",
-        **{"odd\x00key": ["\x00", {"deep": "x\x00"}]},
+        **{"odd\x00name": ["\x00", {"deep": "x\x00"}]},
     )
     event.refresh_from_db()
     assert event.client_address is None and event.user_agent == "ab"
-    assert event.details == {"username": "eve<script>", "oddkey": ["", {"deep": "x"}]}
+    assert event.details == {"username": "eve<script>", "oddname": ["", {"deep": "x"}]}
     assert verify().ok
