@@ -309,3 +309,20 @@ def test_reading_is_the_only_right_over_the_audit_log(administrator):
     )
     assert rights == {"view_auditevent"}
     assert administrator.has_perm("audit.view_auditevent")
+
+
+def test_every_registered_admin_keeps_the_audit_hooks():
+    """No model admin replaces the hooked lookup and logging (one that must would call
+    super(), and be added here after a look)."""
+    from django.contrib import admin
+    from django.contrib.admin.options import ModelAdmin
+
+    hooked = ("get_object", "save_form", "log_addition", "log_change", "log_deletions")
+    assert ModelAdmin._audit_hooked
+    overriding = sorted(
+        f"{model._meta.label}.{name}"
+        for model, model_admin in admin.site._registry.items()
+        for name in hooked
+        if getattr(type(model_admin), name) is not getattr(ModelAdmin, name)
+    )
+    assert overriding == []
