@@ -9,7 +9,8 @@ records its additions, changes and deletions as ``admin.added`` / ``admin.change
 secrets masked), beside Django's own admin log. One mechanism: the base class's
 ``get_object`` remembers the row as it was, ``log_addition``/``log_change``/
 ``log_deletions`` record (a row changed in the list, ``list_editable``, is remembered from
-its form's initial values by ``save_form``)."""
+its form's initial values by ``save_form``; the rows of inlines are remembered by
+``save_related`` and go into the parent's event as ``details["inlines"]``)."""
 
 from django.contrib import admin
 from django.contrib.admin.options import ModelAdmin
@@ -27,6 +28,7 @@ from .services import record
 from .snapshots import difference, initial_values, snapshot
 
 _SNAPSHOTS = "_audit_snapshots"
+_INLINES = "_audit_inlines"
 
 
 def _key(obj):
@@ -58,6 +60,7 @@ def install_admin_hooks() -> None:
     original_change = ModelAdmin.log_change
     original_deletions = ModelAdmin.log_deletions
     original_save_form = ModelAdmin.save_form
+    original_save_related = ModelAdmin.save_related
 
     def get_object(self, request, object_id, from_field=None):
         obj = original_get_object(self, request, object_id, from_field)
@@ -75,6 +78,45 @@ def install_admin_hooks() -> None:
                 store[_key(instance)] = initial_values(form)
         return original_save_form(self, request, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        # The rows of inlines (a category's subcategories…): what each added, changed or
+        # deleted one held before and holds after, for the parent's event.
+        pending = []
+        for formset in formsets or ():
+            deleted = set(map(id, getattr(formset, "deleted_forms", ())))
+            for inline in formset.forms:
+                instance = inline.instance
+                if id(inline) in deleted:
+                    if instance.pk is not None:
+                        pending.append(("deleted", instance, str(instance.pk), snapshot(instance)))
+                elif inline.has_changed():
+                    if instance.pk is not None and inline in formset.initial_forms:
+                        pending.append(("changed", instance, None, initial_values(inline)))
+                    else:
+                        pending.append(("added", instance, None, None))
+        result = original_save_related(self, request, form, formsets, change)
+        rows = []
+        for kind, instance, pk, before in pending:
+            after = None if kind == "deleted" else snapshot(instance)
+            if kind == "changed":
+                after = {name: after.get(name) for name in before}
+            rows.append(
+                {
+                    "change": kind,
+                    "model": instance._meta.label_lower,
+                    "id": pk or str(instance.pk),
+                    "before": before,
+                    "after": after,
+                }
+            )
+        if rows:
+            request.__dict__.setdefault(_INLINES, {})[_key(form.instance)] = rows
+        return result
+
+    def _inlines(request, obj) -> dict:
+        rows = request.__dict__.get(_INLINES, {}).pop(_key(obj), None)
+        return {"inlines": rows} if rows else {}
+
     def log_addition(self, request, obj, message):
         entry = original_addition(self, request, obj, message)
         record(
@@ -85,6 +127,7 @@ def install_admin_hooks() -> None:
             after=snapshot(obj),
             model=obj._meta.label_lower,
             message=_message_text(message),
+            **_inlines(request, obj),
         )
         return entry
 
@@ -102,6 +145,7 @@ def install_admin_hooks() -> None:
             after=after,
             model=obj._meta.label_lower,
             message=_message_text(message),
+            **_inlines(request, obj),
         )
         return entry
 
@@ -120,6 +164,7 @@ def install_admin_hooks() -> None:
 
     ModelAdmin.get_object = get_object
     ModelAdmin.save_form = save_form
+    ModelAdmin.save_related = save_related
     ModelAdmin.log_addition = log_addition
     ModelAdmin.log_change = log_change
     ModelAdmin.log_deletions = log_deletions
