@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.filters import IdFilter, RecordFilterSet
 from itsm.core.widgets import ASSIGNMENT_FILTERS, use_pickers
@@ -10,14 +11,14 @@ from .workflows import ProblemState
 class ProblemFilterSet(RecordFilterSet):
     # distinct=False: one row per problem already (a single id on an M2M matches once).
     state = django_filters.MultipleChoiceFilter(choices=ProblemState.choices, distinct=False)
-    known_error = django_filters.BooleanFilter(method="filter_known_error", label="Known error")
+    known_error = django_filters.BooleanFilter(method="filter_known_error", label=_("Known error"))
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     impact = django_filters.ChoiceFilter(choices=Risk.choices)
     probability = django_filters.ChoiceFilter(choices=Risk.choices)
     service = IdFilter(field_name="services", distinct=False)
     configuration_item = IdFilter(field_name="configuration_items", distinct=False)
     incident = django_filters.CharFilter(
-        field_name="incidents__number", distinct=False, help_text="An incident's number."
+        field_name="incidents__number", distinct=False, help_text=_("An incident's number.")
     )
     category = IdFilter(field_name="category_id")
     workaround_public = django_filters.BooleanFilter()

@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
@@ -37,7 +38,7 @@ class ProblemForm(EditInPlace, forms.ModelForm):
     category = forms.ModelChoiceField(
         Category.objects.filter(active=True).select_related("parent"),
         required=False,
-        empty_label="None",
+        empty_label=_("None"),
         widget=Picker("any-categories"),
     )
     services = forms.ModelMultipleChoiceField(
@@ -45,7 +46,7 @@ class ProblemForm(EditInPlace, forms.ModelForm):
         required=False,
         widget=MultiPicker("services", placeholder="Add a service: type its name"),
     )
-    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
+    configuration_items = CIMultipleChoiceField(required=False, label=_("Affected CIs"))
     assignment_group = AssignmentGroupField()
     assigned_to = AssigneeField()
 
@@ -79,8 +80,8 @@ class ProblemForm(EditInPlace, forms.ModelForm):
 class CreateProblemForm(ProblemForm):
     incidents = IncidentNumbersField(
         required=False,
-        label="Incidents",
-        help_text="Incident numbers, separated by commas.",
+        label=_("Incidents"),
+        help_text=_("Incident numbers, separated by commas."),
         widget=forms.TextInput(attrs={"placeholder": "INC0001234, INC0001235"}),
     )
 
@@ -97,11 +98,11 @@ class CreateProblemForm(ProblemForm):
 class CauseForm(forms.Form):
     dimension = forms.ChoiceField(choices=Dimension.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
-    is_root_cause = forms.BooleanField(required=False, label="Root cause")
+    is_root_cause = forms.BooleanField(required=False, label=_("Root cause"))
 
 
 class LinkIncidentsForm(forms.Form):
-    incidents = IncidentNumbersField(label="Incidents")
+    incidents = IncidentNumbersField(label=_("Incidents"))
 
 
 class RatingForm(forms.Form):

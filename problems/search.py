@@ -8,6 +8,7 @@
 
 from django.urls import reverse
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.search import SearchSource
 
@@ -61,7 +62,7 @@ def sources() -> list[SearchSource]:
     return [
         SearchSource(
             key="known_errors",
-            label="Known errors",
+            label=_("Known errors"),
             singular="Known error",
             portal_label="Known issue",
             model=Problem,
@@ -77,7 +78,7 @@ def sources() -> list[SearchSource]:
         ),
         SearchSource(
             key="problems",
-            label="Problems",
+            label=_("Problems"),
             model=Problem,
             queryset=_problems,
             fields=FIELDS,

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from incidents import services as incident_services
 from incidents.models import Incident, ResolutionCode
@@ -397,7 +398,7 @@ def rate_workaround(use: WorkaroundUse, actor, effectiveness, note: str = "") ->
     except (TypeError, ValueError):
         value = None
     if value not in Effectiveness.values:
-        raise ValidationError({"effectiveness": "Rate it from 1 (did not help) to 5 (fully)."})
+        raise ValidationError({"effectiveness": _("Rate it from 1 (did not help) to 5 (fully).")})
     use = (
         WorkaroundUse.objects.select_for_update()
         .select_related("problem", "incident")
@@ -597,11 +598,11 @@ def raise_from_trend(actor, dimension: str, key, days=None) -> Problem:
     from incidents.models import Category
 
     _require_staff(actor)
-    _, days = trend_window(None, days)
+    _start, days = trend_window(None, days)
     try:
         key = int(key)
     except (TypeError, ValueError):
-        raise ValidationError({"key": "The id of the CI, service or category."}) from None
+        raise ValidationError({"key": _("The id of the CI, service or category.")}) from None
     model = {
         "configuration_item": ConfigurationItem,
         "service": Service,

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404 as get_or_404  # a NUL is a 404 too
@@ -81,12 +82,12 @@ class ProblemScreens(RecordScreens):
     list_template = "problems/queue.html"
     rows_template = "problems/_queue_rows.html"
     rows_name = "problems"
-    empty_text = "No problems match."
+    empty_text = _("No problems match.")
     columns = (
         Column("Number", "number"),
         Column("Pri", "priority"),
         Column("Title"),
-        Column("Risk", title="Impact · probability"),
+        Column("Risk", title=_("Impact · probability")),
         Column("State", "state"),
         Column("Workaround"),
         Column("Group"),
@@ -119,7 +120,7 @@ class ProblemScreens(RecordScreens):
             request.GET.copy(),
             queryset=queryset,
             rows_template="problems/_kedb_rows.html",
-            empty_text="No known errors match.",
+            empty_text=_("No known errors match."),
             columns=(
                 Column("Number", "number"),
                 Column("Pri", "priority"),
@@ -286,7 +287,7 @@ def rate_workaround(request, pk):
     back = _back(request, reverse("problems:detail", args=[use.problem.number]))
     form = RatingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Rate the workaround from 1 to 5.")
+        messages.error(request, _("Rate the workaround from 1 to 5."))
         return redirect(back)
     try:
         services.rate_workaround(
@@ -297,7 +298,7 @@ def rate_workaround(request, pk):
     except ValidationError as error:
         messages.error(request, error_text(error))
     else:
-        messages.success(request, "Thanks: the rating is recorded.")
+        messages.success(request, _("Thanks: the rating is recorded."))
     return redirect(back)
 
 
@@ -362,13 +363,15 @@ def portal_known_error_solved(request, number):
     once per person and day); thanks, and back to where they came from."""
     problem = get_or_404(Problem.objects.public_known_errors().only("pk", "number"), number=number)
     try:
-        _, counted = services.workaround_solved_it(problem, request.user, request.POST.get("q", ""))
+        _use, counted = services.workaround_solved_it(
+            problem, request.user, request.POST.get("q", "")
+        )
     except PermissionDenied:
         raise Http404 from None
     if counted:
-        messages.success(request, "Glad it helped! Thanks for letting us know.")
+        messages.success(request, _("Glad it helped! Thanks for letting us know."))
     else:
-        messages.info(request, "You have already told us this solved it. Thanks!")
+        messages.info(request, _("You have already told us this solved it. Thanks!"))
     if request.POST.get("from") == "report":
         return redirect("portal-home")
     return redirect("problems:portal-known-error", number=problem.number)

@@ -22,17 +22,18 @@ after resolution for the record.
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow
 
 
 class ProblemState(models.TextChoices):
-    NEW = "new", "New"
-    ASSESSED = "assessed", "Assessed"
-    ROOT_CAUSE_ANALYSIS = "root_cause_analysis", "Root cause analysis"
-    KNOWN_ERROR = "known_error", "Known error"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _("New")
+    ASSESSED = "assessed", _("Assessed")
+    ROOT_CAUSE_ANALYSIS = "root_cause_analysis", _("Root cause analysis")
+    KNOWN_ERROR = "known_error", _("Known error")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
 
 
 S = ProblemState
@@ -77,20 +78,20 @@ problem_workflow = Workflow(
         Transition(
             frozenset({S.NEW}),
             S.ASSESSED,
-            "Assess",
+            _("Assess"),
             requires=("assignment_group",),
             style="primary",
         ),
         Transition(
             frozenset({S.NEW, S.ASSESSED, S.KNOWN_ERROR}),
             S.ROOT_CAUSE_ANALYSIS,
-            "Analyse root cause",
+            _("Analyse root cause"),
             requires=("assignment_group",),
         ),
         Transition(
             frozenset({S.NEW, S.ASSESSED, S.ROOT_CAUSE_ANALYSIS}),
             S.KNOWN_ERROR,
-            "Mark as known error",
+            _("Mark as known error"),
             guards=(has_workaround_or_root_cause,),
             effects=(mark_known_error,),
             style="primary",
@@ -98,7 +99,7 @@ problem_workflow = Workflow(
         Transition(
             OPEN,
             S.RESOLVED,
-            "Resolve",
+            _("Resolve"),
             requires=("resolution_notes",),
             effects=(mark_resolved,),
             style="primary",
@@ -106,14 +107,14 @@ problem_workflow = Workflow(
         Transition(
             frozenset({S.RESOLVED}),
             S.ROOT_CAUSE_ANALYSIS,
-            "Reopen",
+            _("Reopen"),
             effects=(mark_reopened,),
         ),
         Transition(frozenset({S.RESOLVED}), S.CLOSED, "Close", effects=(mark_closed,)),
         Transition(
             OPEN,
             S.CLOSED,
-            "Close without fix",
+            _("Close without fix"),
             requires=("resolution_notes",),
             effects=(mark_closed,),
             style="danger",

@@ -19,15 +19,19 @@ def user_language(user) -> str | None:
 
 class UserLanguageMiddleware:
     """After authentication: activate the signed-in person's language for this request.
-    ``LocaleMiddleware`` (before it) has already activated the browser's; its response
-    phase (after this one) sets ``Content-Language`` from the language active then."""
+    ``LocaleMiddleware`` (before it) has already activated the browser's."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         chosen = user_language(getattr(request, "user", None))
-        if chosen:
-            translation.activate(chosen)
-            request.LANGUAGE_CODE = chosen
-        return self.get_response(request)
+        if not chosen:
+            return self.get_response(request)
+        request.LANGUAGE_CODE = chosen
+        # Only for this request: the thread goes back to the browser's language after it.
+        with translation.override(chosen):
+            response = self.get_response(request)
+        # LocaleMiddleware (outside this one) only sets the header when it is missing.
+        response.headers.setdefault("Content-Language", chosen)
+        return response

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.filters import FilterSet, IdFilter, RecordFilterSet, UserFilter
 
@@ -15,14 +16,14 @@ class ArticleFilterSet(RecordFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ArticleState.choices, distinct=False)
     audience = django_filters.ChoiceFilter(choices=Audience.choices)
     category = IdFilter(field_name="category_id")
-    owner = UserFilter(help_text="Username, or `me`.")
+    owner = UserFilter(help_text=_("Username, or `me`."))
     review_due = django_filters.BooleanFilter(
         method="filter_review_due",
-        label="Review due",
-        help_text="Published articles whose review date is within 7 days or past.",
+        label=_("Review due"),
+        help_text=_("Published articles whose review date is within 7 days or past."),
     )
     published = django_filters.BooleanFilter(
-        method="filter_published", label="Has a published version"
+        method="filter_published", label=_("Has a published version")
     )
 
     class Meta:
@@ -75,7 +76,7 @@ READER_ORDERING_FIELDS = ["number", "published_title", "created_at", "views"]
 class ReaderArticleFilterSet(FilterSet):
     """The filters a reader (an end user) may use: only published, public facts."""
 
-    search = django_filters.CharFilter(method="filter_text", label="Search")
+    search = django_filters.CharFilter(method="filter_text", label=_("Search"))
     category = IdFilter(field_name="category_id")
 
     class Meta:

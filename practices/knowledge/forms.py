@@ -1,6 +1,7 @@
 """Forms of the knowledge screens. They only check and convert input; ``services`` writes."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import STAFF_ROLES, Team, User
 from itsm.core.widgets import DateInput
@@ -19,13 +20,13 @@ class ArticleForm(forms.ModelForm):
         queryset=User.objects.filter(is_active=True, role__in=STAFF_ROLES).order_by("username"),
         required=False,
         to_field_name="username",
-        help_text="Keeps it up to date; you, if left empty.",
+        help_text=_("Keeps it up to date; you, if left empty."),
     )
     assignment_group = forms.ModelChoiceField(
         queryset=Team.objects.filter(active=True).only("pk", "name"),
         required=False,
-        label="Reviewing team",
-        help_text="Its members review and publish; managers and administrators always may.",
+        label=_("Reviewing team"),
+        help_text=_("Its members review and publish; managers and administrators always may."),
     )
     category = forms.ModelChoiceField(
         queryset=KnowledgeCategory.objects.filter(active=True), required=False

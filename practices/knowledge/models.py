@@ -5,6 +5,7 @@ deflections (an issue not reported because an article answered it)."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import AbstractDeflection, Record, RecordQuerySet
 
@@ -12,8 +13,8 @@ from .workflows import ArticleState, article_workflow
 
 
 class Audience(models.TextChoices):
-    PORTAL = "portal", "Employees and staff"
-    INTERNAL = "internal", "Staff only"
+    PORTAL = "portal", _("Employees and staff")
+    INTERNAL = "internal", _("Staff only")
 
 
 class KnowledgeCategory(models.Model):
@@ -24,8 +25,8 @@ class KnowledgeCategory(models.Model):
 
     class Meta:
         ordering = ["order", "name"]
-        verbose_name = "knowledge category"
-        verbose_name_plural = "knowledge categories"
+        verbose_name = _("knowledge category")
+        verbose_name_plural = _("knowledge categories")
 
     def __str__(self):
         return self.name
@@ -80,8 +81,8 @@ class Article(Record):
     )
     # The working copy (what editors change; readers never see it until it is published).
     summary = models.CharField(max_length=300, blank=True)
-    body = models.TextField(blank=True, help_text="Markdown.")
-    keywords = models.CharField(max_length=255, blank=True, help_text="Words people search for.")
+    body = models.TextField(blank=True, help_text=_("Markdown."))
+    keywords = models.CharField(max_length=255, blank=True, help_text=_("Words people search for."))
     # Metadata, changed in place.
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.PORTAL)
     category = models.ForeignKey(
@@ -92,7 +93,7 @@ class Article(Record):
     )
     review_date = models.DateField(null=True, blank=True)
     created_from = models.CharField(
-        max_length=20, blank=True, help_text="The record number it was written from."
+        max_length=20, blank=True, help_text=_("The record number it was written from.")
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -194,7 +195,7 @@ class ArticleFeedback(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     helpful = models.BooleanField()
     comment = models.TextField(blank=True)
-    version = models.PositiveIntegerField(null=True, help_text="The version that was read.")
+    version = models.PositiveIntegerField(null=True, help_text=_("The version that was read."))
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -203,7 +204,7 @@ class ArticleFeedback(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "user"], name="unique_article_feedback")
         ]
-        verbose_name_plural = "article feedback"
+        verbose_name_plural = _("article feedback")
 
     def __str__(self):
         return f"{self.article.number}: {'yes' if self.helpful else 'no'} by {self.user}"

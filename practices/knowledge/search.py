@@ -4,6 +4,7 @@ Only published text is indexed (``published_*`` columns, copied at each publicat
 reader never finds an article by words that only an unpublished revision contains."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .models import Article
 from .rendering import excerpt
@@ -45,7 +46,7 @@ def source():
 
     return SearchSource(
         key="articles",
-        label="Knowledge articles",
+        label=_("Knowledge articles"),
         singular="Article",
         model=Article,
         queryset=findable,

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
@@ -271,14 +272,14 @@ def give_feedback(article: Article, user, helpful, comment: str = "") -> Article
     """A reader's answer to "was this helpful?"; answering again changes the answer. A "no"
     with a comment goes to the article's timeline for its owner."""
     if not isinstance(helpful, bool):
-        raise ValidationError({"helpful": "Yes or no."})
+        raise ValidationError({"helpful": _("Yes or no.")})
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ValidationError({"comment": f"At most {MAX_COMMENT} characters."})
     if not Article.objects.visible_to(user).filter(pk=article.pk).exists():
         raise PermissionDenied
     if not article.published_number:
-        raise ValidationError({"helpful": "Only a published article can be rated."})
+        raise ValidationError({"helpful": _("Only a published article can be rated.")})
     now = timezone.now()
     # The article's row is the lock: two first answers from one reader at once would
     # otherwise both insert (a row that does not exist yet cannot be locked).

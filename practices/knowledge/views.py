@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
@@ -84,7 +85,7 @@ class ArticleScreens(RecordScreens):
     list_template = "knowledge/list.html"
     rows_template = "knowledge/_rows.html"
     rows_name = "articles"
-    empty_text = "No articles match."
+    empty_text = _("No articles match.")
     columns = (
         Column("Number", "number"),
         Column("Title", "title"),
@@ -296,7 +297,7 @@ def feedback(request, number, screen="portal"):
     form = FeedbackForm(request.POST)
     target = "knowledge:detail" if screen == "workspace" else "knowledge:portal-article"
     if not form.is_valid():
-        messages.error(request, "Answer yes or no.")
+        messages.error(request, _("Answer yes or no."))
         return redirect(target, number=number)
     try:
         services.give_feedback(
@@ -307,7 +308,7 @@ def feedback(request, number, screen="portal"):
     except ValidationError as error:
         messages.error(request, error_text(error))
     else:
-        messages.success(request, "Thanks for your feedback.")
+        messages.success(request, _("Thanks for your feedback."))
     return redirect(target, number=number)
 
 
@@ -388,5 +389,5 @@ def portal_deflect(request, number):
         services.deflect(article, request.user, request.POST.get("q", ""))
     except PermissionDenied:
         raise Http404 from None
-    messages.success(request, "Glad it helped! Thanks for letting us know.")
+    messages.success(request, _("Glad it helped! Thanks for letting us know."))
     return redirect("portal-home")

@@ -11,15 +11,16 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow, staff_only
 
 
 class ArticleState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    PUBLISHED = "published", "Published"
-    RETIRED = "retired", "Retired"
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
 
 
 S = ArticleState
@@ -91,7 +92,7 @@ article_workflow = Workflow(
         Transition(
             frozenset({S.DRAFT}),
             S.IN_REVIEW,
-            "Submit for review",
+            _("Submit for review"),
             requires=("title", "body"),
             allowed=staff_only,
             effects=(mark_submitted,),
@@ -100,7 +101,7 @@ article_workflow = Workflow(
         Transition(
             frozenset({S.IN_REVIEW}),
             S.PUBLISHED,
-            "Publish",
+            _("Publish"),
             requires=("title", "body", "category"),
             allowed=is_reviewer,
             guards=(four_eyes,),
@@ -110,20 +111,20 @@ article_workflow = Workflow(
         Transition(
             frozenset({S.IN_REVIEW}),
             S.DRAFT,
-            "Send back",
+            _("Send back"),
             allowed=is_reviewer,
             effects=(mark_sent_back,),
         ),
         Transition(
             frozenset({S.PUBLISHED}),
             S.DRAFT,
-            "Revise",
+            _("Revise"),
             allowed=staff_only,
         ),
         Transition(
             frozenset({S.DRAFT, S.IN_REVIEW, S.PUBLISHED}),
             S.RETIRED,
-            "Retire",
+            _("Retire"),
             allowed=is_reviewer,
             effects=(mark_retired,),
             style="danger",

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 from django.test.utils import override_settings
+from django.utils import translation
 
 from itsm.accounts.models import User
 from tests import factories
@@ -33,6 +34,14 @@ def _compiled_messages():
         with override_settings(LOCALE_PATHS=list(settings.LOCALE_PATHS)):
             pass
     yield
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_default_language():
+    """LocaleMiddleware leaves the browser's language active in the thread after a request;
+    the next test starts from the default."""
+    yield
+    translation.deactivate()
 
 
 def speaking(user, language):
@@ -171,8 +180,6 @@ def test_a_chosen_date_format_wins_over_the_language(agent, opened):
 
 def test_durations_are_said_in_the_language(agent):
     from datetime import timedelta
-
-    from django.utils import translation
 
     from itsm.core.templatetags.itsm import duration
 
