@@ -152,17 +152,25 @@ def rewriting(reason: str, *, actor=None, remove: bool = False):
     reason = str(reason or "").replace("\x00", "").strip() or "unspecified"
     with transaction.atomic():
         record("privacy.rewrite", actor=actor, reason=reason, remove=bool(remove))
+        previous = None
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('itsm.rewrite', %s, true)", [reason])
                 cursor.execute(
-                    "SELECT set_config('itsm.rewrite_remove', %s, true)",
-                    ["on" if remove else ""],
+                    "SELECT coalesce(current_setting('itsm.rewrite', true), ''),"
+                    " coalesce(current_setting('itsm.rewrite_remove', true), ''),"
+                    " set_config('itsm.rewrite', %s, true),"
+                    " set_config('itsm.rewrite_remove', %s, true)",
+                    [reason, "on" if remove else ""],
                 )
+                previous = cursor.fetchone()[:2]
         yield
         # Only within the block, even when it runs inside a longer transaction (an
-        # exception rolls the settings back with the block's savepoint).
-        if connection.vendor == "postgresql":
+        # exception rolls the settings back with the block's savepoint); an enclosing
+        # rewriting block gets its own settings back.
+        if previous is not None:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('itsm.rewrite', '', true)")
-                cursor.execute("SELECT set_config('itsm.rewrite_remove', '', true)")
+                cursor.execute(
+                    "SELECT set_config('itsm.rewrite', %s, true),"
+                    " set_config('itsm.rewrite_remove', %s, true)",
+                    list(previous),
+                )

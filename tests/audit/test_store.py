@@ -169,6 +169,17 @@ def test_rewriting_allows_the_erasure_update_only_within_its_block(db, agent, ad
 
 
 @postgres_only
+def test_a_nested_rewriting_block_leaves_the_outer_one_its_rights(db, agent):
+    entry, attachment = _journal_and_attachment(agent)
+    with rewriting("retention", remove=True):
+        with rewriting("erasure"):
+            JournalEntry.objects.filter(pk=entry.pk).update(body="[erased]")
+        Attachment.objects.filter(pk=attachment.pk).delete()  # the outer block's right
+    with pytest.raises(DatabaseError, match="never changed"):
+        _raw("UPDATE core_journalentry SET body = 'x' WHERE id = %s", [entry.pk])
+
+
+@postgres_only
 def test_rewriting_never_moves_a_timeline_entry_or_attachment(db, agent, alice):
     entry, attachment = _journal_and_attachment(agent)
     refused = pytest.raises(DatabaseError, match="only the personal columns")
