@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core.approvals import Decision
@@ -28,9 +29,9 @@ Item = AgendaItem.Decision
 class Verdict(models.TextChoices):
     """What the board decides on an agenda item."""
 
-    APPROVE = "approve", "Approve"
-    REJECT = "reject", "Reject"
-    DEFER = "defer", "Defer"
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    DEFER = "defer", _("Defer")
 
 
 MEETING_FIELDS = (
@@ -99,7 +100,7 @@ def update_meeting(meeting: CabMeeting, actor, data: dict) -> CabMeeting:
     data = dict(data)
     members = data.pop("members", None)
     if "minutes" in data and meeting.minutes_sent_at and data["minutes"] != meeting.minutes:
-        raise ValidationError({"minutes": "The minutes were sent; they are no longer edited."})
+        raise ValidationError({"minutes": _("The minutes were sent; they are no longer edited.")})
     for name, value in data.items():
         if name in MEETING_FIELDS:
             setattr(meeting, name, value)
@@ -153,7 +154,7 @@ def build_agenda(meeting: CabMeeting, actor) -> list[AgendaItem]:
     _require_manager(actor)
     meeting = CabMeeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status == CabMeeting.Status.COMPLETED:
-        raise ValidationError({"status": "The meeting is over; its agenda is closed."})
+        raise ValidationError({"status": _("The meeting is over; its agenda is closed.")})
     elsewhere = AgendaItem.objects.filter(decision=Item.PENDING).exclude(
         meeting__status=CabMeeting.Status.COMPLETED
     )
@@ -186,7 +187,7 @@ def remove_item(item: AgendaItem, actor) -> None:
     _require_manager(actor)
     item = AgendaItem.objects.select_for_update().get(pk=item.pk)
     if item.decision != Item.PENDING:
-        raise ValidationError({"decision": "A decided item stays in the minutes."})
+        raise ValidationError({"decision": _("A decided item stays in the minutes.")})
     item.delete()
 
 
@@ -249,12 +250,12 @@ def decide_item(item: AgendaItem, actor, decision: str, comment: str = "") -> Ag
         raise PermissionDenied
     item = AgendaItem.objects.select_for_update().select_related("change").get(pk=item.pk)
     if decision not in ("approve", "reject", "defer"):
-        raise ValidationError({"decision": "Approve, reject or defer."})
+        raise ValidationError({"decision": _("Approve, reject or defer.")})
     if item.decision != Item.PENDING:
         raise ValidationError({"decision": f"This item is already {item.decision}."})
     comment = (comment or "").strip()
     if decision in ("approve", "reject") and not comment:
-        raise ValidationError({"comment": "The board's decision needs a comment."})
+        raise ValidationError({"comment": _("The board's decision needs a comment.")})
     change = item.change
     if decision != "defer":
         level = change.approval_level
@@ -303,7 +304,7 @@ def send_minutes(meeting: CabMeeting, actor) -> CabMeeting:
         sent = timezone.localtime(meeting.minutes_sent_at)
         raise ValidationError({"minutes": f"The minutes were sent on {sent:%Y-%m-%d %H:%M}."})
     if not meeting.minutes.strip():
-        raise ValidationError({"minutes": "There are no minutes to send yet."})
+        raise ValidationError({"minutes": _("There are no minutes to send yet.")})
     attendees = list(meeting.members.all())
     if meeting.chair is not None:
         attendees.append(meeting.chair)

@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from itsm.accounts.models import User
@@ -45,7 +46,7 @@ def decide_approval(request, pk: int):
     comment = request.POST.get("comment", "")
     try:
         if decision not in ("approve", "reject"):
-            raise ValidationError({"decision": "Approve or reject."})
+            raise ValidationError({"decision": _("Approve or reject.")})
         approvals.decide(approval, request.user, decision == "approve", comment)
     except ValidationError as error:
         approval.refresh_from_db()
@@ -78,10 +79,10 @@ class MeetingForm(forms.Form):
         required=False,
     )
     agenda_from = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Agenda from"
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("Agenda from")
     )
     agenda_to = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Agenda to"
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("Agenda to")
     )
 
 

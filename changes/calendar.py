@@ -30,6 +30,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from catalogue.models import Service
@@ -64,7 +65,7 @@ class CalendarFilterForm(forms.Form):
     view = forms.ChoiceField(choices=VIEWS, required=False)
     date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     service = forms.ModelChoiceField(Service.objects.order_by("name"), required=False)
-    ci = forms.IntegerField(required=False, min_value=1, label="CI")
+    ci = forms.IntegerField(required=False, min_value=1, label=_("CI"))
     team = forms.ModelChoiceField(Team.objects.order_by("name"), required=False)
     model = forms.ModelChoiceField(ChangeModel.objects.order_by("name"), required=False)
     risk = forms.ChoiceField(choices=[("", "Any"), *RiskLevel.choices], required=False)
@@ -74,9 +75,9 @@ class CalendarFilterForm(forms.Form):
         self.fields["ci"].widget = FilterPicker(
             "cis", user=user, chosen_only=True, attrs={"aria-label": "CI"}
         )
-        self.fields["service"].empty_label = "Any"
-        self.fields["team"].empty_label = "Any"
-        self.fields["model"].empty_label = "Any"
+        self.fields["service"].empty_label = _("Any")
+        self.fields["team"].empty_label = _("Any")
+        self.fields["model"].empty_label = _("Any")
 
 
 @dataclass
@@ -424,7 +425,7 @@ def freeze(request):
         try:
             until = field.clean(raw_until)
         except ValidationError:
-            messages.error(request, "until: a date and time, YYYY-MM-DD HH:MM.")
+            messages.error(request, _("until: a date and time, YYYY-MM-DD HH:MM."))
             return _back(request, reverse("changes:calendar"))
     try:
         window = conflicts.freeze(
@@ -636,6 +637,6 @@ def feed_page(request):
     if request.method == "POST":
         token = rotate_feed(request.user)
         url = request.build_absolute_uri(reverse("changes:calendar-feed") + f"?token={token}")
-        messages.success(request, "A new feed URL: copy it now, it is not shown again.")
+        messages.success(request, _("A new feed URL: copy it now, it is not shown again."))
     current = CalendarFeed.objects.filter(user=request.user).first()
     return render(request, "changes/calendar_feed.html", {"feed": current, "url": url})

@@ -43,6 +43,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import CIClass, ConfigurationItem, Relationship
 from itsm.core.models import JournalEntry
@@ -555,10 +556,10 @@ def freeze(
         raise PermissionDenied
     name = (name or "").strip() or (f"Freeze for {incident.number}" if incident else "")
     if not name:
-        raise ValidationError({"name": "Name the freeze."})
+        raise ValidationError({"name": _("Name the freeze.")})
     now = timezone.now().replace(microsecond=0)
     if until is not None and until <= now:
-        raise ValidationError({"until": "A freeze ends in the future."})
+        raise ValidationError({"until": _("A freeze ends in the future.")})
     window = ScheduleWindow.objects.create(
         name=name[:200],
         kind=WindowKind.BLACKOUT,
@@ -699,7 +700,7 @@ def next_free_slots(
     related CI. Candidates start on the half hour, at maintenance occurrences' starts and
     where a busy period ends."""
     if duration <= timedelta(0):
-        raise ValidationError({"duration": "A duration of at least a minute."})
+        raise ValidationError({"duration": _("A duration of at least a minute.")})
     count = max(1, min(int(count), 50))
     horizon_days = max(1, min(int(horizon_days), 366))
     start = _grid(after or timezone.now())

@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.filters import DateTimeFilter, IdFilter, RecordFilterSet
 from itsm.core.widgets import ASSIGNMENT_FILTERS, use_pickers
@@ -13,7 +14,7 @@ class ChangeFilterSet(RecordFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ChangeState.choices, distinct=False)
     model = IdFilter(field_name="model_id")
     kind = django_filters.ChoiceFilter(
-        field_name="model__kind", choices=ChangeKind.choices, label="Model kind"
+        field_name="model__kind", choices=ChangeKind.choices, label=_("Model kind")
     )
     category = django_filters.ChoiceFilter(choices=ChangeCategory.choices)
     risk = django_filters.MultipleChoiceFilter(choices=RiskLevel.choices, distinct=False)
@@ -22,17 +23,17 @@ class ChangeFilterSet(RecordFilterSet):
     configuration_item = IdFilter(field_name="configuration_items", distinct=False)
     template = IdFilter(field_name="template_id")
     planned_from = DateTimeFilter(
-        field_name="planned_end", lookup_expr="gte", label="Planned to end after"
+        field_name="planned_end", lookup_expr="gte", label=_("Planned to end after")
     )
     planned_to = DateTimeFilter(
-        field_name="planned_start", lookup_expr="lte", label="Planned to start before"
+        field_name="planned_start", lookup_expr="lte", label=_("Planned to start before")
     )
     scheduled_this_week = django_filters.BooleanFilter(
-        method="filter_this_week", label="Planned this week"
+        method="filter_this_week", label=_("Planned this week")
     )
-    has_conflicts = django_filters.BooleanFilter(method="filter_conflicts", label="Conflicts")
+    has_conflicts = django_filters.BooleanFilter(method="filter_conflicts", label=_("Conflicts"))
     awaiting_my_approval = django_filters.BooleanFilter(
-        method="filter_my_approval", label="Awaiting my approval"
+        method="filter_my_approval", label=_("Awaiting my approval")
     )
     on_hold = django_filters.BooleanFilter()
     closure_code = django_filters.CharFilter()
@@ -90,7 +91,7 @@ class ChangeFilterSet(RecordFilterSet):
 class ChangeTaskFilterSet(RecordFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=TaskState.choices, distinct=False)
     change = django_filters.CharFilter(
-        field_name="change__number", help_text="The change's number."
+        field_name="change__number", help_text=_("The change's number.")
     )
     stage = django_filters.NumberFilter()
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Service
 from cmdb.widgets import CIMultipleChoiceField
@@ -31,20 +32,20 @@ class ChangeForm(EditInPlace, forms.ModelForm):
     )
 
     model = forms.ModelChoiceField(
-        ChangeModel.objects.filter(active=True), label="Change model", empty_label=None
+        ChangeModel.objects.filter(active=True), label=_("Change model"), empty_label=None
     )
     services = forms.ModelMultipleChoiceField(
         Service.objects.all(),
         required=False,
         widget=MultiPicker("services", placeholder="Add a service: type its name"),
     )
-    configuration_items = CIMultipleChoiceField(required=False, label="Affected CIs")
-    requested_by = PersonField(required=False, label="Requested by")
+    configuration_items = CIMultipleChoiceField(required=False, label=_("Affected CIs"))
+    requested_by = PersonField(required=False, label=_("Requested by"))
     assignment_group = AssignmentGroupField()
     assigned_to = AssigneeField()
     planned_start = _datetime_field("Planned start")
     planned_end = _datetime_field("Planned end")
-    cab_date = forms.DateField(label="CAB date", required=False, widget=DateInput())
+    cab_date = forms.DateField(label=_("CAB date"), required=False, widget=DateInput())
 
     class Meta:
         model = Change
@@ -85,9 +86,9 @@ class CreateChangeForm(ChangeForm):
     template = forms.ModelChoiceField(
         ChangeTemplate.objects.filter(status=ChangeTemplate.Status.ACTIVE),
         required=False,
-        label="Standard change template",
-        empty_label="None (a normal, emergency or registration change)",
-        help_text="A pre-authorised standard change: its fields and tasks are filled in.",
+        label=_("Standard change template"),
+        empty_label=_("None (a normal, emergency or registration change)"),
+        help_text=_("A pre-authorised standard change: its fields and tasks are filled in."),
     )
 
     class Meta(ChangeForm.Meta):
@@ -128,7 +129,7 @@ class TemplateForm(forms.ModelForm):
 
     model = forms.ModelChoiceField(
         ChangeModel.objects.filter(active=True, kind="standard"),
-        label="Change model",
+        label=_("Change model"),
         empty_label=None,
     )
     assignment_group = AssignmentGroupField()

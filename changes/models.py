@@ -14,6 +14,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.approvals import AbstractApproval
 from itsm.core.models import Record, RecordQuerySet
@@ -31,10 +32,10 @@ from .workflows import (
 
 
 class ChangeKind(models.TextChoices):
-    STANDARD = "standard", "Standard"
-    NORMAL = "normal", "Normal"
-    EMERGENCY = "emergency", "Emergency"
-    REGISTRATION = "registration", "Registration"
+    STANDARD = "standard", _("Standard")
+    NORMAL = "normal", _("Normal")
+    EMERGENCY = "emergency", _("Emergency")
+    REGISTRATION = "registration", _("Registration")
 
 
 #: The path each kind of model takes unless its administrator says otherwise.
@@ -47,9 +48,9 @@ DEFAULT_PATHS = {
 
 
 class RiskLevel(models.TextChoices):
-    LOW = "low", "Low"
-    MODERATE = "moderate", "Moderate"
-    HIGH = "high", "High"
+    LOW = "low", _("Low")
+    MODERATE = "moderate", _("Moderate")
+    HIGH = "high", _("High")
 
 
 #: Higher is riskier: the risk engine keeps the highest of its results.
@@ -57,32 +58,32 @@ RISK_RANK = {RiskLevel.LOW: 1, RiskLevel.MODERATE: 2, RiskLevel.HIGH: 3}
 
 
 class ImpactLevel(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
 
 
 class ChangeCategory(models.TextChoices):
-    APPLICATION = "application", "Application"
-    INFRASTRUCTURE = "infrastructure", "Infrastructure"
-    NETWORK = "network", "Network"
-    DATABASE = "database", "Database"
-    SECURITY = "security", "Security"
-    HARDWARE = "hardware", "Hardware"
-    FACILITIES = "facilities", "Facilities"
-    DOCUMENTATION = "documentation", "Documentation"
-    OTHER = "other", "Other"
+    APPLICATION = "application", _("Application")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+    NETWORK = "network", _("Network")
+    DATABASE = "database", _("Database")
+    SECURITY = "security", _("Security")
+    HARDWARE = "hardware", _("Hardware")
+    FACILITIES = "facilities", _("Facilities")
+    DOCUMENTATION = "documentation", _("Documentation")
+    OTHER = "other", _("Other")
 
 
 class ClosureCode(models.TextChoices):
     """The outcome of the post-implementation review (and how a change ended otherwise)."""
 
-    SUCCESSFUL = "successful", "Successful"
-    SUCCESSFUL_WITH_ISSUES = "successful_with_issues", "Successful with issues"
-    FAILED = "failed", "Failed"
-    BACKED_OUT = "backed_out", "Backed out"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
+    SUCCESSFUL = "successful", _("Successful")
+    SUCCESSFUL_WITH_ISSUES = "successful_with_issues", _("Successful with issues")
+    FAILED = "failed", _("Failed")
+    BACKED_OUT = "backed_out", _("Backed out")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 #: Outcomes that count against a team's and a model's change success score, and that offer
@@ -91,11 +92,11 @@ UNSUCCESSFUL = frozenset({ClosureCode.FAILED, ClosureCode.BACKED_OUT})
 
 
 class ApprovalState(models.TextChoices):
-    NOT_REQUESTED = "not_requested", "Not requested"
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    NOT_NEEDED = "not_needed", "Not needed (pre-authorised)"
+    NOT_REQUESTED = "not_requested", _("Not requested")
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    NOT_NEEDED = "not_needed", _("Not needed (pre-authorised)")
 
 
 # Approval policies --------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class ApprovalPolicy(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "approval policies"
+        verbose_name_plural = _("approval policies")
 
     def __str__(self):
         return self.name
@@ -118,16 +119,16 @@ class ApprovalPolicy(models.Model):
 
 class ApprovalLevel(models.Model):
     class Kind(models.TextChoices):
-        PEER = "peer", "Peer review (a member of the change's team, not its requester)"
-        TEAM_MANAGER = "team_manager", "The assignment group's manager"
-        CHANGE_MANAGER = "change_manager", "A change manager"
-        CAB = "cab", "The change advisory board (decided at a CAB meeting)"
-        TEAM = "team", "Members of a team"
-        EMERGENCY_AUTHORITY = "emergency_authority", "The emergency change authority (a team)"
+        PEER = "peer", _("Peer review (a member of the change's team, not its requester)")
+        TEAM_MANAGER = "team_manager", _("The assignment group's manager")
+        CHANGE_MANAGER = "change_manager", _("A change manager")
+        CAB = "cab", _("The change advisory board (decided at a CAB meeting)")
+        TEAM = "team", _("Members of a team")
+        EMERGENCY_AUTHORITY = "emergency_authority", _("The emergency change authority (a team)")
 
     class Mode(models.TextChoices):
-        ANY = "any", "Any one approver"
-        ALL = "all", "Every approver"
+        ANY = "any", _("Any one approver")
+        ALL = "all", _("Every approver")
 
     policy = models.ForeignKey(ApprovalPolicy, on_delete=models.CASCADE, related_name="levels")
     order = models.PositiveIntegerField(default=1)
@@ -139,20 +140,22 @@ class ApprovalLevel(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="For a team, the CAB or the emergency change authority.",
+        help_text=_("For a team, the CAB or the emergency change authority."),
     )
     min_risk = models.CharField(
-        "applies from risk",
+        _("applies from risk"),
         max_length=10,
         choices=RiskLevel.choices,
         default=RiskLevel.LOW,
-        help_text="The level applies to changes of this risk and higher.",
+        help_text=_("The level applies to changes of this risk and higher."),
     )
     deadline_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Decide within this many minutes (an SLA timer runs; the emergency "
-        "change authority's short deadline).",
+        help_text=_(
+            "Decide within this many minutes (an SLA timer runs; the emergency "
+            "change authority's short deadline)."
+        ),
     )
 
     class Meta:
@@ -167,7 +170,7 @@ class ApprovalLevel(models.Model):
     def clean(self):
         needs_team = {self.Kind.TEAM, self.Kind.CAB, self.Kind.EMERGENCY_AUTHORITY}
         if self.kind in needs_team and not self.team_id:
-            raise ValidationError({"team": "Name the team that approves."})
+            raise ValidationError({"team": _("Name the team that approves.")})
 
 
 # Questionnaires ------------------------------------------------------------------------------
@@ -179,9 +182,11 @@ class Questionnaire(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     moderate_from = models.PositiveIntegerField(
-        default=10, help_text="A score from this is moderate risk."
+        default=10, help_text=_("A score from this is moderate risk.")
     )
-    high_from = models.PositiveIntegerField(default=20, help_text="A score from this is high risk.")
+    high_from = models.PositiveIntegerField(
+        default=20, help_text=_("A score from this is high risk.")
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -192,7 +197,7 @@ class Questionnaire(models.Model):
 
     def clean(self):
         if self.high_from <= self.moderate_from:
-            raise ValidationError({"high_from": "High risk starts above moderate."})
+            raise ValidationError({"high_from": _("High risk starts above moderate.")})
 
     def risk_for(self, score: int) -> str:
         if score >= self.high_from:
@@ -255,8 +260,10 @@ class ChangeModel(models.Model):
     states = models.JSONField(
         default=list,
         blank=True,
-        help_text="The states a change of this model passes through, in order (empty: the "
-        "kind's usual path).",
+        help_text=_(
+            "The states a change of this model passes through, in order (empty: the "
+            "kind's usual path)."
+        ),
     )
     required_fields = models.JSONField(
         default=dict,
@@ -270,7 +277,7 @@ class ChangeModel(models.Model):
         Questionnaire, null=True, blank=True, on_delete=models.PROTECT, related_name="models"
     )
     lead_time_hours = models.PositiveIntegerField(
-        default=0, help_text="Notice a change of this model should give before its window."
+        default=0, help_text=_("Notice a change of this model should give before its window.")
     )
     active = models.BooleanField(default=True)
 
@@ -325,9 +332,9 @@ class ChangeTemplate(models.Model):
     (activated) and retired; a template whose changes failed is flagged."""
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        ACTIVE = "active", "Active"
-        RETIRED = "retired", "Retired"
+        PROPOSED = "proposed", _("Proposed")
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Retired")
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
@@ -360,7 +367,7 @@ class ChangeTemplate(models.Model):
 
     def clean(self):
         if self.model_id and not self.model.is_standard:
-            raise ValidationError({"model": "A template is for a standard change model."})
+            raise ValidationError({"model": _("A template is for a standard change model.")})
 
 
 class TemplateTask(models.Model):
@@ -433,7 +440,7 @@ class Change(Record):
     backout_plan = models.TextField(blank=True)
     test_plan = models.TextField(blank=True)
     outage_expected = models.BooleanField(default=False)
-    cab_date = models.DateField("CAB date", null=True, blank=True)
+    cab_date = models.DateField(_("CAB date"), null=True, blank=True)
 
     # Risk: computed by ``changes.risk`` (an override needs a reason and is journalled).
     risk = models.CharField(
@@ -575,7 +582,7 @@ class RiskRule(models.Model):
         ChangeModel,
         blank=True,
         related_name="risk_rules",
-        help_text="Applies to changes of these models (none: every model).",
+        help_text=_("Applies to changes of these models (none: every model)."),
     )
     description = models.TextField(blank=True)
 
@@ -641,19 +648,19 @@ class ScheduleWindow(models.Model):
     recurring (an RRULE read in the window's time zone, so 02:00 stays 02:00 across DST)."""
 
     class Kind(models.TextChoices):
-        MAINTENANCE = "maintenance", "Maintenance window"
-        BLACKOUT = "blackout", "Blackout (no changes)"
+        MAINTENANCE = "maintenance", _("Maintenance window")
+        BLACKOUT = "blackout", _("Blackout (no changes)")
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     description = models.TextField(blank=True)
-    starts_at = models.DateTimeField(help_text="The first (or only) occurrence's start.")
-    ends_at = models.DateTimeField(help_text="The first (or only) occurrence's end.")
+    starts_at = models.DateTimeField(help_text=_("The first (or only) occurrence's start."))
+    ends_at = models.DateTimeField(help_text=_("The first (or only) occurrence's end."))
     rrule = models.CharField(
-        "recurrence",
+        _("recurrence"),
         max_length=500,
         blank=True,
-        help_text="An iCalendar RRULE, e.g. FREQ=WEEKLY;BYDAY=SU (empty: once).",
+        help_text=_("An iCalendar RRULE, e.g. FREQ=WEEKLY;BYDAY=SU (empty: once)."),
     )
     time_zone = models.CharField(max_length=64, default="UTC")
     configuration_items = models.ManyToManyField(
@@ -698,11 +705,11 @@ class Conflict(models.Model):
     """A reason a change's window or CIs collide with something, as last detected."""
 
     class Kind(models.TextChoices):
-        SAME_CI = "same_ci", "Another change on the same CI"
-        RELATED_CI = "related_ci", "Another change on a related CI"
-        OUTSIDE_MAINTENANCE = "outside_maintenance", "Outside the CI's maintenance window"
-        BLACKOUT = "blackout", "Inside a blackout window"
-        ASSIGNEE_BOOKED = "assignee_booked", "The assignee is already booked"
+        SAME_CI = "same_ci", _("Another change on the same CI")
+        RELATED_CI = "related_ci", _("Another change on a related CI")
+        OUTSIDE_MAINTENANCE = "outside_maintenance", _("Outside the CI's maintenance window")
+        BLACKOUT = "blackout", _("Inside a blackout window")
+        ASSIGNEE_BOOKED = "assignee_booked", _("The assignee is already booked")
 
     change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="conflicts")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -753,9 +760,9 @@ class CabMeeting(models.Model):
     date range), and the decisions taken item by item, written into its minutes."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
 
     title = models.CharField(max_length=200)
     starts_at = models.DateTimeField()
@@ -781,15 +788,15 @@ class CabMeeting(models.Model):
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "The meeting ends after it starts."})
+            raise ValidationError({"ends_at": _("The meeting ends after it starts.")})
 
 
 class AgendaItem(models.Model):
     class Decision(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        DEFERRED = "deferred", "Deferred"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        DEFERRED = "deferred", _("Deferred")
 
     meeting = models.ForeignKey(CabMeeting, on_delete=models.CASCADE, related_name="items")
     change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="agenda_items")

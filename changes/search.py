@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.search import SearchSource
 
@@ -30,7 +31,7 @@ def sources() -> list[SearchSource]:
     return [
         SearchSource(
             key="changes",
-            label="Changes",
+            label=_("Changes"),
             singular="Change",
             model=Change,
             queryset=_changes,

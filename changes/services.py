@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
@@ -222,7 +223,7 @@ def open_change(actor, data: dict, template: ChangeTemplate | None = None) -> Ch
         data["model"] = template.model
         data["template"] = template
     if not data.get("model"):
-        raise ValidationError({"model": "Choose a change model."})
+        raise ValidationError({"model": _("Choose a change model.")})
     data.pop("template", None)
     change = writes.open(SPEC, actor, data, template=template)
     if template is not None:

@@ -5,6 +5,7 @@ Only active templates are offered when raising a change."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import ChangeTemplate, TemplateTask
 
@@ -62,7 +63,7 @@ def edit(template: ChangeTemplate, actor, data: dict) -> ChangeTemplate:
     ):
         raise PermissionDenied
     if template.status == Status.RETIRED:
-        raise ValidationError({"status": "A retired template is not edited."})
+        raise ValidationError({"status": _("A retired template is not edited.")})
     data = dict(data)
     tasks = data.pop("tasks", None)
     for name, value in data.items():
@@ -83,7 +84,7 @@ def review(template: ChangeTemplate, actor, approve: bool, notes: str = "") -> C
         )
     notes = (notes or "").strip()
     if not approve and not notes:
-        raise ValidationError({"notes": "Say what the proposer should change."})
+        raise ValidationError({"notes": _("Say what the proposer should change.")})
     template.reviewed_by = actor
     template.reviewed_at = timezone.now()
     template.review_notes = notes

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext_lazy as _
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -64,7 +65,7 @@ class ChangeScreens(RecordScreens):
     list_template = "changes/queue.html"
     rows_template = "changes/_queue_rows.html"
     rows_name = "changes"
-    empty_text = "No changes match."
+    empty_text = _("No changes match.")
     columns = (
         Column("Number", "number"),
         Column("Title"),
@@ -131,7 +132,7 @@ class ChangeScreens(RecordScreens):
                 pk=int(template_id), status=ChangeTemplate.Status.ACTIVE
             ).first()
             if template is None:
-                messages.error(self.request, "That template is not active.")
+                messages.error(self.request, _("That template is not active."))
             else:
                 initial.update(services.template_data(template))
                 initial["template"] = template.pk
@@ -200,7 +201,7 @@ class ChangeScreens(RecordScreens):
                     with transaction.atomic():
                         serializer.save(expected_version=self.version())
                 except StaleVersion as stale:
-                    messages.error(request, "The change was changed meanwhile; look again.")
+                    messages.error(request, _("The change was changed meanwhile; look again."))
                     return self.page(stale.record, 409)
                 except ValidationError as error:
                     errors = error_text(error)
@@ -308,7 +309,7 @@ class ChangeTaskScreens(RecordScreens):
     list_template = "changes/tasks.html"
     rows_template = "changes/_task_rows.html"
     rows_name = "tasks"
-    empty_text = "No change tasks match."
+    empty_text = _("No change tasks match.")
     columns = (
         Column("Number", "number"),
         Column("Title"),

@@ -22,19 +22,20 @@ model's path, and its guards name what is missing.
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import TaskState, Transition, Workflow, staff_only
 
 
 class ChangeState(models.TextChoices):
-    NEW = "new", "New"
-    ASSESS = "assess", "Assess"
-    AUTHORISE = "authorise", "Authorise"
-    SCHEDULED = "scheduled", "Scheduled"
-    IMPLEMENT = "implement", "Implement"
-    REVIEW = "review", "Review"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    NEW = "new", _("New")
+    ASSESS = "assess", _("Assess")
+    AUTHORISE = "authorise", _("Authorise")
+    SCHEDULED = "scheduled", _("Scheduled")
+    IMPLEMENT = "implement", _("Implement")
+    REVIEW = "review", _("Review")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 S = ChangeState
@@ -205,7 +206,7 @@ def _transitions() -> list[Transition]:
         Transition(
             BEFORE_IMPLEMENTATION,
             S.CANCELLED,
-            "Cancel",
+            _("Cancel"),
             requires=("closure_notes",),
             effects=(mark_closed,),
             style="danger",

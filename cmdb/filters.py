@@ -7,6 +7,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.filters import DateTimeFilter, FilterSet, IdFilter, TeamFilter
 
@@ -44,12 +45,12 @@ class CIClassFilter(django_filters.CharFilter):
 
 
 class ConfigurationItemFilterSet(FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label="Search")
-    ci_class = CIClassFilter(field_name="ci_class", help_text="Class key(s), with subclasses.")
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    ci_class = CIClassFilter(field_name="ci_class", help_text=_("Class key(s), with subclasses."))
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     environment = django_filters.MultipleChoiceFilter(choices=Environment.choices)
-    owner_team = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
-    support_team = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
+    owner_team = TeamFilter(help_text=_("Team id(s), comma-separated, or `mine`."))
+    support_team = TeamFilter(help_text=_("Team id(s), comma-separated, or `mine`."))
     location = IdFilter(field_name="location_id")
     updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
@@ -104,7 +105,7 @@ def filter_attributes(queryset, params):
 
 
 class RelationshipFilterSet(FilterSet):
-    ci = IdFilter(method="filter_ci", label="Either end is this CI")
+    ci = IdFilter(method="filter_ci", label=_("Either end is this CI"))
     source = IdFilter(field_name="source_id")
     target = IdFilter(field_name="target_id")
     type = django_filters.ModelChoiceFilter(

@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Location, Team
 from itsm.core.forms import EditInPlace, overlay
@@ -196,10 +197,10 @@ class RelationshipForm(forms.Form):
     """A relationship from this CI: a type read either way, and the other CI by search
     (``name #id`` from the suggestions), id, or exact name."""
 
-    kind = forms.ChoiceField(label="Relationship")
+    kind = forms.ChoiceField(label=_("Relationship"))
     target = forms.CharField(
         max_length=250,
-        label="Other CI",
+        label=_("Other CI"),
         widget=forms.TextInput(attrs={"placeholder": "name or id", "list": "ci-options"}),
     )
 
@@ -225,7 +226,7 @@ class RelationshipForm(forms.Form):
         if len(match) > 1:
             raise ValidationError(f"Several CIs are named {text!r}: pick one from the suggestions.")
         if match[0].pk == self.ci.pk:
-            raise ValidationError("A CI cannot be related to itself.")
+            raise ValidationError(_("A CI cannot be related to itself."))
         return match[0]
 
     def relation(self) -> tuple:
@@ -240,17 +241,17 @@ class ImportForm(forms.Form):
     MAX_BYTES = 5 * 1024 * 1024
 
     data_source = forms.ModelChoiceField(
-        DataSource.objects.all(), label="Data source", empty_label="Choose a data source"
+        DataSource.objects.all(), label=_("Data source"), empty_label=_("Choose a data source")
     )
     file = forms.FileField(
-        label="CSV file", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
+        label=_("CSV file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > self.MAX_BYTES:
-            raise ValidationError("The file is larger than 5 MB; split it.")
+            raise ValidationError(_("The file is larger than 5 MB; split it."))
         try:
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ValidationError("The file is not UTF-8 text.") from None
+            raise ValidationError(_("The file is not UTF-8 text.")) from None

@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Location, Team
 from itsm.core.models import JournalEntry
@@ -186,7 +187,7 @@ def apply(run: ImportRun, actor) -> ImportRun:
             status=ImportRun.Status.APPLIED
         )
     if not claimed:
-        raise ValidationError({"run": "Only a preview can be applied, once."})
+        raise ValidationError({"run": _("Only a preview can be applied, once.")})
     run.refresh_from_db()
     payload = run.payload or {}
     return _execute(

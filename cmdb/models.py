@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import Tracked, TrackedQuerySet
 
@@ -36,7 +37,7 @@ class CIClass(models.Model):
     identification_rules = models.JSONField(default=list, blank=True)
     #: A business service: what impact analysis reports as the services affected.
     is_service = models.BooleanField(
-        default=False, help_text="CIs of this class are business services."
+        default=False, help_text=_("CIs of this class are business services.")
     )
     #: Hardware on which software can be installed (licence compliance counts these).
     is_hardware = models.BooleanField(default=False)
@@ -45,8 +46,8 @@ class CIClass(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "CI class"
-        verbose_name_plural = "CI classes"
+        verbose_name = _("CI class")
+        verbose_name_plural = _("CI classes")
 
     def __str__(self):
         return self.name
@@ -154,15 +155,15 @@ class AttributeDefinition(models.Model):
     """One attribute CIs of a class (and its subclasses) carry."""
 
     class Type(models.TextChoices):
-        TEXT = "text", "Text"
-        INTEGER = "integer", "Whole number"
-        DECIMAL = "decimal", "Decimal number"
-        BOOLEAN = "boolean", "Yes / no"
-        DATE = "date", "Date"
-        CHOICE = "choice", "Choice"
-        IP_ADDRESS = "ip_address", "IP address"
-        URL = "url", "URL"
-        EMAIL = "email", "Email address"
+        TEXT = "text", _("Text")
+        INTEGER = "integer", _("Whole number")
+        DECIMAL = "decimal", _("Decimal number")
+        BOOLEAN = "boolean", _("Yes / no")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+        IP_ADDRESS = "ip_address", _("IP address")
+        URL = "url", _("URL")
+        EMAIL = "email", _("Email address")
 
     ci_class = models.ForeignKey(CIClass, on_delete=models.CASCADE, related_name="attributes")
     key = models.CharField(max_length=50, validators=[KEY])
@@ -171,10 +172,10 @@ class AttributeDefinition(models.Model):
     required = models.BooleanField(default=False)
     unique = models.BooleanField(
         default=False,
-        help_text="No two CIs of this class and its subclasses may share a value.",
+        help_text=_("No two CIs of this class and its subclasses may share a value."),
     )
     choices = models.JSONField(
-        default=list, blank=True, help_text="The allowed values of a choice attribute."
+        default=list, blank=True, help_text=_("The allowed values of a choice attribute.")
     )
     help_text = models.CharField(max_length=200, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -263,19 +264,19 @@ class AttributeDefinition(models.Model):
 
 
 class Status(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    IN_BUILD = "in_build", "In build"
-    LIVE = "live", "Live"
-    MAINTENANCE = "maintenance", "Maintenance"
-    RETIRED = "retired", "Retired"
+    PLANNED = "planned", _("Planned")
+    IN_BUILD = "in_build", _("In build")
+    LIVE = "live", _("Live")
+    MAINTENANCE = "maintenance", _("Maintenance")
+    RETIRED = "retired", _("Retired")
 
 
 class Environment(models.TextChoices):
-    PRODUCTION = "production", "Production"
-    STAGING = "staging", "Staging"
-    TEST = "test", "Test"
-    DEVELOPMENT = "development", "Development"
-    DISASTER_RECOVERY = "disaster_recovery", "Disaster recovery"
+    PRODUCTION = "production", _("Production")
+    STAGING = "staging", _("Staging")
+    TEST = "test", _("Test")
+    DEVELOPMENT = "development", _("Development")
+    DISASTER_RECOVERY = "disaster_recovery", _("Disaster recovery")
 
 
 class DataSource(models.Model):
@@ -383,7 +384,7 @@ class ConfigurationItem(Tracked):
 
     class Meta:
         ordering = ["sort_name", "id"]
-        verbose_name = "configuration item"
+        verbose_name = _("configuration item")
         indexes = [
             models.Index(fields=["ci_class", "status"]),
             models.Index(fields=["sort_name", "id"], name="cmdb_ci_sort_name_idx"),
@@ -425,10 +426,10 @@ class RelationshipType(models.Model):
     outage travels along it."""
 
     class Spread(models.TextChoices):
-        TO_SOURCE = "to_source", "From target to source (the source is affected)"
-        TO_TARGET = "to_target", "From source to target (the target is affected)"
-        BOTH = "both", "Both ways"
-        NONE = "none", "Does not spread"
+        TO_SOURCE = "to_source", _("From target to source (the source is affected)")
+        TO_TARGET = "to_target", _("From source to target (the target is affected)")
+        BOTH = "both", _("Both ways")
+        NONE = "none", _("Does not spread")
 
     key = models.CharField(max_length=50, unique=True, validators=[KEY])
     name = models.CharField(max_length=100, help_text='Read from the source: "depends on".')
@@ -475,9 +476,9 @@ class ImportRun(models.Model):
     """One batch import: what it was asked to do and what it did, row by row."""
 
     class Status(models.TextChoices):
-        PREVIEW = "preview", "Preview"
-        APPLIED = "applied", "Applied"
-        FAILED = "failed", "Failed"
+        PREVIEW = "preview", _("Preview")
+        APPLIED = "applied", _("Applied")
+        FAILED = "failed", _("Failed")
 
     data_source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="runs")
     status = models.CharField(max_length=10, choices=Status.choices)

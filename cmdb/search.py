@@ -1,6 +1,8 @@
 """Configuration items in the kernel's search: found by name (or words of their
 description) as staff type, with their class, environment and status beside the name."""
 
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.search import CONTAINS, SearchSource
 
 FIELDS = {"name": "A", "description": "B"}
@@ -21,7 +23,7 @@ def source() -> SearchSource:
 
     return SearchSource(
         key="cis",
-        label="Configuration items",
+        label=_("Configuration items"),
         singular="CI",
         model=ConfigurationItem,
         queryset=_queryset,

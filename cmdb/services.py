@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import writes
 from itsm.core.models import JournalEntry
@@ -284,7 +285,7 @@ def _journal_relationship(relationship: Relationship, actor, added: bool) -> Non
 def relate(actor, source: ConfigurationItem, type, target: ConfigurationItem, data_source=None):
     """A relationship between two CIs, in the history of both."""
     if source.pk == target.pk:
-        raise ValidationError({"target": "A CI cannot be related to itself."})
+        raise ValidationError({"target": _("A CI cannot be related to itself.")})
     relationship = Relationship(
         source=source, type=type, target=target, data_source=data_source, created_by=actor
     )

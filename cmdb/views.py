@@ -8,6 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -126,7 +127,7 @@ def edit(request, pk):
             add_service_errors(form, error)
         else:
             if updated.version == ci.version:
-                messages.info(request, "Nothing changed.")
+                messages.info(request, _("Nothing changed."))
             else:
                 messages.success(request, f"{updated.name} saved.")
             return redirect("cmdb:detail", pk=pk)
@@ -274,7 +275,7 @@ class CIScreens(TrackedScreens):
     rows_template = "cmdb/_list_rows.html"
     rows_name = "items"
     table_class = "cis"
-    empty_text = "No configuration items match."
+    empty_text = _("No configuration items match.")
     columns = (
         Column("Name", "sort_name"),
         Column("Class"),
@@ -560,7 +561,7 @@ def import_run(request, run_id):
 def import_apply(request, run_id):
     run = _run(run_id)
     if run.status != ImportRun.Status.PREVIEW:
-        messages.error(request, "This import was already applied.")
+        messages.error(request, _("This import was already applied."))
         return redirect("cmdb:import-run", run_id=run.pk)
     try:
         run = _imports().apply(run, request.user)
