@@ -57,7 +57,9 @@ ADMINISTERED_APPS = (
 
 #: Rights nobody holds, administrators included: the audit trail (timeline entries) is
 #: written only by the platform and never edited or removed, and attachments are part of
-#: it (who added which file to which record). The admin refuses these to superusers too.
+#: it (who added which file to which record); record links are made and removed on the
+#: records' pages (which journal them) and the outbox is what the platform sends. The
+#: admin refuses these to superusers too.
 WITHHELD = (
     ("core", "add_journalentry"),
     ("core", "change_journalentry"),
@@ -65,6 +67,12 @@ WITHHELD = (
     ("core", "add_attachment"),
     ("core", "change_attachment"),
     ("core", "delete_attachment"),
+    ("core", "add_recordlink"),
+    ("core", "change_recordlink"),
+    ("core", "delete_recordlink"),
+    ("core", "add_notification"),
+    ("core", "change_notification"),
+    ("core", "delete_notification"),
 )
 
 #: Rights for actions that are not a model's add, change, delete or view:
