@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import Erasure, LegalHold, Person, RetentionRule
@@ -52,7 +53,7 @@ class LegalHoldForm(forms.ModelForm):
     record_number = forms.CharField(
         required=False,
         max_length=20,
-        help_text="The number of the record held (INC0001001, REQ0001002…).",
+        help_text=_("The number of the record held (INC0001001, REQ0001002…)."),
     )
 
     class Meta:
@@ -63,7 +64,7 @@ class LegalHoldForm(forms.ModelForm):
         cleaned = super().clean()
         number = (cleaned.get("record_number") or "").strip().upper()
         if bool(number) == bool(cleaned.get("person")):
-            raise ValidationError("Hold one person or one record (its number), not both.")
+            raise ValidationError(_("Hold one person or one record (its number), not both."))
         if number:
             record = find_record(number)
             if record is None:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import User
 
@@ -38,9 +39,9 @@ class LegalHold(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        verbose_name="record type",
+        verbose_name=_("record type"),
     )
-    object_id = models.BigIntegerField(null=True, blank=True, verbose_name="record id")
+    object_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("record id"))
     record = GenericForeignKey("content_type", "object_id")
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -49,7 +50,7 @@ class LegalHold(models.Model):
         on_delete=models.PROTECT,
         related_name="legal_holds",
     )
-    reason = models.TextField(help_text="Why the data is kept (a case reference).")
+    reason = models.TextField(help_text=_("Why the data is kept (a case reference)."))
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -96,13 +97,13 @@ class LegalHold(models.Model):
 
     def clean(self):
         if bool(self.person_id) == bool(self.content_type_id):
-            raise ValidationError("A hold is on one record or on one person (not both).")
+            raise ValidationError(_("A hold is on one record or on one person (not both)."))
         if self.content_type_id:
             if self.object_id is None:
-                raise ValidationError({"object_id": "Which record is held."})
+                raise ValidationError({"object_id": _("Which record is held.")})
             model = self.content_type.model_class()
             if model is None or not model._default_manager.filter(pk=self.object_id).exists():
-                raise ValidationError({"object_id": "No such record."})
+                raise ValidationError({"object_id": _("No such record.")})
 
 
 class RetentionRule(models.Model):
@@ -111,17 +112,17 @@ class RetentionRule(models.Model):
     files. ``manage.py apply_retention`` and a nightly task apply the active rules."""
 
     class Action(models.TextChoices):
-        PSEUDONYMISE = "pseudonymise", "Pseudonymise the people named"
-        REMOVE = "remove", "Remove the record"
+        PSEUDONYMISE = "pseudonymise", _("Pseudonymise the people named")
+        REMOVE = "remove", _("Remove the record")
 
     record_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     closed_for_years = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Records closed for more than this many years.",
+        help_text=_("Records closed for more than this many years."),
     )
     action = models.CharField(max_length=15, choices=Action.choices)
     active = models.BooleanField(default=True)
-    description = models.TextField(blank=True, help_text="Why (the policy it follows).")
+    description = models.TextField(blank=True, help_text=_("Why (the policy it follows)."))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -144,7 +145,7 @@ class RetentionRule(models.Model):
         if self.record_type_id:
             model = self.record_type.model_class()
             if model not in record_types():
-                raise ValidationError({"record_type": "Not a record type."})
+                raise ValidationError({"record_type": _("Not a record type.")})
             if closed_field(model) is None:
                 raise ValidationError(
                     {"record_type": "This record type has no time it was closed."}
@@ -178,5 +179,5 @@ class Person(User):
 
     class Meta:
         proxy = True
-        verbose_name = "person's data"
-        verbose_name_plural = "people's data"
+        verbose_name = _("person's data")
+        verbose_name_plural = _("people's data")

@@ -3,6 +3,7 @@ the API and the screens alike."""
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Location
 from itsm.core.filters import FilterSet, IdFilter, UserFilter
@@ -19,16 +20,16 @@ CONTRACT_ORDERING = ["reference", "created_at", "updated_at"]
 class AssetFilterSet(FilterSet):
     # distinct=False: one row per asset already.
     state = django_filters.MultipleChoiceFilter(choices=AssetState.choices, distinct=False)
-    assigned_to = UserFilter(help_text="Username, or `me`.")
+    assigned_to = UserFilter(help_text=_("Username, or `me`."))
     location = django_filters.ModelChoiceFilter(queryset=Location.objects.all())
     supplier = django_filters.ModelChoiceFilter(
-        field_name="vendor", queryset=Supplier.objects.all(), help_text="The vendor's id."
+        field_name="vendor", queryset=Supplier.objects.all(), help_text=_("The vendor's id.")
     )
     warranty_expires_before = django_filters.DateFilter(
-        field_name="warranty_end", lookup_expr="lt", help_text="Warranty ends before this date."
+        field_name="warranty_end", lookup_expr="lt", help_text=_("Warranty ends before this date.")
     )
     search = django_filters.CharFilter(
-        method="filter_text", label="Search", help_text="Asset tag, serial number or model."
+        method="filter_text", label=_("Search"), help_text=_("Asset tag, serial number or model.")
     )
 
     class Meta:
@@ -57,11 +58,11 @@ class SupplierFilterSet(FilterSet):
 class ContractFilterSet(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Contract.Kind.choices, distinct=False)
     supplier = django_filters.ModelChoiceFilter(queryset=Supplier.objects.all())
-    owner = UserFilter(help_text="Username, or `me`.")
+    owner = UserFilter(help_text=_("Username, or `me`."))
     ends_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lt")
-    active_on = django_filters.DateFilter(method="filter_active_on", label="Active on")
+    active_on = django_filters.DateFilter(method="filter_active_on", label=_("Active on"))
     search = django_filters.CharFilter(
-        method="filter_text", label="Search", help_text="Reference or supplier name."
+        method="filter_text", label=_("Search"), help_text=_("Reference or supplier name.")
     )
 
     class Meta:
@@ -83,7 +84,7 @@ class ContractFilterSet(FilterSet):
 class LicenceFilterSet(FilterSet):
     software = IdFilter(field_name="software_id")
     contract = IdFilter(field_name="contract_id")
-    valid_on = django_filters.DateFilter(method="filter_valid_on", label="Valid on")
+    valid_on = django_filters.DateFilter(method="filter_valid_on", label=_("Valid on"))
 
     class Meta:
         model = Licence

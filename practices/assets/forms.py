@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import ConfigurationItem
 from itsm.accounts.models import Location
@@ -113,9 +114,11 @@ class AssetForm(forms.ModelForm):
     """Create or edit an asset's fields (the state moves with the lifecycle buttons)."""
 
     vendor = SupplierNameField(required=False)
-    assigned_to = PersonField(required=False, label="Assigned to")
+    assigned_to = PersonField(required=False, label=_("Assigned to"))
     configuration_item = CIChoiceField(
-        required=False, label="Configuration item", help_text="The CI this asset is, in the CMDB."
+        required=False,
+        label=_("Configuration item"),
+        help_text=_("The CI this asset is, in the CMDB."),
     )
 
     class Meta:

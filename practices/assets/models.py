@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import Tracked, TrackedQuerySet
 
@@ -29,7 +30,7 @@ class Supplier(Tracked):
     ``visible_to``)."""
 
     name = models.CharField(max_length=200, unique=True)
-    contact = models.CharField(max_length=200, blank=True, help_text="The contact person.")
+    contact = models.CharField(max_length=200, blank=True, help_text=_("The contact person."))
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     website = models.URLField(blank=True)
@@ -63,7 +64,7 @@ class Asset(Tracked):
     workflow = asset_workflow
 
     asset_tag = models.CharField(max_length=50, unique=True, validators=[ASSET_TAG])
-    model = models.CharField(max_length=200, help_text="Make and model, e.g. ThinkPad T14.")
+    model = models.CharField(max_length=200, help_text=_("Make and model, e.g. ThinkPad T14."))
     serial_number = models.CharField(max_length=100, blank=True, db_index=True)
     vendor = models.ForeignKey(
         Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="assets"
@@ -97,7 +98,7 @@ class Asset(Tracked):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assets",
-        help_text="The CI this asset is, in the CMDB.",
+        help_text=_("The CI this asset is, in the CMDB."),
     )
     notes = models.TextField(blank=True)
 
@@ -126,19 +127,19 @@ class Contract(Tracked):
     and the assets and CIs it covers."""
 
     class Kind(models.TextChoices):
-        SUPPORT = "support", "Support"
-        MAINTENANCE = "maintenance", "Maintenance"
-        LEASE = "lease", "Lease"
-        LICENCE = "licence", "Licence"
+        SUPPORT = "support", _("Support")
+        MAINTENANCE = "maintenance", _("Maintenance")
+        LEASE = "lease", _("Lease")
+        LICENCE = "licence", _("Licence")
 
-    reference = models.CharField(max_length=100, unique=True, help_text="Contract number.")
+    reference = models.CharField(max_length=100, unique=True, help_text=_("Contract number."))
     kind = models.CharField(max_length=20, choices=Kind.choices)
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="contracts")
     start_date = models.DateField()
     end_date = models.DateField()
     renewal_date = models.DateField(null=True, blank=True)
     notice_period_days = models.PositiveSmallIntegerField(
-        default=30, help_text="The owner is reminded this many days before renewal or expiry."
+        default=30, help_text=_("The owner is reminded this many days before renewal or expiry.")
     )
     cost_per_year = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
@@ -177,12 +178,12 @@ class ContractReminder(models.Model):
     daily task sends each once however often it runs."""
 
     class Event(models.TextChoices):
-        RENEWAL = "renewal", "Renewal"
-        EXPIRY = "expiry", "Expiry"
+        RENEWAL = "renewal", _("Renewal")
+        EXPIRY = "expiry", _("Expiry")
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="reminders")
     event = models.CharField(max_length=10, choices=Event.choices)
-    due_date = models.DateField(help_text="The renewal or end date reminded of.")
+    due_date = models.DateField(help_text=_("The renewal or end date reminded of."))
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -204,12 +205,12 @@ class Licence(Tracked):
     """Entitlements to use a software product (a software CI)."""
 
     class Metric(models.TextChoices):
-        INSTALLATIONS = "installations", "Installations"
+        INSTALLATIONS = "installations", _("Installations")
 
     software = models.ForeignKey(
         "cmdb.ConfigurationItem", on_delete=models.PROTECT, related_name="licences"
     )
-    reference = models.CharField(max_length=100, blank=True, help_text="Licence key or order.")
+    reference = models.CharField(max_length=100, blank=True, help_text=_("Licence key or order."))
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     metric = models.CharField(max_length=20, choices=Metric.choices, default=Metric.INSTALLATIONS)
     contract = models.ForeignKey(

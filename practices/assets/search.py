@@ -2,6 +2,7 @@
 directly when the asset tag is typed whole. End users find only their own devices."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.search import CONTAINS, SearchSource
 
@@ -32,7 +33,7 @@ def source() -> SearchSource:
 
     return SearchSource(
         key="assets",
-        label="Assets",
+        label=_("Assets"),
         singular="Asset",
         model=Asset,
         queryset=_queryset,

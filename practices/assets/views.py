@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework.decorators import action
 
 from itsm.accounts.decorators import agent_required
@@ -58,7 +59,7 @@ class AssetScreens(TrackedScreens):
     list_template = "assets/asset_list.html"
     rows_template = "assets/_asset_rows.html"
     rows_name = "assets"
-    empty_text = "No assets match."
+    empty_text = _("No assets match.")
     columns = (
         Column("Tag", "asset_tag"),
         Column("Model", "model"),
@@ -155,7 +156,7 @@ class ContractScreens(TrackedScreens):
     list_template = "assets/contract_list.html"
     rows_template = "assets/_contract_rows.html"
     rows_name = "contracts"
-    empty_text = "No contracts match."
+    empty_text = _("No contracts match.")
     columns = (
         Column("Reference", "reference"),
         Column("Kind"),

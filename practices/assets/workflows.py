@@ -4,18 +4,19 @@ An asset is not a ticket-like record, but the engine only needs a ``state``: mov
 checked the same way, and an illegal one names the allowed next states."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow
 
 
 class AssetState(models.TextChoices):
-    ORDERED = "ordered", "Ordered"
-    RECEIVED = "received", "Received"
-    IN_STOCK = "in_stock", "In stock"
-    DEPLOYED = "deployed", "Deployed"
-    IN_REPAIR = "in_repair", "In repair"
-    RETIRED = "retired", "Retired"
-    DISPOSED = "disposed", "Disposed"
+    ORDERED = "ordered", _("Ordered")
+    RECEIVED = "received", _("Received")
+    IN_STOCK = "in_stock", _("In stock")
+    DEPLOYED = "deployed", _("Deployed")
+    IN_REPAIR = "in_repair", _("In repair")
+    RETIRED = "retired", _("Retired")
+    DISPOSED = "disposed", _("Disposed")
 
 
 S = AssetState

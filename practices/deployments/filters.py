@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import Environment
 from itsm.core.filters import DateTimeFilter, IdFilter, RecordFilterSet
@@ -10,15 +11,17 @@ from .workflows import DeploymentState
 
 class DeploymentFilterSet(RecordFilterSet):
     state = django_filters.MultipleChoiceFilter(
-        choices=DeploymentState.choices, distinct=False, label="Status"
+        choices=DeploymentState.choices, distinct=False, label=_("Status")
     )
     environment = django_filters.MultipleChoiceFilter(choices=Environment.choices, distinct=False)
     strategy = django_filters.ChoiceFilter(choices=Strategy.choices)
     gate_decision = django_filters.ChoiceFilter(choices=GateDecision.choices)
     release = django_filters.CharFilter(
-        field_name="release__number", help_text="A release's number."
+        field_name="release__number", help_text=_("A release's number.")
     )
-    change = django_filters.CharFilter(field_name="change__number", help_text="A change's number.")
+    change = django_filters.CharFilter(
+        field_name="change__number", help_text=_("A change's number.")
+    )
     pipeline = django_filters.CharFilter()
     run = django_filters.CharFilter()
     configuration_item = IdFilter(field_name="configuration_items", distinct=False)

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from changes.models import Change
 from cmdb.widgets import CIMultipleChoiceField
@@ -20,16 +21,16 @@ class DeploymentForm(EditInPlace, forms.ModelForm):
         required=False,
         to_field_name="number",
         widget=Picker("releases"),
-        help_text="Or name the build below.",
+        help_text=_("Or name the build below."),
     )
     change = forms.ModelChoiceField(
         Change.objects.all(),
         required=False,
         to_field_name="number",
         widget=Picker("release-changes"),
-        help_text="The change that authorises it.",
+        help_text=_("The change that authorises it."),
     )
-    configuration_items = CIMultipleChoiceField(required=False, label="CIs deployed to")
+    configuration_items = CIMultipleChoiceField(required=False, label=_("CIs deployed to"))
     deployed_by = forms.ModelChoiceField(
         User.objects.filter(is_active=True, teams__isnull=False).distinct(),
         required=False,
@@ -60,7 +61,7 @@ class DeploymentForm(EditInPlace, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["title"].required = False
-        self.fields["title"].help_text = "Empty: named after what is deployed and where."
+        self.fields["title"].help_text = _("Empty: named after what is deployed and where.")
         deployment = self.instance
         if deployment.pk:
             self.track_changes(deployment)

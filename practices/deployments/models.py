@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import Environment
 from itsm.api.models import ServiceAccount
@@ -19,17 +20,17 @@ from .workflows import OPEN, DeploymentState, deployment_workflow
 
 
 class Strategy(models.TextChoices):
-    BIG_BANG = "big_bang", "Big bang"
-    PHASED = "phased", "Phased"
-    BLUE_GREEN = "blue_green", "Blue-green"
-    CANARY = "canary", "Canary"
-    FEATURE_FLAG = "feature_flag", "Feature flag"
+    BIG_BANG = "big_bang", _("Big bang")
+    PHASED = "phased", _("Phased")
+    BLUE_GREEN = "blue_green", _("Blue-green")
+    CANARY = "canary", _("Canary")
+    FEATURE_FLAG = "feature_flag", _("Feature flag")
 
 
 class GateDecision(models.TextChoices):
-    ALLOWED = "allowed", "Allowed"
-    AWAITING = "awaiting", "Awaiting"
-    PREVENTED = "prevented", "Prevented"
+    ALLOWED = "allowed", _("Allowed")
+    AWAITING = "awaiting", _("Awaiting")
+    PREVENTED = "prevented", _("Prevented")
 
 
 class EnvironmentPolicy(models.Model):
@@ -47,20 +48,22 @@ class EnvironmentPolicy(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The team the pipelines' changes are assigned to.",
+        help_text=_("The team the pipelines' changes are assigned to."),
     )
     auto_approve = models.BooleanField(
         default=False,
-        help_text="Authorise low-risk deployments without people: risk low, no conflict, "
-        "the pipeline's tests passed.",
+        help_text=_(
+            "Authorise low-risk deployments without people: risk low, no conflict, "
+            "the pipeline's tests passed."
+        ),
     )
     window_minutes = models.PositiveIntegerField(
-        default=60, help_text="The planned window a pipeline's change gets from its request."
+        default=60, help_text=_("The planned window a pipeline's change gets from its request.")
     )
 
     class Meta:
         ordering = ["environment"]
-        verbose_name_plural = "environment policies"
+        verbose_name_plural = _("environment policies")
 
     def __str__(self):
         return f"{self.get_environment_display()}: {self.change_model}"
@@ -78,13 +81,15 @@ class GitHubIntegration(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     secret = models.CharField(
-        max_length=200, help_text="The webhook secret GitHub signs each event with."
+        max_length=200, help_text=_("The webhook secret GitHub signs each event with.")
     )
     callback_token = models.CharField(
         max_length=500,
         blank=True,
-        help_text="The token the answer to a run's callback is authorised with (the "
-        "GitHub App installation's access token).",
+        help_text=_(
+            "The token the answer to a run's callback is authorised with (the "
+            "GitHub App installation's access token)."
+        ),
     )
     allowed_callback_hosts = models.JSONField(
         default=list,
@@ -108,7 +113,7 @@ class GitHubIntegration(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "GitHub integration"
+        verbose_name = _("GitHub integration")
 
     def __str__(self):
         return self.name
@@ -155,7 +160,7 @@ class Deployment(Record):
     workflow = deployment_workflow
 
     state = models.CharField(
-        "status",
+        _("status"),
         max_length=20,
         choices=DeploymentState.choices,
         default=DeploymentState.PLANNED,
@@ -169,12 +174,12 @@ class Deployment(Record):
         related_name="deployments",
     )
     build = models.CharField(
-        max_length=200, blank=True, help_text="A build deployed without a release."
+        max_length=200, blank=True, help_text=_("A build deployed without a release.")
     )
     environment = models.CharField(max_length=20, choices=Environment.choices)
     strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.BIG_BANG)
     #: The version deployed ("2.4.1"); ``version`` is the row's edit counter (ETags).
-    software_version = models.CharField("version", max_length=100, blank=True)
+    software_version = models.CharField(_("version"), max_length=100, blank=True)
     configuration_items = models.ManyToManyField(
         "cmdb.ConfigurationItem", blank=True, related_name="deployments"
     )

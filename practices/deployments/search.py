@@ -1,6 +1,8 @@
 """Deployments in the kernel's search (staff only): by number, title, version or the
 pipeline and run that asked for them."""
 
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.search import CONTAINS, SearchSource
 
 FIELDS = {"title": "A", "software_version": "B", "pipeline": "C", "run": "C"}
@@ -11,7 +13,7 @@ def source() -> SearchSource:
 
     return SearchSource(
         key="deployments",
-        label="Deployments",
+        label=_("Deployments"),
         singular="Deployment",
         model=Deployment,
         queryset=lambda user: Deployment.objects.visible_to(user),

@@ -2,6 +2,8 @@
 gate as last asked, its pipeline, its change and its CIs), recording a deployment by
 hand; and the deployments block on a release's page."""
 
+from django.utils.translation import gettext_lazy as _
+
 from cmdb.models import ConfigurationItem, Environment
 from itsm.api.screens import Column, RecordScreens
 from practices.releases.models import Release
@@ -32,7 +34,7 @@ class DeploymentScreens(RecordScreens):
     list_template = "deployments/list.html"
     rows_template = "deployments/_rows.html"
     rows_name = "deployments"
-    empty_text = "No deployments match."
+    empty_text = _("No deployments match.")
     columns = (
         Column("Number", "number"),
         Column("What"),

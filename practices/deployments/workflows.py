@@ -12,16 +12,17 @@ failed.
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow
 
 
 class DeploymentState(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    IN_PROGRESS = "in_progress", "In progress"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    ROLLED_BACK = "rolled_back", "Rolled back"
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
 
 
 S = DeploymentState
@@ -60,7 +61,7 @@ deployment_workflow = Workflow(
         Transition(
             frozenset({S.PLANNED}),
             S.IN_PROGRESS,
-            "Start",
+            _("Start"),
             guards=(gate_allows,),
             effects=(started,),
             style="primary",
@@ -74,7 +75,7 @@ deployment_workflow = Workflow(
         Transition(
             frozenset({S.IN_PROGRESS, S.SUCCEEDED, S.FAILED}),
             S.ROLLED_BACK,
-            "Rolled back",
+            _("Rolled back"),
             effects=(ended,),
             style="danger",
         ),

@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.filters import DateTimeFilter, IdFilter, RecordFilterSet
 from itsm.core.widgets import ASSIGNMENT_FILTERS, use_pickers
@@ -13,13 +14,13 @@ class ReleaseFilterSet(RecordFilterSet):
     release_version = django_filters.CharFilter()
     configuration_item = IdFilter(field_name="configuration_items", distinct=False)
     change = django_filters.CharFilter(
-        field_name="changes__number", distinct=False, help_text="A change's number."
+        field_name="changes__number", distinct=False, help_text=_("A change's number.")
     )
     planned_from = DateTimeFilter(
-        field_name="planned_end", lookup_expr="gte", label="Planned to end after"
+        field_name="planned_end", lookup_expr="gte", label=_("Planned to end after")
     )
     planned_to = DateTimeFilter(
-        field_name="planned_start", lookup_expr="lte", label="Planned to start before"
+        field_name="planned_start", lookup_expr="lte", label=_("Planned to start before")
     )
 
     class Meta:

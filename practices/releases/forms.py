@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from changes.models import Change
 from cmdb.widgets import CIMultipleChoiceField
@@ -23,12 +24,12 @@ def _datetime_field(label: str):
 class ReleaseForm(EditInPlace, forms.ModelForm):
     wide_fields = ("title", "description", "release_notes")
 
-    configuration_items = CIMultipleChoiceField(required=False, label="CIs and software")
+    configuration_items = CIMultipleChoiceField(required=False, label=_("CIs and software"))
     changes = forms.ModelMultipleChoiceField(
         Change.objects.all(),
         required=False,
         to_field_name="number",
-        label="Changes carried",
+        label=_("Changes carried"),
         widget=ChosenPicker("release-changes", placeholder="Add a change: its number or title"),
     )
     release_manager = forms.ModelChoiceField(

@@ -5,6 +5,7 @@ environment are deployment management's (``practices.deployments``)."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import Record, RecordQuerySet
 
@@ -12,9 +13,9 @@ from .workflows import OPEN, ReleaseState, release_workflow
 
 
 class ReleaseType(models.TextChoices):
-    MAJOR = "major", "Major"
-    MINOR = "minor", "Minor"
-    EMERGENCY = "emergency", "Emergency"
+    MAJOR = "major", _("Major")
+    MINOR = "minor", _("Minor")
+    EMERGENCY = "emergency", _("Emergency")
 
 
 class ReleaseQuerySet(RecordQuerySet):
@@ -34,7 +35,7 @@ class Release(Record):
         max_length=20, choices=ReleaseState.choices, default=ReleaseState.PLANNING, db_index=True
     )
     #: The release's version ("2.4.0"); ``version`` is the row's edit counter (ETags).
-    release_version = models.CharField("version", max_length=100, blank=True, db_index=True)
+    release_version = models.CharField(_("version"), max_length=100, blank=True, db_index=True)
     release_type = models.CharField(
         max_length=10, choices=ReleaseType.choices, default=ReleaseType.MINOR
     )
@@ -49,15 +50,15 @@ class Release(Record):
         "cmdb.ConfigurationItem",
         blank=True,
         related_name="releases",
-        help_text="The CIs and software the release changes.",
+        help_text=_("The CIs and software the release changes."),
     )
     changes = models.ManyToManyField(
         "changes.Change",
         blank=True,
         related_name="releases",
-        help_text="The changes the release carries.",
+        help_text=_("The changes the release carries."),
     )
-    release_notes = models.TextField(blank=True, help_text="Markdown; shown sanitised.")
+    release_notes = models.TextField(blank=True, help_text=_("Markdown; shown sanitised."))
     planned_start = models.DateTimeField(null=True, blank=True)
     planned_end = models.DateTimeField(null=True, blank=True)
     actual_start = models.DateTimeField(null=True, blank=True)

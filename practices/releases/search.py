@@ -1,5 +1,7 @@
 """Releases in the kernel's search (staff only): by number, title or version."""
 
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.search import CONTAINS, SearchSource
 
 FIELDS = {"title": "A", "release_version": "B", "description": "C"}
@@ -10,7 +12,7 @@ def source() -> SearchSource:
 
     return SearchSource(
         key="releases",
-        label="Releases",
+        label=_("Releases"),
         singular="Release",
         model=Release,
         queryset=lambda user: Release.objects.visible_to(user),

@@ -2,6 +2,8 @@
 rendered sanitised, the changes it carries, its CIs; deployment management adds its
 deployments as a record panel) and planning a release. Every write goes through ``services``."""
 
+from django.utils.translation import gettext_lazy as _
+
 from changes.models import Change
 from cmdb.models import ConfigurationItem
 from itsm.api.screens import Column, RecordScreens
@@ -34,7 +36,7 @@ class ReleaseScreens(RecordScreens):
     list_template = "releases/list.html"
     rows_template = "releases/_rows.html"
     rows_name = "releases"
-    empty_text = "No releases match."
+    empty_text = _("No releases match.")
     columns = (
         Column("Number", "number"),
         Column("Title"),

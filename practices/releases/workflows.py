@@ -11,18 +11,19 @@ planning → build → test → deploy → review → closed, or cancelled befor
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow
 
 
 class ReleaseState(models.TextChoices):
-    PLANNING = "planning", "Planning"
-    BUILD = "build", "Build"
-    TEST = "test", "Test"
-    DEPLOY = "deploy", "Deploy"
-    REVIEW = "review", "Review"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    PLANNING = "planning", _("Planning")
+    BUILD = "build", _("Build")
+    TEST = "test", _("Test")
+    DEPLOY = "deploy", _("Deploy")
+    REVIEW = "review", _("Review")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 S = ReleaseState
@@ -74,7 +75,7 @@ release_workflow = Workflow(
         Transition(
             frozenset({S.PLANNING}),
             S.BUILD,
-            "Start the build",
+            _("Start the build"),
             guards=(version_given,),
             effects=(started,),
             style="primary",
@@ -84,7 +85,7 @@ release_workflow = Workflow(
         Transition(
             frozenset({S.TEST}),
             S.DEPLOY,
-            "Deploy",
+            _("Deploy"),
             guards=(changes_authorised,),
             style="primary",
         ),
@@ -93,7 +94,7 @@ release_workflow = Workflow(
         Transition(
             frozenset({S.PLANNING, S.BUILD, S.TEST, S.DEPLOY}),
             S.CANCELLED,
-            "Cancel",
+            _("Cancel"),
             requires=("closure_notes",),
             effects=(closed,),
             style="danger",

@@ -4,6 +4,7 @@ and opened at the incidents they called in."""
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.search import CONTAINS, SearchSource
 
@@ -36,7 +37,7 @@ def source() -> SearchSource:
 
     return SearchSource(
         key="people",
-        label="People",
+        label=_("People"),
         singular="Person",
         model=User,
         queryset=_people,

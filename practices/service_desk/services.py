@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from .models import SavedView
 
@@ -10,13 +11,13 @@ TRANSIENT = ("cursor", "view", "saved")
 def save_view(owner, list_key: str, name: str, query: str) -> SavedView:
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": "Give the view a name."})
+        raise ValidationError({"name": _("Give the view a name.")})
     if len(name) > 80:
-        raise ValidationError({"name": "At most 80 characters."})
+        raise ValidationError({"name": _("At most 80 characters.")})
     params = QueryDict(query, mutable=True)
     for key in TRANSIENT:
         params.pop(key, None)
-    view, _ = SavedView.objects.update_or_create(
+    view, _created = SavedView.objects.update_or_create(
         owner=owner, list_key=list_key, name=name, defaults={"query": params.urlencode()[:1000]}
     )
     return view

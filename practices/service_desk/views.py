@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import agent_required
@@ -70,7 +71,7 @@ def delete_view(request, pk: int):
         services.delete_view(request.user, pk)
     except SavedView.DoesNotExist:
         raise Http404 from None
-    messages.success(request, "View deleted.")
+    messages.success(request, _("View deleted."))
     return _back(request)
 
 

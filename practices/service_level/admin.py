@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from .admin_forms import AgreementAdminForm
 from .models import (
@@ -25,7 +26,7 @@ class WorkingPeriodFormSet(BaseInlineFormSet):
             if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
         ]
         if not self.instance.always_open and not kept:
-            raise ValidationError("A calendar that is not 24x7 needs working hours.")
+            raise ValidationError(_("A calendar that is not 24x7 needs working hours."))
 
 
 class WorkingPeriodInline(admin.TabularInline):

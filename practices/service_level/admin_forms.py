@@ -6,6 +6,7 @@ checked by ``conditions.problems``, the check ``Agreement.clean`` (and so the AP
 
 from django import forms
 from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.builders import BuilderField
 
@@ -59,30 +60,34 @@ class AttributeCatalogue:
 
 class AgreementAdminForm(forms.ModelForm):
     record_type = forms.ModelChoiceField(
-        queryset=ContentType.objects.none(), help_text="Which records."
+        queryset=ContentType.objects.none(), help_text=_("Which records.")
     )
     priorities = forms.TypedMultipleChoiceField(
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: any priority.",
+        help_text=_("None ticked: any priority."),
     )
     conditions = BuilderField(
         "conditions",
-        label="Applies when",
-        help_text="Further attributes the record must have for this agreement to apply.",
+        label=_("Applies when"),
+        help_text=_("Further attributes the record must have for this agreement to apply."),
     )
     pause_when = BuilderField(
         "conditions",
-        label="Pause when",
-        help_text="The clock pauses while any of these holds; none: the record type's default "
-        "(incidents: on hold awaiting the caller or a supplier).",
+        label=_("Pause when"),
+        help_text=_(
+            "The clock pauses while any of these holds; none: the record type's default "
+            "(incidents: on hold awaiting the caller or a supplier)."
+        ),
     )
     run_when = BuilderField(
         "conditions",
-        label="Run only when",
-        help_text="The clock runs only while one of these holds (an underpinning contract: "
-        "while the record waits on its supplier).",
+        label=_("Run only when"),
+        help_text=_(
+            "The clock runs only while one of these holds (an underpinning contract: "
+            "while the record waits on its supplier)."
+        ),
     )
 
     class Meta:

@@ -3,6 +3,7 @@ Django's inlines). One transaction each; model validation on every part; parts g
 replaced as a whole."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import writes
 
@@ -103,7 +104,9 @@ AGREEMENT_FIELDS = (
 def _check_agreement(agreement: Agreement, changed=None) -> None:
     model = agreement.record_type.model_class() if agreement.record_type_id else None
     if model not in registry.models():
-        raise ValidationError({"record_type": "Service levels do not apply to this record type."})
+        raise ValidationError(
+            {"record_type": _("Service levels do not apply to this record type.")}
+        )
 
 
 def _agreement_parts(agreement: Agreement, actor, change: writes.Write) -> None:
@@ -139,7 +142,7 @@ def _agreement_parts(agreement: Agreement, actor, change: writes.Write) -> None:
             threshold.save()
         change.diff["thresholds"] = [old, sorted(t["percent"] for t in thresholds)]
     if not agreement.targets.exists():
-        raise ValidationError({"targets": "An agreement needs at least one target."})
+        raise ValidationError({"targets": _("An agreement needs at least one target.")})
 
 
 AGREEMENT_SPEC = writes.WriteSpec(

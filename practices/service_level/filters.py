@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.filters import DateTimeFilter, FilterSet, TeamFilter
 
@@ -10,7 +11,7 @@ class TimerFilterSet(FilterSet):
     breached = django_filters.BooleanFilter()
     target = django_filters.ChoiceFilter(field_name="metric", choices=Target.Metric.choices)
     record_type = django_filters.CharFilter(
-        field_name="content_type__model", help_text="e.g. incident"
+        field_name="content_type__model", help_text=_("e.g. incident")
     )
     record = django_filters.CharFilter(field_name="record_number")
     team = TeamFilter(field_name="team")

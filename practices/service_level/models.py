@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import TIME_ZONE_CHOICES
 from itsm.core.models import Tracked
@@ -22,12 +23,12 @@ class BusinessCalendar(Tracked):
 
     name = models.CharField(max_length=100, unique=True)
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
-    always_open = models.BooleanField("24x7", default=False)
+    always_open = models.BooleanField(_("24x7"), default=False)
     holiday_country = models.CharField(
-        max_length=3, blank=True, help_text="ISO country code for public holidays, e.g. DE."
+        max_length=3, blank=True, help_text=_("ISO country code for public holidays, e.g. DE.")
     )
     holiday_subdivision = models.CharField(
-        max_length=10, blank=True, help_text="Region, e.g. BY for Bavaria (optional)."
+        max_length=10, blank=True, help_text=_("Region, e.g. BY for Bavaria (optional).")
     )
     # ``version`` is bumped on every change of the calendar, its hours or closed days (it
     # is also the calendar engine's cache key).
@@ -60,20 +61,20 @@ class BusinessCalendar(Tracked):
 
 class WorkingPeriod(models.Model):
     class Weekday(models.IntegerChoices):
-        MONDAY = 0, "Monday"
-        TUESDAY = 1, "Tuesday"
-        WEDNESDAY = 2, "Wednesday"
-        THURSDAY = 3, "Thursday"
-        FRIDAY = 4, "Friday"
-        SATURDAY = 5, "Saturday"
-        SUNDAY = 6, "Sunday"
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
 
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.CASCADE, related_name="working_periods"
     )
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start = models.TimeField()
-    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+    end = models.TimeField(help_text=_("00:00 means midnight at the end of the day."))
 
     class Meta:
         ordering = ["weekday", "start"]
@@ -90,7 +91,7 @@ class WorkingPeriod(models.Model):
     def clean(self):
         start, end = self.minutes
         if end <= start:
-            raise ValidationError({"end": "The period must end after it starts."})
+            raise ValidationError({"end": _("The period must end after it starts.")})
 
 
 class ClosedDay(models.Model):
@@ -117,27 +118,27 @@ class Agreement(Tracked):
     underpinning contract (with a supplier, while the record waits on it)."""
 
     class Kind(models.TextChoices):
-        SLA = "sla", "Service level agreement"
-        OLA = "ola", "Operational level agreement"
-        UC = "uc", "Underpinning contract"
+        SLA = "sla", _("Service level agreement")
+        OLA = "ola", _("Operational level agreement")
+        UC = "uc", _("Underpinning contract")
 
     class OnPriorityChange(models.TextChoices):
-        RETARGET = "retarget", "Re-target, keeping the time elapsed"
-        KEEP = "keep", "Keep the current targets"
+        RETARGET = "retarget", _("Re-target, keeping the time elapsed")
+        KEEP = "keep", _("Keep the current targets")
 
     name = models.CharField(max_length=150)
     kind = models.CharField(max_length=3, choices=Kind.choices, default=Kind.SLA)
     record_type = models.ForeignKey(
-        ContentType, on_delete=models.CASCADE, related_name="+", help_text="Which records."
+        ContentType, on_delete=models.CASCADE, related_name="+", help_text=_("Which records.")
     )
     order = models.PositiveIntegerField(
-        default=100, help_text="Evaluated in this order; the first that matches applies."
+        default=100, help_text=_("Evaluated in this order; the first that matches applies.")
     )
     active = models.BooleanField(default=True)
     description = models.TextField(blank=True)
     # Conditions (all that are set must match)
     priorities = models.CharField(
-        max_length=20, blank=True, help_text="Comma-separated priorities, e.g. 1,2; empty = any."
+        max_length=20, blank=True, help_text=_("Comma-separated priorities, e.g. 1,2; empty = any.")
     )
     service = models.ForeignKey(
         "catalogue.Service", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -156,22 +157,28 @@ class Agreement(Tracked):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="OLA: the team whose targets these are (the clock runs while it holds the record).",
+        help_text=_(
+            "OLA: the team whose targets these are (the clock runs while it holds the record)."
+        ),
     )
     supplier = models.CharField(
-        max_length=150, blank=True, help_text="Underpinning contract: the supplier."
+        max_length=150, blank=True, help_text=_("Underpinning contract: the supplier.")
     )
     pause_when = models.JSONField(
         default=list,
         blank=True,
-        help_text="Conditions that pause the clock; empty = the record type's default "
-        "(incidents: on hold awaiting caller or supplier).",
+        help_text=_(
+            "Conditions that pause the clock; empty = the record type's default "
+            "(incidents: on hold awaiting caller or supplier)."
+        ),
     )
     run_when = models.JSONField(
         default=list,
         blank=True,
-        help_text="The clock runs only while one of these matches (underpinning contracts: "
-        'e.g. [{"state": "on_hold", "on_hold_reason": "awaiting_supplier"}]).',
+        help_text=_(
+            "The clock runs only while one of these matches (underpinning contracts: "
+            'e.g. [{"state": "on_hold", "on_hold_reason": "awaiting_supplier"}]).'
+        ),
     )
     on_priority_change = models.CharField(
         max_length=10, choices=OnPriorityChange.choices, default=OnPriorityChange.RETARGET
@@ -206,13 +213,13 @@ class Agreement(Tracked):
 
 class Target(models.Model):
     class Metric(models.TextChoices):
-        RESPONSE = "response", "Response (until the first agent response)"
-        RESOLUTION = "resolution", "Resolution (until resolved)"
+        RESPONSE = "response", _("Response (until the first agent response)")
+        RESOLUTION = "resolution", _("Resolution (until resolved)")
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="targets")
     name = models.CharField(max_length=100, help_text='Shown on records, e.g. "Resolve in 8h".')
     metric = models.CharField(max_length=12, choices=Metric.choices)
-    duration = models.DurationField(help_text="Business time, e.g. 08:00:00 or 2 days, 0:00:00.")
+    duration = models.DurationField(help_text=_("Business time, e.g. 08:00:00 or 2 days, 0:00:00."))
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -226,7 +233,7 @@ class Target(models.Model):
 
     def clean(self):
         if self.duration is not None and self.duration <= timedelta(0):
-            raise ValidationError({"duration": "A target needs a positive duration."})
+            raise ValidationError({"duration": _("A target needs a positive duration.")})
 
 
 class Threshold(models.Model):
@@ -235,11 +242,13 @@ class Threshold(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="thresholds")
     percent = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Share of the target used, 1-100; 100 is the breach.",
+        help_text=_("Share of the target used, 1-100; 100 is the breach."),
     )
     notify_assignee = models.BooleanField(default=True)
     notify_team_manager = models.BooleanField(default=False)
-    notify_addresses = models.TextField(blank=True, help_text="E-mail addresses, comma-separated.")
+    notify_addresses = models.TextField(
+        blank=True, help_text=_("E-mail addresses, comma-separated.")
+    )
     raise_priority = models.BooleanField(default=False)
     reassign_to = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -265,11 +274,11 @@ class Timer(models.Model):
     """One target running on one record."""
 
     class State(models.TextChoices):
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        MET = "met", "Met"
-        BREACHED = "breached", "Breached"
-        CANCELLED = "cancelled", "Cancelled"
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        MET = "met", _("Met")
+        BREACHED = "breached", _("Breached")
+        CANCELLED = "cancelled", _("Cancelled")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     object_id = models.BigIntegerField()
@@ -282,12 +291,12 @@ class Timer(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
     breached = models.BooleanField(default=False)
     started_at = models.DateTimeField(default=timezone.now)
-    due_at = models.DateTimeField(null=True, blank=True, help_text="Empty while paused.")
+    due_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while paused."))
     #: Business seconds elapsed up to ``checkpoint_at``; more accrue while running.
     business_elapsed = models.FloatField(default=0)
     checkpoint_at = models.DateTimeField(default=timezone.now)
     paused_at = models.DateTimeField(null=True, blank=True)
-    paused_seconds = models.FloatField(default=0, help_text="Wall-clock time spent paused.")
+    paused_seconds = models.FloatField(default=0, help_text=_("Wall-clock time spent paused."))
     stopped_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     breach_reason = models.TextField(blank=True)
@@ -330,14 +339,14 @@ class Escalation(models.Model):
     """One threshold of one timer: pending until due, queued to a worker, done once."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        QUEUED = "queued", "Queued"
-        DONE = "done", "Done"
-        SKIPPED = "skipped", "Skipped"
+        PENDING = "pending", _("Pending")
+        QUEUED = "queued", _("Queued")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped")
 
     timer = models.ForeignKey(Timer, on_delete=models.CASCADE, related_name="escalations")
     threshold = models.ForeignKey(Threshold, on_delete=models.CASCADE, related_name="+")
-    due_at = models.DateTimeField(null=True, blank=True, help_text="Empty while paused.")
+    due_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while paused."))
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     queued_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)

@@ -16,6 +16,7 @@ from django.db.models import Case, Count, F, FloatField, Max, Q, Sum, Value, Whe
 from django.db.models.functions import Greatest, TruncMonth, TruncWeek
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.exports import safe_cell
 from itsm.core.models import JournalEntry
@@ -51,14 +52,14 @@ GROUPS = [
 
 class ReportForm(forms.Form):
     period = forms.ChoiceField(choices=PERIODS, required=False)
-    date_from = forms.DateField(required=False, label="From")
-    date_to = forms.DateField(required=False, label="To")
-    group = forms.ChoiceField(choices=GROUPS, required=False, label="Group by")
+    date_from = forms.DateField(required=False, label=_("From"))
+    date_to = forms.DateField(required=False, label=_("To"))
+    group = forms.ChoiceField(choices=GROUPS, required=False, label=_("Group by"))
     kind = forms.ChoiceField(
         choices=[("", "All agreements"), *Agreement.Kind.choices], required=False
     )
     metric = forms.ChoiceField(
-        choices=[("", "All targets"), *Target.Metric.choices], required=False, label="Target"
+        choices=[("", "All targets"), *Target.Metric.choices], required=False, label=_("Target")
     )
 
     def clean(self):
@@ -229,7 +230,7 @@ def grouped(timers, group: str, over) -> list[Row]:
 def total_of(rows: list[Row]) -> Row:
     """The whole period: sums of the groups (every timer is in exactly one group)."""
     return Row(
-        label="All",
+        label=_("All"),
         total=sum(r.total for r in rows),
         met=sum(r.met for r in rows),
         breached=sum(r.breached for r in rows),
@@ -452,7 +453,7 @@ def record_breach_reason(timer: Timer, actor, reason: str) -> Timer:
     with transaction.atomic():
         timer = Timer.objects.select_for_update().select_related("content_type").get(pk=timer.pk)
         if not timer.breached:
-            raise ValidationError({"reason": "Only a breached target has a breach reason."})
+            raise ValidationError({"reason": _("Only a breached target has a breach reason.")})
         if timer.breach_reason == reason:
             return timer
         timer.breach_reason = reason
