@@ -10,7 +10,7 @@ from django.core.management import call_command
 from catalogue import services as catalogue_services
 from catalogue.models import Approval, CatalogueItem, ServiceRequest
 from incidents.models import Incident
-from itsm.accounts.models import Role, User
+from itsm.accounts.models import Role, Team, User
 from itsm.api import tokens
 from itsm.api.models import ApiToken
 from itsm.core import services as core_services
@@ -148,6 +148,23 @@ def _owned_rows(data: MatrixData) -> None:
     )
     core_services.link_records(incidents["a"], problem, agent)
     data.staff_secrets.extend([note, problem.title, problem.number])
+
+    # An article waiting for review by a team none of the matrix's people are in: only
+    # knowledge reviewers (by right) may publish it or send it back.
+    from practices.knowledge import services as knowledge_services
+    from practices.knowledge.models import KnowledgeCategory
+
+    demo_author = User.objects.get(username="paul")  # a demo agent of the Applications team
+    article = knowledge_services.create_article(
+        demo_author,
+        {
+            "title": "Matrix article in review",
+            "body": "Steps.",
+            "category": KnowledgeCategory.objects.order_by("pk").first(),
+            "assignment_group": Team.objects.get(name="Applications"),
+        },
+    )
+    data.extra["article_in_review"] = knowledge_services.submit(article, demo_author)
 
     for key, secrets in (("a", data.secrets_of_a), ("b", data.secrets_of_b)):
         secrets.extend(

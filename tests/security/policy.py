@@ -17,9 +17,11 @@ STAFF = "staff"  # the agent workspace: agents, managers, change managers, admin
 ADMIN = "admin"  # the administrator role (and superusers)
 ADMIN_SITE = "admin_site"  # the admin screens (is_staff with the administrators' rights)
 SUPERUSER = "superuser"
-CHANGE_AUTHORITY = "change_authority"
-PROBLEM_MANAGEMENT = "problem_management"
-KNOWLEDGE_REVIEW = "knowledge_review"
+# Named rights (the permission the code checks):
+CHANGE_AUTHORITY = "change_authority"  # changes.authorise_change
+PROBLEM_MANAGEMENT = "problem_management"  # problems.rate_any_workaround
+KNOWLEDGE_REVIEW = "knowledge_review"  # knowledge.review_article
+MAINTENANCE = "maintenance"  # changes.manage_maintenance
 NOBODY = "nobody"  # no person holds it (service accounts' token endpoints)
 
 
@@ -41,7 +43,7 @@ ROLES = [
     MatrixRole("end_user_a", {"role": "end_user"}, _tags()),  # owns the sample rows
     MatrixRole("end_user_b", {"role": "end_user"}, _tags()),
     MatrixRole("agent", {"role": "agent"}, _tags(STAFF)),
-    MatrixRole("manager", {"role": "manager"}, _tags(STAFF)),
+    MatrixRole("manager", {"role": "manager"}, _tags(STAFF, PROBLEM_MANAGEMENT, KNOWLEDGE_REVIEW)),
     MatrixRole("change_manager", {"role": "change_manager"}, _tags(STAFF, CHANGE_AUTHORITY)),
     MatrixRole(
         "problem_manager",
@@ -53,7 +55,19 @@ ROLES = [
         {"role": "agent", "groups": ["Knowledge reviewers"]},
         _tags(STAFF, KNOWLEDGE_REVIEW),
     ),
-    MatrixRole("administrator", {"role": "administrator"}, _tags(STAFF, ADMIN, ADMIN_SITE)),
+    MatrixRole(
+        "administrator",
+        {"role": "administrator"},
+        _tags(
+            STAFF,
+            ADMIN,
+            ADMIN_SITE,
+            CHANGE_AUTHORITY,
+            PROBLEM_MANAGEMENT,
+            KNOWLEDGE_REVIEW,
+            MAINTENANCE,
+        ),
+    ),
     MatrixRole(
         "superuser",
         {"role": "administrator", "is_superuser": True, "is_staff": True},
@@ -86,6 +100,9 @@ class Rule:
     owned: bool = False
     staff_see_all: bool = True
     skip_writes: bool = False
+    #: A workflow's transition refuses one who may not take it with a 400 naming the
+    #: allowed next states (the unchanged database proves the refusal).
+    refused_as_invalid: bool = False
     #: False: those the rule lets in may still be refused by the view (an admin page of a
     #: read-only model has no add or delete), so only the refusals are checked.
     admits_all: bool = True
@@ -116,7 +133,13 @@ STAFF_OWN_ONLY = Rule("staff, own rows only", STAFF, STAFF, owned=True, staff_se
 STAFF_ONLY = Rule("staff", STAFF, STAFF)
 STAFF_READ_ADMIN_WRITE = Rule("staff read, administrators write", STAFF, ADMIN)
 ADMINISTRATORS = Rule("administrators", ADMIN, ADMIN)
-CHANGE_AUTHORITIES = Rule("change authorities", STAFF, CHANGE_AUTHORITY)
+CHANGE_AUTHORITIES = Rule("staff read, change authorities write", STAFF, CHANGE_AUTHORITY)
+KNOWLEDGE_REVIEWERS = Rule(
+    "staff read, knowledge reviewers write", STAFF, KNOWLEDGE_REVIEW, refused_as_invalid=True
+)
+PROBLEM_MANAGERS = Rule(
+    "staff read, the workaround's user or problem managers write", STAFF, PROBLEM_MANAGEMENT
+)
 ADMIN_SITE_ONLY = Rule("admin site", ADMIN_SITE, ADMIN_SITE)
 #: The admin's other pages: its models' own rights decide within (read-only models).
 ADMIN_SITE_MODEL_RIGHTS = Rule(
@@ -169,6 +192,15 @@ EXPLICIT = {
     # Security: the audit log, one's own API tokens.
     "audit-event-": ADMINISTRATORS,
     "api-token-own-": OWN_ONLY,
+    # Named rights.
+    "change-template-review": CHANGE_AUTHORITIES,
+    "change-template-retire": CHANGE_AUTHORITIES,
+    "change-window-freeze": CHANGE_AUTHORITIES,  # a freeze is a blackout
+    "changes:template-action": CHANGE_AUTHORITIES,
+    "article-publish": KNOWLEDGE_REVIEWERS,  # the sample's reviewing team: none of ours
+    "article-send-back": KNOWLEDGE_REVIEWERS,
+    "problem-rate-workaround-use": PROBLEM_MANAGERS,  # the sample use is not ours
+    "problems:rate-workaround": PROBLEM_MANAGERS,
     # Webhook receivers check their own signature.
     "devops-github": PUBLIC,
     # Pages of the kernel and the service desk.
@@ -237,6 +269,16 @@ EXPLICIT = {
     "admin:logout": SIGN_OUT,
 }
 
+
+#: The body of a write that must be refused, where an empty one would be refused for
+#: being empty before the right is checked (so the refusal proves nothing).
+WRITE_BODIES = {
+    "change-template-review": {"approve": True},
+    "changes:template-action": {"approve": "on"},
+    "problem-rate-workaround-use": {"effectiveness": 3},
+    "change-window-freeze": {"name": "Matrix freeze"},
+    "problems:rate-workaround": {"effectiveness": "3"},
+}
 
 #: Pages too slow to fetch as every role (the schema is generated on every request): the
 #: roles they are fetched as, a refused and a let-in one at least.

@@ -125,8 +125,18 @@ def _value(data, endpoint, name, model):
     return getattr(row, attribute), row, False
 
 
+#: URLs whose sample is a particular row of their model (by its ``data.extra`` key).
+SAMPLE_ROWS = {
+    "article-publish": "article_in_review",
+    "article-send-back": "article_in_review",
+}
+
+
 def sample(data, endpoint: surface.Endpoint) -> Sample:
     model = surface.model_of(endpoint) or FUNCTION_VIEW_MODELS.get(endpoint.name)
+    if endpoint.name in SAMPLE_ROWS:
+        row = data.extra[SAMPLE_ROWS[endpoint.name]]
+        return Sample(endpoint.route.replace("{number}", row.number), row)
     kwargs, main_row, approximate = {}, None, False
     for name in endpoint.arg_names:
         value, row, rough = _value(data, endpoint, name, model)
