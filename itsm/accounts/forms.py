@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import SetPasswordForm
+from django.utils.translation import gettext_lazy as _
 
 from .models import User
 
@@ -18,21 +19,21 @@ class PreferencesForm(forms.ModelForm):
     security_fields = ("current_password", "new_password1", "new_password2")
 
     current_password = forms.CharField(
-        label="Current password",
+        label=_("Current password"),
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="Needed to change your e-mail address or your password.",
+        help_text=_("Needed to change your e-mail address or your password."),
     )
     new_password1 = forms.CharField(
-        label="New password",
+        label=_("New password"),
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to keep your password.",
+        help_text=_("Leave empty to keep your password."),
     )
     new_password2 = forms.CharField(
-        label="New password (again)",
+        label=_("New password (again)"),
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -66,7 +67,7 @@ class PreferencesForm(forms.ModelForm):
             return getattr(self.instance, name)
         value = self.cleaned_data.get(name)
         if not value:
-            raise forms.ValidationError("Choose one of the options.")
+            raise forms.ValidationError(_("Choose one of the options."))
         return value
 
     def clean_theme(self):
@@ -92,7 +93,7 @@ class PreferencesForm(forms.ModelForm):
             and (User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists())
         ):
             # Whose it is is not said: the form must not tell who has an account.
-            raise forms.ValidationError("This address is used by another account.")
+            raise forms.ValidationError(_("This address is used by another account."))
         return email
 
     @property
@@ -160,7 +161,7 @@ class CodeForm(forms.Form):
     """A code from the authenticator app (6 digits) or a recovery code."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
         strip=True,
         widget=forms.TextInput(
@@ -172,7 +173,7 @@ class CodeForm(forms.Form):
                 "autofocus": True,
             }
         ),
-        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
     )
 
 
@@ -180,7 +181,7 @@ class PasswordAndCodeForm(CodeForm):
     """What turning two-factor sign-in off, or making new recovery codes, asks for."""
 
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -194,7 +195,7 @@ class PasswordAndCodeForm(CodeForm):
 
 class PasswordResetRequestForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail address",
+        label=_("E-mail address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )

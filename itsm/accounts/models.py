@@ -7,36 +7,37 @@ from django.contrib.auth.models import UserManager as BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones())
 
 
 class Role(models.TextChoices):
-    END_USER = "end_user", "End user"
-    AGENT = "agent", "Service desk agent"
-    MANAGER = "manager", "Manager"
-    CHANGE_MANAGER = "change_manager", "Change manager"
-    ADMINISTRATOR = "administrator", "Administrator"
+    END_USER = "end_user", _("End user")
+    AGENT = "agent", _("Service desk agent")
+    MANAGER = "manager", _("Manager")
+    CHANGE_MANAGER = "change_manager", _("Change manager")
+    ADMINISTRATOR = "administrator", _("Administrator")
 
 
 class Theme(models.TextChoices):
-    SYSTEM = "system", "As my device (light or dark)"
-    LIGHT = "light", "Light"
-    DARK = "dark", "Dark"
+    SYSTEM = "system", _("As my device (light or dark)")
+    LIGHT = "light", _("Light")
+    DARK = "dark", _("Dark")
 
 
 class Density(models.TextChoices):
-    COMFORTABLE = "comfortable", "Comfortable"
-    COMPACT = "compact", "Compact (more rows on screen)"
+    COMFORTABLE = "comfortable", _("Comfortable")
+    COMPACT = "compact", _("Compact (more rows on screen)")
 
 
 class DateFormat(models.TextChoices):
     """How a person types and reads dates in forms (``itsm.core.formats``)."""
 
-    BROWSER = "browser", "As my browser shows dates (its own date picker)"
-    ISO = "iso", "2026-12-31 (year-month-day)"
-    DMY = "dmy", "31/12/2026 (day/month/year)"
-    MDY = "mdy", "12/31/2026 (month/day/year)"
+    BROWSER = "browser", _("As my browser shows dates (its own date picker)")
+    ISO = "iso", _("2026-12-31 (year-month-day)")
+    DMY = "dmy", _("31/12/2026 (day/month/year)")
+    MDY = "mdy", _("12/31/2026 (month/day/year)")
 
 
 #: Languages a person may choose for the screens and their mail ("" follows the browser).
@@ -101,9 +102,9 @@ class User(AbstractUser):
     )
     phone = models.CharField(max_length=40, blank=True)
     vip = models.BooleanField(
-        "VIP",
+        _("VIP"),
         default=False,
-        help_text="Flagged to agents wherever this person is picked or shown as a caller.",
+        help_text=_("Flagged to agents wherever this person is picked or shown as a caller."),
     )
     manager = models.ForeignKey(
         "self",
@@ -111,33 +112,35 @@ class User(AbstractUser):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="reports",
-        help_text="Who approves this person's requests when an item asks for the manager.",
+        help_text=_("Who approves this person's requests when an item asks for the manager."),
     )
 
     theme = models.CharField(
         max_length=12,
         choices=Theme.choices,
         default=Theme.SYSTEM,
-        help_text="Light or dark colours on every page; “as my device” follows its setting.",
+        help_text=_("Light or dark colours on every page; “as my device” follows its setting."),
     )
     density = models.CharField(
         max_length=12,
         choices=Density.choices,
         default=Density.COMFORTABLE,
-        help_text="Compact fits more rows of a queue on the screen.",
+        help_text=_("Compact fits more rows of a queue on the screen."),
     )
     date_format = models.CharField(
         max_length=10,
         choices=DateFormat.choices,
         default=DateFormat.BROWSER,
-        help_text="How dates are typed and shown in forms; the browser's picker follows "
-        "the browser's language, not yours.",
+        help_text=_(
+            "How dates are typed and shown in forms; the browser's picker follows "
+            "the browser's language, not yours."
+        ),
     )
     language = models.CharField(
         max_length=10,
         choices=LANGUAGE_CHOICES,
         blank=True,
-        help_text="The language of the screens and of the mail you receive.",
+        help_text=_("The language of the screens and of the mail you receive."),
     )
     #: What this person's groups and own permissions grant ("app.codename"), kept up to
     #: date by ``itsm.accounts.permissions`` on every change of either, so that checking
@@ -260,8 +263,10 @@ class Team(models.Model):
         Organization,
         blank=True,
         related_name="serving_teams",
-        help_text="The customers this team serves: with data separation by organization, "
-        "its members see these organizations' records only.",
+        help_text=_(
+            "The customers this team serves: with data separation by organization, "
+            "its members see these organizations' records only."
+        ),
     )
     active = models.BooleanField(default=True)
 
@@ -273,4 +278,4 @@ class Team(models.Model):
 
     def clean(self):
         if self.manager_id and not self.manager.is_agent:
-            raise ValidationError({"manager": "A team's manager must be a staff member."})
+            raise ValidationError({"manager": _("A team's manager must be a staff member.")})

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -90,7 +91,7 @@ def sign_in_verify(request):
     code. Wrong codes count toward the lockout like wrong passwords."""
     user, pending = _pending_user(request)
     if user is None:
-        messages.info(request, "Sign in again: the sign-in waiting for its code has expired.")
+        messages.info(request, _("Sign in again: the sign-in waiting for its code has expired."))
         return redirect("login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -261,7 +262,7 @@ def two_factor(request):
                 return _show_codes(request, services.regenerate_recovery_codes(request), context)
             else:
                 services.disable_two_factor(request)
-                messages.success(request, "Two-factor sign-in is off.")
+                messages.success(request, _("Two-factor sign-in is off."))
                 return redirect("two-factor")
             status = 400
         elif form.errors:

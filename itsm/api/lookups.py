@@ -7,6 +7,7 @@ A lookup lists only what the person may see: the same rows as the field's choice
 people finds only themselves, and no team or CI at all."""
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -25,19 +26,19 @@ ID_MAX = 2**63 - 1
 
 
 class LookupItemSerializer(Serializer):
-    value = serializers.CharField(help_text="What the field takes: an id, or a username.")
+    value = serializers.CharField(help_text=_("What the field takes: an id, or a username."))
     label = serializers.CharField()
-    detail = serializers.CharField(help_text="A second line: e-mail and organization, teams…")
+    detail = serializers.CharField(help_text=_("A second line: e-mail and organization, teams…"))
     badge = serializers.CharField(help_text='A flag worth seeing at once ("VIP"), or "".')
     data = serializers.DictField(
         child=serializers.CharField(),
-        help_text="The narrowing parameters this row matches, e.g. its teams' ids.",
+        help_text=_("The narrowing parameters this row matches, e.g. its teams' ids."),
     )
 
 
 class LookupAnswerSerializer(Serializer):
     results = LookupItemSerializer(many=True)
-    more = serializers.BooleanField(help_text="More rows match: type more to narrow.")
+    more = serializers.BooleanField(help_text=_("More rows match: type more to narrow."))
 
 
 class LookupQuerySerializer(Serializer):
@@ -119,7 +120,7 @@ class ContactCardSerializer(Serializer):
     teams = serializers.ListField(child=serializers.CharField())
     vip = serializers.BooleanField()
     active = serializers.BooleanField()
-    counts = CountSerializer(many=True, help_text="Their open incidents…")
+    counts = CountSerializer(many=True, help_text=_("Their open incidents…"))
 
 
 class ContactCardView(APIView):

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class IdempotencyKey(models.Model):
@@ -41,7 +42,7 @@ class ServiceAccount(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="service_accounts_owned",
-        help_text="The person who answers for this account.",
+        help_text=_("The person who answers for this account."),
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -106,7 +107,7 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "name"],

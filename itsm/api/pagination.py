@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -22,7 +23,7 @@ class KeysetPagination(BasePagination):
         try:
             size = int(raw)
         except ValueError:
-            raise DRFValidationError({"page_size": "A whole number, please."}) from None
+            raise DRFValidationError({"page_size": _("A whole number, please.")}) from None
         if not 1 <= size <= self.max_page_size:
             raise DRFValidationError({"page_size": f"Between 1 and {self.max_page_size}."})
         return size

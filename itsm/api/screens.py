@@ -36,6 +36,7 @@ from django.forms import CheckboxInput, ModelMultipleChoiceField, MultipleChoice
 from django.http import Http404, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
@@ -482,7 +483,7 @@ class TrackedScreens(viewsets.GenericViewSet):
     rows_template = ""
     #: The rows' name in the context too (``incidents``…), for the page around the table.
     rows_name = "rows"
-    empty_text = "Nothing matches."
+    empty_text = _("Nothing matches.")
     #: A checkbox column for bulk actions.
     selectable = False
     #: A CSS class of the table (column widths of a type's own).

@@ -1,6 +1,7 @@
 """``/api/v1/search/`` and ``/api/v1/search/suggestions/``: what the caller may see, across
 every registered kind (incidents, known errors, knowledge articles…)."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -21,7 +22,7 @@ class HitSerializer(Serializer):
     id = serializers.IntegerField(source="obj.pk")
     number = serializers.CharField(source="obj.number", default=None, allow_null=True)
     title = serializers.CharField()
-    state = serializers.CharField(help_text="The hit's state or status, as its reader names it.")
+    state = serializers.CharField(help_text=_("The hit's state or status, as its reader names it."))
     summary = serializers.CharField()
     url = serializers.CharField()
     rank = serializers.FloatField()
@@ -35,7 +36,7 @@ class SearchResultSerializer(Serializer):
 def _query(request) -> str:
     text = (request.query_params.get("q") or "").strip()
     if not search.words(text):
-        raise ValidationError({"q": "Type at least one word."})
+        raise ValidationError({"q": _("Type at least one word.")})
     if len(text) > search.MAX_QUERY_LENGTH:
         raise ValidationError({"q": f"At most {search.MAX_QUERY_LENGTH} characters."})
     return text

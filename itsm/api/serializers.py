@@ -2,6 +2,7 @@ import copy
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -117,7 +118,7 @@ class LinkSerializer(Serializer):
     kind = serializers.ChoiceField(
         choices=RecordLink.Kind.choices, default=RecordLink.Kind.RELATES_TO
     )
-    target = serializers.CharField(write_only=True, help_text="The other record's number.")
+    target = serializers.CharField(write_only=True, help_text=_("The other record's number."))
     direction = serializers.ChoiceField(choices=["outgoing", "incoming"], read_only=True)
     number = serializers.CharField(read_only=True)
     title = serializers.CharField(read_only=True)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import tokens
@@ -17,13 +18,13 @@ from .models import ApiToken
 
 class NewTokenForm(forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="What it is for: the laptop, the monitoring, a script."
+        max_length=100, help_text=_("What it is for: the laptop, the monitoring, a script.")
     )
     scopes = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple,
-        help_text="Write includes read. The practice scopes reach that practice's API only.",
+        help_text=_("Write includes read. The practice scopes reach that practice's API only."),
     )
-    days = forms.IntegerField(min_value=1, label="Expires in (days)")
+    days = forms.IntegerField(min_value=1, label=_("Expires in (days)"))
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

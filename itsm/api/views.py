@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
 from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import api_view
@@ -41,7 +42,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 class IssuedTokenSerializer(ApiTokenSerializer):
-    token = serializers.CharField(read_only=True, help_text="The token: shown this once only.")
+    token = serializers.CharField(read_only=True, help_text=_("The token: shown this once only."))
 
     class Meta(ApiTokenSerializer.Meta):
         fields = ["token", *ApiTokenSerializer.Meta.fields]
@@ -50,15 +51,15 @@ class IssuedTokenSerializer(ApiTokenSerializer):
 
 class NewTokenSerializer(serializers.Serializer):
     name = serializers.CharField(
-        max_length=100, help_text="What the token is for ('laptop', 'monitoring')."
+        max_length=100, help_text=_("What the token is for ('laptop', 'monitoring').")
     )
     scopes = serializers.ListField(
         child=serializers.CharField(max_length=60),
         max_length=100,
-        help_text="read, write, or <practice>:read / <practice>:write (write implies read).",
+        help_text=_("read, write, or <practice>:read / <practice>:write (write implies read)."),
     )
     days = serializers.IntegerField(
-        required=False, help_text="Days until it expires (default 90; at most the maximum)."
+        required=False, help_text=_("Days until it expires (default 90; at most the maximum).")
     )
 
 
@@ -66,21 +67,23 @@ class SignInSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     name = serializers.CharField(
-        max_length=100, required=False, help_text="Default: 'API sign-in' and the time."
+        max_length=100, required=False, help_text=_("Default: 'API sign-in' and the time.")
     )
     scopes = serializers.ListField(
         child=serializers.CharField(max_length=60),
         max_length=100,
         required=False,
-        help_text="Default: write.",
+        help_text=_("Default: write."),
     )
     days = serializers.IntegerField(required=False)
     otp = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=32,
-        help_text="A code from your authenticator app (or a recovery code): needed when "
-        "two-factor sign-in is on for you.",
+        help_text=_(
+            "A code from your authenticator app (or a recovery code): needed when "
+            "two-factor sign-in is on for you."
+        ),
     )
 
 

@@ -3,6 +3,7 @@ PUT or DELETE is a 405), newest first, keyset-paginated like every list; filters
 action, actor, target and period."""
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.routers import SimpleRouter
 
@@ -45,12 +46,12 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 
 class AuditEventFilterSet(FilterSet):
-    action = django_filters.CharFilter(help_text="An action (`auth.sign_in`), exactly.")
+    action = django_filters.CharFilter(help_text=_("An action (`auth.sign_in`), exactly."))
     action_prefix = django_filters.CharFilter(
-        field_name="action", lookup_expr="startswith", help_text="`auth.`, `role.`, `admin.`…"
+        field_name="action", lookup_expr="startswith", help_text=_("`auth.`, `role.`, `admin.`…")
     )
-    actor = django_filters.CharFilter(field_name="actor_username", help_text="A username.")
-    target_type = django_filters.CharFilter(help_text="`app_label.model`, e.g. `accounts.user`.")
+    actor = django_filters.CharFilter(field_name="actor_username", help_text=_("A username."))
+    target_type = django_filters.CharFilter(help_text=_("`app_label.model`, e.g. `accounts.user`."))
     target_id = django_filters.CharFilter()
     since = DateTimeFilter(field_name="at", lookup_expr="gte")
     until = DateTimeFilter(field_name="at", lookup_expr="lt")

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 GENESIS = "0" * 64
 
@@ -67,7 +68,7 @@ class ChainHead(models.Model):
     hash = models.CharField(max_length=64, default=GENESIS)
 
     class Meta:
-        verbose_name = "audit chain head"
+        verbose_name = _("audit chain head")
         default_permissions = ()  # nobody's to grant: only record() moves it
 
     def __str__(self):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .scoping import scope_filters
 
@@ -28,7 +29,7 @@ def bounded_datetime(value):
         return timezone.make_aware(value)
     offset = value.utcoffset()
     if offset is not None and abs(offset) > MAX_UTC_OFFSET:
-        raise ValidationError("A UTC offset between -15:59 and +15:59.", code="offset")
+        raise ValidationError(_("A UTC offset between -15:59 and +15:59."), code="offset")
     return value.astimezone(UTC)
 
 
@@ -105,17 +106,17 @@ class FilterSet(django_filters.FilterSet):
 class RecordFilterSet(FilterSet):
     """Assignment, text search and dates: what every record list filters on."""
 
-    assignment_group = TeamFilter(help_text="Team id(s), comma-separated, or `mine`.")
-    assigned_to = UserFilter(help_text="Username, or `me`.")
+    assignment_group = TeamFilter(help_text=_("Team id(s), comma-separated, or `mine`."))
+    assigned_to = UserFilter(help_text=_("Username, or `me`."))
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
     open = django_filters.BooleanFilter(
         method="filter_open",
-        label="Open",
-        help_text="Still needing work (the workflow's open states).",
+        label=_("Open"),
+        help_text=_("Still needing work (the workflow's open states)."),
     )
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
-    search = django_filters.CharFilter(method="filter_text", label="Search")
+    search = django_filters.CharFilter(method="filter_text", label=_("Search"))
 
     def filter_open(self, queryset, name, value):
         if value is None:

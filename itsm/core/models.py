@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from .workflow import Workflow
 
@@ -63,11 +64,11 @@ class Priority(models.IntegerChoices):
     """The one priority scale of every record type (incidents from impact and urgency,
     problems from risk, changes…), so that queues, SLAs and reports compare them."""
 
-    CRITICAL = 1, "1 - Critical"
-    HIGH = 2, "2 - High"
-    MODERATE = 3, "3 - Moderate"
-    LOW = 4, "4 - Low"
-    PLANNING = 5, "5 - Planning"
+    CRITICAL = 1, _("1 - Critical")
+    HIGH = 2, _("2 - High")
+    MODERATE = 3, _("3 - Moderate")
+    LOW = 4, _("4 - Low")
+    PLANNING = 5, _("5 - Planning")
 
 
 class Tracked(models.Model):
@@ -239,23 +240,23 @@ class JournalEntry(models.Model):
     """One line of a record's timeline: a comment, a work note, a change, an event."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        COMMENT = "comment", "Comment"
-        WORK_NOTE = "work_note", "Work note"
-        STATE = "state", "State change"
-        FIELDS = "fields", "Field change"
-        LINK = "link", "Link"
-        ATTACHMENT = "attachment", "Attachment"
-        NOTIFICATION = "notification", "Notification"
-        SLA = "sla", "SLA"
-        APPROVAL = "approval", "Approval"
+        CREATED = "created", _("Created")
+        COMMENT = "comment", _("Comment")
+        WORK_NOTE = "work_note", _("Work note")
+        STATE = "state", _("State change")
+        FIELDS = "fields", _("Field change")
+        LINK = "link", _("Link")
+        ATTACHMENT = "attachment", _("Attachment")
+        NOTIFICATION = "notification", _("Notification")
+        SLA = "sla", _("SLA")
+        APPROVAL = "approval", _("Approval")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.BigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     internal = models.BooleanField(
-        default=False, help_text="Internal entries are never shown to end users."
+        default=False, help_text=_("Internal entries are never shown to end users.")
     )
     body = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -269,7 +270,7 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
-        verbose_name_plural = "journal entries"
+        verbose_name_plural = _("journal entries")
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
@@ -304,7 +305,7 @@ class AbstractDeflection(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    query = models.CharField(max_length=200, blank=True, help_text="What they had typed.")
+    query = models.CharField(max_length=200, blank=True, help_text=_("What they had typed."))
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -327,10 +328,10 @@ class RecordLink(models.Model):
     """A typed link between two records of any types (incident → problem, …)."""
 
     class Kind(models.TextChoices):
-        RELATES_TO = "relates_to", "Relates to"
-        CAUSED_BY = "caused_by", "Caused by"
-        DUPLICATE_OF = "duplicate_of", "Duplicate of"
-        RESOLVED_BY = "resolved_by", "Resolved by"
+        RELATES_TO = "relates_to", _("Relates to")
+        CAUSED_BY = "caused_by", _("Caused by")
+        DUPLICATE_OF = "duplicate_of", _("Duplicate of")
+        RESOLVED_BY = "resolved_by", _("Resolved by")
 
     source_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     source_id = models.BigIntegerField()
@@ -395,10 +396,10 @@ class Notification(models.Model):
     broker or mail failure loses nothing."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

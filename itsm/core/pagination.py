@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from .filters import bounded_datetime
 
@@ -56,7 +57,7 @@ def _decode(cursor: str, ordering: list[str], model) -> list:
     except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         values = None
     if not isinstance(values, list) or len(values) != len(ordering):
-        raise ValidationError({"cursor": "This cursor is not valid for this list."})
+        raise ValidationError({"cursor": _("This cursor is not valid for this list.")})
     decoded = []
     for spec, value in zip(ordering, values, strict=True):
         field = model._meta.get_field(spec.lstrip("-"))
@@ -68,12 +69,14 @@ def _decode(cursor: str, ordering: list[str], model) -> list:
             if field.get_internal_type() == "DateTimeField":
                 value = parse_datetime(value) if isinstance(value, str) else None
                 if value is None or timezone.is_naive(value):
-                    raise ValidationError("not an aware date-time")
+                    raise ValidationError(_("not an aware date-time"))
                 value = bounded_datetime(value)
             else:
                 value = field.to_python(value)
         except (ValidationError, ValueError, TypeError):
-            raise ValidationError({"cursor": "This cursor is not valid for this list."}) from None
+            raise ValidationError(
+                {"cursor": _("This cursor is not valid for this list.")}
+            ) from None
         decoded.append(value)
     return decoded
 

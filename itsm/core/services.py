@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import uploads
 from .models import Attachment, JournalEntry, Notification, Record, RecordLink
@@ -148,9 +149,9 @@ def set_m2m(record: Record, name: str, objects) -> list | None:
 def add_comment(record: Record, actor, body: str, internal: bool = False) -> JournalEntry:
     body = (body or "").strip()
     if not body:
-        raise ValidationError({"body": "Write something first."})
+        raise ValidationError({"body": _("Write something first.")})
     if internal and not actor.is_agent:
-        raise ValidationError({"internal": "Only service desk staff can write work notes."})
+        raise ValidationError({"internal": _("Only service desk staff can write work notes.")})
     kind = JournalEntry.Kind.WORK_NOTE if internal else JournalEntry.Kind.COMMENT
     return write_journal(record, kind, actor, body=body, internal=internal)
 
@@ -160,14 +161,14 @@ def add_comment(record: Record, actor, body: str, internal: bool = False) -> Jou
 
 def add_attachment(record: Record, actor, uploaded_file, internal: bool = False) -> Attachment:
     if uploaded_file is None:
-        raise ValidationError({"file": "Choose a file to attach."})
+        raise ValidationError({"file": _("Choose a file to attach.")})
     limit = settings.ATTACHMENT_MAX_BYTES
     if uploaded_file.size > limit:
         raise ValidationError(
             {"file": f"The file is {uploaded_file.size} bytes; the limit is {limit} bytes."}
         )
     if internal and not actor.is_agent:
-        raise ValidationError({"internal": "Only service desk staff can add internal files."})
+        raise ValidationError({"internal": _("Only service desk staff can add internal files.")})
     name = uploaded_file.name.rsplit("/", 1)[-1][:255] or "attachment"
     # What the file is by its content (not its name, nor what the client said), if allowed.
     mime = uploads.attachment_type(uploaded_file, name)
@@ -310,7 +311,7 @@ def link_records(source: Record, target: Record, actor, kind=RecordLink.Kind.REL
     if kind not in RecordLink.Kind.values:
         raise ValidationError({"kind": f"One of: {', '.join(RecordLink.Kind.values)}."})
     if source == target:
-        raise ValidationError({"target": "A record cannot be linked to itself."})
+        raise ValidationError({"target": _("A record cannot be linked to itself.")})
     if kind == RecordLink.Kind.RELATES_TO:
         reverse = RecordLink.objects.filter(
             source_type=ContentType.objects.get_for_model(target),

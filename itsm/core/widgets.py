@@ -22,8 +22,12 @@ import datetime
 
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from . import formats, lookups
+
+#: The empty choice of a picker used as a filter.
+ANY = _("Any")
 
 
 class PickerMixin:
@@ -165,7 +169,7 @@ class FilterPicker(PickerMixin, forms.Select):
         *,
         user=None,
         shortcuts=(),
-        empty_label="Any",
+        empty_label=ANY,
         chosen_only=False,
         **kwargs,
     ):

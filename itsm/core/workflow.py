@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 Guard = Callable[[object, object], str | None]
 Effect = Callable[[object, object], None]
@@ -21,10 +22,10 @@ class TaskState(models.TextChoices):
     """The states of a task: a piece of work one team does for a record (a request's
     fulfilment task, a change's task). Each task type's workflow moves between these."""
 
-    OPEN = "open", "Open"
-    IN_PROGRESS = "in_progress", "In progress"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 def anyone(record, user) -> bool:

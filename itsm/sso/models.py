@@ -4,14 +4,15 @@ break-glass accounts that may still sign in with a password when sign-in is SSO 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Role, Team
 
 
 class Source(models.TextChoices):
-    OIDC = "oidc", "OpenID Connect"
-    SAML = "saml", "SAML 2.0"
-    LDAP = "ldap", "LDAP / Active Directory"
+    OIDC = "oidc", _("OpenID Connect")
+    SAML = "saml", _("SAML 2.0")
+    LDAP = "ldap", _("LDAP / Active Directory")
 
 
 class GroupMapping(models.Model):
@@ -24,14 +25,16 @@ class GroupMapping(models.Model):
     source = models.CharField(max_length=8, choices=Source.choices)
     external_group = models.CharField(
         max_length=255,
-        help_text="The group as the provider names it: the OIDC groups claim's value, the "
-        "SAML groups attribute's value, or an LDAP group's cn or full DN (any letter case).",
+        help_text=_(
+            "The group as the provider names it: the OIDC groups claim's value, the "
+            "SAML groups attribute's value, or an LDAP group's cn or full DN (any letter case)."
+        ),
     )
     role = models.CharField(
         max_length=20,
         choices=Role.choices,
         blank=True,
-        help_text="The role its members get (the highest of their groups' roles wins).",
+        help_text=_("The role its members get (the highest of their groups' roles wins)."),
     )
     team = models.ForeignKey(
         Team,
@@ -39,7 +42,7 @@ class GroupMapping(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="sso_mappings",
-        help_text="The team its members belong to.",
+        help_text=_("The team its members belong to."),
     )
 
     class Meta:
@@ -80,7 +83,7 @@ class BreakGlassAccount(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = "break-glass account"
+        verbose_name = _("break-glass account")
 
     def __str__(self):
         return f"Break-glass: {self.user.username}"
