@@ -47,7 +47,7 @@ request_workflow = Workflow(
         Transition(
             frozenset({R.SUBMITTED, R.AWAITING_APPROVAL}),
             R.APPROVED,
-            "Approve",
+            _("Approve"),
             allowed=platform_only,
         ),
         Transition(frozenset({R.AWAITING_APPROVAL}), R.REJECTED, "Reject", allowed=platform_only),
@@ -55,20 +55,20 @@ request_workflow = Workflow(
         Transition(
             frozenset({R.APPROVED, R.IN_FULFILMENT}),
             R.FULFILLED,
-            "Fulfilled",
+            _("Fulfilled"),
             allowed=platform_only,
         ),
         Transition(
             frozenset({R.FULFILLED}),
             R.CLOSED,
-            "Close",
+            _("Close"),
             allowed=requester_or_staff,
             effects=(stamp_closed,),
         ),
         Transition(
             frozenset({R.SUBMITTED, R.AWAITING_APPROVAL, R.APPROVED}),
             R.CANCELLED,
-            "Cancel",
+            _("Cancel"),
             allowed=requester_or_staff,
             effects=(stamp_closed,),
             style="danger",
@@ -76,7 +76,7 @@ request_workflow = Workflow(
         Transition(
             frozenset({R.IN_FULFILMENT}),
             R.CANCELLED,
-            "Cancel",
+            _("Cancel"),
             effects=(stamp_closed,),
             style="danger",
         ),
@@ -93,14 +93,14 @@ task_workflow = Workflow(
         Transition(
             frozenset({T.OPEN, T.IN_PROGRESS}),
             T.CLOSED,
-            "Close",
+            _("Close"),
             effects=(stamp_closed,),
             style="primary",
         ),
         Transition(
             frozenset({T.OPEN, T.IN_PROGRESS}),
             T.CANCELLED,
-            "Cancel",
+            _("Cancel"),
             effects=(stamp_closed,),
             style="danger",
         ),

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import UNSUCCESSFUL, Change, ChangeKind, ClosureCode
 from .workflows import OPEN, ChangeState
@@ -37,16 +38,19 @@ def change_kpis() -> list[tuple[str, str]]:
     )
     lead = outcomes["lead"]
     return [
-        ("Open changes", str(now["open"])),
-        ("Awaiting authorisation", str(now["authorise"])),
-        ("Change success rate (90 days)", _percent(outcomes["successful"], outcomes["reviewed"])),
-        ("Emergency changes (90 days)", _percent(raised["emergency"], raised["total"])),
+        (_("Open changes"), str(now["open"])),
+        (_("Awaiting authorisation"), str(now["authorise"])),
         (
-            "Changes causing incidents (90 days)",
+            _("Change success rate (90 days)"),
+            _percent(outcomes["successful"], outcomes["reviewed"]),
+        ),
+        (_("Emergency changes (90 days)"), _percent(raised["emergency"], raised["total"])),
+        (
+            _("Changes causing incidents (90 days)"),
             _percent(outcomes["causing"], outcomes["reviewed"]),
         ),
         (
-            "Lead time, raised to implementation (90 days)",
+            _("Lead time, raised to implementation (90 days)"),
             f"{lead.total_seconds() / 86400:.1f} d" if lead else "—",
         ),
     ]

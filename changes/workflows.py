@@ -237,7 +237,7 @@ task_workflow = Workflow(
         Transition(
             frozenset({TaskState.OPEN, TaskState.IN_PROGRESS}),
             TaskState.CLOSED,
-            "Close",
+            _("Close"),
             requires=("close_notes",),
             effects=(_task_closed,),
             style="primary",
@@ -245,7 +245,7 @@ task_workflow = Workflow(
         Transition(
             frozenset({TaskState.OPEN, TaskState.IN_PROGRESS}),
             TaskState.CANCELLED,
-            "Cancel",
+            _("Cancel"),
             requires=("close_notes",),
             effects=(_task_closed,),
             style="danger",
@@ -253,7 +253,7 @@ task_workflow = Workflow(
         Transition(
             frozenset({TaskState.CLOSED, TaskState.CANCELLED}),
             TaskState.OPEN,
-            "Reopen",
+            _("Reopen"),
             effects=(_task_reopened,),
         ),
     ],

@@ -1,6 +1,7 @@
 """Live figures of service configuration management for the practice map."""
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
 from .models import ConfigurationItem, ImportRun, Relationship, Status
 
@@ -14,13 +15,13 @@ def cmdb_kpis() -> list[tuple[str, str]]:
     )
     last = ImportRun.objects.filter(status=ImportRun.Status.APPLIED).only("finished_at").first()
     return [
-        ("Configuration items (not retired)", str(items["total"])),
-        ("Live", str(items["live"])),
-        ("Business services", str(items["services"])),
-        ("Relationships", str(Relationship.objects.count())),
-        ("Without an owner team", str(items["unowned"])),
+        (_("Configuration items (not retired)"), str(items["total"])),
+        (_("Live"), str(items["live"])),
+        (_("Business services"), str(items["services"])),
+        (_("Relationships"), str(Relationship.objects.count())),
+        (_("Without an owner team"), str(items["unowned"])),
         (
-            "Last import",
+            _("Last import"),
             last.finished_at.strftime("%Y-%m-%d %H:%M UTC") if last and last.finished_at else "—",
         ),
     ]

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Incident
 from .workflows import IncidentState
@@ -24,10 +25,10 @@ def incident_kpis() -> list[tuple[str, str]]:
     mttr = recent["mttr"]
     mttr_text = f"{mttr.total_seconds() / 3600:.1f} h" if mttr else "—"
     return [
-        ("Open incidents", str(counts["open"])),
-        ("Open major incidents", str(counts["major"])),
-        ("Open P1/P2", str(counts["high"])),
-        ("Open and unassigned", str(counts["unassigned"])),
-        ("Resolved in 30 days", str(recent["resolved"])),
-        ("Mean time to resolve (30 days)", mttr_text),
+        (_("Open incidents"), str(counts["open"])),
+        (_("Open major incidents"), str(counts["major"])),
+        (_("Open P1/P2"), str(counts["high"])),
+        (_("Open and unassigned"), str(counts["unassigned"])),
+        (_("Resolved in 30 days"), str(recent["resolved"])),
+        (_("Mean time to resolve (30 days)"), mttr_text),
     ]

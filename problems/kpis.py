@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import KnownErrorDeflection, Problem, WorkaroundUse
 from .workflows import OPEN, ProblemState
@@ -26,18 +27,18 @@ def problem_kpis() -> list[tuple[str, str]]:
     deflected = KnownErrorDeflection.objects.filter(created_at__gte=now - timedelta(days=30))
     mttke = counts["mttke"]
     return [
-        ("Open problems", str(counts["open"])),
-        ("Known errors", str(counts["known"])),
-        ("Known errors with a public workaround", str(counts["public"])),
+        (_("Open problems"), str(counts["open"])),
+        (_("Known errors"), str(counts["known"])),
+        (_("Known errors with a public workaround"), str(counts["public"])),
         (
-            "Mean time to known error (90 days)",
+            _("Mean time to known error (90 days)"),
             f"{mttke.total_seconds() / 86400:.1f} d" if mttke else "—",
         ),
-        ("Workarounds used (30 days)", str(uses["n"])),
+        (_("Workarounds used (30 days)"), str(uses["n"])),
         (
-            "Workaround effectiveness (30 days)",
+            _("Workaround effectiveness (30 days)"),
             f"{uses['rating']:.1f} / 5" if uses["rating"] else "—",
         ),
         # Employees who said a published workaround solved their issue (no incident).
-        ("Issues solved by a published workaround (30 days)", str(deflected.count())),
+        (_("Issues solved by a published workaround (30 days)"), str(deflected.count())),
     ]

@@ -486,9 +486,9 @@ def kpis() -> list[tuple[str, str]]:
     soon = Timer.objects.filter(state=State.RUNNING, due_at__lte=now + timedelta(hours=1)).count()
     share = f"{100.0 * recent['met'] / recent['total']:.1f}%" if recent["total"] else "—"
     return [
-        ("Targets met (30 days)", share),
-        ("Targets stopped (30 days)", str(recent["total"])),
-        ("P1/P2 breaches (30 days)", str(recent["high"])),
-        ("Open breaches", str(open_breaches)),
-        ("Due within the hour", str(soon)),
+        (_("Targets met (30 days)"), share),
+        (_("Targets stopped (30 days)"), str(recent["total"])),
+        (_("P1/P2 breaches (30 days)"), str(recent["high"])),
+        (_("Open breaches"), str(open_breaches)),
+        (_("Due within the hour"), str(soon)),
     ]
