@@ -286,3 +286,31 @@ def test_placeholders_survive_translation():
         if sorted(set(placeholder.findall(text))) != sorted(set(placeholder.findall(e["msgid"])))
     ]
     assert wrong == []
+
+
+def test_every_workspace_and_portal_page_renders_in_german(agent, alice, admin_user):
+    """Each practice's list page, the service level report, the search and the portal's
+    pages answer in German without an error (a translation that breaks a page fails here)."""
+    from django.urls import reverse
+
+    from itsm.core.practices import registry
+
+    staff = speaking(admin_user, "de")
+    urls = [reverse(section.url_name) for section in registry.workspace]
+    urls += ["/work/", "/search/?q=vpn", reverse("practice-map"), "/me/"]
+    for url in urls:
+        response = staff.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Language"] == "de", url
+    employee = speaking(alice, "de")
+    for name in (
+        "portal-home",
+        "incidents:portal-report",
+        "catalogue:catalogue",
+        "catalogue:approvals",
+        "knowledge:portal-home",
+        "problems:portal-known-errors",
+    ):
+        response = employee.get(reverse(name))
+        assert response.status_code == 200, name
+        assert "Einstellungen" in page(response), name
