@@ -5,6 +5,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from incidents.models import Incident
 from itsm.accounts.models import Role, Team
@@ -31,7 +32,9 @@ def test_load_demo_is_complete_and_idempotent(priority_matrix, django_capture_on
         ("alice", Role.END_USER),
         ("bob", Role.END_USER),
     ]:
-        user = authenticate(username=username, password="demo")
+        # Through the sign-in's backends, with a request as the lockout needs one.
+        request = RequestFactory().post("/login/")
+        user = authenticate(request, username=username, password="demo")
         assert user is not None, username
         assert user.role == role
     desk = Team.objects.get(name="Service Desk")
