@@ -243,7 +243,7 @@ def _containing(source: SearchSource, queryset, text: str, every: bool, rank: bo
     if not rank:
         return queryset.annotate(search_rank=Value(0.0, FloatField()))
     title = next(iter(source.fields))
-    whole = " ".join(text.split())[:MAX_QUERY_LENGTH]
+    whole = " ".join(text.replace("\x00", "").split())[:MAX_QUERY_LENGTH]
     return queryset.annotate(
         search_rank=Case(
             When(**{f"{title}__iexact": whole}, then=Value(1.0)),
@@ -284,8 +284,8 @@ def lookup(user, text: str) -> Hit | None:
     user may see it: only the sources whose reference pattern the text has are asked, each
     with one indexed query."""
     text = text.strip()
-    if not text or len(text) > MAX_QUERY_LENGTH:
-        return None
+    if not text or len(text) > MAX_QUERY_LENGTH or "\x00" in text:
+        return None  # the request guard refuses a NUL at the edge; callers within too
     for source in registry.sources:
         if not source.is_reference(text):
             continue
@@ -381,7 +381,7 @@ def _suggestion_rows(source: SearchSource, queryset, text: str, terms: list[_Ter
     mentioning Windows and a new laptop) are not enough."""
     title = next(iter(source.fields))
     total = 4 * sum(t.weight for t in terms)
-    whole = " ".join(text.split())[:MAX_QUERY_LENGTH]
+    whole = " ".join(text.replace("\x00", "").split())[:MAX_QUERY_LENGTH]
     exact = Case(
         When(**{f"{title}__iexact": whole}, then=Value(1.0)),
         default=Value(0.0),

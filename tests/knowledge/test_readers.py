@@ -121,8 +121,11 @@ def test_deflecting_an_unreadable_article_is_404(draft, alice):
 def test_a_deflection_counts_once_per_reader_and_day(published, alice, bob):
     client = web(alice)
     url = f"/portal/knowledge/{published.number}/deflect/"
+    # A control character is refused at the edge (400) and counts nothing.
+    assert client.post(url, {"q": "vpn \x00drops"}).status_code == 400
+    assert not Deflection.objects.exists()
     for _ in range(3):
-        assert client.post(url, {"q": "vpn \x00drops"}).status_code == 302
+        assert client.post(url, {"q": "vpn drops"}).status_code == 302
     web(bob).post(url, {"q": "vpn"})
     assert Deflection.objects.count() == 2
     assert Deflection.objects.get(user=alice).query == "vpn drops"
