@@ -36,11 +36,8 @@ ROLE_GROUPS = {
 ADDITIONAL_ROLE_GROUPS = (PROBLEM_MANAGERS, KNOWLEDGE_REVIEWERS)
 ROLE_GROUP_NAMES = (*ROLE_GROUPS.values(), *ADDITIONAL_ROLE_GROUPS)
 
-#: Apps whose models administrators manage in the admin screens (with every other app
-#: that has a model in the admin site).
-ADMINISTERED_APPS = (
-    "auth",
-    "accounts",
+#: The practices' apps: agents view everything in them and add and change their records.
+PRACTICE_APPS = (
     "core",
     "catalogue",
     "cmdb",
@@ -54,6 +51,10 @@ ADMINISTERED_APPS = (
     "releases",
     "deployments",
 )
+
+#: Apps whose models administrators manage in the admin screens (with every other app
+#: that has a model in the admin site): people and groups, and the practices'.
+ADMINISTERED_APPS = ("auth", "accounts", *PRACTICE_APPS)
 
 #: Rights nobody holds, administrators included: the audit trail (timeline entries) is
 #: written only by the platform and never edited or removed, and attachments are part of
@@ -97,22 +98,6 @@ ACTIONS = (
     ("changes", "change", "manage_maintenance", "Can manage maintenance windows"),
     ("problems", "problem", "rate_any_workaround", "Can rate anyone's use of a workaround"),
     ("knowledge", "article", "review_article", "Can review any article"),
-)
-
-#: The practices' apps: agents view everything in them and add and change their records.
-PRACTICE_APPS = (
-    "core",
-    "catalogue",
-    "cmdb",
-    "incidents",
-    "service_level",
-    "service_desk",
-    "problems",
-    "changes",
-    "assets",
-    "knowledge",
-    "releases",
-    "deployments",
 )
 
 

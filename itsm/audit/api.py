@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 
 from itsm.core.filters import DateTimeFilter, FilterSet
 
+from .exports import COLUMNS
 from .models import AuditEvent
 from .permissions import may_read_audit_log
 
@@ -25,23 +26,8 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = [
-            "sequence",
-            "at",
-            "action",
-            "actor",
-            "client_address",
-            "user_agent",
-            "target_type",
-            "target_id",
-            "target_repr",
-            "before",
-            "after",
-            "details",
-            "rewritten_at",
-            "prev_hash",
-            "hash",
-        ]
+        # The export's columns, the actor by the username kept with the event.
+        fields = [("actor" if c == "actor_username" else c) for c in COLUMNS]
         read_only_fields = fields
 
 

@@ -1,11 +1,13 @@
 """``manage.py devops_account <name>``: a pipeline's service account (made when missing)
 and a new API token for the DevOps API (scope ``deployments:write``), printed once.
-(``manage.py service_account`` makes service accounts with any scopes.)"""
+(``manage.py service_account`` makes service accounts with any scopes; this is it with a
+pipeline's scope.)"""
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.utils import timezone
 
-from practices.deployments.accounts import service_account
+from practices.deployments.accounts import PIPELINE_SCOPES
 
 
 class Command(BaseCommand):
@@ -18,12 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=None, help="Days until it expires.")
 
     def handle(self, *args, name, description, token_name, days, **options):
-        try:
-            _account, clear = service_account(name, description, name=token_name, days=days)
-        except ValueError as error:
-            raise CommandError(str(error)) from None
-        except ValidationError as error:
-            raise CommandError(
-                "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-            ) from None
-        self.stdout.write(clear)
+        call_command(
+            "service_account",
+            name,
+            scopes=",".join(PIPELINE_SCOPES),
+            description=description,
+            token_name=token_name or f"pipeline {timezone.now():%Y-%m-%d %H:%M:%S.%f}",
+            stdout=self.stdout,
+            **({"days": days} if days is not None else {}),
+        )
