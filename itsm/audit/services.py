@@ -191,19 +191,28 @@ def pseudonymise(user, alias: str, *, values=()) -> int:
     query = models.Q(actor_username=username)
     if pk is not None:
         query |= models.Q(actor_id=pk) | models.Q(target_type="accounts.user", target_id=str(pk))
+    # Events about something else that name the person in their data (a token's owner,
+    # a team's new member…): found by their JSON text, replaced only as whole values.
+    for value in values:
+        for column in ("before", "after", "details"):
+            query |= models.Q(**{f"{column}__icontains": value})
     changed = 0
     now = timezone.now()
     for event in AuditEvent.objects.filter(query).order_by("sequence"):
+        data = {
+            column: _replaced(getattr(event, column), values, alias)
+            for column in ("before", "after", "details")
+        }
         fields = {
-            "before": _replaced(event.before, values, alias),
-            "after": _replaced(event.after, values, alias),
-            "details": _replaced(event.details, values, alias),
-            "rewritten_at": now,
+            column: value for column, value in data.items() if value != getattr(event, column)
         }
         if event.actor_username == username or (pk is not None and event.actor_id == pk):
             fields.update(actor_username=alias, client_address=None, user_agent="")
         if event.target_type == "accounts.user" and event.target_id == str(pk):
             fields["target_repr"] = alias
+        if not fields:
+            continue  # the text held the value only as part of something else
+        fields["rewritten_at"] = now
         # The queryset refuses updates; this is the one sanctioned path.
         models.QuerySet.update(AuditEvent.objects.filter(pk=event.pk), **fields)
         changed += 1

@@ -243,6 +243,23 @@ def test_pseudonymise_keeps_the_chain_verifiable(db, agent, admin_user):
     assert verify().ok
 
 
+def test_pseudonymise_reaches_events_about_something_else_that_name_the_person(
+    db, agent, admin_user
+):
+    """A token's or a team's event has the token or team as its target and names the
+    person only in its data: erasure finds it by its text and replaces whole values only
+    (a value that merely contains the username is someone else's and stays)."""
+    team = record("team.member_added", actor=admin_user, target=admin_user, member="agent")
+    other = record("team.member_added", actor=admin_user, member="agent-2")
+    with rewriting("erasure of agent", actor=admin_user):
+        pseudonymise(agent, "erased-1", values=["agent@example.com"])
+    team.refresh_from_db()
+    other.refresh_from_db()
+    assert team.details == {"member": "erased-1"} and team.rewritten_at is not None
+    assert other.details == {"member": "agent-2"} and other.rewritten_at is None
+    assert verify().ok
+
+
 def test_a_users_deletion_keeps_the_trail_readable(db):
     someone = make_user("someone")
     event = record("auth.sign_in", actor=someone)
