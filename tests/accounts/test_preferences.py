@@ -67,3 +67,11 @@ def test_the_administrator_role_opens_the_admin_with_rights_and_leaving_it_close
     assert not agent.groups.filter(name=ADMINISTRATORS).exists()
     assert set(agent.groups.values_list("name", flat=True)) == {"Agents"}
     assert client.get("/admin/").status_code == 302
+
+
+def test_the_preferences_lead_to_tokens_two_factor_and_my_data(client, alice):
+    client.force_login(alice)
+    page = client.get("/me/").content.decode()
+    for url in ("/me/tokens/", "/me/two-factor/", "/me/privacy/"):
+        assert f'href="{url}"' in page, url
+        assert client.get(url).status_code == 200, url
