@@ -24,8 +24,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from itsm.api.parsers import MAX_DEPTH, control_characters_at, depth_of
 from itsm.core import outbound
 from itsm.core import services as core
+from itsm.core.middleware import CONTROL_MESSAGE
 from itsm.core.models import JournalEntry
 
 from . import devops
@@ -66,8 +68,15 @@ def receive(integration: GitHubIntegration, event: str, body: bytes) -> tuple[di
         return {"detail": f"The {event or 'unnamed'} event is not handled."}, 200
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _refused("The body is not JSON.")
+    # The bounds every JSON body of the API has (itsm.api.parsers): a signed body is
+    # trusted to come from GitHub, not to be storable.
+    if depth_of(payload) > MAX_DEPTH:
+        return _refused(f"JSON nested deeper than {MAX_DEPTH} levels.")
+    bad = control_characters_at(payload)
+    if bad:
+        return _refused(f"{CONTROL_MESSAGE} ({', '.join(bad[:5])})")
     if not isinstance(payload, dict):
         return _refused("The body is not a JSON object.")
     repository = str((payload.get("repository") or {}).get("full_name") or "")

@@ -138,6 +138,24 @@ class TestSignatures:
         assert deliver(elsewhere).status_code == 403
         assert not Deployment.objects.exists()
 
+    def test_a_signed_body_with_a_control_character_or_nested_too_deep_is_a_400(
+        self, integration, callbacks
+    ):
+        """The signature proves who sent it, not that it can be stored: the bounds of every
+        JSON body of the API hold here too."""
+        nul = {**event(callbacks), "ref": "main\x00"}
+        refused = deliver(nul)
+        assert refused.status_code == 400
+        assert (
+            "control characters" in refused.json()["detail"] and "ref" in refused.json()["detail"]
+        )
+        deep: dict = {}
+        for _ in range(40):
+            deep = {"x": deep}
+        assert deliver({**event(callbacks), "extra": deep}).status_code == 400
+        assert not Deployment.objects.exists()
+        assert callbacks.received == []
+
 
 @pytest.mark.django_db
 class TestCallbacks:
