@@ -14,8 +14,11 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def deploy_check(**env) -> subprocess.CompletedProcess:
+    # The browser tests' session sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright's event
+    # loop (tests/browser/conftest.py); a production environment has no such thing.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environment = {
-        **os.environ,
+        **inherited,
         "HTTPS": "1",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(64),
