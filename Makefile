@@ -11,6 +11,9 @@ BIN := $(VENV)/bin
 # Re-install when the dependency files change; otherwise installing is a no-op.
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
+# pytest-xdist processes (each with its own test database and Redis database); 0 runs the
+# suite in this process. Two halve the suite's time on a two-core machine.
+PYTEST_WORKERS ?= 2
 
 # honcho stops everything on Ctrl-C, but kills what is still running after 5 seconds; a
 # Celery worker's warm shutdown on the filesystem broker takes longer (it puts the tasks
@@ -29,7 +32,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 help:
 	@echo "make run    install, migrate, load demo data and start web + worker (Ctrl-C stops)"
-	@echo "make test   install, then ruff, Django checks and pytest (PYTEST_ARGS=...)"
+	@echo "make test   install, then ruff, Django checks and pytest (PYTEST_ARGS=..., PYTEST_WORKERS=2)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,4 +83,4 @@ test: lint
 	$(PRODUCTION_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
