@@ -29,7 +29,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         try:
             token = tokens.authenticate(clear, request._request)
-        except tokens.Refused as refused:
+        except tokens.TokenRefused as refused:
             raise exceptions.AuthenticationFailed(str(refused)) from None
         view = (getattr(request, "parser_context", None) or {}).get("view")
         practice = tokens.practice_of(view) if view is not None else None

@@ -252,12 +252,12 @@ def revoke_all(user, *, by=None, request=None, reason: str = "") -> int:
 # Checking a presented token ------------------------------------------------------------------
 
 
-class Refused(Exception):
+class TokenRefused(Exception):
     """The presented token does not authenticate (the message says why)."""
 
 
 def authenticate(clear: str, request=None) -> ApiToken:
-    """The live token ``clear`` is, with its user (one query), or ``Refused``."""
+    """The live token ``clear`` is, with its user (one query), or ``TokenRefused``."""
     if clear.startswith(PREFIX):
         prefixes = [clear[:PREFIX_LENGTH]]
     else:  # converted keys: 8 characters, a few more where two began alike
@@ -270,7 +270,7 @@ def authenticate(clear: str, request=None) -> ApiToken:
         if hmac.compare_digest(candidate.secret_hash, presented):
             token = candidate
     if token is None:
-        raise Refused("Invalid token.")
+        raise TokenRefused("Invalid token.")
     if token.revoked or token.expired:
         why = "revoked" if token.revoked else "expired"
         # audited once a minute per token and process: a client retrying in a loop does
@@ -284,10 +284,10 @@ def authenticate(clear: str, request=None) -> ApiToken:
                 prefix=token.prefix,
                 reason=why,
             )
-        raise Refused(f"This token has {why}: make a new one.")
+        raise TokenRefused(f"This token has {why}: make a new one.")
     account = getattr(token.user, "service_account", None)
     if not token.user.is_active or (account is not None and not account.active):
-        raise Refused("The token's account is inactive.")
+        raise TokenRefused("The token's account is inactive.")
     note_use(token, request)
     return token
 

@@ -116,7 +116,7 @@ BINARY_BYTES = bytes(set(range(32)) - {9, 10, 12, 13, 27})
 MARKUP = re.compile(rb"^\s*<", re.DOTALL)
 
 
-class Refused(Exception):
+class FileRefused(Exception):
     """What the file is, in words, when it may not be attached."""
 
 
@@ -129,7 +129,7 @@ def attachment_type(uploaded_file, name: str) -> str:
     a 400 naming the file and what it is."""
     try:
         kind = _sniff(uploaded_file)
-    except Refused as refused:
+    except FileRefused as refused:
         raise ValidationError({"file": f"{name}: {refused} cannot be attached."}) from None
     if kind not in allowed_types():
         raise ValidationError({"file": f"{name}: files of type {kind} cannot be attached."})
@@ -146,11 +146,11 @@ def _read(uploaded_file, size: int | None = None) -> bytes:
 def _sniff(uploaded_file) -> str:
     head = _read(uploaded_file, HEAD_BYTES)
     if head.startswith(MACH_O):
-        raise Refused("a Mach-O executable")
+        raise FileRefused("a Mach-O executable")
     guess = filetype.guess(head)
     if guess is not None:
         if guess.mime in EXECUTABLE_TYPES:
-            raise Refused(f"an executable ({guess.mime})")
+            raise FileRefused(f"an executable ({guess.mime})")
         if guess.mime in ZIP_TYPES:
             _check_archive(uploaded_file)
         return guess.mime
@@ -162,20 +162,20 @@ def _check_archive(uploaded_file) -> None:
         with zipfile.ZipFile(uploaded_file) as archive:
             members = archive.infolist()
             if len(members) > MAX_ARCHIVE_MEMBERS:
-                raise Refused(f"an archive of more than {MAX_ARCHIVE_MEMBERS} files")
+                raise FileRefused(f"an archive of more than {MAX_ARCHIVE_MEMBERS} files")
             for member in members:
                 if member.is_dir():
                     continue
                 if RISKY_MEMBER.search(member.filename):
-                    raise Refused(f"an archive holding {member.filename}")
+                    raise FileRefused(f"an archive holding {member.filename}")
                 with archive.open(member) as content:
                     start = content.read(262)
                 if start.startswith(MACH_O) or (
                     (inner := filetype.guess(start)) and inner.mime in EXECUTABLE_TYPES
                 ):
-                    raise Refused(f"an archive holding an executable ({member.filename})")
+                    raise FileRefused(f"an archive holding an executable ({member.filename})")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError):
-        raise Refused("a damaged or encrypted archive") from None
+        raise FileRefused("a damaged or encrypted archive") from None
     finally:
         uploaded_file.seek(0)
 
@@ -200,10 +200,10 @@ def _decode(head: bytes) -> str | None:
 def _text_type(uploaded_file, head: bytes) -> str:
     text = _decode(head)
     if text is None:
-        raise Refused("a file of unknown type")
+        raise FileRefused("a file of unknown type")
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
-        raise Refused("markup (HTML, SVG or XML, which can carry script)")
+        raise FileRefused("markup (HTML, SVG or XML, which can carry script)")
     if stripped[:1] in ("{", "["):
         try:
             json.loads(_read(uploaded_file))

@@ -35,7 +35,7 @@ from .retention import record_types
 REWRITTEN = (JournalEntry, Attachment)
 
 
-class Refused(ValidationError):
+class ErasureRefused(ValidationError):
     """An erasure the rules do not allow (a superuser, the last administrator, a hold)."""
 
 
@@ -125,11 +125,11 @@ class ErasureResult:
 
 
 def check_erasable(person, actor) -> None:
-    """Raise ``PermissionDenied`` (not an administrator) or ``Refused`` (why not)."""
+    """Raise ``PermissionDenied`` (not an administrator) or ``ErasureRefused`` (why not)."""
     if not is_administrator(actor):
         raise PermissionDenied("Only administrators erase a person's data.")
     if person.is_superuser:
-        raise Refused("A superuser's data is not erased (take the superuser status first).")
+        raise ErasureRefused("A superuser's data is not erased (take the superuser status first).")
     if person.role == Role.ADMINISTRATOR or person.is_superuser:
         others = (
             User.objects.filter(is_active=True)
@@ -137,9 +137,9 @@ def check_erasable(person, actor) -> None:
             .exclude(pk=person.pk)
         )
         if not others.exists():
-            raise Refused("The last administrator's data is not erased.")
+            raise ErasureRefused("The last administrator's data is not erased.")
     if LegalHold.objects.on_person(person).exists():
-        raise Refused("A legal hold keeps this person's data; release it first.")
+        raise ErasureRefused("A legal hold keeps this person's data; release it first.")
 
 
 def _held_records() -> dict[int, set[int]]:

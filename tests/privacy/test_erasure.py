@@ -157,7 +157,7 @@ def test_sessions_and_tokens_end(client, ann, administrator):
 
 def test_a_legal_hold_on_the_person_refuses(ann, administrator, anns_data):
     hold = LegalHold.objects.create(person=ann, reason="Case 12", placed_by=administrator)
-    with pytest.raises(services.Refused):
+    with pytest.raises(services.ErasureRefused):
         services.erase(ann, administrator)
     ann.refresh_from_db()
     assert ann.username == "annlee" and not Erasure.objects.exists()
@@ -181,12 +181,12 @@ def test_a_held_record_keeps_its_text(ann, administrator, anns_data):
 
 def test_superuser_and_last_administrator_are_refused(administrator):
     root = make_user("root", Role.ADMINISTRATOR, is_superuser=True)
-    with pytest.raises(services.Refused):
+    with pytest.raises(services.ErasureRefused):
         services.erase(root, administrator)
     other = make_user("chief2", Role.ADMINISTRATOR)
     User.objects.filter(pk=root.pk).update(is_active=False)
     services.erase(other, administrator)  # chief remains
-    with pytest.raises(services.Refused):
+    with pytest.raises(services.ErasureRefused):
         services.erase(administrator, administrator)  # now the last one
 
 

@@ -206,7 +206,7 @@ def test_administrator_places_a_hold_and_rules_in_the_admin(client, ann, adminis
     hold = LegalHold.objects.get(person=ann)
     assert hold.placed_by == administrator and hold.in_force
     assert client.get(f"/admin/privacy/legalhold/{hold.pk}/change/").status_code == 200
-    with pytest.raises(services.Refused):
+    with pytest.raises(services.ErasureRefused):
         services.erase(ann, administrator)
 
 
