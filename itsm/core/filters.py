@@ -79,7 +79,7 @@ class TeamFilter(django_filters.CharFilter):
             [
                 RegexValidator(
                     r"^(mine|[0-9]{1,18}(,[0-9]{1,18})*)$",
-                    "Team ids separated by commas, or `mine`.",
+                    _("Team ids separated by commas, or `mine`."),
                 )
             ],
         )

@@ -5,13 +5,17 @@ the current values."""
 from django import forms
 from django.db.models import Q
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+#: What a person picker's box says before anything is typed.
+TYPE_A_PERSON = _("Type a name or e-mail")
 
 
 class PersonField(forms.ModelChoiceField):
     """An active person by username: typed, or picked by name as one types (the kernel's
     person picker, with a contact card); ``typed`` is what the box says without script."""
 
-    def __init__(self, placeholder="Type a name or e-mail", typed="username", **kwargs):
+    def __init__(self, placeholder=TYPE_A_PERSON, typed="username", **kwargs):
         from itsm.accounts.models import User
 
         from .widgets import TextPicker
@@ -39,7 +43,7 @@ class AssignmentGroupField(forms.ModelChoiceField):
         from .widgets import Picker
 
         kwargs.setdefault("required", False)
-        kwargs.setdefault("empty_label", "Unassigned")
+        kwargs.setdefault("empty_label", _("Unassigned"))
         kwargs.setdefault("widget", Picker("teams"))
         super().__init__(queryset=Team.objects.filter(active=True), **kwargs)
 
@@ -56,7 +60,7 @@ class AssigneeField(forms.ModelChoiceField):
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", Picker("agents", depends_on=depends_on))
         if depends_on:
-            kwargs.setdefault("help_text", "A member of the assignment group.")
+            kwargs.setdefault("help_text", _("A member of the assignment group."))
         super().__init__(
             queryset=User.objects.filter(is_active=True, teams__isnull=False)
             .distinct()

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -28,7 +29,7 @@ from rest_framework.response import Response
 API_PREFIX = "/api/"
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_MESSAGE = "Null and other control characters are not allowed."
+CONTROL_MESSAGE = gettext_lazy("Null and other control characters are not allowed.")
 #: The request headers the platform reads as values.
 HEADERS = {
     "Idempotency-Key": "HTTP_IDEMPOTENCY_KEY",
@@ -58,16 +59,20 @@ def _bad_fields(params) -> list[str]:
 
 def too_large_message() -> str:
     limit = settings.DATA_UPLOAD_MAX_REQUEST_BYTES
-    return (
-        f"The request is larger than the limit of {limit} bytes ({limit // (1024 * 1024)} MiB) "
+    return gettext(
+        "The request is larger than the limit of %(limit)s bytes (%(mib)s MiB) "
         "for one request; send fewer or smaller files."
-    )
+    ) % {"limit": limit, "mib": limit // (1024 * 1024)}
 
 
 def too_many_message(exception) -> str:
     if isinstance(exception, TooManyFilesSent):
-        return f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files can be sent in one request."
-    return f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields can be sent in one request."
+        return gettext("At most %(count)s files can be sent in one request.") % {
+            "count": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    return gettext("At most %(count)s fields can be sent in one request.") % {
+        "count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    }
 
 
 class RequestGuardMiddleware:
@@ -94,7 +99,9 @@ class RequestGuardMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return self._answer(request, {"detail": "Content-Length is not a number."}, 400)
+            return self._answer(
+                request, {"detail": gettext("Content-Length is not a number.")}, 400
+            )
         if length > settings.DATA_UPLOAD_MAX_REQUEST_BYTES:
             return self._answer(request, {"detail": too_large_message()}, 413)
         return None
@@ -148,7 +155,7 @@ class RequestGuardMiddleware:
             response.renderer_context = {}
             return response.render()
         lines = [
-            f"{key}: {' '.join(value) if isinstance(value, list) else value}"
+            f"{key}: {' '.join(map(str, value)) if isinstance(value, list) else value}"
             if key != "detail"
             else str(value)
             for key, value in errors.items()

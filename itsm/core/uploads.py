@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.utils.translation import gettext
 
 
 class UploadTooLarge(RequestDataTooBig):
@@ -54,7 +55,8 @@ class SizeLimitedUploadHandler(FileUploadHandler):
         if self.total > request_limit():
             self._discard_partial_files()
             raise UploadTooLarge(
-                f"The files of this request exceed {request_limit()} bytes together."
+                gettext("The files of this request exceed %(limit)s bytes together.")
+                % {"limit": request_limit()}
             )
         if self.received > settings.ATTACHMENT_MAX_BYTES:
             return None  # nothing more reaches the memory or temporary-file handler
@@ -130,9 +132,19 @@ def attachment_type(uploaded_file, name: str) -> str:
     try:
         kind = _sniff(uploaded_file)
     except FileRefused as refused:
-        raise ValidationError({"file": f"{name}: {refused} cannot be attached."}) from None
+        raise ValidationError(
+            {
+                "file": gettext("%(name)s: %(what)s cannot be attached.")
+                % {"name": name, "what": refused}
+            }
+        ) from None
     if kind not in allowed_types():
-        raise ValidationError({"file": f"{name}: files of type {kind} cannot be attached."})
+        raise ValidationError(
+            {
+                "file": gettext("%(name)s: files of type %(type)s cannot be attached.")
+                % {"name": name, "type": kind}
+            }
+        )
     return kind
 
 
@@ -146,11 +158,11 @@ def _read(uploaded_file, size: int | None = None) -> bytes:
 def _sniff(uploaded_file) -> str:
     head = _read(uploaded_file, HEAD_BYTES)
     if head.startswith(MACH_O):
-        raise FileRefused("a Mach-O executable")
+        raise FileRefused(gettext("a Mach-O executable"))
     guess = filetype.guess(head)
     if guess is not None:
         if guess.mime in EXECUTABLE_TYPES:
-            raise FileRefused(f"an executable ({guess.mime})")
+            raise FileRefused(gettext("an executable (%(type)s)") % {"type": guess.mime})
         if guess.mime in ZIP_TYPES:
             _check_archive(uploaded_file)
         return guess.mime
@@ -162,20 +174,28 @@ def _check_archive(uploaded_file) -> None:
         with zipfile.ZipFile(uploaded_file) as archive:
             members = archive.infolist()
             if len(members) > MAX_ARCHIVE_MEMBERS:
-                raise FileRefused(f"an archive of more than {MAX_ARCHIVE_MEMBERS} files")
+                raise FileRefused(
+                    gettext("an archive of more than %(count)s files")
+                    % {"count": MAX_ARCHIVE_MEMBERS}
+                )
             for member in members:
                 if member.is_dir():
                     continue
                 if RISKY_MEMBER.search(member.filename):
-                    raise FileRefused(f"an archive holding {member.filename}")
+                    raise FileRefused(
+                        gettext("an archive holding %(name)s") % {"name": member.filename}
+                    )
                 with archive.open(member) as content:
                     start = content.read(262)
                 if start.startswith(MACH_O) or (
                     (inner := filetype.guess(start)) and inner.mime in EXECUTABLE_TYPES
                 ):
-                    raise FileRefused(f"an archive holding an executable ({member.filename})")
+                    raise FileRefused(
+                        gettext("an archive holding an executable (%(name)s)")
+                        % {"name": member.filename}
+                    )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError):
-        raise FileRefused("a damaged or encrypted archive") from None
+        raise FileRefused(gettext("a damaged or encrypted archive")) from None
     finally:
         uploaded_file.seek(0)
 
@@ -200,10 +220,10 @@ def _decode(head: bytes) -> str | None:
 def _text_type(uploaded_file, head: bytes) -> str:
     text = _decode(head)
     if text is None:
-        raise FileRefused("a file of unknown type")
+        raise FileRefused(gettext("a file of unknown type"))
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
-        raise FileRefused("markup (HTML, SVG or XML, which can carry script)")
+        raise FileRefused(gettext("markup (HTML, SVG or XML, which can carry script)"))
     if stripped[:1] in ("{", "["):
         try:
             json.loads(_read(uploaded_file))

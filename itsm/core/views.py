@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils.translation import gettext
 
 
 def is_htmx(request) -> bool:
@@ -47,4 +48,4 @@ def error_text(error) -> str:
     """A ValidationError as one sentence, for a flash message."""
     if hasattr(error, "message_dict"):
         return " ".join(m for ms in error.message_dict.values() for m in ms)
-    return " ".join(getattr(error, "messages", [])) or "That is not possible."
+    return " ".join(getattr(error, "messages", [])) or gettext("That is not possible.")

@@ -22,6 +22,7 @@ import datetime
 
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import formats, lookups
@@ -226,13 +227,13 @@ def use_pickers(filterset, **pickers) -> None:
 ASSIGNMENT_FILTERS = {
     "assignment_group": {
         "lookup": "teams",
-        "shortcuts": (("mine", "My teams"),),
-        "attrs": {"aria-label": "Assignment group"},
+        "shortcuts": (("mine", _("My teams")),),
+        "attrs": {"aria-label": _("Assignment group")},
     },
     "assigned_to": {
         "lookup": "agents",
-        "shortcuts": (("me", "Me"),),
-        "attrs": {"aria-label": "Assignee"},
+        "shortcuts": (("me", _("Me")),),
+        "attrs": {"aria-label": _("Assignee")},
     },
 }
 
@@ -274,7 +275,12 @@ def _typed_in_format(context, value, time_part: str) -> None:
             "inputmode": "numeric",
             "autocomplete": "off",
             "pattern": regex + (r"\s+\d{1,2}:\d{2}" if time_part else ""),
-            "title": f"A date as {placeholder}" + (" and a time as HH:MM" if time_part else ""),
+            "title": (
+                gettext("A date as %(format)s and a time as HH:MM")
+                if time_part
+                else gettext("A date as %(format)s")
+            )
+            % {"format": placeholder},
         }
     )
 
@@ -349,8 +355,8 @@ class DateTimeInput(forms.DateTimeInput):
         widget_attrs = context["widget"]["attrs"]
         zone_id = f"{widget_attrs['id']}_zone" if widget_attrs.get("id") else ""
         return format_html(
-            '{} <small class="muted time-zone"{}>{} time</small>',
+            '{} <small class="muted time-zone"{}>{}</small>',
             box,
             format_html(' id="{}"', zone_id) if zone_id else "",
-            widget_attrs["data-time-zone"],
+            gettext("%(zone)s time") % {"zone": widget_attrs["data-time-zone"]},
         )

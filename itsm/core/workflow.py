@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 Guard = Callable[[object, object], str | None]
@@ -97,17 +98,23 @@ class Workflow:
     def find(self, record, target: str, user) -> Transition:
         if target not in self.state_names:
             raise ValidationError(
-                {"state": f"'{target}' is not a state. States: {', '.join(self.state_names)}."}
+                {
+                    "state": gettext("'%(target)s' is not a state. States: %(states)s.")
+                    % {"target": target, "states": ", ".join(self.state_names)}
+                }
             )
         allowed = self.available(record, user)
         for transition in allowed:
             if transition.target == target:
                 return transition
         names = sorted(t.target for t in allowed)
-        choices = ", ".join(names) if names else "none"
+        choices = ", ".join(names) if names else gettext("none")
         raise ValidationError(
             {
-                "state": f"Cannot move from {record.state} to {target}. Allowed next states: {choices}."
+                "state": gettext(
+                    "Cannot move from %(state)s to %(target)s. Allowed next states: %(choices)s."
+                )
+                % {"state": record.state, "target": target, "choices": choices}
             }
         )
 
@@ -116,7 +123,9 @@ class Workflow:
         for name in transition.requires:
             value = getattr(record, name, None)
             if value in (None, "") or (isinstance(value, str) and not value.strip()):
-                errors.setdefault(name, []).append(f"Required to move to {transition.target}.")
+                errors.setdefault(name, []).append(
+                    gettext("Required to move to %(target)s.") % {"target": transition.target}
+                )
         for guard in transition.guards:
             message = guard(record, user)
             if message:
