@@ -50,7 +50,7 @@ class ArticleForm(forms.ModelForm):
             "review_date": DateInput(),
             "summary": forms.TextInput(),
         }
-        help_texts = {"body": "Markdown: **bold**, _italic_, lists, `code`, [links](https://…)."}
+        help_texts = {"body": _("Markdown: **bold**, _italic_, lists, `code`, [links](https://…).")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

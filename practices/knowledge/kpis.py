@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import Article, Audience, Deflection
 from .services import REVIEW_NOTICE
@@ -23,12 +25,17 @@ def knowledge_kpis() -> list[tuple[str, str]]:
         total=Count("pk"), recent=Count("pk", filter=Q(created_at__gte=now - timedelta(days=30)))
     )
     yes, no = counts["yes"] or 0, counts["no"] or 0
-    helpful = f"{round(100 * yes / (yes + no))} % of {yes + no} answers" if yes + no else "—"
+    helpful = (
+        gettext("%(percent)s %% of %(count)d answers")
+        % {"percent": round(100 * yes / (yes + no)), "count": yes + no}
+        if yes + no
+        else "—"
+    )
     return [
-        ("Articles published", str(counts["published"])),
-        ("Published for employees", str(counts["portal"])),
-        ("Helpful", helpful),
-        ("Issues deflected (all time)", str(deflections["total"])),
-        ("Issues deflected (30 days)", str(deflections["recent"])),
-        ("Reviews due within 7 days or overdue", str(counts["review_due"])),
+        (_("Articles published"), str(counts["published"])),
+        (_("Published for employees"), str(counts["portal"])),
+        (_("Helpful"), helpful),
+        (_("Issues deflected (all time)"), str(deflections["total"])),
+        (_("Issues deflected (30 days)"), str(deflections["recent"])),
+        (_("Reviews due within 7 days or overdue"), str(counts["review_due"])),
     ]

@@ -7,11 +7,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
+from itsm.core.i18n import said
 from itsm.core.models import JournalEntry, RecordLink
 
 from .models import Article, ArticleFeedback, ArticleVersion, Audience, Deflection
@@ -54,21 +56,25 @@ def _validate(article: Article, changed: set[str] | None = None) -> None:
 
     errors = {}
     if touched("title") and not (article.title or "").strip():
-        errors["title"] = "Give the article a title."
+        errors["title"] = gettext("Give the article a title.")
     if touched("body") and len(article.body or "") > MAX_BODY:
-        errors["body"] = f"At most {MAX_BODY} characters."
+        errors["body"] = gettext("At most %(count)d characters.") % {"count": MAX_BODY}
     if touched("audience") and article.audience not in Audience.values:
-        errors["audience"] = f"One of: {', '.join(Audience.values)}."
+        errors["audience"] = gettext("One of: %(values)s.") % {"values": ", ".join(Audience.values)}
     if touched("category") and article.category_id and not article.category.active:
-        errors["category"] = f"{article.category} is no longer in use."
+        errors["category"] = gettext("%(category)s is no longer in use.") % {
+            "category": article.category
+        }
     if touched("owner"):
         if not article.owner_id:
-            errors["owner"] = "Every article has an owner who keeps it up to date."
+            errors["owner"] = gettext("Every article has an owner who keeps it up to date.")
         elif not article.owner.is_agent:
-            errors["owner"] = f"{article.owner} is not on the staff."
+            errors["owner"] = gettext("%(person)s is not on the staff.") % {"person": article.owner}
     if touched("assignment_group") and article.assignment_group_id:
         if not article.assignment_group.active:
-            errors["assignment_group"] = f"{article.assignment_group} is not an active team."
+            errors["assignment_group"] = gettext("%(team)s is not an active team.") % {
+                "team": article.assignment_group
+            }
     writes.refuse(errors)
 
 
@@ -89,12 +95,55 @@ def _initial(actor, data: dict, options: dict) -> dict:
     }
 
 
+def state_word(state: str) -> str:
+    """An article's state as a word in a sentence (lower case in English)."""
+    label = str(ArticleState(state).label)
+    return label.lower() if (translation.get_language() or "en").startswith("en") else label
+
+
+#: What each named step (``publish``…) moves an article from, and the sentence refusing it
+#: elsewhere: publishing a published article is not a no-op, sending one back not a revision.
+STEPS = {
+    "submit": (
+        {ArticleState.DRAFT},
+        gettext_noop("%(number)s is %(state)s: only a draft can be submitted for review."),
+    ),
+    "publish": (
+        {ArticleState.IN_REVIEW},
+        gettext_noop("%(number)s is %(state)s: only an article in review can be published."),
+    ),
+    "send_back": (
+        {ArticleState.IN_REVIEW},
+        gettext_noop("%(number)s is %(state)s: only an article in review can be sent back."),
+    ),
+    "revise": (
+        {ArticleState.PUBLISHED},
+        gettext_noop("%(number)s is %(state)s: only a published article can be revised."),
+    ),
+    "retire": (
+        {ArticleState.DRAFT, ArticleState.IN_REVIEW, ArticleState.PUBLISHED},
+        gettext_noop("%(number)s is %(state)s: it cannot be retired."),
+    ),
+}
+
+
 def _derive(article: Article, actor, change: writes.Write) -> None:
     """The working copy changes only in a draft (``state: draft`` revises a published
-    article first, in the same step); a revision starts its clock."""
+    article first, in the same step); a revision starts its clock. A named step
+    (``publish``…) moves only from its own states (read under the lock)."""
     before = change.before
     if before is None:
         return
+    step = change.options.get("step")
+    if step is not None:
+        sources, refusal = STEPS[step]
+        if before.state not in sources:
+            raise ValidationError(
+                {
+                    "state": gettext(refusal)
+                    % {"number": article.number, "state": state_word(before.state)}
+                }
+            )
     content = sorted(
         name for name in CONTENT_FIELDS if getattr(before, name) != getattr(article, name)
     )
@@ -102,8 +151,11 @@ def _derive(article: Article, actor, change: writes.Write) -> None:
         raise ValidationError(
             dict.fromkeys(
                 content,
-                f"{article.number} is {before.get_state_display().lower()}: revise it to "
-                f"change its text (readers keep the published version meanwhile).",
+                gettext(
+                    "%(number)s is %(state)s: revise it to change its text (readers keep the "
+                    "published version meanwhile)."
+                )
+                % {"number": article.number, "state": state_word(before.state)},
             )
         )
     if change.moved(to=ArticleState.DRAFT, source=ArticleState.PUBLISHED):
@@ -137,27 +189,45 @@ def _after(article: Article, actor, change: writes.Write) -> None:
             published_by=actor,
         )
         if actor is None or actor.pk != article.owner_id:
+            values = {
+                "number": article.number,
+                "version": article.published_number,
+                "title": article.title,
+                "review": f"{article.review_date:%Y-%m-%d}",
+            }
             core.notify(
                 [article.owner],
-                f"{article.number} published (version {article.published_number}): {article.title}",
-                f"{actor or 'The platform'} published version {article.published_number} of "
-                f"{article.number}. Next review: {article.review_date:%Y-%m-%d}.",
+                lambda: gettext("%(number)s published (version %(version)s): %(title)s") % values,
+                lambda: (
+                    gettext(
+                        "%(actor)s published version %(version)s of %(number)s. "
+                        "Next review: %(review)s."
+                    )
+                    % {**values, "actor": actor or gettext("The platform")}
+                ),
                 article,
             )
     elif state == ArticleState.IN_REVIEW:
         reviewers = [u for u in reviewers_of(article) if actor is None or u.pk != actor.pk]
+        values = {"number": article.number, "title": article.title, "actor": actor}
         core.notify(
             reviewers,
-            f"{article.number} waits for your review: {article.title}",
-            f"{actor} submitted {article.number} for review.\n\n{note}".strip(),
+            lambda: gettext("%(number)s waits for your review: %(title)s") % values,
+            lambda: (
+                gettext("%(actor)s submitted %(number)s for review.") % values + f"\n\n{note}"
+            ).strip(),
             article,
         )
     elif before == ArticleState.IN_REVIEW and state == ArticleState.DRAFT:
         if actor is None or actor.pk != article.owner_id:
+            values = {"number": article.number, "title": article.title, "actor": actor}
             core.notify(
                 [article.owner],
-                f"{article.number} sent back: {article.title}",
-                f"{actor} sent {article.number} back for more work.\n\n{note}".strip(),
+                lambda: gettext("%(number)s sent back: %(title)s") % values,
+                lambda: (
+                    gettext("%(actor)s sent %(number)s back for more work.") % values
+                    + f"\n\n{note}"
+                ).strip(),
                 article,
             )
 
@@ -173,7 +243,7 @@ SPEC = writes.WriteSpec(
     update=writes.Access(staff=(*EDITABLE_FIELDS, "state")),
     quiet=TRANSITION_FIELDS,
     expand={"body": _chars},
-    refused="This field cannot be changed.",
+    refused=_("This field cannot be changed."),
     clean=_clean,
     initial=_initial,
     derive=_derive,
@@ -216,24 +286,32 @@ def transition(
     return update_article(article, actor, {"state": target}, expected_version, note=note)
 
 
+def _step(step: str, article, actor, target, expected_version, note) -> Article:
+    """A named step: refused (400 naming the state) unless the article is in one of the
+    states it moves from (``STEPS``)."""
+    _require_staff(actor)
+    data = {"state": target}
+    return writes.change(SPEC, article, actor, data, expected_version, note=note, step=step)
+
+
 def submit(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.IN_REVIEW, expected_version, note)
+    return _step("submit", article, actor, ArticleState.IN_REVIEW, expected_version, note)
 
 
 def publish(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.PUBLISHED, expected_version, note)
+    return _step("publish", article, actor, ArticleState.PUBLISHED, expected_version, note)
 
 
 def send_back(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.DRAFT, expected_version, note)
+    return _step("send_back", article, actor, ArticleState.DRAFT, expected_version, note)
 
 
 def revise(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.DRAFT, expected_version, note)
+    return _step("revise", article, actor, ArticleState.DRAFT, expected_version, note)
 
 
 def retire(article, actor, expected_version=None, note=""):
-    return transition(article, actor, ArticleState.RETIRED, expected_version, note)
+    return _step("retire", article, actor, ArticleState.RETIRED, expected_version, note)
 
 
 def reviewers_of(article: Article):
@@ -272,14 +350,16 @@ def give_feedback(article: Article, user, helpful, comment: str = "") -> Article
     """A reader's answer to "was this helpful?"; answering again changes the answer. A "no"
     with a comment goes to the article's timeline for its owner."""
     if not isinstance(helpful, bool):
-        raise ValidationError({"helpful": _("Yes or no.")})
+        raise ValidationError({"helpful": gettext("Yes or no.")})
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise ValidationError({"comment": f"At most {MAX_COMMENT} characters."})
+        raise ValidationError(
+            {"comment": gettext("At most %(count)d characters.") % {"count": MAX_COMMENT}}
+        )
     if not Article.objects.visible_to(user).filter(pk=article.pk).exists():
         raise PermissionDenied
     if not article.published_number:
-        raise ValidationError({"helpful": _("Only a published article can be rated.")})
+        raise ValidationError({"helpful": gettext("Only a published article can be rated.")})
     now = timezone.now()
     # The article's row is the lock: two first answers from one reader at once would
     # otherwise both insert (a row that does not exist yet cannot be locked).
@@ -310,14 +390,11 @@ def give_feedback(article: Article, user, helpful, comment: str = "") -> Article
         feedback.updated_at = now
         feedback.save(update_fields=["helpful", "comment", "version", "updated_at"])
     if comment:
-        verdict = "helpful" if helpful else "not helpful"
-        core.write_journal(
-            article,
-            JournalEntry.Kind.COMMENT,
-            user,
-            body=f"Reader feedback ({verdict}): {comment}",
-            internal=True,
-        )
+        if helpful:
+            body = said(gettext_noop("Reader feedback (helpful): %(comment)s"), comment=comment)
+        else:
+            body = said(gettext_noop("Reader feedback (not helpful): %(comment)s"), comment=comment)
+        core.write_journal(article, JournalEntry.Kind.COMMENT, user, body=body, internal=True)
     return feedback
 
 
@@ -357,11 +434,11 @@ def link(record, article: Article, actor, kind: str = RecordLink.Kind.RELATES_TO
 
 #: Fields of a source record an article is prefilled from, in the order they are written.
 PREFILL_SECTIONS = (
-    ("description", "Symptoms"),
-    ("root_cause", "Cause"),
-    ("workaround", "Workaround"),
-    ("resolution_notes", "Solution"),
-    ("resolution", "Solution"),
+    ("description", _("Symptoms")),
+    ("root_cause", _("Cause")),
+    ("workaround", _("Workaround")),
+    ("resolution_notes", _("Solution")),
+    ("resolution", _("Solution")),
 )
 
 
@@ -375,7 +452,8 @@ def prefill_from(number: str, user) -> dict:
         raise ValidationError({"created_from": error.message_dict["target"]}) from None
     sections = []
     seen = set()
-    for name, heading in PREFILL_SECTIONS:
+    for name, label in PREFILL_SECTIONS:
+        heading = str(label)
         text = getattr(record, name, "")
         text = text.strip() if isinstance(text, str) else ""
         if text and heading not in seen:
@@ -402,6 +480,15 @@ def _not_reminded():
     )
 
 
+def _when(days: int) -> str:
+    """A review date as seen from today: "today", "in 3 days", "2 days ago"."""
+    if days == 0:
+        return gettext("today")
+    if days > 0:
+        return ngettext("in %(count)d day", "in %(count)d days", days) % {"count": days}
+    return ngettext("%(count)d day ago", "%(count)d days ago", -days) % {"count": -days}
+
+
 def send_review_reminders(today: date | None = None) -> int:
     """Remind owners of published articles whose review date is within a week or past; one
     reminder per article and review date, however often this runs. Returns how many."""
@@ -426,19 +513,25 @@ def send_review_reminders(today: date | None = None) -> int:
             if not claimed:
                 continue
             days = (article.review_date - today).days
-            when = (
-                "today"
-                if days == 0
-                else f"in {days} day{'s' if days != 1 else ''}"
-                if days > 0
-                else f"{-days} day{'s' if days != -1 else ''} ago"
-            )
+            values = {
+                "number": article.number,
+                "title": article.published_title,
+                "date": f"{article.review_date:%Y-%m-%d}",
+            }
             core.notify(
                 [article.owner],
-                f"Review {article.number} ({when}): {article.published_title}",
-                f"{article.number} “{article.published_title}” is due for review on "
-                f"{article.review_date:%Y-%m-%d} ({when}). Check it is still right, then revise "
-                f"and republish it, set a new review date, or retire it.",
+                lambda days=days, values=values: (
+                    gettext("Review %(number)s (%(when)s): %(title)s")
+                    % {**values, "when": _when(days)}
+                ),
+                lambda days=days, values=values: (
+                    gettext(
+                        "%(number)s “%(title)s” is due for review on %(date)s (%(when)s). "
+                        "Check it is still right, then revise and republish it, set a new "
+                        "review date, or retire it."
+                    )
+                    % {**values, "when": _when(days)}
+                ),
                 article,
             )
             sent += 1

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -32,7 +33,10 @@ from .rendering import diff_rows, render_markdown, unified_diff
 from .workflows import ArticleState
 
 #: How another record links to an article (the record is resolved by it, or relates to it).
-LINK_KINDS = [("resolved_by", "resolves (record resolved by this)"), ("relates_to", "relates to")]
+LINK_KINDS = [
+    ("resolved_by", _("resolves (record resolved by this)")),
+    ("relates_to", _("relates to")),
+]
 
 PORTAL_RESULTS = 20
 
@@ -76,7 +80,7 @@ class ArticleScreens(RecordScreens):
     record_services = services
     page_template = "knowledge/detail.html"
     context_object_name = "article"
-    comment_messages = ("Note added.", "Note added.")
+    comment_messages = (_("Note added."), _("Note added."))
     create_template = "knowledge/form.html"
     create_form = ArticleForm
     filterset_class = ArticleFilterSet
@@ -87,17 +91,17 @@ class ArticleScreens(RecordScreens):
     rows_name = "articles"
     empty_text = _("No articles match.")
     columns = (
-        Column("Number", "number"),
-        Column("Title", "title"),
-        Column("State", "state"),
-        Column("Audience"),
-        Column("Category"),
-        Column("Owner"),
-        Column("Published"),
-        Column("Review"),
-        Column("Views", "views"),
-        Column("Helpful"),
-        Column("Updated", "updated_at"),
+        Column(_("Number"), "number"),
+        Column(_("Title"), "title"),
+        Column(_("State"), "state"),
+        Column(_("Audience")),
+        Column(_("Category")),
+        Column(_("Owner")),
+        Column(_("Published")),
+        Column(_("Review")),
+        Column(_("Views"), "views"),
+        Column(_("Helpful")),
+        Column(_("Updated"), "updated_at"),
     )
     edit = None  # the editor is a page of its own (``edit`` below)
 
@@ -120,7 +124,7 @@ class ArticleScreens(RecordScreens):
         return {"form": form, "created_from": created_from}
 
     def create_message(self, obj) -> str:
-        return f"{obj.number} saved as a draft."
+        return gettext("%(number)s saved as a draft.") % {"number": obj.number}
 
     def list_queryset(self):
         return Article.objects.visible_to(self.request.user).select_related("category", "owner")
@@ -184,17 +188,25 @@ class ArticleScreens(RecordScreens):
         if self.request.data.get("then") == "edit" and record.state == ArticleState.DRAFT:
             messages.success(
                 self.request,
-                f"Revising {record.number}: readers keep version "
-                f"{record.published_number} until you publish again.",
+                gettext(
+                    "Revising %(number)s: readers keep version %(version)s until you publish again."
+                )
+                % {"number": record.number, "version": record.published_number},
             )
             return redirect("knowledge:edit", number=record.number)
         return super().after_transition(record)
 
     def transition_message(self, record) -> str:
-        return f"{record.number} is now {record.state_label.lower()}."
+        return gettext("%(number)s is now %(state)s.") % {
+            "number": record.number,
+            "state": services.state_word(record.state),
+        }
 
     def link_message(self, record, target) -> str:
-        return f"Linked {record.number} to {target.number}."
+        return gettext("Linked %(number)s to %(target)s.") % {
+            "number": record.number,
+            "target": target.number,
+        }
 
     def link_records(self, record, target, kind):
         """The other record links to the article (an incident resolved by it…)."""
@@ -205,7 +217,10 @@ class ArticleScreens(RecordScreens):
 def edit(request, number):
     article = _get(request.user, number)
     if article.state == ArticleState.RETIRED:
-        messages.error(request, f"{article.number} is retired; it can no longer change.")
+        messages.error(
+            request,
+            gettext("%(number)s is retired; it can no longer change.") % {"number": article.number},
+        )
         return redirect("knowledge:detail", number=number)
     form = ArticleForm(request.POST or None, instance=_get(request.user, number))
     conflict = False
@@ -218,7 +233,7 @@ def edit(request, number):
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{article.number} saved.")
+            messages.success(request, gettext("%(number)s saved.") % {"number": article.number})
             return redirect("knowledge:detail", number=number)
     status = 409 if conflict else 400 if form.errors else 200
     return render(
@@ -243,11 +258,11 @@ def preview(request):
 def _text_of(article, versions: dict, key: str):
     """(label, title, body) of a version number, or of the working copy ("draft")."""
     if key == "draft":
-        return "Working copy", article.title, article.body
+        return gettext("Working copy"), article.title, article.body
     version = versions.get(key)
     if version is None:
         raise Http404
-    return f"Version {version.number}", version.title, version.body
+    return gettext("Version %(number)s") % {"number": version.number}, version.title, version.body
 
 
 @agent_required

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow, staff_only
@@ -51,7 +52,7 @@ def four_eyes(article, user):
     if user is None or is_senior_reviewer(user):
         return None
     if article.submitted_by_id == user.pk:
-        return "Another reviewer publishes what you submitted (four eyes)."
+        return gettext("Another reviewer publishes what you submitted (four eyes).")
     return None
 
 

@@ -193,3 +193,27 @@ def test_schema_has_the_article_endpoints(agent, api_as):
         "/api/v1/knowledge-categories/",
     ]:
         assert path in paths, path
+
+
+def test_a_step_from_the_wrong_state_is_a_400_naming_the_state(agent, manager, api_as, published):
+    """Publishing a published article is refused, not a silent 200; sending one back does
+    not revise it; the article and its versions stay as they were."""
+    url = f"/api/v1/articles/{published.number}"
+    response = api_as(manager).post(f"{url}/publish/")
+    assert response.status_code == 400
+    assert response.json()["state"] == [
+        f"{published.number} is published: only an article in review can be published."
+    ]
+    response = api_as(manager).post(f"{url}/send-back/")
+    assert response.status_code == 400
+    assert "is published" in response.json()["state"][0]
+    assert api_as(agent).post(f"{url}/submit/").status_code == 400
+    article = Article.objects.get(pk=published.pk)
+    assert article.state == "published" and article.revision_started_at is None
+    assert article.version == published.version
+    assert ArticleVersion.objects.filter(article=article).count() == 1
+    # The steps still take their own moves.
+    assert api_as(agent).post(f"{url}/revise/").json()["state"] == "draft"
+    response = api_as(agent).post(f"{url}/revise/")
+    assert response.status_code == 400
+    assert "is draft: only a published article can be revised" in response.json()["state"][0]

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -53,7 +55,7 @@ class ArticleSerializer(ModelSerializer):
     ``body``) and see the published version under ``published``. End users get only the
     fields of ``READER_FIELDS``, with the published version's text in them."""
 
-    owner = UsernameField(required=False, help_text="Username; you, if left out.")
+    owner = UsernameField(required=False, help_text=_("Username; you, if left out."))
     category = serializers.PrimaryKeyRelatedField(
         queryset=KnowledgeCategory.objects.filter(active=True), required=False, allow_null=True
     )
@@ -61,19 +63,19 @@ class ArticleSerializer(ModelSerializer):
         queryset=Team.objects.all(),
         required=False,
         allow_null=True,
-        help_text="The reviewing team (its members review and publish).",
+        help_text=_("The reviewing team (its members review and publish)."),
     )
     audience = serializers.ChoiceField(choices=Audience.choices, required=False)
     created_from = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=20,
-        help_text="On creation: the incident or problem number it is written from (linked).",
+        help_text=_("On creation: the incident or problem number it is written from (linked)."),
     )
-    body_html = serializers.SerializerMethodField(help_text="The body, rendered and sanitised.")
-    allowed_states = AllowedStatesField(help_text="The states you may move this article to now.")
+    body_html = serializers.SerializerMethodField(help_text=_("The body, rendered and sanitised."))
+    allowed_states = AllowedStatesField(help_text=_("The states you may move this article to now."))
     published = serializers.SerializerMethodField(
-        help_text="The version readers see (null until first published)."
+        help_text=_("The version readers see (null until first published).")
     )
 
     class Meta:
@@ -145,11 +147,11 @@ class ArticleSerializer(ModelSerializer):
     def validate(self, attrs):
         errors = {}
         if "number" in self.initial_data:
-            errors["number"] = "The number is given by the platform."
+            errors["number"] = gettext("The number is given by the platform.")
         if self.instance is None and "state" in self.initial_data:
-            errors["state"] = "A new article starts as a draft."
+            errors["state"] = gettext("A new article starts as a draft.")
         if self.instance is not None and "created_from" in self.initial_data:
-            errors["created_from"] = "Set when the article is written."
+            errors["created_from"] = gettext("Set when the article is written.")
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -178,12 +180,12 @@ class ArticleVersionSerializer(ModelSerializer):
 
 class TransitionSerializer(Serializer):
     note = serializers.CharField(
-        required=False, allow_blank=True, max_length=services.MAX_COMMENT, help_text="Why."
+        required=False, allow_blank=True, max_length=services.MAX_COMMENT, help_text=_("Why.")
     )
 
 
 class FeedbackSerializer(ModelSerializer):
-    helpful = serializers.BooleanField(help_text="Was this article helpful?")
+    helpful = serializers.BooleanField(help_text=_("Was this article helpful?"))
     comment = serializers.CharField(
         required=False, allow_blank=True, max_length=services.MAX_COMMENT
     )
