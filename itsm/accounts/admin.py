@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Location, Organization, Team, User
 
@@ -11,7 +12,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (
-            "Service management",
+            _("Service management"),
             {
                 "fields": (
                     "role",
@@ -22,8 +23,10 @@ class UserAdmin(DjangoUserAdmin):
                     "phone",
                     "vip",
                 ),
-                "description": "The role is the person's primary role (its group); additional "
-                "roles (problem manager, knowledge reviewer) are the groups above.",
+                "description": _(
+                    "The role is the person's primary role (its group); additional "
+                    "roles (problem manager, knowledge reviewer) are the groups above."
+                ),
             },
         ),
     )

@@ -111,7 +111,7 @@ class PreferencesForm(forms.ModelForm):
         new1, new2 = cleaned.get("new_password1"), cleaned.get("new_password2")
         if new1 or new2:
             if new1 != new2:
-                self.add_error("new_password2", "The two passwords do not match.")
+                self.add_error("new_password2", _("The two passwords do not match."))
             else:
                 try:
                     password_validation.validate_password(new1, self.instance)
@@ -120,9 +120,9 @@ class PreferencesForm(forms.ModelForm):
         if "email" in cleaned and (self.email_changed or new1 or new2):
             current = cleaned.get("current_password") or ""
             if not current:
-                self.add_error("current_password", "Enter your current password to change this.")
+                self.add_error("current_password", _("Enter your current password to change this."))
             elif not self._current_password_ok(current):
-                self.add_error("current_password", "Your current password is not correct.")
+                self.add_error("current_password", _("Your current password is not correct."))
         return cleaned
 
     def _current_password_ok(self, password) -> bool:

@@ -29,6 +29,7 @@ from django.db import router, transaction
 from django.db.models import F
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 log = logging.getLogger(__name__)
 
@@ -258,10 +259,13 @@ def lockout_response(request, original_response=None, credentials=None):
     """429, the same whether the account exists or not: JSON on the API, a page elsewhere."""
     cool_off = get_cool_off(request)
     minutes = _minutes(cool_off)
-    message = (
+    message = ngettext(
         "Too many failed sign-in attempts. Sign-in is paused for this account and address; "
-        f"try again in {minutes} minute{'s' if minutes != 1 else ''}."
-    )
+        "try again in %(minutes)s minute.",
+        "Too many failed sign-in attempts. Sign-in is paused for this account and address; "
+        "try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
     if request.path.startswith("/api/") or "application/json" in request.META.get(
         "HTTP_ACCEPT", ""
     ):

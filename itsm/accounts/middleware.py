@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from itsm.core import formats
 
@@ -36,8 +37,9 @@ class TwoFactorMiddleware:
     ours (``/login/``, which has the second step). API requests with a token are not
     signed in here (DRF authenticates them) and pass."""
 
-    #: Reachable before the second factor: setting it up, signing out, static files.
-    EXEMPT_PREFIXES = ("/me/two-factor/", "/logout/", "/static/", "/favicon", "/login/")
+    #: Reachable before the second factor: setting it up, signing out, static files (and the
+    #: scripts' texts: /jsi18n/).
+    EXEMPT_PREFIXES = ("/me/two-factor/", "/logout/", "/static/", "/favicon", "/login/", "/jsi18n/")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -66,7 +68,7 @@ class TwoFactorMiddleware:
         )
         if not needed or second_factor_verified(request):
             return None
-        message = "Set up two-factor sign-in, or confirm this session with a code, first."
+        message = gettext("Set up two-factor sign-in, or confirm this session with a code, first.")
         if path.startswith("/api/"):
             return JsonResponse({"detail": message, "url": reverse("two-factor")}, status=403)
         return redirect(f"{reverse('two-factor')}?{urlencode({'next': request.get_full_path()})}")

@@ -11,8 +11,10 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from itsm.audit.services import record
+from itsm.core.i18n import in_language, user_language
 from itsm.core.services import notify
 
 
@@ -29,28 +31,50 @@ def _masked(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
+def _theirs(user, text) -> str:
+    """``text`` (a function of no arguments) worded in this person's language: mail sent to
+    an address of theirs, which ``notify`` would word in the site's."""
+    return in_language(text, user_language(user))
+
+
+def _hello(user) -> str:
+    return gettext("Hello %(name)s,") % {"name": user.get_full_name() or user.get_username()}
+
+
 def tell_of_credential_change(user, old_email: str, email_changed: bool, password_changed: bool):
     """Mail the address the account had before the change (if any): an e-mail change is
     reported to the old mailbox, so that a stolen session cannot quietly move the account."""
     if not old_email or not (email_changed or password_changed):
         return []
-    what = []
-    if email_changed:
-        new = _masked(user.email) if user.email else "no address"
-        what.append(f"The e-mail address of your account was changed to {new}.")
-    if password_changed:
-        what.append(
-            "The password of your account was changed; its other sessions were ended and its "
-            "API tokens revoked."
-        )
     when = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
-    body = (
-        f"Hello {user.get_full_name() or user.get_username()},\n\n"
-        + "\n".join(what)
-        + f"\n\nThis was done on {when} by someone signed in as {user.get_username()} who "
-        "knew the password. If it was not you, contact the service desk at once."
+
+    def body():
+        what = []
+        if email_changed:
+            new = _masked(user.email) if user.email else gettext("no address")
+            what.append(
+                gettext("The e-mail address of your account was changed to %(address)s.")
+                % {"address": new}
+            )
+        if password_changed:
+            what.append(
+                gettext(
+                    "The password of your account was changed; its other sessions were ended "
+                    "and its API tokens revoked."
+                )
+            )
+        done = gettext(
+            "This was done on %(when)s by someone signed in as %(username)s who knew the "
+            "password. If it was not you, contact the service desk at once."
+        ) % {"when": when, "username": user.get_username()}
+        return _hello(user) + "\n\n" + "\n".join(what) + "\n\n" + done
+
+    return notify(
+        [],
+        _theirs(user, lambda: gettext("Your account was changed")),
+        _theirs(user, body),
+        addresses=[old_email],
     )
-    return notify([], "Your account was changed", body, addresses=[old_email])
 
 
 # --- two-factor sign-in -------------------------------------------------------------------------
@@ -228,23 +252,45 @@ def request_email_change(request, user, new_email: str, confirm_url) -> None:
     link = confirm_url(token)
     hours = max(1, settings.EMAIL_CHANGE_TIMEOUT // 3600)
     name = user.get_full_name() or user.get_username()
+    values = {"name": name, "username": user.get_username(), "hours": hours, "link": link}
     notify(
         [],
-        "Confirm your new e-mail address",
-        f"Hello {name},\n\nSomeone signed in as {user.get_username()} asked to use this address "
-        f"for their service desk account. To confirm, open this link while signed in (it works "
-        f"once, for {hours} hour{'s' if hours != 1 else ''}):\n\n{link}\n\n"
-        "If you did not ask for this, ignore this message: nothing changes.",
+        _theirs(user, lambda: gettext("Confirm your new e-mail address")),
+        _theirs(
+            user,
+            lambda: (
+                ngettext(
+                    "Hello %(name)s,\n\nSomeone signed in as %(username)s asked to use this address "
+                    "for their service desk account. To confirm, open this link while signed in (it "
+                    "works once, for %(hours)s hour):\n\n%(link)s\n\n"
+                    "If you did not ask for this, ignore this message: nothing changes.",
+                    "Hello %(name)s,\n\nSomeone signed in as %(username)s asked to use this address "
+                    "for their service desk account. To confirm, open this link while signed in (it "
+                    "works once, for %(hours)s hours):\n\n%(link)s\n\n"
+                    "If you did not ask for this, ignore this message: nothing changes.",
+                    hours,
+                )
+                % values
+            ),
+        ),
         addresses=[new_email],
     )
     if user.email:
         notify(
             [],
-            "A change of your e-mail address was requested",
-            f"Hello {name},\n\nSomeone signed in as {user.get_username()} who knew the password "
-            f"asked to change the e-mail address of your account to {_masked(new_email)}. It "
-            "changes only when the link sent to that address is opened. If it was not you, "
-            "change your password and contact the service desk.",
+            _theirs(user, lambda: gettext("A change of your e-mail address was requested")),
+            _theirs(
+                user,
+                lambda: (
+                    gettext(
+                        "Hello %(name)s,\n\nSomeone signed in as %(username)s who knew the password "
+                        "asked to change the e-mail address of your account to %(address)s. It "
+                        "changes only when the link sent to that address is opened. If it was not "
+                        "you, change your password and contact the service desk."
+                    )
+                    % {"name": name, "username": user.get_username(), "address": _masked(new_email)}
+                ),
+            ),
             addresses=[user.email],
         )
     record(
@@ -268,18 +314,20 @@ def confirm_email_change(request, token: str) -> str:
     try:
         data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_TIMEOUT)
     except signing.BadSignature:
-        raise EmailChangeRefused("This link is not valid any more.") from None
+        raise EmailChangeRefused(gettext("This link is not valid any more.")) from None
     if not isinstance(data, dict) or data.get("u") != user.pk:
-        raise EmailChangeRefused("This link was sent for another account.")
+        raise EmailChangeRefused(gettext("This link was sent for another account."))
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         old = user.email or ""
         # Single use: the link names the address it replaces; once used, that has changed.
         if not hmac.compare_digest(old.lower(), str(data.get("old", ""))):
-            raise EmailChangeRefused("This link was used already or a newer change was made.")
+            raise EmailChangeRefused(
+                gettext("This link was used already or a newer change was made.")
+            )
         new = str(data.get("new", ""))
         if User.objects.filter(email__iexact=new).exclude(pk=user.pk).exists():
-            raise EmailChangeRefused("This address is used by another account.")
+            raise EmailChangeRefused(gettext("This address is used by another account."))
         user.email = new
         user.save(update_fields=["email"])
         tell_of_credential_change(user, old, email_changed=True, password_changed=False)

@@ -7,7 +7,9 @@ from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext, ngettext
 
+from itsm.core.i18n import in_language, user_language
 from itsm.core.services import notify
 
 
@@ -31,14 +33,35 @@ def send_password_reset(email: str, base_url: str) -> int:
                 "token": default_token_generator.make_token(user),
             },
         )
+        values = {
+            "name": user.get_full_name() or user.get_username(),
+            "username": user.get_username(),
+            "minutes": minutes,
+            "link": f"{base_url}{path}",
+        }
+        language = user_language(user)  # mailed to an address: worded in its owner's language
         notify(
             [],
-            "Reset your password",
-            f"Hello {user.get_full_name() or user.get_username()},\n\n"
-            f"Someone asked to reset the password of the service desk account "
-            f"{user.get_username()}. To choose a new one, open this link (it works once, for "
-            f"{minutes} minutes):\n\n{base_url}{path}\n\n"
-            "If you did not ask for this, ignore this message: your password stays as it is.",
+            in_language(lambda: gettext("Reset your password"), language),
+            in_language(
+                lambda values=values: (
+                    ngettext(
+                        "Hello %(name)s,\n\nSomeone asked to reset the password of the service desk "
+                        "account %(username)s. To choose a new one, open this link (it works once, "
+                        "for %(minutes)s minute):\n\n%(link)s\n\n"
+                        "If you did not ask for this, ignore this message: your password stays as "
+                        "it is.",
+                        "Hello %(name)s,\n\nSomeone asked to reset the password of the service desk "
+                        "account %(username)s. To choose a new one, open this link (it works once, "
+                        "for %(minutes)s minutes):\n\n%(link)s\n\n"
+                        "If you did not ask for this, ignore this message: your password stays as "
+                        "it is.",
+                        values["minutes"],
+                    )
+                    % values
+                ),
+                language,
+            ),
             addresses=[user.email],
         )
     return len(users)

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -101,7 +102,7 @@ def sign_in_verify(request):
         device = services.verify_second_factor(user, form.cleaned_data["code"])
         if device is None:
             lockout.failed(request, username)
-            form.add_error("code", "This code is not correct, or was used already.")
+            form.add_error("code", gettext("This code is not correct, or was used already."))
         else:
             request.session.pop(PENDING, None)
             auth_login(request, user, backend=pending["backend"])
@@ -110,8 +111,14 @@ def sign_in_verify(request):
                 left = services.recovery_codes_left(user)
                 messages.warning(
                     request,
-                    f"You signed in with a recovery code; {left} left. "
-                    "Make new ones on the two-factor page if you are running low.",
+                    ngettext(
+                        "You signed in with a recovery code; %(left)s left. "
+                        "Make new ones on the two-factor page if you are running low.",
+                        "You signed in with a recovery code; %(left)s left. "
+                        "Make new ones on the two-factor page if you are running low.",
+                        left,
+                    )
+                    % {"left": left},
                 )
             return redirect(_safe_next(request, pending.get("next")))
     return render(
@@ -145,11 +152,13 @@ def preferences(request):
         if form.password_changed:
             update_session_auth_hash(request, user)  # this session stays; the others end
             record("auth.password_changed", actor=user, target=user, request=request)
-        saved = ["Preferences saved."]
+        saved = [gettext("Preferences saved.")]
         if form.email_to_confirm:
-            saved.append("To change your e-mail address, open the link we sent to the new address.")
+            saved.append(
+                gettext("To change your e-mail address, open the link we sent to the new address.")
+            )
         if form.password_changed:
-            saved.append("Your other sessions were signed out.")
+            saved.append(gettext("Your other sessions were signed out."))
         messages.success(request, " ".join(saved))
         return redirect("preferences")
     if lockout.is_locked_out(request):
@@ -179,7 +188,7 @@ def confirm_email(request, token):
             {"reason": str(refusal), "base_template": _base(request)},
             status=400,
         )
-    messages.success(request, f"Your e-mail address is now {email}.")
+    messages.success(request, gettext("Your e-mail address is now %(email)s.") % {"email": email})
     return redirect("preferences")
 
 
@@ -228,7 +237,9 @@ def two_factor(request):
             codes = services.confirm_totp(request, pending, form.cleaned_data["code"])
             if codes is not None:
                 return _show_codes(request, codes, context, first=True)
-            form.add_error("code", "This code is not correct: check the time on your device.")
+            form.add_error(
+                "code", gettext("This code is not correct: check the time on your device.")
+            )
             status = 400
         context.update(
             state="setup",
@@ -246,18 +257,18 @@ def two_factor(request):
             if found is not None:
                 django_otp.login(request, found)
                 return redirect(_safe_next(request, next_url))
-            form.add_error("code", "This code is not correct, or was used already.")
+            form.add_error("code", gettext("This code is not correct, or was used already."))
             status = 400
         context.update(state="verify", form=form)
     else:
         form = PasswordAndCodeForm(request.POST if action in ("regenerate", "disable") else None)
         if action in ("regenerate", "disable") and form.is_valid():
             if action == "disable" and context["required"]:
-                form.add_error(None, "Your account must use two-factor sign-in.")
+                form.add_error(None, gettext("Your account must use two-factor sign-in."))
             elif not _password_ok(request, form.cleaned_data["password"]):
-                form.add_error("password", "Your password is not correct.")
+                form.add_error("password", gettext("Your password is not correct."))
             elif not _code_ok(request, form.cleaned_data["code"]):
-                form.add_error("code", "This code is not correct, or was used already.")
+                form.add_error("code", gettext("This code is not correct, or was used already."))
             elif action == "regenerate":
                 return _show_codes(request, services.regenerate_recovery_codes(request), context)
             else:
