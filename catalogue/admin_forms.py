@@ -5,6 +5,7 @@ checked together by ``form_rules`` and each problem is shown on its row."""
 
 from django import forms
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.builders import BuilderField
 
@@ -16,17 +17,17 @@ EMPTY = {"choices": list, "show_when": dict, "require_when": dict}
 
 class VariableAdminForm(forms.ModelForm):
     choices = BuilderField(
-        "choices", help_text="For choice questions: the value stored, the label shown."
+        "choices", help_text=_("For choice questions: the value stored, the label shown.")
     )
     show_when = BuilderField(
-        "variable-condition", help_text="Shown only when another question has this answer."
+        "variable-condition", help_text=_("Shown only when another question has this answer.")
     )
     require_when = BuilderField(
-        "variable-condition", help_text="Required when another question has this answer."
+        "variable-condition", help_text=_("Required when another question has this answer.")
     )
     default = BuilderField(
         "default",
-        help_text='Checked like an answer to this question (as JSON: "mac", 3, true).',
+        help_text=_('Checked like an answer to this question (as JSON: "mac", 3, true).'),
     )
 
     class Meta:
@@ -114,4 +115,4 @@ class ApprovalLevelAdminForm(forms.ModelForm):
     class Meta:
         model = ApprovalLevel
         fields = ["order", "kind", "team"]
-        help_texts = {"team": "For team levels: who approves. Empty for the manager."}
+        help_texts = {"team": _("For team levels: who approves. Empty for the manager.")}

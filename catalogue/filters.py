@@ -38,12 +38,12 @@ ORDERING_FIELDS = ["number", "created_at", "updated_at", "state", "stage"]
 
 #: The saved views every agent has in the task queue.
 SAVED_VIEWS = {
-    "my_open": ("My open tasks", {"assigned_to": "me", "open": "true"}),
+    "my_open": (_("My open tasks"), {"assigned_to": "me", "open": "true"}),
     "unassigned_in_my_teams": (
-        "Unassigned in my teams",
+        _("Unassigned in my teams"),
         {"assignment_group": "mine", "unassigned": "true", "open": "true"},
     ),
-    "all_open": ("All open", {"open": "true"}),
+    "all_open": (_("All open"), {"open": "true"}),
 }
 
 
@@ -73,8 +73,8 @@ REQUEST_ORDERING_FIELDS = ["number", "created_at", "updated_at", "state"]
 
 #: The saved views every agent has in the service request list.
 REQUEST_SAVED_VIEWS = {
-    "open": ("Open", {"open": "true"}),
-    "awaiting_approval": ("Awaiting approval", {"state": "awaiting_approval"}),
-    "in_fulfilment": ("In fulfilment", {"state": "in_fulfilment"}),
-    "mine": ("Assigned to me", {"assigned_to": "me", "open": "true"}),
+    "open": (_("Open"), {"open": "true"}),
+    "awaiting_approval": (_("Awaiting approval"), {"state": "awaiting_approval"}),
+    "in_fulfilment": (_("In fulfilment"), {"state": "in_fulfilment"}),
+    "mine": (_("Assigned to me"), {"assigned_to": "me", "open": "true"}),
 }

@@ -6,6 +6,7 @@ with the very schema the answers are checked with (``variables.variable_schema``
 same messages): a default the order form would refuse is refused here first."""
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext
 from jsonschema import Draft202012Validator, FormatChecker
 
 from itsm.accounts.models import Team
@@ -36,11 +37,18 @@ def _choice_problems(index: int, variable: Variable) -> list[RowProblem]:
         value = choice.get("value") if isinstance(choice, dict) else None
         if not isinstance(value, str) or not value.strip():
             found.append(
-                RowProblem("A choice needs a value.", position, index=index, field="choices")
+                RowProblem(
+                    gettext("A choice needs a value."), position, index=index, field="choices"
+                )
             )
         elif value in seen:
             found.append(
-                RowProblem(f"{value!r} is listed twice.", position, index=index, field="choices")
+                RowProblem(
+                    gettext("%(value)s is listed twice.") % {"value": repr(value)},
+                    position,
+                    index=index,
+                    field="choices",
+                )
             )
         seen.add(value)
     return found
@@ -57,7 +65,13 @@ def check_questions(questions: list[Variable], others: set[str] = frozenset()) -
         if question.default is not None and not found_in(found, index, "choices"):
             problem = _answer_problem(question, question.default)
             if problem:
-                found.append(RowProblem(f"As the default: {problem}", index=index, field="default"))
+                found.append(
+                    RowProblem(
+                        gettext("As the default: %(problem)s") % {"problem": problem},
+                        index=index,
+                        field="default",
+                    )
+                )
         for field in CONDITIONS:
             condition = getattr(question, field)
             if not isinstance(condition, dict) or set(condition) != {"variable", "equals"}:
@@ -67,7 +81,11 @@ def check_questions(questions: list[Variable], others: set[str] = frozenset()) -
                 continue
             if other not in names:
                 found.append(
-                    RowProblem(f"This item has no question {other!r}.", index=index, field=field)
+                    RowProblem(
+                        gettext("This item has no question %(name)s.") % {"name": repr(other)},
+                        index=index,
+                        field=field,
+                    )
                 )
                 continue
             referenced = by_name.get(other)
@@ -99,8 +117,10 @@ def _cycles(questions: list[Variable]) -> list[RowProblem]:
         if current == question.name and question.name in shown_when:
             found.append(
                 RowProblem(
-                    "These questions are shown only when each other is answered: "
-                    "none would ever show.",
+                    gettext(
+                        "These questions are shown only when each other is answered: "
+                        "none would ever show."
+                    ),
                     index=index,
                     field="show_when",
                 )
@@ -116,13 +136,17 @@ def check_approval_levels(levels: list[ApprovalLevel]) -> list[RowProblem]:
     for index, level in enumerate(levels):
         if level.order in orders:
             found.append(
-                RowProblem(f"Level {level.order} is given twice.", index=index, field="order")
+                RowProblem(
+                    gettext("Level %(order)s is given twice.") % {"order": level.order},
+                    index=index,
+                    field="order",
+                )
             )
         orders.setdefault(level.order, index)
         if level.kind == ApprovalLevel.Kind.MANAGER and level.team_id:
             found.append(
                 RowProblem(
-                    "The manager approves at this level; leave the team empty.",
+                    gettext("The manager approves at this level; leave the team empty."),
                     index=index,
                     field="team",
                 )
@@ -142,7 +166,9 @@ def check_approval_levels(levels: list[ApprovalLevel]) -> list[RowProblem]:
         if level.team_id in team_ids and level.team_id not in staffed:
             found.append(
                 RowProblem(
-                    "Nobody in this team could approve (no members).", index=index, field="team"
+                    gettext("Nobody in this team could approve (no members)."),
+                    index=index,
+                    field="team",
                 )
             )
     return found

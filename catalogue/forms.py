@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.widgets import DateInput, DateTimeInput, TextPicker
@@ -67,7 +68,7 @@ def _field(variable: Variable, ci_choices) -> forms.Field | None:
         choices = _choices(variable)
         if len(choices) <= RADIO_LIMIT:
             return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
-        return forms.ChoiceField(choices=[("", "— choose —"), *choices], **common)
+        return forms.ChoiceField(choices=[("", gettext("— choose —")), *choices], **common)
     if kind == T.MULTICHOICE:
         return forms.MultipleChoiceField(
             choices=_choices(variable), widget=forms.CheckboxSelectMultiple, **common
@@ -82,7 +83,7 @@ def _field(variable: Variable, ci_choices) -> forms.Field | None:
         )
     if kind == T.BOOLEAN:
         return forms.TypedChoiceField(
-            choices=[("true", "Yes"), ("false", "No")],
+            choices=[("true", gettext("Yes")), ("false", gettext("No"))],
             coerce=lambda value: value == "true",
             empty_value=None,
             widget=forms.RadioSelect,
@@ -91,11 +92,14 @@ def _field(variable: Variable, ci_choices) -> forms.Field | None:
     if kind == T.USER:
         # A person by username: typed, or picked by name (among those the reader may see).
         attrs.update(autocomplete="off")
-        widget = TextPicker("people", placeholder="Name or username…", attrs=attrs)
+        widget = TextPicker("people", placeholder=gettext("Name or username…"), attrs=attrs)
         return forms.CharField(widget=widget, **common)
     if kind == T.CI:
         return forms.TypedChoiceField(
-            choices=[("", "— choose —"), *ci_choices], coerce=int, empty_value=None, **common
+            choices=[("", gettext("— choose —")), *ci_choices],
+            coerce=int,
+            empty_value=None,
+            **common,
         )
     return forms.FileField(**common)  # attachment: stored on the request when ordered
 
@@ -132,7 +136,7 @@ class OrderForm(forms.Form):
                 label=_("For someone else"),
                 required=False,
                 help_text=_("Their name or username; leave empty to order for yourself."),
-                widget=TextPicker("people", placeholder="Name or username…"),
+                widget=TextPicker("people", placeholder=gettext("Name or username…")),
             )
 
     @staticmethod

@@ -3,6 +3,8 @@
 ordered or that are for them, never a task."""
 
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.search import CONTAINS, SearchSource
 
@@ -29,7 +31,10 @@ def _request_url(request, user) -> str:
 
 def _request_summary(request, user) -> str:
     person = request.requested_for
-    return f"{request.number} · for {person.get_full_name() or person.username}"
+    return gettext("%(number)s · for %(person)s") % {
+        "number": request.number,
+        "person": person.get_full_name() or person.username,
+    }
 
 
 def _task_summary(task, user) -> str:
@@ -42,8 +47,8 @@ def sources() -> list[SearchSource]:
     return [
         SearchSource(
             key="requests",
-            label="Service requests",
-            singular="Request",
+            label=_("Service requests"),
+            singular=_("Request"),
             model=ServiceRequest,
             queryset=_requests,
             fields=FIELDS,
@@ -54,8 +59,8 @@ def sources() -> list[SearchSource]:
         ),
         SearchSource(
             key="tasks",
-            label="Fulfilment tasks",
-            singular="Task",
+            label=_("Fulfilment tasks"),
+            singular=_("Task"),
             model=FulfilmentTask,
             queryset=_tasks,
             fields=FIELDS,

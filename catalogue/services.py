@@ -6,11 +6,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
 from itsm.core.approvals import LevelledApprovals
+from itsm.core.i18n import said
 from itsm.core.models import JournalEntry
 
 from . import variables as forms
@@ -26,7 +28,7 @@ from .workflows import RequestState, TaskState
 User = get_user_model()
 D = Approval.Decision
 #: The kernel's levelled approvals engine, on the catalogue's approvals of a request.
-APPROVALS = LevelledApprovals(Approval, "request", reason="Say why, for the requester.")
+APPROVALS = LevelledApprovals(Approval, "request", reason=_("Say why, for the requester."))
 
 
 def _check_request(request: ServiceRequest, actor, change: writes.Write) -> None:
@@ -34,7 +36,7 @@ def _check_request(request: ServiceRequest, actor, change: writes.Write) -> None
     if actor is not None and change.transition is not None:
         if change.transition.target not in (RequestState.CANCELLED, RequestState.CLOSED):
             raise ValidationError(
-                {"state": "Requests can be cancelled or, once fulfilled, closed."}
+                {"state": gettext("Requests can be cancelled or, once fulfilled, closed.")}
             )
 
 
@@ -48,7 +50,9 @@ def _request_validate(request: ServiceRequest, changed: set | None) -> None:
         and (changed is None or "assigned_to" in changed)
         and not request.assigned_to.is_agent
     ):
-        errors["assigned_to"] = f"{request.assigned_to} is not a staff member."
+        errors["assigned_to"] = gettext("%(person)s is not a staff member.") % {
+            "person": request.assigned_to
+        }
     writes.refuse(errors)
 
 
@@ -95,7 +99,7 @@ REQUEST_SPEC = writes.WriteSpec(
         platform=("state", "rejection_reason", "approval_level", "fulfilled_at"),
     ),
     quiet=("closed_at", "fulfilled_at", "approval_level"),
-    refused="Only the state (and, for staff, the assignment) changes after ordering.",
+    refused=_("Only the state (and, for staff, the assignment) changes after ordering."),
     initial=lambda actor, data, options: {
         "title": data["item"].name,
         "requester": actor,
@@ -119,11 +123,23 @@ def _task_after(task: FulfilmentTask, actor, change: writes.Write) -> None:
             request,
             JournalEntry.Kind.FIELDS,
             None,
-            body=f"Task {task.number} for {template.team}.",
+            body=said(
+                gettext_noop("Task %(number)s for %(team)s."),
+                number=task.number,
+                team=str(template.team),
+            ),
             internal=True,
         )
         managers = [template.team.manager] if template.team.manager_id else []
-        core.notify(managers, f"New task {task.number}: {task.title}", task.description, task)
+        core.notify(
+            managers,
+            lambda: (
+                gettext("New task %(number)s: %(title)s")
+                % {"number": task.number, "title": task.title}
+            ),
+            task.description,
+            task,
+        )
     elif task.state in (TaskState.CLOSED, TaskState.CANCELLED) and not change.options.get("actor"):
         _after_task(task)
 
@@ -142,7 +158,7 @@ TASK_SPEC = writes.WriteSpec(
     ),
     update=writes.Access(staff=("assignment_group", "assigned_to", "description", "state")),
     quiet=("closed_at",),
-    refused="This field cannot be changed.",
+    refused=_("This field cannot be changed."),
     initial=lambda actor, data, options: {"state": TaskState.OPEN},
     validate=_task_validate,
     created_data=lambda task: {"request": task.request.number},
@@ -165,19 +181,29 @@ def submit_request(
         raise ValidationError({"item": _("You may not order this item.")})
     requested_for = requested_for or actor
     if requested_for != actor and not requested_for.is_active:
-        raise ValidationError({"requested_for": f"{requested_for} is not an active user."})
+        raise ValidationError(
+            {
+                "requested_for": gettext("%(person)s is not an active user.")
+                % {"person": requested_for}
+            }
+        )
     files = dict(files or {})
     attachment_names = set(item.variables.filter(type="attachment").values_list("name", flat=True))
     unknown = sorted(set(files) - attachment_names)
     if unknown:
-        raise ValidationError({f"variables.{n}": "This question takes no file." for n in unknown})
+        raise ValidationError(
+            {f"variables.{n}": gettext("This question takes no file.") for n in unknown}
+        )
     if isinstance(answers, dict):
         answers = {**answers, **dict.fromkeys(files, 0)}  # stands in for the id until stored
     cleaned = forms.validate(item, answers, actor)
     levels = list(item.approval_levels.select_related("team").order_by("order"))
     if levels and levels[0].kind == ApprovalLevel.Kind.MANAGER and not requested_for.manager_id:
         raise ValidationError(
-            {"requested_for": f"{requested_for} has no manager on record to approve this."}
+            {
+                "requested_for": gettext("%(person)s has no manager on record to approve this.")
+                % {"person": requested_for}
+            }
         )
     data = {"item": item, "requested_for": requested_for, "variables": cleaned}
     request = writes.open(REQUEST_SPEC, actor, data, files=files, levels=levels)
@@ -189,7 +215,9 @@ def _approvers(request: ServiceRequest, level: ApprovalLevel) -> list:
         return [request.requested_for.manager]
     members = list(level.team.members.filter(is_active=True).order_by("pk"))
     if not members:
-        raise ValidationError({"item": f"{level.team} has nobody to approve this."})
+        raise ValidationError(
+            {"item": gettext("%(team)s has nobody to approve this.") % {"team": level.team}}
+        )
     return members
 
 
@@ -202,12 +230,23 @@ def _open_level(request: ServiceRequest, level: ApprovalLevel) -> None:
         request,
         JournalEntry.Kind.APPROVAL,
         None,
-        body=f"Waiting for approval (level {level.order}) from {', '.join(map(str, approvers))}.",
+        body=said(
+            gettext_noop("Waiting for approval (level %(level)s) from %(approvers)s."),
+            level=level.order,
+            approvers=", ".join(map(str, approvers)),
+        ),
     )
+    values = {
+        "number": request.number,
+        "title": request.title,
+        "requester": request.requester,
+        "item": request.item,
+        "requested_for": request.requested_for,
+    }
     core.notify(
         approvers,
-        f"Approval needed: {request.number} {request.title}",
-        f"{request.requester} asked for {request.item} for {request.requested_for}.",
+        lambda: gettext("Approval needed: %(number)s %(title)s") % values,
+        lambda: gettext("%(requester)s asked for %(item)s for %(requested_for)s.") % values,
         request,
     )
 
@@ -220,22 +259,31 @@ def decide(approval: Approval, actor, approve: bool, comment: str = "") -> Appro
     fulfilment."""
     approval, request, comment = APPROVALS.take(approval, actor, approve, comment)
     if request.state != RequestState.AWAITING_APPROVAL:
-        raise ValidationError({"decision": f"{request.number} is {request.state}."})
+        raise ValidationError(
+            {
+                "decision": gettext("%(number)s is %(state)s.")
+                % {"number": request.number, "state": request.state}
+            }
+        )
     APPROVALS.record(approval, approve, comment)
     writes.bump(request)  # a decision shown on the request: an ETag read before is stale
     core.write_journal(
         request,
         JournalEntry.Kind.APPROVAL,
         actor,
-        body=f"{'Approved' if approve else 'Rejected'}" + (f": {comment}" if comment else "."),
+        body=_decision(approve, comment),
     )
     if not approve:
         APPROVALS.skip(request, approval.level)
         _move(request, RequestState.REJECTED, rejection_reason=comment)
+        values = {"number": request.number, "actor": actor, "item": request.item}
         core.notify(
             [request.requester, request.requested_for],
-            f"{request.number} was not approved",
-            f"{actor} did not approve {request.item}: {comment}",
+            lambda: gettext("%(number)s was not approved") % values,
+            lambda: (
+                gettext("%(actor)s did not approve %(item)s: %(comment)s")
+                % {**values, "comment": comment}
+            ),
             request,
         )
         return approval
@@ -255,6 +303,17 @@ def decide(approval: Approval, actor, approve: bool, comment: str = "") -> Appro
     return approval
 
 
+def _decision(approve: bool, comment: str):
+    """The journal line of a decision: "Approved." or "Rejected: <the reason>"."""
+    if approve:
+        if comment:
+            return said(gettext_noop("Approved: %(comment)s"), comment=comment)
+        return said(gettext_noop("Approved."))
+    if comment:
+        return said(gettext_noop("Rejected: %(comment)s"), comment=comment)
+    return said(gettext_noop("Rejected."))
+
+
 def _approved(request: ServiceRequest) -> None:
     request = _move(request, RequestState.APPROVED)
     if request.item.task_templates.exists():
@@ -268,7 +327,8 @@ def _open_stage(request: ServiceRequest, stage: int) -> None:
     for template in request.item.task_templates.filter(stage=stage).select_related("team"):
         data = {
             "title": f"{template.title} ({request.number})",
-            "description": f"For {request.requested_for}: {request.item}",
+            "description": gettext("For %(person)s: %(item)s")
+            % {"person": request.requested_for, "item": request.item},
             "request": request,
             "stage": stage,
             "assignment_group": template.team,
@@ -278,10 +338,11 @@ def _open_stage(request: ServiceRequest, stage: int) -> None:
 
 def _fulfilled(request: ServiceRequest) -> None:
     request = _move(request, RequestState.FULFILLED, fulfilled_at=timezone.now())
+    values = {"number": request.number, "title": request.title, "item": request.item}
     core.notify(
         [request.requester, request.requested_for],
-        f"{request.number} is fulfilled: {request.title}",
-        f"Your request for {request.item} is fulfilled.",
+        lambda: gettext("%(number)s is fulfilled: %(title)s") % values,
+        lambda: gettext("Your request for %(item)s is fulfilled.") % values,
         request,
     )
 

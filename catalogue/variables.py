@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator, FormatChecker
 
@@ -76,13 +77,17 @@ def variable_schema(variable: Variable) -> dict:
     elif kind == T.BOOLEAN:
         schema["type"] = "boolean"
     elif kind == T.USER:
-        schema.update(type="string", description=variable.help_text or "A username.")
+        schema.update(type="string", description=variable.help_text or gettext("A username."))
         schema["x-reference"] = "user"
     elif kind == T.CI:
-        schema.update(type="integer", description=variable.help_text or "A configuration item id.")
+        schema.update(
+            type="integer", description=variable.help_text or gettext("A configuration item id.")
+        )
         schema["x-reference"] = "configuration_item"
     elif kind == T.ATTACHMENT:
-        schema.update(type="integer", description=variable.help_text or "An uploaded file's id.")
+        schema.update(
+            type="integer", description=variable.help_text or gettext("An uploaded file's id.")
+        )
         schema["x-reference"] = "attachment"
     if variable.default is not None:
         schema["default"] = variable.default
@@ -141,39 +146,43 @@ def _field(error) -> str:
 def _message(error, variables: dict[str, Variable]) -> str:
     variable = variables.get(_field(error))
     if error.validator == "required":
-        return "This is required."
+        return gettext("This is required.")
     if error.validator == "additionalProperties":
-        return "This item has no such question."
+        return gettext("This item has no such question.")
     if error.validator == "not":
-        return "This question does not apply with the other answers; leave it out."
+        return gettext("This question does not apply with the other answers; leave it out.")
     if error.validator == "pattern":
         return pattern_message(variable)
     if error.validator in ("oneOf", "const"):
         allowed = ", ".join(c["value"] for c in variable.choices) if variable else ""
-        return f"Choose one of: {allowed}." if allowed else "Not one of the choices."
+        if allowed:
+            return gettext("Choose one of: %(choices)s.") % {"choices": allowed}
+        return gettext("Not one of the choices.")
     if error.validator == "format":
-        return "A date as YYYY-MM-DD." if error.validator_value == "date" else error.message
+        return (
+            gettext("A date as YYYY-MM-DD.") if error.validator_value == "date" else error.message
+        )
     if error.validator == "type":
         expected = {
-            "string": "text",
-            "number": "a number",
-            "integer": "a whole number",
-            "boolean": "yes or no (true/false)",
-            "array": "a list",
+            "string": gettext("text"),
+            "number": gettext("a number"),
+            "integer": gettext("a whole number"),
+            "boolean": gettext("yes or no (true/false)"),
+            "array": gettext("a list"),
         }.get(error.validator_value, error.validator_value)
-        return f"Expected {expected}."
+        return gettext("Expected %(expected)s.") % {"expected": expected}
     if error.validator == "minimum":
-        return f"At least {error.validator_value}."
+        return gettext("At least %(value)s.") % {"value": error.validator_value}
     if error.validator == "maximum":
-        return f"At most {error.validator_value}."
+        return gettext("At most %(value)s.") % {"value": error.validator_value}
     if error.validator == "minLength":
-        return f"At least {error.validator_value} characters."
+        return gettext("At least %(count)d characters.") % {"count": error.validator_value}
     if error.validator == "maxLength":
-        return f"At most {error.validator_value} characters."
+        return gettext("At most %(count)d characters.") % {"count": error.validator_value}
     if error.validator == "minItems":
-        return "Choose at least one."
+        return gettext("Choose at least one.")
     if error.validator == "uniqueItems":
-        return "Each choice once."
+        return gettext("Each choice once.")
     return error.message
 
 
@@ -181,10 +190,13 @@ def pattern_message(variable: Variable | None) -> str:
     """What a person is told when a text does not match its question's pattern: the
     question, and the expected form (its help text, else the pattern itself)."""
     if variable is None:
-        return "This is not in the expected form."
+        return gettext("This is not in the expected form.")
     hint = variable.help_text.strip().rstrip(".")
-    expected = hint if hint else f"text matching {variable.regex}"
-    return f"{variable.label} is not in the expected form: {expected}."
+    expected = hint if hint else gettext("text matching %(pattern)s") % {"pattern": variable.regex}
+    return gettext("%(question)s is not in the expected form: %(expected)s.") % {
+        "question": variable.label,
+        "expected": expected,
+    }
 
 
 NUL = "\x00"
@@ -217,7 +229,7 @@ def validate(item: CatalogueItem, answers, user=None) -> dict:
     if with_nul:  # PostgreSQL cannot store one: named here rather than failing there
         raise ValidationError(
             {
-                f"variables.{name.replace(NUL, '')}": "Null characters are not allowed."
+                f"variables.{name.replace(NUL, '')}": gettext("Null characters are not allowed.")
                 for name in with_nul
             }
         )
@@ -260,7 +272,7 @@ def _shown(variable: Variable, answers: dict) -> bool:
 
 def _check_reference(variable: Variable, value, user) -> str | None:
     if variable.type == T.DATETIME and parse_datetime(str(value)) is None:
-        return "A date and time as YYYY-MM-DDTHH:MM (ISO 8601)."
+        return gettext("A date and time as YYYY-MM-DDTHH:MM (ISO 8601).")
     if variable.type == T.USER:
         # Only someone who may look people up learns whether a username exists; anyone
         # else (an employee sees no directory) gets the same answer for every well-formed
@@ -269,11 +281,11 @@ def _check_reference(variable: Variable, value, user) -> str | None:
         if user is None or getattr(user, "is_agent", False):
             people = visible_choices(get_user_model().objects.filter(is_active=True), user)
             if not people.filter(username=value).exists():
-                return f"There is no active user {value}."
+                return gettext("There is no active user %(username)s.") % {"username": value}
         elif not isinstance(value, str) or not USERNAME.fullmatch(value):
-            return "A username (letters, digits and @ . + - _)."
+            return gettext("A username (letters, digits and @ . + - _).")
     if variable.type == T.CI and not offered_cis().filter(pk=value).exists():
-        return f"There is no configuration item {value}."
+        return gettext("There is no configuration item %(id)s.") % {"id": value}
     return None
 
 
@@ -292,7 +304,7 @@ def _display(variable: Variable | None, value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if variable is not None and variable.type == Variable.Type.DATETIME:
         moment = parse_datetime(str(value))
         if moment is not None:  # in the reader's time zone, which it names

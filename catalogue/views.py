@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from rest_framework.decorators import action
@@ -130,7 +131,10 @@ def item(request, pk: int):
                 get_user_model().objects.filter(username=username, is_active=True).first()
             )
             if requested_for is None:
-                form.add_error(REQUESTED_FOR, f"There is no active user {username}.")
+                form.add_error(
+                    REQUESTED_FOR,
+                    gettext("There is no active user %(username)s.") % {"username": username},
+                )
         try:
             if form.errors:
                 # Still run the server's check so that every problem is named at once.
@@ -147,7 +151,9 @@ def item(request, pk: int):
             form.add_service_errors(error)
         if not form.errors:
             messages.success(
-                request, f"Thanks, your request {created.number} for {item.name} is in."
+                request,
+                gettext("Thanks, your request %(number)s for %(item)s is in.")
+                % {"number": created.number, "item": item.name},
             )
             return redirect("catalogue:request", number=created.number)
     return render(
@@ -176,10 +182,12 @@ def portal_waiting(req: ServiceRequest) -> Waiting | None:
         return None
     close = reverse("catalogue:request-close", args=[req.number])
     return Waiting(
-        "Delivered: please confirm",
+        gettext("Delivered: please confirm"),
         (
-            PortalAction("Yes, I have it", close, post={}, primary=True),
-            PortalAction("Something is missing", reverse("catalogue:request", args=[req.number])),
+            PortalAction(gettext("Yes, I have it"), close, post={}, primary=True),
+            PortalAction(
+                gettext("Something is missing"), reverse("catalogue:request", args=[req.number])
+            ),
         ),
     )
 
@@ -193,12 +201,17 @@ def approvals_waiting(user) -> list[Waiting]:
         person = req.requested_for.get_full_name() or req.requested_for.username
         rows.append(
             Waiting(
-                "Approval needed",
-                (PortalAction("Review and decide", f"{page}#ap-{approval.pk}", primary=True),),
+                gettext("Approval needed"),
+                (
+                    PortalAction(
+                        gettext("Review and decide"), f"{page}#ap-{approval.pk}", primary=True
+                    ),
+                ),
                 number=req.number,
-                title=f"{req.item.name} for {person}",
+                title=gettext("%(item)s for %(person)s")
+                % {"item": req.item.name, "person": person},
                 url=f"{page}#ap-{approval.pk}",
-                kind="Approval",
+                kind=gettext("Approval"),
             )
         )
     return rows
@@ -236,8 +249,8 @@ class RequestScreens(RecordScreens):
     page_template = "catalogue/portal_request.html"
     context_object_name = "req"
     portal_url_name = "catalogue:request"
-    comment_messages = ("Your comment was added.", "Your comment was added.")
-    attach_message = "Your file was attached."
+    comment_messages = (_("Your comment was added."), _("Your comment was added."))
+    attach_message = _("Your file was attached.")
     transition = link = unlink = edit = None  # cancelling and closing are below
 
     def get_queryset(self):
@@ -273,7 +286,7 @@ class RequestScreens(RecordScreens):
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, error_text(error))
             return self.back(req)
-        return self.done(req, f"{req.number} is cancelled.")
+        return self.done(req, gettext("%(number)s is cancelled.") % {"number": req.number})
 
     @action(detail=True, methods=["post"])
     def close(self, request, number=None):
@@ -283,7 +296,9 @@ class RequestScreens(RecordScreens):
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, error_text(error))
             return self.back(req)
-        return self.done(req, f"Thanks for confirming; {req.number} is closed.")
+        return self.done(
+            req, gettext("Thanks for confirming; %(number)s is closed.") % {"number": req.number}
+        )
 
 
 def _approvals_context(user, **extra) -> dict:
@@ -325,9 +340,11 @@ def decide(request, pk: int):
                     form.add_error("comment" if key == "comment" else None, text)
         else:
             number = approval.request.number
-            messages.success(
-                request, f"{number}: {'approved' if approve else 'rejected'}. Thank you."
-            )
+            if approve:
+                text = gettext("%(number)s: approved. Thank you.") % {"number": number}
+            else:
+                text = gettext("%(number)s: rejected. Thank you.") % {"number": number}
+            messages.success(request, text)
             return redirect("catalogue:approvals")
     return render(
         request,

@@ -42,7 +42,10 @@ request_workflow = Workflow(
     open_states=frozenset({R.SUBMITTED, R.AWAITING_APPROVAL, R.APPROVED, R.IN_FULFILMENT}),
     transitions=[
         Transition(
-            frozenset({R.SUBMITTED}), R.AWAITING_APPROVAL, "Ask for approval", allowed=platform_only
+            frozenset({R.SUBMITTED}),
+            R.AWAITING_APPROVAL,
+            _("Ask for approval"),
+            allowed=platform_only,
         ),
         Transition(
             frozenset({R.SUBMITTED, R.AWAITING_APPROVAL}),
@@ -89,7 +92,7 @@ task_workflow = Workflow(
     initial=T.OPEN,
     open_states=frozenset({T.OPEN, T.IN_PROGRESS}),
     transitions=[
-        Transition(frozenset({T.OPEN}), T.IN_PROGRESS, "Start work", style="primary"),
+        Transition(frozenset({T.OPEN}), T.IN_PROGRESS, _("Start work"), style="primary"),
         Transition(
             frozenset({T.OPEN, T.IN_PROGRESS}),
             T.CLOSED,

@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.decorators import action
@@ -82,9 +84,13 @@ class AssignToMe:
         except ValidationError as error:
             problems = " ".join(str(m) for ms in service_errors(error).values() for m in ms)
             return self.page(
-                self.reread(record), 400, take_error=f"Not assigned to you: {problems}"
+                self.reread(record),
+                400,
+                take_error=gettext("Not assigned to you: %(problems)s") % {"problems": problems},
             )
-        return self.done(record, f"{record.number} is assigned to you.")
+        return self.done(
+            record, gettext("%(number)s is assigned to you.") % {"number": record.number}
+        )
 
 
 def can_take(record, user) -> bool:
@@ -115,7 +121,7 @@ class TaskScreens(AssignToMe, RecordScreens):
     record_services = services
     page_template = "catalogue/workspace_task.html"
     context_object_name = "task"
-    comment_messages = ("Reply added.", "Work note added.")
+    comment_messages = (_("Reply added."), _("Work note added."))
     attach = link = unlink = edit = None  # a task's files and links are its request's
     filterset_class = FulfilmentTaskFilterSet
     ordering_fields = ORDERING_FIELDS
@@ -124,16 +130,16 @@ class TaskScreens(AssignToMe, RecordScreens):
     rows_name = "tasks"
     empty_text = _("No tasks match.")
     columns = (
-        Column("Number", "number"),
-        Column("Title"),
-        Column("Request"),
-        Column("Requested for"),
-        Column("Stage", "stage"),
-        Column("State", "state"),
-        Column("Group"),
-        Column("Assignee"),
-        Column("Opened", "created_at"),
-        Column("Updated", "updated_at"),
+        Column(_("Number"), "number"),
+        Column(_("Title")),
+        Column(_("Request")),
+        Column(_("Requested for")),
+        Column(_("Stage"), "stage"),
+        Column(_("State"), "state"),
+        Column(_("Group")),
+        Column(_("Assignee")),
+        Column(_("Opened"), "created_at"),
+        Column(_("Updated"), "updated_at"),
     )
 
     saved_views = SAVED_VIEWS
@@ -180,7 +186,7 @@ class TaskScreens(AssignToMe, RecordScreens):
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                return self.done(task, f"{task.number} saved.")
+                return self.done(task, gettext("%(number)s saved.") % {"number": task.number})
         return self.page(self.reread(task), 400, assignment_form=form)
 
 
@@ -208,13 +214,13 @@ class RequestWorkspaceScreens(AssignToMe, RecordScreens):
     rows_name = "service_requests"
     empty_text = _("No service requests match.")
     columns = (
-        Column("Number", "number"),
-        Column("Item"),
-        Column("Requested for"),
-        Column("State", "state"),
-        Column("Assignee"),
-        Column("Submitted", "created_at"),
-        Column("Updated", "updated_at"),
+        Column(_("Number"), "number"),
+        Column(_("Item")),
+        Column(_("Requested for")),
+        Column(_("State"), "state"),
+        Column(_("Assignee")),
+        Column(_("Submitted"), "created_at"),
+        Column(_("Updated"), "updated_at"),
     )
     saved_views = REQUEST_SAVED_VIEWS
     default_view = "open"
@@ -297,13 +303,19 @@ def decide(request, pk: int):
             texts = " ".join(errors["decision"])
             if number not in texts:
                 texts = f"{number}: {texts}"
-            return _inbox(request, 409, problem=f"{texts} Nothing was changed.")
+            return _inbox(
+                request,
+                409,
+                problem=gettext("%(problems)s Nothing was changed.") % {"problems": texts},
+            )
         for key, texts in errors.items():
             for text in texts:
                 form.add_error("comment" if key == "comment" else None, text)
         return _inbox(request, 400, {pk: form})
-    verb = "approved" if approve else "rejected"
-    messages.success(request, f"{number} {verb}.")
+    if approve:
+        messages.success(request, gettext("%(number)s approved.") % {"number": number})
+    else:
+        messages.success(request, gettext("%(number)s rejected.") % {"number": number})
     return redirect("fulfilment:approvals")
 
 
@@ -316,5 +328,12 @@ def approvals_count(request):
     if not count:
         return HttpResponse("")
     return HttpResponse(
-        f'<span class="badge nav-count" title="{count} waiting for your approval">{count}</span>'
+        format_html(
+            '<span class="badge nav-count" title="{}">{}</span>',
+            ngettext(
+                "%(count)d waiting for your approval", "%(count)d waiting for your approval", count
+            )
+            % {"count": count},
+            count,
+        )
     )

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -41,7 +43,7 @@ class CatalogueItemSerializer(ModelSerializer):
     category = serializers.CharField(source="category.name")
     variables = VariableSerializer(many=True)
     schema = serializers.SerializerMethodField(
-        help_text="The item's form as JSON Schema (Draft 2020-12): build the form from it."
+        help_text=_("The item's form as JSON Schema (Draft 2020-12): build the form from it.")
     )
 
     class Meta:
@@ -64,12 +66,12 @@ class CatalogueItemSerializer(ModelSerializer):
 
 
 class AnswersSerializer(Serializer):
-    variables = serializers.JSONField(help_text="Answers by variable name.")
+    variables = serializers.JSONField(help_text=_("Answers by variable name."))
 
 
 class AnswerSerializer(Serializer):
-    label = serializers.CharField(help_text="The question.")
-    value = serializers.CharField(help_text="The answer, as a person reads it.")
+    label = serializers.CharField(help_text=_("The question."))
+    value = serializers.CharField(help_text=_("The answer, as a person reads it."))
 
 
 class ApprovalSerializer(ModelSerializer):
@@ -102,7 +104,7 @@ class ApproverApprovalSerializer(ApprovalSerializer):
         source="request.item.cost", max_digits=10, decimal_places=2, read_only=True
     )
     answers = serializers.SerializerMethodField(
-        help_text="The request's answers as the approver reads them, in the form's order."
+        help_text=_("The request's answers as the approver reads them, in the form's order.")
     )
 
     class Meta(ApprovalSerializer.Meta):
@@ -180,12 +182,14 @@ class ServiceRequestSerializer(ModelSerializer):
 
     def validate(self, attrs):
         if self.instance is None and "state" in self.initial_data:
-            raise serializers.ValidationError({"state": "A new request starts as submitted."})
+            raise serializers.ValidationError(
+                {"state": gettext("A new request starts as submitted.")}
+            )
         if self.instance is None:
             for name in ("assignment_group", "assigned_to"):
                 if name in self.initial_data:
                     raise serializers.ValidationError(
-                        {name: "A new request is assigned once ordered."}
+                        {name: gettext("A new request is assigned once ordered.")}
                     )
         return attrs
 

@@ -8,6 +8,8 @@ import django_filters
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -57,7 +59,7 @@ class UserServiceSerializer(ModelSerializer):
     description = serializers.CharField(source="user_description")
     offerings = OfferingSerializer(many=True, source="active_offerings")
     items = ItemBriefSerializer(
-        many=True, source="orderable_items", help_text="What you may request."
+        many=True, source="orderable_items", help_text=_("What you may request.")
     )
 
     class Meta:
@@ -68,7 +70,7 @@ class UserServiceSerializer(ModelSerializer):
 class CustomerServiceSerializer(UserServiceSerializer):
     agreements = AgreementBriefSerializer(many=True)
     met_last_30_days = serializers.SerializerMethodField(
-        help_text="Share of SLA targets met among those that stopped in the last 30 days."
+        help_text=_("Share of SLA targets met among those that stopped in the last 30 days.")
     )
     stopped_last_30_days = serializers.IntegerField(source="stopped_30d")
 
@@ -145,9 +147,11 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     def audience(self) -> str:
         view = self.request.query_params.get("view", "user")
         if view not in VIEWS:
-            raise ValidationError({"view": f"One of: {', '.join(VIEWS)}."})
+            raise ValidationError(
+                {"view": gettext("One of: %(values)s.") % {"values": ", ".join(VIEWS)}}
+            )
         if view == "it" and not self.request.user.is_agent:
-            raise PermissionDenied("The IT view is for staff.")
+            raise PermissionDenied(gettext("The IT view is for staff."))
         return view
 
     def get_serializer_class(self):
