@@ -3,6 +3,8 @@ their secret (only its hash is kept); administrators revoke them (an action), th
 made by their owners (``/me/tokens/``, the API) or ``manage.py service_account``."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import tokens
 from .models import ApiToken, ServiceAccount
@@ -60,13 +62,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
             actions.pop("revoke", None)
         return actions
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):
         count = sum(
             tokens.revoke(token, by=request.user, request=request, reason="by an administrator")
             for token in queryset.select_related("user")
         )
-        messages.success(request, f"{count} token(s) revoked.")
+        messages.success(
+            request,
+            ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count)
+            % {"count": count},
+        )
 
 
 @admin.register(ServiceAccount)

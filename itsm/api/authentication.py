@@ -3,6 +3,7 @@
 the endpoint the request reaches, so that one place covers every view (viewsets, plain API
 views and function views alike)."""
 
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -21,12 +22,12 @@ class ApiTokenAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
-                "Invalid token header: 'Authorization: Bearer <token>'."
+                gettext("Invalid token header: 'Authorization: Bearer <token>'.")
             )
         try:
             clear = parts[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
+            raise exceptions.AuthenticationFailed(gettext("Invalid token.")) from None
         try:
             token = tokens.authenticate(clear, request._request)
         except tokens.TokenRefused as refused:
@@ -36,7 +37,8 @@ class ApiTokenAuthentication(BaseAuthentication):
         missing = tokens.missing_scope(token.scopes, request.method, practice)
         if missing:
             raise exceptions.PermissionDenied(
-                f"This token lacks the scope {missing}: it has {', '.join(token.scopes)}."
+                gettext("This token lacks the scope %(missing)s: it has %(scopes)s.")
+                % {"missing": missing, "scopes": ", ".join(token.scopes)}
             )
         return token.user, token
 

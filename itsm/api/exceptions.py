@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -9,7 +10,7 @@ from itsm.core.services import StaleVersion
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The record has changed since you read it; fetch it again."
+    default_detail = _("The record has changed since you read it; fetch it again.")
     default_code = "precondition_failed"
 
 

@@ -5,6 +5,7 @@ from functools import wraps
 
 from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
+from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -30,7 +31,7 @@ def _fingerprint(request) -> str:
 def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
     if stored.fingerprint != fingerprint:
         return Response(
-            {HEADER: "This key was already used for a different request."},
+            {HEADER: gettext("This key was already used for a different request.")},
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
     response = Response(stored.response_body, status=stored.status_code)
@@ -49,7 +50,7 @@ def idempotent(method):
         if not key:
             return method(self, request, *args, **kwargs)
         if len(key) > 255:
-            raise ValidationError({HEADER: "At most 255 characters."})
+            raise ValidationError({HEADER: gettext("At most 255 characters.")})
         fingerprint = _fingerprint(request)
         stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
         if stored is not None:

@@ -7,6 +7,7 @@ A lookup lists only what the person may see: the same rows as the field's choice
 people finds only themselves, and no team or CI at all."""
 
 from django.http import Http404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -29,7 +30,7 @@ class LookupItemSerializer(Serializer):
     value = serializers.CharField(help_text=_("What the field takes: an id, or a username."))
     label = serializers.CharField()
     detail = serializers.CharField(help_text=_("A second line: e-mail and organization, teams…"))
-    badge = serializers.CharField(help_text='A flag worth seeing at once ("VIP"), or "".')
+    badge = serializers.CharField(help_text=_('A flag worth seeing at once ("VIP"), or "".'))
     data = serializers.DictField(
         child=serializers.CharField(),
         help_text=_("The narrowing parameters this row matches, e.g. its teams' ids."),
@@ -64,7 +65,7 @@ def _parse(lookup: lookups.Lookup, query_params) -> tuple[str, int, dict]:
         if raw == "":
             continue
         if not (raw.isascii() and raw.isdigit()) or int(raw) > ID_MAX:
-            errors[name] = [f"An id (a whole number), not {raw[:20]!r}."]
+            errors[name] = [gettext("An id (a whole number), not %(value)r.") % {"value": raw[:20]}]
         else:
             params[name] = int(raw)
     if errors:

@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.pagination import BasePagination
@@ -25,7 +26,9 @@ class KeysetPagination(BasePagination):
         except ValueError:
             raise DRFValidationError({"page_size": _("A whole number, please.")}) from None
         if not 1 <= size <= self.max_page_size:
-            raise DRFValidationError({"page_size": f"Between 1 and {self.max_page_size}."})
+            raise DRFValidationError(
+                {"page_size": gettext("Between 1 and %(max)s.") % {"max": self.max_page_size}}
+            )
         return size
 
     def paginate_queryset(self, queryset, request, view=None):

@@ -4,6 +4,7 @@ string (a value or a key) holding NUL or another control character is a 400 nami
 field where it is (``title``, ``variables.laptop``, ``tasks[2].title``), as the request
 guard does for query strings and forms (``itsm.core.middleware``)."""
 
+from django.utils.translation import gettext
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 
@@ -54,14 +55,18 @@ def control_characters_at(value) -> list[str]:
     return sorted(found)
 
 
+def too_deep() -> str:
+    return gettext("JSON nested deeper than %(depth)s levels.") % {"depth": MAX_DEPTH}
+
+
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.") from None
+            raise ParseError(too_deep()) from None
         if depth_of(data) > MAX_DEPTH:
-            raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.")
+            raise ParseError(too_deep())
         bad = control_characters_at(data)
         if bad:
             raise ValidationError({where: [CONTROL_MESSAGE] for where in bad})

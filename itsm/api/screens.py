@@ -36,6 +36,7 @@ from django.forms import CheckboxInput, ModelMultipleChoiceField, MultipleChoice
 from django.http import Http404, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -311,7 +312,7 @@ class TrackedScreens(viewsets.GenericViewSet):
     # Editing in place ------------------------------------------------------------------
 
     def edit_message(self, record) -> str:
-        return f"{getattr(record, 'number', '') or record} saved."
+        return gettext("%(record)s saved.") % {"record": getattr(record, "number", "") or record}
 
     def edit_data(self, form) -> dict:
         """What the agent changed (the form's hidden initials tell), as posted: the API's
@@ -393,7 +394,7 @@ class TrackedScreens(viewsets.GenericViewSet):
         return data
 
     def create_message(self, obj) -> str:
-        return f"{getattr(obj, 'number', '') or obj} logged."
+        return gettext("%(record)s logged.") % {"record": getattr(obj, "number", "") or obj}
 
     def create_context(self, form) -> dict:
         return {"form": form}
@@ -445,17 +446,26 @@ class TrackedScreens(viewsets.GenericViewSet):
         form = self.bulk_form(request.data)
         if not form.is_valid():
             errors = "; ".join(f"{name}: {' '.join(e)}" for name, e in form.errors.items())
-            messages.error(request, f"Check the bulk change: {errors}")
+            messages.error(
+                request, gettext("Check the bulk change: %(errors)s") % {"errors": errors}
+            )
             return self.back_to_list()
         try:
             with transaction.atomic():
                 changed = self.bulk_apply(request.data.getlist("numbers"), form.values())
         except DjangoValidationError as error:
             problems = [m for ms in error.message_dict.values() for m in ms]
-            messages.error(request, "Nothing was changed. " + " | ".join(problems))
+            messages.error(
+                request,
+                gettext("Nothing was changed. %(problems)s") % {"problems": " | ".join(problems)},
+            )
         else:
             noun = self.model_noun(plural=len(changed) != 1)
-            messages.success(request, f"Updated {len(changed)} {noun}.")
+            messages.success(
+                request,
+                ngettext("Updated %(count)s %(noun)s.", "Updated %(count)s %(noun)s.", len(changed))
+                % {"count": len(changed), "noun": noun},
+            )
         return self.back_to_list()
 
     def model_noun(self, plural=False) -> str:
@@ -611,8 +621,8 @@ class RecordScreens(TrackedScreens):
     #: The fields a transition may carry besides ``state`` (given to the API serializer).
     transition_fields: tuple[str, ...] = ()
     #: Flash messages after a public reply and after an internal work note.
-    comment_messages = ("Reply sent.", "Work note added.")
-    attach_message = "File attached."
+    comment_messages = (_("Reply sent."), _("Work note added."))
+    attach_message = _("File attached.")
 
     def page_context(self, record, **extra) -> dict:
         context = {
@@ -692,13 +702,19 @@ class RecordScreens(TrackedScreens):
     def noun_of(self, record) -> str:
         return self.noun or record._meta.verbose_name
 
+    def not_possible(self, record) -> str:
+        return gettext("That is not possible for this %(noun)s.") % {"noun": self.noun_of(record)}
+
     def transition_allowed(self, record, target: str) -> bool:
         """Whether this screen offers moving ``record`` to ``target`` (the portal offers
         fewer moves than the workflow allows its readers)."""
         return True
 
     def transition_message(self, record) -> str:
-        return f"{record.number} is now {record.workflow.label(record.state).lower()}."
+        return gettext("%(number)s is now %(state)s.") % {
+            "number": record.number,
+            "state": str(record.workflow.label(record.state)).lower(),
+        }
 
     def after_transition(self, record):
         """The answer after a transition: back to the page, by default."""
@@ -709,7 +725,11 @@ class RecordScreens(TrackedScreens):
         record = self.get_object()
         data = self.transition_data()
         if not self.transition_allowed(record, data["state"]):
-            messages.error(request, f"That is not possible for this {self.noun_of(record)} now.")
+            messages.error(
+                request,
+                gettext("That is not possible for this %(noun)s now.")
+                % {"noun": self.noun_of(record)},
+            )
             return self.back(record)
         form = self.transition_form(record, data)
         if form.is_valid():
@@ -727,15 +747,13 @@ class RecordScreens(TrackedScreens):
                 )
             except (DjangoValidationError, PermissionDenied) as error:
                 if isinstance(error, PermissionDenied):
-                    form.add_error(None, f"That is not possible for this {self.noun_of(record)}.")
+                    form.add_error(None, self.not_possible(record))
                 else:
                     form.add_errors(error)
             else:
                 return self.after_transition(record)
         if self.for_portal():
-            messages.error(
-                request, form.text() or f"That is not possible for this {self.noun_of(record)}."
-            )
+            messages.error(request, form.text() or self.not_possible(record))
             return self.back(record)
         return self.page(self.reread(record), 400, transition_form=form, failed_state=data["state"])
 
@@ -784,7 +802,7 @@ class RecordScreens(TrackedScreens):
         return self.back(record)
 
     def link_message(self, record, target) -> str:
-        return f"Linked {target.number}."
+        return gettext("Linked %(number)s.") % {"number": target.number}
 
     def link_records(self, record, target, kind: str) -> None:
         core.link_records(record, target, self.request.user, kind)
@@ -797,7 +815,7 @@ class RecordScreens(TrackedScreens):
                 core.unlink(record, parse_id(link_id) or 0, request.user)
         except RecordLink.DoesNotExist:
             raise Http404 from None
-        return self.done(record, "Link removed.")
+        return self.done(record, gettext("Link removed."))
 
 
 class ScreenRouter(SimpleRouter):

@@ -1,6 +1,7 @@
 """``/api/v1/search/`` and ``/api/v1/search/suggestions/``: what the caller may see, across
 every registered kind (incidents, known errors, knowledge articles…)."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -38,14 +39,18 @@ def _query(request) -> str:
     if not search.words(text):
         raise ValidationError({"q": _("Type at least one word.")})
     if len(text) > search.MAX_QUERY_LENGTH:
-        raise ValidationError({"q": f"At most {search.MAX_QUERY_LENGTH} characters."})
+        raise ValidationError(
+            {"q": gettext("At most %(count)s characters.") % {"count": search.MAX_QUERY_LENGTH}}
+        )
     return text
 
 
 def _limit(request, default: int) -> int:
     value = parse_id(request.query_params.get("limit", str(default)))
     if value is None or not 1 <= value <= MAX_LIMIT:
-        raise ValidationError({"limit": f"A whole number from 1 to {MAX_LIMIT}."})
+        raise ValidationError(
+            {"limit": gettext("A whole number from 1 to %(max)s.") % {"max": MAX_LIMIT}}
+        )
     return value
 
 
@@ -75,7 +80,10 @@ class SearchView(APIView):
         unknown = sorted(set(kinds) - known)
         if unknown:
             raise ValidationError(
-                {"kind": f"Unknown: {', '.join(unknown)}. Kinds: {', '.join(sorted(known))}."}
+                {
+                    "kind": gettext("Unknown: %(unknown)s. Kinds: %(kinds)s.")
+                    % {"unknown": ", ".join(unknown), "kinds": ", ".join(sorted(known))}
+                }
             )
         hits = search.search(request.user, text, kinds=kinds or None, limit=_limit(request, 20))
         return Response(SearchResultSerializer({"query": text, "results": hits}).data)

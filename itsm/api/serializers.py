@@ -11,9 +11,9 @@ from itsm.core.scoping import scope_related_fields
 
 User = get_user_model()
 
-REQUIRED = "This field is required."
+REQUIRED = _("This field is required.")
 #: The same answer for an id that does not exist and one the person may not see.
-NO_SUCH_CHOICE = "Select a valid choice. {pk_value} is not one of the available choices."
+NO_SUCH_CHOICE = _("Select a valid choice. {pk_value} is not one of the available choices.")
 
 
 class ScopedChoices:
@@ -70,7 +70,7 @@ class AllowedStatesField(serializers.Field):
     workflow's transitions they may take from its state)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", "The states you may move this record to now.")
+        kwargs.setdefault("help_text", _("The states you may move this record to now."))
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, record) -> list[str]:
@@ -82,7 +82,7 @@ class AllowedStatesField(serializers.Field):
 class UsernameField(serializers.SlugRelatedField):
     """A user, written and shown by username."""
 
-    default_error_messages = {"does_not_exist": "There is no active user {value}."}
+    default_error_messages = {"does_not_exist": _("There is no active user {value}.")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "username")

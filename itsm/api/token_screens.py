@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -32,7 +33,7 @@ class NewTokenForm(forms.Form):
         self.fields["scopes"].choices = tokens.scope_choices()
         self.fields["days"].initial = tokens.default_days()
         self.fields["days"].max_value = tokens.max_days()
-        self.fields["days"].help_text = f"At most {tokens.max_days()}."
+        self.fields["days"].help_text = gettext("At most %(max)s.") % {"max": tokens.max_days()}
         self.fields["days"].widget.attrs["max"] = tokens.max_days()
 
     def clean(self):
@@ -96,5 +97,9 @@ def revoke_my_token(request, pk: int):
         pk=pk,
     )
     if tokens.revoke(token, by=request.user, request=request, reason="by its owner"):
-        messages.success(request, f"Token {token.prefix}… ({token.name}) revoked.")
+        messages.success(
+            request,
+            gettext("Token %(prefix)s… (%(name)s) revoked.")
+            % {"prefix": token.prefix, "name": token.name},
+        )
     return redirect("my-tokens")

@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from rest_framework.permissions import SAFE_METHODS
 
 from itsm.audit.services import client_address, record
@@ -74,10 +75,14 @@ def available_scopes() -> list[str]:
 def scope_choices() -> list[tuple[str, str]]:
     """(scope, label) for forms."""
     names = {config.label: str(config.verbose_name) for config in _practice_configs()}
-    choices = [("read", "Read everything"), ("write", "Read and write everything")]
+    choices = [
+        ("read", gettext("Read everything")),
+        ("write", gettext("Read and write everything")),
+    ]
     for practice in practices():
-        choices.append((f"{practice}:read", f"{names.get(practice, practice)}: read"))
-        choices.append((f"{practice}:write", f"{names.get(practice, practice)}: read and write"))
+        values = {"practice": names.get(practice, practice)}
+        choices.append((f"{practice}:read", gettext("%(practice)s: read") % values))
+        choices.append((f"{practice}:write", gettext("%(practice)s: read and write") % values))
     return choices
 
 
@@ -131,48 +136,55 @@ def clean(user, name, scopes, days, made_with=None) -> tuple[str, list[str], int
     errors = {}
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
-        errors["name"] = "A name is required (what the token is for: 'laptop', 'monitoring')."
+        errors["name"] = gettext(
+            "A name is required (what the token is for: 'laptop', 'monitoring')."
+        )
     elif len(name) > 100:
-        errors["name"] = "At most 100 characters."
+        errors["name"] = gettext("At most 100 characters.")
     elif any(ord(c) < 32 or ord(c) == 127 for c in name):
-        errors["name"] = "No control characters (line breaks, tabs…)."
+        errors["name"] = gettext("No control characters (line breaks, tabs…).")
     elif ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
-        errors["name"] = "You already have a token with this name: revoke it or choose another."
+        errors["name"] = gettext(
+            "You already have a token with this name: revoke it or choose another."
+        )
     known = available_scopes()
     if isinstance(scopes, str):
         scopes = [part for part in scopes.replace(",", " ").split() if part]
     if not isinstance(scopes, list | tuple) or not scopes:
-        errors["scopes"] = f"At least one scope: {', '.join(known)}."
+        errors["scopes"] = gettext("At least one scope: %(known)s.") % {"known": ", ".join(known)}
     else:
         unknown = [s for s in scopes if not isinstance(s, str) or s not in known]
         if unknown:
-            errors["scopes"] = (
-                f"Unknown scope: {', '.join(map(str, unknown))}. Known: {', '.join(known)}."
-            )
+            errors["scopes"] = gettext("Unknown scope: %(unknown)s. Known: %(known)s.") % {
+                "unknown": ", ".join(map(str, unknown)),
+                "known": ", ".join(known),
+            }
     if made_with is not None and "scopes" not in errors:
         beyond = [s for s in scopes if not covers(made_with.scopes, s)]
         if beyond:
-            errors["scopes"] = (
-                f"A token made with a token has none of the scopes it lacks: {', '.join(beyond)}."
-            )
+            errors["scopes"] = gettext(
+                "A token made with a token has none of the scopes it lacks: %(scopes)s."
+            ) % {"scopes": ", ".join(beyond)}
     asked = days not in (None, "")
     if not asked:
         days = default_days()
     try:
         days = int(days)
     except (TypeError, ValueError):
-        errors["days"] = "A whole number of days."
+        errors["days"] = gettext("A whole number of days.")
     else:
         if not 1 <= days <= max_days():
-            errors["days"] = f"Between 1 and {max_days()} days."
+            errors["days"] = gettext("Between 1 and %(max)s days.") % {"max": max_days()}
         elif made_with is not None:
             left = (made_with.expires_at - timezone.now()).days
             if not asked:
                 days = None  # until the token it is made with expires
             elif days > left:
-                errors["days"] = (
-                    f"A token made with a token does not outlive it: at most {left} days."
-                )
+                errors["days"] = ngettext(
+                    "A token made with a token does not outlive it: at most %(left)s day.",
+                    "A token made with a token does not outlive it: at most %(left)s days.",
+                    left,
+                ) % {"left": left}
     if errors:
         raise ValidationError(errors)
     return name, sorted(set(scopes)), days
@@ -270,7 +282,7 @@ def authenticate(clear: str, request=None) -> ApiToken:
         if hmac.compare_digest(candidate.secret_hash, presented):
             token = candidate
     if token is None:
-        raise TokenRefused("Invalid token.")
+        raise TokenRefused(gettext("Invalid token."))
     if token.revoked or token.expired:
         why = "revoked" if token.revoked else "expired"
         # audited once a minute per token and process: a client retrying in a loop does
@@ -284,10 +296,14 @@ def authenticate(clear: str, request=None) -> ApiToken:
                 prefix=token.prefix,
                 reason=why,
             )
-        raise TokenRefused(f"This token has {why}: make a new one.")
+        raise TokenRefused(
+            gettext("This token has revoked: make a new one.")
+            if token.revoked
+            else gettext("This token has expired: make a new one.")
+        )
     account = getattr(token.user, "service_account", None)
     if not token.user.is_active or (account is not None and not account.active):
-        raise TokenRefused("The token's account is inactive.")
+        raise TokenRefused(gettext("The token's account is inactive."))
     note_use(token, request)
     return token
 

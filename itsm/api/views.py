@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
 from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -112,7 +113,7 @@ class TokenView(APIView):
         user = authenticate(request=request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise serializers.ValidationError(
-                {"non_field_errors": ["Unable to log in with provided credentials."]}
+                {"non_field_errors": [gettext("Unable to log in with provided credentials.")]}
             )
         refused = self.second_factor_refused(request, user, data.get("otp", ""))
         if refused is not None:
@@ -140,7 +141,7 @@ class TokenView(APIView):
         username = user.get_username()
         if not lockout.attempt(request._request, username):
             return Response(
-                {"detail": "Too many failed attempts: try again later."},
+                {"detail": gettext("Too many failed attempts: try again later.")},
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
             )
         if accounts.verify_second_factor(user, code) is None:
@@ -148,9 +149,11 @@ class TokenView(APIView):
             raise serializers.ValidationError(
                 {
                     "otp": [
-                        "Two-factor sign-in is on for this account: a code from the "
-                        "authenticator app (or a recovery code) is needed; this one is "
-                        "missing, wrong or used already."
+                        gettext(
+                            "Two-factor sign-in is on for this account: a code from the "
+                            "authenticator app (or a recovery code) is needed; this one is "
+                            "missing, wrong or used already."
+                        )
                     ]
                 }
             )

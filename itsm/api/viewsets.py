@@ -5,6 +5,7 @@ attachments sub-resources."""
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -96,7 +97,9 @@ class TrackedViewSet(
     def update(self, request, *args, **kwargs):
         """PUT, where a type allows it (definitions replaced as a whole)."""
         if not kwargs.get("partial") and "put" not in self.http_method_names:
-            return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
+            return Response(
+                {"detail": gettext("Use PATCH.")}, status=status.HTTP_405_METHOD_NOT_ALLOWED
+            )
         return self._write(request, partial=kwargs.get("partial", False))
 
     def _write(self, request, partial: bool) -> Response:
