@@ -24,14 +24,18 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Role
 from itsm.core import services as core
 from itsm.core.approvals import Decision, LevelledApprovals
+from itsm.core.i18n import Said, said
 from itsm.core.models import JournalEntry
 from itsm.core.views import error_text
 
 from .models import RISK_RANK, ApprovalLevel, ApprovalState, Change, ChangeApproval
+from .risk import risk_word
 from .workflows import ChangeState
 
 User = get_user_model()
@@ -39,16 +43,22 @@ Kind = ApprovalLevel.Kind
 D = Decision
 
 #: The kernel's levelled approvals engine, on a change's approvals.
-ENGINE = LevelledApprovals(ChangeApproval, "change", reason="Say why the change is not authorised.")
+ENGINE = LevelledApprovals(
+    ChangeApproval, "change", reason=_("Say why the change is not authorised.")
+)
 
 SHORT = {
-    Kind.PEER: "peer review",
-    Kind.TEAM_MANAGER: "the team's manager",
-    Kind.CHANGE_MANAGER: "a change manager",
-    Kind.CAB: "the CAB",
-    Kind.TEAM: "a team",
-    Kind.EMERGENCY_AUTHORITY: "the emergency change authority",
+    Kind.PEER: _("peer review"),
+    Kind.TEAM_MANAGER: _("the team's manager"),
+    Kind.CHANGE_MANAGER: _("a change manager"),
+    Kind.CAB: _("the CAB"),
+    Kind.TEAM: _("a team"),
+    Kind.EMERGENCY_AUTHORITY: _("the emergency change authority"),
 }
+
+
+def _moment(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
 
 
 def authorisation_missing(change) -> str | None:
@@ -56,18 +66,19 @@ def authorisation_missing(change) -> str | None:
     if change.approval_state in (ApprovalState.APPROVED, ApprovalState.NOT_NEEDED):
         return None
     if change.approval_state == ApprovalState.REJECTED:
-        return "The change was not authorised."
-    return "Needs its authorisation (every approval level approved)."
+        return gettext("The change was not authorised.")
+    return gettext("Needs its authorisation (every approval level approved).")
 
 
 # Levels ------------------------------------------------------------------------------------
 
 
-def level_name(level: ApprovalLevel) -> str:
+def level_name(level: ApprovalLevel) -> Said:
+    """``level 2, the CAB: Change Advisory Board``, in the reader's language."""
     name = SHORT.get(level.kind, level.kind)
     if level.team_id and level.kind in (Kind.TEAM, Kind.CAB, Kind.EMERGENCY_AUTHORITY):
-        name = f"{name}: {level.team}"
-    return f"level {level.order}, {name}"
+        name = said("%(kind)s: %(team)s", kind=name, team=str(level.team))
+    return said(gettext_noop("level %(order)s, %(name)s"), order=level.order, name=name)
 
 
 def every_approver(level: ApprovalLevel) -> bool:
@@ -119,13 +130,21 @@ def approvers_for(change, level: ApprovalLevel) -> list:
         team = level.team
         people = list(team.members.filter(is_active=True).order_by("username")) if team else []
     if not people:
+        group_name = group or gettext("its assignment group")
         who = {
-            Kind.PEER: f"no member of {group or 'its assignment group'} other than its requester",
-            Kind.TEAM_MANAGER: f"{group or 'its assignment group'} has no active manager",
-            Kind.CHANGE_MANAGER: "there is no active change manager",
-        }.get(level.kind, f"{level.team or 'the team'} has no active member")
+            Kind.PEER: gettext("no member of %(group)s other than its requester")
+            % {"group": group_name},
+            Kind.TEAM_MANAGER: gettext("%(group)s has no active manager") % {"group": group_name},
+            Kind.CHANGE_MANAGER: gettext("there is no active change manager"),
+        }.get(
+            level.kind,
+            gettext("%(team)s has no active member") % {"team": level.team or gettext("the team")},
+        )
         raise ValidationError(
-            {"state": f"Nobody can approve {level_name(level)} of {change.number}: {who}."}
+            {
+                "state": gettext("Nobody can approve %(level)s of %(number)s: %(who)s.")
+                % {"level": level_name(level), "number": change.number, "who": who}
+            }
         )
     return people
 
@@ -142,23 +161,44 @@ def _open(change, level: ApprovalLevel) -> list:
     Change.objects.filter(pk=change.pk).update(approval_level=level.order)
     change.approval_level = level.order
     names = ", ".join(str(user) for user in approvers)
-    how = "every one of" if every_approver(level) else "any one of"
-    due = f" Decide by {timezone.localtime(due_at):%Y-%m-%d %H:%M %Z}." if due_at else ""
+    due = said(gettext_noop(" Decide by %(at)s."), at=_moment(due_at)) if due_at else ""
+    waiting = (
+        gettext_noop(
+            "Waiting for approval (level %(level)s) from every one of %(names)s (%(kind)s).%(due)s"
+        )
+        if every_approver(level)
+        else gettext_noop(
+            "Waiting for approval (level %(level)s) from any one of %(names)s (%(kind)s).%(due)s"
+        )
+    )
     core.write_journal(
         change,
         JournalEntry.Kind.APPROVAL,
         None,
-        body=f"Waiting for approval (level {level.order}) from {how} {names} "
-        f"({SHORT.get(level.kind)}).{due}",
+        body=said(waiting, level=level.order, names=names, kind=SHORT.get(level.kind, ""), due=due),
         internal=True,
     )
-    at_cab = " It is decided at a CAB meeting." if level.kind == Kind.CAB else ""
+    at_cab = (
+        said(gettext_noop(" It is decided at a CAB meeting.")) if level.kind == Kind.CAB else ""
+    )
+    needed = (
+        gettext_noop("Emergency change approval needed: %(number)s %(title)s")
+        if change.model.is_emergency
+        else gettext_noop("Change approval needed: %(number)s %(title)s")
+    )
     core.notify(
         approvers,
-        f"{'Emergency c' if change.model.is_emergency else 'C'}hange approval needed: "
-        f"{change.number} {change.title}",
-        f"{change.number} ({change.effective_risk} risk) waits for your approval "
-        f"({level_name(level)}).{due}{at_cab}",
+        said(needed, number=change.number, title=change.title),
+        said(
+            gettext_noop(
+                "%(number)s (%(risk)s risk) waits for your approval (%(level)s).%(due)s%(at_cab)s"
+            ),
+            number=change.number,
+            risk=risk_word(change.effective_risk),
+            level=level_name(level),
+            due=due,
+            at_cab=at_cab,
+        ),
         change,
     )
     return approvers
@@ -178,7 +218,10 @@ def request(change, actor) -> None:
             change,
             JournalEntry.Kind.APPROVAL,
             None,
-            body=f"No authorisation needed at risk {change.effective_risk}.",
+            body=said(
+                gettext_noop("No authorisation needed at risk %(risk)s."),
+                risk=risk_word(change.effective_risk),
+            ),
             internal=True,
         )
         return
@@ -199,14 +242,22 @@ def _check_waiting(change, level: int) -> None:
     if change.state != ChangeState.AUTHORISE or change.approval_state != ApprovalState.REQUESTED:
         raise ValidationError(
             {
-                "decision": f"{change.number} is not waiting for authorisation "
-                f"({change.get_state_display().lower()}, "
-                f"{change.get_approval_state_display().lower()})."
+                "decision": gettext(
+                    "%(number)s is not waiting for authorisation (%(state)s, %(approval)s)."
+                )
+                % {
+                    "number": change.number,
+                    "state": change.get_state_display().lower(),
+                    "approval": change.get_approval_state_display().lower(),
+                }
             }
         )
     if level != change.approval_level:
         raise ValidationError(
-            {"decision": f"{change.number} waits for level {change.approval_level}, not {level}."}
+            {
+                "decision": gettext("%(number)s waits for level %(waiting)s, not %(level)s.")
+                % {"number": change.number, "waiting": change.approval_level, "level": level}
+            }
         )
 
 
@@ -221,17 +272,28 @@ def decide(approval: ChangeApproval, actor, approve: bool, comment: str = "") ->
     approval, change, comment = ENGINE.take(approval, actor, approve, comment)
     if approval.kind == Kind.CAB:
         raise ValidationError(
-            {"decision": "The CAB decides this level at its meeting (the CAB workbench)."}
+            {"decision": _("The CAB decides this level at its meeting (the CAB workbench).")}
         )
     _check_waiting(change, approval.level)
     ENGINE.record(approval, approve, comment)
     level = _level(change, approval.level)
-    verdict = "Approved" if approve else "Rejected"
+    if comment:
+        verdict = (
+            gettext_noop("Approved (level %(level)s): %(comment)s")
+            if approve
+            else gettext_noop("Rejected (level %(level)s): %(comment)s")
+        )
+    else:
+        verdict = (
+            gettext_noop("Approved (level %(level)s).")
+            if approve
+            else gettext_noop("Rejected (level %(level)s).")
+        )
     core.write_journal(
         change,
         JournalEntry.Kind.APPROVAL,
         actor,
-        body=f"{verdict} (level {approval.level})" + (f": {comment}" if comment else "."),
+        body=said(verdict, level=approval.level, comment=comment),
         internal=True,
     )
     if (
@@ -247,7 +309,11 @@ def decide(approval: ChangeApproval, actor, approve: bool, comment: str = "") ->
             change,
             JournalEntry.Kind.APPROVAL,
             None,
-            body=f"Level {approval.level} still waits for {waiting}.",
+            body=said(
+                gettext_noop("Level %(level)s still waits for %(names)s."),
+                level=approval.level,
+                names=waiting,
+            ),
             internal=True,
         )
         return approval
@@ -286,14 +352,24 @@ def _level_decided(change, order: int, approve: bool, comment: str, actor) -> No
                 "approval_state": ApprovalState.REJECTED,
                 "state": ChangeState.CANCELLED,
                 "closure_code": "rejected",
-                "closure_notes": f"Not authorised (level {order}, {actor}): {comment}",
+                "closure_notes": gettext("Not authorised (level %(level)s, %(actor)s): %(comment)s")
+                % {"level": order, "actor": actor, "comment": comment},
             },
-            body=f"Not authorised: {comment}",
+            body=said(gettext_noop("Not authorised: %(comment)s"), comment=comment),
         )
         core.notify(
             _people(change),
-            f"{change.number} was not authorised",
-            f"{actor} rejected {change.number} {change.title} (level {order}): {comment}",
+            said(gettext_noop("%(number)s was not authorised"), number=change.number),
+            said(
+                gettext_noop(
+                    "%(actor)s rejected %(number)s %(title)s (level %(level)s): %(comment)s"
+                ),
+                actor=str(actor),
+                number=change.number,
+                title=change.title,
+                level=order,
+                comment=comment,
+            ),
             change,
         )
         return
@@ -304,18 +380,29 @@ def _level_decided(change, order: int, approve: bool, comment: str, actor) -> No
     if following is not None:
         _open(change, following)
         return
-    _authorised(change, f"Authorised (every level approved, the last by {actor}).")
+    _authorised(
+        change,
+        said(
+            gettext_noop("Authorised (every level approved, the last by %(actor)s)."),
+            actor=str(actor),
+        ),
+    )
 
 
-def _authorised(change, body: str) -> None:
+def _authorised(change, body: Said) -> None:
     from . import services
 
     change = services.platform_update(change, {"approval_state": ApprovalState.APPROVED}, body=body)
     core.write_journal(change, JournalEntry.Kind.APPROVAL, None, body=body, internal=True)
     core.notify(
         _people(change),
-        f"{change.number} is authorised",
-        f"{change.number} {change.title}: {body}",
+        said(gettext_noop("%(number)s is authorised"), number=change.number),
+        said(
+            gettext_noop("%(number)s %(title)s: %(body)s"),
+            number=change.number,
+            title=change.title,
+            body=body,
+        ),
         change,
     )
     if not (change.planned_start and change.planned_end):
@@ -323,7 +410,7 @@ def _authorised(change, body: str) -> None:
             change,
             JournalEntry.Kind.APPROVAL,
             None,
-            body="Stays in authorise until its planned window is set.",
+            body=said(gettext_noop("Stays in authorise until its planned window is set.")),
             internal=True,
         )
         return
@@ -335,7 +422,9 @@ def _authorised(change, body: str) -> None:
             change,
             JournalEntry.Kind.APPROVAL,
             None,
-            body=f"Authorised, but not scheduled: {error_text(error)}",
+            body=said(
+                gettext_noop("Authorised, but not scheduled: %(error)s"), error=error_text(error)
+            ),
             internal=True,
         )
 
@@ -354,12 +443,16 @@ def auto_approve(change, reason: str) -> Change:
         return change
     if change.state != ChangeState.AUTHORISE or change.approval_state != ApprovalState.REQUESTED:
         raise ValidationError(
-            {"state": f"{change.number} is not waiting for authorisation ({change.state})."}
+            {
+                "state": gettext("%(number)s is not waiting for authorisation (%(state)s).")
+                % {"number": change.number, "state": change.state}
+            }
         )
-    reason = (reason or "").strip() or "Approved automatically by policy."
+    reason = (reason or "").strip()
+    worded = reason or said(gettext_noop("Approved automatically by policy."))
     for approval in ENGINE.pending(change).select_for_update():
-        ENGINE.record(approval, True, reason)
-    _authorised(change, f"Approved automatically: {reason}")
+        ENGINE.record(approval, True, str(worded) if reason else worded.in_english())
+    _authorised(change, said(gettext_noop("Approved automatically: %(reason)s"), reason=worded))
     return Change.objects.get(pk=change.pk)
 
 
@@ -395,20 +488,36 @@ def escalate_overdue(now=None) -> int:
                 continue
             ChangeApproval.objects.filter(pk__in=[a.pk for a in rows]).update(escalated_at=now)
             names = ", ".join(sorted({str(a.approver) for a in rows}))
-            due = timezone.localtime(min(a.due_at for a in rows))
+            due = _moment(min(a.due_at for a in rows))
             core.write_journal(
                 change,
                 JournalEntry.Kind.APPROVAL,
                 None,
-                body=f"Approval overdue (due {due:%Y-%m-%d %H:%M %Z}, level "
-                f"{rows[0].level}, waiting for {names}): the change managers were told.",
+                body=said(
+                    gettext_noop(
+                        "Approval overdue (due %(due)s, level %(level)s, waiting for %(names)s): "
+                        "the change managers were told."
+                    ),
+                    due=due,
+                    level=rows[0].level,
+                    names=names,
+                ),
                 internal=True,
             )
             core.notify(
                 managers,
-                f"Overdue approval: {change.number} {change.title}",
-                f"{change.number} waits for {names} since {due:%Y-%m-%d %H:%M %Z} "
-                f"(level {rows[0].level}).",
+                said(
+                    gettext_noop("Overdue approval: %(number)s %(title)s"),
+                    number=change.number,
+                    title=change.title,
+                ),
+                said(
+                    gettext_noop("%(number)s waits for %(names)s since %(due)s (level %(level)s)."),
+                    number=change.number,
+                    names=names,
+                    due=due,
+                    level=rows[0].level,
+                ),
                 change,
             )
             done += 1
@@ -465,7 +574,14 @@ def panel(change, user) -> dict:
             }
         )
     for order, rows in sorted(by_level.items()):  # levels since removed from the policy
-        levels.append({"level": None, "name": f"level {order}", "applies": True, "approvals": rows})
+        levels.append(
+            {
+                "level": None,
+                "name": gettext("level %(order)s") % {"order": order},
+                "applies": True,
+                "approvals": rows,
+            }
+        )
     mine = next(
         (
             a

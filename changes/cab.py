@@ -12,10 +12,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core.approvals import Decision
+from itsm.core.i18n import said
 from itsm.core.models import JournalEntry
 
 from . import approvals, risk
@@ -32,6 +34,14 @@ class Verdict(models.TextChoices):
     APPROVE = "approve", _("Approve")
     REJECT = "reject", _("Reject")
     DEFER = "defer", _("Defer")
+
+
+#: A decision in a journal line ("CAB 12 May: approved."), lower case.
+DECIDED = {
+    Item.APPROVED: gettext_noop("approved"),
+    Item.REJECTED: gettext_noop("rejected"),
+    Item.DEFERRED: gettext_noop("deferred"),
+}
 
 
 MEETING_FIELDS = (
@@ -67,9 +77,9 @@ def may_decide(meeting: CabMeeting, user) -> bool:
 def _check(meeting: CabMeeting) -> None:
     errors = {}
     if not (meeting.title or "").strip():
-        errors["title"] = "Give the meeting a title."
+        errors["title"] = gettext("Give the meeting a title.")
     if meeting.agenda_from and meeting.agenda_to and meeting.agenda_to < meeting.agenda_from:
-        errors["agenda_to"] = "The agenda's range ends after it starts."
+        errors["agenda_to"] = gettext("The agenda's range ends after it starts.")
     try:
         meeting.clean()
     except ValidationError as error:
@@ -134,7 +144,11 @@ def _add(meeting: CabMeeting, change: Change, order: int, actor) -> AgendaItem:
         change,
         JournalEntry.Kind.APPROVAL,
         actor,
-        body=f"On the agenda of {meeting.title} ({timezone.localtime(meeting.starts_at):%Y-%m-%d %H:%M}).",
+        body=said(
+            gettext_noop("On the agenda of %(meeting)s (%(at)s)."),
+            meeting=meeting.title,
+            at=f"{timezone.localtime(meeting.starts_at):%Y-%m-%d %H:%M}",
+        ),
         internal=True,
     )
     Change.objects.filter(pk=change.pk, cab_date__isnull=True).update(
@@ -176,9 +190,16 @@ def add_item(meeting: CabMeeting, change: Change, actor) -> AgendaItem:
     _require_manager(actor)
     meeting = CabMeeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.items.filter(change=change).exists():
-        raise ValidationError({"change": f"{change.number} is already on the agenda."})
+        raise ValidationError(
+            {"change": gettext("%(number)s is already on the agenda.") % {"number": change.number}}
+        )
     if not change.is_open:
-        raise ValidationError({"change": f"{change.number} is {change.state}."})
+        raise ValidationError(
+            {
+                "change": gettext("%(number)s is %(state)s.")
+                % {"number": change.number, "state": change.state}
+            }
+        )
     return _add(meeting, change, _next_order(meeting), actor)
 
 
@@ -233,9 +254,25 @@ def start_item(item: AgendaItem, actor) -> AgendaItem:
 def minutes_line(item: AgendaItem) -> str:
     change = item.change
     who = item.decided_by.get_full_name() or item.decided_by.username if item.decided_by else ""
+    values = {
+        "order": item.order,
+        "number": change.number,
+        "title": change.title,
+        "risk": risk.risk_word(change.effective_risk),
+        "decision": item.get_decision_display(),
+        "who": who,
+        "comment": item.comment,
+    }
+    if item.comment:
+        return (
+            gettext(
+                "%(order)s. %(number)s %(title)s (%(risk)s risk): %(decision)s by %(who)s: %(comment)s"
+            )
+            % values
+        )
     return (
-        f"{item.order}. {change.number} {change.title} ({change.effective_risk} risk): "
-        f"{item.get_decision_display()} by {who}" + (f": {item.comment}" if item.comment else ".")
+        gettext("%(order)s. %(number)s %(title)s (%(risk)s risk): %(decision)s by %(who)s.")
+        % values
     )
 
 
@@ -252,7 +289,12 @@ def decide_item(item: AgendaItem, actor, decision: str, comment: str = "") -> Ag
     if decision not in ("approve", "reject", "defer"):
         raise ValidationError({"decision": _("Approve, reject or defer.")})
     if item.decision != Item.PENDING:
-        raise ValidationError({"decision": f"This item is already {item.decision}."})
+        raise ValidationError(
+            {
+                "decision": gettext("This item is already %(decision)s.")
+                % {"decision": item.get_decision_display().lower()}
+            }
+        )
     comment = (comment or "").strip()
     if decision in ("approve", "reject") and not comment:
         raise ValidationError({"comment": _("The board's decision needs a comment.")})
@@ -265,8 +307,14 @@ def decide_item(item: AgendaItem, actor, decision: str, comment: str = "") -> Ag
         if change.state != ChangeState.AUTHORISE or not at_cab:
             raise ValidationError(
                 {
-                    "decision": f"{change.number} is not waiting for the CAB "
-                    f"({change.get_state_display().lower()}, level {level})."
+                    "decision": gettext(
+                        "%(number)s is not waiting for the CAB (%(state)s, level %(level)s)."
+                    )
+                    % {
+                        "number": change.number,
+                        "state": change.get_state_display().lower(),
+                        "level": level,
+                    }
                 }
             )
     item.decision = {"approve": Item.APPROVED, "reject": Item.REJECTED, "defer": Item.DEFERRED}[
@@ -280,8 +328,12 @@ def decide_item(item: AgendaItem, actor, decision: str, comment: str = "") -> Ag
         change,
         JournalEntry.Kind.APPROVAL,
         actor,
-        body=f"{meeting.title}: {item.get_decision_display().lower()}"
-        + (f": {comment}" if comment else "."),
+        body=said(
+            "%(meeting)s: %(decision)s: %(comment)s" if comment else "%(meeting)s: %(decision)s.",
+            meeting=meeting.title,
+            decision=said(gettext_noop(DECIDED[item.decision])),
+            comment=comment,
+        ),
         internal=True,
     )
     if decision != "defer":
@@ -302,7 +354,12 @@ def send_minutes(meeting: CabMeeting, actor) -> CabMeeting:
     meeting = CabMeeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.minutes_sent_at is not None:
         sent = timezone.localtime(meeting.minutes_sent_at)
-        raise ValidationError({"minutes": f"The minutes were sent on {sent:%Y-%m-%d %H:%M}."})
+        raise ValidationError(
+            {
+                "minutes": gettext("The minutes were sent on %(at)s.")
+                % {"at": f"{sent:%Y-%m-%d %H:%M}"}
+            }
+        )
     if not meeting.minutes.strip():
         raise ValidationError({"minutes": _("There are no minutes to send yet.")})
     attendees = list(meeting.members.all())
@@ -310,7 +367,11 @@ def send_minutes(meeting: CabMeeting, actor) -> CabMeeting:
         attendees.append(meeting.chair)
     core.notify(
         attendees,
-        f"Minutes: {meeting.title} ({timezone.localtime(meeting.starts_at):%Y-%m-%d})",
+        said(
+            gettext_noop("Minutes: %(meeting)s (%(date)s)"),
+            meeting=meeting.title,
+            date=f"{timezone.localtime(meeting.starts_at):%Y-%m-%d}",
+        ),
         meeting.minutes,
     )
     meeting.minutes_sent_at = timezone.now()

@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -61,8 +62,12 @@ def decide_approval(request, pk: int):
             },
             status=400,
         )
-    verb = "approved" if decision == "approve" else "rejected"
-    messages.success(request, f"{change.number} {verb}.")
+    done = (
+        gettext("%(number)s approved.")
+        if decision == "approve"
+        else gettext("%(number)s rejected.")
+    )
+    messages.success(request, done % {"number": change.number})
     return redirect(f"{change.get_absolute_url()}#approvals")
 
 
@@ -70,13 +75,18 @@ def decide_approval(request, pk: int):
 
 
 class MeetingForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    location = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(max_length=200, label=_("Title"))
+    starts_at = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label=_("Starts at")
+    )
+    ends_at = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label=_("Ends at")
+    )
+    location = forms.CharField(max_length=200, required=False, label=_("Location"))
     members = forms.ModelMultipleChoiceField(
         User.objects.filter(is_active=True).exclude(role="end_user").order_by("username"),
         required=False,
+        label=_("Members"),
     )
     agenda_from = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("Agenda from")
@@ -114,7 +124,13 @@ def meetings(request):
             else:
                 added = cab.build_agenda(meeting, request.user)
                 messages.success(
-                    request, f"{meeting.title} planned with {len(added)} changes on its agenda."
+                    request,
+                    ngettext(
+                        "%(meeting)s planned with %(count)s changes on its agenda.",
+                        "%(meeting)s planned with %(count)s changes on its agenda.",
+                        len(added),
+                    )
+                    % {"meeting": meeting.title, "count": len(added)},
                 )
                 return redirect("changes:cab-detail", meeting.pk)
         status = 400
@@ -203,7 +219,15 @@ def build(request, pk: int):
     except ValidationError as error:
         messages.error(request, error_text(error))
     else:
-        messages.success(request, f"{len(added)} changes added to the agenda.")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s changes added to the agenda.",
+                "%(count)s changes added to the agenda.",
+                len(added),
+            )
+            % {"count": len(added)},
+        )
     return _back(pk)
 
 
@@ -215,14 +239,18 @@ def add_item(request, pk: int):
     number = request.POST.get("change", "").strip().upper()
     change = Change.objects.visible_to(request.user).filter(number=number).first()
     if change is None:
-        messages.error(request, f"There is no change {number or '(none given)'}.")
+        messages.error(
+            request,
+            gettext("There is no change %(number)s.")
+            % {"number": number or gettext("(none given)")},
+        )
         return _back(pk)
     return _do(
         request,
         pk,
         None,
         lambda: cab.add_item(meeting, change, request.user),
-        f"{change.number} added to the agenda.",
+        gettext("%(number)s added to the agenda.") % {"number": change.number},
     )
 
 
@@ -237,7 +265,7 @@ def _item(pk: int, item_pk: int) -> AgendaItem:
 def remove_item(request, pk: int, item_pk: int):
     _agent(request)
     item = _item(pk, item_pk)
-    return _do(request, pk, None, lambda: cab.remove_item(item, request.user), "Removed.")
+    return _do(request, pk, None, lambda: cab.remove_item(item, request.user), gettext("Removed."))
 
 
 @login_required
@@ -277,7 +305,11 @@ def decide_item(request, pk: int, item_pk: int):
         .values_list("pk", flat=True)
         .first()
     )
-    messages.success(request, f"{item.change.number}: {decision} recorded.")
+    recorded = {
+        "approve": gettext("%(number)s: approve recorded."),
+        "reject": gettext("%(number)s: reject recorded."),
+    }.get(decision, gettext("%(number)s: defer recorded."))
+    messages.success(request, recorded % {"number": item.change.number})
     return _back(pk, following or item_pk)
 
 
@@ -292,7 +324,7 @@ def save_minutes(request, pk: int):
         pk,
         None,
         lambda: cab.update_meeting(meeting, request.user, {"minutes": minutes}),
-        "Minutes saved.",
+        gettext("Minutes saved."),
     )
 
 
@@ -306,5 +338,5 @@ def send_minutes(request, pk: int):
         pk,
         None,
         lambda: cab.send_minutes(meeting, request.user),
-        "Minutes sent to the attendees.",
+        gettext("Minutes sent to the attendees."),
     )

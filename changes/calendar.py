@@ -30,6 +30,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -45,7 +46,7 @@ from . import windows as windows_module
 from .models import CalendarFeed, Change, ChangeModel, ChangeTask, RiskLevel, ScheduleWindow
 from .workflows import ChangeState
 
-VIEWS = (("month", "Month"), ("week", "Week"), ("timeline", "Timeline"))
+VIEWS = (("month", _("Month")), ("week", _("Week")), ("timeline", _("Timeline")))
 #: The most changes a day cell of the month view lists (the week view lists them all).
 MONTH_CELL_LIMIT = 8
 #: A week's day lists this many items; beyond them it says how many more (a busy week
@@ -62,18 +63,24 @@ FEED_LIMIT = 5000
 
 
 class CalendarFilterForm(forms.Form):
-    view = forms.ChoiceField(choices=VIEWS, required=False)
-    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-    service = forms.ModelChoiceField(Service.objects.order_by("name"), required=False)
+    view = forms.ChoiceField(choices=VIEWS, required=False, label=_("View"))
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label=_("Date"))
+    service = forms.ModelChoiceField(
+        Service.objects.order_by("name"), required=False, label=_("Service")
+    )
     ci = forms.IntegerField(required=False, min_value=1, label=_("CI"))
-    team = forms.ModelChoiceField(Team.objects.order_by("name"), required=False)
-    model = forms.ModelChoiceField(ChangeModel.objects.order_by("name"), required=False)
-    risk = forms.ChoiceField(choices=[("", "Any"), *RiskLevel.choices], required=False)
+    team = forms.ModelChoiceField(Team.objects.order_by("name"), required=False, label=_("Team"))
+    model = forms.ModelChoiceField(
+        ChangeModel.objects.order_by("name"), required=False, label=_("Model")
+    )
+    risk = forms.ChoiceField(
+        choices=[("", _("Any")), *RiskLevel.choices], required=False, label=_("Risk")
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ci"].widget = FilterPicker(
-            "cis", user=user, chosen_only=True, attrs={"aria-label": "CI"}
+            "cis", user=user, chosen_only=True, attrs={"aria-label": _("CI")}
         )
         self.fields["service"].empty_label = _("Any")
         self.fields["team"].empty_label = _("Any")
@@ -232,7 +239,8 @@ def items_in(start: datetime, end: datetime, filters: dict, user=None) -> list[I
                 number,
                 title,
                 f"{head}{number}{tail}",
-                state_names.get(state, state) + (" · on hold" if on_hold else ""),
+                str(state_names.get(state, state))
+                + (f" · {gettext('on hold')}" if on_hold else ""),
                 override or risk,
                 bool(kinds),
                 tuple(sorted(kinds)),
@@ -416,7 +424,9 @@ def freeze(request):
     if number:
         incident = Incident.objects.visible_to(request.user).filter(number=number).first()
         if incident is None:
-            messages.error(request, f"There is no incident {number}.")
+            messages.error(
+                request, gettext("There is no incident %(number)s.") % {"number": number}
+            )
             return _back(request, reverse("changes:calendar"))
     until = None
     raw_until = request.POST.get("until", "").strip()
@@ -445,7 +455,13 @@ def freeze(request):
         return _back(request, reverse("changes:calendar"))
     held = window.held_changes.count()
     messages.success(
-        request, f"Freeze {window.name} entered: {held} change{'s' if held != 1 else ''} on hold."
+        request,
+        ngettext(
+            "Freeze %(window)s entered: %(count)s change on hold.",
+            "Freeze %(window)s entered: %(count)s changes on hold.",
+            held,
+        )
+        % {"window": window.name, "count": held},
     )
     return _back(request, reverse("changes:calendar"))
 
@@ -465,8 +481,12 @@ def lift(request, pk):
         return _back(request, reverse("changes:calendar"))
     messages.success(
         request,
-        f"Freeze {window.name} lifted: {len(released)} change"
-        f"{'s' if len(released) != 1 else ''} off hold.",
+        ngettext(
+            "Freeze %(window)s lifted: %(count)s change off hold.",
+            "Freeze %(window)s lifted: %(count)s changes off hold.",
+            len(released),
+        )
+        % {"window": window.name, "count": len(released)},
     )
     return _back(request, reverse("changes:calendar"))
 

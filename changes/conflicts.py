@@ -43,9 +43,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import CIClass, ConfigurationItem, Relationship
+from itsm.core.i18n import Said, said
 from itsm.core.models import JournalEntry
 
 from . import windows as windows_module
@@ -419,6 +421,15 @@ def _occurrence_text(occurrence) -> str:
     return span(occurrence.start, occurrence.end)
 
 
+def _occurrence_said(occurrence) -> Said | str:
+    """``_occurrence_text`` read in the reader's language."""
+    if occurrence.end - occurrence.start >= windows_module.OPEN_ENDED - timedelta(days=1):
+        return said(
+            gettext_noop("from %(start)s, until lifted"), start=moment_text(occurrence.start)
+        )
+    return span(occurrence.start, occurrence.end)
+
+
 @transaction.atomic
 def detect(change: Change) -> list[Conflict]:
     """Recompute and store the change's conflicts (and their mirrors on the other
@@ -450,23 +461,30 @@ def _warn_emergency(change: Change, scope: Scope) -> None:
         _journal(
             [change.pk],
             None,
-            f"Emergency change implemented during blackout {occurrence.window.name} "
-            f"({_occurrence_text(occurrence)}).",
+            said(
+                gettext_noop("Emergency change implemented during blackout %(window)s (%(when)s)."),
+                window=occurrence.window.name,
+                when=_occurrence_said(occurrence),
+            ),
             {"emergency_blackout": occurrence.window.pk},
         )
 
 
-def _journal(change_ids, actor, body: str, data: dict | None = None) -> None:
-    """One internal journal entry on each of these changes, in one insert."""
+def _journal(change_ids, actor, body: Said, data: dict | None = None) -> None:
+    """One internal journal entry on each of these changes, in one insert: the platform's
+    sentence stored in English and read in each reader's language (as
+    ``core.write_journal`` keeps it)."""
     content_type = ContentType.objects.get_for_model(Change)
+    data = {**(data or {}), "said": body.as_data()}
+    english = body.in_english()
     JournalEntry.objects.bulk_create(
         JournalEntry(
             content_type=content_type,
             object_id=pk,
             kind=JournalEntry.Kind.FIELDS,
             actor=actor,
-            body=body,
-            data=data or {},
+            body=english,
+            data=data,
             internal=True,
         )
         for pk in change_ids
@@ -505,13 +523,15 @@ def implementation_refusal(change, at) -> str | None:
     scheduled still stops it. An emergency change goes ahead inside a blackout (its
     detection journals the warning)."""
     if change.on_hold:
-        return f"The change is on hold: {change.hold_reason or 'a freeze'}."
+        return gettext("The change is on hold: %(reason)s.") % {
+            "reason": change.hold_reason or gettext("a freeze")
+        }
     occurrence = blackout_at(change, at)
     if occurrence is not None and not change.model.is_emergency:
-        return (
-            f"{occurrence.window.name} is a blackout ({_occurrence_text(occurrence)}): "
-            "no changes start now. Only an emergency change may."
-        )
+        return gettext(
+            "%(window)s is a blackout (%(when)s): no changes start now. "
+            "Only an emergency change may."
+        ) % {"window": occurrence.window.name, "when": _occurrence_said(occurrence)}
     return None
 
 
@@ -554,7 +574,9 @@ def freeze(
     changes not yet implementing are put on hold, each journalled, in bulk."""
     if not may_manage_blackouts(actor):
         raise PermissionDenied
-    name = (name or "").strip() or (f"Freeze for {incident.number}" if incident else "")
+    name = (name or "").strip() or (
+        gettext("Freeze for %(number)s") % {"number": incident.number} if incident else ""
+    )
     if not name:
         raise ValidationError({"name": _("Name the freeze.")})
     now = timezone.now().replace(microsecond=0)
@@ -564,7 +586,11 @@ def freeze(
         name=name[:200],
         kind=WindowKind.BLACKOUT,
         description=description
-        or (f"Change lockdown during {incident.number}." if incident else ""),
+        or (
+            gettext("Change lockdown during %(number)s.") % {"number": incident.number}
+            if incident
+            else ""
+        ),
         starts_at=now,
         ends_at=until or now + windows_module.OPEN_ENDED,
         incident=incident,
@@ -585,7 +611,12 @@ def freeze(
             on_hold=True, hold_reason=reason[:300], version=F("version") + 1, updated_at=now
         )
         window.held_changes.add(*ids)
-        _journal(ids, actor, f"On hold: {reason}.", {"freeze": window.pk, "on_hold": True})
+        _journal(
+            ids,
+            actor,
+            said(gettext_noop("On hold: %(reason)s."), reason=reason),
+            {"freeze": window.pk, "on_hold": True},
+        )
     return window
 
 
@@ -597,7 +628,9 @@ def lift(window: ScheduleWindow, actor) -> list[int]:
         raise PermissionDenied
     window = ScheduleWindow.objects.select_for_update().get(pk=window.pk)
     if window.lifted_at is not None:
-        raise ValidationError({"lifted_at": f"{window.name} was already lifted."})
+        raise ValidationError(
+            {"lifted_at": gettext("%(window)s was already lifted.") % {"window": window.name}}
+        )
     now = timezone.now()
     window.lifted_at = now
     window.save(update_fields=["lifted_at"])
@@ -616,7 +649,7 @@ def lift(window: ScheduleWindow, actor) -> list[int]:
         _journal(
             ids,
             actor,
-            f"Off hold: freeze {window.name} lifted.",
+            said(gettext_noop("Off hold: freeze %(window)s lifted."), window=window.name),
             {"freeze": window.pk, "on_hold": False},
         )
     return ids
@@ -794,7 +827,11 @@ def under_change(ci_ids: set, at: datetime) -> dict[int, str]:
         )
     )
     for ci_id, number, title, end in rows:
-        found.setdefault(ci_id, f"{number} {title}, until {moment_text(end)}")
+        found.setdefault(
+            ci_id,
+            gettext("%(number)s %(title)s, until %(end)s")
+            % {"number": number, "title": title, "end": moment_text(end)},
+        )
     remaining = set(ci_ids) - set(found)
     if remaining:
         classes = dict(
@@ -817,5 +854,7 @@ def under_change(ci_ids: set, at: datetime) -> dict[int, str]:
             if window.unscoped:
                 covered = set(remaining)
             for ci_id in covered:
-                found.setdefault(ci_id, f"Maintenance window {window.name}")
+                found.setdefault(
+                    ci_id, gettext("Maintenance window %(window)s") % {"window": window.name}
+                )
     return found

@@ -47,11 +47,11 @@ class ChangeFilterSet(RecordFilterSet):
         use_pickers(
             self,
             **ASSIGNMENT_FILTERS,
-            service={"lookup": "services", "attrs": {"aria-label": "Service"}},
+            service={"lookup": "services", "attrs": {"aria-label": _("Service")}},
             configuration_item={
                 "lookup": "cis",
                 "chosen_only": True,
-                "attrs": {"aria-label": "Configuration item"},
+                "attrs": {"aria-label": _("Configuration item")},
             },
         )
 
@@ -109,18 +109,18 @@ ORDERING_FIELDS = ["number", "created_at", "updated_at", "state"]
 TASK_ORDERING_FIELDS = ["number", "created_at", "updated_at", "state", "stage"]
 
 SAVED_VIEWS = {
-    "my_open": ("My open", {"assigned_to": "me", "open": "true"}),
-    "team_open": ("My teams' open", {"assignment_group": "mine", "open": "true"}),
-    "awaiting_my_approval": ("Awaiting my approval", {"awaiting_my_approval": "true"}),
+    "my_open": (_("My open"), {"assigned_to": "me", "open": "true"}),
+    "team_open": (_("My teams' open"), {"assignment_group": "mine", "open": "true"}),
+    "awaiting_my_approval": (_("Awaiting my approval"), {"awaiting_my_approval": "true"}),
     "scheduled_this_week": (
-        "Scheduled this week",
+        _("Scheduled this week"),
         {"scheduled_this_week": "true", "state": ["scheduled", "implement"]},
     ),
-    "conflicts": ("Conflicts", {"has_conflicts": "true", "open": "true"}),
-    "all_open": ("All open", {"open": "true"}),
+    "conflicts": (_("Conflicts"), {"has_conflicts": "true", "open": "true"}),
+    "all_open": (_("All open"), {"open": "true"}),
 }
 TASK_SAVED_VIEWS = {
-    "my_open": ("My open", {"assigned_to": "me", "open": "true"}),
-    "team_open": ("My teams' open", {"assignment_group": "mine", "open": "true"}),
-    "all_open": ("All open", {"open": "true"}),
+    "my_open": (_("My open"), {"assigned_to": "me", "open": "true"}),
+    "team_open": (_("My teams' open"), {"assignment_group": "mine", "open": "true"}),
+    "all_open": (_("All open"), {"open": "true"}),
 }

@@ -37,14 +37,15 @@ class ChangeForm(EditInPlace, forms.ModelForm):
     services = forms.ModelMultipleChoiceField(
         Service.objects.all(),
         required=False,
-        widget=MultiPicker("services", placeholder="Add a service: type its name"),
+        label=_("Services"),
+        widget=MultiPicker("services", placeholder=_("Add a service: type its name")),
     )
     configuration_items = CIMultipleChoiceField(required=False, label=_("Affected CIs"))
     requested_by = PersonField(required=False, label=_("Requested by"))
     assignment_group = AssignmentGroupField()
     assigned_to = AssigneeField()
-    planned_start = _datetime_field("Planned start")
-    planned_end = _datetime_field("Planned end")
+    planned_start = _datetime_field(_("Planned start"))
+    planned_end = _datetime_field(_("Planned end"))
     cab_date = forms.DateField(label=_("CAB date"), required=False, widget=DateInput())
 
     class Meta:
@@ -102,8 +103,8 @@ class CreateChangeForm(ChangeForm):
 class TaskForm(EditInPlace, forms.ModelForm):
     assignment_group = AssignmentGroupField()
     assigned_to = AssigneeField()
-    planned_start = _datetime_field("Planned start")
-    planned_end = _datetime_field("Planned end")
+    planned_start = _datetime_field(_("Planned start"))
+    planned_end = _datetime_field(_("Planned end"))
 
     class Meta:
         model = ChangeTask

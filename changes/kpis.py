@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import UNSUCCESSFUL, Change, ChangeKind, ClosureCode
@@ -16,7 +17,13 @@ REVIEWED = (ClosureCode.SUCCESSFUL, ClosureCode.SUCCESSFUL_WITH_ISSUES, *UNSUCCE
 
 
 def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}% ({part} of {whole})" if whole else "—"
+    if not whole:
+        return "—"
+    return gettext("%(percent)s%% (%(part)s of %(whole)s)") % {
+        "percent": f"{100 * part / whole:.0f}",
+        "part": part,
+        "whole": whole,
+    }
 
 
 def change_kpis() -> list[tuple[str, str]]:
@@ -51,6 +58,8 @@ def change_kpis() -> list[tuple[str, str]]:
         ),
         (
             _("Lead time, raised to implementation (90 days)"),
-            f"{lead.total_seconds() / 86400:.1f} d" if lead else "—",
+            gettext("%(days)s d") % {"days": f"{lead.total_seconds() / 86400:.1f}"}
+            if lead
+            else "—",
         ),
     ]

@@ -24,9 +24,13 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
+from itsm.core.i18n import Said, said
 from itsm.core.models import JournalEntry
 
 from .models import (
@@ -50,6 +54,18 @@ SCORE_DAYS = 90
 CRITICAL_ATTRIBUTES = {"service_level": {"gold"}, "criticality": {"critical", "high"}}
 #: Business services named in the reasons (the count is always whole).
 SERVICES_SHOWN = 20
+
+#: A risk as a word in a sentence ("high"), translated when read.
+RISK_WORDS = {"low": _("low"), "moderate": _("moderate"), "high": _("high")}
+
+
+def risk_word(value):
+    """``value`` (a risk level) as a word in a sentence, translated when read."""
+    return RISK_WORDS.get(value, value)
+
+
+#: A text naming the days the score looks back, translated when read.
+_days = lazy(lambda message: gettext(message) % {"days": SCORE_DAYS}, str)
 
 
 # Facts ---------------------------------------------------------------------------------
@@ -105,109 +121,119 @@ FACTS: dict[str, Fact] = {
     for f in (
         Fact(
             "lead_time_hours",
-            "Lead time (hours)",
+            _("Lead time (hours)"),
             "number",
             _lead_time,
-            help="Hours from now to the planned start (unknown without a planned window).",
+            help=_("Hours from now to the planned start (unknown without a planned window)."),
         ),
         Fact(
             "below_model_lead_time",
-            "Less notice than the model asks",
+            _("Less notice than the model asks"),
             "bool",
             _below_lead_time,
-            help="The planned start is nearer than the change model's lead time.",
+            help=_("The planned start is nearer than the change model's lead time."),
         ),
         Fact(
             "business_critical_service",
-            "A business-critical service affected",
+            _("A business-critical service affected"),
             "bool",
             lambda i: bool(i.critical),
-            help="A business service affected or reached in the CMDB is business-critical "
-            "(service level gold, or criticality critical or high).",
+            help=_(
+                "A business service affected or reached in the CMDB is business-critical "
+                "(service level gold, or criticality critical or high)."
+            ),
         ),
         Fact(
             "services_affected",
-            "Services named on the change",
+            _("Services named on the change"),
             "number",
             lambda i: len(i.service_names),
         ),
         Fact(
             "services_reached",
-            "Business services reached",
+            _("Business services reached"),
             "number",
             lambda i: len(i.services),
-            help="Business services the change's CIs are or whose outage reaches (through "
-            "the CMDB's relationships), with the services named on the change.",
+            help=_(
+                "Business services the change's CIs are or whose outage reaches (through "
+                "the CMDB's relationships), with the services named on the change."
+            ),
         ),
         Fact(
             "cis_reached",
-            "CIs reached",
+            _("CIs reached"),
             "number",
             lambda i: i.cis_reached,
-            help="CIs an outage of the change's CIs reaches (the CIs themselves excluded).",
+            help=_("CIs an outage of the change's CIs reaches (the CIs themselves excluded)."),
         ),
-        Fact("ci_count", "CIs changed", "number", lambda i: len(i.ci_ids)),
+        Fact("ci_count", _("CIs changed"), "number", lambda i: len(i.ci_ids)),
         Fact(
             "outside_maintenance_window",
-            "Outside a maintenance window",
+            _("Outside a maintenance window"),
             "bool",
             lambda i: i.conflicts.get(Conflict.Kind.OUTSIDE_MAINTENANCE, 0) > 0,
         ),
         Fact(
             "in_blackout",
-            "Inside a blackout",
+            _("Inside a blackout"),
             "bool",
             lambda i: i.conflicts.get(Conflict.Kind.BLACKOUT, 0) > 0,
         ),
         Fact(
             "conflict_count",
-            "Conflicts",
+            _("Conflicts"),
             "number",
             lambda i: sum(i.conflicts.values()),
         ),
         Fact(
             "outage_expected",
-            "Outage expected",
+            _("Outage expected"),
             "bool",
             lambda i: bool(i.change.outage_expected),
         ),
         Fact(
             "model_kind",
-            "Kind of change model",
+            _("Kind of change model"),
             "choice",
             lambda i: i.change.model.kind,
             choices=tuple(ChangeKind.values),
         ),
         Fact(
             "team_success_rate",
-            "Team's change success rate (%)",
+            _("Team's change success rate (%)"),
             "number",
             lambda i: _rate(i.team),
-            help=f"Closed changes of the assignment group in the last {SCORE_DAYS} days that "
-            "neither failed nor were backed out (unknown without any).",
+            help=_days(
+                gettext_noop(
+                    "Closed changes of the assignment group in the last %(days)s days that "
+                    "neither failed nor were backed out (unknown without any)."
+                )
+            ),
         ),
         Fact(
             "model_success_rate",
-            "Model's change success rate (%)",
+            _("Model's change success rate (%)"),
             "number",
             lambda i: _rate(i.model),
-            help=f"The same for changes of this change model, last {SCORE_DAYS} days.",
+            help=_days(
+                gettext_noop("The same for changes of this change model, last %(days)s days.")
+            ),
         ),
         Fact(
             "failed_changes_90d",
-            "Team's failed or backed-out changes (90 days)",
+            _("Team's failed or backed-out changes (90 days)"),
             "number",
             lambda i: (i.team["failed"] + i.team["backed_out"]) if i.team else 0,
         ),
         Fact(
             "incidents_caused_90d",
-            "Incidents caused by the team's changes (90 days)",
+            _("Incidents caused by the team's changes (90 days)"),
             "number",
             lambda i: i.team["incidents_caused"] if i.team else 0,
         ),
         Fact(
             "has_backout_plan",
-            "Has a backout plan",
+            _("Has a backout plan"),
             "bool",
             lambda i: bool((i.change.backout_plan or "").strip()),
         ),
@@ -216,15 +242,15 @@ FACTS: dict[str, Fact] = {
 
 #: The operators a condition may use, and the fact types each applies to.
 OPERATORS = {
-    "eq": ("equals", ("number", "bool", "choice")),
-    "ne": ("does not equal", ("number", "bool", "choice")),
-    "lt": ("is less than", ("number",)),
-    "lte": ("is at most", ("number",)),
-    "gt": ("is more than", ("number",)),
-    "gte": ("is at least", ("number",)),
-    "in": ("is one of", ("number", "choice")),
-    "true": ("is true", ("bool",)),
-    "false": ("is false", ("bool",)),
+    "eq": (_("equals"), ("number", "bool", "choice")),
+    "ne": (_("does not equal"), ("number", "bool", "choice")),
+    "lt": (_("is less than"), ("number",)),
+    "lte": (_("is at most"), ("number",)),
+    "gt": (_("is more than"), ("number",)),
+    "gte": (_("is at least"), ("number",)),
+    "in": (_("is one of"), ("number", "choice")),
+    "true": (_("is true"), ("bool",)),
+    "false": (_("is false"), ("bool",)),
 }
 VALUELESS = {"true", "false"}
 
@@ -235,11 +261,13 @@ def _is_number(value) -> bool:
 
 def _value_problem(fact: Fact, value) -> str | None:
     if fact.type == "number" and not _is_number(value):
-        return "the value must be a number"
+        return gettext("the value must be a number")
     if fact.type == "bool" and not isinstance(value, bool):
-        return "the value must be true or false"
+        return gettext("the value must be true or false")
     if fact.type == "choice" and value not in fact.choices:
-        return f"the value must be one of {', '.join(fact.choices)}"
+        return gettext("the value must be one of %(choices)s") % {
+            "choices": ", ".join(fact.choices)
+        }
     return None
 
 
@@ -256,50 +284,63 @@ def describe(condition) -> str:
 def condition_problems(conditions) -> list[str]:
     """What is wrong with a rule's conditions, each naming its condition (empty: fine)."""
     if not isinstance(conditions, list):
-        return ['A list of conditions: [{"fact": "lead_time_hours", "op": "lt", "value": 48}].']
+        return [
+            gettext('A list of conditions: [{"fact": "lead_time_hours", "op": "lt", "value": 48}].')
+        ]
     problems = []
     for position, condition in enumerate(conditions, start=1):
-        where = f"Condition {position} ({describe(condition)})"
+        where = {
+            "where": gettext("Condition %(position)s (%(condition)s)")
+            % {"position": position, "condition": describe(condition)}
+        }
         if not isinstance(condition, dict):
-            problems.append(f'{where}: an object {{"fact", "op", "value"}}.')
+            problems.append(gettext('%(where)s: an object {"fact", "op", "value"}.') % where)
             continue
         unknown_keys = set(condition) - {"fact", "op", "value"}
         if unknown_keys:
-            problems.append(f"{where}: unknown keys {', '.join(sorted(unknown_keys))}.")
+            problems.append(
+                gettext("%(where)s: unknown keys %(keys)s.")
+                % {**where, "keys": ", ".join(sorted(unknown_keys))}
+            )
             continue
         fact = FACTS.get(condition.get("fact"))
         if fact is None:
             problems.append(
-                f"{where}: {condition.get('fact')!r} is not a fact; facts are {', '.join(FACTS)}."
+                gettext("%(where)s: %(fact)s is not a fact; facts are %(facts)s.")
+                % {**where, "fact": repr(condition.get("fact")), "facts": ", ".join(FACTS)}
             )
             continue
         op = condition.get("op")
         if op not in OPERATORS:
             problems.append(
-                f"{where}: {op!r} is not an operator; operators are {', '.join(OPERATORS)}."
+                gettext("%(where)s: %(op)s is not an operator; operators are %(operators)s.")
+                % {**where, "op": repr(op), "operators": ", ".join(OPERATORS)}
             )
             continue
         if fact.type not in OPERATORS[op][1]:
-            allowed = [name for name, (_, types) in OPERATORS.items() if fact.type in types]
-            problems.append(f"{where}: {fact.name} takes {', '.join(allowed)}.")
+            allowed = [name for name, (_label, types) in OPERATORS.items() if fact.type in types]
+            problems.append(
+                gettext("%(where)s: %(fact)s takes %(operators)s.")
+                % {**where, "fact": fact.name, "operators": ", ".join(allowed)}
+            )
             continue
         if op in VALUELESS:
             if "value" in condition:
-                problems.append(f"{where}: {op} takes no value.")
+                problems.append(gettext("%(where)s: %(op)s takes no value.") % {**where, "op": op})
             continue
         if "value" not in condition:
-            problems.append(f"{where}: give a value.")
+            problems.append(gettext("%(where)s: give a value.") % where)
             continue
         value = condition["value"]
         if op == "in":
             if not isinstance(value, list) or not value:
-                problems.append(f"{where}: the value must be a non-empty list.")
+                problems.append(gettext("%(where)s: the value must be a non-empty list.") % where)
                 continue
             found = next(filter(None, (_value_problem(fact, v) for v in value)), None)
         else:
             found = _value_problem(fact, value)
         if found:
-            problems.append(f"{where}: {found}.")
+            problems.append(gettext("%(where)s: %(problem)s.") % {**where, "problem": found})
     return problems
 
 
@@ -540,72 +581,108 @@ CIS_MEDIUM, CIS_HIGH, SERVICES_HIGH = 10, 50, 3
 PROBABLE_MEDIUM, PROBABLE_HIGH = 2, 4
 
 
-def impact_of(facts: dict) -> tuple[str, list[str]]:
-    """How much an outage would hurt, and why: the blast radius and the outage."""
+def impact_of(facts: dict) -> tuple[str, list[Said]]:
+    """How much an outage would hurt, and why: the blast radius and the outage (each
+    reason a sentence read in the reader's language)."""
     services, cis = facts["services_reached"], facts["cis_reached"] + facts["ci_count"]
     why_high, why_medium = [], []
     if facts["business_critical_service"]:
-        why_high.append("a business-critical service is affected")
+        why_high.append(said(gettext_noop("a business-critical service is affected")))
     if services >= SERVICES_HIGH:
-        why_high.append(f"{services} business services reached")
+        why_high.append(said(gettext_noop("%(count)s business services reached"), count=services))
     if cis >= CIS_HIGH:
-        why_high.append(f"{cis} CIs in the blast radius")
+        why_high.append(said(gettext_noop("%(count)s CIs in the blast radius"), count=cis))
     if facts["outage_expected"] and services:
-        why_high.append("an outage of a business service is expected")
+        why_high.append(said(gettext_noop("an outage of a business service is expected")))
     if why_high:
         return ImpactLevel.HIGH, why_high
     if services:
-        why_medium.append(f"{services} business service{'s' if services > 1 else ''} reached")
+        why_medium.append(
+            said(
+                gettext_noop("%(count)s business services reached")
+                if services > 1
+                else gettext_noop("%(count)s business service reached"),
+                count=services,
+            )
+        )
     if facts["outage_expected"]:
-        why_medium.append("an outage is expected")
+        why_medium.append(said(gettext_noop("an outage is expected")))
     if cis >= CIS_MEDIUM:
-        why_medium.append(f"{cis} CIs in the blast radius")
+        why_medium.append(said(gettext_noop("%(count)s CIs in the blast radius"), count=cis))
     if why_medium:
         return ImpactLevel.MEDIUM, why_medium
-    return ImpactLevel.LOW, [f"no business service reached; {cis} CI(s) in the blast radius"]
+    return ImpactLevel.LOW, [
+        said(
+            gettext_noop("no business service reached; %(count)s CI(s) in the blast radius"),
+            count=cis,
+        )
+    ]
 
 
-def probability_of(facts: dict) -> tuple[str, int, list[str]]:
+def probability_of(facts: dict) -> tuple[str, int, list[Said]]:
     """How likely the change is to go wrong, and why: the success scores of its team and
-    model, incidents its team's changes caused, its conflicts, its notice, its kind."""
+    model, incidents its team's changes caused, its conflicts, its notice, its kind (each
+    reason a sentence read in the reader's language)."""
     points, why = 0, []
 
-    def add(n: int, text: str):
+    def add(n: int, message: str, **values):
         nonlocal points
         points += n
-        why.append(f"+{n} {text}")
+        why.append(said("+%(points)s %(reason)s", points=n, reason=said(message, **values)))
 
-    for name, whose in (("team_success_rate", "team"), ("model_success_rate", "model")):
+    for name, rated in (
+        ("team_success_rate", gettext_noop("the team's change success rate is %(rate)s%%")),
+        ("model_success_rate", gettext_noop("the model's change success rate is %(rate)s%%")),
+    ):
         rate = facts[name]
         if rate is not None and rate < 75:
-            add(2, f"the {whose}'s change success rate is {rate}%")
+            add(2, rated, rate=rate)
         elif rate is not None and rate < 90:
-            add(1, f"the {whose}'s change success rate is {rate}%")
+            add(1, rated, rate=rate)
     caused = facts["incidents_caused_90d"]
     if caused:
-        add(2 if caused >= 3 else 1, f"the team's changes caused {caused} incident(s)")
+        add(
+            2 if caused >= 3 else 1,
+            gettext_noop("the team's changes caused %(count)s incident(s)"),
+            count=caused,
+        )
     if facts["in_blackout"]:
-        add(2, "inside a blackout")
+        add(2, gettext_noop("inside a blackout"))
     if facts["outside_maintenance_window"]:
-        add(1, "outside the maintenance window")
+        add(1, gettext_noop("outside the maintenance window"))
     others = (
         facts["conflict_count"]
         - int(facts["in_blackout"])
         - int(facts["outside_maintenance_window"])
     )
     if others > 0:
-        add(1, f"{facts['conflict_count']} conflict(s)")
+        add(1, gettext_noop("%(count)s conflict(s)"), count=facts["conflict_count"])
     if facts["below_model_lead_time"]:
-        add(1, f"only {facts['lead_time_hours']} hours' notice")
+        add(1, gettext_noop("only %(hours)s hours' notice"), hours=facts["lead_time_hours"])
     if facts["model_kind"] == ChangeKind.EMERGENCY:
-        add(1, "an emergency change")
+        add(1, gettext_noop("an emergency change"))
     if points >= PROBABLE_HIGH:
         level = ImpactLevel.HIGH
     elif points >= PROBABLE_MEDIUM:
         level = ImpactLevel.MEDIUM
     else:
         level = ImpactLevel.LOW
-    return level, points, why or ["a clean record, no conflict, enough notice"]
+    return level, points, why or [said(gettext_noop("a clean record, no conflict, enough notice"))]
+
+
+def _english(reasons: list[Said]) -> list[str]:
+    return [reason.in_english() for reason in reasons]
+
+
+def _worded(entry: dict) -> list[str]:
+    """A matrix entry's reasons in the reader's language (entries stored before the
+    sentences were kept: as stored)."""
+    stored = entry.get("said")
+    if isinstance(stored, list):
+        sentences = [Said.from_data(item) for item in stored]
+        if all(sentences):
+            return [sentence.render() for sentence in sentences]
+    return entry.get("value", [])
 
 
 # Calculating ------------------------------------------------------------------------------
@@ -643,11 +720,18 @@ def evaluate(change, now=None) -> Result:
     probability, points, probability_why = probability_of(facts)
     matrix_risk = MATRIX[(probability, impact)]
     matrix_reasons = [
-        {"source": "matrix", "name": "impact", "value": impact_why, "result": impact},
+        {
+            "source": "matrix",
+            "name": "impact",
+            "value": _english(impact_why),
+            "said": [reason.as_data() for reason in impact_why],
+            "result": impact,
+        },
         {
             "source": "matrix",
             "name": "probability",
-            "value": probability_why,
+            "value": _english(probability_why),
+            "said": [reason.as_data() for reason in probability_why],
             "result": probability,
             "points": points,
         },
@@ -689,9 +773,13 @@ def calculate(change, actor=None, now=None) -> None:
         setattr(change, name, value)
     if first or before != result.risk:
         body = (
-            f"Risk calculated: {result.risk}."
+            said(gettext_noop("Risk calculated: %(risk)s."), risk=risk_word(result.risk))
             if first
-            else f"Risk recalculated: {before} → {result.risk}."
+            else said(
+                gettext_noop("Risk recalculated: %(before)s → %(risk)s."),
+                before=risk_word(before),
+                risk=risk_word(result.risk),
+            )
         )
         core.write_journal(
             change,
@@ -729,18 +817,28 @@ def answer(change, actor, answers: list[dict]) -> None:
         raise PermissionDenied
     change = core.lock(change)
     if not change.is_open:
-        raise ValidationError({"answers": f"{change.number} is {change.state}; its risk stays."})
+        raise ValidationError(
+            {
+                "answers": gettext("%(number)s is %(state)s; its risk stays.")
+                % {"number": change.number, "state": change.state}
+            }
+        )
     model = change.model
     questions = {q.pk: q for q in questions_of(change)}
     if not questions:
-        raise ValidationError({"answers": f"{change.model} has no risk questionnaire."})
+        raise ValidationError(
+            {"answers": gettext("%(model)s has no risk questionnaire.") % {"model": change.model}}
+        )
     if not isinstance(answers, list):
-        raise ValidationError({"answers": 'A list: [{"question": 1, "value": "yes"}].'})
+        raise ValidationError({"answers": _('A list: [{"question": 1, "value": "yes"}].')})
     errors: list[str] = []
     chosen: dict[int, tuple[Question, str, int]] = {}
     for position, item in enumerate(answers, start=1):
         if not isinstance(item, dict):
-            errors.append(f'Answer {position}: an object {{"question": 1, "value": "yes"}}.')
+            errors.append(
+                gettext('Answer %(position)s: an object {"question": 1, "value": "yes"}.')
+                % {"position": position}
+            )
             continue
         try:
             question = questions.get(int(item.get("question")))
@@ -748,8 +846,8 @@ def answer(change, actor, answers: list[dict]) -> None:
             question = None
         if question is None:
             errors.append(
-                f"Question {item.get('question')!r} is not a question of "
-                f"{change.model}'s questionnaire."
+                gettext("Question %(question)s is not a question of %(model)s's questionnaire.")
+                % {"question": repr(item.get("question")), "model": change.model}
             )
             continue
         value = item.get("value")
@@ -757,12 +855,23 @@ def answer(change, actor, answers: list[dict]) -> None:
         if weight is None:
             offered = ", ".join(str(c.get("value")) for c in question.choices)
             errors.append(
-                f"Question {question.pk} (“{question.text}”): {value!r} is not one of its "
-                f"answers ({offered})."
+                gettext(
+                    "Question %(question)s (“%(text)s”): %(value)s is not one of its "
+                    "answers (%(offered)s)."
+                )
+                % {
+                    "question": question.pk,
+                    "text": question.text,
+                    "value": repr(value),
+                    "offered": offered,
+                }
             )
             continue
         if question.pk in chosen:
-            errors.append(f"Question {question.pk} (“{question.text}”) is answered twice.")
+            errors.append(
+                gettext("Question %(question)s (“%(text)s”) is answered twice.")
+                % {"question": question.pk, "text": question.text}
+            )
             continue
         chosen[question.pk] = (question, value, weight)
     if errors:
@@ -781,13 +890,23 @@ def answer(change, actor, answers: list[dict]) -> None:
         for question, value, weight in chosen.values()
     )
     ordered = sorted(chosen.values(), key=lambda c: (c[0].order, c[0].pk))
-    lines = "; ".join(f"{q.text} {_label(q, v)} ({w:+d})" for q, v, w in ordered) or "none"
+    lines = "; ".join(f"{q.text} {_label(q, v)} ({w:+d})" for q, v, w in ordered) or said(
+        gettext_noop("none")
+    )
     score = sum(w for _, _, w in chosen.values())
     change = writes.touch(
         change,
         actor,
-        body=f"Risk questionnaire answered ({len(chosen)} of {len(questions)}, score "
-        f"{score}): {lines}",
+        body=said(
+            gettext_noop(
+                "Risk questionnaire answered (%(answered)s of %(questions)s, score %(score)s): "
+                "%(answers)s"
+            ),
+            answered=len(chosen),
+            questions=len(questions),
+            score=score,
+            answers=lines,
+        ),
         data={"answers": {str(q.pk): v for q, v, _ in chosen.values()}},
     )
     change.model = model  # the same row, read once
@@ -864,9 +983,9 @@ def explain(change) -> dict:
             "impact": impact,
             "result": matrix.get("matrix", {}).get("result"),
             "decisive": matrix.get("matrix", {}).get("decisive", False),
-            "probability_reasons": matrix.get("probability", {}).get("value", []),
+            "probability_reasons": _worded(matrix.get("probability", {})),
             "probability_points": matrix.get("probability", {}).get("points"),
-            "impact_reasons": matrix.get("impact", {}).get("value", []),
+            "impact_reasons": _worded(matrix.get("impact", {})),
         },
         "blast_radius": {
             "services": by_name.get("services_reached", {}).get("detail") or [],

@@ -11,10 +11,12 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
+from itsm.core.i18n import Said, said
 from itsm.core.models import JournalEntry
 
 from . import approvals, conflicts, risk
@@ -72,37 +74,41 @@ def _validate(change: Change, changed: set | None) -> None:
 
     errors: dict = {}
     if touched("title") and not (change.title or "").strip():
-        errors["title"] = "Give the change a short title."
+        errors["title"] = gettext("Give the change a short title.")
     if touched("model") and change.model_id and not change.model.active and changed is None:
-        errors["model"] = f"{change.model} is retired; choose an active change model."
+        errors["model"] = gettext("%(model)s is retired; choose an active change model.") % {
+            "model": change.model
+        }
     if touched("model") and changed is not None and change.state != ChangeState.NEW:
-        errors["model"] = "The change model is chosen before the change leaves new."
+        errors["model"] = gettext("The change model is chosen before the change leaves new.")
     if (
         touched("planned_start", "planned_end")
         and change.planned_start
         and change.planned_end
         and change.planned_end <= change.planned_start
     ):
-        errors["planned_end"] = "The planned end is after the planned start."
+        errors["planned_end"] = gettext("The planned end is after the planned start.")
     if (
         touched("actual_start", "actual_end")
         and change.actual_start
         and change.actual_end
         and change.actual_end < change.actual_start
     ):
-        errors["actual_end"] = "The actual end is after the actual start."
+        errors["actual_end"] = gettext("The actual end is after the actual start.")
     if touched("risk_override", "risk_override_reason") and change.risk_override:
         if not (change.risk_override_reason or "").strip():
-            errors["risk_override_reason"] = "Say why the calculated risk is overridden."
+            errors["risk_override_reason"] = gettext("Say why the calculated risk is overridden.")
     if touched("closure_code") and change.closure_code in (
         ClosureCode.REJECTED,
         ClosureCode.CANCELLED,
     ):
         if change.state not in (ChangeState.CANCELLED,) and changed is not None:
-            errors["closure_code"] = "Rejected and cancelled are set by the platform."
+            errors["closure_code"] = gettext("Rejected and cancelled are set by the platform.")
     writes.check_assignment(change, changed, errors)
     if touched("requested_by") and change.requested_by_id and not change.requested_by.is_active:
-        errors["requested_by"] = f"{change.requested_by} is not an active user."
+        errors["requested_by"] = gettext("%(user)s is not an active user.") % {
+            "user": change.requested_by
+        }
     writes.refuse(errors)
 
 
@@ -138,8 +144,15 @@ def _after(change: Change, actor, step: writes.Write) -> None:
             change,
             JournalEntry.Kind.FIELDS,
             actor,
-            body=f"Risk overridden to {change.risk_override or 'the calculated risk'}: "
-            f"{change.risk_override_reason}".strip(),
+            body=said(
+                gettext_noop("Risk overridden to %(risk)s: %(reason)s")
+                if (change.risk_override_reason or "").strip()
+                else gettext_noop("Risk overridden to %(risk)s:"),
+                risk=risk.risk_word(change.risk_override)
+                if change.risk_override
+                else said(gettext_noop("the calculated risk")),
+                reason=(change.risk_override_reason or "").strip(),
+            ),
             internal=True,
         )
     if step.moved(to=ChangeState.AUTHORISE):
@@ -151,7 +164,10 @@ def _after(change: Change, actor, step: writes.Write) -> None:
                 TASK_SPEC,
                 task,
                 None,
-                {"state": TaskState.CANCELLED, "close_notes": f"{change.number} was cancelled."},
+                {
+                    "state": TaskState.CANCELLED,
+                    "close_notes": gettext("%(number)s was cancelled.") % {"number": change.number},
+                },
             )
 
 
@@ -174,7 +190,7 @@ SPEC = writes.WriteSpec(
     ),
     m2m=M2M_FIELDS,
     quiet=("closed_at", "approval_level", "risk_calculated_at"),
-    refused="This field cannot be changed.",
+    refused=_("This field cannot be changed."),
     initial=lambda actor, data, options: {
         "opened_by": actor,
         "requested_by": data.get("requested_by") or actor,
@@ -218,7 +234,12 @@ def open_change(actor, data: dict, template: ChangeTemplate | None = None) -> Ch
     data = dict(data)
     if template is not None:
         if template.status != ChangeTemplate.Status.ACTIVE:
-            raise ValidationError({"template": f"{template} is not an active template."})
+            raise ValidationError(
+                {
+                    "template": gettext("%(template)s is not an active template.")
+                    % {"template": template}
+                }
+            )
         data = {**template_data(template, data.get("planned_start")), **data}
         data["model"] = template.model
         data["template"] = template
@@ -238,9 +259,12 @@ def update_change(change: Change, actor, data: dict, expected_version=None) -> C
     return writes.change(SPEC, change, actor, data, expected_version)
 
 
-def platform_update(change: Change, data: dict, body: str = "") -> Change:
+def platform_update(change: Change, data: dict, body: str | Said = "") -> Change:
     """A move the platform makes (an approval completing, a freeze holding): checked like
     any other, journalled as the platform's."""
+    if isinstance(body, Said):
+        # The kernel's state line takes a plain text: stored in English.
+        body = body.in_english()
     return writes.change(SPEC, change, None, data, state_note=body)
 
 
@@ -272,11 +296,14 @@ TASK_FIELDS = (
 def _task_validate(task: ChangeTask, changed: set | None) -> None:
     errors: dict = {}
     if (changed is None or "title" in changed) and not (task.title or "").strip():
-        errors["title"] = "Say what the task is."
+        errors["title"] = gettext("Say what the task is.")
     if changed is None and not task.change.is_open:
-        errors["change"] = f"{task.change.number} is {task.change.state}; it takes no new tasks."
+        errors["change"] = gettext("%(number)s is %(state)s; it takes no new tasks.") % {
+            "number": task.change.number,
+            "state": task.change.state,
+        }
     if task.planned_start and task.planned_end and task.planned_end <= task.planned_start:
-        errors["planned_end"] = "The planned end is after the planned start."
+        errors["planned_end"] = gettext("The planned end is after the planned start.")
     writes.check_assignment(task, changed, errors)
     writes.refuse(errors)
 
@@ -298,7 +325,10 @@ def _task_derive(task: ChangeTask, actor, step: writes.Write) -> None:
     )
     if earlier:
         raise ValidationError(
-            {"state": f"Earlier stages come first: {', '.join(earlier)} still open."}
+            {
+                "state": gettext("Earlier stages come first: %(tasks)s still open.")
+                % {"tasks": ", ".join(earlier)}
+            }
         )
 
 
@@ -308,7 +338,14 @@ def _task_after(task: ChangeTask, actor, step: writes.Write) -> None:
             task.change,
             JournalEntry.Kind.FIELDS,
             actor,
-            body=f"Task {task.number} (stage {task.stage}) for {task.assignment_group or 'nobody yet'}.",
+            body=said(
+                gettext_noop("Task %(number)s (stage %(stage)s) for %(team)s."),
+                number=task.number,
+                stage=task.stage,
+                team=str(task.assignment_group)
+                if task.assignment_group
+                else said(gettext_noop("nobody yet")),
+            ),
             internal=True,
         )
 
@@ -318,7 +355,7 @@ TASK_SPEC = writes.WriteSpec(
     create=writes.Access(staff=(*TASK_FIELDS, "change"), platform=(*TASK_FIELDS, "change")),
     update=writes.Access(staff=(*TASK_FIELDS, "state")),
     quiet=("closed_at",),
-    refused="This field cannot be changed.",
+    refused=_("This field cannot be changed."),
     initial=lambda actor, data, options: {"state": TaskState.OPEN},
     derive=_task_derive,
     validate=_task_validate,
@@ -364,19 +401,29 @@ def raise_follow_up_problem(change: Change, actor):
     change = core.lock(change)
     if not change.is_unsuccessful:
         raise ValidationError(
-            {"closure_code": "A follow-up problem is for a failed or backed-out change."}
+            {"closure_code": _("A follow-up problem is for a failed or backed-out change.")}
         )
     if change.follow_up_problem_id:
         raise ValidationError(
-            {"follow_up_problem": f"{change.follow_up_problem.number} already follows it up."}
+            {
+                "follow_up_problem": gettext("%(number)s already follows it up.")
+                % {"number": change.follow_up_problem.number}
+            }
         )
     problem = problem_services.open_problem(
         actor,
         {
-            "title": f"{change.get_closure_code_display()} change: {change.title}"[:200],
+            "title": (
+                gettext("%(outcome)s change: %(title)s")
+                % {"outcome": change.get_closure_code_display(), "title": change.title}
+            )[:200],
             "description": (
-                f"Raised from {change.number} ({change.get_closure_code_display().lower()}).\n\n"
-                f"{change.closure_notes}"
+                gettext("Raised from %(number)s (%(outcome)s).")
+                % {
+                    "number": change.number,
+                    "outcome": change.get_closure_code_display().lower(),
+                }
+                + f"\n\n{change.closure_notes}"
             ).strip(),
             "assignment_group": change.assignment_group,
             "services": list(change.services.all()),
@@ -386,5 +433,9 @@ def raise_follow_up_problem(change: Change, actor):
     )
     Change.objects.filter(pk=change.pk).update(follow_up_problem=problem)
     change.follow_up_problem = problem
-    writes.touch(change, actor, body=f"Follow-up problem {problem.number} raised.")
+    writes.touch(
+        change,
+        actor,
+        body=said(gettext_noop("Follow-up problem %(number)s raised."), number=problem.number),
+    )
     return problem

@@ -5,6 +5,7 @@ Only active templates are offered when raising a change."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import ChangeTemplate, TemplateTask
@@ -80,7 +81,10 @@ def review(template: ChangeTemplate, actor, approve: bool, notes: str = "") -> C
     template = ChangeTemplate.objects.select_for_update().get(pk=template.pk)
     if template.status != Status.PROPOSED:
         raise ValidationError(
-            {"status": f"Only a proposed template is reviewed; this is {template.status}."}
+            {
+                "status": gettext("Only a proposed template is reviewed; this is %(status)s.")
+                % {"status": template.get_status_display().lower()}
+            }
         )
     notes = (notes or "").strip()
     if not approve and not notes:

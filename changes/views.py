@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -41,9 +42,9 @@ from .models import (
 from .workflows import ChangeState, TaskState
 
 STATUSES = (
-    (ChangeTemplate.Status.ACTIVE, "Ready to use"),
-    (ChangeTemplate.Status.PROPOSED, "Proposed, waiting for review"),
-    (ChangeTemplate.Status.RETIRED, "Retired"),
+    (ChangeTemplate.Status.ACTIVE, _("Ready to use")),
+    (ChangeTemplate.Status.PROPOSED, _("Proposed, waiting for review")),
+    (ChangeTemplate.Status.RETIRED, _("Retired")),
 )
 
 
@@ -56,7 +57,7 @@ class ChangeScreens(RecordScreens):
     page_template = "changes/detail.html"
     context_object_name = "change"
     transition_fields = ("closure_code", "closure_notes")
-    comment_messages = ("Added.", "Work note added.")
+    comment_messages = (_("Added."), _("Work note added."))
     create_template = "changes/create.html"
     create_form = CreateChangeForm
 
@@ -67,15 +68,15 @@ class ChangeScreens(RecordScreens):
     rows_name = "changes"
     empty_text = _("No changes match.")
     columns = (
-        Column("Number", "number"),
-        Column("Title"),
-        Column("Model"),
-        Column("Risk"),
-        Column("State", "state"),
-        Column("Planned"),
-        Column("Group"),
-        Column("Assignee"),
-        Column("Updated", "updated_at"),
+        Column(_("Number"), "number"),
+        Column(_("Title")),
+        Column(_("Model")),
+        Column(_("Risk")),
+        Column(_("State"), "state"),
+        Column(_("Planned")),
+        Column(_("Group")),
+        Column(_("Assignee")),
+        Column(_("Updated"), "updated_at"),
     )
     saved_views = SAVED_VIEWS
     default_view = "all_open"
@@ -146,7 +147,7 @@ class ChangeScreens(RecordScreens):
         return initial
 
     def create_message(self, obj) -> str:
-        return f"{obj.number} raised."
+        return gettext("%(number)s raised.") % {"number": obj.number}
 
     @action(detail=True, methods=["post"], url_path="tasks", url_name="add-task")
     def add_task(self, request, number=None):
@@ -165,7 +166,7 @@ class ChangeScreens(RecordScreens):
             except ValidationError as error:
                 messages.error(request, error_text(error))
                 return self.back(change)
-            return self.done(change, f"{task.number} added.")
+            return self.done(change, gettext("%(number)s added.") % {"number": task.number})
         for name, errors in serializer.errors.items():
             form.add_error(name if name in form.fields else None, errors)
         return self.page(self.reread(change), 400, task_form=form)
@@ -178,7 +179,11 @@ class ChangeScreens(RecordScreens):
         except ValidationError as error:
             messages.error(request, error_text(error))
             return self.back(change)
-        messages.success(request, f"{problem.number} raised to follow up {change.number}.")
+        messages.success(
+            request,
+            gettext("%(problem)s raised to follow up %(change)s.")
+            % {"problem": problem.number, "change": change.number},
+        )
         return self.back(change)
 
     # Risk (changes.risk): answering the questionnaire, overriding the risk --------------
@@ -211,9 +216,10 @@ class ChangeScreens(RecordScreens):
                 return self.page(self.reread(change), 400, risk_errors=errors)
             return self.done(
                 change,
-                f"Risk overridden to {data['risk_override']}."
+                gettext("Risk overridden to %(risk)s.")
+                % {"risk": risk.risk_word(data["risk_override"])}
                 if data["risk_override"]
-                else "The calculated risk applies again.",
+                else gettext("The calculated risk applies again."),
             )
         answers = [
             {"question": key[2:], "value": value}
@@ -224,7 +230,7 @@ class ChangeScreens(RecordScreens):
             risk.answer(change, request.user, answers)
         except ValidationError as error:
             return self.page(self.reread(change), 400, risk_errors=error_text(error))
-        return self.done(change, "Risk assessment saved; the risk is recalculated.")
+        return self.done(change, gettext("Risk assessment saved; the risk is recalculated."))
 
     # The standard change catalogue (``changes.templates``) ----------------------------
 
@@ -240,7 +246,7 @@ class ChangeScreens(RecordScreens):
             )
             .order_by("name")
         )
-        by_status = {status: [t for t in rows if t.status == status] for status, _ in STATUSES}
+        by_status = {status: [t for t in rows if t.status == status] for status, _label in STATUSES}
         return Response(
             {
                 "sections": [(label, by_status[status], status) for status, label in STATUSES],
@@ -259,7 +265,9 @@ class ChangeScreens(RecordScreens):
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, f"“{template.name}” proposed for review.")
+                messages.success(
+                    request, gettext("“%(name)s” proposed for review.") % {"name": template.name}
+                )
                 return redirect("changes:templates")
         status = 400 if form.errors else 200
         return Response({"form": form}, status=status, template_name="changes/template_new.html")
@@ -275,15 +283,18 @@ class ChangeScreens(RecordScreens):
         try:
             if verb == "retire":
                 templates.retire(template, request.user)
-                messages.success(request, f"“{template.name}” retired.")
+                messages.success(request, gettext("“%(name)s” retired.") % {"name": template.name})
             else:
                 approve = request.data.get("decision") == "approve"
                 templates.review(template, request.user, approve, request.data.get("notes", ""))
                 messages.success(
                     request,
-                    f"“{template.name}” is active."
-                    if approve
-                    else f"“{template.name}” sent back to its proposer.",
+                    (
+                        gettext("“%(name)s” is active.")
+                        if approve
+                        else gettext("“%(name)s” sent back to its proposer.")
+                    )
+                    % {"name": template.name},
                 )
         except ValidationError as error:
             messages.error(request, error_text(error))
@@ -299,7 +310,7 @@ class ChangeTaskScreens(RecordScreens):
     page_template = "changes/task.html"
     context_object_name = "task"
     transition_fields = ("close_notes",)
-    comment_messages = ("Added.", "Work note added.")
+    comment_messages = (_("Added."), _("Work note added."))
     create_template = ""
     create_form = None
     new = None
@@ -311,14 +322,14 @@ class ChangeTaskScreens(RecordScreens):
     rows_name = "tasks"
     empty_text = _("No change tasks match.")
     columns = (
-        Column("Number", "number"),
-        Column("Title"),
-        Column("Change"),
-        Column("Stage", "stage"),
-        Column("State", "state"),
-        Column("Group"),
-        Column("Assignee"),
-        Column("Updated", "updated_at"),
+        Column(_("Number"), "number"),
+        Column(_("Title")),
+        Column(_("Change")),
+        Column(_("Stage"), "stage"),
+        Column(_("State"), "state"),
+        Column(_("Group")),
+        Column(_("Assignee")),
+        Column(_("Updated"), "updated_at"),
     )
     saved_views = TASK_SAVED_VIEWS
     default_view = "team_open"

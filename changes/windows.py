@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import rrule as du_rrule
+from django.utils.translation import gettext
 
 #: Recurrences finer than hourly would make windows of minutes; they are refused.
 ALLOWED_FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
@@ -42,7 +43,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError(f"'{name}' is not a time zone (e.g. Europe/Berlin, UTC).") from None
+        raise ValueError(
+            gettext("'%(name)s' is not a time zone (e.g. Europe/Berlin, UTC).") % {"name": name}
+        ) from None
 
 
 def normalise_rrule(text: str) -> str:
@@ -58,13 +61,18 @@ def parse_rrule(text: str, dtstart: datetime):
     a sentence a person can act on."""
     text = normalise_rrule(text)
     if not text:
-        raise ValueError("Empty recurrence.")
+        raise ValueError(gettext("Empty recurrence."))
     if "\n" in text or "DTSTART" in text:
-        raise ValueError("Only the RRULE's parts (FREQ=WEEKLY;BYDAY=SU); the start is starts_at.")
+        raise ValueError(
+            gettext("Only the RRULE's parts (FREQ=WEEKLY;BYDAY=SU); the start is starts_at.")
+        )
     parts = dict(part.partition("=")[::2] for part in text.split(";") if part)
     freq = parts.get("FREQ")
     if freq not in ALLOWED_FREQUENCIES:
-        raise ValueError(f"FREQ is one of {', '.join(ALLOWED_FREQUENCIES)}.")
+        raise ValueError(
+            gettext("FREQ is one of %(frequencies)s.")
+            % {"frequencies": ", ".join(ALLOWED_FREQUENCIES)}
+        )
     if "UNTIL" in parts:
         # A naive start needs a naive UNTIL (read in the window's zone).
         parts["UNTIL"] = parts["UNTIL"].rstrip("Z")
@@ -72,7 +80,7 @@ def parse_rrule(text: str, dtstart: datetime):
     try:
         return du_rrule.rrulestr(text, dtstart=dtstart, forceset=False)
     except (ValueError, TypeError) as error:
-        raise ValueError(f"Not a valid RRULE ({error}).") from None
+        raise ValueError(gettext("Not a valid RRULE (%(error)s).") % {"error": error}) from None
 
 
 def validate(rrule_text: str, time_zone: str, starts_at: datetime | None) -> dict:

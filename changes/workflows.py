@@ -22,6 +22,7 @@ model's path, and its guards name what is missing.
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import TaskState, Transition, Workflow, staff_only
@@ -49,27 +50,27 @@ BEFORE_IMPLEMENTATION = frozenset({S.NEW, S.ASSESS, S.AUTHORISE, S.SCHEDULED})
 IN_FLIGHT = frozenset({S.NEW, S.ASSESS, S.AUTHORISE, S.SCHEDULED, S.IMPLEMENT})
 
 LABELS = {
-    S.ASSESS: "Assess",
-    S.AUTHORISE: "Request authorisation",
-    S.SCHEDULED: "Schedule",
-    S.IMPLEMENT: "Start implementation",
-    S.REVIEW: "Review",
-    S.CLOSED: "Close",
+    S.ASSESS: _("Assess"),
+    S.AUTHORISE: _("Request authorisation"),
+    S.SCHEDULED: _("Schedule"),
+    S.IMPLEMENT: _("Start implementation"),
+    S.REVIEW: _("Review"),
+    S.CLOSED: _("Close"),
 }
 
 #: Human names of the fields a model may require, for the guards' messages.
 FIELD_NAMES = {
-    "implementation_plan": "an implementation plan",
-    "backout_plan": "a backout plan",
-    "test_plan": "a test plan",
-    "justification": "a justification",
-    "planned_start": "a planned start",
-    "planned_end": "a planned end",
-    "assignment_group": "an assignment group",
-    "assigned_to": "an assignee",
-    "configuration_items": "the CIs affected",
-    "services": "the services affected",
-    "closure_code": "a closure code",
+    "implementation_plan": _("an implementation plan"),
+    "backout_plan": _("a backout plan"),
+    "test_plan": _("a test plan"),
+    "justification": _("a justification"),
+    "planned_start": _("a planned start"),
+    "planned_end": _("a planned end"),
+    "assignment_group": _("an assignment group"),
+    "assigned_to": _("an assignee"),
+    "configuration_items": _("the CIs affected"),
+    "services": _("the services affected"),
+    "closure_code": _("a closure code"),
 }
 
 
@@ -112,8 +113,13 @@ def _model_requires(target: str):
     def guard(change, user) -> str | None:
         missing = missing_fields(change, target)
         if missing:
-            names = ", ".join(FIELD_NAMES.get(name, name.replace("_", " ")) for name in missing)
-            return f"Needs {names} before {ChangeState(target).label.lower()}."
+            names = ", ".join(
+                str(FIELD_NAMES.get(name, name.replace("_", " "))) for name in missing
+            )
+            return gettext("Needs %(fields)s before %(state)s.") % {
+                "fields": names,
+                "state": ChangeState(target).label.lower(),
+            }
         return None
 
     return guard
@@ -127,7 +133,7 @@ def authorised(change, user) -> str | None:
 
 def window_planned(change, user) -> str | None:
     if change.planned_start and change.planned_end and change.planned_end <= change.planned_start:
-        return "The planned end is before the planned start."
+        return gettext("The planned end is before the planned start.")
     return None
 
 
@@ -148,7 +154,7 @@ def tasks_closed(change, user) -> str | None:
         .values_list("number", flat=True)
     )
     if numbers:
-        return f"Close its tasks first: {', '.join(numbers)}."
+        return gettext("Close its tasks first: %(tasks)s.") % {"tasks": ", ".join(numbers)}
     return None
 
 
@@ -233,7 +239,7 @@ task_workflow = Workflow(
     initial=TaskState.OPEN,
     open_states=frozenset({TaskState.OPEN, TaskState.IN_PROGRESS}),
     transitions=[
-        Transition(frozenset({TaskState.OPEN}), TaskState.IN_PROGRESS, "Start", style="primary"),
+        Transition(frozenset({TaskState.OPEN}), TaskState.IN_PROGRESS, _("Start"), style="primary"),
         Transition(
             frozenset({TaskState.OPEN, TaskState.IN_PROGRESS}),
             TaskState.CLOSED,

@@ -5,6 +5,7 @@ create them and build their agendas; the board decides items)."""
 from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -56,7 +57,7 @@ class ApprovalPolicySerializer(CleanedModelSerializer):
     def validate_levels(self, levels):
         orders = [level["order"] for level in levels]
         if len(orders) != len(set(orders)):
-            raise serializers.ValidationError("Each level has its own order.")
+            raise serializers.ValidationError(_("Each level has its own order."))
         return levels
 
     @transaction.atomic
@@ -173,7 +174,7 @@ class ChangeApprovalViewSet(viewsets.ReadOnlyModelViewSet):
 
 class AgendaItemSerializer(ModelSerializer):
     change = serializers.SlugRelatedField(
-        slug_field="number", queryset=Change.objects.all(), help_text="The change, by number."
+        slug_field="number", queryset=Change.objects.all(), help_text=_("The change, by number.")
     )
     change_title = serializers.CharField(source="change.title", read_only=True)
     decided_by = UsernameField(read_only=True)

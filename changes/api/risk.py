@@ -2,6 +2,8 @@
 read), and a change's ``risk/`` (the explanation; answering its questionnaire)."""
 
 from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -21,11 +23,13 @@ class RiskRuleSerializer(CleanedModelSerializer):
         queryset=ChangeModel.objects.all(),
         many=True,
         required=False,
-        help_text="Applies to changes of these models (none: every model).",
+        help_text=_("Applies to changes of these models (none: every model)."),
     )
     conditions = serializers.JSONField(
-        help_text='All must hold: [{"fact": "lead_time_hours", "op": "lt", "value": 48}]; '
-        "the facts and operators are listed at change-risk-rules/facts/."
+        help_text=_(
+            'All must hold: [{"fact": "lead_time_hours", "op": "lt", "value": 48}]; '
+            "the facts and operators are listed at change-risk-rules/facts/."
+        )
     )
 
     class Meta:
@@ -93,10 +97,12 @@ class RiskRuleViewSet(viewsets.ModelViewSet):
 
 class QuestionSerializer(CleanedModelSerializer):
     id = serializers.IntegerField(
-        required=False, help_text="An existing question (kept and changed); none: a new one."
+        required=False, help_text=_("An existing question (kept and changed); none: a new one.")
     )
     choices = serializers.JSONField(
-        help_text='The answers and their weights: [{"value": "yes", "label": "Yes", "weight": 5}]'
+        help_text=_(
+            'The answers and their weights: [{"value": "yes", "label": "Yes", "weight": 5}]'
+        )
     )
 
     class Meta:
@@ -108,7 +114,9 @@ class QuestionSerializer(CleanedModelSerializer):
             values = [c.get("value") for c in value if isinstance(c, dict)]
             doubled = sorted({v for v in values if values.count(v) > 1 and isinstance(v, str)})
             if doubled:
-                raise serializers.ValidationError(f"Listed twice: {', '.join(doubled)}.")
+                raise serializers.ValidationError(
+                    gettext("Listed twice: %(values)s.") % {"values": ", ".join(doubled)}
+                )
         return value
 
 
@@ -116,7 +124,7 @@ class QuestionnaireSerializer(CleanedModelSerializer):
     questions = QuestionSerializer(
         many=True,
         required=False,
-        help_text="The whole list (on a change: those left out are removed, unless answered).",
+        help_text=_("The whole list (on a change: those left out are removed, unless answered)."),
     )
 
     class Meta:
@@ -139,7 +147,9 @@ class QuestionnaireSerializer(CleanedModelSerializer):
             pk = data.pop("id", None)
             if pk is not None:
                 if pk not in existing:
-                    errors[str(position)] = f"Question {pk} is not one of this questionnaire's."
+                    errors[str(position)] = gettext(
+                        "Question %(question)s is not one of this questionnaire's."
+                    ) % {"question": pk}
                     continue
                 question = existing[pk]
                 kept.add(pk)
@@ -151,9 +161,9 @@ class QuestionnaireSerializer(CleanedModelSerializer):
         dropped = [q for pk, q in existing.items() if pk not in kept]
         answered = [q.text for q in dropped if q.answers.exists()]
         if answered:
-            errors["removed"] = (
-                f"Answered on changes, so kept: {', '.join(answered)} (list them, with their id)."
-            )
+            errors["removed"] = gettext(
+                "Answered on changes, so kept: %(questions)s (list them, with their id)."
+            ) % {"questions": ", ".join(answered)}
         if errors:
             raise serializers.ValidationError({"questions": errors})
         for question in dropped:
@@ -199,7 +209,7 @@ class QuestionnaireViewSet(viewsets.ModelViewSet):
 class RiskAnswersSerializer(serializers.Serializer):
     answers = serializers.ListField(
         child=serializers.DictField(),
-        help_text='[{"question": 1, "value": "yes"}]: they replace the earlier answers.',
+        help_text=_('[{"question": 1, "value": "yes"}]: they replace the earlier answers.'),
     )
 
 
@@ -212,14 +222,14 @@ class RiskExplanationSerializer(serializers.Serializer):
     probability = serializers.CharField()
     risk_score = serializers.IntegerField()
     calculated_at = serializers.DateTimeField(allow_null=True)
-    rule = serializers.JSONField(allow_null=True, help_text="The rule that matched, if one did.")
-    answers = serializers.JSONField(help_text="Each answer with its weight.")
-    questionnaire = serializers.JSONField(allow_null=True, help_text="The score and its risk.")
-    questions = serializers.JSONField(help_text="The questionnaire's questions and the answers.")
-    matrix = serializers.JSONField(help_text="Probability, impact, the cell and why.")
-    blast_radius = serializers.JSONField(help_text="Business services and CIs reached.")
-    success = serializers.JSONField(help_text="The change success score of team and model.")
-    facts = serializers.JSONField(help_text="Every fact with its value.")
+    rule = serializers.JSONField(allow_null=True, help_text=_("The rule that matched, if one did."))
+    answers = serializers.JSONField(help_text=_("Each answer with its weight."))
+    questionnaire = serializers.JSONField(allow_null=True, help_text=_("The score and its risk."))
+    questions = serializers.JSONField(help_text=_("The questionnaire's questions and the answers."))
+    matrix = serializers.JSONField(help_text=_("Probability, impact, the cell and why."))
+    blast_radius = serializers.JSONField(help_text=_("Business services and CIs reached."))
+    success = serializers.JSONField(help_text=_("The change success score of team and model."))
+    facts = serializers.JSONField(help_text=_("Every fact with its value."))
 
 
 class ChangeRiskMixin:

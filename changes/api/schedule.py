@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
@@ -45,7 +47,7 @@ class ScheduleWindowSerializer(CleanedModelSerializer):
         queryset=Incident.objects.all(),
         required=False,
         allow_null=True,
-        error_messages={"does_not_exist": "There is no incident {value}."},
+        error_messages={"does_not_exist": _("There is no incident {value}.")},
     )
     held_changes = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
     created_by = UsernameField(read_only=True)
@@ -85,7 +87,7 @@ class FreezeSerializer(Serializer):
         queryset=Incident.objects.all(),
         required=False,
         allow_null=True,
-        error_messages={"does_not_exist": "There is no incident {value}."},
+        error_messages={"does_not_exist": _("There is no incident {value}.")},
     )
     configuration_items = serializers.PrimaryKeyRelatedField(
         queryset=ConfigurationItem.objects.all(), many=True, required=False
@@ -94,12 +96,14 @@ class FreezeSerializer(Serializer):
         queryset=Service.objects.all(), many=True, required=False
     )
     until = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Empty: until lifted."
+        required=False, allow_null=True, help_text=_("Empty: until lifted.")
     )
 
     def validate(self, attrs):
         if not (attrs.get("name") or "").strip() and not attrs.get("incident"):
-            raise serializers.ValidationError({"name": "Name the freeze (or give its incident)."})
+            raise serializers.ValidationError(
+                {"name": _("Name the freeze (or give its incident).")}
+            )
         return attrs
 
 
@@ -137,11 +141,11 @@ class OccurrenceSerializer(Serializer):
 class SlotSerializer(Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
-    window = serializers.CharField(help_text="The maintenance window it falls in, if any.")
+    window = serializers.CharField(help_text=_("The maintenance window it falls in, if any."))
 
 
 def _refuse(error: DjangoPermissionDenied):
-    raise exceptions.PermissionDenied("Only a change manager or an administrator may do that.")
+    raise exceptions.PermissionDenied(_("Only a change manager or an administrator may do that."))
 
 
 # Windows ------------------------------------------------------------------------------------
@@ -151,7 +155,10 @@ class WindowFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=ScheduleWindow.Kind.choices)
     active = django_filters.BooleanFilter()
     freeze = django_filters.BooleanFilter(
-        field_name="incident", lookup_expr="isnull", exclude=True, label="Entered for an incident"
+        field_name="incident",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("Entered for an incident"),
     )
     lifted = django_filters.BooleanFilter(
         field_name="lifted_at", lookup_expr="isnull", exclude=True
@@ -247,7 +254,7 @@ class ScheduleWindowViewSet(viewsets.ModelViewSet):
         start = _moment(request.query_params.get("start"), "start") or timezone.now()
         end = _moment(request.query_params.get("end"), "end") or start + timedelta(days=30)
         if end <= start or end - start > timedelta(days=366):
-            raise serializers.ValidationError({"end": "After start, within a year of it."})
+            raise serializers.ValidationError({"end": _("After start, within a year of it.")})
         found = windows.occurrences(self.get_object(), start, end)
         return Response(OccurrenceSerializer(found, many=True).data)
 
@@ -257,7 +264,7 @@ def _moment(raw, name):
         return None
     parsed = parse_datetime(raw)
     if parsed is None:
-        raise serializers.ValidationError({name: "A date and time in ISO 8601."})
+        raise serializers.ValidationError({name: _("A date and time in ISO 8601.")})
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed
@@ -267,7 +274,7 @@ def _moment(raw, name):
 
 
 class ConflictFilterSet(django_filters.FilterSet):
-    change = django_filters.CharFilter(field_name="change__number", help_text="A change number.")
+    change = django_filters.CharFilter(field_name="change__number", help_text=_("A change number."))
     other_change = django_filters.CharFilter(field_name="other_change__number")
     kind = django_filters.MultipleChoiceFilter(choices=Conflict.Kind.choices)
     configuration_item = django_filters.NumberFilter()
@@ -339,5 +346,7 @@ def _whole(raw, name, low, high):
         return None
     text = str(raw).strip()
     if not text.isdigit() or not low <= int(text) <= high:
-        raise serializers.ValidationError({name: f"A whole number from {low} to {high}."})
+        raise serializers.ValidationError(
+            {name: gettext("A whole number from %(low)s to %(high)s.") % {"low": low, "high": high}}
+        )
     return int(text)

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from catalogue.models import Service
@@ -28,8 +29,10 @@ class ChangeSerializer(ModelSerializer):
         queryset=ChangeTemplate.objects.filter(status=ChangeTemplate.Status.ACTIVE),
         required=False,
         allow_null=True,
-        help_text="On create: a standard change from this template (its fields are the "
-        "defaults, its tasks are opened).",
+        help_text=_(
+            "On create: a standard change from this template (its fields are the "
+            "defaults, its tasks are opened)."
+        ),
     )
     requested_by = UsernameField(required=False)
     opened_by = UsernameField(read_only=True)
@@ -48,21 +51,21 @@ class ChangeSerializer(ModelSerializer):
         queryset=Incident.objects.all(),
         many=True,
         required=False,
-        help_text="Incidents this change caused, by number (the whole list: PATCH replaces it).",
-        error_messages={"does_not_exist": "There is no incident {value}."},
+        help_text=_("Incidents this change caused, by number (the whole list: PATCH replaces it)."),
+        error_messages={"does_not_exist": _("There is no incident {value}.")},
     )
     resolves_problems = serializers.SlugRelatedField(
         slug_field="number",
         queryset=Problem.objects.all(),
         many=True,
         required=False,
-        help_text="Problems this change resolves, by number.",
-        error_messages={"does_not_exist": "There is no problem {value}."},
+        help_text=_("Problems this change resolves, by number."),
+        error_messages={"does_not_exist": _("There is no problem {value}.")},
     )
     follow_up_problem = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    allowed_states = AllowedStatesField(help_text="The states you may move this change to now.")
+    allowed_states = AllowedStatesField(help_text=_("The states you may move this change to now."))
     effective_risk = serializers.CharField(
-        read_only=True, help_text="The override if there is one, else the calculated risk."
+        read_only=True, help_text=_("The override if there is one, else the calculated risk.")
     )
 
     class Meta:
@@ -137,13 +140,13 @@ class ChangeSerializer(ModelSerializer):
         errors = {}
         for name in self.Meta.read_only_fields:
             if name in self.initial_data and name not in ("version",):
-                errors[name] = "Set by the platform."
+                errors[name] = _("Set by the platform.")
         if self.instance is None and "state" in self.initial_data:
-            errors["state"] = "A new change starts in state new."
+            errors["state"] = _("A new change starts in state new.")
         if self.instance is not None and "template" in self.initial_data:
-            errors["template"] = "A template is chosen when the change is raised."
+            errors["template"] = _("A template is chosen when the change is raised.")
         if self.instance is None and not attrs.get("template") and not attrs.get("model"):
-            errors["model"] = "Choose a change model (or a standard change template)."
+            errors["model"] = _("Choose a change model (or a standard change template).")
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -169,14 +172,14 @@ class ChangeTaskSerializer(ModelSerializer):
     change = serializers.SlugRelatedField(
         slug_field="number",
         queryset=Change.objects.all(),
-        help_text="The change's number.",
-        error_messages={"does_not_exist": "There is no change {value}."},
+        help_text=_("The change's number."),
+        error_messages={"does_not_exist": _("There is no change {value}.")},
     )
     assigned_to = UsernameField(required=False, allow_null=True)
     assignment_group = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), required=False, allow_null=True
     )
-    allowed_states = AllowedStatesField(help_text="The states you may move this task to now.")
+    allowed_states = AllowedStatesField(help_text=_("The states you may move this task to now."))
 
     class Meta:
         model = ChangeTask
@@ -203,9 +206,9 @@ class ChangeTaskSerializer(ModelSerializer):
     def validate(self, attrs):
         errors = {}
         if self.instance is None and "state" in self.initial_data:
-            errors["state"] = "A new task starts open."
+            errors["state"] = _("A new task starts open.")
         if self.instance is not None and "change" in self.initial_data:
-            errors["change"] = "A task stays with its change."
+            errors["change"] = _("A task stays with its change.")
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -252,13 +255,15 @@ class ChangeTemplateSerializer(CleanedModelSerializer):
     tasks = TemplateTaskSerializer(
         many=True,
         required=False,
-        help_text="The tasks a change from this template opens (the whole list: PATCH "
-        "replaces it); stages run in sequence, a stage's tasks in parallel.",
+        help_text=_(
+            "The tasks a change from this template opens (the whole list: PATCH "
+            "replaces it); stages run in sequence, a stage's tasks in parallel."
+        ),
     )
     proposed_by = UsernameField(read_only=True)
     reviewed_by = UsernameField(read_only=True)
     failed_changes = serializers.IntegerField(
-        read_only=True, help_text="Changes from it that failed or were backed out."
+        read_only=True, help_text=_("Changes from it that failed or were backed out.")
     )
 
     class Meta:

@@ -1,4 +1,5 @@
 from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -55,7 +56,7 @@ class ChangeViewSet(SlotsMixin, ChangeRiskMixin, RecordViewSet):
         responses={
             201: inline_serializer(
                 "FollowUpProblem",
-                {"problem": serializers.CharField(help_text="The new problem's number.")},
+                {"problem": serializers.CharField(help_text=_("The new problem's number."))},
             )
         },
     )
