@@ -32,12 +32,20 @@ class Service(models.Model):
         BUSINESS = "business", _("Business service")
         TECHNICAL = "technical", _("Technical service")
 
-    name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True, help_text=_("For IT: scope, dependencies, support."))
-    user_description = models.TextField(
-        blank=True, help_text=_("Written for the people who use it: what it does for them.")
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    description = models.TextField(
+        blank=True,
+        help_text=_("For IT: scope, dependencies, support."),
+        verbose_name=_("description"),
     )
-    type = models.CharField(max_length=10, choices=Type.choices, default=Type.BUSINESS)
+    user_description = models.TextField(
+        blank=True,
+        help_text=_("Written for the people who use it: what it does for them."),
+        verbose_name=_("user description"),
+    )
+    type = models.CharField(
+        max_length=10, choices=Type.choices, default=Type.BUSINESS, verbose_name=_("type")
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -45,9 +53,15 @@ class Service(models.Model):
         on_delete=models.SET_NULL,
         related_name="services_owned",
         help_text=_("The service owner."),
+        verbose_name=_("owner"),
     )
     owner_team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="services"
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        verbose_name=_("owner team"),
     )
     support_team = models.ForeignKey(
         "accounts.Team",
@@ -55,16 +69,25 @@ class Service(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="services_supported",
+        verbose_name=_("support team"),
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.LIVE)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.LIVE, verbose_name=_("status")
+    )
     agreements = models.ManyToManyField(
-        "service_level.Agreement", blank=True, related_name="services", help_text=_("Related SLAs.")
+        "service_level.Agreement",
+        blank=True,
+        related_name="services",
+        help_text=_("Related SLAs."),
+        verbose_name=_("agreements"),
     )
 
     objects = ServiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
 
     def __str__(self):
         return self.name
@@ -73,9 +96,11 @@ class Service(models.Model):
 class ServiceOffering(models.Model):
     """A packaged level of a service (e.g. "E-mail: standard mailbox" vs "executive")."""
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="offerings")
-    name = models.CharField(max_length=150)
-    description = models.TextField(blank=True)
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="offerings", verbose_name=_("service")
+    )
+    name = models.CharField(max_length=150, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
     agreement = models.ForeignKey(
         "service_level.Agreement",
         null=True,
@@ -83,14 +108,17 @@ class ServiceOffering(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("The service level of this offering."),
+        verbose_name=_("agreement"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         ordering = ["service", "name"]
         constraints = [
             models.UniqueConstraint(fields=["service", "name"], name="unique_offering_name")
         ]
+        verbose_name = _("service offering")
+        verbose_name_plural = _("service offerings")
 
     def __str__(self):
         return f"{self.service}: {self.name}"
@@ -99,13 +127,14 @@ class ServiceOffering(models.Model):
 class CatalogueCategory(models.Model):
     """A shelf of the request catalogue (Hardware, Software, Access…)."""
 
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
-    order = models.PositiveIntegerField(default=100)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    order = models.PositiveIntegerField(default=100, verbose_name=_("order"))
 
     class Meta:
         ordering = ["order", "name"]
         verbose_name_plural = _("catalogue categories")
+        verbose_name = _("catalogue category")
 
     def __str__(self):
         return self.name
@@ -141,29 +170,55 @@ class CatalogueItem(models.Model):
         ORGANIZATIONS = "organizations", _("Named organizations")
         ROLES = "roles", _("Named roles")
 
-    name = models.CharField(max_length=150)
-    short_description = models.CharField(max_length=300, blank=True)
-    description = models.TextField(blank=True)
-    category = models.ForeignKey(CatalogueCategory, on_delete=models.PROTECT, related_name="items")
-    service = models.ForeignKey(
-        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="catalogue_items"
+    name = models.CharField(max_length=150, verbose_name=_("name"))
+    short_description = models.CharField(
+        max_length=300, blank=True, verbose_name=_("short description")
     )
-    active = models.BooleanField(default=True)
-    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.EVERYONE)
-    organizations = models.ManyToManyField("accounts.Organization", blank=True, related_name="+")
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    category = models.ForeignKey(
+        CatalogueCategory,
+        on_delete=models.PROTECT,
+        related_name="items",
+        verbose_name=_("category"),
+    )
+    service = models.ForeignKey(
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="catalogue_items",
+        verbose_name=_("service"),
+    )
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    audience = models.CharField(
+        max_length=20,
+        choices=Audience.choices,
+        default=Audience.EVERYONE,
+        verbose_name=_("audience"),
+    )
+    organizations = models.ManyToManyField(
+        "accounts.Organization", blank=True, related_name="+", verbose_name=_("organizations")
+    )
     roles = models.CharField(
         max_length=200,
         blank=True,
         help_text=_("Roles that may order, comma-separated (audience: roles)."),
+        verbose_name=_("roles"),
     )
-    expected_delivery = models.DurationField(null=True, blank=True)
-    cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    order = models.PositiveIntegerField(default=100)
+    expected_delivery = models.DurationField(
+        null=True, blank=True, verbose_name=_("expected delivery")
+    )
+    cost = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, verbose_name=_("cost")
+    )
+    order = models.PositiveIntegerField(default=100, verbose_name=_("order"))
 
     objects = CatalogueItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["category__order", "order", "name"]
+        verbose_name = _("catalogue item")
+        verbose_name_plural = _("catalogue items")
 
     def __str__(self):
         return self.name
@@ -195,38 +250,57 @@ class Variable(models.Model):
         CI = "ci", _("Configuration item reference")
         ATTACHMENT = "attachment", _("Attachment")
 
-    item = models.ForeignKey(CatalogueItem, on_delete=models.CASCADE, related_name="variables")
-    name = models.SlugField(max_length=60, help_text=_("The key in answers, e.g. laptop_model."))
-    label = models.CharField(max_length=200)
-    type = models.CharField(max_length=12, choices=Type.choices, default=Type.TEXT)
-    required = models.BooleanField(default=False)
-    default = models.JSONField(null=True, blank=True)
-    help_text = models.CharField(max_length=300, blank=True)
-    choices = models.JSONField(
-        default=list, blank=True, help_text='For choices: [{"value": "mac", "label": "MacBook"}]'
+    item = models.ForeignKey(
+        CatalogueItem, on_delete=models.CASCADE, related_name="variables", verbose_name=_("item")
     )
-    regex = models.CharField(max_length=300, blank=True, help_text=_("Text must match (whole)."))
-    min_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    max_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    min_length = models.PositiveIntegerField(null=True, blank=True)
-    max_length = models.PositiveIntegerField(null=True, blank=True)
+    name = models.SlugField(
+        max_length=60, help_text=_("The key in answers, e.g. laptop_model."), verbose_name=_("name")
+    )
+    label = models.CharField(max_length=200, verbose_name=_("label"))
+    type = models.CharField(
+        max_length=12, choices=Type.choices, default=Type.TEXT, verbose_name=_("type")
+    )
+    required = models.BooleanField(default=False, verbose_name=_("required"))
+    default = models.JSONField(null=True, blank=True, verbose_name=_("default"))
+    help_text = models.CharField(max_length=300, blank=True, verbose_name=_("help text"))
+    choices = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='For choices: [{"value": "mac", "label": "MacBook"}]',
+        verbose_name=_("choices"),
+    )
+    regex = models.CharField(
+        max_length=300, blank=True, help_text=_("Text must match (whole)."), verbose_name=_("regex")
+    )
+    min_value = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, verbose_name=_("min value")
+    )
+    max_value = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, verbose_name=_("max value")
+    )
+    min_length = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("min length"))
+    max_length = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("max length"))
     show_when = models.JSONField(
         default=dict,
         blank=True,
         help_text='Shown only when another variable has a value: {"variable": "kind", "equals": "laptop"}',
+        verbose_name=_("show when"),
     )
     require_when = models.JSONField(
         default=dict,
         blank=True,
         help_text='Required when: {"variable": "kind", "equals": "laptop"}',
+        verbose_name=_("require when"),
     )
-    order = models.PositiveIntegerField(default=100)
+    order = models.PositiveIntegerField(default=100, verbose_name=_("order"))
 
     class Meta:
         ordering = ["item", "order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["item", "name"], name="unique_variable_name")
         ]
+        verbose_name = _("variable")
+        verbose_name_plural = _("variables")
 
     def __str__(self):
         return f"{self.item}: {self.label}"
@@ -278,12 +352,20 @@ class ApprovalLevel(models.Model):
         TEAM_ALL = "team_all", _("Every member of a team")
 
     item = models.ForeignKey(
-        CatalogueItem, on_delete=models.CASCADE, related_name="approval_levels"
+        CatalogueItem,
+        on_delete=models.CASCADE,
+        related_name="approval_levels",
+        verbose_name=_("item"),
     )
-    order = models.PositiveIntegerField(default=1)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    order = models.PositiveIntegerField(default=1, verbose_name=_("order"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
     team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("team"),
     )
 
     class Meta:
@@ -291,6 +373,8 @@ class ApprovalLevel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["item", "order"], name="one_approval_level_per_order")
         ]
+        verbose_name = _("approval level")
+        verbose_name_plural = _("approval levels")
 
     def __str__(self):
         return f"{self.item}: level {self.order} ({self.get_kind_display()})"
@@ -304,13 +388,22 @@ class TaskTemplate(models.Model):
     """A fulfilment task of an item: stages run one after another, the tasks of one stage
     in parallel."""
 
-    item = models.ForeignKey(CatalogueItem, on_delete=models.CASCADE, related_name="task_templates")
-    stage = models.PositiveIntegerField(default=1)
-    title = models.CharField(max_length=200)
-    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(
+        CatalogueItem,
+        on_delete=models.CASCADE,
+        related_name="task_templates",
+        verbose_name=_("item"),
+    )
+    stage = models.PositiveIntegerField(default=1, verbose_name=_("stage"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, related_name="+", verbose_name=_("team")
+    )
 
     class Meta:
         ordering = ["item", "stage", "pk"]
+        verbose_name = _("task template")
+        verbose_name_plural = _("task templates")
 
     def __str__(self):
         return f"{self.item}: {self.stage}. {self.title}"
@@ -332,20 +425,38 @@ class ServiceRequest(Record):
     workflow = request_workflow
 
     state = models.CharField(
-        max_length=30, choices=RequestState.choices, default=RequestState.SUBMITTED, db_index=True
+        max_length=30,
+        choices=RequestState.choices,
+        default=RequestState.SUBMITTED,
+        db_index=True,
+        verbose_name=_("state"),
     )
-    item = models.ForeignKey(CatalogueItem, on_delete=models.PROTECT, related_name="requests")
+    item = models.ForeignKey(
+        CatalogueItem, on_delete=models.PROTECT, related_name="requests", verbose_name=_("item")
+    )
     requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_made"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requests_made",
+        verbose_name=_("requester"),
     )
     requested_for = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_for"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requests_for",
+        verbose_name=_("requested for"),
     )
-    variables = models.JSONField(default=dict, blank=True)
-    approval_level = models.PositiveIntegerField(default=0, editable=False)
-    rejection_reason = models.TextField(blank=True)
-    fulfilled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    variables = models.JSONField(default=dict, blank=True, verbose_name=_("variables"))
+    approval_level = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("approval level")
+    )
+    rejection_reason = models.TextField(blank=True, verbose_name=_("rejection reason"))
+    fulfilled_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("fulfilled at")
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("closed at")
+    )
     #: Its SLA timers (the request and its tasks' pages show them).
     sla_timers = GenericRelation("service_level.Timer")
 
@@ -358,12 +469,19 @@ class ServiceRequest(Record):
             models.Index(fields=["requester", "-created_at"], name="req_by"),
             models.Index(fields=["state", "-created_at"], name="req_state"),
         ]
+        verbose_name = _("service request")
+        verbose_name_plural = _("service requests")
 
 
 class Approval(AbstractApproval):
     """One approver's decision on one level of a request."""
 
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="approvals")
+    request = models.ForeignKey(
+        ServiceRequest,
+        on_delete=models.CASCADE,
+        related_name="approvals",
+        verbose_name=_("request"),
+    )
 
     class Meta:
         ordering = ["request", "level", "pk"]
@@ -373,6 +491,8 @@ class Approval(AbstractApproval):
                 fields=["request", "level", "approver"], name="one_approval_per_approver_level"
             )
         ]
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
 
     def __str__(self):
         return f"{self.request.number} level {self.level}: {self.approver} {self.decision}"
@@ -397,17 +517,27 @@ class FulfilmentTask(Record):
     workflow = task_workflow
 
     state = models.CharField(
-        max_length=20, choices=TaskState.choices, default=TaskState.OPEN, db_index=True
+        max_length=20,
+        choices=TaskState.choices,
+        default=TaskState.OPEN,
+        db_index=True,
+        verbose_name=_("state"),
     )
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="tasks")
-    stage = models.PositiveIntegerField(default=1)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("request")
+    )
+    stage = models.PositiveIntegerField(default=1, verbose_name=_("stage"))
+    closed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("closed at")
+    )
 
     objects = FulfilmentTaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["request", "stage", "pk"]
         indexes = [models.Index(fields=["assignment_group", "state"], name="task_group")]
+        verbose_name = _("fulfilment task")
+        verbose_name_plural = _("fulfilment tasks")
 
     @property
     def requested_for(self):

@@ -105,13 +105,14 @@ class ApprovalState(models.TextChoices):
 class ApprovalPolicy(models.Model):
     """Who authorises a change: levels decided in order; a level applies from a risk up."""
 
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
-    active = models.BooleanField(default=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = _("approval policies")
+        verbose_name = _("approval policy")
 
     def __str__(self):
         return self.name
@@ -130,10 +131,14 @@ class ApprovalLevel(models.Model):
         ANY = "any", _("Any one approver")
         ALL = "all", _("Every approver")
 
-    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.CASCADE, related_name="levels")
-    order = models.PositiveIntegerField(default=1)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    mode = models.CharField(max_length=3, choices=Mode.choices, default=Mode.ANY)
+    policy = models.ForeignKey(
+        ApprovalPolicy, on_delete=models.CASCADE, related_name="levels", verbose_name=_("policy")
+    )
+    order = models.PositiveIntegerField(default=1, verbose_name=_("order"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    mode = models.CharField(
+        max_length=3, choices=Mode.choices, default=Mode.ANY, verbose_name=_("mode")
+    )
     team = models.ForeignKey(
         "accounts.Team",
         null=True,
@@ -141,6 +146,7 @@ class ApprovalLevel(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("For a team, the CAB or the emergency change authority."),
+        verbose_name=_("team"),
     )
     min_risk = models.CharField(
         _("applies from risk"),
@@ -156,6 +162,7 @@ class ApprovalLevel(models.Model):
             "Decide within this many minutes (an SLA timer runs; the emergency "
             "change authority's short deadline)."
         ),
+        verbose_name=_("deadline minutes"),
     )
 
     class Meta:
@@ -163,6 +170,8 @@ class ApprovalLevel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["policy", "order"], name="one_change_level_per_order")
         ]
+        verbose_name = _("approval level")
+        verbose_name_plural = _("approval levels")
 
     def __str__(self):
         return f"{self.policy}: level {self.order} ({self.get_kind_display()})"
@@ -179,18 +188,22 @@ class ApprovalLevel(models.Model):
 class Questionnaire(models.Model):
     """A risk assessment: weighted answers add up to a score; thresholds give the risk."""
 
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
     moderate_from = models.PositiveIntegerField(
-        default=10, help_text=_("A score from this is moderate risk.")
+        default=10,
+        help_text=_("A score from this is moderate risk."),
+        verbose_name=_("moderate from"),
     )
     high_from = models.PositiveIntegerField(
-        default=20, help_text=_("A score from this is high risk.")
+        default=20, help_text=_("A score from this is high risk."), verbose_name=_("high from")
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
 
     def __str__(self):
         return self.name
@@ -209,18 +222,24 @@ class Questionnaire(models.Model):
 
 class Question(models.Model):
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+        Questionnaire,
+        on_delete=models.CASCADE,
+        related_name="questions",
+        verbose_name=_("questionnaire"),
     )
-    order = models.PositiveIntegerField(default=1)
-    text = models.CharField(max_length=300)
-    help_text = models.CharField(max_length=300, blank=True)
+    order = models.PositiveIntegerField(default=1, verbose_name=_("order"))
+    text = models.CharField(max_length=300, verbose_name=_("text"))
+    help_text = models.CharField(max_length=300, blank=True, verbose_name=_("help text"))
     choices = models.JSONField(
         default=list,
         help_text='The answers and their weights: [{"value": "yes", "label": "Yes", "weight": 5}]',
+        verbose_name=_("choices"),
     )
 
     class Meta:
         ordering = ["questionnaire", "order", "pk"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
 
     def __str__(self):
         return self.text
@@ -254,9 +273,9 @@ class ChangeModel(models.Model):
     """How a kind of change is handled: its path through the states, the fields required
     to enter each state, its approval policy and its risk questionnaire."""
 
-    name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices, verbose_name=_("kind"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
     states = models.JSONField(
         default=list,
         blank=True,
@@ -264,25 +283,41 @@ class ChangeModel(models.Model):
             "The states a change of this model passes through, in order (empty: the "
             "kind's usual path)."
         ),
+        verbose_name=_("states"),
     )
     required_fields = models.JSONField(
         default=dict,
         blank=True,
         help_text='Fields required to enter a state: {"authorise": ["backout_plan"]}.',
+        verbose_name=_("required fields"),
     )
     approval_policy = models.ForeignKey(
-        ApprovalPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="models"
+        ApprovalPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="models",
+        verbose_name=_("approval policy"),
     )
     questionnaire = models.ForeignKey(
-        Questionnaire, null=True, blank=True, on_delete=models.PROTECT, related_name="models"
+        Questionnaire,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="models",
+        verbose_name=_("questionnaire"),
     )
     lead_time_hours = models.PositiveIntegerField(
-        default=0, help_text=_("Notice a change of this model should give before its window.")
+        default=0,
+        help_text=_("Notice a change of this model should give before its window."),
+        verbose_name=_("lead time hours"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("change model")
+        verbose_name_plural = _("change models")
 
     def __str__(self):
         return self.name
@@ -336,31 +371,56 @@ class ChangeTemplate(models.Model):
         ACTIVE = "active", _("Active")
         RETIRED = "retired", _("Retired")
 
-    name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
-    model = models.ForeignKey(ChangeModel, on_delete=models.PROTECT, related_name="templates")
-    category = models.CharField(max_length=20, choices=ChangeCategory.choices, blank=True)
-    assignment_group = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PROPOSED, verbose_name=_("status")
     )
-    implementation_plan = models.TextField(blank=True)
-    backout_plan = models.TextField(blank=True)
-    test_plan = models.TextField(blank=True)
-    duration_minutes = models.PositiveIntegerField(default=60)
-    outage_expected = models.BooleanField(default=False)
+    model = models.ForeignKey(
+        ChangeModel, on_delete=models.PROTECT, related_name="templates", verbose_name=_("model")
+    )
+    category = models.CharField(
+        max_length=20, choices=ChangeCategory.choices, blank=True, verbose_name=_("category")
+    )
+    assignment_group = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("assignment group"),
+    )
+    implementation_plan = models.TextField(blank=True, verbose_name=_("implementation plan"))
+    backout_plan = models.TextField(blank=True, verbose_name=_("backout plan"))
+    test_plan = models.TextField(blank=True, verbose_name=_("test plan"))
+    duration_minutes = models.PositiveIntegerField(default=60, verbose_name=_("duration minutes"))
+    outage_expected = models.BooleanField(default=False, verbose_name=_("outage expected"))
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("proposed by"),
     )
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
+    review_notes = models.TextField(blank=True, verbose_name=_("review notes"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("change template")
+        verbose_name_plural = _("change templates")
 
     def __str__(self):
         return self.name
@@ -374,13 +434,19 @@ class TemplateTask(models.Model):
     """A task a standard change's template opens: stages in sequence, a stage's tasks in
     parallel."""
 
-    template = models.ForeignKey(ChangeTemplate, on_delete=models.CASCADE, related_name="tasks")
-    stage = models.PositiveIntegerField(default=1)
-    title = models.CharField(max_length=200)
-    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(
+        ChangeTemplate, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("template")
+    )
+    stage = models.PositiveIntegerField(default=1, verbose_name=_("stage"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, related_name="+", verbose_name=_("team")
+    )
 
     class Meta:
         ordering = ["template", "stage", "pk"]
+        verbose_name = _("template task")
+        verbose_name_plural = _("template tasks")
 
     def __str__(self):
         return f"{self.template}: {self.stage}. {self.title}"
@@ -408,22 +474,44 @@ class Change(Record):
     workflow = change_workflow
 
     state = models.CharField(
-        max_length=20, choices=ChangeState.choices, default=ChangeState.NEW, db_index=True
+        max_length=20,
+        choices=ChangeState.choices,
+        default=ChangeState.NEW,
+        db_index=True,
+        verbose_name=_("state"),
     )
-    model = models.ForeignKey(ChangeModel, on_delete=models.PROTECT, related_name="changes")
+    model = models.ForeignKey(
+        ChangeModel, on_delete=models.PROTECT, related_name="changes", verbose_name=_("model")
+    )
     template = models.ForeignKey(
-        ChangeTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+        ChangeTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="changes",
+        verbose_name=_("template"),
     )
-    justification = models.TextField(blank=True)
+    justification = models.TextField(blank=True, verbose_name=_("justification"))
     category = models.CharField(
-        max_length=20, choices=ChangeCategory.choices, default=ChangeCategory.OTHER
+        max_length=20,
+        choices=ChangeCategory.choices,
+        default=ChangeCategory.OTHER,
+        verbose_name=_("category"),
     )
-    services = models.ManyToManyField("catalogue.Service", blank=True, related_name="changes")
+    services = models.ManyToManyField(
+        "catalogue.Service", blank=True, related_name="changes", verbose_name=_("services")
+    )
     configuration_items = models.ManyToManyField(
-        "cmdb.ConfigurationItem", blank=True, related_name="changes"
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="changes",
+        verbose_name=_("configuration items"),
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="changes_requested"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="changes_requested",
+        verbose_name=_("requested by"),
     )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -431,33 +519,54 @@ class Change(Record):
         on_delete=models.SET_NULL,
         related_name="changes_opened",
         editable=False,
+        verbose_name=_("opened by"),
     )
-    planned_start = models.DateTimeField(null=True, blank=True)
-    planned_end = models.DateTimeField(null=True, blank=True)
-    actual_start = models.DateTimeField(null=True, blank=True)
-    actual_end = models.DateTimeField(null=True, blank=True)
-    implementation_plan = models.TextField(blank=True)
-    backout_plan = models.TextField(blank=True)
-    test_plan = models.TextField(blank=True)
-    outage_expected = models.BooleanField(default=False)
+    planned_start = models.DateTimeField(null=True, blank=True, verbose_name=_("planned start"))
+    planned_end = models.DateTimeField(null=True, blank=True, verbose_name=_("planned end"))
+    actual_start = models.DateTimeField(null=True, blank=True, verbose_name=_("actual start"))
+    actual_end = models.DateTimeField(null=True, blank=True, verbose_name=_("actual end"))
+    implementation_plan = models.TextField(blank=True, verbose_name=_("implementation plan"))
+    backout_plan = models.TextField(blank=True, verbose_name=_("backout plan"))
+    test_plan = models.TextField(blank=True, verbose_name=_("test plan"))
+    outage_expected = models.BooleanField(default=False, verbose_name=_("outage expected"))
     cab_date = models.DateField(_("CAB date"), null=True, blank=True)
 
     # Risk: computed by ``changes.risk`` (an override needs a reason and is journalled).
     risk = models.CharField(
-        max_length=10, choices=RiskLevel.choices, default=RiskLevel.MODERATE, editable=False
+        max_length=10,
+        choices=RiskLevel.choices,
+        default=RiskLevel.MODERATE,
+        editable=False,
+        verbose_name=_("risk"),
     )
     impact = models.CharField(
-        max_length=10, choices=ImpactLevel.choices, default=ImpactLevel.MEDIUM, editable=False
+        max_length=10,
+        choices=ImpactLevel.choices,
+        default=ImpactLevel.MEDIUM,
+        editable=False,
+        verbose_name=_("impact"),
     )
     probability = models.CharField(
-        max_length=10, choices=ImpactLevel.choices, default=ImpactLevel.MEDIUM, editable=False
+        max_length=10,
+        choices=ImpactLevel.choices,
+        default=ImpactLevel.MEDIUM,
+        editable=False,
+        verbose_name=_("probability"),
     )
-    risk_score = models.PositiveIntegerField(default=0, editable=False)
+    risk_score = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("risk score")
+    )
     #: Every rule and answer that contributed, with its value: [{"source", "name", "value", "result"}]
-    risk_reasons = models.JSONField(default=list, blank=True, editable=False)
-    risk_calculated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    risk_override = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
-    risk_override_reason = models.TextField(blank=True)
+    risk_reasons = models.JSONField(
+        default=list, blank=True, editable=False, verbose_name=_("risk reasons")
+    )
+    risk_calculated_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("risk calculated at")
+    )
+    risk_override = models.CharField(
+        max_length=10, choices=RiskLevel.choices, blank=True, verbose_name=_("risk override")
+    )
+    risk_override_reason = models.TextField(blank=True, verbose_name=_("risk override reason"))
 
     # Authorisation: ``changes.approvals``.
     approval_state = models.CharField(
@@ -465,26 +574,46 @@ class Change(Record):
         choices=ApprovalState.choices,
         default=ApprovalState.NOT_REQUESTED,
         editable=False,
+        verbose_name=_("approval state"),
     )
-    approval_level = models.PositiveIntegerField(default=0, editable=False)
+    approval_level = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("approval level")
+    )
 
     # A freeze (change lockdown) holds changes not yet implemented.
-    on_hold = models.BooleanField(default=False, editable=False)
-    hold_reason = models.CharField(max_length=300, blank=True, editable=False)
+    on_hold = models.BooleanField(default=False, editable=False, verbose_name=_("on hold"))
+    hold_reason = models.CharField(
+        max_length=300, blank=True, editable=False, verbose_name=_("hold reason")
+    )
 
-    closure_code = models.CharField(max_length=30, choices=ClosureCode.choices, blank=True)
-    closure_notes = models.TextField(blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closure_code = models.CharField(
+        max_length=30, choices=ClosureCode.choices, blank=True, verbose_name=_("closure code")
+    )
+    closure_notes = models.TextField(blank=True, verbose_name=_("closure notes"))
+    closed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("closed at")
+    )
 
     # Links to the other practices (they feed the change success score).
     caused_incidents = models.ManyToManyField(
-        "incidents.Incident", blank=True, related_name="caused_by_changes"
+        "incidents.Incident",
+        blank=True,
+        related_name="caused_by_changes",
+        verbose_name=_("caused incidents"),
     )
     resolves_problems = models.ManyToManyField(
-        "problems.Problem", blank=True, related_name="resolving_changes"
+        "problems.Problem",
+        blank=True,
+        related_name="resolving_changes",
+        verbose_name=_("resolves problems"),
     )
     follow_up_problem = models.ForeignKey(
-        "problems.Problem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "problems.Problem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("follow up problem"),
     )
 
     #: Its SLA timers (an emergency change's authorisation deadline, say).
@@ -501,6 +630,8 @@ class Change(Record):
             models.Index(fields=["planned_start", "planned_end"], name="chg_window"),
             models.Index(fields=["closed_at"], name="chg_closed"),
         ]
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
 
     @property
     def effective_risk(self) -> str:
@@ -530,39 +661,59 @@ class ChangeTask(Record):
     OPEN_STATES = (TaskState.OPEN, TaskState.IN_PROGRESS)
 
     state = models.CharField(
-        max_length=20, choices=TaskState.choices, default=TaskState.OPEN, db_index=True
+        max_length=20,
+        choices=TaskState.choices,
+        default=TaskState.OPEN,
+        db_index=True,
+        verbose_name=_("state"),
     )
-    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="tasks")
-    stage = models.PositiveIntegerField(default=1)
-    planned_start = models.DateTimeField(null=True, blank=True)
-    planned_end = models.DateTimeField(null=True, blank=True)
-    close_notes = models.TextField(blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    change = models.ForeignKey(
+        Change, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("change")
+    )
+    stage = models.PositiveIntegerField(default=1, verbose_name=_("stage"))
+    planned_start = models.DateTimeField(null=True, blank=True, verbose_name=_("planned start"))
+    planned_end = models.DateTimeField(null=True, blank=True, verbose_name=_("planned end"))
+    close_notes = models.TextField(blank=True, verbose_name=_("close notes"))
+    closed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("closed at")
+    )
 
     objects = RecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["change", "stage", "pk"]
         indexes = [models.Index(fields=["assignment_group", "state"], name="ctask_group")]
+        verbose_name = _("change task")
+        verbose_name_plural = _("change tasks")
 
 
 class RiskAnswer(models.Model):
     """A change's answer to one question of its model's questionnaire."""
 
-    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="risk_answers")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
-    value = models.CharField(max_length=100)
-    weight = models.IntegerField(default=0)
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    change = models.ForeignKey(
+        Change, on_delete=models.CASCADE, related_name="risk_answers", verbose_name=_("change")
     )
-    answered_at = models.DateTimeField(default=timezone.now)
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="answers", verbose_name=_("question")
+    )
+    value = models.CharField(max_length=100, verbose_name=_("value"))
+    weight = models.IntegerField(default=0, verbose_name=_("weight"))
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    answered_at = models.DateTimeField(default=timezone.now, verbose_name=_("answered at"))
 
     class Meta:
         ordering = ["change", "question__order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["change", "question"], name="one_answer_per_question")
         ]
+        verbose_name = _("risk answer")
+        verbose_name_plural = _("risk answers")
 
     def __str__(self):
         return f"{self.change.number}: {self.question} = {self.value}"
@@ -573,21 +724,24 @@ class RiskRule(models.Model):
     risk (like ServiceNow's risk conditions). Conditions test the change's risk facts
     (``changes.risk.FACTS``): [{"fact": "lead_time_hours", "op": "lt", "value": 48}]."""
 
-    name = models.CharField(max_length=200)
-    order = models.PositiveIntegerField(default=100)
-    active = models.BooleanField(default=True)
-    conditions = models.JSONField(default=list)
-    risk = models.CharField(max_length=10, choices=RiskLevel.choices)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    order = models.PositiveIntegerField(default=100, verbose_name=_("order"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    conditions = models.JSONField(default=list, verbose_name=_("conditions"))
+    risk = models.CharField(max_length=10, choices=RiskLevel.choices, verbose_name=_("risk"))
     change_models = models.ManyToManyField(
         ChangeModel,
         blank=True,
         related_name="risk_rules",
         help_text=_("Applies to changes of these models (none: every model)."),
+        verbose_name=_("change models"),
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
 
     class Meta:
         ordering = ["order", "pk"]
+        verbose_name = _("risk rule")
+        verbose_name_plural = _("risk rules")
 
     def __str__(self):
         return self.name
@@ -610,19 +764,33 @@ class ApprovalQuerySet(models.QuerySet):
 class ChangeApproval(AbstractApproval):
     """One approver's decision on one level of a change's authorisation."""
 
-    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="approvals")
-    kind = models.CharField(max_length=20, choices=ApprovalLevel.Kind.choices)
-    due_at = models.DateTimeField(null=True, blank=True)
+    change = models.ForeignKey(
+        Change, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("change")
+    )
+    kind = models.CharField(
+        max_length=20, choices=ApprovalLevel.Kind.choices, verbose_name=_("kind")
+    )
+    due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("due at"))
     cab_meeting = models.ForeignKey(
-        "CabMeeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="approvals"
+        "CabMeeting",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="approvals",
+        verbose_name=_("cab meeting"),
     )
     #: Who decided, when not the approver: the CAB member who recorded the board's decision
     #: (empty: the approver, or the platform for an automatic approval).
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     #: When the change managers were told the deadline (``due_at``) had passed.
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("escalated at"))
 
     objects = ApprovalQuerySet.as_manager()
 
@@ -634,6 +802,8 @@ class ChangeApproval(AbstractApproval):
                 fields=["change", "level", "approver"], name="one_change_approval_per_level"
             )
         ]
+        verbose_name = _("change approval")
+        verbose_name_plural = _("change approvals")
 
     def __str__(self):
         return f"{self.change.number} level {self.level}: {self.approver} {self.decision}"
@@ -651,41 +821,70 @@ class ScheduleWindow(models.Model):
         MAINTENANCE = "maintenance", _("Maintenance window")
         BLACKOUT = "blackout", _("Blackout (no changes)")
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    description = models.TextField(blank=True)
-    starts_at = models.DateTimeField(help_text=_("The first (or only) occurrence's start."))
-    ends_at = models.DateTimeField(help_text=_("The first (or only) occurrence's end."))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=_("kind"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    starts_at = models.DateTimeField(
+        help_text=_("The first (or only) occurrence's start."), verbose_name=_("starts at")
+    )
+    ends_at = models.DateTimeField(
+        help_text=_("The first (or only) occurrence's end."), verbose_name=_("ends at")
+    )
     rrule = models.CharField(
         _("recurrence"),
         max_length=500,
         blank=True,
         help_text=_("An iCalendar RRULE, e.g. FREQ=WEEKLY;BYDAY=SU (empty: once)."),
     )
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", verbose_name=_("time zone"))
     configuration_items = models.ManyToManyField(
-        "cmdb.ConfigurationItem", blank=True, related_name="schedule_windows"
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="schedule_windows",
+        verbose_name=_("configuration items"),
     )
-    ci_classes = models.ManyToManyField("cmdb.CIClass", blank=True, related_name="+")
-    services = models.ManyToManyField("catalogue.Service", blank=True, related_name="+")
+    ci_classes = models.ManyToManyField(
+        "cmdb.CIClass", blank=True, related_name="+", verbose_name=_("ci classes")
+    )
+    services = models.ManyToManyField(
+        "catalogue.Service", blank=True, related_name="+", verbose_name=_("services")
+    )
     #: A freeze entered during a major incident (a change lockdown) names the incident.
     incident = models.ForeignKey(
-        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("incident"),
     )
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("lifted at"))
     #: The changes a freeze put on hold (taken off hold when it is lifted).
     held_changes = models.ManyToManyField(
-        "Change", blank=True, related_name="holding_freezes", editable=False
+        "Change",
+        blank=True,
+        related_name="holding_freezes",
+        editable=False,
+        verbose_name=_("held changes"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["starts_at", "pk"]
         indexes = [models.Index(fields=["kind", "active"], name="window_kind")]
+        verbose_name = _("schedule window")
+        verbose_name_plural = _("schedule windows")
 
     def __str__(self):
         return self.name
@@ -711,23 +910,42 @@ class Conflict(models.Model):
         BLACKOUT = "blackout", _("Inside a blackout window")
         ASSIGNEE_BOOKED = "assignee_booked", _("The assignee is already booked")
 
-    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="conflicts")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    change = models.ForeignKey(
+        Change, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("change")
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
     other_change = models.ForeignKey(
-        Change, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Change,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("other change"),
     )
     window = models.ForeignKey(
-        ScheduleWindow, null=True, blank=True, on_delete=models.CASCADE, related_name="conflicts"
+        ScheduleWindow,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="conflicts",
+        verbose_name=_("window"),
     )
     configuration_item = models.ForeignKey(
-        "cmdb.ConfigurationItem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "cmdb.ConfigurationItem",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("configuration item"),
     )
-    detail = models.CharField(max_length=500)
-    detected_at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(max_length=500, verbose_name=_("detail"))
+    detected_at = models.DateTimeField(default=timezone.now, verbose_name=_("detected at"))
 
     class Meta:
         ordering = ["change", "kind", "pk"]
         indexes = [models.Index(fields=["kind"], name="conflict_kind")]
+        verbose_name = _("conflict")
+        verbose_name_plural = _("conflicts")
 
     def __str__(self):
         return f"{self.change.number}: {self.detail}"
@@ -738,11 +956,18 @@ class CalendarFeed(models.Model):
     stored only as a hash; rotating it invalidates the old URL."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="change_calendar_feed"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="change_calendar_feed",
+        verbose_name=_("user"),
     )
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("token hash"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
 
     def __str__(self):
         return f"Change calendar feed of {self.user}"
@@ -764,24 +989,37 @@ class CabMeeting(models.Model):
         IN_PROGRESS = "in_progress", _("In progress")
         COMPLETED = "completed", _("Completed")
 
-    title = models.CharField(max_length=200)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    location = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    location = models.CharField(max_length=200, blank=True, verbose_name=_("location"))
     chair = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("chair"),
     )
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cabs")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="cabs", verbose_name=_("members")
+    )
     #: The agenda's filter: changes awaiting CAB planned to start in [from, to].
-    agenda_from = models.DateField(null=True, blank=True)
-    agenda_to = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
-    minutes = models.TextField(blank=True)
-    minutes_sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    agenda_from = models.DateField(null=True, blank=True, verbose_name=_("agenda from"))
+    agenda_to = models.DateField(null=True, blank=True, verbose_name=_("agenda to"))
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PLANNED, verbose_name=_("status")
+    )
+    minutes = models.TextField(blank=True, verbose_name=_("minutes"))
+    minutes_sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("minutes sent at"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["-starts_at", "pk"]
+        verbose_name = _("cab meeting")
+        verbose_name_plural = _("cab meetings")
 
     def __str__(self):
         return f"{self.title} ({self.starts_at:%Y-%m-%d})"
@@ -798,23 +1036,39 @@ class AgendaItem(models.Model):
         REJECTED = "rejected", _("Rejected")
         DEFERRED = "deferred", _("Deferred")
 
-    meeting = models.ForeignKey(CabMeeting, on_delete=models.CASCADE, related_name="items")
-    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="agenda_items")
-    order = models.PositiveIntegerField(default=1)
-    minutes_allotted = models.PositiveIntegerField(default=10)
-    started_at = models.DateTimeField(null=True, blank=True)
-    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
-    comment = models.TextField(blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    meeting = models.ForeignKey(
+        CabMeeting, on_delete=models.CASCADE, related_name="items", verbose_name=_("meeting")
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    change = models.ForeignKey(
+        Change, on_delete=models.CASCADE, related_name="agenda_items", verbose_name=_("change")
+    )
+    order = models.PositiveIntegerField(default=1, verbose_name=_("order"))
+    minutes_allotted = models.PositiveIntegerField(default=10, verbose_name=_("minutes allotted"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    decision = models.CharField(
+        max_length=10,
+        choices=Decision.choices,
+        default=Decision.PENDING,
+        verbose_name=_("decision"),
+    )
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
 
     class Meta:
         ordering = ["meeting", "order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["meeting", "change"], name="one_agenda_item_per_change")
         ]
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
 
     def __str__(self):
         return f"{self.meeting}: {self.order}. {self.change.number}"

@@ -25,24 +25,33 @@ class CIClass(models.Model):
     """A kind of CI (server, database, business service…), in a hierarchy: a class has
     its own attributes and inherits its ancestors' attributes and identification rules."""
 
-    key = models.CharField(max_length=50, unique=True, validators=[KEY])
-    name = models.CharField(max_length=100, unique=True)
+    key = models.CharField(max_length=50, unique=True, validators=[KEY], verbose_name=_("key"))
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
     #: Lists of attribute keys; a CI is the same CI as another of this class (or a
     #: subclass) when all keys of one rule have equal values, e.g.
     #: ``[["serial_number"], ["hostname", "domain"]]``. ``name`` may be used too.
-    identification_rules = models.JSONField(default=list, blank=True)
+    identification_rules = models.JSONField(
+        default=list, blank=True, verbose_name=_("identification rules")
+    )
     #: A business service: what impact analysis reports as the services affected.
     is_service = models.BooleanField(
-        default=False, help_text=_("CIs of this class are business services.")
+        default=False,
+        help_text=_("CIs of this class are business services."),
+        verbose_name=_("is service"),
     )
     #: Hardware on which software can be installed (licence compliance counts these).
-    is_hardware = models.BooleanField(default=False)
+    is_hardware = models.BooleanField(default=False, verbose_name=_("is hardware"))
     #: Software (licence compliance counts its installations on hardware).
-    is_software = models.BooleanField(default=False)
+    is_software = models.BooleanField(default=False, verbose_name=_("is software"))
 
     class Meta:
         ordering = ["name"]
@@ -165,26 +174,36 @@ class AttributeDefinition(models.Model):
         URL = "url", _("URL")
         EMAIL = "email", _("Email address")
 
-    ci_class = models.ForeignKey(CIClass, on_delete=models.CASCADE, related_name="attributes")
-    key = models.CharField(max_length=50, validators=[KEY])
-    label = models.CharField(max_length=100)
-    type = models.CharField(max_length=20, choices=Type.choices, default=Type.TEXT)
-    required = models.BooleanField(default=False)
+    ci_class = models.ForeignKey(
+        CIClass, on_delete=models.CASCADE, related_name="attributes", verbose_name=_("ci class")
+    )
+    key = models.CharField(max_length=50, validators=[KEY], verbose_name=_("key"))
+    label = models.CharField(max_length=100, verbose_name=_("label"))
+    type = models.CharField(
+        max_length=20, choices=Type.choices, default=Type.TEXT, verbose_name=_("type")
+    )
+    required = models.BooleanField(default=False, verbose_name=_("required"))
     unique = models.BooleanField(
         default=False,
         help_text=_("No two CIs of this class and its subclasses may share a value."),
+        verbose_name=_("unique"),
     )
     choices = models.JSONField(
-        default=list, blank=True, help_text=_("The allowed values of a choice attribute.")
+        default=list,
+        blank=True,
+        help_text=_("The allowed values of a choice attribute."),
+        verbose_name=_("choices"),
     )
-    help_text = models.CharField(max_length=200, blank=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    help_text = models.CharField(max_length=200, blank=True, verbose_name=_("help text"))
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
         ordering = ["order", "key"]
         constraints = [
             models.UniqueConstraint(fields=["ci_class", "key"], name="unique_attribute_per_class")
         ]
+        verbose_name = _("attribute definition")
+        verbose_name_plural = _("attribute definitions")
 
     def __str__(self):
         return f"{self.ci_class}: {self.label}"
@@ -283,16 +302,20 @@ class DataSource(models.Model):
     """Where imported CI data comes from (a discovery tool, a cloud inventory, a CSV…)
     and which attributes it is trusted for."""
 
-    key = models.CharField(max_length=50, unique=True, validators=[KEY])
-    name = models.CharField(max_length=100)
+    key = models.CharField(max_length=50, unique=True, validators=[KEY], verbose_name=_("key"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
     #: Attribute keys (and the fields ``name``, ``status``, ``environment``, ``location``…)
     #: this source may set; empty means all.
-    trusted_fields = models.JSONField(default=list, blank=True)
+    trusted_fields = models.JSONField(default=list, blank=True, verbose_name=_("trusted fields"))
     #: Relationship types (keys) this source may create; empty means all.
-    trusted_relationship_types = models.JSONField(default=list, blank=True)
+    trusted_relationship_types = models.JSONField(
+        default=list, blank=True, verbose_name=_("trusted relationship types")
+    )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("data source")
+        verbose_name_plural = _("data sources")
 
     def __str__(self):
         return self.name
@@ -340,7 +363,7 @@ class ConfigurationItem(Tracked):
     Status = Status
     Environment = Environment
 
-    name = models.CharField(max_length=200, db_index=True)
+    name = models.CharField(max_length=200, db_index=True, verbose_name=_("name"))
     #: The name as lists sort it: "db-01" next to "DB-02", not after every capital. Kept by
     #: the database; lists, pickers and the API's ``ordering=name`` sort by it (with the id
     #: after it, indexed, so a keyset page seeks to its place).
@@ -348,21 +371,32 @@ class ConfigurationItem(Tracked):
         expression=Lower("name"),
         output_field=models.CharField(max_length=200),
         db_persist=True,
+        verbose_name=_("sort name"),
     )
-    ci_class = models.ForeignKey(CIClass, on_delete=models.PROTECT, related_name="items")
+    ci_class = models.ForeignKey(
+        CIClass, on_delete=models.PROTECT, related_name="items", verbose_name=_("ci class")
+    )
     status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.LIVE, db_index=True
+        max_length=20,
+        choices=Status.choices,
+        default=Status.LIVE,
+        db_index=True,
+        verbose_name=_("status"),
     )
     environment = models.CharField(
-        max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+        max_length=20,
+        choices=Environment.choices,
+        default=Environment.PRODUCTION,
+        verbose_name=_("environment"),
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
     owner_team = models.ForeignKey(
         "accounts.Team",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="configuration_items",
+        verbose_name=_("owner team"),
     )
     support_team = models.ForeignKey(
         "accounts.Team",
@@ -370,6 +404,7 @@ class ConfigurationItem(Tracked):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="supported_configuration_items",
+        verbose_name=_("support team"),
     )
     location = models.ForeignKey(
         "accounts.Location",
@@ -377,8 +412,9 @@ class ConfigurationItem(Tracked):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="configuration_items",
+        verbose_name=_("location"),
     )
-    attributes = models.JSONField(default=dict, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, verbose_name=_("attributes"))
 
     objects = ConfigurationItemQuerySet.as_manager()
 
@@ -389,6 +425,7 @@ class ConfigurationItem(Tracked):
             models.Index(fields=["ci_class", "status"]),
             models.Index(fields=["sort_name", "id"], name="cmdb_ci_sort_name_idx"),
         ]
+        verbose_name_plural = _("configuration items")
 
     def __str__(self):
         return self.name
@@ -406,16 +443,22 @@ class CIKey(models.Model):
     unique attribute, unique within the class that defines it. The database's unique
     constraint is what keeps two imports from creating the same CI twice."""
 
-    ci = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="keys")
-    scope = models.ForeignKey(CIClass, on_delete=models.CASCADE, related_name="+")
-    rule = models.CharField(max_length=200)
-    value = models.CharField(max_length=500)
+    ci = models.ForeignKey(
+        ConfigurationItem, on_delete=models.CASCADE, related_name="keys", verbose_name=_("ci")
+    )
+    scope = models.ForeignKey(
+        CIClass, on_delete=models.CASCADE, related_name="+", verbose_name=_("scope")
+    )
+    rule = models.CharField(max_length=200, verbose_name=_("rule"))
+    value = models.CharField(max_length=500, verbose_name=_("value"))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["scope", "rule", "value"], name="unique_ci_key")
         ]
         indexes = [models.Index(fields=["value"])]
+        verbose_name = _("ci key")
+        verbose_name_plural = _("ci keys")
 
     def __str__(self):
         return f"{self.rule}={self.value}"
@@ -431,13 +474,21 @@ class RelationshipType(models.Model):
         BOTH = "both", _("Both ways")
         NONE = "none", _("Does not spread")
 
-    key = models.CharField(max_length=50, unique=True, validators=[KEY])
-    name = models.CharField(max_length=100, help_text='Read from the source: "depends on".')
-    reverse_name = models.CharField(max_length=100, help_text='Read from the target: "used by".')
-    outage_spreads = models.CharField(max_length=10, choices=Spread.choices)
+    key = models.CharField(max_length=50, unique=True, validators=[KEY], verbose_name=_("key"))
+    name = models.CharField(
+        max_length=100, help_text='Read from the source: "depends on".', verbose_name=_("name")
+    )
+    reverse_name = models.CharField(
+        max_length=100, help_text='Read from the target: "used by".', verbose_name=_("reverse name")
+    )
+    outage_spreads = models.CharField(
+        max_length=10, choices=Spread.choices, verbose_name=_("outage spreads")
+    )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("relationship type")
+        verbose_name_plural = _("relationship types")
 
     def __str__(self):
         return f"{self.name} / {self.reverse_name}"
@@ -445,19 +496,37 @@ class RelationshipType(models.Model):
 
 class Relationship(models.Model):
     source = models.ForeignKey(
-        ConfigurationItem, on_delete=models.CASCADE, related_name="outgoing_relationships"
+        ConfigurationItem,
+        on_delete=models.CASCADE,
+        related_name="outgoing_relationships",
+        verbose_name=_("source"),
     )
-    type = models.ForeignKey(RelationshipType, on_delete=models.PROTECT, related_name="+")
+    type = models.ForeignKey(
+        RelationshipType, on_delete=models.PROTECT, related_name="+", verbose_name=_("type")
+    )
     target = models.ForeignKey(
-        ConfigurationItem, on_delete=models.CASCADE, related_name="incoming_relationships"
+        ConfigurationItem,
+        on_delete=models.CASCADE,
+        related_name="incoming_relationships",
+        verbose_name=_("target"),
     )
     data_source = models.ForeignKey(
-        DataSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        DataSource,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("data source"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         constraints = [
@@ -467,6 +536,8 @@ class Relationship(models.Model):
             models.CheckConstraint(condition=~Q(source=F("target")), name="relationship_not_self"),
         ]
         indexes = [models.Index(fields=["target", "type"])]
+        verbose_name = _("relationship")
+        verbose_name_plural = _("relationships")
 
     def __str__(self):
         return f"{self.source} {self.type.name} {self.target}"
@@ -480,29 +551,39 @@ class ImportRun(models.Model):
         APPLIED = "applied", _("Applied")
         FAILED = "failed", _("Failed")
 
-    data_source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="runs")
-    status = models.CharField(max_length=10, choices=Status.choices)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    data_source = models.ForeignKey(
+        DataSource, on_delete=models.PROTECT, related_name="runs", verbose_name=_("data source")
     )
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    relationships_created = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, verbose_name=_("status"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    created = models.PositiveIntegerField(default=0, verbose_name=_("created"))
+    updated = models.PositiveIntegerField(default=0, verbose_name=_("updated"))
+    unchanged = models.PositiveIntegerField(default=0, verbose_name=_("unchanged"))
+    relationships_created = models.PositiveIntegerField(
+        default=0, verbose_name=_("relationships created")
+    )
+    failed = models.PositiveIntegerField(default=0, verbose_name=_("failed"))
     #: What was sent (kept from a preview until it is applied).
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     #: Row by row: {"row", "kind" (ci / relationship), "action" (create, update,
     #: unchanged, error), "ci", "name", "changes", "errors"}; every error is kept, other
     #: rows up to ``RESULT_ROWS``.
-    results = models.JSONField(default=list, blank=True)
+    results = models.JSONField(default=list, blank=True, verbose_name=_("results"))
 
     RESULT_ROWS = 2000
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
 
     def __str__(self):
         return f"{self.data_source} import {self.started_at:%Y-%m-%d %H:%M}"

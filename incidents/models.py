@@ -43,15 +43,19 @@ class ResolutionCode(models.TextChoices):
 class PriorityRule(models.Model):
     """One cell of the impact x urgency priority matrix (editable by administrators)."""
 
-    impact = models.PositiveSmallIntegerField(choices=Level.choices)
-    urgency = models.PositiveSmallIntegerField(choices=Level.choices)
-    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    impact = models.PositiveSmallIntegerField(choices=Level.choices, verbose_name=_("impact"))
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices, verbose_name=_("urgency"))
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, verbose_name=_("priority")
+    )
 
     class Meta:
         ordering = ["impact", "urgency"]
         constraints = [
             models.UniqueConstraint(fields=["impact", "urgency"], name="unique_priority_cell")
         ]
+        verbose_name = _("priority rule")
+        verbose_name_plural = _("priority rules")
 
     def __str__(self):
         return f"impact {self.impact} x urgency {self.urgency} = priority {self.priority}"
@@ -68,11 +72,16 @@ class CategoryQuerySet(models.QuerySet):
 class Category(models.Model):
     """Incident categories; a category with a parent is a subcategory."""
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="subcategories"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="subcategories",
+        verbose_name=_("parent"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     objects = CategoryQuerySet.as_manager()
 
@@ -87,6 +96,7 @@ class Category(models.Model):
                 name="unique_top_category_name",
             ),
         ]
+        verbose_name = _("category")
 
     def __str__(self):
         return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
@@ -98,10 +108,17 @@ class Incident(Record):
     workflow = incident_workflow
 
     state = models.CharField(
-        max_length=30, choices=IncidentState.choices, default=IncidentState.NEW, db_index=True
+        max_length=30,
+        choices=IncidentState.choices,
+        default=IncidentState.NEW,
+        db_index=True,
+        verbose_name=_("state"),
     )
     caller = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_called"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="incidents_called",
+        verbose_name=_("caller"),
     )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -109,12 +126,23 @@ class Incident(Record):
         on_delete=models.SET_NULL,
         related_name="incidents_opened",
         editable=False,
+        verbose_name=_("opened by"),
     )
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("category"),
     )
     subcategory = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("subcategory"),
     )
     service = models.ForeignKey(
         "catalogue.Service",
@@ -122,28 +150,60 @@ class Incident(Record):
         blank=True,
         on_delete=models.PROTECT,
         related_name="incidents",
+        verbose_name=_("service"),
     )
     configuration_items = models.ManyToManyField(
-        "cmdb.ConfigurationItem", blank=True, related_name="incidents"
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("configuration items"),
     )
-    impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
-    urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
+    impact = models.PositiveSmallIntegerField(
+        choices=Level.choices, default=Level.LOW, verbose_name=_("impact")
+    )
+    urgency = models.PositiveSmallIntegerField(
+        choices=Level.choices, default=Level.LOW, verbose_name=_("urgency")
+    )
     priority = models.PositiveSmallIntegerField(
-        choices=Priority.choices, default=Priority.PLANNING, editable=False
+        choices=Priority.choices,
+        default=Priority.PLANNING,
+        editable=False,
+        verbose_name=_("priority"),
     )
-    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.AGENT)
-    on_hold_reason = models.CharField(max_length=20, choices=OnHoldReason.choices, blank=True)
-    resolution_code = models.CharField(max_length=30, choices=ResolutionCode.choices, blank=True)
-    resolution_notes = models.TextField(blank=True)
+    channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.AGENT, verbose_name=_("channel")
+    )
+    on_hold_reason = models.CharField(
+        max_length=20, choices=OnHoldReason.choices, blank=True, verbose_name=_("on hold reason")
+    )
+    resolution_code = models.CharField(
+        max_length=30, choices=ResolutionCode.choices, blank=True, verbose_name=_("resolution code")
+    )
+    resolution_notes = models.TextField(blank=True, verbose_name=_("resolution notes"))
     major = models.BooleanField(_("major incident"), default=False, db_index=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        verbose_name=_("parent"),
     )
-    first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
-    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    reassignment_count = models.PositiveIntegerField(default=0, editable=False)
-    reopen_count = models.PositiveIntegerField(default=0, editable=False)
+    first_response_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("first response at")
+    )
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("resolved at")
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("closed at")
+    )
+    reassignment_count = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("reassignment count")
+    )
+    reopen_count = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("reopen count")
+    )
     sla_timers = GenericRelation("service_level.Timer")
 
     class Meta:
@@ -163,6 +223,8 @@ class Incident(Record):
                 name="inc_group_open",
             ),
         ]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
 
     @property
     def is_open(self) -> bool:

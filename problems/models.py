@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import AbstractDeflection, Priority, Record, RecordQuerySet
 
@@ -83,7 +84,11 @@ class Problem(Record):
     workflow = problem_workflow
 
     state = models.CharField(
-        max_length=30, choices=ProblemState.choices, default=ProblemState.NEW, db_index=True
+        max_length=30,
+        choices=ProblemState.choices,
+        default=ProblemState.NEW,
+        db_index=True,
+        verbose_name=_("state"),
     )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -91,34 +96,61 @@ class Problem(Record):
         on_delete=models.SET_NULL,
         related_name="problems_opened",
         editable=False,
+        verbose_name=_("opened by"),
     )
     category = models.ForeignKey(
-        "incidents.Category", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "incidents.Category",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("category"),
     )
-    impact = models.CharField(max_length=10, choices=Risk.choices, default=Risk.MEDIUM)
-    probability = models.CharField(max_length=10, choices=Risk.choices, default=Risk.MEDIUM)
+    impact = models.CharField(
+        max_length=10, choices=Risk.choices, default=Risk.MEDIUM, verbose_name=_("impact")
+    )
+    probability = models.CharField(
+        max_length=10, choices=Risk.choices, default=Risk.MEDIUM, verbose_name=_("probability")
+    )
     priority = models.PositiveSmallIntegerField(
-        choices=Priority.choices, default=Priority.MODERATE, editable=False
+        choices=Priority.choices,
+        default=Priority.MODERATE,
+        editable=False,
+        verbose_name=_("priority"),
     )
-    incidents = models.ManyToManyField("incidents.Incident", blank=True, related_name="problems")
-    services = models.ManyToManyField("catalogue.Service", blank=True, related_name="problems")
+    incidents = models.ManyToManyField(
+        "incidents.Incident", blank=True, related_name="problems", verbose_name=_("incidents")
+    )
+    services = models.ManyToManyField(
+        "catalogue.Service", blank=True, related_name="problems", verbose_name=_("services")
+    )
     configuration_items = models.ManyToManyField(
-        "cmdb.ConfigurationItem", blank=True, related_name="problems"
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="problems",
+        verbose_name=_("configuration items"),
     )
     workaround = models.TextField(
         blank=True,
         help_text="How to reduce or remove the impact of its incidents until it is fixed; "
         "start with the symptoms it applies to.",
+        verbose_name=_("workaround"),
     )
     workaround_public = models.BooleanField(
         "publish the workaround",
         default=False,
         help_text="Show the workaround to employees in the portal (the title and workaround only).",
     )
-    resolution_notes = models.TextField(blank=True)
-    known_error_at = models.DateTimeField(null=True, blank=True, editable=False)
-    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_notes = models.TextField(blank=True, verbose_name=_("resolution notes"))
+    known_error_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("known error at")
+    )
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("resolved at")
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("closed at")
+    )
 
     objects = ProblemQuerySet.as_manager()
 
@@ -134,6 +166,8 @@ class Problem(Record):
                 name="prb_kedb",
             ),
         ]
+        verbose_name = _("problem")
+        verbose_name_plural = _("problems")
 
     @property
     def is_open(self) -> bool:
@@ -154,17 +188,29 @@ class Cause(models.Model):
     """A cause of the problem: the root cause or a contributing one (also of an incident's
     duration or impact), in one of the four dimensions."""
 
-    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="causes")
-    dimension = models.CharField(max_length=40, choices=Dimension.choices)
-    description = models.TextField()
+    problem = models.ForeignKey(
+        Problem, on_delete=models.CASCADE, related_name="causes", verbose_name=_("problem")
+    )
+    dimension = models.CharField(
+        max_length=40, choices=Dimension.choices, verbose_name=_("dimension")
+    )
+    description = models.TextField(verbose_name=_("description"))
     is_root_cause = models.BooleanField("root cause", default=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["-is_root_cause", "created_at", "id"]
+        verbose_name = _("cause")
+        verbose_name_plural = _("causes")
 
     def __str__(self):
         kind = "Root cause" if self.is_root_cause else "Contributing cause"
@@ -183,31 +229,48 @@ class WorkaroundUse(models.Model):
     """A workaround applied to an incident, and (later) how well it worked: error control
     evaluates a workaround each time it is used."""
 
-    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="workaround_uses")
+    problem = models.ForeignKey(
+        Problem, on_delete=models.CASCADE, related_name="workaround_uses", verbose_name=_("problem")
+    )
     incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.CASCADE, related_name="workaround_uses"
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        related_name="workaround_uses",
+        verbose_name=_("incident"),
     )
     used_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("used by"),
     )
-    used_at = models.DateTimeField(default=timezone.now, editable=False)
+    used_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("used at"))
     effectiveness = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         choices=Effectiveness.choices,
         validators=[MinValueValidator(1), MaxValueValidator(5)],
+        verbose_name=_("effectiveness"),
     )
-    rating_note = models.TextField(blank=True)
+    rating_note = models.TextField(blank=True, verbose_name=_("rating note"))
     rated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("rated by"),
     )
-    rated_at = models.DateTimeField(null=True, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("rated at"))
 
     class Meta:
         ordering = ["-used_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["problem", "incident"], name="unique_workaround_use")
         ]
+        verbose_name = _("workaround use")
+        verbose_name_plural = _("workaround uses")
 
     def __str__(self):
         return f"{self.problem.number} used on {self.incident.number}"
@@ -218,7 +281,13 @@ class KnownErrorDeflection(AbstractDeflection):
     issue: an incident that was not needed (the known error's share of deflection, as an
     article's ``Deflection`` is the knowledge base's)."""
 
-    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="deflections")
+    problem = models.ForeignKey(
+        Problem, on_delete=models.CASCADE, related_name="deflections", verbose_name=_("problem")
+    )
+
+    class Meta(AbstractDeflection.Meta):
+        verbose_name = _("known error deflection")
+        verbose_name_plural = _("known error deflections")
 
     def __str__(self):
         return f"{self.problem.number} deflected “{self.query}”"

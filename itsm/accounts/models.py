@@ -48,23 +48,29 @@ STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.CHANGE_MANAGER, Role.ADM
 
 
 class Organization(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
 
     def __str__(self):
         return self.name
 
 
 class Location(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    address = models.TextField(blank=True)
-    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    address = models.TextField(blank=True, verbose_name=_("address"))
+    time_zone = models.CharField(
+        max_length=64, choices=TIME_ZONE_CHOICES, default="UTC", verbose_name=_("time zone")
+    )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
 
     def __str__(self):
         return self.name
@@ -92,15 +98,29 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
 
 
 class User(AbstractUser):
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.END_USER)
-    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    role = models.CharField(
+        max_length=20, choices=Role.choices, default=Role.END_USER, verbose_name=_("role")
+    )
+    time_zone = models.CharField(
+        max_length=64, choices=TIME_ZONE_CHOICES, default="UTC", verbose_name=_("time zone")
+    )
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="users"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="users",
+        verbose_name=_("organization"),
     )
     location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="users"
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="users",
+        verbose_name=_("location"),
     )
-    phone = models.CharField(max_length=40, blank=True)
+    phone = models.CharField(max_length=40, blank=True, verbose_name=_("phone"))
     vip = models.BooleanField(
         _("VIP"),
         default=False,
@@ -113,6 +133,7 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="reports",
         help_text=_("Who approves this person's requests when an item asks for the manager."),
+        verbose_name=_("manager"),
     )
 
     theme = models.CharField(
@@ -120,12 +141,14 @@ class User(AbstractUser):
         choices=Theme.choices,
         default=Theme.SYSTEM,
         help_text=_("Light or dark colours on every page; “as my device” follows its setting."),
+        verbose_name=_("theme"),
     )
     density = models.CharField(
         max_length=12,
         choices=Density.choices,
         default=Density.COMFORTABLE,
         help_text=_("Compact fits more rows of a queue on the screen."),
+        verbose_name=_("density"),
     )
     date_format = models.CharField(
         max_length=10,
@@ -135,22 +158,28 @@ class User(AbstractUser):
             "How dates are typed and shown in forms; the browser's picker follows "
             "the browser's language, not yours."
         ),
+        verbose_name=_("date format"),
     )
     language = models.CharField(
         max_length=10,
         choices=LANGUAGE_CHOICES,
         blank=True,
         help_text=_("The language of the screens and of the mail you receive."),
+        verbose_name=_("language"),
     )
     #: What this person's groups and own permissions grant ("app.codename"), kept up to
     #: date by ``itsm.accounts.permissions`` on every change of either, so that checking
     #: a permission costs no query.
-    granted_permissions = models.JSONField(default=list, blank=True, editable=False)
+    granted_permissions = models.JSONField(
+        default=list, blank=True, editable=False, verbose_name=_("granted permissions")
+    )
 
     objects = UserManager()
 
     class Meta:
         ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self):
         return self.get_full_name() or self.username
@@ -252,13 +281,20 @@ class User(AbstractUser):
 class Team(models.Model):
     """An assignment group: the agents who work records assigned to it, and its manager."""
 
-    name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
-    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    email = models.EmailField(blank=True, verbose_name=_("email"))
     manager = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+        verbose_name=_("manager"),
     )
-    members = models.ManyToManyField(User, blank=True, related_name="teams")
+    members = models.ManyToManyField(
+        User, blank=True, related_name="teams", verbose_name=_("members")
+    )
     organizations = models.ManyToManyField(
         Organization,
         blank=True,
@@ -267,11 +303,14 @@ class Team(models.Model):
             "The customers this team serves: with data separation by organization, "
             "its members see these organizations' records only."
         ),
+        verbose_name=_("organizations"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
 
     def __str__(self):
         return self.name

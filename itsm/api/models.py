@@ -8,19 +8,25 @@ from django.utils.translation import gettext_lazy as _
 class IdempotencyKey(models.Model):
     """The first answer to a POST sent with an ``Idempotency-Key``, replayed on retries."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.CharField(max_length=255, verbose_name=_("key"))
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
+    status_code = models.PositiveSmallIntegerField(null=True, verbose_name=_("status code"))
+    response_body = models.JSONField(null=True, verbose_name=_("response body"))
     #: Headers of the first answer that a replay repeats (Location, ETag).
-    headers = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    headers = models.JSONField(default=dict, blank=True, verbose_name=_("headers"))
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key")
         ]
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
@@ -33,9 +39,12 @@ class ServiceAccount(models.Model):
     (``owner``); deactivating it stops all its tokens at once."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_account"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="service_account",
+        verbose_name=_("user"),
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -43,12 +52,17 @@ class ServiceAccount(models.Model):
         on_delete=models.SET_NULL,
         related_name="service_accounts_owned",
         help_text=_("The person who answers for this account."),
+        verbose_name=_("owner"),
     )
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["user__username"]
+        verbose_name = _("service account")
+        verbose_name_plural = _("service accounts")
 
     def __str__(self):
         return self.user.username
@@ -75,14 +89,19 @@ class ApiToken(models.Model):
     revoked rather than deleted (who and when stay)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
     )
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=20, unique=True, editable=False)
-    secret_hash = models.CharField(max_length=64, editable=False)
-    scopes = models.JSONField(default=list)
-    expires_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    prefix = models.CharField(max_length=20, unique=True, editable=False, verbose_name=_("prefix"))
+    secret_hash = models.CharField(max_length=64, editable=False, verbose_name=_("secret hash"))
+    scopes = models.JSONField(default=list, verbose_name=_("scopes"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -90,10 +109,17 @@ class ApiToken(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("created by"),
     )
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_used_from = models.GenericIPAddressField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last used at")
+    )
+    last_used_from = models.GenericIPAddressField(
+        null=True, blank=True, editable=False, verbose_name=_("last used from")
+    )
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("revoked at")
+    )
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -101,6 +127,7 @@ class ApiToken(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("revoked by"),
     )
 
     objects = ApiTokenQuerySet.as_manager()
@@ -115,6 +142,7 @@ class ApiToken(models.Model):
                 name="one_live_token_name_per_user",
             )
         ]
+        verbose_name_plural = _("API tokens")
 
     def __str__(self):
         return f"{self.prefix}… ({self.name})"

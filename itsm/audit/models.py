@@ -64,12 +64,13 @@ def digest(data) -> str:
 class ChainHead(models.Model):
     """The one row appends are serialised on: the last event's sequence and hash."""
 
-    sequence = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default=GENESIS)
+    sequence = models.BigIntegerField(default=0, verbose_name=_("sequence"))
+    hash = models.CharField(max_length=64, default=GENESIS, verbose_name=_("hash"))
 
     class Meta:
         verbose_name = _("audit chain head")
         default_permissions = ()  # nobody's to grant: only record() moves it
+        verbose_name_plural = _("audit chain heads")
 
     def __str__(self):
         return f"#{self.sequence} {self.hash}"
@@ -84,9 +85,13 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    sequence = models.BigIntegerField(unique=True, editable=False)
-    at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
-    action = models.CharField(max_length=100, db_index=True, editable=False)
+    sequence = models.BigIntegerField(unique=True, editable=False, verbose_name=_("sequence"))
+    at = models.DateTimeField(
+        default=timezone.now, db_index=True, editable=False, verbose_name=_("at")
+    )
+    action = models.CharField(
+        max_length=100, db_index=True, editable=False, verbose_name=_("action")
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -94,22 +99,39 @@ class AuditEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("actor"),
     )
-    actor_username = models.CharField(max_length=150, blank=True, editable=False)
-    client_address = models.GenericIPAddressField(null=True, blank=True, editable=False)
-    user_agent = models.CharField(max_length=300, blank=True, editable=False)
+    actor_username = models.CharField(
+        max_length=150, blank=True, editable=False, verbose_name=_("actor username")
+    )
+    client_address = models.GenericIPAddressField(
+        null=True, blank=True, editable=False, verbose_name=_("client address")
+    )
+    user_agent = models.CharField(
+        max_length=300, blank=True, editable=False, verbose_name=_("user agent")
+    )
     #: ``app_label.model`` of what was acted on (text, so the trail outlives the type).
-    target_type = models.CharField(max_length=100, blank=True, db_index=True, editable=False)
-    target_id = models.CharField(max_length=64, blank=True, editable=False)
-    target_repr = models.CharField(max_length=200, blank=True, editable=False)
-    before = models.JSONField(null=True, blank=True, editable=False)
-    after = models.JSONField(null=True, blank=True, editable=False)
-    details = models.JSONField(default=dict, blank=True, editable=False)
-    personal_digest = models.CharField(max_length=64, editable=False)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
+    target_type = models.CharField(
+        max_length=100, blank=True, db_index=True, editable=False, verbose_name=_("target type")
+    )
+    target_id = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("target id")
+    )
+    target_repr = models.CharField(
+        max_length=200, blank=True, editable=False, verbose_name=_("target repr")
+    )
+    before = models.JSONField(null=True, blank=True, editable=False, verbose_name=_("before"))
+    after = models.JSONField(null=True, blank=True, editable=False, verbose_name=_("after"))
+    details = models.JSONField(default=dict, blank=True, editable=False, verbose_name=_("details"))
+    personal_digest = models.CharField(
+        max_length=64, editable=False, verbose_name=_("personal digest")
+    )
+    prev_hash = models.CharField(max_length=64, editable=False, verbose_name=_("prev hash"))
+    hash = models.CharField(max_length=64, editable=False, verbose_name=_("hash"))
     #: Set when a privacy erasure pseudonymised the personal part.
-    rewritten_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rewritten_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("rewritten at")
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -118,6 +140,8 @@ class AuditEvent(models.Model):
         # Reading is the only right there is to grant (no add, change or delete exists).
         default_permissions = ("view",)
         indexes = [models.Index(fields=["actor_username", "at"])]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
 
     def __str__(self):
         return f"#{self.sequence} {self.action} by {self.actor_username or 'the platform'}"

@@ -20,14 +20,22 @@ class Decision(models.TextChoices):
 class AbstractApproval(models.Model):
     Decision = Decision
 
-    level = models.PositiveIntegerField()
+    level = models.PositiveIntegerField(verbose_name=_("level"))
     approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="%(app_label)s_approvals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_approvals",
+        verbose_name=_("approver"),
     )
-    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(
+        max_length=10,
+        choices=Decision.choices,
+        default=Decision.PENDING,
+        verbose_name=_("decision"),
+    )
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
 
     class Meta:
         abstract = True

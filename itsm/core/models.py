@@ -20,8 +20,12 @@ class NumberSequence(models.Model):
 
     PostgreSQL uses one native sequence per prefix instead (see ``numbering``)."""
 
-    prefix = models.CharField(max_length=10, primary_key=True)
-    last_value = models.BigIntegerField(default=0)
+    prefix = models.CharField(max_length=10, primary_key=True, verbose_name=_("prefix"))
+    last_value = models.BigIntegerField(default=0, verbose_name=_("last value"))
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
 
     def __str__(self):
         return f"{self.prefix}: {self.last_value}"
@@ -84,9 +88,13 @@ class Tracked(models.Model):
     ETAG_FIELD: str = ""
     ETAG_PREFIX: str = ""
 
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("updated at")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     objects = TrackedQuerySet.as_manager()
 
@@ -158,16 +166,17 @@ class Record(Tracked):
     ETAG_FIELD = "number"
     workflow: Workflow
 
-    number = models.CharField(max_length=20, unique=True, editable=False)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    state = models.CharField(max_length=30, db_index=True)
+    number = models.CharField(max_length=20, unique=True, editable=False, verbose_name=_("number"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    state = models.CharField(max_length=30, db_index=True, verbose_name=_("state"))
     assignment_group = models.ForeignKey(
         "accounts.Team",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="%(app_label)s_%(class)s_set",
+        verbose_name=_("assignment group"),
     )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -175,6 +184,7 @@ class Record(Tracked):
         blank=True,
         on_delete=models.PROTECT,
         related_name="%(app_label)s_%(class)s_assigned",
+        verbose_name=_("assigned to"),
     )
 
     objects = RecordQuerySet.as_manager()
@@ -251,19 +261,30 @@ class JournalEntry(models.Model):
         SLA = "sla", _("SLA")
         APPROVAL = "approval", _("Approval")
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.BigIntegerField()
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("content type")
+    )
+    object_id = models.BigIntegerField(verbose_name=_("object id"))
     record = GenericForeignKey("content_type", "object_id")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
     internal = models.BooleanField(
-        default=False, help_text=_("Internal entries are never shown to end users.")
+        default=False,
+        help_text=_("Internal entries are never shown to end users."),
+        verbose_name=_("internal"),
     )
-    body = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
 
     objects = JournalQuerySet.as_manager()
 
@@ -271,19 +292,27 @@ class JournalEntry(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
         verbose_name_plural = _("journal entries")
+        verbose_name = _("journal entry")
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
 
     @property
     def text(self) -> str:
-        """The body as its reader should see it: a moment the entry names (``data["at"]``,
-        written ``{at}`` in ``data["text"]``) in the reader's time zone, with the zone."""
+        """The body as its reader should see it: a sentence the platform worded
+        (``data["said"]``, see ``itsm.core.i18n.Said``) in the reader's language, and a
+        moment the entry names (``data["at"]``, written ``{at}`` in ``data["text"]``) in the
+        reader's time zone, with the zone."""
+        from .i18n import Said
+
+        worded = Said.from_data(self.data.get("said"))
         template, at = self.data.get("text"), self.data.get("at")
+        if worded is not None and not isinstance(template, str):
+            template = worded.render()
         moment = parse_datetime(at) if isinstance(at, str) else None
-        if not isinstance(template, str) or moment is None:
+        if not isinstance(template, str):
             return self.body
-        return template.replace("{at}", local_moment(moment))
+        return template if moment is None else template.replace("{at}", local_moment(moment))
 
 
 def local_moment(moment) -> str:
@@ -303,10 +332,18 @@ class AbstractDeflection(models.Model):
     WINDOW = timedelta(days=1)
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    query = models.CharField(max_length=200, blank=True, help_text=_("What they had typed."))
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    query = models.CharField(
+        max_length=200, blank=True, help_text=_("What they had typed."), verbose_name=_("query")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
         abstract = True
@@ -333,17 +370,27 @@ class RecordLink(models.Model):
         DUPLICATE_OF = "duplicate_of", _("Duplicate of")
         RESOLVED_BY = "resolved_by", _("Resolved by")
 
-    source_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
-    source_id = models.BigIntegerField()
-    source = GenericForeignKey("source_type", "source_id")
-    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
-    target_id = models.BigIntegerField()
-    target = GenericForeignKey("target_type", "target_id")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RELATES_TO)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    source_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name=_("source type")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    source_id = models.BigIntegerField(verbose_name=_("source id"))
+    source = GenericForeignKey("source_type", "source_id")
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name=_("target type")
+    )
+    target_id = models.BigIntegerField(verbose_name=_("target id"))
+    target = GenericForeignKey("target_type", "target_id")
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.RELATES_TO, verbose_name=_("kind")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         constraints = [
@@ -356,6 +403,8 @@ class RecordLink(models.Model):
             models.Index(fields=["source_type", "source_id"]),
             models.Index(fields=["target_type", "target_id"]),
         ]
+        verbose_name = _("record link")
+        verbose_name_plural = _("record links")
 
     def __str__(self):
         return f"{self.source} {self.get_kind_display().lower()} {self.target}"
@@ -369,22 +418,30 @@ def attachment_path(instance, filename):
 class Attachment(models.Model):
     """A file on a record; served only to those who may see the record."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.BigIntegerField()
-    record = GenericForeignKey("content_type", "object_id")
-    file = models.FileField(upload_to=attachment_path)
-    filename = models.CharField(max_length=255)
-    size = models.PositiveBigIntegerField()
-    mime_type = models.CharField(max_length=127, blank=True)
-    internal = models.BooleanField(default=False)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("content type")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    object_id = models.BigIntegerField(verbose_name=_("object id"))
+    record = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(upload_to=attachment_path, verbose_name=_("file"))
+    filename = models.CharField(max_length=255, verbose_name=_("filename"))
+    size = models.PositiveBigIntegerField(verbose_name=_("size"))
+    mime_type = models.CharField(max_length=127, blank=True, verbose_name=_("mime type"))
+    internal = models.BooleanField(default=False, verbose_name=_("internal"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
 
     def __str__(self):
         return self.filename
@@ -407,25 +464,34 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
+        verbose_name=_("recipient"),
     )
     #: For people who are not users (named addresses of an escalation).
-    address = models.EmailField(blank=True)
-    subject = models.CharField(max_length=255)
-    body = models.TextField()
-    content_type = models.ForeignKey(ContentType, null=True, on_delete=models.SET_NULL)
-    object_id = models.BigIntegerField(null=True)
+    address = models.EmailField(blank=True, verbose_name=_("address"))
+    subject = models.CharField(max_length=255, verbose_name=_("subject"))
+    body = models.TextField(verbose_name=_("body"))
+    content_type = models.ForeignKey(
+        ContentType, null=True, on_delete=models.SET_NULL, verbose_name=_("content type")
+    )
+    object_id = models.BigIntegerField(null=True, verbose_name=_("object id"))
     record = GenericForeignKey("content_type", "object_id")
     status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PENDING,
+        db_index=True,
+        verbose_name=_("status"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
 
     def __str__(self):
         return f"{self.subject} → {self.recipient or self.address}"

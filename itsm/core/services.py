@@ -13,9 +13,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from . import uploads
+from .i18n import Said, in_language, said, user_language
 from .models import Attachment, JournalEntry, Notification, Record, RecordLink
 from .signals import record_changed
 
@@ -27,7 +29,8 @@ class StaleVersion(Exception):
 
     def __init__(self, record):
         super().__init__(
-            f"{record.reference} was changed by someone else (now version {record.version})."
+            gettext("%(record)s was changed by someone else (now version %(version)s).")
+            % {"record": record.reference, "version": record.version}
         )
         self.record = record
 
@@ -36,13 +39,20 @@ class StaleVersion(Exception):
 
 
 def write_journal(record, kind, actor=None, body="", data=None, internal=False) -> JournalEntry:
+    """One timeline line. A ``body`` the platform words (``said(...)``) is stored in English
+    (what search and exports read) and read by each person in their language
+    (``JournalEntry.text``); a person's own words are stored as they wrote them."""
+    data = dict(data or {})
+    if isinstance(body, Said):
+        data["said"] = body.as_data()
+        body = body.in_english()
     return JournalEntry.objects.create(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         kind=kind,
         actor=actor,
-        body=body,
-        data=data or {},
+        body=str(body),
+        data=data,
         internal=internal,
     )
 
@@ -165,7 +175,10 @@ def add_attachment(record: Record, actor, uploaded_file, internal: bool = False)
     limit = settings.ATTACHMENT_MAX_BYTES
     if uploaded_file.size > limit:
         raise ValidationError(
-            {"file": f"The file is {uploaded_file.size} bytes; the limit is {limit} bytes."}
+            {
+                "file": gettext("The file is %(size)s bytes; the limit is %(limit)s bytes.")
+                % {"size": uploaded_file.size, "limit": limit}
+            }
         )
     if internal and not actor.is_agent:
         raise ValidationError({"internal": _("Only service desk staff can add internal files.")})
@@ -232,7 +245,12 @@ def find_record(number: str, user) -> Record:
             if record is not None:
                 return record
             break
-    raise ValidationError({"target": f"There is no record {number or '(empty)'} you can see."})
+    raise ValidationError(
+        {
+            "target": gettext("There is no record %(number)s you can see.")
+            % {"number": number or gettext("(empty)")}
+        }
+    )
 
 
 def _links_touching(record: Record):
@@ -286,6 +304,47 @@ def links_of(record: Record, user) -> list[dict]:
     return result
 
 
+#: The journal lines of a link made, per kind: on its source, on its target (each read in
+#: its reader's language).
+LINKED = {
+    RecordLink.Kind.RELATES_TO: (
+        gettext_noop("relates to %(number)s"),
+        gettext_noop("%(number)s relates to this"),
+    ),
+    RecordLink.Kind.CAUSED_BY: (
+        gettext_noop("caused by %(number)s"),
+        gettext_noop("%(number)s caused by this"),
+    ),
+    RecordLink.Kind.DUPLICATE_OF: (
+        gettext_noop("duplicate of %(number)s"),
+        gettext_noop("%(number)s duplicate of this"),
+    ),
+    RecordLink.Kind.RESOLVED_BY: (
+        gettext_noop("resolved by %(number)s"),
+        gettext_noop("%(number)s resolved by this"),
+    ),
+}
+#: ... and of a link removed.
+UNLINKED = {
+    RecordLink.Kind.RELATES_TO: (
+        gettext_noop("removed link: relates to %(number)s"),
+        gettext_noop("removed link: %(number)s relates to this"),
+    ),
+    RecordLink.Kind.CAUSED_BY: (
+        gettext_noop("removed link: caused by %(number)s"),
+        gettext_noop("removed link: %(number)s caused by this"),
+    ),
+    RecordLink.Kind.DUPLICATE_OF: (
+        gettext_noop("removed link: duplicate of %(number)s"),
+        gettext_noop("removed link: %(number)s duplicate of this"),
+    ),
+    RecordLink.Kind.RESOLVED_BY: (
+        gettext_noop("removed link: resolved by %(number)s"),
+        gettext_noop("removed link: %(number)s resolved by this"),
+    ),
+}
+
+
 @transaction.atomic
 def unlink(record: Record, link_id: int, actor) -> None:
     if not actor.is_agent:
@@ -295,10 +354,10 @@ def unlink(record: Record, link_id: int, actor) -> None:
         raise RecordLink.DoesNotExist
     source, target = link.source, link.target
     link.delete()
-    label = RecordLink.Kind(link.kind).label.lower()
+    outgoing, incoming = UNLINKED[link.kind]
     for rec, text in (
-        (source, f"removed link: {label} {target.number}"),
-        (target, f"removed link: {source.number} {label} this"),
+        (source, said(outgoing, number=target.number if target is not None else "")),
+        (target, said(incoming, number=source.number if source is not None else "")),
     ):
         if rec is not None:
             write_journal(rec, JournalEntry.Kind.LINK, actor, body=text, internal=True)
@@ -309,7 +368,9 @@ def link_records(source: Record, target: Record, actor, kind=RecordLink.Kind.REL
     if not actor.is_agent:
         raise PermissionDenied
     if kind not in RecordLink.Kind.values:
-        raise ValidationError({"kind": f"One of: {', '.join(RecordLink.Kind.values)}."})
+        raise ValidationError(
+            {"kind": gettext("One of: %(values)s.") % {"values": ", ".join(RecordLink.Kind.values)}}
+        )
     if source == target:
         raise ValidationError({"target": _("A record cannot be linked to itself.")})
     if kind == RecordLink.Kind.RELATES_TO:
@@ -331,15 +392,19 @@ def link_records(source: Record, target: Record, actor, kind=RecordLink.Kind.REL
         defaults={"created_by": actor},
     )
     if created:
-        label = RecordLink.Kind(kind).label.lower()
+        outgoing, incoming = LINKED[kind]
         write_journal(
-            source, JournalEntry.Kind.LINK, actor, body=f"{label} {target.number}", internal=True
+            source,
+            JournalEntry.Kind.LINK,
+            actor,
+            body=said(outgoing, number=target.number),
+            internal=True,
         )
         write_journal(
             target,
             JournalEntry.Kind.LINK,
             actor,
-            body=f"{source.number} {label} this",
+            body=said(incoming, number=source.number),
             internal=True,
         )
     return link
@@ -379,17 +444,31 @@ def notify(
     """Queue a message to each recipient (deduplicated, skipping those without e-mail) and to
     each plain e-mail address. The subject is made one line (``mail_subject``).
 
+    ``subject`` and ``body`` are strings, lazy translations, ``said(...)`` sentences or
+    functions of no arguments returning one: each recipient gets them in their language
+    (``User.language``), a plain address in the site's.
+
     Rows are written in the caller's transaction; delivery is queued after commit."""
-    subject = mail_subject(subject)
+    worded: dict[str | None, tuple[str, str]] = {}
+
+    def words(language):
+        if language not in worded:
+            worded[language] = (
+                mail_subject(in_language(subject, language)),
+                in_language(body, language),
+            )
+        return worded[language]
+
     seen = set()
     rows = []
     ct = ContentType.objects.get_for_model(record) if record else None
     for address in sorted({a.strip().lower() for a in addresses if a and a.strip()}):
+        site_subject, site_body = words(None)
         rows.append(
             Notification(
                 address=address,
-                subject=subject,
-                body=body,
+                subject=site_subject,
+                body=site_body,
                 content_type=ct,
                 object_id=record.pk if record else None,
             )
@@ -400,11 +479,12 @@ def notify(
         seen.add(user.pk)
         if record is not None and not _may_be_told(record, user):
             continue
+        their_subject, their_body = words(user_language(user))
         rows.append(
             Notification(
                 recipient=user,
-                subject=subject,
-                body=body,
+                subject=their_subject,
+                body=their_body,
                 content_type=ct,
                 object_id=record.pk if record else None,
             )
@@ -418,8 +498,11 @@ def notify(
             record,
             JournalEntry.Kind.NOTIFICATION,
             None,
-            body=f"Notified {', '.join(sorted(str(n.recipient or n.address) for n in created))}: "
-            f"{subject}",
+            body=said(
+                gettext_noop("Notified %(recipients)s: %(subject)s"),
+                recipients=", ".join(sorted(str(n.recipient or n.address) for n in created)),
+                subject=words(None)[0],
+            ),
             internal=True,
         )
     if ids:

@@ -59,8 +59,8 @@ class Access:
 @dataclass(frozen=True)
 class Notice:
     """A message a write sends, in the same transaction (the outbox delivers it after
-    commit): to whom, subject and body, each a function of ``(record, actor)``; ``when``
-    may hold it back (``(record, actor) -> bool``)."""
+    commit): to whom, subject and body, each a function of ``(record, actor)`` called in
+    each recipient's language; ``when`` may hold it back (``(record, actor) -> bool``)."""
 
     to: Callable
     subject: Callable
@@ -72,7 +72,12 @@ class Notice:
             return
         recipients = [r for r in self.to(record, actor) if r is not None]
         if recipients:
-            core.notify(recipients, self.subject(record, actor), self.body(record, actor), record)
+            core.notify(
+                recipients,
+                lambda: self.subject(record, actor),  # worded in each recipient's language
+                lambda: self.body(record, actor),
+                record,
+            )
 
 
 @dataclass

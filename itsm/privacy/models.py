@@ -49,15 +49,27 @@ class LegalHold(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="legal_holds",
+        verbose_name=_("person"),
     )
-    reason = models.TextField(help_text=_("Why the data is kept (a case reference)."))
+    reason = models.TextField(
+        help_text=_("Why the data is kept (a case reference)."), verbose_name=_("reason")
+    )
     placed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("placed by"),
     )
-    placed_at = models.DateTimeField(default=timezone.now)
-    released_at = models.DateTimeField(null=True, blank=True)
+    placed_at = models.DateTimeField(default=timezone.now, verbose_name=_("placed at"))
+    released_at = models.DateTimeField(null=True, blank=True, verbose_name=_("released at"))
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("released by"),
     )
 
     objects = LegalHoldQuerySet.as_manager()
@@ -80,6 +92,8 @@ class LegalHold(models.Model):
                 ),
             )
         ]
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
 
     def __str__(self):
         what = f"person #{self.person_id}" if self.person_id else self.record_label
@@ -115,15 +129,22 @@ class RetentionRule(models.Model):
         PSEUDONYMISE = "pseudonymise", _("Pseudonymise the people named")
         REMOVE = "remove", _("Remove the record")
 
-    record_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    record_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name=_("record type")
+    )
     closed_for_years = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Records closed for more than this many years."),
+        verbose_name=_("closed for years"),
     )
-    action = models.CharField(max_length=15, choices=Action.choices)
-    active = models.BooleanField(default=True)
-    description = models.TextField(blank=True, help_text=_("Why (the policy it follows)."))
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    action = models.CharField(max_length=15, choices=Action.choices, verbose_name=_("action"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    description = models.TextField(
+        blank=True, help_text=_("Why (the policy it follows)."), verbose_name=_("description")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["record_type__app_label", "record_type__model", "closed_for_years"]
@@ -132,6 +153,8 @@ class RetentionRule(models.Model):
                 fields=["record_type", "action"], name="one_retention_rule_per_type_and_action"
             )
         ]
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
 
     def __str__(self):
         return (
@@ -157,18 +180,27 @@ class Erasure(models.Model):
     account is named, never what was erased."""
 
     person = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="erasure"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="erasure",
+        verbose_name=_("person"),
     )
-    erased_at = models.DateTimeField(default=timezone.now)
+    erased_at = models.DateTimeField(default=timezone.now, verbose_name=_("erased at"))
     erased_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("erased by"),
     )
-    reason = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(max_length=300, blank=True, verbose_name=_("reason"))
     #: how many rows were rewritten, by model label
-    counts = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True, verbose_name=_("counts"))
 
     class Meta:
         ordering = ["-erased_at"]
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
 
     def __str__(self):
         return f"Erasure of {self.person} at {self.erased_at:%Y-%m-%d %H:%M}"

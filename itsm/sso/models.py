@@ -22,19 +22,21 @@ class GroupMapping(models.Model):
     named by a mapping are managed by it: people are added and removed at sign-in; teams
     no mapping names are left as administrators set them."""
 
-    source = models.CharField(max_length=8, choices=Source.choices)
+    source = models.CharField(max_length=8, choices=Source.choices, verbose_name=_("source"))
     external_group = models.CharField(
         max_length=255,
         help_text=_(
             "The group as the provider names it: the OIDC groups claim's value, the "
             "SAML groups attribute's value, or an LDAP group's cn or full DN (any letter case)."
         ),
+        verbose_name=_("external group"),
     )
     role = models.CharField(
         max_length=20,
         choices=Role.choices,
         blank=True,
         help_text=_("The role its members get (the highest of their groups' roles wins)."),
+        verbose_name=_("role"),
     )
     team = models.ForeignKey(
         Team,
@@ -43,6 +45,7 @@ class GroupMapping(models.Model):
         on_delete=models.CASCADE,
         related_name="sso_mappings",
         help_text=_("The team its members belong to."),
+        verbose_name=_("team"),
     )
 
     class Meta:
@@ -59,6 +62,8 @@ class GroupMapping(models.Model):
                 violation_error_message="This mapping exists already.",
             ),
         ]
+        verbose_name = _("group mapping")
+        verbose_name_plural = _("group mappings")
 
     def __str__(self):
         gives = ", ".join(
@@ -76,14 +81,20 @@ class BreakGlassAccount(models.Model):
     signs anyone in as this account."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="break_glass"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="break_glass",
+        verbose_name=_("user"),
     )
-    reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last used at")
+    )
 
     class Meta:
         verbose_name = _("break-glass account")
+        verbose_name_plural = _("break-glass accounts")
 
     def __str__(self):
         return f"Break-glass: {self.user.username}"

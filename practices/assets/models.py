@@ -29,15 +29,19 @@ class Supplier(Tracked):
     """Suppliers, contracts and licences are for IT staff only (the kernel's default
     ``visible_to``)."""
 
-    name = models.CharField(max_length=200, unique=True)
-    contact = models.CharField(max_length=200, blank=True, help_text=_("The contact person."))
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    website = models.URLField(blank=True)
-    notes = models.TextField(blank=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    contact = models.CharField(
+        max_length=200, blank=True, help_text=_("The contact person."), verbose_name=_("contact")
+    )
+    email = models.EmailField(blank=True, verbose_name=_("email"))
+    phone = models.CharField(max_length=40, blank=True, verbose_name=_("phone"))
+    website = models.URLField(blank=True, verbose_name=_("website"))
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
 
     def __str__(self):
         return self.name
@@ -63,24 +67,42 @@ class Asset(Tracked):
     ETAG_FIELD = "asset_tag"
     workflow = asset_workflow
 
-    asset_tag = models.CharField(max_length=50, unique=True, validators=[ASSET_TAG])
-    model = models.CharField(max_length=200, help_text=_("Make and model, e.g. ThinkPad T14."))
-    serial_number = models.CharField(max_length=100, blank=True, db_index=True)
-    vendor = models.ForeignKey(
-        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="assets"
+    asset_tag = models.CharField(
+        max_length=50, unique=True, validators=[ASSET_TAG], verbose_name=_("asset tag")
     )
-    purchase_date = models.DateField(null=True, blank=True)
+    model = models.CharField(
+        max_length=200, help_text=_("Make and model, e.g. ThinkPad T14."), verbose_name=_("model")
+    )
+    serial_number = models.CharField(
+        max_length=100, blank=True, db_index=True, verbose_name=_("serial number")
+    )
+    vendor = models.ForeignKey(
+        Supplier,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assets",
+        verbose_name=_("vendor"),
+    )
+    purchase_date = models.DateField(null=True, blank=True, verbose_name=_("purchase date"))
     purchase_cost = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
+        verbose_name=_("purchase cost"),
     )
-    currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY])
-    warranty_end = models.DateField(null=True, blank=True)
+    currency = models.CharField(
+        max_length=3, default="EUR", validators=[CURRENCY], verbose_name=_("currency")
+    )
+    warranty_end = models.DateField(null=True, blank=True, verbose_name=_("warranty end"))
     state = models.CharField(
-        max_length=20, choices=AssetState.choices, default=AssetState.ORDERED, db_index=True
+        max_length=20,
+        choices=AssetState.choices,
+        default=AssetState.ORDERED,
+        db_index=True,
+        verbose_name=_("state"),
     )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -88,9 +110,15 @@ class Asset(Tracked):
         blank=True,
         on_delete=models.PROTECT,
         related_name="assets",
+        verbose_name=_("assigned to"),
     )
     location = models.ForeignKey(
-        "accounts.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="assets"
+        "accounts.Location",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assets",
+        verbose_name=_("location"),
     )
     configuration_item = models.ForeignKey(
         "cmdb.ConfigurationItem",
@@ -99,8 +127,9 @@ class Asset(Tracked):
         on_delete=models.SET_NULL,
         related_name="assets",
         help_text=_("The CI this asset is, in the CMDB."),
+        verbose_name=_("configuration item"),
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
 
     objects = AssetQuerySet.as_manager()
 
@@ -110,6 +139,8 @@ class Asset(Tracked):
             models.Index(fields=["assigned_to", "state"]),
             models.Index(fields=["warranty_end"]),
         ]
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
 
     def __str__(self):
         return f"{self.asset_tag} {self.model}"
@@ -132,30 +163,49 @@ class Contract(Tracked):
         LEASE = "lease", _("Lease")
         LICENCE = "licence", _("Licence")
 
-    reference = models.CharField(max_length=100, unique=True, help_text=_("Contract number."))
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="contracts")
-    start_date = models.DateField()
-    end_date = models.DateField()
-    renewal_date = models.DateField(null=True, blank=True)
+    reference = models.CharField(
+        max_length=100, unique=True, help_text=_("Contract number."), verbose_name=_("reference")
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("supplier")
+    )
+    start_date = models.DateField(verbose_name=_("start date"))
+    end_date = models.DateField(verbose_name=_("end date"))
+    renewal_date = models.DateField(null=True, blank=True, verbose_name=_("renewal date"))
     notice_period_days = models.PositiveSmallIntegerField(
-        default=30, help_text=_("The owner is reminded this many days before renewal or expiry.")
+        default=30,
+        help_text=_("The owner is reminded this many days before renewal or expiry."),
+        verbose_name=_("notice period days"),
     )
     cost_per_year = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        verbose_name=_("cost per year"),
     )
-    currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY])
+    currency = models.CharField(
+        max_length=3, default="EUR", validators=[CURRENCY], verbose_name=_("currency")
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="contracts_owned",
+        verbose_name=_("owner"),
     )
-    notes = models.TextField(blank=True)
-    assets = models.ManyToManyField(Asset, blank=True, related_name="contracts")
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
+    assets = models.ManyToManyField(
+        Asset, blank=True, related_name="contracts", verbose_name=_("assets")
+    )
     configuration_items = models.ManyToManyField(
-        "cmdb.ConfigurationItem", blank=True, related_name="contracts"
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="contracts",
+        verbose_name=_("configuration items"),
     )
 
     class Meta:
@@ -165,6 +215,8 @@ class Contract(Tracked):
                 condition=Q(end_date__gte=models.F("start_date")), name="contract_ends_after_start"
             )
         ]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
 
     def __str__(self):
         return f"{self.reference} ({self.supplier})" if self.supplier_id else self.reference
@@ -181,13 +233,21 @@ class ContractReminder(models.Model):
         RENEWAL = "renewal", _("Renewal")
         EXPIRY = "expiry", _("Expiry")
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="reminders")
-    event = models.CharField(max_length=10, choices=Event.choices)
-    due_date = models.DateField(help_text=_("The renewal or end date reminded of."))
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("contract")
     )
-    sent_at = models.DateTimeField(default=timezone.now)
+    event = models.CharField(max_length=10, choices=Event.choices, verbose_name=_("event"))
+    due_date = models.DateField(
+        help_text=_("The renewal or end date reminded of."), verbose_name=_("due date")
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recipient"),
+    )
+    sent_at = models.DateTimeField(default=timezone.now, verbose_name=_("sent at"))
 
     class Meta:
         ordering = ["-sent_at", "-id"]
@@ -196,6 +256,8 @@ class ContractReminder(models.Model):
                 fields=["contract", "event", "due_date"], name="unique_contract_reminder"
             )
         ]
+        verbose_name = _("contract reminder")
+        verbose_name_plural = _("contract reminders")
 
     def __str__(self):
         return f"{self.contract}: {self.get_event_display()} on {self.due_date}"
@@ -208,23 +270,52 @@ class Licence(Tracked):
         INSTALLATIONS = "installations", _("Installations")
 
     software = models.ForeignKey(
-        "cmdb.ConfigurationItem", on_delete=models.PROTECT, related_name="licences"
+        "cmdb.ConfigurationItem",
+        on_delete=models.PROTECT,
+        related_name="licences",
+        verbose_name=_("software"),
     )
-    reference = models.CharField(max_length=100, blank=True, help_text=_("Licence key or order."))
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    metric = models.CharField(max_length=20, choices=Metric.choices, default=Metric.INSTALLATIONS)
+    reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("Licence key or order."),
+        verbose_name=_("reference"),
+    )
+    quantity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], verbose_name=_("quantity")
+    )
+    metric = models.CharField(
+        max_length=20,
+        choices=Metric.choices,
+        default=Metric.INSTALLATIONS,
+        verbose_name=_("metric"),
+    )
     contract = models.ForeignKey(
-        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="licences"
+        Contract,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="licences",
+        verbose_name=_("contract"),
     )
-    valid_from = models.DateField(null=True, blank=True)
-    valid_until = models.DateField(null=True, blank=True)
+    valid_from = models.DateField(null=True, blank=True, verbose_name=_("valid from"))
+    valid_until = models.DateField(null=True, blank=True, verbose_name=_("valid until"))
     cost = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        verbose_name=_("cost"),
     )
-    currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY])
+    currency = models.CharField(
+        max_length=3, default="EUR", validators=[CURRENCY], verbose_name=_("currency")
+    )
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
 
     def __str__(self):
         return f"{self.quantity} x {self.software}" if self.software_id else str(self.quantity)

@@ -38,9 +38,14 @@ class EnvironmentPolicy(models.Model):
     platform opens for it (a registration for non-production, a normal change for
     production, …) and whether low-risk ones are authorised without people."""
 
-    environment = models.CharField(max_length=20, choices=Environment.choices, unique=True)
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, unique=True, verbose_name=_("environment")
+    )
     change_model = models.ForeignKey(
-        "changes.ChangeModel", on_delete=models.PROTECT, related_name="+"
+        "changes.ChangeModel",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("change model"),
     )
     assignment_group = models.ForeignKey(
         "accounts.Team",
@@ -49,6 +54,7 @@ class EnvironmentPolicy(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The team the pipelines' changes are assigned to."),
+        verbose_name=_("assignment group"),
     )
     auto_approve = models.BooleanField(
         default=False,
@@ -56,14 +62,18 @@ class EnvironmentPolicy(models.Model):
             "Authorise low-risk deployments without people: risk low, no conflict, "
             "the pipeline's tests passed."
         ),
+        verbose_name=_("auto approve"),
     )
     window_minutes = models.PositiveIntegerField(
-        default=60, help_text=_("The planned window a pipeline's change gets from its request.")
+        default=60,
+        help_text=_("The planned window a pipeline's change gets from its request."),
+        verbose_name=_("window minutes"),
     )
 
     class Meta:
         ordering = ["environment"]
         verbose_name_plural = _("environment policies")
+        verbose_name = _("environment policy")
 
     def __str__(self):
         return f"{self.get_environment_display()}: {self.change_model}"
@@ -79,9 +89,11 @@ class GitHubIntegration(models.Model):
     environments' names mapped to ours, and the service account its deployments are
     requested as."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
     secret = models.CharField(
-        max_length=200, help_text=_("The webhook secret GitHub signs each event with.")
+        max_length=200,
+        help_text=_("The webhook secret GitHub signs each event with."),
+        verbose_name=_("secret"),
     )
     callback_token = models.CharField(
         max_length=500,
@@ -90,30 +102,42 @@ class GitHubIntegration(models.Model):
             "The token the answer to a run's callback is authorised with (the "
             "GitHub App installation's access token)."
         ),
+        verbose_name=_("callback token"),
     )
     allowed_callback_hosts = models.JSONField(
         default=list,
         blank=True,
         help_text='Hosts the callback may be sent to, e.g. ["api.github.com"].',
+        verbose_name=_("allowed callback hosts"),
     )
     environments = models.JSONField(
         default=dict,
         blank=True,
         help_text='GitHub environment -> ours: {"prod": "production", "qa": "test"}; an '
         "environment not named here is looked up by our own names.",
+        verbose_name=_("environments"),
     )
     repositories = models.JSONField(
-        default=list, blank=True, help_text='Repositories allowed ("owner/name"); empty: any.'
+        default=list,
+        blank=True,
+        help_text='Repositories allowed ("owner/name"); empty: any.',
+        verbose_name=_("repositories"),
     )
     service_account = models.ForeignKey(
-        ServiceAccount, on_delete=models.PROTECT, related_name="github_integrations"
+        ServiceAccount,
+        on_delete=models.PROTECT,
+        related_name="github_integrations",
+        verbose_name=_("service account"),
     )
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("GitHub integration")
+        verbose_name_plural = _("GitHub integrations")
 
     def __str__(self):
         return self.name
@@ -172,16 +196,30 @@ class Deployment(Record):
         blank=True,
         on_delete=models.PROTECT,
         related_name="deployments",
+        verbose_name=_("release"),
     )
     build = models.CharField(
-        max_length=200, blank=True, help_text=_("A build deployed without a release.")
+        max_length=200,
+        blank=True,
+        help_text=_("A build deployed without a release."),
+        verbose_name=_("build"),
     )
-    environment = models.CharField(max_length=20, choices=Environment.choices)
-    strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.BIG_BANG)
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, verbose_name=_("environment")
+    )
+    strategy = models.CharField(
+        max_length=20,
+        choices=Strategy.choices,
+        default=Strategy.BIG_BANG,
+        verbose_name=_("strategy"),
+    )
     #: The version deployed ("2.4.1"); ``version`` is the row's edit counter (ETags).
     software_version = models.CharField(_("version"), max_length=100, blank=True)
     configuration_items = models.ManyToManyField(
-        "cmdb.ConfigurationItem", blank=True, related_name="deployments"
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="deployments",
+        verbose_name=_("configuration items"),
     )
     change = models.ForeignKey(
         "changes.Change",
@@ -189,15 +227,17 @@ class Deployment(Record):
         blank=True,
         on_delete=models.PROTECT,
         related_name="deployments",
+        verbose_name=_("change"),
     )
-    started_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
     deployed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="deployments_done",
+        verbose_name=_("deployed by"),
     )
     # A pipeline's deployment: which pipeline, run, commit and artefact.
     service_account = models.ForeignKey(
@@ -207,19 +247,28 @@ class Deployment(Record):
         on_delete=models.PROTECT,
         related_name="deployments",
         editable=False,
+        verbose_name=_("service account"),
     )
-    pipeline = models.CharField(max_length=200, blank=True)
-    run = models.CharField(max_length=100, blank=True)
-    commit = models.CharField(max_length=100, blank=True)
-    artefact = models.CharField(max_length=500, blank=True)
-    log_url = models.URLField(max_length=1000, blank=True)
-    tests_passed = models.BooleanField(null=True, blank=True)
+    pipeline = models.CharField(max_length=200, blank=True, verbose_name=_("pipeline"))
+    run = models.CharField(max_length=100, blank=True, verbose_name=_("run"))
+    commit = models.CharField(max_length=100, blank=True, verbose_name=_("commit"))
+    artefact = models.CharField(max_length=500, blank=True, verbose_name=_("artefact"))
+    log_url = models.URLField(max_length=1000, blank=True, verbose_name=_("log url"))
+    tests_passed = models.BooleanField(null=True, blank=True, verbose_name=_("tests passed"))
     # The gate's last answer (asked at the moment: these only show it).
     gate_decision = models.CharField(
-        max_length=10, choices=GateDecision.choices, blank=True, editable=False
+        max_length=10,
+        choices=GateDecision.choices,
+        blank=True,
+        editable=False,
+        verbose_name=_("gate decision"),
     )
-    gate_reasons = models.JSONField(default=list, blank=True, editable=False)
-    gate_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    gate_reasons = models.JSONField(
+        default=list, blank=True, editable=False, verbose_name=_("gate reasons")
+    )
+    gate_checked_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("gate checked at")
+    )
     # A GitHub deployment protection rule waiting for the gate's answer.
     github_integration = models.ForeignKey(
         GitHubIntegration,
@@ -228,12 +277,23 @@ class Deployment(Record):
         on_delete=models.SET_NULL,
         related_name="deployments",
         editable=False,
+        verbose_name=_("github integration"),
     )
-    github_environment = models.CharField(max_length=200, blank=True, editable=False)
-    github_callback_url = models.URLField(max_length=1000, blank=True, editable=False)
-    callback_state = models.CharField(max_length=10, blank=True, editable=False)
-    callback_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    callback_error = models.CharField(max_length=500, blank=True, editable=False)
+    github_environment = models.CharField(
+        max_length=200, blank=True, editable=False, verbose_name=_("github environment")
+    )
+    github_callback_url = models.URLField(
+        max_length=1000, blank=True, editable=False, verbose_name=_("github callback url")
+    )
+    callback_state = models.CharField(
+        max_length=10, blank=True, editable=False, verbose_name=_("callback state")
+    )
+    callback_sent_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("callback sent at")
+    )
+    callback_error = models.CharField(
+        max_length=500, blank=True, editable=False, verbose_name=_("callback error")
+    )
 
     objects = DeploymentQuerySet.as_manager()
 
@@ -257,6 +317,8 @@ class Deployment(Record):
                 name="deployment_ends_after_it_starts",
             ),
         ]
+        verbose_name = _("deployment")
+        verbose_name_plural = _("deployments")
 
     @property
     def is_open(self) -> bool:

@@ -18,10 +18,10 @@ class Audience(models.TextChoices):
 
 
 class KnowledgeCategory(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    description = models.CharField(max_length=300, blank=True)
-    order = models.PositiveSmallIntegerField(default=100)
-    active = models.BooleanField(default=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    description = models.CharField(max_length=300, blank=True, verbose_name=_("description"))
+    order = models.PositiveSmallIntegerField(default=100, verbose_name=_("order"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         ordering = ["order", "name"]
@@ -77,23 +77,45 @@ class Article(Record):
         return public.filter(created_at__lt=self.revision_started_at or self.published_at)
 
     state = models.CharField(
-        max_length=30, choices=ArticleState.choices, default=ArticleState.DRAFT, db_index=True
+        max_length=30,
+        choices=ArticleState.choices,
+        default=ArticleState.DRAFT,
+        db_index=True,
+        verbose_name=_("state"),
     )
     # The working copy (what editors change; readers never see it until it is published).
-    summary = models.CharField(max_length=300, blank=True)
-    body = models.TextField(blank=True, help_text=_("Markdown."))
-    keywords = models.CharField(max_length=255, blank=True, help_text=_("Words people search for."))
+    summary = models.CharField(max_length=300, blank=True, verbose_name=_("summary"))
+    body = models.TextField(blank=True, help_text=_("Markdown."), verbose_name=_("body"))
+    keywords = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text=_("Words people search for."),
+        verbose_name=_("keywords"),
+    )
     # Metadata, changed in place.
-    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.PORTAL)
+    audience = models.CharField(
+        max_length=10, choices=Audience.choices, default=Audience.PORTAL, verbose_name=_("audience")
+    )
     category = models.ForeignKey(
-        KnowledgeCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="articles"
+        KnowledgeCategory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="articles",
+        verbose_name=_("category"),
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="knowledge_articles"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="knowledge_articles",
+        verbose_name=_("owner"),
     )
-    review_date = models.DateField(null=True, blank=True)
+    review_date = models.DateField(null=True, blank=True, verbose_name=_("review date"))
     created_from = models.CharField(
-        max_length=20, blank=True, help_text=_("The record number it was written from.")
+        max_length=20,
+        blank=True,
+        help_text=_("The record number it was written from."),
+        verbose_name=_("created from"),
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -102,15 +124,26 @@ class Article(Record):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("submitted by"),
     )
     # What readers see: the last published version (copied here so that search indexes it
     # and never the working copy).
-    published_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    published_title = models.CharField(max_length=200, blank=True, editable=False)
-    published_summary = models.CharField(max_length=300, blank=True, editable=False)
-    published_keywords = models.CharField(max_length=255, blank=True, editable=False)
-    published_body = models.TextField(blank=True, editable=False)
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_number = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, verbose_name=_("published number")
+    )
+    published_title = models.CharField(
+        max_length=200, blank=True, editable=False, verbose_name=_("published title")
+    )
+    published_summary = models.CharField(
+        max_length=300, blank=True, editable=False, verbose_name=_("published summary")
+    )
+    published_keywords = models.CharField(
+        max_length=255, blank=True, editable=False, verbose_name=_("published keywords")
+    )
+    published_body = models.TextField(blank=True, editable=False, verbose_name=_("published body"))
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("published at")
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -118,15 +151,26 @@ class Article(Record):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("published by"),
     )
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retired_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("retired at")
+    )
     #: When the revision in progress began (files added since wait for its publication).
-    revision_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revision_started_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("revision started at")
+    )
     #: The review date the owner was last reminded of (one reminder per date).
-    review_reminded_for = models.DateField(null=True, blank=True, editable=False)
-    views = models.PositiveIntegerField(default=0, editable=False)
-    helpful_yes = models.PositiveIntegerField(default=0, editable=False)
-    helpful_no = models.PositiveIntegerField(default=0, editable=False)
+    review_reminded_for = models.DateField(
+        null=True, blank=True, editable=False, verbose_name=_("review reminded for")
+    )
+    views = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("views"))
+    helpful_yes = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("helpful yes")
+    )
+    helpful_no = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("helpful no")
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -139,6 +183,8 @@ class Article(Record):
             models.Index(fields=["review_date"], name="kb_review_date"),
             models.Index(fields=["-created_at", "-id"], name="kb_created"),
         ]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
 
     @property
     def is_published(self) -> bool:
@@ -166,15 +212,21 @@ class Article(Record):
 class ArticleVersion(models.Model):
     """One publication of an article, kept for ever: number 1, 2…"""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    title = models.CharField(max_length=200)
-    summary = models.CharField(max_length=300, blank=True)
-    keywords = models.CharField(max_length=255, blank=True)
-    body = models.TextField(blank=True)
-    published_at = models.DateTimeField(default=timezone.now)
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="versions", verbose_name=_("article")
+    )
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    summary = models.CharField(max_length=300, blank=True, verbose_name=_("summary"))
+    keywords = models.CharField(max_length=255, blank=True, verbose_name=_("keywords"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    published_at = models.DateTimeField(default=timezone.now, verbose_name=_("published at"))
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("published by"),
     )
 
     class Meta:
@@ -182,6 +234,8 @@ class ArticleVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "number"], name="unique_article_version")
         ]
+        verbose_name = _("article version")
+        verbose_name_plural = _("article versions")
 
     def __str__(self):
         return f"{self.article.number} v{self.number}"
@@ -191,13 +245,19 @@ class ArticleFeedback(models.Model):
     """A reader's "was this helpful?": one per reader and article (answering again changes
     it)."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="feedback")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    helpful = models.BooleanField()
-    comment = models.TextField(blank=True)
-    version = models.PositiveIntegerField(null=True, help_text=_("The version that was read."))
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("article")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    helpful = models.BooleanField(verbose_name=_("helpful"))
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    version = models.PositiveIntegerField(
+        null=True, help_text=_("The version that was read."), verbose_name=_("version")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -205,6 +265,7 @@ class ArticleFeedback(models.Model):
             models.UniqueConstraint(fields=["article", "user"], name="unique_article_feedback")
         ]
         verbose_name_plural = _("article feedback")
+        verbose_name = _("article feedback")
 
     def __str__(self):
         return f"{self.article.number}: {'yes' if self.helpful else 'no'} by {self.user}"
@@ -213,7 +274,13 @@ class ArticleFeedback(models.Model):
 class Deflection(AbstractDeflection):
     """Someone about to report an issue read an article and did not need to report it."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="deflections")
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="deflections", verbose_name=_("article")
+    )
+
+    class Meta(AbstractDeflection.Meta):
+        verbose_name = _("deflection")
+        verbose_name_plural = _("deflections")
 
     def __str__(self):
         return f"{self.article.number} deflected “{self.query}”"

@@ -32,12 +32,19 @@ class Release(Record):
     workflow = release_workflow
 
     state = models.CharField(
-        max_length=20, choices=ReleaseState.choices, default=ReleaseState.PLANNING, db_index=True
+        max_length=20,
+        choices=ReleaseState.choices,
+        default=ReleaseState.PLANNING,
+        db_index=True,
+        verbose_name=_("state"),
     )
     #: The release's version ("2.4.0"); ``version`` is the row's edit counter (ETags).
     release_version = models.CharField(_("version"), max_length=100, blank=True, db_index=True)
     release_type = models.CharField(
-        max_length=10, choices=ReleaseType.choices, default=ReleaseType.MINOR
+        max_length=10,
+        choices=ReleaseType.choices,
+        default=ReleaseType.MINOR,
+        verbose_name=_("release type"),
     )
     release_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -45,26 +52,33 @@ class Release(Record):
         blank=True,
         on_delete=models.PROTECT,
         related_name="releases_managed",
+        verbose_name=_("release manager"),
     )
     configuration_items = models.ManyToManyField(
         "cmdb.ConfigurationItem",
         blank=True,
         related_name="releases",
         help_text=_("The CIs and software the release changes."),
+        verbose_name=_("configuration items"),
     )
     changes = models.ManyToManyField(
         "changes.Change",
         blank=True,
         related_name="releases",
         help_text=_("The changes the release carries."),
+        verbose_name=_("changes"),
     )
-    release_notes = models.TextField(blank=True, help_text=_("Markdown; shown sanitised."))
-    planned_start = models.DateTimeField(null=True, blank=True)
-    planned_end = models.DateTimeField(null=True, blank=True)
-    actual_start = models.DateTimeField(null=True, blank=True)
-    actual_end = models.DateTimeField(null=True, blank=True)
-    closure_notes = models.TextField(blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    release_notes = models.TextField(
+        blank=True, help_text=_("Markdown; shown sanitised."), verbose_name=_("release notes")
+    )
+    planned_start = models.DateTimeField(null=True, blank=True, verbose_name=_("planned start"))
+    planned_end = models.DateTimeField(null=True, blank=True, verbose_name=_("planned end"))
+    actual_start = models.DateTimeField(null=True, blank=True, verbose_name=_("actual start"))
+    actual_end = models.DateTimeField(null=True, blank=True, verbose_name=_("actual end"))
+    closure_notes = models.TextField(blank=True, verbose_name=_("closure notes"))
+    closed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("closed at")
+    )
 
     objects = ReleaseQuerySet.as_manager()
 
@@ -74,6 +88,8 @@ class Release(Record):
             models.Index(fields=["-created_at", "-id"], name="rls_created"),
             models.Index(fields=["state", "-created_at", "-id"], name="rls_state"),
         ]
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
 
     @property
     def is_open(self) -> bool:

@@ -314,3 +314,98 @@ def test_every_workspace_and_portal_page_renders_in_german(agent, alice, admin_u
         response = employee.get(reverse(name))
         assert response.status_code == 200, name
         assert "Einstellungen" in page(response), name
+
+
+# --- what the platform words: journal lines and notices ------------------------------------
+
+
+def test_a_journal_line_the_platform_words_reads_in_each_readers_language(agent, opened):
+    """A sentence the platform writes is stored in English (search, exports) and each
+    reader reads it in their own language, whoever's language was active when written."""
+    from django.utils.translation import gettext_noop
+
+    from itsm.core import services as core
+    from itsm.core.i18n import said
+    from itsm.core.models import JournalEntry
+
+    with translation.override("de"):  # written during a German agent's request
+        entry = core.write_journal(
+            opened,
+            JournalEntry.Kind.FIELDS,
+            agent,
+            body=said(gettext_noop("from %(last_used_from)s"), last_used_from="192.0.2.7"),
+        )
+    entry.refresh_from_db()
+    assert entry.body == "from 192.0.2.7"
+    with translation.override("de"):
+        assert entry.text == "von 192.0.2.7"
+    with translation.override("en"):
+        assert entry.text == "from 192.0.2.7"
+    # A value that is itself a translation (a choice's label) is translated when read.
+    entry = core.write_journal(
+        opened,
+        JournalEntry.Kind.FIELDS,
+        agent,
+        body=said(
+            gettext_noop("from %(last_used_from)s"), last_used_from=JournalEntry.Kind.SLA.label
+        ),
+    )
+    assert "SLA" in entry.body
+    # A person's own words are kept as written.
+    comment = core.write_journal(opened, JournalEntry.Kind.COMMENT, agent, body="from Berlin")
+    with translation.override("de"):
+        assert comment.text == "from Berlin"
+    # Read through the page: a German reader's timeline shows the German line.
+    core.write_journal(
+        opened,
+        JournalEntry.Kind.FIELDS,
+        agent,
+        body=said(gettext_noop("from %(last_used_from)s"), last_used_from="198.51.100.9"),
+    )
+    body = page(speaking(agent, "de").get(f"/incidents/{opened.number}/"))
+    assert "von 198.51.100.9" in body and "from 198.51.100.9" not in body
+
+
+def test_a_notice_is_worded_in_each_recipients_language(agent, agent2, opened):
+    """One notice to a German and an English colleague: each gets it in their language;
+    a plain address gets the site's; the timeline records it in English."""
+    from django.utils.translation import gettext_lazy
+
+    from itsm.core import services as core
+    from itsm.core.i18n import said
+
+    agent.language, agent2.language = "de", "en"
+    User.objects.filter(pk=agent.pk).update(language="de")
+    User.objects.filter(pk=agent2.pk).update(language="en")
+    worded = []
+
+    def body():
+        worded.append(translation.get_language())
+        return said("Scopes: %(scopes)s. Expires %(expires_at)s.", scopes="read", expires_at="-")
+
+    german_colleague = User.objects.create_user(
+        "gunter", email="gunter@example.com", password="x", language="de"
+    )
+    rows = core.notify(
+        [agent, agent2, german_colleague],
+        gettext_lazy("Open work"),
+        body,
+        opened,
+        addresses=["desk@example.com"],
+    )
+    by = {(n.recipient.username if n.recipient else n.address): n for n in rows}
+    assert by[agent.username].subject == "Offene Arbeit"
+    assert by[agent.username].body.startswith("Berechtigungen: read.")
+    assert by["gunter"].subject == "Offene Arbeit"
+    assert by[agent2.username].subject == "Open work"
+    assert by[agent2.username].body.startswith("Scopes: read.")
+    assert by["desk@example.com"].subject == "Open work"
+    # Worded once per language (German, English, and the site's for the address), not
+    # once per recipient.
+    assert sorted(worded) == sorted(["de", "en", settings.LANGUAGE_CODE])
+    from itsm.core.models import JournalEntry
+
+    line = (
+        JournalEntry.objects.for_record(opened).filter(kind=JournalEntry.Kind.NOTIFICATION).last()
+    )
+    assert "Open work" in line.body and "Offene Arbeit" not in line.body
