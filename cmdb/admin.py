@@ -5,6 +5,8 @@ every change is checked and kept in the history), so the admin only shows them."
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import (
     AttributeDefinition,
@@ -23,9 +25,14 @@ class AttributeDefinitionFormSet(BaseInlineFormSet):
         for form in self.deleted_forms:
             definition = form.instance
             if definition.pk and definition.holders():
+                holders = definition.holders()
                 raise ValidationError(
-                    f"{definition.holders()} CI(s) hold a value for {definition.key}; "
-                    "clear them before removing it."
+                    ngettext(
+                        "%(count)d CI(s) hold a value for %(key)s; clear them before removing it.",
+                        "%(count)d CI(s) hold a value for %(key)s; clear them before removing it.",
+                        holders,
+                    )
+                    % {"count": holders, "key": definition.key}
                 )
 
 
@@ -45,10 +52,10 @@ class CIClassAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "key", "parent", "description")}),
         (
-            "Identification and kind",
+            _("Identification and kind"),
             {
                 "fields": ("identification_rules", "is_service", "is_hardware", "is_software"),
-                "description": (
+                "description": _(
                     'Identification rules: a list of attribute-key lists, e.g. [["serial_number"], '
                     '["hostname", "domain"]]. An import matches a CI when one rule\'s values are '
                     "equal. Subclasses inherit the rules and attributes."

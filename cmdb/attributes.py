@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.utils.translation import gettext
 
 from .models import AttributeDefinition, CIClass
 
@@ -112,7 +113,10 @@ def _number(value, message: str) -> Decimal:
     except (InvalidOperation, ArithmeticError, ValueError):
         raise ValueError(message) from None
     if not finite:
-        raise ValueError(f"{message[:-1]}, below {MAX_NUMBER:,.0f} in size.")
+        raise ValueError(
+            gettext("%(expected)s, below %(limit)s in size.")
+            % {"expected": message[:-1], "limit": f"{MAX_NUMBER:,.0f}"}
+        )
     return number
 
 
@@ -121,18 +125,18 @@ def coerce(definition: AttributeDefinition, value):
     kind = definition.type
     if kind == T.TEXT:
         if isinstance(value, dict | list):
-            raise ValueError("Text expected.")
+            raise ValueError(gettext("Text expected."))
         text = str(value).strip()
         if len(text) > MAX_TEXT:
-            raise ValueError(f"At most {MAX_TEXT} characters.")
+            raise ValueError(gettext("At most %(count)d characters.") % {"count": MAX_TEXT})
         return text
     if kind == T.INTEGER:
-        number = _number(value, "A whole number expected.")
+        number = _number(value, gettext("A whole number expected."))
         if number != number.to_integral_value():
-            raise ValueError("A whole number expected.")
+            raise ValueError(gettext("A whole number expected."))
         return int(number)
     if kind == T.DECIMAL:
-        return float(_number(value, "A number expected."))
+        return float(_number(value, gettext("A number expected.")))
     if kind == T.BOOLEAN:
         if isinstance(value, bool):
             return value
@@ -141,37 +145,54 @@ def coerce(definition: AttributeDefinition, value):
             return True
         if text in {"false", "no", "0", "n"}:
             return False
-        raise ValueError("Yes or no expected (true/false).")
+        raise ValueError(gettext("Yes or no expected (true/false)."))
     if kind == T.DATE:
         try:
             return datetime.date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            raise ValueError("A date as YYYY-MM-DD expected.") from None
+            raise ValueError(gettext("A date as YYYY-MM-DD expected.")) from None
     if kind == T.CHOICE:
         text = str(value).strip()
         if text not in (definition.choices or []):
-            raise ValueError(f"One of: {', '.join(map(str, definition.choices or []))}.")
+            raise ValueError(
+                gettext("One of: %(values)s.")
+                % {"values": ", ".join(map(str, definition.choices or []))}
+            )
         return text
     if kind == T.IP_ADDRESS:
         try:
             return str(ipaddress.ip_address(str(value).strip()))
         except ValueError:
-            raise ValueError("An IPv4 or IPv6 address expected.") from None
+            raise ValueError(gettext("An IPv4 or IPv6 address expected.")) from None
     if kind == T.URL:
         text = str(value).strip()
         try:
             _url(text)
         except ValidationError:
-            raise ValueError("A URL (http or https) expected.") from None
+            raise ValueError(gettext("A URL (http or https) expected.")) from None
         return text
     if kind == T.EMAIL:
         text = str(value).strip()
         try:
             _email(text)
         except ValidationError:
-            raise ValueError("An email address expected.") from None
+            raise ValueError(gettext("An email address expected.")) from None
         return text
     raise ValueError(f"Unknown attribute type {kind}.")  # pragma: no cover
+
+
+def _no_attribute(schema: ClassSchema, key: str) -> str:
+    return gettext("%(class)s has no attribute %(key)s.") % {
+        "class": schema.ci_class.name,
+        "key": key,
+    }
+
+
+def _required(schema: ClassSchema, definition: AttributeDefinition) -> str:
+    return gettext("%(attribute)s is required for a %(class)s.") % {
+        "attribute": definition.label,
+        "class": schema.ci_class.name.lower(),
+    }
 
 
 def _blank(value) -> bool:
@@ -182,12 +203,12 @@ def clean_attributes(schema: ClassSchema, values: dict) -> tuple[dict, dict]:
     """Check a CI's complete attribute values; returns (cleaned, errors by key). Blank
     values are dropped; unknown keys and missing required attributes are errors."""
     if not isinstance(values, dict):
-        return {}, {"": "An object of attribute values expected."}
+        return {}, {"": gettext("An object of attribute values expected.")}
     cleaned, errors = {}, {}
     for key, value in values.items():
         definition = schema.definitions.get(key)
         if definition is None:
-            errors[key] = f"{schema.ci_class.name} has no attribute {key}."
+            errors[key] = _no_attribute(schema, key)
             continue
         if _blank(value):
             continue
@@ -197,7 +218,7 @@ def clean_attributes(schema: ClassSchema, values: dict) -> tuple[dict, dict]:
             errors[key] = str(exc)
     for key, definition in schema.definitions.items():
         if definition.required and key not in cleaned and key not in errors:
-            errors[key] = f"{definition.label} is required for a {schema.ci_class.name.lower()}."
+            errors[key] = _required(schema, definition)
     return cleaned, errors
 
 
@@ -206,19 +227,17 @@ def clean_changed(schema: ClassSchema, current: dict, changes: dict) -> tuple[di
     only the changed attributes checked: values the CI already holds stay as they are,
     even if an administrator has since made one required or removed its definition."""
     if not isinstance(changes, dict):
-        return dict(current), {"": "An object of attribute values expected."}
+        return dict(current), {"": gettext("An object of attribute values expected.")}
     cleaned, errors = dict(current), {}
     for key, value in changes.items():
         definition = schema.definitions.get(key)
         if _blank(value):
             cleaned.pop(key, None)
             if definition is not None and definition.required:
-                errors[key] = (
-                    f"{definition.label} is required for a {schema.ci_class.name.lower()}."
-                )
+                errors[key] = _required(schema, definition)
             continue
         if definition is None:
-            errors[key] = f"{schema.ci_class.name} has no attribute {key}."
+            errors[key] = _no_attribute(schema, key)
             continue
         try:
             cleaned[key] = coerce(definition, value)
@@ -250,4 +269,4 @@ def rule_label(schema: ClassSchema, rule: str) -> str:
     for field in rule.split("+"):
         definition = schema.definitions.get(field)
         labels.append(definition.label.lower() if definition else field)
-    return " and ".join(labels)
+    return gettext(" and ").join(labels)

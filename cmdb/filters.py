@@ -7,6 +7,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.filters import DateTimeFilter, FilterSet, IdFilter, TeamFilter
@@ -39,7 +40,12 @@ class CIClassFilter(django_filters.CharFilter):
         for key in value.split(","):
             ci_class = CIClass.objects.filter(key=key.strip()).first()
             if ci_class is None:
-                raise ValidationError({self.field_name: f"There is no CI class {key.strip()}."})
+                raise ValidationError(
+                    {
+                        self.field_name: gettext("There is no CI class %(key)s.")
+                        % {"key": key.strip()}
+                    }
+                )
             ids.update(descendant_ids(ci_class))
         return qs.filter(ci_class_id__in=sorted(ids))
 
@@ -83,13 +89,20 @@ def filter_attributes(queryset, params):
             continue
         key, _, lookup = param[len(ATTRIBUTE_PREFIX) :].partition("__")
         if not key or (lookup and lookup not in ATTRIBUTE_LOOKUPS):
-            raise ValidationError({param: f"Lookups: {', '.join(sorted(ATTRIBUTE_LOOKUPS))}."})
+            raise ValidationError(
+                {
+                    param: gettext("Lookups: %(lookups)s.")
+                    % {"lookups": ", ".join(sorted(ATTRIBUTE_LOOKUPS))}
+                }
+            )
         raw = params.get(param)
         if raw in (None, ""):
             continue
         definitions = _definitions(key)
         if not definitions:
-            raise ValidationError({param: f"No CI class has an attribute {key}."})
+            raise ValidationError(
+                {param: gettext("No CI class has an attribute %(key)s.") % {"key": key}}
+            )
         value = raw
         if lookup != "icontains":
             try:

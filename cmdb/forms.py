@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Location, Team
@@ -201,7 +202,7 @@ class RelationshipForm(forms.Form):
     target = forms.CharField(
         max_length=250,
         label=_("Other CI"),
-        widget=forms.TextInput(attrs={"placeholder": "name or id", "list": "ci-options"}),
+        widget=forms.TextInput(attrs={"placeholder": _("name or id"), "list": "ci-options"}),
     )
 
     def __init__(self, *args, ci: ConfigurationItem, items, types, **kwargs):
@@ -222,11 +223,16 @@ class RelationshipForm(forms.Form):
         else:
             match = list(self.items.filter(name__iexact=text)[:2])
         if not match:
-            raise ValidationError(f"No CI {text!r}: pick one from the suggestions.")
+            raise ValidationError(
+                gettext("No CI %(text)s: pick one from the suggestions.") % {"text": repr(text)}
+            )
         if len(match) > 1:
-            raise ValidationError(f"Several CIs are named {text!r}: pick one from the suggestions.")
+            raise ValidationError(
+                gettext("Several CIs are named %(text)s: pick one from the suggestions.")
+                % {"text": repr(text)}
+            )
         if match[0].pk == self.ci.pk:
-            raise ValidationError(_("A CI cannot be related to itself."))
+            raise ValidationError(gettext("A CI cannot be related to itself."))
         return match[0]
 
     def relation(self) -> tuple:

@@ -18,9 +18,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Location, Team
+from itsm.core.i18n import said
 from itsm.core.models import JournalEntry
 from itsm.core.services import display_value
 
@@ -74,8 +76,10 @@ def parse_reference(text: str) -> dict:
     ci_class, sep, rest = text.strip().partition(":")
     if not sep or not ci_class.strip() or not rest.strip():
         raise ValueError(
-            "A reference is class:name or class:attribute=value;attribute=value "
-            f"(got {text.strip()!r})."
+            gettext(
+                "A reference is class:name or class:attribute=value;attribute=value (got %(text)s)."
+            )
+            % {"text": repr(text.strip())}
         )
     reference = {"class": ci_class.strip()}
     if "=" not in rest:
@@ -84,7 +88,9 @@ def parse_reference(text: str) -> dict:
     for part in rest.split(";"):
         key, eq, value = part.partition("=")
         if not eq or not key.strip():
-            raise ValueError(f"{part.strip()!r} is not attribute=value.")
+            raise ValueError(
+                gettext("%(part)s is not attribute=value.") % {"part": repr(part.strip())}
+            )
         reference[key.strip()] = value.strip()
     return reference
 
@@ -102,15 +108,25 @@ def parse_csv(text: str) -> tuple[list[dict], list[dict]]:
         reader = csv.DictReader(io.StringIO(text))
         header = reader.fieldnames or []
     except csv.Error as exc:
-        raise ValidationError({"file": f"Not a CSV file: {exc}"}) from None
+        raise ValidationError(
+            {"file": gettext("Not a CSV file: %(error)s") % {"error": exc}}
+        ) from None
     header = [h.strip() for h in header if h is not None]
     repeated = sorted({h for h in header if h and header.count(h) > 1})
     if repeated:
-        raise ValidationError({"file": f"Columns named twice: {', '.join(repeated)}."})
+        raise ValidationError(
+            {
+                "file": gettext("Columns named twice: %(columns)s.")
+                % {"columns": ", ".join(repeated)}
+            }
+        )
     missing = [c for c in ("class", "name") if c not in header]
     if missing:
         raise ValidationError(
-            {"file": f"The first line must name the columns; missing: {', '.join(missing)}."}
+            {
+                "file": gettext("The first line must name the columns; missing: %(columns)s.")
+                % {"columns": ", ".join(missing)}
+            }
         )
     rows, relationships = [], []
     try:
@@ -118,9 +134,16 @@ def parse_csv(text: str) -> tuple[list[dict], list[dict]]:
             # The line the row ends on (a quoted value may span lines; blank lines count).
             line = reader.line_num
             if len(rows) >= MAX_ROWS:
-                raise ValidationError({"file": f"At most {MAX_ROWS} rows per file."})
+                raise ValidationError(
+                    {"file": gettext("At most %(count)d rows per file.") % {"count": MAX_ROWS}}
+                )
             if None in raw:
-                raise ValidationError({"file": f"Line {line} has more cells than the header."})
+                raise ValidationError(
+                    {
+                        "file": gettext("Line %(line)s has more cells than the header.")
+                        % {"line": line}
+                    }
+                )
             values = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
             if not any(values.values()):
                 continue
@@ -144,7 +167,9 @@ def parse_csv(text: str) -> tuple[list[dict], list[dict]]:
                     row["attributes"][attribute] = value
             rows.append(row)
     except csv.Error as exc:
-        raise ValidationError({"file": f"Not a CSV file: {exc}"}) from None
+        raise ValidationError(
+            {"file": gettext("Not a CSV file: %(error)s") % {"error": exc}}
+        ) from None
     return rows, relationships
 
 
@@ -260,45 +285,47 @@ class _Row:
 def _prepare(context: _Context, raw, number: int) -> _Row:
     row = _Row(number=number)
     if not isinstance(raw, dict):
-        row.errors[""] = "Each item is an object."
+        row.errors[""] = gettext("Each item is an object.")
         return row
     key = str(raw.get("class") or "").strip()
     if not key:
-        row.errors["class"] = "Name the CI class."
+        row.errors["class"] = gettext("Name the CI class.")
     elif key not in context.schemas.by_key:
-        row.errors["class"] = f"There is no CI class {key}."
+        row.errors["class"] = gettext("There is no CI class %(key)s.") % {"key": key}
     else:
         row.schema = context.schemas.get(key)
     row.name = str(raw.get("name") or "").strip()
     if not row.name:
-        row.errors["name"] = "A CI needs a name."
+        row.errors["name"] = gettext("A CI needs a name.")
     elif len(row.name) > NAME_LENGTH:
-        row.errors["name"] = f"At most {NAME_LENGTH} characters."
+        row.errors["name"] = gettext("At most %(count)d characters.") % {"count": NAME_LENGTH}
     for name in ROW_FIELDS[1:]:
         value = raw.get(name)
         if value in (None, ""):
             continue
         value = str(value).strip()
         if name == "status" and value not in Status.values:
-            row.errors[name] = f"One of: {', '.join(Status.values)}."
+            row.errors[name] = gettext("One of: %(values)s.") % {"values": ", ".join(Status.values)}
         elif name == "environment" and value not in Environment.values:
-            row.errors[name] = f"One of: {', '.join(Environment.values)}."
+            row.errors[name] = gettext("One of: %(values)s.") % {
+                "values": ", ".join(Environment.values)
+            }
         elif name in ("owner_team", "support_team"):
             if value not in context.teams:
-                row.errors[name] = f"There is no team {value}."
+                row.errors[name] = gettext("There is no team %(name)s.") % {"name": value}
             else:
                 row.fields[name] = context.teams[value]
             continue
         elif name == "location":
             if value not in context.locations:
-                row.errors[name] = f"There is no location {value}."
+                row.errors[name] = gettext("There is no location %(name)s.") % {"name": value}
             else:
                 row.fields[name] = context.locations[value]
             continue
         row.fields[name] = value
     attributes = raw.get("attributes") or {}
     if not isinstance(attributes, dict):
-        row.errors["attributes"] = "An object of attribute values expected."
+        row.errors["attributes"] = gettext("An object of attribute values expected.")
     elif row.schema is not None:
         row.attributes = attributes
         cleaned, errors = clean_attributes(row.schema, attributes)
@@ -315,11 +342,14 @@ def _prepare(context: _Context, raw, number: int) -> _Row:
         row.errors.update(key_length_errors(row.schema, row.keys))
         if not row.keys and not row.errors:
             rules = [" + ".join(rule) for _, rule in row.schema.rules]
-            row.errors["identification"] = (
-                f"Nothing identifies this {row.schema.ci_class.name.lower()}: give "
-                + (" or ".join(rules) if rules else "a class with identification rules")
-                + "."
-            )
+            row.errors["identification"] = gettext(
+                "Nothing identifies this %(class)s: give %(rules)s."
+            ) % {
+                "class": row.schema.ci_class.name.lower(),
+                "rules": gettext(" or ").join(rules)
+                if rules
+                else gettext("a class with identification rules"),
+            }
     return row
 
 
@@ -369,9 +399,17 @@ def _import_batch(context: _Context, raws: list, offset: int) -> None:
         except DatabaseError as error:
             del context.run.results[results_before:]
             _restore_counts(context.run, counts)
-            _fail_batch(context, prepared, f"Not saved: {error}".strip()[:300])
+            _fail_batch(
+                context,
+                prepared,
+                (gettext("Not saved: %(error)s") % {"error": error}).strip()[:300],
+            )
             return
-    _fail_batch(context, prepared, "Not saved: another import changed these CIs at the same time.")
+    _fail_batch(
+        context,
+        prepared,
+        gettext("Not saved: another import changed these CIs at the same time."),
+    )
 
 
 def _counts(run: ImportRun) -> tuple:
@@ -412,7 +450,9 @@ def _reconcile(context: _Context, prepared: list[_Row]) -> None:
         matches = {id(owner[k]): owner[k] for k in row.keys if k in owner}
         if len(matches) > 1:
             names = sorted(c.name for c in matches.values())
-            row.errors["identification"] = f"Matches more than one CI: {', '.join(names)}."
+            row.errors["identification"] = gettext("Matches more than one CI: %(names)s.") % {
+                "names": ", ".join(names)
+            }
             results.append(_error(row))
             continue
         ci = next(iter(matches.values()), None)
@@ -558,7 +598,7 @@ def _taken(owner: dict, ci: ConfigurationItem, keys: list) -> dict:
         if holder is not None and holder is not ci and (ci.pk is None or holder.pk != ci.pk):
             for field in rule.split("+"):
                 name = field if field == "name" else attribute_change_key(field)
-                errors[name] = f"{holder.name} already has this value."
+                errors[name] = gettext("%(name)s already has this value.") % {"name": holder.name}
     return errors
 
 
@@ -584,6 +624,7 @@ def _snapshot(ci: ConfigurationItem) -> dict:
 
 
 def _journal(ct, ci, context, kind, now, data) -> JournalEntry:
+    worded = said(gettext_noop("Imported from %(source)s."), source=context.source.name)
     return JournalEntry(
         content_type=ct,
         object_id=ci.pk,
@@ -591,8 +632,8 @@ def _journal(ct, ci, context, kind, now, data) -> JournalEntry:
         actor=context.actor,
         internal=True,
         created_at=now,
-        body=f"Imported from {context.source.name}.",
-        data=data,
+        body=worded.in_english(),
+        data={**data, "said": worded.as_data()},
     )
 
 
@@ -659,10 +700,14 @@ def _update(context: _Context, ci: ConfigurationItem, row: _Row):
 def _reference_keys(context: _Context, reference) -> tuple[list, str | None, str | None]:
     """(keys, name, class error) of a reference object."""
     if not isinstance(reference, dict):
-        return [], None, "A reference is an object with a class and identifying values."
+        return [], None, gettext("A reference is an object with a class and identifying values.")
     key = str(reference.get("class") or "")
     if key not in context.schemas.by_key:
-        return [], None, f"There is no CI class {key or '(none)'}."
+        return (
+            [],
+            None,
+            gettext("There is no CI class %(key)s.") % {"key": key or gettext("(none)")},
+        )
     schema = context.schemas.get(key)
     values = {k: v for k, v in reference.items() if k not in ("class", "name")}
     cleaned, _errors = clean_attributes(
@@ -679,7 +724,9 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
     for index, raw in enumerate(raws):
         number = _row_number(raw, offset + index + 1)
         if not isinstance(raw, dict):
-            items.append((number, None, None, None, {"": "Each relationship is an object."}))
+            items.append(
+                (number, None, None, None, {"": gettext("Each relationship is an object.")})
+            )
             continue
         targets = raw.get("target")
         targets = targets if isinstance(targets, list) else [targets]
@@ -699,12 +746,17 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
                     errors["target"] = str(exc)
             rel_type = context.types.get(str(raw.get("type") or ""))
             if rel_type is None:
-                errors["type"] = f"There is no relationship type {raw.get('type') or '(none)'}."
+                errors["type"] = gettext("There is no relationship type %(key)s.") % {
+                    "key": raw.get("type") or gettext("(none)")
+                }
             elif (
                 context.source.trusted_relationship_types
                 and rel_type.key not in context.source.trusted_relationship_types
             ):
-                errors["type"] = f"{context.source.name} is not trusted for {rel_type.key}."
+                errors["type"] = gettext("%(source)s is not trusted for %(type)s.") % {
+                    "source": context.source.name,
+                    "type": rel_type.key,
+                }
             items.append((number, rel_type, source, target, errors))
     references = {}
     lookups = []
@@ -740,20 +792,24 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
                 row = reference["row"]
                 ci_id = context.row_ci.get(row) if isinstance(row, int) else None
                 if ci_id is None:
-                    errors[end] = "The CI of this row was not imported."
+                    errors[end] = gettext("The CI of this row was not imported.")
                 ends[end] = ci_id
                 continue
             ids = {found[k] for k in references.get(id(reference), []) if k in found}
             if not references.get(id(reference)) and isinstance(reference, dict):
                 ids = set(by_name.get((reference.get("class"), reference.get("name"))) or [])
             if not ids:
-                errors[end] = f"No CI matches {_describe(reference)}."
+                errors[end] = gettext("No CI matches %(reference)s.") % {
+                    "reference": _describe(reference)
+                }
             elif len(ids) > 1:
-                errors[end] = f"More than one CI matches {_describe(reference)}."
+                errors[end] = gettext("More than one CI matches %(reference)s.") % {
+                    "reference": _describe(reference)
+                }
             else:
                 ends[end] = ids.pop()
         if not errors and ends["source"] == ends["target"]:
-            errors["target"] = "A CI cannot be related to itself."
+            errors["target"] = gettext("A CI cannot be related to itself.")
         if errors:
             run.failed += 1
             context.result(
@@ -816,6 +872,11 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
             (source_id, f"{rel_type.name} {names.get(target_id)}"),
             (target_id, f"{rel_type.reverse_name} {names.get(source_id)}"),
         ):
+            worded = said(
+                gettext_noop("Related: %(relationship)s (imported from %(source)s)"),
+                relationship=label,
+                source=context.source.name,
+            )
             journal.append(
                 JournalEntry(
                     content_type=ct,
@@ -824,8 +885,12 @@ def _relate_batch(context: _Context, raws: list, offset: int) -> None:
                     actor=context.actor,
                     internal=True,
                     created_at=now,
-                    body=f"Related: {label} (imported from {context.source.name})",
-                    data={"relationship": [None, label], "type": rel_type.key},
+                    body=worded.in_english(),
+                    data={
+                        "said": worded.as_data(),
+                        "relationship": [None, label],
+                        "type": rel_type.key,
+                    },
                 )
             )
     JournalEntry.objects.bulk_create(journal)

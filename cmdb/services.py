@@ -8,9 +8,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import writes
+from itsm.core.i18n import said
 from itsm.core.models import JournalEntry
 from itsm.core.services import display_value
 
@@ -87,7 +89,11 @@ def key_conflicts(schema: ClassSchema, keys, exclude_pk=None) -> dict:
     errors: dict = {}
     for key in taken:
         fields = key.rule.split("+")
-        message = f"{key.ci.name} (#{key.ci_id}) already has this {rule_label(schema, key.rule)}."
+        message = gettext("%(name)s (#%(id)s) already has this %(rule)s.") % {
+            "name": key.ci.name,
+            "id": key.ci_id,
+            "rule": rule_label(schema, key.rule),
+        }
         for field in fields:
             if field == "name":
                 errors["name"] = message
@@ -114,7 +120,9 @@ def key_length_errors(schema: ClassSchema, keys) -> dict:
         if len(value) > MAX_KEY:
             for field in rule.split("+"):
                 name = field if field == "name" else attribute_change_key(field)
-                errors[name] = f"Too long to identify the CI by (at most {MAX_KEY} characters)."
+                errors[name] = gettext(
+                    "Too long to identify the CI by (at most %(count)d characters)."
+                ) % {"count": MAX_KEY}
     return errors
 
 
@@ -133,9 +141,9 @@ def _check(
     for key, message in attribute_errors.items():
         errors[attribute_change_key(key) if key else "attributes"] = message
     if not (ci.name or "").strip():
-        errors["name"] = "A CI needs a name."
+        errors["name"] = gettext("A CI needs a name.")
     elif len(ci.name) > NAME_LENGTH:
-        errors["name"] = f"At most {NAME_LENGTH} characters."
+        errors["name"] = gettext("At most %(count)d characters.") % {"count": NAME_LENGTH}
     keys = identification_keys(schema, ci.name or "", cleaned)
     if not errors:
         errors.update(key_length_errors(schema, keys))
@@ -210,7 +218,7 @@ SPEC = writes.WriteSpec(
     create=writes.Access(staff=(*FIELDS, "attributes")),
     update=writes.Access(staff=FIELDS),
     expand={"attributes": lambda old, new: attribute_diff(old or {}, new or {})},
-    refused="This field cannot be changed here.",
+    refused=_("This field cannot be changed here."),
     clean=_clean,
     derive=_derive,
     validate=_validate_fields,
@@ -263,6 +271,10 @@ def _journal_relationship(relationship: Relationship, actor, added: bool) -> Non
     entries = []
     for ci, from_source in ((relationship.source, True), (relationship.target, False)):
         label = _relationship_label(relationship, from_source)
+        if added:
+            body = said(gettext_noop("Related: %(relationship)s"), relationship=label)
+        else:
+            body = said(gettext_noop("Relationship removed: %(relationship)s"), relationship=label)
         entries.append(
             JournalEntry(
                 content_type=ct,
@@ -271,8 +283,9 @@ def _journal_relationship(relationship: Relationship, actor, added: bool) -> Non
                 actor=actor,
                 internal=True,
                 created_at=now,
-                body=("Related: " if added else "Relationship removed: ") + label,
+                body=body.in_english(),
                 data={
+                    "said": body.as_data(),
                     "relationship": [None, label] if added else [label, None],
                     "type": relationship.type.key,
                 },
@@ -294,7 +307,10 @@ def relate(actor, source: ConfigurationItem, type, target: ConfigurationItem, da
             relationship.save()
     except IntegrityError:
         raise ValidationError(
-            {"target": f"{source.name} already {type.name} {target.name}."}
+            {
+                "target": gettext("%(source)s already %(type)s %(target)s.")
+                % {"source": source.name, "type": type.name, "target": target.name}
+            }
         ) from None
     _journal_relationship(relationship, actor, added=True)
     return relationship
@@ -345,8 +361,16 @@ def identification_clashes(ci_class, schemas: Schemas) -> str | None:
             pk__in={pk for _, a, b in clashes[:5] for pk in (a, b)}
         ).values_list("pk", "name")
     )
-    sample = "; ".join(f"{names.get(a)} and {names.get(b)} ({key[1]})" for key, a, b in clashes[:5])
-    return f"{len(clashes)} pair(s) of CIs would be one CI: {sample}."
+    sample = "; ".join(
+        gettext("%(one)s and %(other)s (%(rule)s)")
+        % {"one": names.get(a), "other": names.get(b), "rule": key[1]}
+        for key, a, b in clashes[:5]
+    )
+    return ngettext(
+        "%(count)d pair(s) of CIs would be one CI: %(sample)s.",
+        "%(count)d pair(s) of CIs would be one CI: %(sample)s.",
+        len(clashes),
+    ) % {"count": len(clashes), "sample": sample}
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from rest_framework.decorators import action
@@ -48,9 +49,9 @@ MAP_LIMIT = 300
 #: Related records a CI page shows when the relation exists on the model (later practices
 #: add them): (relation name, heading, open states as a dotted path or None for recent).
 RECORD_PANELS = (
-    ("incidents", "Open incidents", "incidents.workflows.IncidentState.OPEN"),
-    ("problems", "Problems", None),
-    ("changes", "Recent changes", None),
+    ("incidents", _("Open incidents"), "incidents.workflows.IncidentState.OPEN"),
+    ("problems", _("Problems"), None),
+    ("changes", _("Recent changes"), None),
 )
 
 
@@ -101,7 +102,7 @@ def create(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{ci.name} created.")
+            messages.success(request, gettext("%(name)s created.") % {"name": ci.name})
             return redirect("cmdb:detail", pk=ci.pk)
     context = {"form": form, "schema": schema, "ci": None}
     return render(request, "cmdb/form.html", context, status=400 if form.errors else 200)
@@ -129,7 +130,7 @@ def edit(request, pk):
             if updated.version == ci.version:
                 messages.info(request, _("Nothing changed."))
             else:
-                messages.success(request, f"{updated.name} saved.")
+                messages.success(request, gettext("%(name)s saved.") % {"name": updated.name})
             return redirect("cmdb:detail", pk=pk)
     return render(request, "cmdb/form.html", context, status=400 if form.errors else 200)
 
@@ -277,14 +278,14 @@ class CIScreens(TrackedScreens):
     table_class = "cis"
     empty_text = _("No configuration items match.")
     columns = (
-        Column("Name", "sort_name"),
-        Column("Class"),
-        Column("Status", "status"),
-        Column("Environment", "environment"),
-        Column("Owner"),
-        Column("Support"),
-        Column("Location"),
-        Column("Updated", "updated_at"),
+        Column(_("Name"), "sort_name"),
+        Column(_("Class")),
+        Column(_("Status"), "status"),
+        Column(_("Environment"), "environment"),
+        Column(_("Owner")),
+        Column(_("Support")),
+        Column(_("Location")),
+        Column(_("Updated"), "updated_at"),
     )
 
     def list_params(self, request):
@@ -374,7 +375,9 @@ class CIScreens(TrackedScreens):
         services.unrelate(request.user, relationship)
         other = relationship.target if relationship.source_id == ci.pk else relationship.source
         return self.done(
-            ci, f"Relationship removed: {ci.name} {_phrase(relationship, ci.pk)} {other.name}."
+            ci,
+            gettext("Relationship removed: %(ci)s %(phrase)s %(other)s.")
+            % {"ci": ci.name, "phrase": _phrase(relationship, ci.pk), "other": other.name},
         )
 
     @action(detail=True, url_path="map", url_name="map")
@@ -566,11 +569,22 @@ def import_apply(request, run_id):
     try:
         run = _imports().apply(run, request.user)
     except ValidationError as error:
-        messages.error(request, "Nothing was imported. " + " ".join(error.messages))
+        messages.error(
+            request,
+            gettext("Nothing was imported. %(problems)s") % {"problems": " ".join(error.messages)},
+        )
     else:
         messages.success(
             request,
-            f"Import applied: {run.created} created, {run.updated} updated, "
-            f"{run.relationships_created} relationships, {run.failed} failed.",
+            gettext(
+                "Import applied: %(created)s created, %(updated)s updated, "
+                "%(relationships)s relationships, %(failed)s failed."
+            )
+            % {
+                "created": run.created,
+                "updated": run.updated,
+                "relationships": run.relationships_created,
+                "failed": run.failed,
+            },
         )
     return redirect("cmdb:import-run", run_id=run.pk)

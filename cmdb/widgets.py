@@ -3,6 +3,7 @@ whole CMDB: the kernel's ``ChosenPicker`` draws the chosen CIs only, and others 
 by typing (the ``cis`` lookup, ``cmdb/lookups.py``)."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.widgets import ChosenPicker
 
@@ -14,5 +15,5 @@ class CIMultipleChoiceField(forms.ModelMultipleChoiceField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", ConfigurationItem.objects.all())
-        kwargs.setdefault("widget", ChosenPicker("cis", placeholder="Add a CI: type its name"))
+        kwargs.setdefault("widget", ChosenPicker("cis", placeholder=_("Add a CI: type its name")))
         super().__init__(**kwargs)

@@ -1,6 +1,8 @@
 import copy
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -149,16 +151,16 @@ class ReachedSerializer(Serializer):
     status = serializers.CharField()
     is_service = serializers.BooleanField()
     depth = serializers.IntegerField()
-    via = serializers.IntegerField(allow_null=True, help_text="The CI it was reached from.")
-    relationship = serializers.CharField(allow_null=True, help_text="How it was reached.")
+    via = serializers.IntegerField(allow_null=True, help_text=_("The CI it was reached from."))
+    relationship = serializers.CharField(allow_null=True, help_text=_("How it was reached."))
 
 
 class ImpactSerializer(Serializer):
     ci = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=["impact", "dependencies"])
     depth = serializers.IntegerField(allow_null=True)
-    count = serializers.IntegerField(help_text="Every CI reached.")
-    services = ReachedSerializer(many=True, help_text="Every business service reached.")
+    count = serializers.IntegerField(help_text=_("Every CI reached."))
+    services = ReachedSerializer(many=True, help_text=_("Every business service reached."))
     items = ReachedSerializer(many=True)
 
 
@@ -198,8 +200,10 @@ class ImportRequestSerializer(Serializer):
         required=False,
         default=list,
         help_text=(
-            "CIs: {class, name, status, environment, description, owner_team, "
-            "support_team, location (names), attributes: {...}}."
+            _(
+                "CIs: {class, name, status, environment, description, owner_team, "
+                "support_team, location (names), attributes: {...}}."
+            )
         ),
     )
     relationships = serializers.ListField(
@@ -207,19 +211,23 @@ class ImportRequestSerializer(Serializer):
         required=False,
         default=list,
         help_text=(
-            "{source: reference, type: key, target: reference}; a reference is "
-            "{class, name} or {class, <identifying attributes>}."
+            _(
+                "{source: reference, type: key, target: reference}; a reference is "
+                "{class, name} or {class, <identifying attributes>}."
+            )
         ),
     )
     dry_run = serializers.BooleanField(
-        default=False, help_text="Preview: report what would happen, change nothing."
+        default=False, help_text=_("Preview: report what would happen, change nothing.")
     )
 
     def validate(self, attrs):
         if not attrs["items"] and not attrs["relationships"]:
-            raise serializers.ValidationError({"items": "Send items or relationships."})
+            raise serializers.ValidationError({"items": gettext("Send items or relationships.")})
         if len(attrs["items"]) + len(attrs["relationships"]) > 100_000:
-            raise serializers.ValidationError({"items": "At most 100,000 rows per request."})
+            raise serializers.ValidationError(
+                {"items": gettext("At most 100,000 rows per request.")}
+            )
         return attrs
 
 

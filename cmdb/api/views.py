@@ -2,6 +2,7 @@
 their impact and history, relationships, data sources and batch imports. Staff only."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -145,17 +146,26 @@ class ConfigurationItemViewSet(TrackedViewSet):
         ci = self.get_object()
         direction = request.query_params.get("direction", IMPACT)
         if direction not in (IMPACT, DEPENDENCIES):
-            raise ValidationError({"direction": f"One of: {IMPACT}, {DEPENDENCIES}."})
+            raise ValidationError(
+                {
+                    "direction": gettext("One of: %(values)s.")
+                    % {"values": f"{IMPACT}, {DEPENDENCIES}"}
+                }
+            )
         depth = request.query_params.get("depth")
         if depth not in (None, ""):
             depth = parse_id(depth)
             if depth is None or not 1 <= depth <= MAX_DEPTH:
-                raise ValidationError({"depth": f"A whole number from 1 to {MAX_DEPTH}."})
+                raise ValidationError(
+                    {"depth": gettext("A whole number from 1 to %(max)d.") % {"max": MAX_DEPTH}}
+                )
         else:
             depth = None
         limit = parse_id(request.query_params.get("limit", str(IMPACT_ITEMS)))
         if limit is None or not 1 <= limit <= MAX_IMPACT_ITEMS:
-            raise ValidationError({"limit": f"A whole number from 1 to {MAX_IMPACT_ITEMS}."})
+            raise ValidationError(
+                {"limit": gettext("A whole number from 1 to %(max)d.") % {"max": MAX_IMPACT_ITEMS}}
+            )
         analysis = analyse(ci, direction, depth, limit=limit)
         depth_of = {r.ci_id: r for r in analysis.reached}
         rows = []
