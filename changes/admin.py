@@ -4,7 +4,9 @@ meetings. Changes themselves are worked in the workspace (where every write is c
 and journalled)."""
 
 from django.contrib import admin
+from django.utils.functional import lazy
 from django.utils.html import format_html_join
+from django.utils.translation import gettext
 
 from . import risk
 from .models import (
@@ -34,12 +36,13 @@ def _facts_help() -> str:
         "<li><code>{}</code> ({}): {}</li>",
         ((f.name, f.type, f.label) for f in risk.FACTS.values()),
     )
-    return (
+    return gettext(
         'Conditions, all of which must hold: [{"fact": "lead_time_hours", "op": "lt", '
-        '"value": 48}]. Operators: '
-        + ", ".join(f"{op} ({label})" for op, (label, _) in risk.OPERATORS.items())
-        + f". Facts: <ul>{rows}</ul>"
-    )
+        '"value": 48}]. Operators: %(operators)s. Facts: %(facts)s'
+    ) % {
+        "operators": ", ".join(f"{op} ({label})" for op, (label, _types) in risk.OPERATORS.items()),
+        "facts": f"<ul>{rows}</ul>",
+    }
 
 
 @admin.register(RiskRule)
@@ -54,7 +57,7 @@ class RiskRuleAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         return (
             (None, {"fields": ("name", "order", "active", "risk", "change_models", "description")}),
-            ("Conditions", {"fields": ("conditions",), "description": _facts_help()}),
+            ("Conditions", {"fields": ("conditions",), "description": lazy(_facts_help, str)()}),
         )
 
 

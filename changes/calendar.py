@@ -18,6 +18,7 @@ are in UTC.
 """
 
 import hashlib
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -28,7 +29,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -38,12 +39,14 @@ from catalogue.models import Service
 from incidents.models import Incident
 from itsm.accounts.decorators import agent_required
 from itsm.accounts.models import Team
+from itsm.core.i18n import user_language
 from itsm.core.views import error_text, is_htmx, parse_id
 from itsm.core.widgets import FilterPicker
 
 from . import conflicts
 from . import windows as windows_module
 from .models import CalendarFeed, Change, ChangeModel, ChangeTask, RiskLevel, ScheduleWindow
+from .risk import risk_word
 from .workflows import ChangeState
 
 VIEWS = (("month", _("Month")), ("week", _("Week")), ("timeline", _("Timeline")))
@@ -586,7 +589,7 @@ def ics(items: list[Item], base_url: str, host: str, now: datetime | None = None
         "PRODID:-//ITSM//Change calendar//EN",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        "X-WR-CALNAME:Change calendar",
+        f"X-WR-CALNAME:{escape_text(gettext('Change calendar'))}",
     ]
     for item in items:
         uid = (
@@ -605,12 +608,13 @@ def ics(items: list[Item], base_url: str, host: str, now: datetime | None = None
         )
         description = []
         if item.state:
-            description.append(f"State: {item.state}")
+            description.append(gettext("State: %(state)s") % {"state": item.state})
         if item.risk:
-            description.append(f"Risk: {item.risk}")
+            description.append(gettext("Risk: %(risk)s") % {"risk": risk_word(item.risk)})
         if item.conflict_kinds:
             description.append(
-                "Conflicts: " + ", ".join(k.replace("_", " ") for k in item.conflict_kinds)
+                gettext("Conflicts: %(kinds)s")
+                % {"kinds": ", ".join(k.replace("_", " ") for k in item.conflict_kinds)}
             )
         lines += [
             "BEGIN:VEVENT",
@@ -641,8 +645,11 @@ def feed(request, token: str = ""):
     if user is None:
         raise Http404
     now = timezone.now()
-    items = items_in(now - FEED_PAST, now + FEED_FUTURE, {}, user)[:FEED_LIMIT]
-    body = ics(items, request.build_absolute_uri("/").rstrip("/"), request.get_host(), now)
+    # In the feed's owner's language (a calendar application sends no useful one).
+    language = user_language(user)
+    with translation.override(language) if language else nullcontext():
+        items = items_in(now - FEED_PAST, now + FEED_FUTURE, {}, user)[:FEED_LIMIT]
+        body = ics(items, request.build_absolute_uri("/").rstrip("/"), request.get_host(), now)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="changes.ics"'
     response["Cache-Control"] = "private, max-age=300"

@@ -32,7 +32,7 @@ def sources() -> list[SearchSource]:
         SearchSource(
             key="changes",
             label=_("Changes"),
-            singular="Change",
+            singular=_("Change"),
             model=Change,
             queryset=_changes,
             fields=FIELDS,
