@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 
 from .admin_forms import PriorityMatrixForm
 from .models import Category, Incident, Level, PriorityRule
@@ -31,7 +32,11 @@ class PriorityRuleAdmin(admin.ModelAdmin):
             form = PriorityMatrixForm(request.POST)
             if form.is_valid():
                 changed = form.save()
-                text = f"Priority changed for {', '.join(changed)}." if changed else "No change."
+                text = (
+                    gettext("Priority changed for %(cells)s.") % {"cells": ", ".join(changed)}
+                    if changed
+                    else gettext("No change.")
+                )
                 self.message_user(request, text, messages.SUCCESS)
                 return redirect(request.path)
         else:
@@ -42,7 +47,7 @@ class PriorityRuleAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Priority matrix",
+            "title": gettext("Priority matrix"),
             "form": form,
             "urgencies": list(Level),
             "editable": editable,

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.db import transaction
+from django.utils.translation import gettext
 
 from .models import Level, Priority, PriorityRule
 
@@ -26,7 +27,8 @@ class PriorityMatrixForm(forms.Form):
                     coerce=int,
                     choices=Priority.choices,
                     initial=current or priority_for(impact, urgency),
-                    label=f"Impact {impact.label}, urgency {urgency.label}",
+                    label=gettext("Impact %(impact)s, urgency %(urgency)s")
+                    % {"impact": impact.label, "urgency": urgency.label},
                 )
 
     def rows(self):
@@ -46,9 +48,16 @@ class PriorityMatrixForm(forms.Form):
                     if other is not None and priority > other:
                         self.add_error(
                             name,
-                            f"Less urgent than impact {Level(less_impact).label}, urgency "
-                            f"{Level(less_urgency).label} ({Priority(other).label}): a higher "
-                            "impact or urgency never lowers the priority.",
+                            gettext(
+                                "Less urgent than impact %(impact)s, urgency %(urgency)s "
+                                "(%(priority)s): a higher impact or urgency never lowers the "
+                                "priority."
+                            )
+                            % {
+                                "impact": Level(less_impact).label,
+                                "urgency": Level(less_urgency).label,
+                                "priority": Priority(other).label,
+                            },
                         )
                         break
         return data
@@ -69,5 +78,8 @@ class PriorityMatrixForm(forms.Form):
                     rule.save(update_fields=["priority"])
                 else:
                     continue
-                changed.append(f"impact {impact.label} with urgency {urgency.label}")
+                changed.append(
+                    gettext("impact %(impact)s with urgency %(urgency)s")
+                    % {"impact": impact.label, "urgency": urgency.label}
+                )
         return changed

@@ -28,8 +28,8 @@ class IncidentFilterSet(RecordFilterSet):
     parent = django_filters.CharFilter(field_name="parent__number")
     sla = django_filters.ChoiceFilter(
         choices=[
-            ("breaching_soon", "Breaching soon (a target due within the hour)"),
-            ("breached", "Breached (a target missed)"),
+            ("breaching_soon", _("Breaching soon (a target due within the hour)")),
+            ("breached", _("Breached (a target missed)")),
         ],
         method="filter_sla",
         label=_("SLA"),
@@ -75,13 +75,13 @@ ORDERING_FIELDS = ["number", "priority", "created_at", "updated_at", "state", "i
 
 #: The saved views every agent has in the queue.
 SAVED_VIEWS = {
-    "my_open": ("My open", {"assigned_to": "me", "open": "true"}),
+    "my_open": (_("My open"), {"assigned_to": "me", "open": "true"}),
     "unassigned_in_my_teams": (
-        "Unassigned in my teams",
+        _("Unassigned in my teams"),
         {"assignment_group": "mine", "unassigned": "true", "open": "true"},
     ),
-    "major": ("Major incidents", {"major": "true", "open": "true"}),
+    "major": (_("Major incidents"), {"major": "true", "open": "true"}),
     # the queue's default: what still needs work, the most urgent first
-    "all_open": ("All open", {"open": "true", "ordering": "priority"}),
-    "breaching_soon": ("Breaching soon", {"sla": "breaching_soon", "open": "true"}),
+    "all_open": (_("All open"), {"open": "true", "ordering": "priority"}),
+    "breaching_soon": (_("Breaching soon"), {"sla": "breaching_soon", "open": "true"}),
 }

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Service
@@ -34,8 +35,8 @@ class IncidentForm(EditInPlace, forms.ModelForm):
     wide_fields = ("title", "description")
 
     caller = PersonField(
-        placeholder="Type a name or e-mail (you, if empty)",
-        typed="username (you, if empty)",
+        placeholder=_("Type a name or e-mail (you, if empty)"),
+        typed=_("username (you, if empty)"),
         required=False,
         help_text=_("Who is affected (you, if empty)."),
     )
@@ -69,7 +70,7 @@ class IncidentForm(EditInPlace, forms.ModelForm):
         Incident.objects.filter(parent__isnull=True, state__in=IncidentState.OPEN),
         required=False,
         to_field_name="number",
-        widget=TextPicker("parent-incidents", placeholder="Number or words of the title…"),
+        widget=TextPicker("parent-incidents", placeholder=_("Number or words of the title…")),
         label=_("Parent incident"),
     )
 
@@ -129,7 +130,9 @@ class BulkUpdateForm(forms.Form):
         Team.objects.filter(active=True),
         required=False,
         empty_label=_("Group: keep"),
-        widget=Picker("teams", placeholder="Group: keep", attrs={"aria-label": "Assignment group"}),
+        widget=Picker(
+            "teams", placeholder=_("Group: keep"), attrs={"aria-label": _("Assignment group")}
+        ),
     )
     assigned_to = forms.ModelChoiceField(
         User.objects.filter(is_active=True, teams__isnull=False)
@@ -141,16 +144,18 @@ class BulkUpdateForm(forms.Form):
         widget=Picker(
             "agents",
             depends_on="assignment_group",
-            placeholder="Assignee: keep",
-            attrs={"aria-label": "Assignee"},
+            placeholder=_("Assignee: keep"),
+            attrs={"aria-label": _("Assignee")},
         ),
     )
-    state = forms.ChoiceField(choices=[("", "State: keep"), *IncidentState.choices], required=False)
+    state = forms.ChoiceField(
+        choices=[("", _("State: keep")), *IncidentState.choices], required=False
+    )
     on_hold_reason = forms.ChoiceField(
-        choices=[("", "On hold reason"), *OnHoldReason.choices], required=False
+        choices=[("", _("On hold reason")), *OnHoldReason.choices], required=False
     )
     resolution_code = forms.ChoiceField(
-        choices=[("", "Resolution code"), *ResolutionCode.choices], required=False
+        choices=[("", _("Resolution code")), *ResolutionCode.choices], required=False
     )
     resolution_notes = forms.CharField(required=False, max_length=4000)
 
@@ -164,9 +169,9 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 #: How urgent an issue is, in the words of the person who has it (the model's urgency).
 URGENCY_CHOICES = [
-    (Level.HIGH, "High: I cannot work, or many people are affected"),
-    (Level.MEDIUM, "Medium: I can work, but it slows me down"),
-    (Level.LOW, "Low: it is an inconvenience"),
+    (Level.HIGH, _("High: I cannot work, or many people are affected")),
+    (Level.MEDIUM, _("Medium: I can work, but it slows me down")),
+    (Level.LOW, _("Low: it is an inconvenience")),
 ]
 
 
@@ -207,7 +212,6 @@ class ReportIssueForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["attachments"].help_text = (
-            f"Optional: up to {MAX_REPORT_FILES} files of at most "
-            f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)} each."
-        )
+        self.fields["attachments"].help_text = gettext(
+            "Optional: up to %(count)s files of at most %(size)s each."
+        ) % {"count": MAX_REPORT_FILES, "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)}

@@ -3,6 +3,7 @@ incident) and the open incidents on a person's contact card. See ``itsm.core.loo
 
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.lookups import Lookup, Param, PersonCount, register, register_person_count
 
@@ -62,7 +63,7 @@ parent_incidents = register(
 
 register_person_count(
     PersonCount(
-        label="Open incidents",
+        label=_("Open incidents"),
         count=lambda person: Incident.objects.filter(
             caller=person, state__in=IncidentState.OPEN
         ).count(),

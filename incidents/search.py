@@ -3,6 +3,7 @@ reaches a work note; an end user finds only the incidents they may see (their ow
 
 from django.urls import reverse
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core.search import SearchSource
 
@@ -32,7 +33,7 @@ def source() -> SearchSource:
 
     return SearchSource(
         key="incidents",
-        label="Incidents",
+        label=_("Incidents"),
         model=Incident,
         queryset=_queryset,
         fields=FIELDS,

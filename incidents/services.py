@@ -10,10 +10,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
+from itsm.core.i18n import said
 from itsm.core.models import JournalEntry
 
 from .models import Category, Channel, Incident, Level, OnHoldReason, PriorityRule
@@ -64,6 +66,14 @@ def priority_for(impact: int, urgency: int) -> int:
     return min(5, impact + urgency - 1)
 
 
+def _state_word(state: str) -> str:
+    """A state as a word in a sentence ("resolved"): its label, in lower case."""
+    try:
+        return str(IncidentState(state).label).lower()
+    except ValueError:
+        return state
+
+
 def _validate(incident: Incident, changed: set[str] | None = None) -> None:
     """Check the incident's fields. ``changed`` limits the checks to what an update touched
     (None: everything, for a new incident): a state change never fails because a team's
@@ -74,39 +84,47 @@ def _validate(incident: Incident, changed: set[str] | None = None) -> None:
 
     errors = {}
     if touched("caller") and not incident.caller_id:
-        errors["caller"] = "Every incident has a caller: the person affected."
+        errors["caller"] = gettext("Every incident has a caller: the person affected.")
     if touched("title") and not (incident.title or "").strip():
-        errors["title"] = "Give the incident a short title."
+        errors["title"] = gettext("Give the incident a short title.")
     if touched("impact") and incident.impact not in Level.values:
-        errors["impact"] = "Impact is 1 (high), 2 (medium) or 3 (low)."
+        errors["impact"] = gettext("Impact is 1 (high), 2 (medium) or 3 (low).")
     if touched("urgency") and incident.urgency not in Level.values:
-        errors["urgency"] = "Urgency is 1 (high), 2 (medium) or 3 (low)."
+        errors["urgency"] = gettext("Urgency is 1 (high), 2 (medium) or 3 (low).")
     if touched("category", "subcategory"):
         if incident.subcategory_id:
             if not incident.category_id:
-                errors["subcategory"] = "Choose a category first."
+                errors["subcategory"] = gettext("Choose a category first.")
             elif incident.subcategory.parent_id != incident.category_id:
-                errors["subcategory"] = (
-                    f"'{incident.subcategory.name}' is not in {incident.category}."
-                )
+                errors["subcategory"] = gettext("'%(subcategory)s' is not in %(category)s.") % {
+                    "subcategory": incident.subcategory.name,
+                    "category": incident.category,
+                }
         if incident.category_id and incident.category.parent_id:
-            errors["category"] = "Choose a top-level category; this one is a subcategory."
+            errors["category"] = gettext("Choose a top-level category; this one is a subcategory.")
     writes.check_assignment(incident, changed, errors)
     if touched("parent") and incident.parent_id:
         parent = Incident.objects.select_for_update().get(pk=incident.parent_id)
         if incident.pk and parent.pk == incident.pk:
-            errors["parent"] = "An incident cannot be its own parent."
+            errors["parent"] = gettext("An incident cannot be its own parent.")
         elif parent.parent_id:
-            errors["parent"] = f"{parent.number} is itself a child incident."
+            errors["parent"] = gettext("%(number)s is itself a child incident.") % {
+                "number": parent.number
+            }
         elif parent.state not in IncidentState.OPEN:
-            errors["parent"] = f"{parent.number} is {parent.state}; choose an open incident."
+            errors["parent"] = gettext("%(number)s is %(state)s; choose an open incident.") % {
+                "number": parent.number,
+                "state": _state_word(parent.state),
+            }
         elif incident.pk and incident.children.exists():
-            errors["parent"] = "This incident has children of its own; it cannot be a child."
+            errors["parent"] = gettext(
+                "This incident has children of its own; it cannot be a child."
+            )
     if changed is not None:
         if incident.state == IncidentState.ON_HOLD and not incident.on_hold_reason:
-            errors.setdefault("on_hold_reason", "An incident on hold needs a reason.")
+            errors.setdefault("on_hold_reason", gettext("An incident on hold needs a reason."))
         if incident.state != IncidentState.ON_HOLD and incident.on_hold_reason:
-            errors.setdefault("on_hold_reason", "Only an incident on hold has a reason.")
+            errors.setdefault("on_hold_reason", gettext("Only an incident on hold has a reason."))
     writes.refuse(errors)
 
 
@@ -133,7 +151,9 @@ def _derive(incident: Incident, actor, change: writes.Write) -> None:
     before = change.before
     declared = incident.major and (before is None or not before.major)
     if declared and actor is not None and not actor.has_perm("incidents.declare_major_incident"):
-        writes.refuse({"major": "Declaring a major incident needs the right to declare one."})
+        writes.refuse(
+            {"major": gettext("Declaring a major incident needs the right to declare one.")}
+        )
     if before is not None:
         writes.unassign_outside_group(incident, actor, change)
         if incident.assignment_group_id != before.assignment_group_id and (
@@ -163,8 +183,14 @@ def _after(incident: Incident, actor, change: writes.Write) -> None:
     if change.created and actor.pk != incident.caller_id:
         core.notify(
             [incident.caller],
-            f"{incident.number} logged: {incident.title}",
-            f"We have logged {incident.number} for you and will keep you informed.",
+            lambda: (
+                gettext("%(number)s logged: %(title)s")
+                % {"number": incident.number, "title": incident.title}
+            ),
+            lambda: (
+                gettext("We have logged %(number)s for you and will keep you informed.")
+                % {"number": incident.number}
+            ),
             incident,
         )
     if change.moved(to=IncidentState.RESOLVED):
@@ -177,7 +203,7 @@ SPEC = writes.WriteSpec(
     update=writes.Access(staff=(*EDITABLE_FIELDS, "state"), end_user=("state",)),
     m2m=("configuration_items",),
     quiet=("reassignment_count", "reopen_count", "first_response_at", "resolved_at", "closed_at"),
-    refused="This field cannot be changed.",
+    refused=_("This field cannot be changed."),
     clean=_clean,
     initial=_initial,
     derive=_derive,
@@ -187,10 +213,18 @@ SPEC = writes.WriteSpec(
     after=_after,
     on_assign=writes.Notice(
         to=lambda incident, actor: [incident.assigned_to],
-        subject=lambda incident, actor: f"{incident.number} assigned to you: {incident.title}",
+        subject=lambda incident, actor: (
+            gettext("%(number)s assigned to you: %(title)s")
+            % {"number": incident.number, "title": incident.title}
+        ),
         body=lambda incident, actor: (
-            f"{actor or 'The service desk'} assigned {incident.number} (priority "
-            f"{incident.priority}) to you.\n\n{incident.description}"
+            gettext("%(actor)s assigned %(number)s (priority %(priority)s) to you.")
+            % {
+                "actor": actor or gettext("The service desk"),
+                "number": incident.number,
+                "priority": incident.priority,
+            }
+            + f"\n\n{incident.description}"
         ),
     ),
 )
@@ -204,11 +238,16 @@ def open_incident(actor, data: dict, channel: str = Channel.AGENT, files=()) -> 
     files = [f for f in files if f is not None]
     if len(files) > MAX_REPORT_FILES:
         raise ValidationError(
-            {"attachments": f"Attach at most {MAX_REPORT_FILES} files; you chose {len(files)}."}
+            {
+                "attachments": gettext("Attach at most %(max)s files; you chose %(count)s.")
+                % {"max": MAX_REPORT_FILES, "count": len(files)}
+            }
         )
     empty = [f.name for f in files if not f.size]
     if empty:
-        raise ValidationError({"attachments": [f"{name} is empty." for name in empty]})
+        raise ValidationError(
+            {"attachments": [gettext("%(name)s is empty.") % {"name": name} for name in empty]}
+        )
     incident = writes.open(SPEC, actor, data, channel=channel)
     for uploaded in files:
         try:
@@ -241,8 +280,8 @@ def _resolve_children(incident: Incident, actor) -> None:
                     {
                         "state": IncidentState.RESOLVED,
                         "resolution_code": incident.resolution_code,
-                        "resolution_notes": f"Resolved with parent {incident.number}: "
-                        f"{incident.resolution_notes}",
+                        "resolution_notes": gettext("Resolved with parent %(number)s: %(notes)s")
+                        % {"number": incident.number, "notes": incident.resolution_notes},
                     },
                 )
         except ValidationError as error:
@@ -252,7 +291,13 @@ def _resolve_children(incident: Incident, actor) -> None:
                 incident,
                 JournalEntry.Kind.WORK_NOTE,
                 actor,
-                body=f"Could not resolve child {child.number} with this incident: {problems}",
+                body=said(
+                    gettext_noop(
+                        "Could not resolve child %(number)s with this incident: %(problems)s"
+                    ),
+                    number=child.number,
+                    problems=problems,
+                ),
                 internal=True,
             )
 
@@ -268,12 +313,23 @@ def _announce_major(incident: Incident, actor) -> None:
         teams = Q(managed_teams__isnull=False)
     managers = User.objects.filter(teams, is_active=True).distinct().order_by("pk")
     core.write_journal(
-        incident, JournalEntry.Kind.FIELDS, actor, body="Declared a major incident.", internal=True
+        incident,
+        JournalEntry.Kind.FIELDS,
+        actor,
+        body=said(gettext_noop("Declared a major incident.")),
+        internal=True,
     )
     core.notify(
         managers,
-        f"MAJOR INCIDENT {incident.number}: {incident.title}",
-        f"{actor} declared {incident.number} a major incident.\n\n{incident.description}",
+        lambda: (
+            gettext("MAJOR INCIDENT %(number)s: %(title)s")
+            % {"number": incident.number, "title": incident.title}
+        ),
+        lambda: (
+            gettext("%(actor)s declared %(number)s a major incident.")
+            % {"actor": actor, "number": incident.number}
+            + f"\n\n{incident.description}"
+        ),
         incident,
     )
 
@@ -296,15 +352,21 @@ def comment(incident: Incident, actor, body: str, internal: bool = False) -> Jou
         if actor.pk != incident.caller_id:
             core.notify(
                 [incident.caller],
-                f"Update on {incident.number}: {incident.title}",
-                f"{actor} wrote:\n\n{entry.body}",
+                lambda: (
+                    gettext("Update on %(number)s: %(title)s")
+                    % {"number": incident.number, "title": incident.title}
+                ),
+                lambda: gettext("%(actor)s wrote:") % {"actor": actor} + f"\n\n{entry.body}",
                 incident,
             )
     else:
         watchers = [incident.assigned_to] if incident.assigned_to_id else []
         core.notify(
             watchers,
-            f"{incident.caller} commented on {incident.number}",
+            lambda: (
+                gettext("%(caller)s commented on %(number)s")
+                % {"caller": incident.caller, "number": incident.number}
+            ),
             entry.body,
             incident,
         )
@@ -332,7 +394,10 @@ def _check_caller_may_add(incident: Incident, actor) -> None:
         raise PermissionDenied
     if incident.state in (IncidentState.CLOSED, IncidentState.CANCELLED):
         raise ValidationError(
-            {"body": f"{incident.number} is {incident.state}; please report a new issue."}
+            {
+                "body": gettext("%(number)s is %(state)s; please report a new issue.")
+                % {"number": incident.number, "state": _state_word(incident.state)}
+            }
         )
 
 
@@ -350,7 +415,9 @@ def bulk_update(actor, numbers: list[str], data: dict) -> list[Incident]:
     if not numbers:
         raise ValidationError({"numbers": _("Select the incidents to change.")})
     if len(numbers) > BULK_LIMIT:
-        raise ValidationError({"numbers": f"At most {BULK_LIMIT} incidents at a time."})
+        raise ValidationError(
+            {"numbers": gettext("At most %(max)s incidents at a time.") % {"max": BULK_LIMIT}}
+        )
     if not data:
         raise ValidationError({"__all__": _("Choose what to change.")})
     incidents = list(
@@ -358,7 +425,12 @@ def bulk_update(actor, numbers: list[str], data: dict) -> list[Incident]:
     )
     missing = sorted(set(numbers) - {i.number for i in incidents})
     if missing:
-        raise ValidationError({"numbers": f"No such incidents: {', '.join(missing)}."})
+        raise ValidationError(
+            {
+                "numbers": gettext("No such incidents: %(numbers)s.")
+                % {"numbers": ", ".join(missing)}
+            }
+        )
     refused = []
     updated = []
     for incident in incidents:
@@ -415,7 +487,10 @@ def close_resolved(now=None, batch: int = 500) -> int:
                         Incident.objects.get(pk=pk),
                         JournalEntry.Kind.WORK_NOTE,
                         None,
-                        body="Could not close automatically: " + " ".join(error.messages),
+                        body=said(
+                            gettext_noop("Could not close automatically: %(reasons)s"),
+                            reasons=" ".join(error.messages),
+                        ),
                         internal=True,
                     )
 

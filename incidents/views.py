@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.api.screens import Column, RecordScreens
@@ -49,7 +50,7 @@ class IncidentScreens(RecordScreens):
     portal_url_name = "incidents:portal-detail"
     end_user_actions = frozenset({"attach"})
     transition_fields = ("on_hold_reason", "resolution_code", "resolution_notes")
-    comment_messages = ("Reply sent to the caller.", "Work note added.")
+    comment_messages = (_("Reply sent to the caller."), _("Work note added."))
     create_template = "incidents/create.html"
     create_form = IncidentForm
     bulk_form = BulkUpdateForm
@@ -65,16 +66,16 @@ class IncidentScreens(RecordScreens):
     empty_text = _("No incidents match.")
     selectable = True
     columns = (
-        Column("Number", "number"),
-        Column("Pri", "priority"),
-        Column("Title"),
-        Column("SLA"),
-        Column("Caller"),
-        Column("State", "state"),
-        Column("Group"),
-        Column("Assignee"),
-        Column("Opened", "created_at"),
-        Column("Updated", "updated_at"),
+        Column(_("Number"), "number"),
+        Column(_("Pri"), "priority"),
+        Column(_("Title")),
+        Column(_("SLA")),
+        Column(_("Caller")),
+        Column(_("State"), "state"),
+        Column(_("Group")),
+        Column(_("Assignee")),
+        Column(_("Opened"), "created_at"),
+        Column(_("Updated"), "updated_at"),
     )
 
     def list_queryset(self):
@@ -160,14 +161,14 @@ class PortalIncidentScreens(IncidentScreens):
     the portal offers (confirm or reopen a resolution, withdraw a new report)."""
 
     audience = "portal"
-    noun = "issue"
+    noun = _("issue")
     create_template = "incidents/portal_report.html"
     create_form = ReportIssueForm
     edit = link = unlink = bulk = None  # staff's, in the workspace
     list_template = ""  # an employee's issues are listed on the portal's home
     transition_fields = ()  # the portal's moves carry only a comment
     page_template = "incidents/portal_detail.html"
-    comment_messages = ("Your comment was added.", "Your comment was added.")
+    comment_messages = (_("Your comment was added."), _("Your comment was added."))
 
     def page_context(self, record, **extra):
         return RecordScreens.page_context(
@@ -194,7 +195,7 @@ class PortalIncidentScreens(IncidentScreens):
         return context
 
     def create_message(self, obj) -> str:
-        return f"Thanks, we have logged your issue as {obj.number}."
+        return gettext("Thanks, we have logged your issue as %(number)s.") % {"number": obj.number}
 
     def transition_allowed(self, record, target) -> bool:
         """What the portal offers: reopen or confirm a resolution, withdraw a new report."""
@@ -204,10 +205,10 @@ class PortalIncidentScreens(IncidentScreens):
 
     def transition_message(self, record) -> str:
         return {
-            IncidentState.CLOSED: "Thanks for confirming; the issue is closed.",
-            IncidentState.IN_PROGRESS: "The issue is reopened; we will look at it again.",
-            IncidentState.CANCELLED: "Your report is withdrawn.",
-        }.get(record.state, "Done.")
+            IncidentState.CLOSED: gettext("Thanks for confirming; the issue is closed."),
+            IncidentState.IN_PROGRESS: gettext("The issue is reopened; we will look at it again."),
+            IncidentState.CANCELLED: gettext("Your report is withdrawn."),
+        }.get(record.state, gettext("Done."))
 
 
 def portal_waiting(incident) -> Waiting | None:
@@ -217,12 +218,15 @@ def portal_waiting(incident) -> Waiting | None:
     if incident.state == IncidentState.RESOLVED:
         confirm = reverse("incidents:portal-transition", args=[incident.number])
         return Waiting(
-            "Resolved: is it fixed?",
+            gettext("Resolved: is it fixed?"),
             (
                 PortalAction(
-                    "Yes, it's fixed", confirm, post={"state": IncidentState.CLOSED}, primary=True
+                    gettext("Yes, it's fixed"),
+                    confirm,
+                    post={"state": IncidentState.CLOSED},
+                    primary=True,
                 ),
-                PortalAction("No, reopen it", f"{page}#resolution"),
+                PortalAction(gettext("No, reopen it"), f"{page}#resolution"),
             ),
         )
     if (
@@ -230,6 +234,7 @@ def portal_waiting(incident) -> Waiting | None:
         and incident.on_hold_reason == OnHoldReason.AWAITING_CALLER
     ):
         return Waiting(
-            "We need your answer", (PortalAction("Answer", f"{page}#reply", primary=True),)
+            gettext("We need your answer"),
+            (PortalAction(gettext("Answer"), f"{page}#reply", primary=True),),
         )
     return None

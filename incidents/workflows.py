@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow, staff_only
@@ -45,7 +46,7 @@ def caller_within_window(incident, user) -> bool:
 def children_closed_first(incident, user):
     # Only cancelling a parent with open children needs attention; resolving cascades.
     if incident.pk and incident.children.filter(state__in=IncidentState.OPEN).exists():
-        return "Cancel or resolve the open child incidents first."
+        return gettext("Cancel or resolve the open child incidents first.")
     return None
 
 
@@ -84,20 +85,34 @@ def _not_by_caller(incident, actor) -> bool:
 
 RESOLVED_NOTICE = Notice(
     to=lambda incident, actor: [incident.caller],
-    subject=lambda incident, actor: f"{incident.number} resolved: {incident.title}",
+    subject=lambda incident, actor: (
+        gettext("%(number)s resolved: %(title)s")
+        % {"number": incident.number, "title": incident.title}
+    ),
     body=lambda incident, actor: (
-        f"Resolution: {incident.resolution_notes}\n\n"
-        f"If this did not fix it, reopen the ticket within "
-        f"{settings.INCIDENT_AUTO_CLOSE_DAYS} days; otherwise it closes automatically."
+        ngettext(
+            "Resolution: %(notes)s\n\nIf this did not fix it, reopen the ticket within "
+            "%(days)s day; otherwise it closes automatically.",
+            "Resolution: %(notes)s\n\nIf this did not fix it, reopen the ticket within "
+            "%(days)s days; otherwise it closes automatically.",
+            settings.INCIDENT_AUTO_CLOSE_DAYS,
+        )
+        % {"notes": incident.resolution_notes, "days": settings.INCIDENT_AUTO_CLOSE_DAYS}
     ),
     when=_not_by_caller,
 )
 AWAITING_CALLER_NOTICE = Notice(
     to=lambda incident, actor: [incident.caller],
-    subject=lambda incident, actor: f"We need your input on {incident.number}: {incident.title}",
+    subject=lambda incident, actor: (
+        gettext("We need your input on %(number)s: %(title)s")
+        % {"number": incident.number, "title": incident.title}
+    ),
     body=lambda incident, actor: (
-        f"{incident.number} is waiting for you. Please answer the latest comment in the "
-        f"portal so that we can go on."
+        gettext(
+            "%(number)s is waiting for you. Please answer the latest comment in the "
+            "portal so that we can go on."
+        )
+        % {"number": incident.number}
     ),
     when=lambda incident, actor: (
         incident.on_hold_reason == "awaiting_caller" and _not_by_caller(incident, actor)
@@ -105,8 +120,13 @@ AWAITING_CALLER_NOTICE = Notice(
 )
 REOPENED_NOTICE = Notice(
     to=lambda incident, actor: [incident.assigned_to],
-    subject=lambda incident, actor: f"{incident.number} reopened by the caller",
-    body=lambda incident, actor: f"{actor} reopened {incident.number}: {incident.title}",
+    subject=lambda incident, actor: (
+        gettext("%(number)s reopened by the caller") % {"number": incident.number}
+    ),
+    body=lambda incident, actor: (
+        gettext("%(actor)s reopened %(number)s: %(title)s")
+        % {"actor": actor, "number": incident.number, "title": incident.title}
+    ),
     when=lambda incident, actor: not _not_by_caller(incident, actor),
 )
 

@@ -34,11 +34,11 @@ class ProblemFilterSet(RecordFilterSet):
         use_pickers(
             self,
             **ASSIGNMENT_FILTERS,
-            service={"lookup": "services", "attrs": {"aria-label": "Service"}},
+            service={"lookup": "services", "attrs": {"aria-label": _("Service")}},
             configuration_item={
                 "lookup": "cis",
                 "chosen_only": True,
-                "attrs": {"aria-label": "Configuration item"},
+                "attrs": {"aria-label": _("Configuration item")},
             },
         )
 
@@ -55,8 +55,8 @@ ORDERING_FIELDS = ["number", "priority", "created_at", "updated_at", "state"]
 
 #: Views every agent has in the problem queue.
 SAVED_VIEWS = {
-    "my_open": ("My open", {"assigned_to": "me", "open": "true"}),
-    "team_open": ("My teams' open", {"assignment_group": "mine", "open": "true"}),
-    "known_errors": ("Known errors", {"known_error": "true"}),
-    "all_open": ("All open", {"open": "true", "ordering": "priority"}),
+    "my_open": (_("My open"), {"assigned_to": "me", "open": "true"}),
+    "team_open": (_("My teams' open"), {"assignment_group": "mine", "open": "true"}),
+    "known_errors": (_("Known errors"), {"known_error": "true"}),
+    "all_open": (_("All open"), {"open": "true", "ordering": "priority"}),
 }

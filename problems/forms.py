@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Service
@@ -22,11 +23,15 @@ class IncidentNumbersField(forms.CharField):
         numbers = sorted(set(INCIDENT_NUMBER.findall((value or "").upper())))
         leftover = INCIDENT_NUMBER.sub("", (value or "").upper()).replace(",", " ").split()
         if leftover:
-            raise forms.ValidationError(f"Not incident numbers: {', '.join(leftover)}.")
+            raise forms.ValidationError(
+                gettext("Not incident numbers: %(values)s.") % {"values": ", ".join(leftover)}
+            )
         found = list(Incident.objects.filter(number__in=numbers).order_by("number"))
         missing = sorted(set(numbers) - {i.number for i in found})
         if missing:
-            raise forms.ValidationError(f"No such incidents: {', '.join(missing)}.")
+            raise forms.ValidationError(
+                gettext("No such incidents: %(numbers)s.") % {"numbers": ", ".join(missing)}
+            )
         return found
 
 
@@ -44,7 +49,7 @@ class ProblemForm(EditInPlace, forms.ModelForm):
     services = forms.ModelMultipleChoiceField(
         Service.objects.all(),
         required=False,
-        widget=MultiPicker("services", placeholder="Add a service: type its name"),
+        widget=MultiPicker("services", placeholder=_("Add a service: type its name")),
     )
     configuration_items = CIMultipleChoiceField(required=False, label=_("Affected CIs"))
     assignment_group = AssignmentGroupField()

@@ -63,8 +63,8 @@ def sources() -> list[SearchSource]:
         SearchSource(
             key="known_errors",
             label=_("Known errors"),
-            singular="Known error",
-            portal_label="Known issue",
+            singular=_("Known error"),
+            portal_label=_("Known issue"),
             model=Problem,
             queryset=_known_errors,
             fields=PUBLIC_FIELDS,

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from incidents import services as incident_services
@@ -22,6 +23,7 @@ from incidents.models import Incident, ResolutionCode
 from incidents.workflows import IncidentState
 from itsm.core import services as core
 from itsm.core import writes
+from itsm.core.i18n import Said, said
 from itsm.core.models import JournalEntry
 
 from .models import (
@@ -55,6 +57,14 @@ EDITABLE_FIELDS = (
 M2M_FIELDS = ("services", "configuration_items", "incidents")
 
 
+def _one_of(values) -> str:
+    return gettext("One of: %(values)s.") % {"values": ", ".join(values)}
+
+
+def _closed(record) -> str:
+    return gettext("%(number)s is closed.") % {"number": record.number}
+
+
 def _validate(problem: Problem, changed: set[str] | None = None) -> None:
     """Check the problem's fields; ``changed`` limits the checks to what an update touched
     (None: everything, for a new problem)."""
@@ -64,23 +74,28 @@ def _validate(problem: Problem, changed: set[str] | None = None) -> None:
 
     errors = {}
     if touched("title") and not (problem.title or "").strip():
-        errors["title"] = "Give the problem a short title."
+        errors["title"] = gettext("Give the problem a short title.")
     if touched("impact") and problem.impact not in Risk.values:
-        errors["impact"] = f"One of: {', '.join(Risk.values)}."
+        errors["impact"] = _one_of(Risk.values)
     if touched("probability") and problem.probability not in Risk.values:
-        errors["probability"] = f"One of: {', '.join(Risk.values)}."
+        errors["probability"] = _one_of(Risk.values)
     writes.check_assignment(problem, changed, errors)
     if touched("workaround", "workaround_public") and problem.workaround_public:
         if not (problem.workaround or "").strip():
-            errors["workaround_public"] = "Write the workaround before publishing it."
+            errors["workaround_public"] = gettext("Write the workaround before publishing it.")
     writes.refuse(errors)
 
 
-def _journal_many(records, kind, actor, body: str, internal: bool = True) -> None:
-    """The same journal line on several records of one type, in one query."""
+def _journal_many(records, kind, actor, body, internal: bool = True) -> None:
+    """The same journal line on several records of one type, in one query. A ``said``
+    body is stored as ``core.write_journal`` stores it: in English, read in each reader's
+    language."""
     records = list(records)
     if not records:
         return
+    data = {}
+    if isinstance(body, Said):
+        data, body = {"said": body.as_data()}, body.in_english()
     ct = ContentType.objects.get_for_model(records[0])
     JournalEntry.objects.bulk_create(
         JournalEntry(
@@ -89,6 +104,7 @@ def _journal_many(records, kind, actor, body: str, internal: bool = True) -> Non
             kind=kind,
             actor=actor,
             body=body,
+            data=data,
             internal=internal,
         )
         for r in records
@@ -96,9 +112,17 @@ def _journal_many(records, kind, actor, body: str, internal: bool = True) -> Non
 
 
 def _journal_incident_links(problem: Problem, actor, added=(), removed=()) -> None:
-    _journal_many(added, JournalEntry.Kind.LINK, actor, f"linked to problem {problem.number}")
     _journal_many(
-        removed, JournalEntry.Kind.LINK, actor, f"removed link to problem {problem.number}"
+        added,
+        JournalEntry.Kind.LINK,
+        actor,
+        said(gettext_noop("linked to problem %(number)s"), number=problem.number),
+    )
+    _journal_many(
+        removed,
+        JournalEntry.Kind.LINK,
+        actor,
+        said(gettext_noop("removed link to problem %(number)s"), number=problem.number),
     )
 
 
@@ -112,7 +136,7 @@ def _derive(problem: Problem, actor, change: writes.Write) -> None:
             problem.priority = priority_for(problem.impact, problem.probability)
     if change.options.get("resolve_incidents") and not change.moved(to=ProblemState.RESOLVED):
         raise ValidationError(
-            {"resolve_incidents": "Incidents are resolved only together with the problem."}
+            {"resolve_incidents": gettext("Incidents are resolved only together with the problem.")}
         )
 
 
@@ -146,7 +170,7 @@ SPEC = writes.WriteSpec(
     update=writes.Access(staff=(*EDITABLE_FIELDS, "state")),
     m2m=M2M_FIELDS,
     quiet=("known_error_at", "resolved_at", "closed_at"),
-    refused="This field cannot be changed.",
+    refused=_("This field cannot be changed."),
     initial=lambda actor, data, options: {"opened_by": actor, "state": ProblemState.NEW},
     derive=_derive,
     validate=_validate,
@@ -195,7 +219,10 @@ def update_problem(
 def _resolve_incidents(problem: Problem, actor) -> list[str]:
     """Resolve the problem's open incidents with its resolution notes (inside the caller's
     transaction); raises, naming each incident that refused, if any cannot be resolved."""
-    notes = f"Resolved by problem {problem.number}: {problem.resolution_notes}"
+    notes = gettext("Resolved by problem %(number)s: %(notes)s") % {
+        "number": problem.number,
+        "notes": problem.resolution_notes,
+    }
     resolved: list[str] = []
     refused: list[str] = []
     pks = list(
@@ -227,7 +254,9 @@ def _resolve_incidents(problem: Problem, actor) -> list[str]:
             incident,
             JournalEntry.Kind.WORK_NOTE,
             actor,
-            body=f"Resolved together with problem {problem.number}.",
+            body=said(
+                gettext_noop("Resolved together with problem %(number)s."), number=problem.number
+            ),
             internal=True,
         )
         resolved.append(incident.number)
@@ -238,8 +267,15 @@ def _resolve_incidents(problem: Problem, actor) -> list[str]:
             problem,
             JournalEntry.Kind.WORK_NOTE,
             actor,
-            body=f"Resolved {len(resolved)} linked incident{'s' if len(resolved) != 1 else ''}: "
-            + ", ".join(resolved),
+            body=said(
+                # said() keeps one message: the count picks it (English and German
+                # both have one form for 1 and one for the rest)
+                gettext_noop("Resolved %(count)s linked incident: %(numbers)s")
+                if len(resolved) == 1
+                else gettext_noop("Resolved %(count)s linked incidents: %(numbers)s"),
+                count=len(resolved),
+                numbers=", ".join(resolved),
+            ),
             internal=True,
         )
     return resolved
@@ -252,7 +288,7 @@ def link_incidents(problem: Problem, actor, incidents) -> list[Incident]:
     """Add incidents to the problem (keeping those linked); returns those newly linked."""
     _require_staff(actor)
     if problem.workflow.is_final(problem.state):
-        raise ValidationError({"incidents": f"{problem.number} is closed."})
+        raise ValidationError({"incidents": _closed(problem)})
     current = list(problem.incidents.all())
     added = [i for i in incidents if i.pk not in {c.pk for c in current}]
     if added:
@@ -264,7 +300,12 @@ def unlink_incident(problem: Problem, actor, incident: Incident) -> None:
     _require_staff(actor)
     current = list(problem.incidents.all())
     if incident.pk not in {c.pk for c in current}:
-        raise ValidationError({"incident": f"{incident.number} is not linked to this problem."})
+        raise ValidationError(
+            {
+                "incident": gettext("%(number)s is not linked to this problem.")
+                % {"number": incident.number}
+            }
+        )
     writes.change(SPEC, problem, actor, {"incidents": [c for c in current if c.pk != incident.pk]})
 
 
@@ -274,14 +315,40 @@ def unlink_incident(problem: Problem, actor, incident: Incident) -> None:
 def _clean_cause(cause: Cause) -> None:
     errors = {}
     if cause.dimension not in Dimension.values:
-        errors["dimension"] = f"One of: {', '.join(Dimension.values)}."
+        errors["dimension"] = _one_of(Dimension.values)
     if not (cause.description or "").strip():
-        errors["description"] = "Describe the cause."
+        errors["description"] = gettext("Describe the cause.")
     if errors:
         raise ValidationError(errors)
 
 
-def _touch(problem: Problem, actor, body: str) -> None:
+def _cause_said(cause: Cause) -> Said:
+    """The cause as ``Cause.__str__`` words it, read in each reader's language."""
+    message = (
+        gettext_noop("Root cause (%(dimension)s): %(description)s")
+        if cause.is_root_cause
+        else gettext_noop("Contributing cause (%(dimension)s): %(description)s")
+    )
+    return said(message, dimension=_dimension(cause), description=cause.description[:60])
+
+
+def _dimension(cause: Cause):
+    """The dimension's label (its lazy translation), or the stored value if unknown."""
+    try:
+        return Dimension(cause.dimension).label
+    except ValueError:
+        return cause.dimension
+
+
+def _incident_state_word(state: str) -> str:
+    """An incident's state as a word in a sentence ("resolved"): its label, lower case."""
+    try:
+        return str(IncidentState(state).label).lower()
+    except ValueError:
+        return state
+
+
+def _touch(problem: Problem, actor, body) -> None:
     """A cause changed: the problem's version moves on (an ETag read before is stale)."""
     writes.touch(problem, actor, body=body)
 
@@ -291,7 +358,7 @@ def add_cause(problem: Problem, actor, data: dict) -> Cause:
     _require_staff(actor)
     problem = core.lock(problem)
     if problem.workflow.is_final(problem.state):
-        raise ValidationError({"description": f"{problem.number} is closed."})
+        raise ValidationError({"description": _closed(problem)})
     cause = Cause(
         problem=problem,
         dimension=data.get("dimension", ""),
@@ -301,8 +368,16 @@ def add_cause(problem: Problem, actor, data: dict) -> Cause:
     )
     _clean_cause(cause)
     cause.save()
-    kind = "root cause" if cause.is_root_cause else "contributing cause"
-    _touch(problem, actor, f"Added a {kind} ({cause.get_dimension_display()}): {cause.description}")
+    message = (
+        gettext_noop("Added a root cause (%(dimension)s): %(description)s")
+        if cause.is_root_cause
+        else gettext_noop("Added a contributing cause (%(dimension)s): %(description)s")
+    )
+    _touch(
+        problem,
+        actor,
+        said(message, dimension=_dimension(cause), description=cause.description),
+    )
     return cause
 
 
@@ -311,15 +386,17 @@ def update_cause(cause: Cause, actor, data: dict) -> Cause:
     _require_staff(actor)
     problem = core.lock(cause.problem)
     if problem.workflow.is_final(problem.state):
-        raise ValidationError({"description": f"{problem.number} is closed."})
+        raise ValidationError({"description": _closed(problem)})
     unknown = sorted(set(data) - {"dimension", "description", "is_root_cause"})
     if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
+        raise ValidationError(dict.fromkeys(unknown, gettext("This field cannot be changed.")))
     for name, value in data.items():
         setattr(cause, name, value.strip() if isinstance(value, str) else value)
     _clean_cause(cause)
     cause.save(update_fields=["dimension", "description", "is_root_cause"])
-    _touch(problem, actor, f"Changed a cause: {cause}")
+    _touch(
+        problem, actor, said(gettext_noop("Changed a cause: %(cause)s"), cause=_cause_said(cause))
+    )
     return cause
 
 
@@ -328,10 +405,10 @@ def remove_cause(cause: Cause, actor) -> None:
     _require_staff(actor)
     problem = core.lock(cause.problem)
     if problem.workflow.is_final(problem.state):
-        raise ValidationError({"description": f"{problem.number} is closed."})
-    text = str(cause)
+        raise ValidationError({"description": _closed(problem)})
+    text = _cause_said(cause)
     cause.delete()
-    _touch(problem, actor, f"Removed a cause: {text}")
+    _touch(problem, actor, said(gettext_noop("Removed a cause: %(cause)s"), cause=text))
 
 
 # Workarounds ------------------------------------------------------------------------------
@@ -348,33 +425,49 @@ def use_workaround(problem: Problem, incident: Incident, actor) -> tuple[Workaro
     if existing is not None:
         return existing, False
     if not (problem.workaround or "").strip():
-        raise ValidationError({"workaround": f"{problem.number} has no workaround yet."})
+        raise ValidationError(
+            {
+                "workaround": gettext("%(number)s has no workaround yet.")
+                % {"number": problem.number}
+            }
+        )
     if problem.state == ProblemState.CLOSED:
-        raise ValidationError({"problem": f"{problem.number} is closed."})
+        raise ValidationError({"problem": _closed(problem)})
     if incident.state not in IncidentState.OPEN:
         raise ValidationError(
-            {"incident": f"{incident.number} is {incident.state}; use workarounds on open ones."}
+            {
+                "incident": gettext("%(number)s is %(state)s; use workarounds on open ones.")
+                % {"number": incident.number, "state": _incident_state_word(incident.state)}
+            }
         )
     use = WorkaroundUse.objects.create(problem=problem, incident=incident, used_by=actor)
     if not problem.incidents.filter(pk=incident.pk).exists():
         problem.incidents.add(incident)
         _journal_incident_links(problem, actor, added=[incident])
         core.write_journal(
-            problem, JournalEntry.Kind.LINK, actor, body=f"linked {incident.number}", internal=True
+            problem,
+            JournalEntry.Kind.LINK,
+            actor,
+            body=said(gettext_noop("linked %(number)s"), number=incident.number),
+            internal=True,
         )
     core.write_journal(
         incident,
         JournalEntry.Kind.WORK_NOTE,
         actor,
-        body=f"Applied the workaround of {problem.number} ({problem.title}):\n\n"
-        f"{problem.workaround}",
+        body=said(
+            gettext_noop("Applied the workaround of %(number)s (%(title)s):\n\n%(workaround)s"),
+            number=problem.number,
+            title=problem.title,
+            workaround=problem.workaround,
+        ),
         internal=True,
     )
     core.write_journal(
         problem,
         JournalEntry.Kind.WORK_NOTE,
         actor,
-        body=f"Workaround used on {incident.number}.",
+        body=said(gettext_noop("Workaround used on %(number)s."), number=incident.number),
         internal=True,
     )
     return use, True
@@ -409,14 +502,21 @@ def rate_workaround(use: WorkaroundUse, actor, effectiveness, note: str = "") ->
     use.rated_by = actor
     use.rated_at = timezone.now()
     use.save(update_fields=["effectiveness", "rating_note", "rated_by", "rated_at"])
-    body = f"Workaround rated {value}/5 on {use.incident.number}"
-    core.write_journal(
-        use.problem,
-        JournalEntry.Kind.WORK_NOTE,
-        actor,
-        body=f"{body}: {use.rating_note}" if use.rating_note else f"{body}.",
-        internal=True,
+    body = (
+        said(
+            gettext_noop("Workaround rated %(value)s/5 on %(number)s: %(note)s"),
+            value=value,
+            number=use.incident.number,
+            note=use.rating_note,
+        )
+        if use.rating_note
+        else said(
+            gettext_noop("Workaround rated %(value)s/5 on %(number)s."),
+            value=value,
+            number=use.incident.number,
+        )
     )
+    core.write_journal(use.problem, JournalEntry.Kind.WORK_NOTE, actor, body=body, internal=True)
     return use
 
 
@@ -457,9 +557,9 @@ def attach(problem: Problem, actor, uploaded_file, internal: bool = False):
 # Problem identification: incident trends ----------------------------------------------------
 
 TREND_DIMENSIONS = {
-    "configuration_item": "CI",
-    "service": "Service",
-    "category": "Category",
+    "configuration_item": _("CI"),
+    "service": _("Service"),
+    "category": _("Category"),
 }
 DEFAULT_THRESHOLD = 3
 DEFAULT_DAYS = 7
@@ -490,13 +590,13 @@ def trend_window(threshold=None, days=None) -> tuple[int, int]:
         if not 1 <= threshold <= 10_000:
             raise ValueError
     except (TypeError, ValueError):
-        errors["threshold"] = "A whole number of incidents from 1 to 10000."
+        errors["threshold"] = gettext("A whole number of incidents from 1 to 10000.")
     try:
         days = DEFAULT_DAYS if days in (None, "") else int(days)
         if not 1 <= days <= MAX_DAYS:
             raise ValueError
     except (TypeError, ValueError):
-        errors["days"] = f"A whole number of days from 1 to {MAX_DAYS}."
+        errors["days"] = gettext("A whole number of days from 1 to %(max)s.") % {"max": MAX_DAYS}
     if errors:
         raise ValidationError(errors)
     return threshold, days
@@ -585,7 +685,7 @@ def _trend_incidents(dimension: str, key: int, days: int) -> list[Incident]:
     elif dimension == "category":
         base = base.filter(category_id=key)
     else:
-        raise ValidationError({"dimension": f"One of: {', '.join(TREND_DIMENSIONS)}."})
+        raise ValidationError({"dimension": _one_of(TREND_DIMENSIONS)})
     return list(base.order_by("created_at", "pk"))
 
 
@@ -609,21 +709,37 @@ def raise_from_trend(actor, dimension: str, key, days=None) -> Problem:
         "category": Category,
     }.get(dimension)
     if model is None:
-        raise ValidationError({"dimension": f"One of: {', '.join(TREND_DIMENSIONS)}."})
+        raise ValidationError({"dimension": _one_of(TREND_DIMENSIONS)})
     target = model.objects.filter(pk=key).first()
     if target is None:
-        raise ValidationError({"key": f"There is no {TREND_DIMENSIONS[dimension]} {key}."})
+        raise ValidationError(
+            {
+                "key": gettext("There is no %(dimension)s %(key)s.")
+                % {"dimension": TREND_DIMENSIONS[dimension], "key": key}
+            }
+        )
     incidents = _trend_incidents(dimension, key, days)
     if not incidents:
         raise ValidationError(
-            {"key": "No incidents of this group are left unlinked in the window."}
+            {"key": gettext("No incidents of this group are left unlinked in the window.")}
         )
     label = str(target)
     lines = "\n".join(f"- {i.number} {i.title}" for i in incidents)
+    words = {
+        "count": len(incidents),
+        "dimension": TREND_DIMENSIONS[dimension],
+        "label": label,
+        "days": days,
+    }
     data = {
-        "title": f"Recurring incidents on {TREND_DIMENSIONS[dimension]} {label}"[:200],
-        "description": f"{len(incidents)} incidents on {TREND_DIMENSIONS[dimension]} {label} "
-        f"in {days} days:\n{lines}",
+        "title": (gettext("Recurring incidents on %(dimension)s %(label)s") % words)[:200],
+        "description": ngettext(
+            "%(count)s incident on %(dimension)s %(label)s in %(days)s days:",
+            "%(count)s incidents on %(dimension)s %(label)s in %(days)s days:",
+            len(incidents),
+        )
+        % words
+        + f"\n{lines}",
         "probability": Risk.HIGH,  # it keeps happening
         "incidents": incidents,
     }
@@ -680,7 +796,7 @@ def incident_problems(incident: Incident, user, limit: int = 5) -> tuple[list, l
         {
             "problem": p,
             "linked": p.is_linked,
-            "why": "linked" if p.is_linked else "same CI, service or category",
+            "why": gettext("linked") if p.is_linked else gettext("same CI, service or category"),
         }
         for p in rows
         if p.state == ProblemState.KNOWN_ERROR and p.workaround.strip()
@@ -689,7 +805,9 @@ def incident_problems(incident: Incident, user, limit: int = 5) -> tuple[list, l
     if len(results) < limit and incident.title:
         for hit in search(user, incident.title, kinds=["known_errors"], limit=3):
             if hit.obj.pk not in seen and (hit.obj.workaround or "").strip():
-                results.append({"problem": hit.obj, "linked": False, "why": "similar title"})
+                results.append(
+                    {"problem": hit.obj, "linked": False, "why": gettext("similar title")}
+                )
                 seen.add(hit.obj.pk)
     results = results[:limit]
     uses = {}

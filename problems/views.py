@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from rest_framework.decorators import action
@@ -73,7 +74,7 @@ class ProblemScreens(RecordScreens):
     page_template = "problems/detail.html"
     context_object_name = "problem"
     transition_fields = ("resolution_notes", "resolve_incidents")
-    comment_messages = ("Added.", "Work note added.")
+    comment_messages = (_("Added."), _("Work note added."))
     create_template = "problems/create.html"
     create_form = CreateProblemForm
 
@@ -84,16 +85,16 @@ class ProblemScreens(RecordScreens):
     rows_name = "problems"
     empty_text = _("No problems match.")
     columns = (
-        Column("Number", "number"),
-        Column("Pri", "priority"),
-        Column("Title"),
-        Column("Risk", title=_("Impact · probability")),
-        Column("State", "state"),
-        Column("Workaround"),
-        Column("Group"),
-        Column("Assignee"),
-        Column("Opened", "created_at"),
-        Column("Updated", "updated_at"),
+        Column(_("Number"), "number"),
+        Column(_("Pri"), "priority"),
+        Column(_("Title")),
+        Column(_("Risk"), title=_("Impact · probability")),
+        Column(_("State"), "state"),
+        Column(_("Workaround")),
+        Column(_("Group")),
+        Column(_("Assignee")),
+        Column(_("Opened"), "created_at"),
+        Column(_("Updated"), "updated_at"),
     )
     end_user_actions = frozenset({"known_errors"})
 
@@ -122,12 +123,12 @@ class ProblemScreens(RecordScreens):
             rows_template="problems/_kedb_rows.html",
             empty_text=_("No known errors match."),
             columns=(
-                Column("Number", "number"),
-                Column("Pri", "priority"),
-                Column("Known error and workaround"),
-                Column("Services and CIs"),
-                Column("Workaround"),
-                Column("Updated", "updated_at"),
+                Column(_("Number"), "number"),
+                Column(_("Pri"), "priority"),
+                Column(_("Known error and workaround")),
+                Column(_("Services and CIs")),
+                Column(_("Workaround")),
+                Column(_("Updated"), "updated_at"),
             ),
         )
         return self.list_response(context, "problems/known_errors.html")
@@ -162,11 +163,16 @@ class ProblemScreens(RecordScreens):
             .first()
         )
         if incident is None:
-            messages.error(self.request, f"There is no incident {number}.")
+            messages.error(
+                self.request, gettext("There is no incident %(number)s.") % {"number": number}
+            )
             return {}
         return {
             "title": incident.title,
-            "description": f"Raised from {incident.number}.\n\n{incident.description}".strip(),
+            "description": (
+                gettext("Raised from %(number)s.") % {"number": incident.number}
+                + f"\n\n{incident.description}"
+            ).strip(),
             "category": incident.category_id,
             "services": [incident.service_id] if incident.service_id else [],
             "configuration_items": [ci.pk for ci in incident.configuration_items.all()],
@@ -182,10 +188,15 @@ class ProblemScreens(RecordScreens):
         return data
 
     def transition_message(self, record) -> str:
-        text = f"{record.number} is now {record.state_label.lower()}."
+        text = gettext("%(number)s is now %(state)s.") % {
+            "number": record.number,
+            "state": str(record.state_label).lower(),
+        }
         if self.posted_flag("resolve_incidents"):
             count = len(getattr(record, "resolved_incidents", []))
-            text += f" Resolved {count} linked incident{'s' if count != 1 else ''}."
+            text += " " + ngettext(
+                "Resolved %(count)s linked incident.", "Resolved %(count)s linked incidents.", count
+            ) % {"count": count}
         return text
 
     @action(detail=True, methods=["post"], url_path="incidents", url_name="link-incidents")
@@ -200,7 +211,10 @@ class ProblemScreens(RecordScreens):
             messages.error(request, error_text(error))
             return self.back(problem)
         return self.done(
-            problem, f"Linked {', '.join(i.number for i in added)}." if added else "Already linked."
+            problem,
+            gettext("Linked %(numbers)s.") % {"numbers": ", ".join(i.number for i in added)}
+            if added
+            else gettext("Already linked."),
         )
 
     @action(
@@ -217,7 +231,7 @@ class ProblemScreens(RecordScreens):
         except ValidationError as error:
             messages.error(request, error_text(error))
             return self.back(problem)
-        return self.done(problem, f"Unlinked {target.number}.")
+        return self.done(problem, gettext("Unlinked %(number)s.") % {"number": target.number})
 
     @action(detail=True, methods=["post"], url_path="causes", url_name="add-cause")
     def add_cause(self, request, number=None):
@@ -229,7 +243,7 @@ class ProblemScreens(RecordScreens):
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                return self.done(problem, "Cause added.")
+                return self.done(problem, gettext("Cause added."))
         return self.page(self.reread(problem), 400, cause_form=form)
 
     @action(detail=True, methods=["post"], url_path="causes/(?P<pk>[0-9]+)", url_name="edit-cause")
@@ -242,11 +256,11 @@ class ProblemScreens(RecordScreens):
         try:
             if request.data.get("action") == "remove":
                 services.remove_cause(cause, request.user)
-                message = "Cause removed."
+                message = gettext("Cause removed.")
             else:
                 root = self.posted_flag("is_root_cause")
                 services.update_cause(cause, request.user, {"is_root_cause": root})
-                message = "Cause updated."
+                message = gettext("Cause updated.")
         except ValidationError as error:
             messages.error(request, error_text(error))
             return self.back(problem)
@@ -268,10 +282,16 @@ class ProblemScreens(RecordScreens):
         else:
             if created:
                 messages.success(
-                    request, f"Workaround of {problem.number} applied to {incident.number}."
+                    request,
+                    gettext("Workaround of %(problem)s applied to %(incident)s.")
+                    % {"problem": problem.number, "incident": incident.number},
                 )
             else:
-                messages.info(request, f"The workaround was already used on {incident.number}.")
+                messages.info(
+                    request,
+                    gettext("The workaround was already used on %(number)s.")
+                    % {"number": incident.number},
+                )
         return redirect(back)
 
 
@@ -417,7 +437,13 @@ def raise_problem(request):
         return redirect(reverse("problems:trends"))
     count = problem.incidents.count()
     messages.success(
-        request, f"{problem.number} raised with {count} incident{'s' if count != 1 else ''}."
+        request,
+        ngettext(
+            "%(number)s raised with %(count)s incident.",
+            "%(number)s raised with %(count)s incidents.",
+            count,
+        )
+        % {"number": problem.number, "count": count},
     )
     return redirect("problems:detail", number=problem.number)
 

@@ -22,6 +22,7 @@ after resolution for the record.
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow
@@ -46,7 +47,7 @@ def has_workaround_or_root_cause(problem, user) -> str | None:
         return None
     if problem.pk and problem.causes.filter(is_root_cause=True).exists():
         return None
-    return (
+    return gettext(
         "A known error needs a workaround or a documented root cause "
         "(add a cause marked as the root cause)."
     )

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from catalogue.models import Service
@@ -10,7 +12,9 @@ from practices.service_level.api.serializers import TimerSummarySerializer
 
 
 class IncidentSerializer(ModelSerializer):
-    caller = UsernameField(required=False, help_text="Username; end users are always the caller.")
+    caller = UsernameField(
+        required=False, help_text=_("Username; end users are always the caller.")
+    )
     opened_by = UsernameField(read_only=True)
     assigned_to = UsernameField(required=False, allow_null=True)
     assignment_group = serializers.PrimaryKeyRelatedField(
@@ -33,12 +37,14 @@ class IncidentSerializer(ModelSerializer):
         queryset=Incident.objects.all(),
         required=False,
         allow_null=True,
-        error_messages={"does_not_exist": "There is no incident {value}."},
+        error_messages={"does_not_exist": _("There is no incident {value}.")},
     )
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    allowed_states = AllowedStatesField(help_text="The states you may move this incident to now.")
+    allowed_states = AllowedStatesField(
+        help_text=_("The states you may move this incident to now.")
+    )
     sla = TimerSummarySerializer(
-        source="sla_timers", many=True, read_only=True, help_text="Its SLA, OLA and UC timers."
+        source="sla_timers", many=True, read_only=True, help_text=_("Its SLA, OLA and UC timers.")
     )
 
     class Meta:
@@ -94,14 +100,14 @@ class IncidentSerializer(ModelSerializer):
         for name in ("priority", "number"):
             if name in self.initial_data:
                 errors[name] = (
-                    "Priority follows from impact and urgency."
+                    gettext("Priority follows from impact and urgency.")
                     if name == "priority"
-                    else "The number is given by the platform."
+                    else gettext("The number is given by the platform.")
                 )
         if self.instance is None and "state" in self.initial_data:
-            errors["state"] = "A new incident starts in state new."
+            errors["state"] = gettext("A new incident starts in state new.")
         if self.instance is not None and "channel" in self.initial_data:
-            errors["channel"] = "The channel is set when the incident is logged."
+            errors["channel"] = gettext("The channel is set when the incident is logged.")
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,7 +33,7 @@ class CauseSerializer(ModelSerializer):
 class WorkaroundUseSerializer(ModelSerializer):
     problem = serializers.CharField(source="problem.number", read_only=True)
     incident = serializers.SlugRelatedField(
-        slug_field="number", queryset=Incident.objects.all(), help_text="The incident's number."
+        slug_field="number", queryset=Incident.objects.all(), help_text=_("The incident's number.")
     )
     used_by = UsernameField(read_only=True)
     rated_by = UsernameField(read_only=True)
@@ -54,7 +56,7 @@ class WorkaroundUseSerializer(ModelSerializer):
 
 class WorkaroundRatingSerializer(Serializer):
     effectiveness = serializers.ChoiceField(
-        choices=Effectiveness.choices, help_text="1 (did not help) to 5 (fully restored)."
+        choices=Effectiveness.choices, help_text=_("1 (did not help) to 5 (fully restored).")
     )
     rating_note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
@@ -79,21 +81,23 @@ class ProblemSerializer(ModelSerializer):
         queryset=Incident.objects.all(),
         many=True,
         required=False,
-        help_text="Incident numbers (the whole list: PATCH replaces it).",
-        error_messages={"does_not_exist": "There is no incident {value}."},
+        help_text=_("Incident numbers (the whole list: PATCH replaces it)."),
+        error_messages={"does_not_exist": _("There is no incident {value}.")},
     )
     impact = RiskField(required=False)
     probability = RiskField(required=False)
     causes = CauseSerializer(many=True, read_only=True)
-    allowed_states = AllowedStatesField(help_text="The states you may move this problem to now.")
+    allowed_states = AllowedStatesField(help_text=_("The states you may move this problem to now."))
     resolve_incidents = serializers.BooleanField(
         write_only=True,
         required=False,
-        help_text="With state=resolved: resolve the linked open incidents with the "
-        "resolution notes, all or none.",
+        help_text=_(
+            "With state=resolved: resolve the linked open incidents with the "
+            "resolution notes, all or none."
+        ),
     )
     resolved_incidents = serializers.SerializerMethodField(
-        help_text="Incidents this request resolved with the problem."
+        help_text=_("Incidents this request resolved with the problem.")
     )
 
     class Meta:
@@ -144,15 +148,15 @@ class ProblemSerializer(ModelSerializer):
     def validate(self, attrs):
         errors = {}
         for name, text in (
-            ("priority", "Priority follows from impact and probability."),
-            ("number", "The number is given by the platform."),
+            ("priority", gettext("Priority follows from impact and probability.")),
+            ("number", gettext("The number is given by the platform.")),
         ):
             if name in self.initial_data:
                 errors[name] = text
         if self.instance is None and "state" in self.initial_data:
-            errors["state"] = "A new problem starts in state new."
+            errors["state"] = gettext("A new problem starts in state new.")
         if self.instance is None and "resolve_incidents" in self.initial_data:
-            errors["resolve_incidents"] = "Only when resolving a problem."
+            errors["resolve_incidents"] = gettext("Only when resolving a problem.")
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -218,11 +222,11 @@ class TrendIncidentSerializer(Serializer):
 
 class TrendGroupSerializer(Serializer):
     group_by = serializers.ChoiceField(
-        source="dimension", choices=list(services.TREND_DIMENSIONS), help_text="What they share."
+        source="dimension", choices=list(services.TREND_DIMENSIONS), help_text=_("What they share.")
     )
-    key = serializers.IntegerField(help_text="The id of the CI, service or category.")
+    key = serializers.IntegerField(help_text=_("The id of the CI, service or category."))
     label = serializers.CharField()
-    count = serializers.IntegerField(help_text="Incidents in the window not yet in a problem.")
+    count = serializers.IntegerField(help_text=_("Incidents in the window not yet in a problem."))
     incidents = serializers.SerializerMethodField()
 
     @extend_schema_field(TrendIncidentSerializer(many=True))

@@ -2,6 +2,7 @@ import django_filters
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
@@ -192,7 +193,7 @@ class ProblemViewSet(RecordViewSet):
 class KnownErrorFilterSet(FilterSet):
     """Only what an end user may filter on too (nothing internal)."""
 
-    search = django_filters.CharFilter(method="filter_search", label="Search")
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"))
     service = IdFilter(field_name="services", distinct=False)
 
     class Meta:
