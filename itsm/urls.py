@@ -16,6 +16,7 @@ def favicon(request):
 
 urlpatterns = [
     path("favicon.ico", favicon),
+    path("", include("itsm.core.jsi18n")),  # /jsi18n/: the JavaScript catalogue (djangojs)
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api.urls")),
     # Signed-in people only unless API_DOCS_PUBLIC (itsm.api.docs).

@@ -10,8 +10,23 @@ from dataclasses import dataclass
 
 from django import forms
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 
-BUILDER_MEDIA = forms.Media(css={"all": ["css/builders.css"]}, js=["js/builders.js"])
+
+class _JavaScriptCatalogue:
+    """The JavaScript catalogue (``/jsi18n/``: the builder's texts in the person's
+    language) as a script of a form's media, before ``builders.js``. Its URL names the
+    language, so it is made when the page is drawn."""
+
+    def __html__(self):
+        from itsm.core.templatetags.jsi18n import catalogue_url
+
+        return format_html('<script src="{}"></script>', catalogue_url())
+
+
+BUILDER_MEDIA = forms.Media(
+    css={"all": ["css/builders.css"]}, js=[_JavaScriptCatalogue(), "js/builders.js"]
+)
 
 
 @dataclass(frozen=True)

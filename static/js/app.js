@@ -2,6 +2,13 @@
 (function () {
   "use strict";
 
+  // Texts in the page's language from the JavaScript catalogue (/jsi18n/, loaded first);
+  // English as written here when it is missing.
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+  };
+
   function typing(target) {
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
@@ -89,7 +96,7 @@
   function countSelected() {
     var count = document.querySelectorAll("#bulk-form input[name=numbers]:checked").length;
     document.querySelectorAll("[data-selected-count]").forEach(function (label) {
-      label.textContent = count === 1 ? "1 selected" : count + " selected";
+      label.textContent = interpolate(ngettext("%(count)s selected", "%(count)s selected", count), { count: count }, true);
     });
   }
 

@@ -11,6 +11,13 @@
 (function () {
   "use strict";
 
+  // Texts in the page's language from the JavaScript catalogue (/jsi18n/, loaded first);
+  // English as written here when it is missing.
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+  };
+
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (key) {
@@ -49,7 +56,7 @@
     if (values.length && !many) {
       var select = el("select", { "aria-label": label });
       var options = values.slice();
-      if (spec.optional) options.unshift([spec.empty === undefined ? null : spec.empty, "— empty —"]);
+      if (spec.optional) options.unshift([spec.empty === undefined ? null : spec.empty, gettext("— empty —")]);
       var found = false;
       options.forEach(function (pair, index) {
         var option = el("option", { value: String(index), text: pair[1] });
@@ -57,8 +64,9 @@
         select.appendChild(option);
       });
       if (!found && current !== undefined) {
-        options.push([current, JSON.stringify(current) + " (not a choice)"]);
-        select.appendChild(el("option", { value: String(options.length - 1), text: JSON.stringify(current) + " (not a choice)", selected: "selected" }));
+        var notChoice = interpolate(gettext("%(value)s (not a choice)"), { value: JSON.stringify(current) }, true);
+        options.push([current, notChoice]);
+        select.appendChild(el("option", { value: String(options.length - 1), text: notChoice, selected: "selected" }));
       }
       select.addEventListener("change", function () { onChange(options[Number(select.value)][0]); });
       wrap.appendChild(select);
@@ -91,7 +99,7 @@
       return text;
     }
     var shown = current === undefined || current === null ? "" : many && Array.isArray(current) ? current.join(", ") : String(current);
-    var input = el("input", { type: "text", value: shown, "aria-label": label, placeholder: many ? "values, separated by commas" : numeric ? "an id or number" : "" });
+    var input = el("input", { type: "text", value: shown, "aria-label": label, placeholder: many ? gettext("values, separated by commas") : numeric ? gettext("an id or number") : "" });
     input.addEventListener("input", function () {
       if (many) onChange(input.value.split(",").map(convert).filter(function (v) { return v !== ""; }));
       else onChange(convert(input.value));
@@ -121,7 +129,7 @@
         rows.textContent = "";
         if (draw(rows) === false) {
           details.open = true;
-          rows.appendChild(errorLine("This JSON cannot be shown as rows; correct it under Advanced (JSON)."));
+          rows.appendChild(errorLine(gettext("This JSON cannot be shown as rows; correct it under Advanced (JSON).")));
           return false;
         }
         return true;
@@ -183,8 +191,8 @@
       var known = attributes();
       var spec = known.filter(function (a) { return a.name === row.attribute; })[0];
       var line = el("div", { class: "builder-row" });
-      var pick = el("select", { class: "builder-attribute", "aria-label": "Attribute" });
-      pick.appendChild(el("option", { value: "", text: "— attribute —" }));
+      var pick = el("select", { class: "builder-attribute", "aria-label": gettext("Attribute") });
+      pick.appendChild(el("option", { value: "", text: gettext("— attribute —") }));
       known.forEach(function (a) {
         var used = rows.some(function (r) { return r !== row && r.attribute === a.name; });
         var option = el("option", { value: a.name, text: a.label });
@@ -192,14 +200,14 @@
         if (a.name === row.attribute) option.selected = true;
         pick.appendChild(option);
       });
-      if (row.attribute && !spec) pick.appendChild(el("option", { value: row.attribute, text: row.attribute + " (unknown)", selected: "selected" }));
+      if (row.attribute && !spec) pick.appendChild(el("option", { value: row.attribute, text: interpolate(gettext("%(attribute)s (unknown)"), { attribute: row.attribute }, true), selected: "selected" }));
       pick.addEventListener("change", function () {
         row.attribute = pick.value;
         row.value = row.operator === "in" ? [] : undefined;
         problems = [];
         save(); api.redraw();
       });
-      var operator = el("select", { class: "builder-operator", "aria-label": "Operator" });
+      var operator = el("select", { class: "builder-operator", "aria-label": gettext("Operator") });
       Object.keys(config.operators).forEach(function (key) {
         var option = el("option", { value: key, text: config.operators[key] });
         if (key === row.operator) option.selected = true;
@@ -214,12 +222,12 @@
       line.appendChild(pick);
       line.appendChild(operator);
       if (row.attribute) {
-        line.appendChild(valueEditor(spec, row.operator === "in", row.value, function (value) { row.value = value; save(); }, "Value"));
+        line.appendChild(valueEditor(spec, row.operator === "in", row.value, function (value) { row.value = value; save(); }, gettext("Value")));
       }
-      line.appendChild(button("Remove", function () {
+      line.appendChild(button(gettext("Remove"), function () {
         rows.splice(rows.indexOf(row), 1);
         save(); api.redraw();
-      }, "builder-remove", "Remove " + (spec ? spec.label : row.attribute || "row")));
+      }, "builder-remove", interpolate(gettext("Remove %(name)s"), { name: spec ? spec.label : row.attribute || gettext("row") }, true)));
       if (row.attribute) {
         problemFor(group, row.attribute).forEach(function (p) { line.appendChild(errorLine(p.message)); });
       }
@@ -228,19 +236,19 @@
 
     function groupNode(rows, index) {
       var box = el("fieldset", { class: "builder-group" });
-      if (config.shape !== "one") box.appendChild(el("legend", { text: "Condition " + (index + 1) + ": all of" }));
+      if (config.shape !== "one") box.appendChild(el("legend", { text: interpolate(gettext("Condition %(number)s: all of"), { number: index + 1 }, true) }));
       rows.forEach(function (row) { box.appendChild(rowNode(rows, row, index)); });
       problems.filter(function (p) { return p.group === index && !p.attribute; }).forEach(function (p) { box.appendChild(errorLine(p.message)); });
       var tools = el("div", { class: "builder-tools" });
-      tools.appendChild(button("Add attribute", function () {
+      tools.appendChild(button(gettext("Add attribute"), function () {
         rows.push({ attribute: "", operator: "is", value: undefined });
         api.redraw();
       }, "builder-add"));
       if (config.shape !== "one") {
-        tools.appendChild(button("Remove condition", function () {
+        tools.appendChild(button(gettext("Remove condition"), function () {
           groups.splice(index, 1);
           save(); api.redraw();
-        }, "builder-remove", "Remove condition " + (index + 1)));
+        }, "builder-remove", interpolate(gettext("Remove condition %(number)s"), { number: index + 1 }, true)));
       }
       box.appendChild(tools);
       return box;
@@ -250,19 +258,19 @@
       if (api.fresh && !load()) return false;
       api.fresh = false;
       if (typeSelect && !typeSelect.value) {
-        rows.appendChild(el("p", { class: "builder-note", text: "Choose the record type first: the attributes are its own." }));
+        rows.appendChild(el("p", { class: "builder-note", text: gettext("Choose the record type first: the attributes are its own.") }));
       }
       if (config.shape === "one") {
         if (!groups.length) groups = [[]];
-        rows.appendChild(el("p", { class: "builder-note", text: groups[0].length ? "All of these must match." : "No conditions: every record of the type." }));
+        rows.appendChild(el("p", { class: "builder-note", text: groups[0].length ? gettext("All of these must match.") : gettext("No conditions: every record of the type.") }));
         rows.appendChild(groupNode(groups[0], 0));
       } else {
-        rows.appendChild(el("p", { class: "builder-note", text: groups.length ? "Any one of these conditions." : "No conditions." }));
+        rows.appendChild(el("p", { class: "builder-note", text: groups.length ? gettext("Any one of these conditions.") : gettext("No conditions.") }));
         groups.forEach(function (group, index) {
-          if (index) rows.appendChild(el("p", { class: "builder-or", text: "or" }));
+          if (index) rows.appendChild(el("p", { class: "builder-or", text: gettext("or") }));
           rows.appendChild(groupNode(group, index));
         });
-        rows.appendChild(button("Add condition", function () {
+        rows.appendChild(button(gettext("Add condition"), function () {
           groups.push([{ attribute: "", operator: "is", value: undefined }]);
           api.redraw();
         }, "builder-add"));
@@ -296,7 +304,7 @@
   // What a question takes, for a value editor: by its type and choices.
   function questionSpec(type, choices) {
     if (type === "choice" || type === "multichoice") return { values: choices, complete: true, kind: "text" };
-    if (type === "boolean") return { values: [[true, "Yes"], [false, "No"]], complete: true, kind: "boolean" };
+    if (type === "boolean") return { values: [[true, gettext("Yes")], [false, gettext("No")]], complete: true, kind: "boolean" };
     if (type === "number" || type === "ci" || type === "attachment") return { values: [], kind: "number" };
     return { values: [], kind: "text" };
   }
@@ -311,18 +319,18 @@
       list = parsed.value.map(function (c) { return { value: c && c.value, label: c && c.label }; });
       list.forEach(function (choice, index) {
         var line = el("div", { class: "builder-row" });
-        var value = el("input", { type: "text", value: choice.value || "", "aria-label": "Value", placeholder: "value" });
-        var label = el("input", { type: "text", value: choice.label || "", "aria-label": "Label", placeholder: "label (shown)" });
+        var value = el("input", { type: "text", value: choice.value || "", "aria-label": gettext("Value"), placeholder: gettext("value") });
+        var label = el("input", { type: "text", value: choice.label || "", "aria-label": gettext("Label"), placeholder: gettext("label (shown)") });
         value.addEventListener("input", function () { choice.value = value.value; save(); });
         label.addEventListener("input", function () { choice.label = label.value; save(); });
         line.appendChild(value);
         line.appendChild(label);
-        line.appendChild(button("Remove", function () { list.splice(index, 1); save(); api.redraw(); }, "builder-remove", "Remove choice " + (index + 1)));
+        line.appendChild(button(gettext("Remove"), function () { list.splice(index, 1); save(); api.redraw(); }, "builder-remove", interpolate(gettext("Remove choice %(number)s"), { number: index + 1 }, true)));
         data.problems.filter(function (p) { return p.group === index; }).forEach(function (p) { line.appendChild(errorLine(p.message)); });
         rows.appendChild(line);
       });
       data.problems.filter(function (p) { return p.group === null; }).forEach(function (p) { rows.appendChild(errorLine(p.message)); });
-      rows.appendChild(button("Add choice", function () { list.push({ value: "", label: "" }); save(); api.redraw(); }, "builder-add"));
+      rows.appendChild(button(gettext("Add choice"), function () { list.push({ value: "", label: "" }); save(); api.redraw(); }, "builder-add"));
       return true;
     }
     function save() {
@@ -361,8 +369,8 @@
       if (!parsed.ok || typeof parsed.value !== "object" || Array.isArray(parsed.value) || parsed.value === null) return false;
       var condition = parsed.value;
       var line = el("div", { class: "builder-row" });
-      var pick = el("select", { "aria-label": "Question" });
-      pick.appendChild(el("option", { value: "", text: "— always —" }));
+      var pick = el("select", { "aria-label": gettext("Question") });
+      pick.appendChild(el("option", { value: "", text: gettext("— always —") }));
       var others = otherQuestions(api.textarea);
       others.forEach(function (q) {
         var option = el("option", { value: q.name, text: q.name });
@@ -370,7 +378,7 @@
         pick.appendChild(option);
       });
       if (condition.variable && !others.some(function (q) { return q.name === condition.variable; })) {
-        pick.appendChild(el("option", { value: condition.variable, text: condition.variable + " (no such question)", selected: "selected" }));
+        pick.appendChild(el("option", { value: condition.variable, text: interpolate(gettext("%(name)s (no such question)"), { name: condition.variable }, true), selected: "selected" }));
       }
       pick.addEventListener("change", function () {
         api.write(pick.value ? { variable: pick.value } : {});
@@ -378,7 +386,7 @@
       });
       line.appendChild(pick);
       if (condition.variable) {
-        line.appendChild(el("span", { class: "builder-operator", text: "equals" }));
+        line.appendChild(el("span", { class: "builder-operator", text: gettext("equals") }));
         var other = others.filter(function (q) { return q.name === condition.variable; })[0];
         var type = other ? sibling(other.input, "type") : null;
         var spec = questionSpec(type && type.value, other ? choicesOf(sibling(other.input, "choices")) : []);
@@ -389,7 +397,7 @@
         }
         line.appendChild(valueEditor(spec, many, condition.equals, function (value) {
           api.write({ variable: condition.variable, equals: value });
-        }, "Value"));
+        }, gettext("Value")));
       }
       data.problems.forEach(function (p) { line.appendChild(errorLine(p.message)); });
       rows.appendChild(line);
@@ -426,7 +434,7 @@
       line.appendChild(valueEditor(spec, many, current, function (value) {
         api.write(value === "" || value === undefined || (Array.isArray(value) && !value.length) ? null : value);
         if (value === null) api.textarea.value = "";
-      }, "Default"));
+      }, gettext("Default")));
       data.problems.forEach(function (p) { line.appendChild(errorLine(p.message)); });
       rows.appendChild(line);
       return true;

@@ -1,6 +1,14 @@
 // The service map (cmdb/map.html): draws the CIs around the centre with cytoscape.
 (function () {
   "use strict";
+
+  // Texts in the page's language from the JavaScript catalogue (/jsi18n/, loaded first);
+  // English as written here when it is missing.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+  };
   var box = document.getElementById("cy");
   var depthSelect = document.getElementById("map-depth");
   var recentre = document.getElementById("click-recentres");
@@ -70,7 +78,8 @@
       var a = document.createElement("a");
       a.href = n.url; a.textContent = n.name;
       li.appendChild(a);
-      li.appendChild(document.createTextNode(" " + n.class + ", " + n.status_label + (n.depth ? ", " + n.depth + " away" : ", centre")));
+      var where = n.depth ? interpolate(ngettext("%(count)s away", "%(count)s away", n.depth), { count: n.depth }, true) : gettext("centre");
+      li.appendChild(document.createTextNode(" " + interpolate(gettext("%(class)s, %(status)s, %(where)s"), { "class": n.class, status: n.status_label, where: where }, true)));
       list.appendChild(li);
     });
   }
@@ -93,17 +102,19 @@
     crumb.textContent = data.name;
     var centre = cy.getElementById(data.centre);
     if (centre.nonempty()) crumb.href = centre.data("url");
-    statusLine.textContent = data.nodes.length + " CI" + (data.nodes.length === 1 ? "" : "s") + ", " +
-      data.edges.length + " relationship" + (data.edges.length === 1 ? "" : "s");
+    statusLine.textContent = interpolate(gettext("%(cis)s, %(relationships)s"), {
+      cis: interpolate(ngettext("%(count)s CI", "%(count)s CIs", data.nodes.length), { count: data.nodes.length }, true),
+      relationships: interpolate(ngettext("%(count)s relationship", "%(count)s relationships", data.edges.length), { count: data.edges.length }, true)
+    }, true);
     fillList(data);
-    document.title = "Service map: " + data.name + " · ITSM";
+    document.title = interpolate(gettext("Service map: %(name)s · ITSM"), { name: data.name }, true);
     box.setAttribute("data-centre", data.centre);
     box.setAttribute("data-state", "ready");
   }
 
   function load() {
     box.setAttribute("data-state", "loading");
-    statusLine.textContent = "Loading…";
+    statusLine.textContent = gettext("Loading…");
     var url = current.dataUrl + "?depth=" + encodeURIComponent(depthSelect.value);
     return fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (response) {
@@ -113,7 +124,7 @@
       .then(draw)
       .catch(function (error) {
         box.setAttribute("data-state", "error");
-        statusLine.textContent = "The map could not be loaded (" + error.message + ").";
+        statusLine.textContent = interpolate(gettext("The map could not be loaded (%(error)s)."), { error: error.message }, true);
       });
   }
 

@@ -6,6 +6,13 @@
 (function () {
   "use strict";
 
+  // Texts in the page's language from the JavaScript catalogue (/jsi18n/, loaded first);
+  // English as written here when it is missing.
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+  };
+
   var DELAY_MS = 200;
   var counter = 0;
 
@@ -71,7 +78,7 @@
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", base + "-options");
-    input.placeholder = native.getAttribute("data-placeholder") || (multiple ? "Type to add…" : "Type to search…");
+    input.placeholder = native.getAttribute("data-placeholder") || (multiple ? gettext("Type to add…") : gettext("Type to search…"));
     // The hidden control cannot take the browser's "required" check: the box takes it.
     if (native.required) { input.required = true; native.required = false; }
     list.id = base + "-options";
@@ -83,7 +90,7 @@
     var name = label ? label.textContent.replace(/\s*\*$/, "").trim() : native.getAttribute("aria-label") || "";
     if (label) label.htmlFor = input.id;
     else if (name) input.setAttribute("aria-label", name);
-    if (name) list.setAttribute("aria-label", name + ": suggestions");
+    if (name) list.setAttribute("aria-label", interpolate(gettext("%(field)s: suggestions"), { field: name }, true));
     var described = native.getAttribute("aria-describedby");
     if (described) input.setAttribute("aria-describedby", described);
 
@@ -98,8 +105,8 @@
     if (native.dataset.card) {
       cardButton = make("button", "picker-card-btn", "i");
       cardButton.type = "button";
-      cardButton.setAttribute("aria-label", "Contact card");
-      cardButton.title = "Contact card";
+      cardButton.setAttribute("aria-label", gettext("Contact card"));
+      cardButton.title = gettext("Contact card");
       row.appendChild(cardButton);
       bindCard(cardButton, function () {
         return native.value ? native.dataset.card.replace("__value__", encodeURIComponent(native.value)) : "";
@@ -120,7 +127,7 @@
           if (item.badge) chip.appendChild(make("span", "badge vip-badge", item.badge));
           var remove = make("button", "chip-remove", "×");
           remove.type = "button";
-          remove.setAttribute("aria-label", "Remove " + item.label);
+          remove.setAttribute("aria-label", interpolate(gettext("Remove %(name)s"), { name: item.label }, true));
           remove.addEventListener("click", function () { unpick(item.value); input.focus(); });
           chip.appendChild(remove);
           chips.appendChild(chip);
@@ -172,12 +179,12 @@
         list.appendChild(option);
       });
       if (!items.length) {
-        var none = make("li", "picker-empty muted", "No matches.");
+        var none = make("li", "picker-empty muted", gettext("No matches."));
         none.setAttribute("role", "option");
         none.setAttribute("aria-disabled", "true");
         list.appendChild(none);
       } else if (more) {
-        var hint = make("li", "picker-more muted", "More match: type more to narrow.");
+        var hint = make("li", "picker-more muted", gettext("More match: type more to narrow."));
         hint.setAttribute("role", "option");
         hint.setAttribute("aria-disabled", "true");
         list.appendChild(hint);

@@ -5,6 +5,13 @@
 (function () {
   "use strict";
 
+  // Texts in the page's language from the JavaScript catalogue (/jsi18n/, loaded first);
+  // English as written here when it is missing.
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+  };
+
   var STATES = ["sla-ok", "sla-warn", "sla-danger", "sla-overdue"];
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -37,7 +44,8 @@
       var state, text;
       if (now >= due) {
         state = "sla-overdue";
-        text = label + " overdue " + countdown((now - due) / 1000);
+        // Translators: an SLA badge past its due time, e.g. "Resolution overdue 2h 05m".
+        text = interpolate(gettext("%(label)s overdue %(time)s"), { label: label, time: countdown((now - due) / 1000) }, true);
       } else {
         // The marks are there only while still ahead: no data-sla-warn means amber already.
         if (danger !== null && now < danger) state = warn !== null && now < warn ? "sla-ok" : "sla-warn";
