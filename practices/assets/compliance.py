@@ -7,6 +7,7 @@ from datetime import date
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import CIClass, ConfigurationItem, Relationship, Status
 
@@ -19,7 +20,11 @@ class ComplianceStatus:
     OVER = "over_licensed"
     UNDER = "under_licensed"
     COMPLIANT = "compliant"
-    LABELS = {OVER: "Over-licensed", UNDER: "Under-licensed", COMPLIANT: "Compliant"}
+    LABELS = {
+        OVER: _("Over-licensed"),
+        UNDER: _("Under-licensed"),
+        COMPLIANT: _("Compliant"),
+    }
     CHOICES = [(OVER, LABELS[OVER]), (UNDER, LABELS[UNDER]), (COMPLIANT, LABELS[COMPLIANT])]
 
 

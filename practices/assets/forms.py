@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import ConfigurationItem
@@ -32,7 +33,7 @@ class CISearchInput(forms.TextInput):
     def __init__(self, attrs=None):
         super().__init__(
             {
-                "placeholder": "Type a CI name, or an id",
+                "placeholder": _("Type a CI name, or an id"),
                 "autocomplete": "off",
                 "hx-get": reverse_lazy("cmdb:lookup"),
                 "hx-trigger": "input changed delay:250ms",
@@ -71,9 +72,14 @@ class CIChoiceField(forms.Field):
         else:
             match = list(items.filter(name__iexact=text)[:2])
         if not match:
-            raise ValidationError(f"No CI {text!r}: pick one from the suggestions.")
+            raise ValidationError(
+                gettext("No CI %(text)s: pick one from the suggestions.") % {"text": repr(text)}
+            )
         if len(match) > 1:
-            raise ValidationError(f"Several CIs are named {text!r}: pick one from the suggestions.")
+            raise ValidationError(
+                gettext("Several CIs are named %(text)s: pick one from the suggestions.")
+                % {"text": repr(text)}
+            )
         return match[0]
 
 
@@ -106,7 +112,10 @@ class SupplierNameField(forms.ModelChoiceField):
             return None
         match = self.queryset.filter(name__iexact=text).first()
         if match is None:
-            raise ValidationError(f"No supplier named {text!r}.", code="invalid_choice")
+            raise ValidationError(
+                gettext("No supplier named %(name)s.") % {"name": repr(text)},
+                code="invalid_choice",
+            )
         return match
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import compliance
 from .models import Asset, Contract
@@ -28,13 +29,13 @@ def asset_kpis() -> list[tuple[str, str]]:
     )
     status = compliance.summary(compliance.report(today))
     return [
-        ("Assets in the estate", str(assets["active"])),
-        ("Deployed", str(assets["deployed"])),
-        ("In repair", str(assets["in_repair"])),
-        ("Warranties ending in 30 days", str(assets["warranty"])),
+        (_("Assets in the estate"), str(assets["active"])),
+        (_("Deployed"), str(assets["deployed"])),
+        (_("In repair"), str(assets["in_repair"])),
+        (_("Warranties ending in 30 days"), str(assets["warranty"])),
         (
-            "Contracts renewing or ending in 30 days",
+            _("Contracts renewing or ending in 30 days"),
             str(contracts["expiring"] + contracts["renewing"]),
         ),
-        ("Software under-licensed", str(status[compliance.ComplianceStatus.UNDER])),
+        (_("Software under-licensed"), str(status[compliance.ComplianceStatus.UNDER])),
     ]

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
@@ -70,7 +72,7 @@ def _require_staff(actor) -> None:
 def _unknown(changes: dict, allowed) -> None:
     unknown = sorted(set(changes) - set(allowed))
     if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "This field cannot be set here."))
+        raise ValidationError(dict.fromkeys(unknown, gettext("This field cannot be set here.")))
 
 
 # Suppliers ---------------------------------------------------------------------------------
@@ -80,7 +82,7 @@ SUPPLIER_SPEC = writes.WriteSpec(
     model=Supplier,
     create=writes.Access(staff=SUPPLIER_FIELDS),
     update=writes.Access(staff=SUPPLIER_FIELDS),
-    refused="This field cannot be set here.",
+    refused=_("This field cannot be set here."),
     full_clean=True,
     created_data=lambda supplier: {"name": supplier.name},
 )
@@ -101,16 +103,25 @@ def _check_asset(asset: Asset, changed=None) -> None:
     errors = {}
     if changed is None and asset.state not in Asset.workflow.state_names:
         states = ", ".join(Asset.workflow.state_names)
-        errors["state"] = f"'{asset.state}' is not a state. States: {states}."
+        errors["state"] = gettext("'%(target)s' is not a state. States: %(states)s.") % {
+            "target": asset.state,
+            "states": states,
+        }
     if asset.asset_tag and asset.asset_tag.lower() in RESERVED_TAGS:
-        errors["asset_tag"] = f"'{asset.asset_tag}' is reserved; choose another tag."
+        errors["asset_tag"] = gettext("'%(tag)s' is reserved; choose another tag.") % {
+            "tag": asset.asset_tag
+        }
     if asset.warranty_end and asset.purchase_date and asset.warranty_end < asset.purchase_date:
-        errors["warranty_end"] = "The warranty cannot end before the purchase date."
+        errors["warranty_end"] = gettext("The warranty cannot end before the purchase date.")
     if asset.assigned_to_id and not asset.assigned_to.is_active:
-        errors["assigned_to"] = f"{asset.assigned_to} is not an active user."
+        errors["assigned_to"] = gettext("%(person)s is not an active user.") % {
+            "person": asset.assigned_to
+        }
     if not errors and asset.state == AssetState.DEPLOYED:
         if not (asset.assigned_to_id or asset.location_id):
-            errors["assigned_to"] = "A deployed asset needs an assigned user or a location."
+            errors["assigned_to"] = gettext(
+                "A deployed asset needs an assigned user or a location."
+            )
     writes.refuse(errors)
 
 
@@ -120,7 +131,7 @@ ASSET_SPEC = writes.WriteSpec(
     # equipment already in use).
     create=writes.Access(staff=(*ASSET_FIELDS, "state")),
     update=writes.Access(staff=(*ASSET_FIELDS, "state")),
-    refused="This field cannot be set here.",
+    refused=_("This field cannot be set here."),
     clean=lambda data, actor: {k: v for k, v in data.items() if k != "state" or v},
     validate=_check_asset,
     full_clean=True,
@@ -172,20 +183,23 @@ def _check_contract(contract: Contract, changed=None) -> None:
     for name in CONTRACT_DATES:
         value = getattr(contract, name)
         if isinstance(value, date) and not first <= value.year <= last:
-            errors[name] = f"The date must be between the years {first} and {last}."
+            errors[name] = gettext("The date must be between the years %(first)s and %(last)s.") % {
+                "first": first,
+                "last": last,
+            }
     writes.refuse(errors)
     if contract.start_date and contract.end_date and contract.end_date < contract.start_date:
-        errors["end_date"] = "The contract cannot end before it starts."
+        errors["end_date"] = gettext("The contract cannot end before it starts.")
     if (
         contract.renewal_date
         and contract.start_date
         and contract.renewal_date < contract.start_date
     ):
-        errors["renewal_date"] = "The renewal date cannot be before the start date."
+        errors["renewal_date"] = gettext("The renewal date cannot be before the start date.")
     elif contract.renewal_date and contract.end_date and contract.renewal_date > contract.end_date:
-        errors["renewal_date"] = "The renewal date cannot be after the end date."
+        errors["renewal_date"] = gettext("The renewal date cannot be after the end date.")
     if contract.owner_id and not contract.owner.is_active:
-        errors["owner"] = f"{contract.owner} is not an active user."
+        errors["owner"] = gettext("%(person)s is not an active user.") % {"person": contract.owner}
     writes.refuse(errors)
 
 
@@ -194,7 +208,7 @@ CONTRACT_SPEC = writes.WriteSpec(
     create=writes.Access(staff=(*CONTRACT_FIELDS, *CONTRACT_M2M)),
     update=writes.Access(staff=(*CONTRACT_FIELDS, *CONTRACT_M2M)),
     m2m=CONTRACT_M2M,
-    refused="This field cannot be set here.",
+    refused=_("This field cannot be set here."),
     validate=_check_contract,
     full_clean=True,
     created_data=lambda contract: {"reference": contract.reference},
@@ -215,11 +229,11 @@ def update_contract(contract: Contract, actor, changes: dict, expected_version=N
 def _check_licence(licence: Licence, changed=None) -> None:
     errors = {}
     if licence.software_id and not compliance.is_software(licence.software):
-        errors["software"] = (
-            f"{licence.software} is not software (its class is not a software class)."
-        )
+        errors["software"] = gettext(
+            "%(ci)s is not software (its class is not a software class)."
+        ) % {"ci": licence.software}
     if licence.valid_from and licence.valid_until and licence.valid_until < licence.valid_from:
-        errors["valid_until"] = "A licence cannot end before it starts."
+        errors["valid_until"] = gettext("A licence cannot end before it starts.")
     writes.refuse(errors)
 
 
@@ -227,7 +241,7 @@ LICENCE_SPEC = writes.WriteSpec(
     model=Licence,
     create=writes.Access(staff=LICENCE_FIELDS),
     update=writes.Access(staff=LICENCE_FIELDS),
-    refused="This field cannot be set here.",
+    refused=_("This field cannot be set here."),
     validate=_check_licence,
     full_clean=True,
     created_data=lambda licence: {"software": str(licence.software), "quantity": licence.quantity},
@@ -297,6 +311,12 @@ def _remind_contract(contract: Contract, today: date) -> int:
     return sent
 
 
+def in_sentence(label) -> str:
+    """A label inside a sentence (lower case in English)."""
+    text = str(label)
+    return text.lower() if (get_language() or "en").startswith("en") else text
+
+
 def _remind(contract: Contract, event: str, day: date, today: date) -> bool:
     try:
         with transaction.atomic():
@@ -304,15 +324,37 @@ def _remind(contract: Contract, event: str, day: date, today: date) -> bool:
             ContractReminder.objects.create(
                 contract=contract, event=event, due_date=day, recipient=contract.owner
             )
-            label = ContractReminder.Event(event).label.lower()
+            event_label = ContractReminder.Event(event).label
             days = (day - today).days
-            when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+
+            def values():
+                if days == 0:
+                    when = gettext("today")
+                else:
+                    when = ngettext("in %(count)d day", "in %(count)d days", days) % {"count": days}
+                return {
+                    "reference": contract.reference,
+                    "supplier": contract.supplier,
+                    "event": in_sentence(event_label),
+                    "kind": in_sentence(contract.get_kind_display()),
+                    "when": when,
+                    "day": f"{day:%Y-%m-%d}",
+                    "notice": contract.notice_period_days,
+                }
+
             core.notify(
                 [contract.owner],
-                f"Contract {contract.reference} ({contract.supplier}): {label} {when}, {day}",
-                f"The {contract.get_kind_display().lower()} contract {contract.reference} with "
-                f"{contract.supplier} has its {label} on {day:%Y-%m-%d} ({when}). "
-                f"Notice period: {contract.notice_period_days} days.",
+                lambda: (
+                    gettext("Contract %(reference)s (%(supplier)s): %(event)s %(when)s, %(day)s")
+                    % values()
+                ),
+                lambda: (
+                    gettext(
+                        "The %(kind)s contract %(reference)s with %(supplier)s has its %(event)s on "
+                        "%(day)s (%(when)s). Notice period: %(notice)s days."
+                    )
+                    % values()
+                ),
                 record=contract,
             )
     except IntegrityError:

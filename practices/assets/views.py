@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.decorators import action
 
@@ -36,7 +37,7 @@ def asset_create(request):
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, f"{asset.asset_tag} registered.")
+                messages.success(request, gettext("%(tag)s registered.") % {"tag": asset.asset_tag})
                 return redirect("assets:detail", tag=asset.asset_tag)
         status = 400
     return render(request, "assets/asset_form.html", {"form": form}, status=status)
@@ -61,15 +62,15 @@ class AssetScreens(TrackedScreens):
     rows_name = "assets"
     empty_text = _("No assets match.")
     columns = (
-        Column("Tag", "asset_tag"),
-        Column("Model", "model"),
-        Column("Serial number"),
-        Column("State", "state"),
-        Column("Assigned to"),
-        Column("Location"),
-        Column("Vendor"),
-        Column("Warranty ends"),
-        Column("Updated", "updated_at"),
+        Column(_("Tag"), "asset_tag"),
+        Column(_("Model"), "model"),
+        Column(_("Serial number")),
+        Column(_("State"), "state"),
+        Column(_("Assigned to")),
+        Column(_("Location")),
+        Column(_("Vendor")),
+        Column(_("Warranty ends")),
+        Column(_("Updated"), "updated_at"),
     )
 
     def list_context(self, params, links=None, **declared):
@@ -109,7 +110,7 @@ class AssetScreens(TrackedScreens):
                 add_errors(form, error)
             else:
                 new_tag = form.cleaned_data["asset_tag"]
-                messages.success(request, f"{new_tag} saved.")
+                messages.success(request, gettext("%(number)s saved.") % {"number": new_tag})
                 return redirect("assets:detail", tag=new_tag)
         return self.page(self.reread(asset), 400, form=form)
 
@@ -132,7 +133,11 @@ class AssetScreens(TrackedScreens):
             except ValidationError as invalid:
                 error = error_text(invalid)
             else:
-                messages.success(request, f"{asset.asset_tag} is now {asset.state_label.lower()}.")
+                messages.success(
+                    request,
+                    gettext("%(number)s is now %(state)s.")
+                    % {"number": asset.asset_tag, "state": services.in_sentence(asset.state_label)},
+                )
                 return redirect("assets:detail", tag=asset.asset_tag)
         else:
             error = " ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
@@ -158,16 +163,16 @@ class ContractScreens(TrackedScreens):
     rows_name = "contracts"
     empty_text = _("No contracts match.")
     columns = (
-        Column("Reference", "reference"),
-        Column("Kind"),
-        Column("Supplier"),
-        Column("Starts"),
-        Column("Ends"),
-        Column("Renews"),
-        Column("Notice"),
-        Column("Cost per year"),
-        Column("Owner"),
-        Column("Assets"),
+        Column(_("Reference"), "reference"),
+        Column(_("Kind")),
+        Column(_("Supplier")),
+        Column(_("Starts")),
+        Column(_("Ends")),
+        Column(_("Renews")),
+        Column(_("Notice")),
+        Column(_("Cost per year")),
+        Column(_("Owner")),
+        Column(_("Assets")),
     )
 
     def list_queryset(self):

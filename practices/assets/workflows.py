@@ -33,11 +33,11 @@ asset_workflow = Workflow(
     states=AssetState.choices,
     initial=S.ORDERED,
     transitions=[
-        _t({S.ORDERED}, S.RECEIVED, "Receive", "primary"),
-        _t({S.RECEIVED, S.DEPLOYED, S.IN_REPAIR, S.RETIRED}, S.IN_STOCK, "Put in stock"),
-        _t({S.RECEIVED, S.IN_STOCK, S.IN_REPAIR}, S.DEPLOYED, "Deploy", "primary"),
-        _t({S.IN_STOCK, S.DEPLOYED}, S.IN_REPAIR, "Send to repair"),
-        _t({S.RECEIVED, S.IN_STOCK, S.DEPLOYED, S.IN_REPAIR}, S.RETIRED, "Retire", "danger"),
+        _t({S.ORDERED}, S.RECEIVED, _("Receive"), "primary"),
+        _t({S.RECEIVED, S.DEPLOYED, S.IN_REPAIR, S.RETIRED}, S.IN_STOCK, _("Put in stock")),
+        _t({S.RECEIVED, S.IN_STOCK, S.IN_REPAIR}, S.DEPLOYED, _("Deploy"), "primary"),
+        _t({S.IN_STOCK, S.DEPLOYED}, S.IN_REPAIR, _("Send to repair")),
+        _t({S.RECEIVED, S.IN_STOCK, S.DEPLOYED, S.IN_REPAIR}, S.RETIRED, _("Retire"), "danger"),
         _t({S.RETIRED}, S.DISPOSED, "Dispose", "danger"),
     ],
 )

@@ -97,10 +97,10 @@ class AgreementAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "kind", "record_type", "order", "active", "description")}),
         (
-            "Applies to",
+            _("Applies to"),
             {"fields": ("priorities", "service", "organization", "team", "supplier", "conditions")},
         ),
-        ("Clock", {"fields": ("pause_when", "run_when", "on_priority_change")}),
+        (_("Clock"), {"fields": ("pause_when", "run_when", "on_priority_change")}),
     )
 
 

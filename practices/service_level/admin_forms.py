@@ -113,7 +113,7 @@ class AgreementAdminForm(forms.ModelForm):
             field.initial = {} if shape == "one" else []
             field.widget.config = lambda shape=shape: {
                 "shape": shape,
-                "operators": conditions.OPERATORS,
+                "operators": {key: str(label) for key, label in conditions.OPERATORS.items()},
                 "types": catalogue(),
             }
             field.widget.data = {"record-type": self["record_type"].auto_id}

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models as db
+from django.utils.translation import gettext, pgettext_lazy
 
 from itsm.core.builders import RowProblem
 
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 #: How a condition names values, as ``services.matches`` reads them: one value, or a list
 #: of values any of which matches.
-OPERATORS = {"is": "is", "in": "is one of"}
+OPERATORS = {"is": pgettext_lazy("condition", "is"), "in": pgettext_lazy("condition", "is one of")}
 #: Related rows offered as choices in the admin; beyond this, an id is typed.
 REFERENCE_LIMIT = 500
 #: The shapes of the three condition fields of an agreement.
@@ -138,15 +139,15 @@ def priority_choices() -> list[tuple[int, str]]:
 
 def _shape_message(shape: str) -> str:
     if shape == "one":
-        return 'An object of attribute → value or values, e.g. {"category": [4]}.'
-    return 'A list of conditions, e.g. [{"state": "on_hold"}].'
+        return gettext('An object of attribute → value or values, e.g. {"category": [4]}.')
+    return gettext('A list of conditions, e.g. [{"state": "on_hold"}].')
 
 
 def _show(value) -> str:
     if value is None or value == "":
-        return "empty"
+        return gettext("empty")
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -155,42 +156,64 @@ def _check_value(attribute: Attribute, value) -> str | None:
         if attribute.optional and value == attribute.empty:
             return None
         if not attribute.optional:
-            return f"{attribute.label} always has a value."
-        empty = '"" (not null)' if attribute.empty == "" else 'null (not "")'
-        return f"An empty {attribute.label.lower()} is {empty}."
+            return gettext("%(attribute)s always has a value.") % {"attribute": attribute.label}
+        empty = gettext('"" (not null)') if attribute.empty == "" else gettext('null (not "")')
+        return gettext("An empty %(attribute)s is %(empty)s.") % {
+            "attribute": attribute.label.lower(),
+            "empty": empty,
+        }
     if attribute.kind == "boolean":
-        return None if isinstance(value, bool) else "Yes or no (true or false)."
+        return None if isinstance(value, bool) else gettext("Yes or no (true or false).")
     if isinstance(value, bool):
-        return f"{_show(value)} is not a value of {attribute.label.lower()}."
+        return gettext("%(value)s is not a value of %(attribute)s.") % {
+            "value": _show(value),
+            "attribute": attribute.label.lower(),
+        }
     if attribute.kind == "choice":
         allowed = [v for v, _ in attribute.choices]
         if value not in allowed:
             listed = ", ".join(_show(v) for v in allowed)
-            return f"{_show(value)} is not one of: {listed}."
+            return gettext("%(value)s is not one of: %(values)s.") % {
+                "value": _show(value),
+                "values": listed,
+            }
         return None
     if attribute.kind == "reference":
         ok = isinstance(value, int) and 0 < value < 2**63
-        return None if ok else f"{_show(value)} is not an id of a {attribute.label.lower()}."
+        if ok:
+            return None
+        return gettext("%(value)s is not an id of a %(attribute)s.") % {
+            "value": _show(value),
+            "attribute": attribute.label.lower(),
+        }
     if attribute.kind == "number":
-        return None if isinstance(value, int | float) else f"{_show(value)} is not a number."
-    return None if isinstance(value, str) else f"{_show(value)} is not text."
+        if isinstance(value, int | float):
+            return None
+        return gettext("%(value)s is not a number.") % {"value": _show(value)}
+    if isinstance(value, str):
+        return None
+    return gettext("%(value)s is not text.") % {"value": _show(value)}
 
 
 def _check_condition(condition, known: dict[str, Attribute], group, refs) -> list[RowProblem]:
     if not isinstance(condition, dict):
-        return [RowProblem('A condition is an object, e.g. {"state": "on_hold"}.', group)]
+        return [RowProblem(gettext('A condition is an object, e.g. {"state": "on_hold"}.'), group)]
     if group is not None and not condition:
-        return [RowProblem("A condition names at least one attribute.", group)]
+        return [RowProblem(gettext("A condition names at least one attribute."), group)]
     found = []
     for name, expected in condition.items():
         attribute = known.get(name)
         if known and attribute is None:
             listed = ", ".join(known)
-            found.append(RowProblem(f"No attribute {name!r}; one of: {listed}.", group, name))
+            problem = gettext("No attribute %(name)s; one of: %(values)s.") % {
+                "name": repr(name),
+                "values": listed,
+            }
+            found.append(RowProblem(problem, group, name))
             continue
         values = expected if isinstance(expected, list) else [expected]
         if not values:
-            found.append(RowProblem("Choose at least one value.", group, name))
+            found.append(RowProblem(gettext("Choose at least one value."), group, name))
             continue
         for value in values:
             problem = _check_value(attribute, value) if attribute else None
@@ -226,7 +249,12 @@ def problems(model: type | None, value, shape: str) -> list[RowProblem]:
         for group, name, value in named:
             if value not in existing:
                 found.append(
-                    RowProblem(f"There is no {attribute.label.lower()} {value}.", group, name)
+                    RowProblem(
+                        gettext("There is no %(attribute)s %(value)s.")
+                        % {"attribute": attribute.label.lower(), "value": value},
+                        group,
+                        name,
+                    )
                 )
     return found
 
@@ -238,7 +266,7 @@ def messages(found: list[RowProblem], known: dict[str, Attribute] | None = None)
     for problem in found:
         where = []
         if problem.group is not None:
-            where.append(f"Condition {problem.group + 1}")
+            where.append(gettext("Condition %(number)s") % {"number": problem.group + 1})
         if problem.attribute:
             attribute = known.get(problem.attribute)
             where.append(attribute.label if attribute else problem.attribute)

@@ -3,6 +3,7 @@ Django's inlines). One transaction each; model validation on every part; parts g
 replaced as a whole."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import writes
@@ -50,7 +51,9 @@ def _calendar_parts(calendar: BusinessCalendar, actor, change: writes.Write) -> 
         seen = set()
         for index, fields in enumerate(closed):
             if fields["date"] in seen:
-                raise ValidationError({f"closed_days[{index}].date": "This day is listed twice."})
+                raise ValidationError(
+                    {f"closed_days[{index}].date": gettext("This day is listed twice.")}
+                )
             seen.add(fields["date"])
             day = ClosedDay(calendar=calendar, **fields)
             _clean(day, f"closed_days[{index}].")
@@ -60,7 +63,7 @@ def _calendar_parts(calendar: BusinessCalendar, actor, change: writes.Write) -> 
             change.diff["closed_days"] = [old, new]
     if not calendar.always_open and not calendar.working_periods.exists():
         raise ValidationError(
-            {"working_periods": "A calendar that is not 24x7 needs working hours."}
+            {"working_periods": gettext("A calendar that is not 24x7 needs working hours.")}
         )
 
 
@@ -117,14 +120,20 @@ def _agreement_parts(agreement: Agreement, actor, change: writes.Write) -> None:
         new = sorted((t["metric"], t["duration"], t["calendar"].pk) for t in targets)
         if agreement.timers.exists() and set(old) != set(new):
             raise ValidationError(
-                {"targets": "Timers run on these targets; make a new agreement to change them."}
+                {
+                    "targets": gettext(
+                        "Timers run on these targets; make a new agreement to change them."
+                    )
+                }
             )
         if not agreement.timers.exists():
             agreement.targets.all().delete()
             metrics = set()
             for index, fields in enumerate(targets):
                 if fields["metric"] in metrics:
-                    raise ValidationError({f"targets[{index}].metric": "One target per metric."})
+                    raise ValidationError(
+                        {f"targets[{index}].metric": gettext("One target per metric.")}
+                    )
                 metrics.add(fields["metric"])
                 target = Target(agreement=agreement, **fields)
                 _clean(target, f"targets[{index}].")

@@ -16,9 +16,12 @@ from django.db.models import Case, Count, F, FloatField, Max, Q, Sum, Value, Whe
 from django.db.models.functions import Greatest, TruncMonth, TruncWeek
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.exports import safe_cell
+from itsm.core.i18n import said
 from itsm.core.models import JournalEntry
 from itsm.core.services import write_journal
 
@@ -34,19 +37,19 @@ REASON_MAX = 500
 GOOD_SHARE, FAIR_SHARE = 90.0, 75.0
 
 PERIODS = [
-    ("this_week", "This week"),
-    ("last_week", "Last week"),
-    ("this_month", "This month"),
-    ("last_month", "Last month"),
-    ("custom", "From … to …"),
+    ("this_week", _("This week")),
+    ("last_week", _("Last week")),
+    ("this_month", _("This month")),
+    ("last_month", _("Last month")),
+    ("custom", _("From … to …")),
 ]
 GROUPS = [
-    ("agreement", "Agreement"),
-    ("service", "Service"),
-    ("priority", "Priority"),
-    ("team", "Team"),
-    ("week", "Week"),
-    ("month", "Month"),
+    ("agreement", _("Agreement")),
+    ("service", _("Service")),
+    ("priority", _("Priority")),
+    ("team", _("Team")),
+    ("week", _("Week")),
+    ("month", _("Month")),
 ]
 
 
@@ -56,10 +59,10 @@ class ReportForm(forms.Form):
     date_to = forms.DateField(required=False, label=_("To"))
     group = forms.ChoiceField(choices=GROUPS, required=False, label=_("Group by"))
     kind = forms.ChoiceField(
-        choices=[("", "All agreements"), *Agreement.Kind.choices], required=False
+        choices=[("", _("All agreements")), *Agreement.Kind.choices], required=False
     )
     metric = forms.ChoiceField(
-        choices=[("", "All targets"), *Target.Metric.choices], required=False, label=_("Target")
+        choices=[("", _("All targets")), *Target.Metric.choices], required=False, label=_("Target")
     )
 
     def clean(self):
@@ -69,13 +72,13 @@ class ReportForm(forms.Form):
         if data["period"] == "custom":
             start, end = data.get("date_from"), data.get("date_to")
             if not start:
-                self.add_error("date_from", "Give the first day of the period.")
+                self.add_error("date_from", gettext("Give the first day of the period."))
             if not end:
-                self.add_error("date_to", "Give the last day of the period.")
+                self.add_error("date_to", gettext("Give the last day of the period."))
             if start and end and end < start:
-                self.add_error("date_to", "The period must end on or after its first day.")
+                self.add_error("date_to", gettext("The period must end on or after its first day."))
             if start and end and (end - start).days > 3 * 366:
-                self.add_error("date_to", "At most three years at a time.")
+                self.add_error("date_to", gettext("At most three years at a time."))
         return data
 
 
@@ -169,16 +172,16 @@ def label_of(group: str, row: dict) -> tuple[str, str]:
         # "Network team OLA" says its kind already: no "Network team OLA OLA".
         return name, ("" if kind in name.upper().split() else kind)
     if group == "service":
-        return row["service__name"] or "No service", ""
+        return row["service__name"] or gettext("No service"), ""
     if group == "priority":
-        return (f"P{row['priority']}" if row["priority"] else "No priority"), ""
+        return (f"P{row['priority']}" if row["priority"] else gettext("No priority")), ""
     if group == "team":
-        return row["team__name"] or "No team", ""
+        return row["team__name"] or gettext("No team"), ""
     bucket = timezone.localtime(row["bucket"]).date()
     if group == "week":
-        year, week, _ = bucket.isocalendar()
-        return f"{year}-W{week:02d}", f"from {bucket:%d %b}"
-    return f"{bucket:%B %Y}", ""
+        year, week, _weekday = bucket.isocalendar()
+        return f"{year}-W{week:02d}", gettext("from %(day)s") % {"day": format_date(bucket, "d M")}
+    return format_date(bucket, "F Y"), ""
 
 
 @dataclass
@@ -309,7 +312,7 @@ def trend(end: datetime, unit: str, kind: str = "", metric: str = "") -> Chart:
         if unit == "week":
             label = f"W{start.isocalendar()[1]:02d}"
         else:
-            label = f"{start:%b}" if start.month != 1 else f"{start:%b %y}"
+            label = format_date(start, "M" if start.month != 1 else "M y")
         bar = Bar(label=label, start=start, total=row["total"], met=row["met"], percent=percent)
         bar.x = round(chart.left + index * step + (step - chart.bar_width) / 2, 1)
         bar.cx = round(bar.x + chart.bar_width / 2, 1)
@@ -442,7 +445,7 @@ class BreachReasonForm(forms.Form):
         required=False,
         strip=True,
         error_messages={
-            "max_length": "At most %(limit_value)d characters (this is %(show_value)d)."
+            "max_length": _("At most %(limit_value)d characters (this is %(show_value)d).")
         },
     )
 
@@ -463,7 +466,13 @@ def record_breach_reason(timer: Timer, actor, reason: str) -> Timer:
             timer.record,
             JournalEntry.Kind.SLA,
             actor,
-            body=f"{timer.name}: breach reason " + (f"recorded: {reason}" if reason else "cleared"),
+            body=said(
+                gettext_noop("%(timer)s: breach reason recorded: %(reason)s"),
+                timer=timer.name,
+                reason=reason,
+            )
+            if reason
+            else said(gettext_noop("%(timer)s: breach reason cleared"), timer=timer.name),
             data={"timer": timer.pk, "state": timer.state, "breach_reason": reason},
             internal=True,
         )

@@ -17,8 +17,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, gettext_noop
 
 from itsm.core import services as core
+from itsm.core.i18n import Said, said
 from itsm.core.models import JournalEntry, local_moment
 
 from . import calendars, registry
@@ -128,23 +130,24 @@ def seconds_left(timer: Timer, now: datetime) -> float:
     return timer.target_seconds - elapsed(timer, now)
 
 
-def _journal(record, timer: Timer, text: str, actor=None, at: datetime | None = None) -> None:
-    """A line on the record's timeline; a moment it names is written ``{at}`` in ``text``
-    and shown to each reader in their own time zone (``JournalEntry.text``)."""
+def _journal(record, timer: Timer, text: Said, actor=None, at: datetime | None = None) -> None:
+    """A line on the record's timeline, in each reader's language (``text``: a ``said``);
+    a moment it names is written ``{at}`` in the sentence and shown to each reader in their
+    own time zone (``JournalEntry.text``)."""
     core.write_journal(
         record, JournalEntry.Kind.SLA, actor, internal=True, **_entry(timer, text, at)
     )
 
 
-def _entry(timer: Timer | None, text: str, at, name: str = "", timer_id=None, state=None) -> dict:
-    text = f"{name or timer.name}: {text}"
-    data = {"timer": timer_id or timer.pk, "state": state or timer.state}
+def _entry(timer: Timer | None, text: Said, at, name: str = "", timer_id=None, state=None) -> dict:
+    worded = said(gettext_noop("%(timer)s: %(what)s"), timer=name or timer.name, what=text)
+    data = {"timer": timer_id or timer.pk, "state": state or timer.state, "said": worded.as_data()}
     if at is not None:
         at = parse_datetime(at) if isinstance(at, str) else at
         if timezone.is_naive(at):
             at = timezone.make_aware(at, UTC)
-        data.update(text=text, at=at.isoformat())
-    return {"body": text.replace("{at}", _local(at)), "data": data}
+        data["at"] = at.isoformat()
+    return {"body": worded.in_english().replace("{at}", _local(at)), "data": data}
 
 
 def _local(moment: datetime | str | None) -> str:
@@ -207,7 +210,13 @@ def _start(record, agreement, target, attributes, started_at, used, now, actor) 
     timer.due_at = engine(target.calendar).add(timer.checkpoint_at, remaining)
     timer.save()
     _schedule_escalations(timer, agreement.thresholds.all(), now)
-    _journal(record, timer, f"started ({agreement}), due {{at}}", actor, at=timer.due_at)
+    _journal(
+        record,
+        timer,
+        said(gettext_noop("started (%(agreement)s), due {at}"), agreement=str(agreement)),
+        actor,
+        at=timer.due_at,
+    )
     return timer
 
 
@@ -226,7 +235,7 @@ def _pause(record, timer: Timer, now: datetime, actor) -> None:
         timer.state = State.PAUSED
     timer.save()
     timer.escalations.filter(state=Escalation.State.PENDING).update(due_at=None)
-    _journal(record, timer, "paused", actor)
+    _journal(record, timer, said(gettext_noop("paused")), actor)
 
 
 def _resume(record, timer: Timer, now: datetime, actor) -> None:
@@ -239,7 +248,7 @@ def _resume(record, timer: Timer, now: datetime, actor) -> None:
         timer.due_at = engine(timer.target.calendar).add(now, left)
     timer.save()
     _schedule_escalations(timer, timer.agreement.thresholds.all(), now)
-    _journal(record, timer, "resumed, due {at}", actor, at=timer.due_at)
+    _journal(record, timer, said(gettext_noop("resumed, due {at}")), actor, at=timer.due_at)
 
 
 def _stop(record, timer: Timer, at: datetime, now: datetime, actor) -> None:
@@ -256,7 +265,10 @@ def _stop(record, timer: Timer, at: datetime, now: datetime, actor) -> None:
     timer.state = State.BREACHED if timer.breached else State.MET
     timer.save()
     _skip_escalations(timer)
-    _journal(record, timer, "met" if timer.state == State.MET else "breached (stopped)", actor)
+    if timer.state == State.MET:
+        _journal(record, timer, said(gettext_noop("met")), actor)
+    else:
+        _journal(record, timer, said(gettext_noop("breached (stopped)")), actor)
 
 
 def _reopen(record, timer: Timer, now: datetime, actor) -> None:
@@ -268,10 +280,16 @@ def _reopen(record, timer: Timer, now: datetime, actor) -> None:
         timer.due_at = engine(timer.target.calendar).add(now, left)
     timer.save()
     _schedule_escalations(timer, timer.agreement.thresholds.all(), now)
-    _journal(record, timer, "running again (reopened), due {at}", actor, at=timer.due_at)
+    _journal(
+        record,
+        timer,
+        said(gettext_noop("running again (reopened), due {at}")),
+        actor,
+        at=timer.due_at,
+    )
 
 
-def _cancel(record, timer: Timer, now: datetime, reason: str, actor) -> None:
+def _cancel(record, timer: Timer, now: datetime, reason: Said, actor) -> None:
     timer.business_elapsed = elapsed(timer, now)
     timer.checkpoint_at = now
     timer.paused_at = None
@@ -281,7 +299,7 @@ def _cancel(record, timer: Timer, now: datetime, reason: str, actor) -> None:
     # Only the pending ones: a queued one may be locked by its worker right now (waiting for
     # this record), and it sees the cancelled timer itself when it runs.
     _skip_escalations(timer)
-    _journal(record, timer, f"cancelled ({reason})", actor)
+    _journal(record, timer, said(gettext_noop("cancelled (%(reason)s)"), reason=reason), actor)
 
 
 # Evaluation ----------------------------------------------------------------------------------
@@ -333,7 +351,10 @@ def evaluate(record, actor=None, now: datetime | None = None, created: bool = Fa
                 if previous.agreement.on_priority_change == Agreement.OnPriorityChange.KEEP:
                     continue
                 used = elapsed(previous, now)
-                _cancel(record, previous, now, f"re-targeted to {agreement}", actor)
+                reason = said(
+                    gettext_noop("re-targeted to %(agreement)s"), agreement=str(agreement)
+                )
+                _cancel(record, previous, now, reason, actor)
                 live.remove(previous)
                 live.append(
                     _start(
@@ -354,7 +375,7 @@ def _follow(record, timer: Timer, profile: registry.Profile, attributes: dict, n
     """Move one timer to the state the record calls for."""
     if profile.cancelled(record):
         if timer.state != State.CANCELLED and timer.stopped_at is None:
-            _cancel(record, timer, now, "the record was cancelled", actor)
+            _cancel(record, timer, now, said(gettext_noop("the record was cancelled")), actor)
         return
     done_at = (
         profile.responded_at(record)
@@ -450,7 +471,7 @@ def _sweep_batch(now: datetime) -> dict:
                     created_at=now,
                     **_entry(
                         None,
-                        "breached (due {at})",
+                        said(gettext_noop("breached (due {at})")),
                         due_at,
                         name=name,
                         timer_id=timer_id,
@@ -544,18 +565,35 @@ def escalate(escalation_id: int, now: datetime | None = None) -> bool:
 
 def _act(record, timer: Timer, threshold: Threshold, now: datetime) -> str:
     profile = registry.profile_for(type(record))
-    what = "breached" if threshold.percent >= 100 else f"{threshold.percent}% used"
-    subject = f"SLA {what}: {record.number} {timer.name}"
+    if threshold.percent >= 100:
+        what = said(gettext_noop("breached"))
+    else:
+        what = said(gettext_noop("%(percent)s%% used"), percent=threshold.percent)
     left = seconds_left(timer, now)
-    body = (
-        f"{record.number} {record.title}\n{timer.name} ({timer.agreement}): {what}. "
-        f"Due {_local(timer.due_at)}; "
-        + (
-            f"{_duration(left)} of business time left."
-            if left > 0
-            else f"{_duration(-left)} over target."
+    values = {
+        "number": record.number,
+        "title": record.title,
+        "timer": timer.name,
+        "agreement": str(timer.agreement),
+        "due": _local(timer.due_at),
+        "duration": _duration(abs(left)),
+    }
+
+    def subject():
+        return gettext("SLA %(what)s: %(number)s %(timer)s") % {**values, "what": what}
+
+    def body():
+        if left > 0:
+            rest = gettext("%(duration)s of business time left.") % values
+        else:
+            rest = gettext("%(duration)s over target.") % values
+        return (
+            f"{values['number']} {values['title']}\n"
+            + gettext("%(timer)s (%(agreement)s): %(what)s. Due %(due)s;")
+            % {**values, "what": what}
+            + f" {rest}"
         )
-    )
+
     recipients = []
     if threshold.notify_assignee and getattr(record, "assigned_to", None):
         recipients.append(record.assigned_to)
@@ -565,17 +603,23 @@ def _act(record, timer: Timer, threshold: Threshold, now: datetime) -> str:
     done = []
     sent = core.notify(recipients, subject, body, record, addresses=threshold.addresses)
     if sent:
-        done.append(f"notified {', '.join(sorted(str(n.recipient or n.address) for n in sent))}")
+        people = ", ".join(sorted(str(n.recipient or n.address) for n in sent))
+        done.append(said(gettext_noop("notified %(people)s"), people=people))
     if threshold.raise_priority and profile and profile.raise_priority:
         before = getattr(record, "priority", None)
         profile.raise_priority(record, None)
-        done.append(f"priority {before} → {getattr(record, 'priority', before)}")
+        after = getattr(record, "priority", before)
+        done.append(
+            said(gettext_noop("priority %(before)s → %(after)s"), before=before, after=after)
+        )
     if threshold.reassign_to_id and profile and profile.reassign:
         profile.reassign(record, threshold.reassign_to, None)
-        done.append(f"reassigned to {threshold.reassign_to}")
-    outcome = "; ".join(done) or "nothing to do"
-    _journal(record, timer, f"{what}: {outcome}")
-    return outcome
+        done.append(said(gettext_noop("reassigned to %(team)s"), team=str(threshold.reassign_to)))
+    outcome = done[0] if done else said(gettext_noop("nothing to do"))
+    for step in done[1:]:
+        outcome = said(gettext_noop("%(done)s; %(next)s"), done=outcome, next=step)
+    _journal(record, timer, said(gettext_noop("%(what)s: %(outcome)s"), what=what, outcome=outcome))
+    return outcome.in_english()
 
 
 def _duration(seconds: float) -> str:

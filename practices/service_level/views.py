@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from itsm.accounts.decorators import every_record_required
@@ -70,6 +71,9 @@ def breach_reason(request, pk):
     if error:
         failed = {"pk": timer.pk, "reason": request.POST.get("reason", ""), "error": error}
         return _render(request, request.GET, status=400, failed=failed)
-    messages.success(request, f"Breach reason for {timer.record_number} saved.")
+    messages.success(
+        request,
+        gettext("Breach reason for %(number)s saved.") % {"number": timer.record_number},
+    )
     query = _query(request.GET)
     return redirect(f"{reverse('service-level:report')}{'?' + query if query else ''}#breach-{pk}")

@@ -55,11 +55,14 @@ def test_times_are_in_the_readers_zone_and_say_so(incident, agent):
 
 
 def test_the_stored_entry_keeps_an_explicit_zone_for_the_api(incident):
+    from itsm.core.i18n import Said
     from itsm.core.models import JournalEntry
 
     entry = JournalEntry.objects.filter(object_id=incident.pk, kind="sla").first()
     assert entry.body.endswith("UTC")  # written where no reader's zone was active
-    assert entry.data["at"] and "{at}" in entry.data["text"]
+    # The sentence is kept as worded (each reader reads it in their language), the moment
+    # as a placeholder each reader sees in their own zone.
+    assert entry.data["at"] and "{at}" in Said.from_data(entry.data["said"]).in_english()
 
 
 def test_end_users_never_see_an_ola_over_the_api(incident, alice, agent):

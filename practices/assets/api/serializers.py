@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -60,9 +61,9 @@ class SupplierSerializer(ModelSerializer):
 
 class AssetSerializer(ModelSerializer):
     state = AssetStateField(
-        required=False, help_text="On create: where it is now (default ordered)."
+        required=False, help_text=_("On create: where it is now (default ordered).")
     )
-    allowed_states = AllowedStatesField(help_text="The states you may move this asset to now.")
+    allowed_states = AllowedStatesField(help_text=_("The states you may move this asset to now."))
     vendor = serializers.PrimaryKeyRelatedField(
         queryset=Supplier.objects.all(), required=False, allow_null=True
     )
@@ -165,7 +166,7 @@ class TargetStateField(serializers.ChoiceField):
 class MoveSerializer(Serializer):
     state = TargetStateField()
     assigned_to = UsernameField(
-        required=False, allow_null=True, help_text="Assign in the same step (deploy to someone)."
+        required=False, allow_null=True, help_text=_("Assign in the same step (deploy to someone).")
     )
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True
@@ -177,12 +178,12 @@ class AssetHistorySerializer(Serializer):
     """One line of an asset's history: who changed what, when, from which value to which."""
 
     id = serializers.IntegerField()
-    kind = serializers.CharField(help_text="created, state, fields or notification.")
+    kind = serializers.CharField(help_text=_("created, state, fields or notification."))
     actor = serializers.CharField(source="actor.username", default=None)
     created_at = serializers.DateTimeField()
     body = serializers.CharField()
     data = serializers.JSONField(
-        help_text='State: {"from": old, "to": new}; fields: {"field": [old, new]}.'
+        help_text=_('State: {"from": old, "to": new}; fields: {"field": [old, new]}.')
     )
 
 
@@ -196,7 +197,7 @@ class ContractSerializer(ModelSerializer):
         queryset=Asset.objects.all(),
         many=True,
         required=False,
-        help_text="Asset tags of the assets it covers.",
+        help_text=_("Asset tags of the assets it covers."),
     )
     configuration_items = serializers.PrimaryKeyRelatedField(
         queryset=ConfigurationItem.objects.all(), many=True, required=False
@@ -236,7 +237,7 @@ class ContractSerializer(ModelSerializer):
 
 class LicenceSerializer(ModelSerializer):
     software = serializers.PrimaryKeyRelatedField(
-        queryset=ConfigurationItem.objects.all(), help_text="A software CI."
+        queryset=ConfigurationItem.objects.all(), help_text=_("A software CI.")
     )
     software_name = serializers.CharField(source="software.name", read_only=True)
     metric = LicenceMetricField(required=False)
@@ -272,11 +273,11 @@ class LicenceSerializer(ModelSerializer):
 
 
 class ComplianceRowSerializer(Serializer):
-    software = serializers.IntegerField(source="software.pk", help_text="The software CI.")
+    software = serializers.IntegerField(source="software.pk", help_text=_("The software CI."))
     software_name = serializers.CharField(source="software.name")
-    entitlements = serializers.IntegerField(help_text="Sum over currently valid licences.")
+    entitlements = serializers.IntegerField(help_text=_("Sum over currently valid licences."))
     installations = serializers.IntegerField(
-        help_text="Non-retired hardware CIs it is installed on."
+        help_text=_("Non-retired hardware CIs it is installed on.")
     )
-    difference = serializers.IntegerField(help_text="Entitlements minus installations.")
+    difference = serializers.IntegerField(help_text=_("Entitlements minus installations."))
     status = ComplianceStatusField()

@@ -2,6 +2,7 @@
 suppliers, contracts, licences and the licence compliance report. Staff read and write;
 an end user may only list and read the assets assigned to them."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
@@ -167,7 +168,10 @@ class LicenceViewSet(StaffViewSet):
         wanted = request.query_params.get("status")
         if wanted and wanted not in compliance.ComplianceStatus.LABELS:
             raise ValidationError(
-                {"status": f"One of: {', '.join(compliance.ComplianceStatus.LABELS)}."}
+                {
+                    "status": gettext("One of: %(values)s.")
+                    % {"values": ", ".join(compliance.ComplianceStatus.LABELS)}
+                }
             )
         rows = compliance.report()
         if wanted:

@@ -1,6 +1,7 @@
 """Calendars and agreements over the API: staff read them, administrators change them."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -69,7 +70,9 @@ class RecordTypeField(serializers.Field):
         app_label, _, model = str(data).partition(".")
         found = ContentType.objects.filter(app_label=app_label, model=model).first()
         if found is None:
-            raise serializers.ValidationError("Unknown record type; e.g. incidents.incident.")
+            raise serializers.ValidationError(
+                gettext("Unknown record type; e.g. incidents.incident.")
+            )
         return found
 
 

@@ -1,4 +1,5 @@
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from itsm.api.serializers import ModelSerializer
@@ -21,9 +22,9 @@ class AudienceTimers(serializers.ListSerializer):
 class TimerSummarySerializer(ModelSerializer):
     """A timer as records show it (the ``sla`` list of an incident)."""
 
-    target = serializers.CharField(source="metric", help_text="response or resolution")
+    target = serializers.CharField(source="metric", help_text=_("response or resolution"))
     agreement = serializers.CharField(source="agreement.name")
-    kind = serializers.CharField(source="agreement.kind", help_text="sla, ola or uc")
+    kind = serializers.CharField(source="agreement.kind", help_text=_("sla, ola or uc"))
     business_seconds_left = serializers.SerializerMethodField()
 
     class Meta:

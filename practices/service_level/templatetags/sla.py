@@ -16,6 +16,8 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from practices.service_level import services
 from practices.service_level.models import Agreement, Target, Timer
@@ -24,7 +26,7 @@ from practices.service_level.queries import sla_timers_prefetch
 register = template.Library()
 
 State = Timer.State
-VERBS = {Target.Metric.RESPONSE: "Respond", Target.Metric.RESOLUTION: "Resolve"}
+VERBS = {Target.Metric.RESPONSE: _("Respond"), Target.Metric.RESOLUTION: _("Resolve")}
 WARN_SHARE = 0.5  # amber at or below half the target left
 DANGER_SHARE = 0.25  # red at or below a quarter
 
@@ -112,7 +114,7 @@ def badge(timer: Timer, now: datetime, named: bool = True) -> Badge:
     """How one timer looks now: the label says which agreement's target it is (SLA
     Resolve, OLA Resolve), the title names the agreement; a running clock counts down to
     its due time, a paused one says how much working time is left."""
-    label = VERBS.get(timer.metric, timer.name)
+    label = str(VERBS.get(timer.metric, timer.name))
     if named:  # staff tell the agreements apart; an end user has only their SLA
         label = f"{kind_of(timer)} {label}"
     about = f"{timer.agreement.name} · {timer.name}"
@@ -123,8 +125,13 @@ def badge(timer: Timer, now: datetime, named: bool = True) -> Badge:
             label,
             "sla-met",
             f"✓ {label}",
-            f"{about}: met {local(timer.stopped_at)}, "
-            f"{business(timer.business_elapsed)} of {business(target)} working time",
+            gettext("%(about)s: met %(at)s, %(used)s of %(target)s working time")
+            % {
+                "about": about,
+                "at": local(timer.stopped_at),
+                "used": business(timer.business_elapsed),
+                "target": business(target),
+            },
         )
     if timer.stopped_at is not None:  # breached and stopped
         over = timer.business_elapsed - target
@@ -132,9 +139,17 @@ def badge(timer: Timer, now: datetime, named: bool = True) -> Badge:
             timer,
             label,
             "sla-breached",
-            f"✗ {label} over {business(over)}",
-            f"{about}: breached, due {local(timer.breached_at or timer.due_at)}, "
-            f"stopped {local(timer.stopped_at)}, {business(over)} of working time over target",
+            gettext("✗ %(label)s over %(time)s") % {"label": label, "time": business(over)},
+            gettext(
+                "%(about)s: breached, due %(due)s, stopped %(stopped)s, %(time)s of working "
+                "time over target"
+            )
+            % {
+                "about": about,
+                "due": local(timer.breached_at or timer.due_at),
+                "stopped": local(timer.stopped_at),
+                "time": business(over),
+            },
         )
     if timer.paused_at is not None or timer.due_at is None:
         left = services.seconds_left(timer, now)
@@ -143,17 +158,21 @@ def badge(timer: Timer, now: datetime, named: bool = True) -> Badge:
                 timer,
                 label,
                 "sla-breached sla-paused",
-                f"{label} paused · {business(-left)} working time over",
-                f"{about}: breached; the clock is paused, {business(-left)} of working time "
-                f"over target",
+                gettext("%(label)s paused · %(time)s working time over")
+                % {"label": label, "time": business(-left)},
+                gettext(
+                    "%(about)s: breached; the clock is paused, %(time)s of working time over target"
+                )
+                % {"about": about, "time": business(-left)},
             )
         return Badge(
             timer,
             label,
             "sla-paused",
-            f"{label} paused · {business(left)} working time left",
-            f"{about}: paused since {local(timer.paused_at)}, {business(left)} of "
-            f"working time left",
+            gettext("%(label)s paused · %(time)s working time left")
+            % {"label": label, "time": business(left)},
+            gettext("%(about)s: paused since %(at)s, %(time)s of working time left")
+            % {"about": about, "at": local(timer.paused_at), "time": business(left)},
         )
     wall = (timer.due_at - now).total_seconds()
     if timer.breached or wall <= 0:
@@ -161,8 +180,9 @@ def badge(timer: Timer, now: datetime, named: bool = True) -> Badge:
             timer,
             label,
             "sla-overdue",
-            f"{label} overdue {countdown(-wall)}",
-            f"{about}: breached, was due {local(timer.due_at)}",
+            gettext("%(label)s overdue %(time)s") % {"label": label, "time": countdown(-wall)},
+            gettext("%(about)s: breached, was due %(due)s")
+            % {"about": about, "due": local(timer.due_at)},
             due=timer.due_at,
         )
     left = services.seconds_left(timer, now)
@@ -176,7 +196,8 @@ def badge(timer: Timer, now: datetime, named: bool = True) -> Badge:
         label,
         share_class(left / target if target else 0),
         f"{label} {countdown(wall)}",
-        f"{about}: due {local(timer.due_at)}, {business(left)} of working time left",
+        gettext("%(about)s: due %(due)s, %(time)s of working time left")
+        % {"about": about, "due": local(timer.due_at), "time": business(left)},
         due=timer.due_at,
         **marks,
     )
