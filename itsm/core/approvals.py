@@ -7,7 +7,11 @@ and whatever its own levels need."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+#: What a rejection without a reason is told, unless the practice says otherwise.
+SAY_WHY = _("Say why.")
 
 
 class Decision(models.TextChoices):
@@ -57,7 +61,7 @@ class LevelledApprovals:
     queue on the record's row, and the second finds the level already decided (a clear
     answer, never a deadlock or a double decision)."""
 
-    def __init__(self, model, record_field: str, reason: str = "Say why."):
+    def __init__(self, model, record_field: str, reason: str = SAY_WHY):
         #: the concrete approval model (``catalogue.Approval``, ``changes.ChangeApproval``)
         self.model = model
         #: the name of its foreign key to the record (``request``, ``change``)
@@ -125,18 +129,31 @@ class LevelledApprovals:
             if decided is not None:
                 raise ValidationError(
                     {
-                        "decision": f"Level {approval.level} was already decided: "
-                        f"{decided.get_decision_display().lower()} by {decided.approver}."
+                        "decision": gettext(
+                            "Level %(level)s was already decided: %(decision)s by %(approver)s."
+                        )
+                        % {
+                            "level": approval.level,
+                            "decision": decided.get_decision_display().lower(),
+                            "approver": decided.approver,
+                        }
                     }
                 )
             raise ValidationError(
                 {
-                    "decision": f"This approval is no longer needed: {record.number} is "
-                    f"{record.get_state_display().lower()}."
+                    "decision": gettext(
+                        "This approval is no longer needed: %(number)s is %(state)s."
+                    )
+                    % {"number": record.number, "state": record.get_state_display().lower()}
                 }
             )
         if approval.decision != Decision.PENDING:
-            raise ValidationError({"decision": f"This approval is already {approval.decision}."})
+            raise ValidationError(
+                {
+                    "decision": gettext("This approval is already %(decision)s.")
+                    % {"decision": str(Decision(approval.decision).label).lower()}
+                }
+            )
 
     def record(self, approval, approve: bool, comment: str = "", **fields) -> None:
         """Write the decision on the (locked) approval."""

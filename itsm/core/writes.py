@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import services as core
 from .models import JournalEntry, Record
@@ -126,7 +128,7 @@ class WriteSpec:
     #: as several entries (a CI's attributes, one per attribute)
     expand: dict = field(default_factory=dict)
     #: the message a refused field gets
-    refused: str = "This field cannot be set."
+    refused: str = _("This field cannot be set.")
     #: ``(data, actor) -> data``: normalise input (strip names, coerce numbers) before use
     clean: Callable | None = None
     #: ``(actor, data, options) -> dict``: on create, the fields the platform sets itself
@@ -299,7 +301,10 @@ def change(spec: WriteSpec, obj, actor, data: dict, expected_version=None, **opt
     workflow = getattr(locked, "workflow", None)
     if workflow is not None and workflow.is_final(locked.state) and (data or m2m):
         raise ValidationError(
-            {"state": f"{locked.reference} is {locked.state}; it can no longer be changed."}
+            {
+                "state": gettext("%(record)s is %(state)s; it can no longer be changed.")
+                % {"record": locked.reference, "state": str(workflow.label(locked.state)).lower()}
+            }
         )
     before = _snapshot(locked)
     change = Write(before=before, options=options)
@@ -370,14 +375,17 @@ def check_assignment(record, changed: set | None, errors: dict) -> None:
 
     if touched("assigned_to", "assignment_group") and record.assigned_to_id:
         if not record.assignment_group_id:
-            errors["assigned_to"] = "Choose an assignment group first."
+            errors["assigned_to"] = gettext("Choose an assignment group first.")
         elif not record.assignment_group.members.filter(pk=record.assigned_to_id).exists():
-            errors["assigned_to"] = (
-                f"{record.assigned_to} is not a member of {record.assignment_group}."
-            )
+            errors["assigned_to"] = gettext("%(person)s is not a member of %(team)s.") % {
+                "person": record.assigned_to,
+                "team": record.assignment_group,
+            }
     if touched("assignment_group") and record.assignment_group_id:
         if not record.assignment_group.active:
-            errors["assignment_group"] = f"{record.assignment_group} is not an active team."
+            errors["assignment_group"] = gettext("%(team)s is not an active team.") % {
+                "team": record.assignment_group
+            }
 
 
 def unassign_outside_group(record, actor, change: Write) -> None:
@@ -399,10 +407,18 @@ def assigned_notice(kind: str) -> Notice:
     """ "INC0001001 assigned to you: …" for a record type called ``kind``."""
     return Notice(
         to=lambda record, actor: [record.assigned_to],
-        subject=lambda record, actor: f"{record.number} assigned to you: {record.title}",
+        subject=lambda record, actor: (
+            gettext("%(number)s assigned to you: %(title)s")
+            % {"number": record.number, "title": record.title}
+        ),
         body=lambda record, actor: (
-            f"{actor or 'The service desk'} assigned {kind} {record.number} to you."
-            f"\n\n{record.description}"
+            gettext("%(actor)s assigned %(kind)s %(number)s to you.")
+            % {
+                "actor": actor or gettext("The service desk"),
+                "kind": kind,
+                "number": record.number,
+            }
+            + f"\n\n{record.description}"
         ),
     )
 
