@@ -72,7 +72,7 @@ class ServiceAccount(models.Model):
         user = getattr(self, "user", None)
         if user is not None and self._state.adding and user.has_usable_password():
             raise ValidationError(
-                {"user": "A person's account (it has a password): a service account has none."}
+                {"user": _("A person's account (it has a password): a service account has none.")}
             )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, time
 
 from django import forms
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 
 from itsm.core.exports import safe_cell
 from itsm.core.filters import bounded_datetime
@@ -45,11 +46,14 @@ def parse_moment(text: str, *, end: bool = False):
     if day is not None:
         moment = datetime.combine(day, time.max if end else time.min)
     if moment is None:
-        raise ValueError(f"{text[:40]!r} is not a date (2026-12-31) or an ISO date-time.")
+        raise ValueError(
+            gettext("%(text)r is not a date (2026-12-31) or an ISO date-time.")
+            % {"text": text[:40]}
+        )
     try:
         return bounded_datetime(moment)
     except Exception as exc:  # a ValidationError of a wild offset
-        raise ValueError("A UTC offset between -15:59 and +15:59.") from exc
+        raise ValueError(gettext("A UTC offset between -15:59 and +15:59.")) from exc
 
 
 class MomentField(forms.CharField):

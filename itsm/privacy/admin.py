@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -68,7 +69,7 @@ class LegalHoldForm(forms.ModelForm):
         if number:
             record = find_record(number)
             if record is None:
-                self.add_error("record_number", "No record has this number.")
+                self.add_error("record_number", _("No record has this number."))
             else:
                 self.instance.content_type = ContentType.objects.get_for_model(record)
                 self.instance.object_id = record.pk
@@ -104,9 +105,14 @@ class LegalHoldAdmin(AdministratorsOnly):
             return self.get_fields(request, obj)
         return ()
 
-    @admin.display(description="Held")
+    @admin.display(description=_("Held"))
     def held(self, obj):
-        return f"person #{obj.person_id} ({obj.person})" if obj.person_id else obj.record_label
+        if obj.person_id:
+            return gettext("person #%(id)s (%(person)s)") % {
+                "id": obj.person_id,
+                "person": obj.person,
+            }
+        return obj.record_label
 
     def has_delete_permission(self, request, obj=None):
         return False  # released, never deleted: the hold's history stays
@@ -116,12 +122,16 @@ class LegalHoldAdmin(AdministratorsOnly):
             obj.placed_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Release the selected holds")
+    @admin.action(description=_("Release the selected holds"))
     def release(self, request, queryset):
         released = queryset.filter(released_at__isnull=True).update(
             released_at=timezone.now(), released_by=request.user
         )
-        self.message_user(request, f"{released} hold(s) released.")
+        self.message_user(
+            request,
+            ngettext("%(count)s hold released.", "%(count)s holds released.", released)
+            % {"count": released},
+        )
 
 
 @admin.register(Erasure)
@@ -177,18 +187,18 @@ class PersonAdmin(AdministratorsOnly):
 
     def _one(self, request, queryset):
         if queryset.count() != 1:
-            self.message_user(request, "Choose one person.", messages.WARNING)
+            self.message_user(request, _("Choose one person."), messages.WARNING)
             return None
         return queryset.first()
 
-    @admin.action(description="Export the person's data (JSON)")
+    @admin.action(description=_("Export the person's data (JSON)"))
     def export_data(self, request, queryset):
         person = self._one(request, queryset)
         if person is not None:
             return redirect("admin:privacy_person_export", person.pk)
         return None
 
-    @admin.action(description="Erase the person's data…")
+    @admin.action(description=_("Erase the person's data…"))
     def erase_data(self, request, queryset):
         person = self._one(request, queryset)
         if person is not None:
@@ -209,9 +219,9 @@ class PersonAdmin(AdministratorsOnly):
         if request.method == "POST":
             reason = request.POST.get("reason", "").strip()
             if request.POST.get("confirm") != person.username:
-                error = "Type the username to confirm."
+                error = gettext("Type the username to confirm.")
             elif not reason:
-                error = "Say why (the request it answers)."
+                error = gettext("Say why (the request it answers).")
             else:
                 try:
                     result = services.erase(person, request.user, reason=reason, request=request)
@@ -219,10 +229,11 @@ class PersonAdmin(AdministratorsOnly):
                     error = " ".join(refused.messages)
                 else:
                     text = (
-                        f"The data of person #{person.pk} was erased; they are now "
-                        f"{result.person.username}."
+                        gettext("The data of person #%(id)s was erased; they are now %(username)s.")
+                        % {"id": person.pk, "username": result.person.username}
                         if result.erased
-                        else f"Person #{person.pk} had been erased already; nothing changed."
+                        else gettext("Person #%(id)s had been erased already; nothing changed.")
+                        % {"id": person.pk}
                     )
                     self.message_user(request, text)
                     return redirect(reverse("admin:privacy_person_changelist"))
@@ -233,7 +244,7 @@ class PersonAdmin(AdministratorsOnly):
             "person": person,
             "error": error,
             "already": already,
-            "title": f"Erase the data of {person.username}",
+            "title": gettext("Erase the data of %(username)s") % {"username": person.username},
         }
         return TemplateResponse(
             request, "privacy/admin_erase.html", context, status=400 if error else 200

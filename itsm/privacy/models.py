@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import User
@@ -96,9 +97,14 @@ class LegalHold(models.Model):
         verbose_name_plural = _("legal holds")
 
     def __str__(self):
-        what = f"person #{self.person_id}" if self.person_id else self.record_label
-        state = "released" if self.released_at else "in force"
-        return f"Legal hold on {what} ({state})"
+        what = (
+            gettext("person #%(id)s") % {"id": self.person_id}
+            if self.person_id
+            else self.record_label
+        )
+        if self.released_at:
+            return gettext("Legal hold on %(what)s (released)") % {"what": what}
+        return gettext("Legal hold on %(what)s (in force)") % {"what": what}
 
     @property
     def record_label(self) -> str:
@@ -157,10 +163,15 @@ class RetentionRule(models.Model):
         verbose_name_plural = _("retention rules")
 
     def __str__(self):
-        return (
-            f"{self.record_type.name if self.record_type_id else '?'}: "
-            f"{self.get_action_display().lower()} after {self.closed_for_years} years closed"
-        )
+        return ngettext(
+            "%(type)s: %(action)s after %(years)s year closed",
+            "%(type)s: %(action)s after %(years)s years closed",
+            self.closed_for_years,
+        ) % {
+            "type": self.record_type.name if self.record_type_id else "?",
+            "action": self.get_action_display().lower(),
+            "years": self.closed_for_years,
+        }
 
     def clean(self):
         from .retention import closed_field, record_types
@@ -171,7 +182,7 @@ class RetentionRule(models.Model):
                 raise ValidationError({"record_type": _("Not a record type.")})
             if closed_field(model) is None:
                 raise ValidationError(
-                    {"record_type": "This record type has no time it was closed."}
+                    {"record_type": _("This record type has no time it was closed.")}
                 )
 
 
@@ -203,7 +214,10 @@ class Erasure(models.Model):
         verbose_name_plural = _("erasures")
 
     def __str__(self):
-        return f"Erasure of {self.person} at {self.erased_at:%Y-%m-%d %H:%M}"
+        return gettext("Erasure of %(person)s at %(at)s") % {
+            "person": self.person,
+            "at": f"{self.erased_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class Person(User):

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from itsm.accounts.models import Role, User
 from itsm.api.tokens import revoke_all
@@ -127,9 +128,11 @@ class ErasureResult:
 def check_erasable(person, actor) -> None:
     """Raise ``PermissionDenied`` (not an administrator) or ``ErasureRefused`` (why not)."""
     if not is_administrator(actor):
-        raise PermissionDenied("Only administrators erase a person's data.")
+        raise PermissionDenied(gettext("Only administrators erase a person's data."))
     if person.is_superuser:
-        raise ErasureRefused("A superuser's data is not erased (take the superuser status first).")
+        raise ErasureRefused(
+            gettext("A superuser's data is not erased (take the superuser status first).")
+        )
     if person.role == Role.ADMINISTRATOR or person.is_superuser:
         others = (
             User.objects.filter(is_active=True)
@@ -137,9 +140,9 @@ def check_erasable(person, actor) -> None:
             .exclude(pk=person.pk)
         )
         if not others.exists():
-            raise ErasureRefused("The last administrator's data is not erased.")
+            raise ErasureRefused(gettext("The last administrator's data is not erased."))
     if LegalHold.objects.on_person(person).exists():
-        raise ErasureRefused("A legal hold keeps this person's data; release it first.")
+        raise ErasureRefused(gettext("A legal hold keeps this person's data; release it first."))
 
 
 def _held_records() -> dict[int, set[int]]:
@@ -523,7 +526,7 @@ def export(person, viewer=None):
     (what they may see of it), an administrator, or None (the platform: a management
     command), the last two everything."""
     if viewer is not None and viewer.pk != person.pk and not is_administrator(viewer):
-        raise PermissionDenied("Only administrators export another person's data.")
+        raise PermissionDenied(gettext("Only administrators export another person's data."))
     audit("privacy.exported", actor=viewer, target=person, user_id=person.pk)
     return _chunks(person, viewer)
 
