@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import AbstractDeflection, Priority, Record, RecordQuerySet
@@ -42,10 +43,10 @@ def priority_for(impact: str, probability: str) -> int:
 class Dimension(models.TextChoices):
     """The four dimensions of service management a cause may lie in."""
 
-    ORGANIZATIONS_AND_PEOPLE = "organizations_and_people", "Organizations and people"
-    INFORMATION_AND_TECHNOLOGY = "information_and_technology", "Information and technology"
-    PARTNERS_AND_SUPPLIERS = "partners_and_suppliers", "Partners and suppliers"
-    VALUE_STREAMS_AND_PROCESSES = "value_streams_and_processes", "Value streams and processes"
+    ORGANIZATIONS_AND_PEOPLE = "organizations_and_people", _("Organizations and people")
+    INFORMATION_AND_TECHNOLOGY = "information_and_technology", _("Information and technology")
+    PARTNERS_AND_SUPPLIERS = "partners_and_suppliers", _("Partners and suppliers")
+    VALUE_STREAMS_AND_PROCESSES = "value_streams_and_processes", _("Value streams and processes")
 
 
 class ProblemQuerySet(RecordQuerySet):
@@ -132,14 +133,18 @@ class Problem(Record):
     )
     workaround = models.TextField(
         blank=True,
-        help_text="How to reduce or remove the impact of its incidents until it is fixed; "
-        "start with the symptoms it applies to.",
+        help_text=_(
+            "How to reduce or remove the impact of its incidents until it is fixed; "
+            "start with the symptoms it applies to."
+        ),
         verbose_name=_("workaround"),
     )
     workaround_public = models.BooleanField(
-        "publish the workaround",
+        _("publish the workaround"),
         default=False,
-        help_text="Show the workaround to employees in the portal (the title and workaround only).",
+        help_text=_(
+            "Show the workaround to employees in the portal (the title and workaround only)."
+        ),
     )
     resolution_notes = models.TextField(blank=True, verbose_name=_("resolution notes"))
     known_error_at = models.DateTimeField(
@@ -195,7 +200,7 @@ class Cause(models.Model):
         max_length=40, choices=Dimension.choices, verbose_name=_("dimension")
     )
     description = models.TextField(verbose_name=_("description"))
-    is_root_cause = models.BooleanField("root cause", default=False)
+    is_root_cause = models.BooleanField(_("root cause"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -213,16 +218,18 @@ class Cause(models.Model):
         verbose_name_plural = _("causes")
 
     def __str__(self):
-        kind = "Root cause" if self.is_root_cause else "Contributing cause"
-        return f"{kind} ({self.get_dimension_display()}): {self.description[:60]}"
+        words = {"dimension": self.get_dimension_display(), "description": self.description[:60]}
+        if self.is_root_cause:
+            return gettext("Root cause (%(dimension)s): %(description)s") % words
+        return gettext("Contributing cause (%(dimension)s): %(description)s") % words
 
 
 class Effectiveness(models.IntegerChoices):
-    NO_HELP = 1, "1 - Did not help"
-    LITTLE = 2, "2 - Helped a little"
-    PARTLY = 3, "3 - Partly restored service"
-    MOSTLY = 4, "4 - Mostly restored service"
-    FULLY = 5, "5 - Fully restored service"
+    NO_HELP = 1, _("1 - Did not help")
+    LITTLE = 2, _("2 - Helped a little")
+    PARTLY = 3, _("3 - Partly restored service")
+    MOSTLY = 4, _("4 - Mostly restored service")
+    FULLY = 5, _("5 - Fully restored service")
 
 
 class WorkaroundUse(models.Model):

@@ -305,3 +305,36 @@ def test_assignee_and_waiting_caller_are_told(
         record, agent, {"assignment_group": service_desk, "assigned_to": agent}
     )
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_each_caller_is_told_in_their_own_language(agent, alice, bob, monkeypatch):
+    """The notice's words are made in the recipient's language (User.language), the site's
+    for someone who chose none: seen here through a stand-in for the catalogue that says
+    which language was active when it was asked."""
+    from django.utils import translation
+
+    monkeypatch.setattr(
+        services, "gettext", lambda message: f"[{translation.get_language()}] {message}"
+    )
+    alice.language = "de"
+    alice.save(update_fields=["language"])
+    german = factories.incident(alice, actor=agent)
+    english = factories.incident(bob, actor=agent)
+    told = Notification.objects.get(recipient=alice, object_id=german.pk)
+    assert told.subject == f"[de] {german.number} logged: {german.title}"
+    assert told.body.startswith("[de] We have logged")
+    told = Notification.objects.get(recipient=bob, object_id=english.pk)
+    assert told.subject.startswith("[en")  # the site's language
+    assert told.subject.endswith(f"{english.number} logged: {english.title}")
+
+
+@pytest.mark.django_db
+def test_a_platform_journal_line_is_read_in_the_readers_language(agent, alice):
+    """Stored in English (what search and exports read), kept as its message for readers
+    in other languages."""
+    record = factories.incident(alice, actor=agent, major=True)
+    entry = JournalEntry.objects.for_record(record).get(kind=JournalEntry.Kind.FIELDS)
+    assert entry.body == "Declared a major incident."
+    assert entry.data["said"] == {"message": "Declared a major incident.", "values": {}}
+    assert entry.text == "Declared a major incident."
