@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.backends.signals import connection_created
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -15,6 +16,17 @@ from itsm.accounts.models import Organization, Role, Team, User
 from tests.factories import ci
 
 PASSWORD = "demo-pass-1"
+
+
+def _may_truncate(sender, connection, **kwargs):
+    """The audit trail's tables refuse TRUNCATE (``itsm.audit.db``); a transactional test's
+    flush empties every table with it, so the suite's connections (and only they) may."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET itsm.allow_truncate = 'on'")
+
+
+connection_created.connect(_may_truncate, weak=False, dispatch_uid="tests-may-truncate")
 
 
 @pytest.fixture(autouse=True, scope="session")

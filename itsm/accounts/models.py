@@ -41,7 +41,7 @@ class DateFormat(models.TextChoices):
 
 
 #: Languages a person may choose for the screens and their mail ("" follows the browser).
-LANGUAGE_CHOICES = [("", "As my browser"), ("en", "English"), ("de", "Deutsch")]
+LANGUAGE_CHOICES = [("", _("As my browser")), ("en", "English"), ("de", "Deutsch")]
 
 #: Roles that work in the agent workspace (their groups hold ``core.work_in_workspace``).
 STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.CHANGE_MANAGER, Role.ADMINISTRATOR})
@@ -77,6 +77,15 @@ class Location(models.Model):
 
 
 class UserQuerySet(models.QuerySet):
+    def update(self, **values):
+        """A bulk update that changes a role, staff, superuser or active flag is audited
+        person by person (``itsm.audit.signals.role_updated_in_bulk``), as a save is."""
+        from itsm.audit.signals import role_updated_in_bulk
+
+        return role_updated_in_bulk(
+            self, values, lambda: super(UserQuerySet, self).update(**values)
+        )
+
     def visible_to(self, user):
         """Staff see everyone (separated by organization: the people of the customers they
         serve, and internal people); anyone else sees only themselves as a choice (the

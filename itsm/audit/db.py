@@ -1,5 +1,5 @@
-"""The database's side of the audit trail: triggers on PostgreSQL refuse UPDATE and DELETE
-of the audit log (``audit_auditevent``), the records' timelines (``core_journalentry``)
+"""The database's side of the audit trail: triggers on PostgreSQL refuse UPDATE, DELETE
+and TRUNCATE of the audit log (``audit_auditevent``), the records' timelines (``core_journalentry``)
 and their attachments (``core_attachment``), except
 
 - a user's deletion clearing the actor column (``on_delete=SET_NULL``), nothing else;
@@ -95,8 +95,33 @@ $$ LANGUAGE plpgsql;
 """
 
 
+#: TRUNCATE empties a table without firing its row triggers: refused on every protected
+#: table. A test database's flush between transactional tests empties every table this
+#: way; the test suite alone sets ``itsm.allow_truncate`` on its connections.
+_TRUNCATE_FUNCTION = """
+CREATE OR REPLACE FUNCTION itsm_audit_no_truncate() RETURNS trigger AS $$
+BEGIN
+    IF coalesce(current_setting('itsm.allow_truncate', true), '') = 'on' THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'itsm: % is never truncated', TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+#: Every table the triggers protect.
+GUARDED_TABLES = (*PROTECTED, "audit_chainhead")
+
+
 def install_sql() -> list[str]:
-    statements = [_FUNCTION, _HEAD_FUNCTION]
+    statements = [_FUNCTION, _HEAD_FUNCTION, _TRUNCATE_FUNCTION]
+    for table in GUARDED_TABLES:
+        statements.append(f"DROP TRIGGER IF EXISTS itsm_audit_no_truncate ON {table}")
+        statements.append(
+            f"CREATE TRIGGER itsm_audit_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION itsm_audit_no_truncate()"
+        )
     statements.append("DROP TRIGGER IF EXISTS itsm_audit_head_guard ON audit_chainhead")
     statements.append(
         "CREATE TRIGGER itsm_audit_head_guard BEFORE UPDATE OR DELETE ON audit_chainhead "
@@ -114,6 +139,10 @@ def install_sql() -> list[str]:
 
 def uninstall_sql() -> list[str]:
     statements = [f"DROP TRIGGER IF EXISTS itsm_audit_guard ON {table}" for table in PROTECTED]
+    statements += [
+        f"DROP TRIGGER IF EXISTS itsm_audit_no_truncate ON {table}" for table in GUARDED_TABLES
+    ]
+    statements.append("DROP FUNCTION IF EXISTS itsm_audit_no_truncate()")
     statements.append("DROP TRIGGER IF EXISTS itsm_audit_head_guard ON audit_chainhead")
     statements.append("DROP FUNCTION IF EXISTS itsm_audit_guard()")
     statements.append("DROP FUNCTION IF EXISTS itsm_audit_head_guard()")

@@ -6,7 +6,9 @@
   (``role.user_permissions_changed``), a group's permissions
   (``role.group_permissions_changed``), a team's members (``team.members_changed``).
 
-Changes made with ``QuerySet.update`` bypass signals and are not seen here."""
+``User.objects.filter(...).update(is_staff=…)`` sends no signal: the user queryset's
+``update`` calls ``role_updated_in_bulk`` instead, one ``role.changed`` per person whose
+values it changed."""
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import m2m_changed, post_init, post_save
@@ -51,6 +53,42 @@ def role_changed(sender, instance, created, update_fields=None, raw=False, **kwa
         after={name: now[name] for name in changed},
         created=created,
     )
+
+
+def role_updated_in_bulk(queryset, values: dict, update) -> int:
+    """Run ``update()`` (a ``QuerySet.update`` of ``values`` on users) and record a
+    ``role.changed`` for each person whose role, staff, superuser or active flag it changed,
+    in the same transaction."""
+    from django.db import transaction
+
+    touched = [name for name in ROLE_FIELDS if name in values]
+    if not touched:
+        return update()
+    if "role" in touched:
+        # A role brings its permission group and the stored permissions (``roles``), which
+        # only a save applies.
+        raise ValueError("A role is changed with save(), not QuerySet.update().")
+    with transaction.atomic():
+        before = {
+            row.pop("pk"): row
+            for row in queryset.order_by("pk").select_for_update().values("pk", *touched)
+        }
+        count = update()
+        request = current_request()
+        for user in User.objects.filter(pk__in=list(before)).order_by("pk"):
+            was = before[user.pk]
+            changed = [name for name in touched if was[name] != getattr(user, name)]
+            if changed:
+                record(
+                    "role.changed",
+                    target=user,
+                    request=request,
+                    before={name: was[name] for name in changed},
+                    after={name: getattr(user, name) for name in changed},
+                    created=False,
+                    bulk=True,
+                )
+    return count
 
 
 def _name(obj) -> str:

@@ -141,6 +141,10 @@ def oidc_settings(env: Mapping[str, str]) -> dict:
         "OIDC_GROUPS_CLAIM": env.get("OIDC_GROUPS_CLAIM", "groups"),
         "OIDC_MFA_AMR": _list(env, "OIDC_MFA_AMR", OIDC_MFA_AMR_DEFAULT),
         "OIDC_AUTHENTICATION_CALLBACK_URL": "oidc_authentication_callback",
+        # Signing out here signs out at the provider too (RP-initiated logout), when its
+        # end-session endpoint is given: the ID token is kept in the session as its hint.
+        "OIDC_OP_LOGOUT_ENDPOINT": env.get("OIDC_OP_LOGOUT_ENDPOINT", "").strip(),
+        "OIDC_STORE_ID_TOKEN": True,
     }
 
 
@@ -187,10 +191,21 @@ def saml_settings(env: Mapping[str, str]) -> dict:
         "debug": 0,
         "accepted_time_diff": int(env.get("SAML_ACCEPTED_TIME_DIFF", "60")),
     }
+    want_encrypted = _bool(env, "SAML_WANT_ASSERTIONS_ENCRYPTED")
     if env.get("SAML_SP_KEY_FILE"):
         config["key_file"] = env["SAML_SP_KEY_FILE"]
         config["cert_file"] = env.get("SAML_SP_CERT_FILE", "")
+        # The same pair decrypts assertions; the metadata publishes it for encryption.
+        config["encryption_keypairs"] = [
+            {"key_file": config["key_file"], "cert_file": config["cert_file"]}
+        ]
+    elif want_encrypted:
+        raise ValueError(
+            "SAML_WANT_ASSERTIONS_ENCRYPTED needs SAML_SP_KEY_FILE and SAML_SP_CERT_FILE "
+            "(the key assertions are encrypted to)"
+        )
     return {
+        "SAML_WANT_ASSERTIONS_ENCRYPTED": want_encrypted,
         "SAML_ENABLED": True,
         "SAML_PROVIDER_NAME": env.get("SAML_PROVIDER_NAME", "SAML single sign-on"),
         "SAML_CONFIG": config,

@@ -2,11 +2,14 @@
 answering 404 while its provider is not configured. A refusal sends the person back to the
 sign-in page with one message that says nothing of why (the audit log says it)."""
 
+from urllib.parse import urlencode
+
 import requests
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import SuspiciousOperation
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
@@ -83,6 +86,33 @@ class SAMLLoginView(saml_views.LoginView):
         return super().dispatch(request, *args, **kwargs)
 
 
+class UnencryptedAssertion(Exception):
+    """``SAML_WANT_ASSERTIONS_ENCRYPTED``: a response carried an assertion in clear (or
+    none encrypted)."""
+
+
+SAML_ASSERTION = "{urn:oasis:names:tc:SAML:2.0:assertion}Assertion"
+SAML_ENCRYPTED_ASSERTION = "{urn:oasis:names:tc:SAML:2.0:assertion}EncryptedAssertion"
+
+
+def _assertions_encrypted(saml_response: str) -> bool:
+    """The response holds encrypted assertions only (anything unreadable is left to
+    pysaml2, which refuses it)."""
+    import base64
+    import binascii
+
+    from defusedxml import ElementTree
+
+    try:
+        root = ElementTree.fromstring(base64.b64decode(saml_response, validate=False))
+    except (binascii.Error, ValueError, ElementTree.ParseError):
+        return True
+    except Exception:  # defusedxml refuses entities and the like: pysaml2 refuses it too
+        return True
+    tags = [child.tag for child in root]
+    return SAML_ASSERTION not in tags and SAML_ENCRYPTED_ASSERTION in tags
+
+
 class SAMLACSView(saml_views.AssertionConsumerServiceView):
     """The identity provider's response, checked by pysaml2 (signature, audience,
     lifetime, and that it answers a request of this browser's SAML session: a replay is
@@ -90,6 +120,9 @@ class SAMLACSView(saml_views.AssertionConsumerServiceView):
 
     def dispatch(self, request, *args, **kwargs):
         _require("SAML_ENABLED")
+        if request.method == "POST" and getattr(settings, "SAML_WANT_ASSERTIONS_ENCRYPTED", False):
+            if not _assertions_encrypted(request.POST.get("SAMLResponse", "")):
+                return self.handle_acs_failure(request, exception=UnencryptedAssertion())
         return super().dispatch(request, *args, **kwargs)
 
     def handle_acs_failure(self, request, exception=None, status=403, **kwargs):
@@ -113,3 +146,25 @@ class SAMLMetadataView(saml_views.MetadataView):
     def dispatch(self, request, *args, **kwargs):
         _require("SAML_ENABLED")
         return super().dispatch(request, *args, **kwargs)
+
+
+class SignOutView(auth_views.LogoutView):
+    """Signing out (POST /logout/). Someone who signed in through OpenID Connect is signed
+    out at the provider too when its end-session endpoint is configured
+    (``OIDC_OP_LOGOUT_ENDPOINT``): the browser goes there with the ID token as the hint
+    and comes back to our sign-in page."""
+
+    def post(self, request, *args, **kwargs):
+        id_token = request.session.get("oidc_id_token")
+        response = super().post(request, *args, **kwargs)
+        endpoint = getattr(settings, "OIDC_OP_LOGOUT_ENDPOINT", "")
+        if not (getattr(settings, "OIDC_ENABLED", False) and endpoint and id_token):
+            return response
+        query = urlencode(
+            {
+                "id_token_hint": id_token,
+                "post_logout_redirect_uri": request.build_absolute_uri(reverse("login")),
+                "client_id": settings.OIDC_RP_CLIENT_ID,
+            }
+        )
+        return HttpResponseRedirect(f"{endpoint}?{query}")

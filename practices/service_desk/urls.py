@@ -1,12 +1,13 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from itsm.sso.views import SignOutView
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", SignOutView.as_view(), name="logout"),
     path("portal/", views.portal_home, name="portal-home"),
     path("views/", views.save_view, name="saved-view-create"),
     path("work/", views.work_home, name="work-home"),

@@ -197,6 +197,28 @@ def test_role_and_flag_changes_from_code_are_recorded(alice):
     assert last.before == {"is_active": True} and last.after == {"is_active": False}
 
 
+def test_flag_changes_in_bulk_are_recorded_person_by_person(alice, admin_user):
+    """QuerySet.update sends no signal: the user queryset records each person whose flag
+    it changed, and refuses a role (its group and permissions follow only a save)."""
+    mark = last_sequence()
+    assert admin_user.is_staff
+    changed = User.objects.filter(pk__in=[alice.pk, admin_user.pk]).update(is_staff=True)
+    assert changed == 2
+    (for_alice,) = events("role.changed", mark, target_id=str(alice.pk))
+    assert for_alice.before == {"is_staff": False} and for_alice.after == {"is_staff": True}
+    assert for_alice.details == {"created": False, "bulk": True}
+    # The administrator was staff already: nothing changed, nothing recorded.
+    assert not events("role.changed", mark, target_id=str(admin_user.pk))
+    # Other fields in bulk record nothing.
+    mark = last_sequence()
+    User.objects.filter(pk=alice.pk).update(first_name="Alicia")
+    assert not events("role.changed", mark)
+    with pytest.raises(ValueError, match="save"):
+        User.objects.filter(pk=alice.pk).update(role=Role.ADMINISTRATOR)
+    alice.refresh_from_db()
+    assert alice.role == Role.END_USER
+
+
 def test_saving_without_a_change_records_nothing(alice):
     mark = last_sequence()
     alice.first_name = "Alicia"

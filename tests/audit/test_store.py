@@ -147,6 +147,30 @@ def test_the_database_refuses_update_and_delete(db, agent, table):
 
 
 @postgres_only
+@pytest.mark.parametrize(
+    "table", ["audit_auditevent", "audit_chainhead", "core_journalentry", "core_attachment"]
+)
+def test_the_database_refuses_truncate(db, agent, table):
+    """TRUNCATE fires no row trigger: a statement trigger refuses it. (The test suite's own
+    connections may truncate, for the flush between transactional tests: switched off here
+    as a production connection has it.)"""
+    _journal_and_attachment(agent)
+    record("test.event")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+        before = cursor.fetchone()[0]
+    assert before >= 1
+    refused = pytest.raises(DatabaseError, match="never truncated")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending
+        cursor.execute("SET LOCAL itsm.allow_truncate = ''")
+        cursor.execute(f"TRUNCATE {table} CASCADE")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+        assert cursor.fetchone()[0] == before
+
+
+@postgres_only
 def test_rewriting_allows_the_erasure_update_only_within_its_block(db, agent, admin_user):
     entry, attachment = _journal_and_attachment(agent)
     with transaction.atomic():

@@ -168,6 +168,8 @@ def test_main_screens_raise_no_violation(pages, violations, demo):
     expect(desk.locator("#cy[data-state=ready]")).to_be_attached()
     visit(desk, reverse("api-docs"))
     expect(desk.locator(".swagger-ui .info .title")).to_be_visible()
+    visit(desk, "/api/v1/incidents/")  # the browsable API
+    expect(desk.locator(".response-info")).to_be_visible()
 
     employee = person(pages, violations, "alice")
     visit(employee, reverse("portal-home"))

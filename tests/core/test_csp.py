@@ -49,6 +49,22 @@ def test_the_admin_and_the_api_docs_carry_the_policy(admin_user, agent):
     assert script.status_code == 200 and "/api/schema/" in script.content.decode()
 
 
+def test_the_browsable_api_alone_allows_style_attributes(agent):
+    """REST framework's browsable API lays out with style attributes: its pages allow
+    those (style-src-attr) and nothing more; every other answer keeps the strict policy."""
+    browsable = web(agent).get("/api/v1/incidents/", HTTP_ACCEPT="text/html")
+    assert browsable.status_code == 200 and b"<html" in browsable.content
+    directives = policy(browsable)
+    assert directives["style-src-attr"] == "'unsafe-inline'"
+    assert directives["style-src"] == "'self'" and "unsafe" not in directives["script-src"]
+    for response in (
+        web(agent).get("/api/v1/incidents/", HTTP_ACCEPT="application/json"),
+        web(agent).get("/incidents/"),
+    ):
+        assert "style-src-attr" not in policy(response)
+        assert "unsafe" not in response["Content-Security-Policy"]
+
+
 def test_no_template_has_inline_script_style_or_handlers():
     """What the browser test proves page by page, checked over every template file."""
     offenders = []

@@ -257,6 +257,8 @@ OAUTH2_PROVIDER = {
     "SCOPES": {"openid": "OpenID Connect", "profile": "Profile", "email": "Email"},
     "OAUTH2_VALIDATOR_CLASS": "oidcp_validator.Validator",
     "PKCE_REQUIRED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
 }
 """
 
@@ -333,6 +335,7 @@ Application.objects.create(
     client_type=Application.CLIENT_CONFIDENTIAL,
     authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
     redirect_uris="http://testserver/sso/oidc/callback/",
+    post_logout_redirect_uris="http://testserver/login/",
     algorithm=Application.RS256_ALGORITHM, skip_authorization=True,
 )
 call_command("runserver", sys.argv[1], use_reloader=False)
@@ -354,6 +357,7 @@ class OIDCProvider:
             "OIDC_OP_USER_ENDPOINT": f"{self.base}/userinfo/",
             "OIDC_OP_JWKS_ENDPOINT": f"{self.base}/.well-known/jwks.json",
             "OIDC_GROUPS_CLAIM": "groups",
+            "OIDC_OP_LOGOUT_ENDPOINT": f"{self.base}/logout/",
             **extra,
         }
 
@@ -440,7 +444,7 @@ def saml_keys():
         pytest.skip("openssl and xmlsec1 are needed for SAML (apt-get install xmlsec1)")
     tmp = Path(tempfile.mkdtemp(prefix="saml-"))
     keys = {}
-    for name in ("idp", "rogue"):
+    for name in ("idp", "rogue", "sp"):
         subprocess.run(
             [
                 openssl,

@@ -243,3 +243,38 @@ def test_forged_code_is_refused_without_an_error(client, oidc_on):
     answer = client.get(replace_query(callback, code="forged-code"))
     assert answer.status_code == 302 and answer["Location"] == "/login/"
     assert signed_in_user(client) is None
+
+
+def test_signing_out_signs_out_at_the_provider_too(client, oidc_on):
+    """RP-initiated logout: our sign-out sends the browser to the provider's end-session
+    endpoint with the ID token as the hint; the provider ends its session and sends the
+    browser back to our sign-in page."""
+    browser = oidc_on.browser("olivia")
+    answer = browser.get(start(client), allow_redirects=False, timeout=10)
+    back = urlsplit(answer.headers["Location"])
+    client.get(f"{back.path}?{back.query}")
+    assert signed_in_user(client).username == "olivia"
+
+    answer = client.post("/logout/")
+    assert signed_in_user(client) is None
+    assert answer.status_code == 302
+    location = urlsplit(answer["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{oidc_on.base}/logout/"
+    query = parse_qs(location.query)
+    assert query["post_logout_redirect_uri"] == ["http://testserver/login/"]
+    assert query["client_id"] == ["itsm-client"] and query["id_token_hint"][0].count(".") == 2
+
+    at_provider_end = browser.get(answer["Location"], allow_redirects=False, timeout=10)
+    assert at_provider_end.status_code == 302
+    assert at_provider_end.headers["Location"] == "http://testserver/login/"
+    # The provider's own session is over: its pages ask to sign in again.
+    again = browser.get(f"{oidc_on.base}/admin/", allow_redirects=False, timeout=10)
+    assert again.status_code == 302 and "/admin/login/" in again.headers["Location"]
+
+
+def test_a_local_sign_out_stays_here(client, oidc_on, agent):
+    """Someone who signed in with a password is signed out here only."""
+    client.force_login(agent)
+    answer = client.post("/logout/")
+    assert answer.status_code == 302 and answer["Location"] == "/login/"
+    assert signed_in_user(client) is None

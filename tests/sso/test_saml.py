@@ -102,6 +102,7 @@ def idp_response(
     groups=(),
     class_ref=PASSWORD,
     sign=True,
+    encrypt=False,
 ):
     request = idp.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
     args = idp.response_args(request.message, [BINDING_HTTP_POST])
@@ -122,6 +123,8 @@ def idp_response(
         sign_assertion=sign,
         sign_alg=SIG_RSA_SHA256,
         digest_alg=DIGEST_SHA256,
+        encrypt_assertion=encrypt,
+        encrypt_assertion_self_contained=True,
         **args,
     )
     return base64.b64encode(str(response).encode()).decode()
@@ -258,3 +261,72 @@ def test_deactivated_account_is_refused(client, saml_on):
     answer = post_to_acs(client, idp_response(saml_on["idp"], saml_request, "gone"), relay)
     assert answer.status_code == 403 and signed_in_user(client) is None
     assert audited("sso.sign_in_refused", details__reason="inactive")
+
+
+# --- encrypted assertions ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def saml_encrypting_world(saml_keys, saml_world):
+    """Our service provider with a key pair, which its metadata publishes for encryption,
+    and an identity provider that reads that metadata."""
+    from itsm.sso.config import saml_settings
+
+    key, cert = saml_keys["sp"]
+    env = {
+        **saml_world["env"],
+        "SAML_SP_KEY_FILE": key,
+        "SAML_SP_CERT_FILE": cert,
+        "SAML_WANT_ASSERTIONS_ENCRYPTED": "1",
+    }
+    sp_metadata = saml_keys["dir"] / "sp-encrypting.xml"
+    sp_metadata.write_text(
+        str(entity_descriptor(SPConfig().load(saml_settings(env)["SAML_CONFIG"])))
+    )
+    return {
+        "env": env,
+        "metadata": sp_metadata.read_text(),
+        "idp": Server(config=idp_config(saml_keys, "idp", str(sp_metadata))),
+    }
+
+
+@pytest.fixture
+def saml_encrypting(settings, saml_encrypting_world):
+    apply_sso(settings, saml_encrypting_world["env"])
+    GroupMapping.objects.create(source="saml", external_group="itsm-agents", role=Role.AGENT)
+    return saml_encrypting_world
+
+
+def test_metadata_publishes_the_encryption_key(client, saml_encrypting):
+    assert 'use="encryption"' in saml_encrypting["metadata"]
+    published = client.get("/sso/saml/metadata/").content.decode()
+    assert 'use="encryption"' in published
+
+
+def test_an_encrypted_assertion_signs_in(client, saml_encrypting):
+    saml_request, relay = authn_request(client)
+    response = idp_response(
+        saml_encrypting["idp"], saml_request, "enzo", groups=["itsm-agents"], encrypt=True
+    )
+    assert "EncryptedAssertion" in base64.b64decode(response).decode()
+    answer = post_to_acs(client, response, relay)
+    assert answer.status_code == 302, answer.content.decode()[:500]
+    user = signed_in_user(client)
+    assert user.username == "enzo" and user.role == Role.AGENT
+
+
+def test_an_assertion_in_clear_is_refused_when_encryption_is_wanted(client, saml_encrypting):
+    saml_request, relay = authn_request(client)
+    response = idp_response(saml_encrypting["idp"], saml_request, "enzo", groups=["itsm-agents"])
+    answer = post_to_acs(client, response, relay)
+    assert answer.status_code == 403
+    assert signed_in_user(client) is None
+    assert not User.objects.filter(username="enzo").exists()
+    assert audited("sso.sign_in_refused", details__reason="UnencryptedAssertion")
+
+
+def test_wanting_encryption_without_a_key_is_a_configuration_error(saml_world):
+    from itsm.sso.config import saml_settings
+
+    with pytest.raises(ValueError, match="SAML_SP_KEY_FILE"):
+        saml_settings({**saml_world["env"], "SAML_WANT_ASSERTIONS_ENCRYPTED": "1"})
