@@ -201,7 +201,7 @@ SPEC = writes.WriteSpec(
     created_data=lambda change: {"model": change.model.name},
     saved=None,
     after=_after,
-    on_assign=writes.assigned_notice("change"),
+    on_assign=writes.assigned_notice(_("change")),
 )
 
 
@@ -361,7 +361,7 @@ TASK_SPEC = writes.WriteSpec(
     validate=_task_validate,
     created_data=lambda task: {"change": task.change.number},
     after=_task_after,
-    on_assign=writes.assigned_notice("change task"),
+    on_assign=writes.assigned_notice(_("change task")),
 )
 
 
