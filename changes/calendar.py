@@ -168,9 +168,11 @@ def _aware(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def changes_in(start: datetime, end: datetime, filters: dict):
-    """Changes with a planned window overlapping [start, end), filtered."""
-    changes = Change.objects.filter(planned_start__lt=end, planned_end__gt=start).exclude(
+def changes_in(start: datetime, end: datetime, filters: dict, user=None):
+    """Changes with a planned window overlapping [start, end), filtered; of those ``user``
+    may see, when given (under data separation, not another team's or customer's)."""
+    changes = Change.objects.all() if user is None else Change.objects.visible_to(user)
+    changes = changes.filter(planned_start__lt=end, planned_end__gt=start).exclude(
         state=ChangeState.CANCELLED
     )
     if filters.get("service"):
@@ -203,9 +205,10 @@ def _windows_in(filters: dict):
 
 
 def items_in(start: datetime, end: datetime, filters: dict, user=None) -> list[Item]:
-    """Everything the calendar draws in [start, end), by start: four queries."""
+    """Everything the calendar draws in [start, end), by start: four queries. Changes and
+    tasks are those ``user`` may see, when given."""
     changes = list(
-        changes_in(start, end, filters)
+        changes_in(start, end, filters, user)
         .order_by("planned_start", "pk")
         .values_list(
             "pk",
@@ -223,7 +226,7 @@ def items_in(start: datetime, end: datetime, filters: dict, user=None) -> list[I
     if changes:
         rows = conflicts.current(
             conflicts.Conflict.objects.filter(
-                change__in=changes_in(start, end, filters).values("pk")
+                change__in=changes_in(start, end, filters, user).values("pk")
             )
         ).values_list("change_id", "kind")
         for change_id, kind in rows:
@@ -249,13 +252,12 @@ def items_in(start: datetime, end: datetime, filters: dict, user=None) -> list[I
                 tuple(sorted(kinds)),
             )
         )
-    tasks = ChangeTask.objects.filter(planned_start__lt=end, planned_end__gt=start).exclude(
-        state="cancelled"
-    )
+    tasks = ChangeTask.objects.all() if user is None else ChangeTask.objects.visible_to(user)
+    tasks = tasks.filter(planned_start__lt=end, planned_end__gt=start).exclude(state="cancelled")
     if filters.get("team"):
         tasks = tasks.filter(assignment_group=filters["team"])
     if any(filters.get(k) for k in ("service", "ci", "model", "risk")):
-        tasks = tasks.filter(change__in=changes_in(start, end, filters).values("pk"))
+        tasks = tasks.filter(change__in=changes_in(start, end, filters, user).values("pk"))
     for task in tasks.select_related("change").only(
         "pk", "number", "title", "state", "planned_start", "planned_end", "change__number"
     ):

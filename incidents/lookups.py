@@ -64,9 +64,7 @@ parent_incidents = register(
 register_person_count(
     PersonCount(
         label=_("Open incidents"),
-        count=lambda person: Incident.objects.filter(
-            caller=person, state__in=IncidentState.OPEN
-        ).count(),
+        records=lambda person: Incident.objects.filter(caller=person, state__in=IncidentState.OPEN),
         url=lambda person: (
             reverse("incidents:queue")
             + "?"

@@ -602,12 +602,15 @@ def trend_window(threshold=None, days=None) -> tuple[int, int]:
     return threshold, days
 
 
-def _trend_base(days: int, now=None):
-    """Incidents of the window that no problem covers yet (cancelled ones do not count)."""
+def _trend_base(days: int, now=None, user=None):
+    """Incidents of the window that no problem covers yet (cancelled ones do not count);
+    of those ``user`` may see, when given (under data separation, another team's or
+    customer's incidents are neither listed nor counted)."""
     since = (now or timezone.now()) - timedelta(days=days)
     linked = Problem.incidents.through.objects.filter(incident_id=OuterRef("pk"))
+    incidents = Incident.objects.all() if user is None else Incident.objects.visible_to(user)
     return (
-        Incident.objects.filter(created_at__gte=since)
+        incidents.filter(created_at__gte=since)
         .exclude(state=IncidentState.CANCELLED)
         .filter(~Exists(linked))
     )
@@ -617,12 +620,12 @@ def _ci_through():
     return Incident.configuration_items.through
 
 
-def incident_trends(threshold=None, days=None, now=None) -> list[TrendGroup]:
+def incident_trends(threshold=None, days=None, now=None, user=None) -> list[TrendGroup]:
     """Groups of at least ``threshold`` recent incidents on the same CI, service or
-    category, not yet linked to a problem, biggest first. Two grouped queries per
-    dimension, whatever the number of incidents."""
+    category, not yet linked to a problem, biggest first (of the incidents ``user`` may
+    see, when given). Two grouped queries per dimension, whatever the number of incidents."""
     threshold, days = trend_window(threshold, days)
-    base = _trend_base(days, now)
+    base = _trend_base(days, now, user)
     through = _ci_through()
     groups: list[TrendGroup] = []
     # (dimension, grouped counts, member rows for the keys found)
@@ -676,8 +679,8 @@ def incident_trends(threshold=None, days=None, now=None) -> list[TrendGroup]:
     return groups
 
 
-def _trend_incidents(dimension: str, key: int, days: int) -> list[Incident]:
-    base = _trend_base(days)
+def _trend_incidents(dimension: str, key: int, days: int, user=None) -> list[Incident]:
+    base = _trend_base(days, user=user)
     if dimension == "configuration_item":
         base = base.filter(configuration_items=key)
     elif dimension == "service":
@@ -718,7 +721,7 @@ def raise_from_trend(actor, dimension: str, key, days=None) -> Problem:
                 % {"dimension": TREND_DIMENSIONS[dimension], "key": key}
             }
         )
-    incidents = _trend_incidents(dimension, key, days)
+    incidents = _trend_incidents(dimension, key, days, actor)
     if not incidents:
         raise ValidationError(
             {"key": gettext("No incidents of this group are left unlinked in the window.")}

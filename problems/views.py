@@ -411,7 +411,7 @@ def trends(request):
         data = form.cleaned_data if form.is_bound else {}
         threshold = data.get("threshold") or threshold
         days = data.get("days") or days
-        groups = services.incident_trends(threshold, days)
+        groups = services.incident_trends(threshold, days, user=request.user)
     context = {
         "form": form,
         "groups": groups,

@@ -154,7 +154,7 @@ class ContactCardView(APIView):
             "vip": person.vip,
             "active": person.is_active,
             "counts": [
-                {"label": c.label, "count": c.count(person), "url": c.url(person)}
+                {"label": c.label, "count": c.count(person, request.user), "url": c.url(person)}
                 for c in lookups.person_counts()
             ],
         }

@@ -165,14 +165,19 @@ def get(key: str) -> Lookup | None:
 @dataclass(frozen=True)
 class PersonCount:
     """A figure on a person's contact card (their open incidents…), declared by the
-    practice that owns the records: one query each."""
+    practice that owns the records: one query each. It counts only the records the
+    viewer may see (their ``visible_to``: under data separation another team's or
+    customer's records are not counted)."""
 
     label: str
-    #: person -> the number
-    count: Callable[[object], int]
+    #: person -> the records counted (a queryset of a type with ``visible_to``)
+    records: Callable[[object], QuerySet]
     #: person -> where the figure's records are listed ("" for nowhere)
     url: Callable[[object], str] = lambda person: ""
     order: int = 100
+
+    def count(self, person, viewer) -> int:
+        return self.records(person).visible_to(viewer).count()
 
 
 _person_counts: list[PersonCount] = []

@@ -270,7 +270,9 @@ class ProblemTrendViewSet(viewsets.ViewSet):
     )
     def list(self, request):
         groups = services.incident_trends(
-            request.query_params.get("threshold"), request.query_params.get("days")
+            request.query_params.get("threshold"),
+            request.query_params.get("days"),
+            user=request.user,
         )
         return Response(TrendGroupSerializer(groups, many=True).data)
 
