@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from itsm.core.practices import PracticeConfig
 
 
@@ -5,4 +7,4 @@ class PracticesConfig(PracticeConfig):
     """The ITIL 4 practice registry and its map."""
 
     name = "practices"
-    verbose_name = "ITIL 4 practices"
+    verbose_name = _("ITIL 4 practices")

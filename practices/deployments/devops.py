@@ -26,6 +26,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from changes import approvals as change_approvals
 from changes import conflicts as change_conflicts
@@ -34,6 +35,7 @@ from changes.models import ApprovalState, Change, ChangeKind, ChangeModel, Closu
 from changes.workflows import ChangeState
 from cmdb.models import Environment
 from itsm.core import services as core
+from itsm.core.i18n import said
 from itsm.core.models import JournalEntry
 
 from . import services
@@ -83,8 +85,11 @@ def policy_for(environment: str) -> tuple[ChangeModel, EnvironmentPolicy | None]
     if model is None:
         raise ValidationError(
             {
-                "environment": f"No change model for {environment}: add an environment "
-                f"policy or an active {kind} change model."
+                "environment": gettext(
+                    "No change model for %(environment)s: add an environment policy or an "
+                    "active %(kind)s change model."
+                )
+                % {"environment": environment, "kind": kind}
             }
         )
     return model, None
@@ -119,8 +124,17 @@ def _same(existing: Deployment, data: dict) -> Deployment:
     if different:
         names = ", ".join("version" if n == "software_version" else n for n in different)
         raise RunConflict(
-            f"{data['pipeline']} run {data['run']} to {data['environment']} is already "
-            f"{existing.number}, with another {names}."
+            gettext(
+                "%(pipeline)s run %(run)s to %(environment)s is already %(number)s, with "
+                "another %(names)s."
+            )
+            % {
+                "pipeline": data["pipeline"],
+                "run": data["run"],
+                "environment": data["environment"],
+                "number": existing.number,
+                "names": names,
+            }
         )
     return existing
 
@@ -151,19 +165,26 @@ def request_deployment(account: ServiceAccount, data: dict) -> tuple[Deployment,
 
 def _change_data(account: ServiceAccount, data: dict, model, policy) -> dict:
     env = Environment(data["environment"]).label.lower()
-    what = data.get("software_version") or data.get("artefact") or f"run {data['run']}"
+    what = (
+        data.get("software_version")
+        or data.get("artefact")
+        or gettext("run %(run)s") % {"run": data["run"]}
+    )
     now = timezone.now().replace(microsecond=0)
     window = timedelta(minutes=policy.window_minutes if policy else 60)
     facts = [
-        f"Pipeline: {data['pipeline']}",
-        f"Run: {data['run']}",
-        f"Commit: {data.get('commit') or '—'}",
-        f"Artefact: {data.get('artefact') or '—'}",
-        f"Version: {data.get('software_version') or '—'}",
+        gettext("Pipeline: %(value)s") % {"value": data["pipeline"]},
+        gettext("Run: %(value)s") % {"value": data["run"]},
+        gettext("Commit: %(value)s") % {"value": data.get("commit") or "—"},
+        gettext("Artefact: %(value)s") % {"value": data.get("artefact") or "—"},
+        gettext("Version: %(value)s") % {"value": data.get("software_version") or "—"},
     ]
     tests = data.get("tests_passed")
     values = {
-        "title": (data.get("title") or f"Deploy {what} to {env}")[:200],
+        "title": (
+            data.get("title")
+            or gettext("Deploy %(what)s to %(environment)s") % {"what": what, "environment": env}
+        )[:200],
         "description": "\n".join([*facts, "", data.get("description") or ""]).strip(),
         "model": model,
         "category": "application",
@@ -172,12 +193,17 @@ def _change_data(account: ServiceAccount, data: dict, model, policy) -> dict:
         "services": [data["service"]] if data.get("service") else [],
         "planned_start": now,
         "planned_end": now + window,
-        "implementation_plan": f"Automated deployment of {what} to {env} by {data['pipeline']} "
-        f"(run {data['run']}).",
+        "implementation_plan": gettext(
+            "Automated deployment of %(what)s to %(environment)s by %(pipeline)s (run %(run)s)."
+        )
+        % {"what": what, "environment": env, "pipeline": data["pipeline"], "run": data["run"]},
         "backout_plan": data.get("backout_plan")
-        or "Redeploy the previous version through the same pipeline.",
-        "test_plan": "The pipeline's automated tests: "
-        + {True: "passed.", False: "failed.", None: "not reported."}[tests],
+        or gettext("Redeploy the previous version through the same pipeline."),
+        "test_plan": {
+            True: gettext("The pipeline's automated tests: passed."),
+            False: gettext("The pipeline's automated tests: failed."),
+            None: gettext("The pipeline's automated tests: not reported."),
+        }[tests],
     }
     if policy is not None and policy.assignment_group_id:
         values["assignment_group"] = policy.assignment_group
@@ -191,7 +217,12 @@ def _create(account: ServiceAccount, data: dict) -> Deployment:
     if opened:
         change = change_services.open_change(None, _change_data(account, data, model, policy))
     elif not change.is_open:
-        raise ValidationError({"change": f"{change.number} is {change.get_state_display()}."})
+        raise ValidationError(
+            {
+                "change": gettext("%(number)s is %(state)s.")
+                % {"number": change.number, "state": change.get_state_display()}
+            }
+        )
     deployment = services.open_deployment(
         None,
         {
@@ -219,7 +250,11 @@ def _create(account: ServiceAccount, data: dict) -> Deployment:
             ),
         },
     )
-    note = f"{deployment.number}: requested by {data['pipeline']} run {data['run']}."
+    note = gettext("%(number)s: requested by %(pipeline)s run %(run)s.") % {
+        "number": deployment.number,
+        "pipeline": data["pipeline"],
+        "run": data["run"],
+    }
     if opened:
         stop = _request_stop(change)
         if stop is not None:
@@ -227,7 +262,16 @@ def _create(account: ServiceAccount, data: dict) -> Deployment:
         _auto_approve(deployment, change, policy)
     else:
         core.write_journal(
-            change, JournalEntry.Kind.LINK, None, body=f"Deployed by {note}", internal=True
+            change,
+            JournalEntry.Kind.LINK,
+            None,
+            body=said(
+                gettext_noop("Deployed by %(number)s: requested by %(pipeline)s run %(run)s."),
+                number=deployment.number,
+                pipeline=data["pipeline"],
+                run=data["run"],
+            ),
+            internal=True,
         )
     return deployment
 
@@ -251,7 +295,12 @@ def _advance(change: Change, until: str, note: str, closure: dict | None = None)
                 change,
                 JournalEntry.Kind.WORK_NOTE,
                 None,
-                body=f"{note} Not moved to {ChangeState(target).label.lower()}: {reason}",
+                body=said(
+                    gettext_noop("%(note)s Not moved to %(state)s: %(reason)s"),
+                    note=note,
+                    state=str(ChangeState(target).label).lower(),
+                    reason=reason,
+                ),
                 internal=True,
             )
             break
@@ -277,28 +326,42 @@ def _auto_approve(deployment: Deployment, change: Change, policy: EnvironmentPol
     change = Change.objects.get(pk=change.pk)
     refusals = []
     if change.effective_risk != "low":
-        refusals.append(f"the risk is {change.effective_risk}")
+        refusals.append(said(gettext_noop("the risk is %(risk)s"), risk=change.effective_risk))
     if change.conflicts.exists():
-        refusals.append("it has conflicts")
+        refusals.append(said(gettext_noop("it has conflicts")))
     if deployment.tests_passed is not True:
-        refusals.append("the pipeline did not report its tests passed")
+        refusals.append(said(gettext_noop("the pipeline did not report its tests passed")))
     if refusals:
+        reasons = refusals[0]
+        for refusal in refusals[1:]:
+            reasons = said(gettext_noop("%(first)s, %(next)s"), first=reasons, next=refusal)
         core.write_journal(
             deployment,
             JournalEntry.Kind.FIELDS,
             None,
-            body=f"Not authorised automatically: {', '.join(refusals)}.",
+            body=said(gettext_noop("Not authorised automatically: %(reasons)s."), reasons=reasons),
             internal=True,
         )
         return
     change_approvals.auto_approve(
         change,
-        f"Low-risk deployment {deployment.number} to {deployment.environment}: risk low, no "
-        f"conflict, tests passed (policy of {policy.get_environment_display().lower()}).",
+        gettext(
+            "Low-risk deployment %(number)s to %(environment)s: risk low, no conflict, tests "
+            "passed (policy of %(policy)s)."
+        )
+        % {
+            "number": deployment.number,
+            "environment": deployment.environment,
+            "policy": policy.get_environment_display().lower(),
+        },
     )
     change = Change.objects.get(pk=change.pk)
     if change.state == ChangeState.AUTHORISE and not change_approvals.authorisation_missing(change):
-        _advance(change, ChangeState.SCHEDULED, f"{deployment.number}: authorised.")
+        _advance(
+            change,
+            ChangeState.SCHEDULED,
+            gettext("%(number)s: authorised.") % {"number": deployment.number},
+        )
 
 
 # The gate --------------------------------------------------------------------------------------
@@ -309,19 +372,25 @@ def decide(deployment: Deployment, change: Change | None, now) -> GateAnswer:
     if deployment.state in FINISHED:
         return GateAnswer(
             GateDecision.PREVENTED,
-            [f"{deployment.number} is already {deployment.get_state_display().lower()}."],
+            [
+                gettext("%(number)s is already %(state)s.")
+                % {"number": deployment.number, "state": deployment.get_state_display().lower()}
+            ],
         )
     if change is None:
-        return GateAnswer(GateDecision.PREVENTED, ["No change authorises this deployment."])
+        return GateAnswer(
+            GateDecision.PREVENTED, [gettext("No change authorises this deployment.")]
+        )
+    number = {"number": change.number}
     if change.state == ChangeState.CANCELLED:
-        return GateAnswer(GateDecision.PREVENTED, [f"{change.number} was cancelled."])
+        return GateAnswer(GateDecision.PREVENTED, [gettext("%(number)s was cancelled.") % number])
     if (
         change.approval_state == ApprovalState.REJECTED
         or change.closure_code == ClosureCode.REJECTED
     ):
-        return GateAnswer(GateDecision.PREVENTED, [f"{change.number} was rejected."])
+        return GateAnswer(GateDecision.PREVENTED, [gettext("%(number)s was rejected.") % number])
     if change.state == ChangeState.CLOSED:
-        return GateAnswer(GateDecision.PREVENTED, [f"{change.number} is closed."])
+        return GateAnswer(GateDecision.PREVENTED, [gettext("%(number)s is closed.") % number])
     refusal = change_conflicts.implementation_refusal(change, now)
     if refusal:
         return GateAnswer(GateDecision.PREVENTED, [f"{change.number}: {refusal}"])
@@ -329,12 +398,15 @@ def decide(deployment: Deployment, change: Change | None, now) -> GateAnswer:
         missing = change_approvals.authorisation_missing(change)
         if missing:
             return GateAnswer(GateDecision.AWAITING, [f"{change.number}: {missing}"])
-        return GateAnswer(GateDecision.ALLOWED, [f"{change.number} is authorised."])
+        return GateAnswer(GateDecision.ALLOWED, [gettext("%(number)s is authorised.") % number])
     if change.approval_state == ApprovalState.NOT_NEEDED:
-        return GateAnswer(GateDecision.ALLOWED, [f"{change.number} is pre-authorised."])
+        return GateAnswer(GateDecision.ALLOWED, [gettext("%(number)s is pre-authorised.") % number])
     return GateAnswer(
         GateDecision.ALLOWED,
-        [f"{change.number} ({change.model.name}) records the deployment; no authorisation."],
+        [
+            gettext("%(number)s (%(model)s) records the deployment; no authorisation.")
+            % {**number, "model": change.model.name}
+        ],
     )
 
 
@@ -370,7 +442,13 @@ def _record(deployment: Deployment, decision: GateAnswer, now) -> None:
                 deployment,
                 JournalEntry.Kind.FIELDS,
                 None,
-                body=f"Gate: {decision.decision}. {' '.join(decision.reasons)}".strip(),
+                body=said(
+                    gettext_noop("Gate: %(decision)s. %(reasons)s"),
+                    decision=decision.decision,
+                    reasons=" ".join(decision.reasons),
+                )
+                if decision.reasons
+                else said(gettext_noop("Gate: %(decision)s."), decision=decision.decision),
                 data={"gate": [before[0] if before else "", decision.decision]},
                 internal=True,
             )
@@ -379,7 +457,9 @@ def _record(deployment: Deployment, decision: GateAnswer, now) -> None:
             and deployment.state == DeploymentState.PLANNED
         ):
             services.platform_update(
-                deployment, {"state": DeploymentState.IN_PROGRESS}, body="The gate allowed it."
+                deployment,
+                {"state": DeploymentState.IN_PROGRESS},
+                body=gettext("The gate allowed it."),
             )
     deployment.gate_decision = decision.decision
     deployment.gate_reasons = list(decision.reasons)
@@ -400,10 +480,14 @@ def record_outcome(deployment: Deployment, result: str, log_url: str = "") -> De
     if deployment.state in FINISHED:
         if deployment.state != target:
             raise RunConflict(
-                f"{deployment.number} is already {deployment.get_state_display().lower()}."
+                gettext("%(number)s is already %(state)s.")
+                % {"number": deployment.number, "state": deployment.get_state_display().lower()}
             )
     else:
-        note = f"Outcome from {deployment.pipeline or 'the pipeline'}: {result}."
+        note = gettext("Outcome from %(pipeline)s: %(result)s.") % {
+            "pipeline": deployment.pipeline or gettext("the pipeline"),
+            "result": result,
+        }
         if deployment.state == DeploymentState.PLANNED:
             deployment = services.platform_update(
                 deployment, {"state": DeploymentState.IN_PROGRESS}, body=note
@@ -440,10 +524,16 @@ def close_change(deployment: Deployment) -> Change | None:
     numbers = ", ".join(change.deployments.order_by("number").values_list("number", flat=True))
     closure = {
         "closure_code": code,
-        "closure_notes": f"{'Failed' if failed else 'Deployed'}: {numbers}"
-        + (f" (log: {deployment.log_url})" if deployment.log_url else "")
+        "closure_notes": (
+            gettext("Failed: %(numbers)s") if failed else gettext("Deployed: %(numbers)s")
+        )
+        % {"numbers": numbers}
+        + (gettext(" (log: %(url)s)") % {"url": deployment.log_url} if deployment.log_url else "")
         + ".",
     }
     return _advance(
-        change, ChangeState.CLOSED, f"{deployment.number}: outcome recorded.", closure=closure
+        change,
+        ChangeState.CLOSED,
+        gettext("%(number)s: outcome recorded.") % {"number": deployment.number},
+        closure=closure,
     )

@@ -40,7 +40,7 @@ class DeploymentFilterSet(RecordFilterSet):
             configuration_item={
                 "lookup": "cis",
                 "chosen_only": True,
-                "attrs": {"aria-label": "Configuration item"},
+                "attrs": {"aria-label": _("Configuration item")},
             },
         )
 
@@ -48,8 +48,8 @@ class DeploymentFilterSet(RecordFilterSet):
 ORDERING_FIELDS = ["number", "created_at", "updated_at", "state", "environment"]
 
 SAVED_VIEWS = {
-    "open": ("In flight", {"open": "true"}),
-    "production": ("Production", {"environment": ["production"]}),
-    "failed": ("Failed or rolled back", {"state": ["failed", "rolled_back"]}),
-    "all": ("All", {}),
+    "open": (_("In flight"), {"open": "true"}),
+    "production": (_("Production"), {"environment": ["production"]}),
+    "failed": (_("Failed or rolled back"), {"state": ["failed", "rolled_back"]}),
+    "all": (_("All"), {}),
 }

@@ -23,10 +23,12 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from itsm.api.parsers import MAX_DEPTH, control_characters_at, depth_of
 from itsm.core import outbound
 from itsm.core import services as core
+from itsm.core.i18n import said
 from itsm.core.middleware import CONTROL_MESSAGE
 from itsm.core.models import JournalEntry
 
@@ -112,8 +114,15 @@ def _protection_rule(integration, repository: str, payload: dict) -> tuple[dict,
         "environment": environment,
         "commit": str(payload.get("sha") or github_deployment.get("sha") or "")[:100],
         "artefact": ref[:500],
-        "description": f"GitHub deployment protection rule: {repository} {ref} "
-        f"({payload.get('event') or 'workflow'} by {sender}).",
+        "description": gettext(
+            "GitHub deployment protection rule: %(repository)s %(ref)s (%(event)s by %(sender)s)."
+        )
+        % {
+            "repository": repository,
+            "ref": ref,
+            "event": payload.get("event") or "workflow",
+            "sender": sender,
+        },
         "github_integration": integration,
         "github_environment": github_environment[:200],
         "github_callback_url": callback_url,
@@ -222,9 +231,13 @@ def answer_callback(deployment_id: int) -> str:
             JournalEntry.Kind.NOTIFICATION,
             None,
             body=(
-                f"GitHub told: {state} ({deployment.github_environment})."
+                said(
+                    gettext_noop("GitHub told: %(state)s (%(environment)s)."),
+                    state=state,
+                    environment=deployment.github_environment,
+                )
                 if sent in ("approved", "rejected")
-                else f"GitHub's callback not answered: {error}"
+                else said(gettext_noop("GitHub's callback not answered: %(error)s"), error=error)
             ),
             internal=True,
         )

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import Deployment
 from .workflows import FINISHED, DeploymentState
@@ -20,9 +22,18 @@ def deployment_kpis() -> list[tuple[str, str]]:
         pipeline=Count("pk", filter=Q(state__in=FINISHED) & ~Q(pipeline="")),
     )
     finished, succeeded = counts["finished"], counts["succeeded"]
-    rate = f"{100 * succeeded / finished:.0f}% ({succeeded} of {finished})" if finished else "—"
+    rate = (
+        gettext("%(percent)s%% (%(succeeded)s of %(finished)s)")
+        % {
+            "percent": f"{100 * succeeded / finished:.0f}",
+            "succeeded": succeeded,
+            "finished": finished,
+        }
+        if finished
+        else "—"
+    )
     return [
-        ("Deployment success rate (30 days)", rate),
-        ("Deployments to production (30 days)", str(counts["production"])),
-        ("Deployments by pipelines (30 days)", str(counts["pipeline"])),
+        (_("Deployment success rate (30 days)"), rate),
+        (_("Deployments to production (30 days)"), str(counts["production"])),
+        (_("Deployments by pipelines (30 days)"), str(counts["pipeline"])),
     ]

@@ -4,11 +4,14 @@ deployed version on the CIs it names, in the CMDB's history. Each write is one
 transaction (the kernel's write path)."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from cmdb import services as cmdb_services
 from cmdb.attributes import Schemas
 from itsm.core import services as core
 from itsm.core import writes
+from itsm.core.i18n import said
 from itsm.core.models import JournalEntry
 
 from .models import Deployment
@@ -64,11 +67,15 @@ def _derive(deployment: Deployment, actor, step: writes.Write) -> None:
             what = (
                 deployment.release.title
                 if deployment.release_id
-                else deployment.build or deployment.artefact or "a build"
+                else deployment.build or deployment.artefact or gettext("a build")
             )
             version = f" {deployment.software_version}" if deployment.software_version else ""
             deployment.title = (
-                f"Deploy {what}{version} to {deployment.get_environment_display().lower()}"
+                gettext("Deploy %(what)s to %(environment)s")
+                % {
+                    "what": f"{what}{version}",
+                    "environment": deployment.get_environment_display().lower(),
+                }
             )[:200]
     writes.unassign_outside_group(deployment, actor, step)
 
@@ -79,7 +86,7 @@ def _validate(deployment: Deployment, changed: set | None) -> None:
 
     errors: dict = {}
     if touched("environment") and not deployment.environment:
-        errors["environment"] = "Choose the environment deployed to."
+        errors["environment"] = gettext("Choose the environment deployed to.")
     if (
         changed is None
         and not deployment.release_id
@@ -87,16 +94,21 @@ def _validate(deployment: Deployment, changed: set | None) -> None:
         and not deployment.software_version
         and not deployment.artefact
     ):
-        errors["build"] = "Name the release or the build deployed."
+        errors["build"] = gettext("Name the release or the build deployed.")
     if touched("change") and deployment.change_id:
         change = deployment.change
         if not change.is_open:
-            errors["change"] = f"{change.number} is {change.get_state_display().lower()}."
+            errors["change"] = gettext("%(number)s is %(state)s.") % {
+                "number": change.number,
+                "state": change.get_state_display().lower(),
+            }
     if touched("run", "pipeline") and deployment.run and not deployment.pipeline:
-        errors["pipeline"] = "Name the pipeline the run belongs to."
+        errors["pipeline"] = gettext("Name the pipeline the run belongs to.")
     if touched("deployed_by") and deployment.deployed_by_id:
         if not deployment.deployed_by.is_agent:
-            errors["deployed_by"] = f"{deployment.deployed_by} does not work in IT."
+            errors["deployed_by"] = gettext("%(person)s does not work in IT.") % {
+                "person": deployment.deployed_by
+            }
     writes.check_assignment(deployment, changed, errors)
     writes.refuse(errors)
 
@@ -118,7 +130,7 @@ SPEC = writes.WriteSpec(
         platform=(*PLATFORM_FIELDS, "state", "started_at", "ended_at"),
     ),
     m2m=M2M,
-    refused="This field cannot be changed.",
+    refused=_("This field cannot be changed."),
     clean=_clean,
     initial=lambda actor, data, options: {"state": DeploymentState.PLANNED},
     derive=_derive,
@@ -171,6 +183,7 @@ def record_versions(deployment: Deployment, actor) -> list[str]:
     version = deployment.software_version
     if not version:
         return []
+    environment = deployment.get_environment_display().lower()
     schemas = Schemas()
     updated, skipped, elsewhere = [], [], []
     for ci in deployment.configuration_items.select_related("ci_class").order_by("name"):
@@ -189,23 +202,42 @@ def record_versions(deployment: Deployment, actor) -> list[str]:
             ci,
             JournalEntry.Kind.FIELDS,
             actor,
-            body=f"{deployment.number} deployed version {version} "
-            f"({deployment.get_environment_display().lower()}).",
+            body=said(
+                gettext_noop("%(number)s deployed version %(version)s (%(environment)s)."),
+                number=deployment.number,
+                version=version,
+                environment=environment,
+            ),
             internal=True,
         )
         updated.append(ci.name)
     parts = []
     if updated:
-        parts.append(f"Version {version} recorded in the CMDB on {', '.join(updated)}.")
+        parts.append(
+            said(
+                gettext_noop("Version %(version)s recorded in the CMDB on %(cis)s."),
+                version=version,
+                cis=", ".join(updated),
+            )
+        )
     if skipped:
-        parts.append(f"No version attribute on {', '.join(skipped)}: not recorded.")
+        parts.append(
+            said(
+                gettext_noop("No version attribute on %(cis)s: not recorded."),
+                cis=", ".join(skipped),
+            )
+        )
     if elsewhere:
         parts.append(
-            f"{', '.join(elsewhere)} not in {deployment.get_environment_display().lower()}: "
-            "version not recorded."
+            said(
+                gettext_noop("%(cis)s not in %(environment)s: version not recorded."),
+                cis=", ".join(elsewhere),
+                environment=environment,
+            )
         )
     if parts:
-        core.write_journal(
-            deployment, JournalEntry.Kind.FIELDS, actor, body=" ".join(parts), internal=True
-        )
+        body = parts[0]
+        for part in parts[1:]:
+            body = said(gettext_noop("%(done)s %(next)s"), done=body, next=part)
+        core.write_journal(deployment, JournalEntry.Kind.FIELDS, actor, body=body, internal=True)
     return updated

@@ -2,6 +2,7 @@
 gate as last asked, its pipeline, its change and its CIs), recording a deployment by
 hand; and the deployments block on a release's page."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import ConfigurationItem, Environment
@@ -25,7 +26,7 @@ class DeploymentScreens(RecordScreens):
     edit_form = DeploymentForm
     page_template = "deployments/detail.html"
     context_object_name = "deployment"
-    comment_messages = ("Added.", "Work note added.")
+    comment_messages = (_("Added."), _("Work note added."))
     create_template = "deployments/create.html"
     create_form = DeploymentForm
 
@@ -36,15 +37,15 @@ class DeploymentScreens(RecordScreens):
     rows_name = "deployments"
     empty_text = _("No deployments match.")
     columns = (
-        Column("Number", "number"),
-        Column("What"),
-        Column("Environment", "environment"),
-        Column("Strategy"),
-        Column("Status", "state"),
-        Column("Gate"),
-        Column("Change"),
-        Column("By"),
-        Column("Updated", "updated_at"),
+        Column(_("Number"), "number"),
+        Column(_("What")),
+        Column(_("Environment"), "environment"),
+        Column(_("Strategy")),
+        Column(_("Status"), "state"),
+        Column(_("Gate")),
+        Column(_("Change")),
+        Column(_("By")),
+        Column(_("Updated"), "updated_at"),
     )
     saved_views = SAVED_VIEWS
     default_view = "open"
@@ -83,7 +84,7 @@ class DeploymentScreens(RecordScreens):
         return {"release": release.number, "software_version": release.release_version}
 
     def create_message(self, obj) -> str:
-        return f"{obj.number} recorded."
+        return gettext("%(number)s recorded.") % {"number": obj.number}
 
 
 def release_panel(request, release) -> dict:

@@ -12,6 +12,7 @@ failed.
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow
@@ -39,7 +40,9 @@ def gate_allows(deployment, user) -> str | None:
 
     decision = gate(deployment, record=False)
     if decision.decision != "allowed":
-        return "The gate does not allow it now: " + " ".join(decision.reasons)
+        return gettext("The gate does not allow it now: %(reasons)s") % {
+            "reasons": " ".join(decision.reasons)
+        }
     return None
 
 

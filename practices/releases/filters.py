@@ -35,7 +35,7 @@ class ReleaseFilterSet(RecordFilterSet):
             configuration_item={
                 "lookup": "cis",
                 "chosen_only": True,
-                "attrs": {"aria-label": "Configuration item"},
+                "attrs": {"aria-label": _("Configuration item")},
             },
         )
 
@@ -44,7 +44,7 @@ class ReleaseFilterSet(RecordFilterSet):
 ORDERING_FIELDS = ["number", "created_at", "updated_at", "state", "release_version"]
 
 SAVED_VIEWS = {
-    "my_open": ("My open", {"assigned_to": "me", "open": "true"}),
-    "team_open": ("My teams' open", {"assignment_group": "mine", "open": "true"}),
-    "all_open": ("All open", {"open": "true"}),
+    "my_open": (_("My open"), {"assigned_to": "me", "open": "true"}),
+    "team_open": (_("My teams' open"), {"assignment_group": "mine", "open": "true"}),
+    "all_open": (_("All open"), {"open": "true"}),
 }

@@ -30,7 +30,7 @@ class ReleaseForm(EditInPlace, forms.ModelForm):
         required=False,
         to_field_name="number",
         label=_("Changes carried"),
-        widget=ChosenPicker("release-changes", placeholder="Add a change: its number or title"),
+        widget=ChosenPicker("release-changes", placeholder=_("Add a change: its number or title")),
     )
     release_manager = forms.ModelChoiceField(
         User.objects.filter(is_active=True, teams__isnull=False).distinct(),
@@ -40,8 +40,8 @@ class ReleaseForm(EditInPlace, forms.ModelForm):
     )
     assignment_group = AssignmentGroupField()
     assigned_to = AssigneeField()
-    planned_start = _datetime_field("Planned start")
-    planned_end = _datetime_field("Planned end")
+    planned_start = _datetime_field(_("Planned start"))
+    planned_end = _datetime_field(_("Planned end"))
 
     class Meta:
         model = Release

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Release
 from .workflows import OPEN, ReleaseState
@@ -17,7 +18,7 @@ def release_kpis() -> list[tuple[str, str]]:
         closed=Count("pk", filter=Q(state=ReleaseState.CLOSED, updated_at__gte=since)),
     )
     return [
-        ("Releases in progress", str(counts["open"])),
-        ("Being deployed", str(counts["deploying"])),
-        ("Closed (90 days)", str(counts["closed"])),
+        (_("Releases in progress"), str(counts["open"])),
+        (_("Being deployed"), str(counts["deploying"])),
+        (_("Closed (90 days)"), str(counts["closed"])),
     ]

@@ -3,6 +3,8 @@ lifecycle; comments and files. API views, screens and the demo call these; each 
 one transaction (the kernel's write path)."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from itsm.core import services as core
 from itsm.core import writes
@@ -40,24 +42,26 @@ def _validate(release: Release, changed: set | None) -> None:
 
     errors: dict = {}
     if touched("title") and not release.title:
-        errors["title"] = "Give the release a short title."
+        errors["title"] = gettext("Give the release a short title.")
     if (
         touched("planned_start", "planned_end")
         and release.planned_start
         and release.planned_end
         and release.planned_end <= release.planned_start
     ):
-        errors["planned_end"] = "The planned end is after the planned start."
+        errors["planned_end"] = gettext("The planned end is after the planned start.")
     if (
         touched("actual_start", "actual_end")
         and release.actual_start
         and release.actual_end
         and release.actual_end < release.actual_start
     ):
-        errors["actual_end"] = "The actual end is after the actual start."
+        errors["actual_end"] = gettext("The actual end is after the actual start.")
     if touched("release_manager") and release.release_manager_id:
         if not release.release_manager.is_agent:
-            errors["release_manager"] = f"{release.release_manager} does not work in IT."
+            errors["release_manager"] = gettext("%(person)s does not work in IT.") % {
+                "person": release.release_manager
+            }
     writes.check_assignment(release, changed, errors)
     writes.refuse(errors)
 
@@ -70,7 +74,7 @@ SPEC = writes.WriteSpec(
     ),
     m2m=M2M,
     quiet=("closed_at",),
-    refused="This field cannot be changed.",
+    refused=_("This field cannot be changed."),
     clean=_clean,
     initial=lambda actor, data, options: {"state": ReleaseState.PLANNING},
     derive=lambda release, actor, step: writes.unassign_outside_group(release, actor, step),

@@ -2,6 +2,7 @@
 rendered sanitised, the changes it carries, its CIs; deployment management adds its
 deployments as a record panel) and planning a release. Every write goes through ``services``."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from changes.models import Change
@@ -27,7 +28,7 @@ class ReleaseScreens(RecordScreens):
     page_template = "releases/detail.html"
     context_object_name = "release"
     transition_fields = ("closure_notes",)
-    comment_messages = ("Added.", "Work note added.")
+    comment_messages = (_("Added."), _("Work note added."))
     create_template = "releases/create.html"
     create_form = ReleaseForm
 
@@ -38,14 +39,14 @@ class ReleaseScreens(RecordScreens):
     rows_name = "releases"
     empty_text = _("No releases match.")
     columns = (
-        Column("Number", "number"),
-        Column("Title"),
-        Column("Version", "release_version"),
-        Column("Type"),
-        Column("State", "state"),
-        Column("Planned"),
-        Column("Manager"),
-        Column("Updated", "updated_at"),
+        Column(_("Number"), "number"),
+        Column(_("Title")),
+        Column(_("Version"), "release_version"),
+        Column(_("Type")),
+        Column(_("State"), "state"),
+        Column(_("Planned")),
+        Column(_("Manager")),
+        Column(_("Updated"), "updated_at"),
     )
     saved_views = SAVED_VIEWS
     default_view = "all_open"
@@ -74,4 +75,4 @@ class ReleaseScreens(RecordScreens):
         )
 
     def create_message(self, obj) -> str:
-        return f"{obj.number} planned."
+        return gettext("%(number)s planned.") % {"number": obj.number}

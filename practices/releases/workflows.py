@@ -11,6 +11,7 @@ planning → build → test → deploy → review → closed, or cancelled befor
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.workflow import Transition, Workflow
@@ -32,7 +33,7 @@ OPEN = frozenset({S.PLANNING, S.BUILD, S.TEST, S.DEPLOY, S.REVIEW})
 
 def version_given(release, user) -> str | None:
     if not (release.release_version or "").strip():
-        return "Give the release its version before it is built."
+        return gettext("Give the release its version before it is built.")
     return None
 
 
@@ -45,11 +46,13 @@ def changes_authorised(release, user) -> str | None:
     waiting = []
     for change in release.changes.select_related("model").order_by("number"):
         if change.state == "cancelled":
-            waiting.append(f"{change.number} (cancelled)")
+            waiting.append(gettext("%(number)s (cancelled)") % {"number": change.number})
         elif "authorise" in change.model.path and authorisation_missing(change):
             waiting.append(change.number)
     if waiting:
-        return f"Its changes are not all authorised: {', '.join(waiting)}."
+        return gettext("Its changes are not all authorised: %(changes)s.") % {
+            "changes": ", ".join(waiting)
+        }
     return None
 
 
@@ -80,8 +83,8 @@ release_workflow = Workflow(
             effects=(started,),
             style="primary",
         ),
-        Transition(frozenset({S.BUILD}), S.TEST, "Test", style="primary"),
-        Transition(frozenset({S.TEST}), S.BUILD, "Back to build"),
+        Transition(frozenset({S.BUILD}), S.TEST, _("Test"), style="primary"),
+        Transition(frozenset({S.TEST}), S.BUILD, _("Back to build")),
         Transition(
             frozenset({S.TEST}),
             S.DEPLOY,
@@ -89,8 +92,10 @@ release_workflow = Workflow(
             guards=(changes_authorised,),
             style="primary",
         ),
-        Transition(frozenset({S.DEPLOY}), S.REVIEW, "Review", effects=(deployed,), style="primary"),
-        Transition(frozenset({S.REVIEW}), S.CLOSED, "Close", effects=(closed,), style="primary"),
+        Transition(
+            frozenset({S.DEPLOY}), S.REVIEW, _("Review"), effects=(deployed,), style="primary"
+        ),
+        Transition(frozenset({S.REVIEW}), S.CLOSED, _("Close"), effects=(closed,), style="primary"),
         Transition(
             frozenset({S.PLANNING, S.BUILD, S.TEST, S.DEPLOY}),
             S.CANCELLED,

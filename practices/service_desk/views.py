@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -59,7 +60,7 @@ def save_view(request):
     except ValidationError as error:
         messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
         return _back(request)
-    messages.success(request, f"View “{view.name}” saved.")
+    messages.success(request, gettext("View “%(name)s” saved.") % {"name": view.name})
     section = next(s for s in registry.workspace if s.key == list_key)
     return redirect(f"{reverse(section.url_name)}?saved={view.pk}")
 

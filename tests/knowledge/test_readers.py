@@ -39,6 +39,21 @@ def test_feedback_comment_reaches_the_owner_timeline(published, alice, agent):
     assert "Screenshots are outdated" in html
 
 
+def test_feedback_line_is_kept_as_a_sentence_each_reader_reads_in_their_language(published, alice):
+    """The platform's words are stored as their message (translated when read), the
+    reader's own words as they wrote them; the body stays English for search and exports."""
+    from itsm.core.models import JournalEntry
+
+    services.give_feedback(published, alice, False, "Screenshots are outdated")
+    entry = JournalEntry.objects.filter(object_id=published.pk, kind="comment").get()
+    assert entry.body == "Reader feedback (not helpful): Screenshots are outdated"
+    assert entry.data["said"] == {
+        "message": "Reader feedback (not helpful): %(comment)s",
+        "values": {"comment": "Screenshots are outdated"},
+    }
+    assert entry.text == entry.body
+
+
 def test_feedback_bad_input_saves_nothing(published, alice, api_as):
     response = api_as(alice).post(
         f"/api/v1/articles/{published.number}/feedback/", {"comment": "x"}

@@ -1,4 +1,6 @@
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -20,16 +22,16 @@ class DeploymentSerializer(ModelSerializer):
         queryset=Release.objects.all(),
         required=False,
         allow_null=True,
-        help_text="The release deployed, by number.",
-        error_messages={"does_not_exist": "There is no release {value}."},
+        help_text=_("The release deployed, by number."),
+        error_messages={"does_not_exist": _("There is no release {value}.")},
     )
     change = serializers.SlugRelatedField(
         slug_field="number",
         queryset=Change.objects.all(),
         required=False,
         allow_null=True,
-        help_text="The change that authorises it, by number.",
-        error_messages={"does_not_exist": "There is no change {value}."},
+        help_text=_("The change that authorises it, by number."),
+        error_messages={"does_not_exist": _("There is no change {value}.")},
     )
     configuration_items = serializers.PrimaryKeyRelatedField(
         queryset=ConfigurationItem.objects.all(), many=True, required=False
@@ -43,7 +45,7 @@ class DeploymentSerializer(ModelSerializer):
         source="service_account.user.username", read_only=True, default=None
     )
     allowed_states = AllowedStatesField(
-        help_text="The statuses you may move this deployment to now."
+        help_text=_("The statuses you may move this deployment to now.")
     )
 
     class Meta:
@@ -93,7 +95,9 @@ class DeploymentSerializer(ModelSerializer):
 
     def validate(self, attrs):
         if self.instance is None and "state" in self.initial_data:
-            raise serializers.ValidationError({"state": "A new deployment starts planned."})
+            raise serializers.ValidationError(
+                {"state": gettext("A new deployment starts planned.")}
+            )
         return attrs
 
     def create(self, validated_data):
@@ -119,16 +123,23 @@ class NameOrIdField(serializers.Field):
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str) or str(data).strip() == "":
-            raise serializers.ValidationError(f"A {self.noun}'s id or name.")
+            raise serializers.ValidationError(
+                gettext("A %(noun)s's id or name.") % {"noun": self.noun}
+            )
         value = str(data).strip()
         query = Q(name=value)
         if value.isdigit() and len(value) < 19:
             query |= Q(pk=int(value))
         found = list(self.model.objects.filter(query)[:2])
         if not found:
-            raise serializers.ValidationError(f"There is no {self.noun} {value}.")
+            raise serializers.ValidationError(
+                gettext("There is no %(noun)s %(value)s.") % {"noun": self.noun, "value": value}
+            )
         if len(found) > 1:
-            raise serializers.ValidationError(f"{value} names several; give the {self.noun}'s id.")
+            raise serializers.ValidationError(
+                gettext("%(value)s names several; give the %(noun)s's id.")
+                % {"value": value, "noun": self.noun}
+            )
         return found[0]
 
     def to_representation(self, value):
@@ -138,16 +149,18 @@ class NameOrIdField(serializers.Field):
 class PipelineRequestSerializer(serializers.Serializer):
     """A pipeline's request to deploy (its service account's token)."""
 
-    pipeline = serializers.CharField(max_length=200, help_text="The pipeline (e.g. gitlab:shop).")
-    run = serializers.CharField(max_length=100, help_text="The pipeline's run (its id).")
+    pipeline = serializers.CharField(
+        max_length=200, help_text=_("The pipeline (e.g. gitlab:shop).")
+    )
+    run = serializers.CharField(max_length=100, help_text=_("The pipeline's run (its id)."))
     environment = serializers.ChoiceField(choices=Environment.choices)
     configuration_items = serializers.ListField(
         child=NameOrIdField(ConfigurationItem, "CI"),
         required=False,
         max_length=200,
-        help_text="The CIs deployed to, by id or name.",
+        help_text=_("The CIs deployed to, by id or name."),
     )
-    service = NameOrIdField(Service, "service", required=False, help_text="By id or name.")
+    service = NameOrIdField(Service, "service", required=False, help_text=_("By id or name."))
     commit = serializers.CharField(max_length=100, required=False, allow_blank=True)
     artefact = serializers.CharField(max_length=500, required=False, allow_blank=True)
     version = serializers.CharField(
@@ -157,14 +170,14 @@ class PipelineRequestSerializer(serializers.Serializer):
         slug_field="number",
         queryset=Release.objects.all(),
         required=False,
-        error_messages={"does_not_exist": "There is no release {value}."},
+        error_messages={"does_not_exist": _("There is no release {value}.")},
     )
     change = serializers.SlugRelatedField(
         slug_field="number",
         queryset=Change.objects.select_related("model"),
         required=False,
-        help_text="An existing change to link instead of opening one.",
-        error_messages={"does_not_exist": "There is no change {value}."},
+        help_text=_("An existing change to link instead of opening one."),
+        error_messages={"does_not_exist": _("There is no change {value}.")},
     )
     tests_passed = serializers.BooleanField(required=False, allow_null=True, default=None)
     strategy = serializers.ChoiceField(choices=Strategy.choices, required=False)

@@ -4,6 +4,7 @@ asking its gate, posting its outcome; and the GitHub deployment protection rules
 receiver."""
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -70,7 +71,7 @@ class IsServiceAccount(permissions.BasePermission):
     ``deployments:write`` or wider: the authentication checks it); a person's session or
     token is refused, whatever their role."""
 
-    message = "The DevOps API is for service accounts, with their API token."
+    message = _("The DevOps API is for service accounts, with their API token.")
 
     def has_permission(self, request, view):
         user = request.user

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from changes.models import Change
@@ -24,13 +26,13 @@ class ReleaseSerializer(ModelSerializer):
         queryset=Change.objects.all(),
         many=True,
         required=False,
-        help_text="The changes the release carries, by number (PATCH replaces the list).",
-        error_messages={"does_not_exist": "There is no change {value}."},
+        help_text=_("The changes the release carries, by number (PATCH replaces the list)."),
+        error_messages={"does_not_exist": _("There is no change {value}.")},
     )
     release_notes_html = serializers.SerializerMethodField(
-        help_text="The release notes rendered from Markdown and sanitised."
+        help_text=_("The release notes rendered from Markdown and sanitised.")
     )
-    allowed_states = AllowedStatesField(help_text="The states you may move this release to now.")
+    allowed_states = AllowedStatesField(help_text=_("The states you may move this release to now."))
 
     class Meta:
         model = Release
@@ -66,7 +68,9 @@ class ReleaseSerializer(ModelSerializer):
 
     def validate(self, attrs):
         if self.instance is None and "state" in self.initial_data:
-            raise serializers.ValidationError({"state": "A new release starts in planning."})
+            raise serializers.ValidationError(
+                {"state": gettext("A new release starts in planning.")}
+            )
         return attrs
 
     def create(self, validated_data):
