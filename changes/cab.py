@@ -384,7 +384,7 @@ def summary(change: Change) -> dict:
     """What the board reads about a change at the workbench: risk with its reasons,
     conflicts, plans, CIs and services."""
     return {
-        "risk": risk.explain(change),
+        "risk": risk.worded(risk.explain(change)),
         "conflicts": list(change.conflicts.select_related("other_change", "window")),
         "configuration_items": list(change.configuration_items.select_related("ci_class")),
         "services": list(change.services.all()),

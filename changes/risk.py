@@ -64,6 +64,14 @@ def risk_word(value):
     return RISK_WORDS.get(value, value)
 
 
+#: An impact or a probability as a word ("medium"), translated when read.
+LEVEL_WORDS = {"low": _("low"), "medium": _("medium"), "high": _("high")}
+
+
+def level_word(value):
+    return LEVEL_WORDS.get(value, value)
+
+
 #: A text naming the days the score looks back, translated when read.
 _days = lazy(lambda message: gettext(message) % {"days": SCORE_DAYS}, str)
 
@@ -999,16 +1007,35 @@ def explain(change) -> dict:
     }
 
 
+def worded(explained: dict) -> dict:
+    """``explain``'s answer for a page: the risks, impacts and probabilities it names as
+    words in the reader's language (the API keeps the values)."""
+    matrix = explained["matrix"]
+    shown = {
+        **explained,
+        "matrix": {
+            **matrix,
+            "probability": level_word(matrix["probability"]),
+            "impact": level_word(matrix["impact"]),
+            "result": risk_word(matrix["result"]) if matrix["result"] else None,
+        },
+    }
+    for key in ("rule", "questionnaire"):
+        if explained[key]:
+            shown[key] = {**explained[key], "result": risk_word(explained[key]["result"])}
+    return shown
+
+
 def panel(change) -> dict:
     """What the change page's risk block shows (``templates/changes/_risk.html``)."""
     explained = explain(change)
     grid = [
         {
-            "probability": p,
+            "probability": level_word(p),
             "cells": [
                 {
-                    "impact": i,
-                    "risk": MATRIX[(p, i)],
+                    "impact": level_word(i),
+                    "risk": risk_word(MATRIX[(p, i)]),
                     "current": (p, i)
                     == (explained["matrix"]["probability"], explained["matrix"]["impact"]),
                 }
@@ -1018,10 +1045,10 @@ def panel(change) -> dict:
         for p in reversed(LEVELS)
     ]
     return {
-        **explained,
+        **worded(explained),
         "reasons": change.risk_reasons,
         "grid": grid,
-        "levels": LEVELS,
+        "levels": [level_word(level) for level in LEVELS],
         "risk_levels": RiskLevel.choices,
         "answered": sum(1 for q in explained["questions"] if q["answer"] is not None),
     }
