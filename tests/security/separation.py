@@ -61,6 +61,8 @@ class World:
     visible_people: dict[str, list[User]] = field(default_factory=dict)
     #: models separated in a mode that no maker knows (the coverage test names them)
     unmade: dict[str, list[type]] = field(default_factory=dict)
+    #: mode -> model -> rows of it that name a row agent X must not see
+    dependents: dict[str, dict[type, list]] = field(default_factory=dict)
 
     def user(self, name: str) -> User:
         return self.people[name]
@@ -288,3 +290,84 @@ def build(load_demo: bool = True) -> World:
                 made.append(Row(label, row, bool(visible), token))
             world.rows[mode][model] = made
     return world
+
+
+# Rows that belong to a separated row: an SLA timer, an approval, a conflict… --------------
+
+
+def dependent_fields(model, separated) -> list:
+    """The fields of ``model`` (not separated itself) that name a row of a separated type:
+    its foreign keys to one, and its generic foreign keys (a timer's record)."""
+    from django.contrib.contenttypes.fields import GenericForeignKey
+
+    if model in separated:
+        return []
+    fields = [
+        f
+        for f in model._meta.fields
+        if f.many_to_one and f.related_model in separated and f.name != "assigned_to"
+    ]
+    fields += [f for f in model._meta.private_fields if isinstance(f, GenericForeignKey)]
+    return fields
+
+
+@dataclass
+class Dependent:
+    """A row of ``model`` made to belong to ``parent`` (a row agent X must not see)."""
+
+    row: object
+    parent: Row
+    field: str
+
+    @property
+    def label(self) -> str:
+        return f"{type(self.row).__name__} of {self.parent.label} {type(self.parent.row).__name__}"
+
+    @property
+    def texts(self) -> list[str]:
+        return self.parent.texts
+
+
+def attach_dependents(world: World, models) -> None:
+    """For each of ``models`` naming a separated type, a copy of one of its rows made to
+    name a row agent X must not see (per mode): ``world.dependents[mode][model]``."""
+    from django.contrib.contenttypes.fields import GenericForeignKey
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import IntegrityError, transaction
+
+    world.dependents = {}
+    for mode in MODES:
+        hidden = {type(r.row): r for r in world.hidden(mode)}
+        made = world.dependents[mode] = {}
+        for model in models:
+            for f in dependent_fields(model, set(hidden)):
+                if isinstance(f, GenericForeignKey):
+                    types = ContentType.objects.get_for_models(*hidden)
+                    template = (
+                        model._default_manager.filter(**{f"{f.ct_field}__in": types.values()})
+                        .order_by("pk")
+                        .first()
+                    )
+                    if template is None:
+                        continue
+                    parent = hidden[getattr(template, f.ct_field).model_class()]
+                    values = {
+                        f.ct_field: ContentType.objects.get_for_model(type(parent.row)),
+                        f.fk_field: parent.row.pk,
+                    }
+                else:
+                    template = (
+                        model._default_manager.filter(**{f"{f.name}__isnull": False})
+                        .order_by("pk")
+                        .first()
+                    )
+                    if template is None:
+                        continue
+                    parent = hidden[f.related_model]
+                    values = {f.name: parent.row}
+                try:
+                    with transaction.atomic():
+                        row = copy_row(template, **values)
+                except (IntegrityError, ValueError):
+                    continue
+                made.setdefault(model, []).append(Dependent(row, parent, f.name))

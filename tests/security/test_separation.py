@@ -73,6 +73,21 @@ def _cases():
 
 
 ROW_CASES, ANYWHERE_CASES = _cases()
+#: Types (of an endpoint) whose rows name a row of a separated type, by mode.
+DEPENDENT = {
+    mode: {
+        m
+        for e in _endpoints()
+        if (m := _model(e)) is not None and world_of.dependent_fields(m, SEPARATED[mode])
+    }
+    for mode in world_of.MODES
+}
+DEPENDENT_CASES = [
+    pytest.param(mode, endpoint, id=f"{mode} {endpoint.route} [{endpoint.name}]")
+    for mode in world_of.MODES
+    for endpoint in _endpoints()
+    if _model(endpoint) in DEPENDENT[mode] and len(endpoint.arg_names) == 1
+]
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
     pytest.mark.django_db,
@@ -93,6 +108,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         atomic.__enter__()
         try:
             built = world_of.build()
+            world_of.attach_dependents(built, set().union(*DEPENDENT.values()))
             built.client = Client()
             built.client.force_login(built.user("agent_x"))
             yield built
@@ -167,6 +183,23 @@ def test_a_row_of_theirs_is_reached_and_another_is_not(separated, mode, endpoint
         elif endpoint.action("GET") == "retrieve" and status != 200:
             wrong.append(f"{what}: expected 200, got {status}")
     assert separated.rows[mode].get(model), f"no rows of {model.__name__} were made"
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("mode", "endpoint"), DEPENDENT_CASES)
+def test_a_row_of_anothers_record_does_not_name_it(separated, mode, endpoint):
+    """A timer, an approval, a conflict… of a record agent X may not see: its URLs name
+    nothing of that record."""
+    model = _model(endpoint)
+    wrong = []
+    for dependent in separated.dependents[mode].get(model, []):
+        sample = samples.sample(_RowData(model, dependent.row), endpoint)
+        response, body = _get(separated.client, sample.url)
+        what = f"GET {sample.url} ({dependent.label})"
+        if response.status_code >= 500:
+            wrong.append(f"{what}: server error {response.status_code}")
+        elif leaked := _leaks(body, [dependent]):
+            wrong.append(f"{what}: {response.status_code}, shows {leaked}")
     assert not wrong, "\n".join(wrong)
 
 
