@@ -175,11 +175,18 @@ def saml_settings(env: Mapping[str, str]) -> dict:
         "name": env.get("SAML_SP_NAME", "ITSM"),
         "endpoints": {
             "assertion_consumer_service": [(f"{base_url}/sso/saml/acs/", saml2.BINDING_HTTP_POST)],
+            # Single logout: the provider's answer to our logout request, or its own
+            # request when someone signs out elsewhere.
+            "single_logout_service": [
+                (f"{base_url}/sso/saml/ls/", saml2.BINDING_HTTP_REDIRECT),
+                (f"{base_url}/sso/saml/ls/post/", saml2.BINDING_HTTP_POST),
+            ],
         },
         "allow_unsolicited": False,
         "want_assertions_signed": _bool(env, "SAML_WANT_ASSERTIONS_SIGNED", True),
         "want_response_signed": _bool(env, "SAML_WANT_RESPONSE_SIGNED", False),
         "authn_requests_signed": bool(env.get("SAML_SP_KEY_FILE")),
+        "logout_requests_signed": bool(env.get("SAML_SP_KEY_FILE")),
         "name_id_format": env.get("SAML_NAME_ID_FORMAT", saml2.saml.NAMEID_FORMAT_UNSPECIFIED),
         "allow_unknown_attributes": True,
     }

@@ -12,4 +12,6 @@ urlpatterns = [
     path("saml/login/", views.SAMLLoginView.as_view(), name="saml2_login"),
     path("saml/acs/", views.SAMLACSView.as_view(), name="saml2_acs"),
     path("saml/metadata/", views.SAMLMetadataView.as_view(), name="saml2_metadata"),
+    path("saml/ls/", views.SAMLLogoutServiceView.as_view(), name="saml2_ls"),
+    path("saml/ls/post/", views.SAMLLogoutServiceView.as_view(), name="saml2_ls_post"),
 ]

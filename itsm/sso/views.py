@@ -12,6 +12,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from djangosaml2 import views as saml_views
 from mozilla_django_oidc import views as oidc_views
@@ -19,7 +20,8 @@ from mozilla_django_oidc import views as oidc_views
 from itsm.audit.services import record
 
 SECOND_FACTOR_SESSION_KEY = "itsm_second_factor"
-FAILED = "Single sign-on did not sign you in. Try again, or ask the service desk for help."
+FAILED = _("Single sign-on did not sign you in. Try again, or ask the service desk for help.")
+FAILED_LOGOUT = _("The identity provider's sign-out message could not be read.")
 
 
 def _require(flag: str) -> None:
@@ -140,6 +142,51 @@ class SAMLACSView(saml_views.AssertionConsumerServiceView):
         _second_factor(self.request, user)
 
 
+class SAMLLogoutServiceView(saml_views.LogoutView):
+    """Single logout: the identity provider's answer to our logout request (the person
+    is signed out here already), or its request to sign out someone who signed out
+    elsewhere (signed out here, and told so)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        _require("SAML_ENABLED")
+        return super().dispatch(request, *args, **kwargs)
+
+    def do_logout_service(self, request, data, binding, *args, **kwargs):
+        if "SAMLResponse" not in data and "SAMLRequest" not in data:
+            return self._refused(request, ValueError("no SAML message"))
+        try:
+            return super().do_logout_service(request, data, binding, *args, **kwargs)
+        except Exception as exc:  # a hostile or broken message, however pysaml2 fails on it
+            return self._refused(request, exc)
+
+    def _refused(self, request, exc):
+        record(
+            "sso.logout_refused",
+            actor=request.user if request.user.is_authenticated else None,
+            request=request,
+            source="saml",
+            reason=type(exc).__name__,
+            detail=str(exc)[:300],
+        )
+        return render(request, "sso/failed.html", {"message": FAILED_LOGOUT}, status=400)
+
+
+def _saml_single_logout(request):
+    """Someone who signed in through SAML signs out at the identity provider too: our
+    session ends now and the browser carries a logout request there (none when the
+    provider offers no single logout: signed out here only)."""
+    from djangosaml2.views import _get_subject_id
+
+    saml_session = getattr(request, "saml_session", None)
+    if not (getattr(settings, "SAML_ENABLED", False) and saml_session is not None):
+        return None
+    if _get_subject_id(saml_session) is None:
+        return None
+    view = saml_views.LogoutInitView()
+    view.setup(request)
+    return view.get(request)
+
+
 class SAMLMetadataView(saml_views.MetadataView):
     """Our service provider metadata, for the identity provider's administrators."""
 
@@ -149,12 +196,15 @@ class SAMLMetadataView(saml_views.MetadataView):
 
 
 class SignOutView(auth_views.LogoutView):
-    """Signing out (POST /logout/). Someone who signed in through OpenID Connect is signed
-    out at the provider too when its end-session endpoint is configured
+    """Signing out (POST /logout/). Someone who signed in through SAML is signed out at
+    the identity provider too (single logout, when it offers it); through OpenID Connect,
+    at the provider when its end-session endpoint is configured
     (``OIDC_OP_LOGOUT_ENDPOINT``): the browser goes there with the ID token as the hint
     and comes back to our sign-in page."""
 
     def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated and (single := _saml_single_logout(request)):
+            return single
         id_token = request.session.get("oidc_id_token")
         response = super().post(request, *args, **kwargs)
         endpoint = getattr(settings, "OIDC_OP_LOGOUT_ENDPOINT", "")

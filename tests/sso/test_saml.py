@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 IDP_ENTITY = "https://idp.example.test/metadata"
 IDP_SSO = "https://idp.example.test/sso"
+IDP_SLO = "https://idp.example.test/slo"
 MFA = "https://refeds.org/profile/mfa"
 PASSWORD = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 
@@ -35,7 +36,10 @@ def idp_config(keys, key_name, sp_metadata=None):
         "cert_file": cert,
         "service": {
             "idp": {
-                "endpoints": {"single_sign_on_service": [(IDP_SSO, BINDING_HTTP_REDIRECT)]},
+                "endpoints": {
+                    "single_sign_on_service": [(IDP_SSO, BINDING_HTTP_REDIRECT)],
+                    "single_logout_service": [(IDP_SLO, BINDING_HTTP_REDIRECT)],
+                },
                 "policy": {"default": {"lifetime": {"minutes": 5}, "attribute_restrictions": None}},
                 "want_authn_requests_signed": False,
             }
@@ -330,3 +334,85 @@ def test_wanting_encryption_without_a_key_is_a_configuration_error(saml_world):
 
     with pytest.raises(ValueError, match="SAML_SP_KEY_FILE"):
         saml_settings({**saml_world["env"], "SAML_WANT_ASSERTIONS_ENCRYPTED": "1"})
+
+
+# --- single logout -------------------------------------------------------------------------
+
+
+def signed_in_through_saml(client, saml_on, username="sam"):
+    saml_request, relay = authn_request(client)
+    response = idp_response(saml_on["idp"], saml_request, username, groups=["itsm-agents"])
+    assert post_to_acs(client, response, relay).status_code == 302
+    assert signed_in_user(client).username == username
+
+
+def test_signing_out_signs_out_at_the_identity_provider(client, saml_on):
+    """SP-initiated single logout: our session ends at once, the browser carries a logout
+    request to the provider, whose answer lands on our logout service and on the sign-in
+    page."""
+    signed_in_through_saml(client, saml_on)
+    answer = client.post("/logout/")
+    assert signed_in_user(client) is None
+    assert answer.status_code == 302
+    location = urlsplit(answer["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == IDP_SLO
+    query = parse_qs(location.query)
+    idp = saml_on["idp"]
+    request = idp.parse_logout_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
+    assert request.message.name_id.text == "id-sam"
+    response = idp.create_logout_response(request.message, [BINDING_HTTP_REDIRECT])
+    http = idp.apply_binding(
+        BINDING_HTTP_REDIRECT,
+        str(response),
+        response.destination,
+        query.get("RelayState", [""])[0],
+        response=True,
+    )
+    back = urlsplit(dict(http["headers"])["Location"])
+    assert back.path == "/sso/saml/ls/"
+    done = client.get(f"{back.path}?{back.query}")
+    assert done.status_code == 302 and done["Location"] == "/login/"
+    assert signed_in_user(client) is None
+
+
+def test_the_identity_provider_may_sign_someone_out(client, saml_on):
+    """IdP-initiated single logout (the person signed out at another service): their
+    session here ends and the provider gets its answer."""
+    signed_in_through_saml(client, saml_on)
+    idp = saml_on["idp"]
+    _request_id, logout_request = idp.create_logout_request(
+        "http://testserver/sso/saml/ls/",
+        IDP_ENTITY,
+        name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text="id-sam"),
+    )
+    http = idp.apply_binding(
+        BINDING_HTTP_REDIRECT, str(logout_request), "http://testserver/sso/saml/ls/"
+    )
+    there = urlsplit(dict(http["headers"])["Location"])
+    answer = client.get(f"{there.path}?{there.query}")
+    assert signed_in_user(client) is None
+    assert answer.status_code == 302
+    assert answer["Location"].startswith(IDP_SLO + "?SAMLResponse=")
+
+
+def test_a_local_sign_out_of_a_password_user_stays_here(client, saml_on, agent):
+    client.force_login(agent)
+    answer = client.post("/logout/")
+    assert answer.status_code == 302 and answer["Location"] == "/login/"
+    assert signed_in_user(client) is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"SAMLResponse": "not base64 at all"},
+        {"SAMLRequest": "bm90IHhtbA=="},
+        {"SAMLResponse": base64.b64encode(b"<x/>").decode()},
+        {},
+    ],
+)
+def test_a_malformed_logout_message_is_a_400(client, saml_on, query):
+    signed_in_through_saml(client, saml_on)
+    answer = client.get("/sso/saml/ls/", query)
+    assert answer.status_code == 400
+    assert audited("sso.logout_refused")
