@@ -219,6 +219,8 @@ EXPLICIT = {
     "saml2_login": PUBLIC,
     "saml2_acs": PUBLIC,
     "saml2_metadata": PUBLIC,
+    "saml2_ls": PUBLIC,
+    "saml2_ls_post": PUBLIC,
     # One's own account: tokens, two-factor, e-mail, privacy.
     "my-tokens": SIGNED_IN_ONLY,
     "my-token-revoke": OWN_ONLY,
