@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import Priority, Record
@@ -58,7 +59,11 @@ class PriorityRule(models.Model):
         verbose_name_plural = _("priority rules")
 
     def __str__(self):
-        return f"impact {self.impact} x urgency {self.urgency} = priority {self.priority}"
+        return gettext("impact %(impact)s x urgency %(urgency)s = priority %(priority)s") % {
+            "impact": self.impact,
+            "urgency": self.urgency,
+            "priority": self.priority,
+        }
 
 
 class CategoryQuerySet(models.QuerySet):

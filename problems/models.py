@@ -280,7 +280,10 @@ class WorkaroundUse(models.Model):
         verbose_name_plural = _("workaround uses")
 
     def __str__(self):
-        return f"{self.problem.number} used on {self.incident.number}"
+        return gettext("%(problem)s used on %(incident)s") % {
+            "problem": self.problem.number,
+            "incident": self.incident.number,
+        }
 
 
 class KnownErrorDeflection(AbstractDeflection):
@@ -297,4 +300,7 @@ class KnownErrorDeflection(AbstractDeflection):
         verbose_name_plural = _("known error deflections")
 
     def __str__(self):
-        return f"{self.problem.number} deflected “{self.query}”"
+        return gettext("%(number)s deflected “%(query)s”") % {
+            "number": self.problem.number,
+            "query": self.query,
+        }

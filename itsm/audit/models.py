@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 GENESIS = "0" * 64
@@ -144,7 +145,11 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
 
     def __str__(self):
-        return f"#{self.sequence} {self.action} by {self.actor_username or 'the platform'}"
+        return gettext("#%(sequence)s %(action)s by %(actor)s") % {
+            "sequence": self.sequence,
+            "action": self.action,
+            "actor": self.actor_username or gettext("the platform"),
+        }
 
     # -- append-only ---------------------------------------------------------------------
     def save(self, *args, **kwargs):

@@ -12,7 +12,7 @@ import re
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from .models import GENESIS, AuditEvent, ChainHead, canonical
@@ -145,7 +145,10 @@ def record(
         meta = getattr(target, "_meta", None)
         event.target_type = meta.label_lower if meta else type(target).__name__
         event.target_id = _text(getattr(target, "pk", ""), 64)
-        event.target_repr = _text(target, 200)
+        # The log is written in English whatever the actor's language (a name a model
+        # words, such as a legal hold's, is searched and exported as written).
+        with translation.override("en"):
+            event.target_repr = _text(target, 200)
     event.personal_digest = event.compute_personal_digest()
     # No savepoint of its own inside the caller's transaction (two queries fewer): a
     # failure here is the caller's failure.

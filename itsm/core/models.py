@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .workflow import Workflow
@@ -295,7 +296,11 @@ class JournalEntry(models.Model):
         verbose_name = _("journal entry")
 
     def __str__(self):
-        return f"{self.get_kind_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+        return gettext("%(kind)s by %(actor)s at %(at)s") % {
+            "kind": self.get_kind_display(),
+            "actor": self.actor,
+            "at": f"{self.created_at:%Y-%m-%d %H:%M}",
+        }
 
     @property
     def text(self) -> str:
