@@ -30,10 +30,10 @@ from .workflows import RequestState
 R = RequestState
 #: The progress line of a request, in order.
 STEPS = [
-    ("submitted", "Submitted"),
-    ("approval", "Approval"),
-    ("fulfilment", "Fulfilment"),
-    ("fulfilled", "Fulfilled"),
+    ("submitted", _("Submitted")),
+    ("approval", _("Approval")),
+    ("fulfilment", _("Fulfilment")),
+    ("fulfilled", _("Fulfilled")),
 ]
 STEP_OF_STATE = {
     R.SUBMITTED: 0,

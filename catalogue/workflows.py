@@ -53,8 +53,10 @@ request_workflow = Workflow(
             _("Approve"),
             allowed=platform_only,
         ),
-        Transition(frozenset({R.AWAITING_APPROVAL}), R.REJECTED, "Reject", allowed=platform_only),
-        Transition(frozenset({R.APPROVED}), R.IN_FULFILMENT, "Fulfil", allowed=platform_only),
+        Transition(
+            frozenset({R.AWAITING_APPROVAL}), R.REJECTED, _("Reject"), allowed=platform_only
+        ),
+        Transition(frozenset({R.APPROVED}), R.IN_FULFILMENT, _("Fulfil"), allowed=platform_only),
         Transition(
             frozenset({R.APPROVED, R.IN_FULFILMENT}),
             R.FULFILLED,

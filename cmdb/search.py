@@ -24,7 +24,7 @@ def source() -> SearchSource:
     return SearchSource(
         key="cis",
         label=_("Configuration items"),
-        singular="CI",
+        singular=_("CI"),
         model=ConfigurationItem,
         queryset=_queryset,
         fields=FIELDS,

@@ -227,7 +227,7 @@ def _label(schema, name: str) -> str:
         definition = schema.definitions.get(key)
         return definition.label if definition else key
     if name == "ci_class":
-        return "Class"
+        return gettext("Class")
     try:
         return str(ConfigurationItem._meta.get_field(name).verbose_name).capitalize()
     except Exception:  # a field since removed: show its name

@@ -34,7 +34,7 @@ def source() -> SearchSource:
     return SearchSource(
         key="assets",
         label=_("Assets"),
-        singular="Asset",
+        singular=_("Asset"),
         model=Asset,
         queryset=_queryset,
         fields=FIELDS,

@@ -38,6 +38,6 @@ asset_workflow = Workflow(
         _t({S.RECEIVED, S.IN_STOCK, S.IN_REPAIR}, S.DEPLOYED, _("Deploy"), "primary"),
         _t({S.IN_STOCK, S.DEPLOYED}, S.IN_REPAIR, _("Send to repair")),
         _t({S.RECEIVED, S.IN_STOCK, S.DEPLOYED, S.IN_REPAIR}, S.RETIRED, _("Retire"), "danger"),
-        _t({S.RETIRED}, S.DISPOSED, "Dispose", "danger"),
+        _t({S.RETIRED}, S.DISPOSED, _("Dispose"), "danger"),
     ],
 )

@@ -14,7 +14,7 @@ def source() -> SearchSource:
     return SearchSource(
         key="deployments",
         label=_("Deployments"),
-        singular="Deployment",
+        singular=_("Deployment"),
         model=Deployment,
         queryset=lambda user: Deployment.objects.visible_to(user),
         fields=FIELDS,

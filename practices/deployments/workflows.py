@@ -70,10 +70,14 @@ deployment_workflow = Workflow(
             style="primary",
         ),
         Transition(
-            frozenset({S.IN_PROGRESS}), S.SUCCEEDED, "Succeeded", effects=(ended,), style="primary"
+            frozenset({S.IN_PROGRESS}),
+            S.SUCCEEDED,
+            _("Succeeded"),
+            effects=(ended,),
+            style="primary",
         ),
         Transition(
-            frozenset({S.IN_PROGRESS}), S.FAILED, "Failed", effects=(ended,), style="danger"
+            frozenset({S.IN_PROGRESS}), S.FAILED, _("Failed"), effects=(ended,), style="danger"
         ),
         Transition(
             frozenset({S.IN_PROGRESS, S.SUCCEEDED, S.FAILED}),

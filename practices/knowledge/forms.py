@@ -78,6 +78,6 @@ class ArticleForm(forms.ModelForm):
 
 class FeedbackForm(forms.Form):
     helpful = forms.TypedChoiceField(
-        choices=[("yes", "Yes"), ("no", "No")], coerce=lambda value: value == "yes"
+        choices=[("yes", _("Yes")), ("no", _("No"))], coerce=lambda value: value == "yes"
     )
     comment = forms.CharField(required=False, max_length=MAX_COMMENT, widget=forms.Textarea)

@@ -47,7 +47,7 @@ def source():
     return SearchSource(
         key="articles",
         label=_("Knowledge articles"),
-        singular="Article",
+        singular=_("Article"),
         model=Article,
         queryset=findable,
         fields=FIELDS,

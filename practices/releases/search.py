@@ -13,7 +13,7 @@ def source() -> SearchSource:
     return SearchSource(
         key="releases",
         label=_("Releases"),
-        singular="Release",
+        singular=_("Release"),
         model=Release,
         queryset=lambda user: Release.objects.visible_to(user),
         fields=FIELDS,

@@ -38,7 +38,7 @@ def source() -> SearchSource:
     return SearchSource(
         key="people",
         label=_("People"),
-        singular="Person",
+        singular=_("Person"),
         model=User,
         queryset=_people,
         fields=FIELDS,

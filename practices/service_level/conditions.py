@@ -99,7 +99,9 @@ def _describe(model: type, name: str) -> Attribute:
         choices = tuple((value, str(shown)) for value, shown in model_field.flatchoices)
         return Attribute(name, label, "choice", empty, optional, choices)
     if isinstance(model_field, db.BooleanField):
-        return Attribute(name, label, "boolean", None, False, ((True, "Yes"), (False, "No")))
+        return Attribute(
+            name, label, "boolean", None, False, ((True, gettext("Yes")), (False, gettext("No")))
+        )
     if isinstance(model_field, db.IntegerField | db.FloatField | db.DecimalField):
         return Attribute(name, label, "number", empty, optional)
     return Attribute(name, label, "text", empty, optional)
