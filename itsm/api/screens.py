@@ -32,6 +32,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.forms import BaseForm as DjangoBaseForm
 from django.forms import CheckboxInput, ModelMultipleChoiceField, MultipleChoiceField
 from django.http import Http404, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
@@ -49,6 +50,7 @@ from rest_framework.routers import Route, SimpleRouter
 from itsm.core import services as core
 from itsm.core.models import RecordLink
 from itsm.core.pagination import list_page
+from itsm.core.scoping import scope_form
 from itsm.core.services import StaleVersion
 from itsm.core.views import is_htmx, parse_id, query_without
 
@@ -269,6 +271,10 @@ class TrackedScreens(viewsets.GenericViewSet):
 
     def page(self, record, status=200, **extra) -> Response:
         template, context = self.page_for(record, **extra)
+        form = context.get("form")
+        if isinstance(form, DjangoBaseForm):
+            # The record's edit form: its choices are what the person may see.
+            scope_form(form, self.request.user)
         return Response(context, status=status, template_name=template)
 
     def reread(self, record):
@@ -369,7 +375,11 @@ class TrackedScreens(viewsets.GenericViewSet):
     create_form = None
 
     def get_create_form(self, data=None):
-        return self.create_form(data, initial=None if data is not None else self.create_initial())
+        """The create page's form, its choices narrowed to what the person may see (a
+        ``<select>`` without JS lists every choice of its field)."""
+        form = self.create_form(data, initial=None if data is not None else self.create_initial())
+        scope_form(form, self.request.user)
+        return form
 
     def create_initial(self) -> dict:
         """What a new row's form starts with (``?field=value`` links prefill it)."""

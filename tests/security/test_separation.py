@@ -176,6 +176,8 @@ def test_a_row_of_theirs_is_reached_and_another_is_not(separated, mode, endpoint
                 wrong.append(f"{what}: expected 404, got {status}")
             if leaked := _leaks(body, [made]):
                 wrong.append(f"{what}: shows {leaked}")
+        elif leaked := _leaks(body, separated.hidden(mode)):
+            wrong.append(f"{what}: shows {leaked}")
         elif not _sees_required(endpoint):
             continue
         elif status in (401, 403, 404) or (status == 302 and "login" in response.url):
