@@ -298,6 +298,12 @@ class ConflictViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ConflictFilterSet
     ordering = ["-detected_at", "id"]
 
+    def get_queryset(self):
+        """The conflicts of the changes the caller may see (under data separation, not
+        another team's or customer's)."""
+        visible = Change.objects.visible_to(self.request.user)
+        return super().get_queryset().filter(change__in=visible.values("pk"))
+
 
 # The scheduling assistant on a change ------------------------------------------------------
 
