@@ -67,29 +67,39 @@ def receive(integration: GitHubIntegration, event: str, body: bytes) -> tuple[di
     if event == "ping":
         return {"detail": "pong"}, 200
     if event not in ("deployment_protection_rule", "deployment_status"):
-        return {"detail": f"The {event or 'unnamed'} event is not handled."}, 200
+        return {
+            "detail": gettext("The %(event)s event is not handled.")
+            % {"event": event or gettext("unnamed")}
+        }, 200
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        return _refused("The body is not JSON.")
+        return _refused(gettext("The body is not JSON."))
     # The bounds every JSON body of the API has (itsm.api.parsers): a signed body is
     # trusted to come from GitHub, not to be storable.
     if depth_of(payload) > MAX_DEPTH:
-        return _refused(f"JSON nested deeper than {MAX_DEPTH} levels.")
+        return _refused(gettext("JSON nested deeper than %(depth)d levels.") % {"depth": MAX_DEPTH})
     bad = control_characters_at(payload)
     if bad:
         return _refused(f"{CONTROL_MESSAGE} ({', '.join(bad[:5])})")
     if not isinstance(payload, dict):
-        return _refused("The body is not a JSON object.")
+        return _refused(gettext("The body is not a JSON object."))
     repository = str((payload.get("repository") or {}).get("full_name") or "")
     if not repository:
-        return _refused("The event names no repository.")
+        return _refused(gettext("The event names no repository."))
     if integration.repositories and repository not in integration.repositories:
-        return _refused(f"{repository} is not a repository of {integration}.", 403)
+        return _refused(
+            gettext("%(repository)s is not a repository of %(integration)s.")
+            % {"repository": repository, "integration": integration},
+            403,
+        )
     if event == "deployment_status":
         return _status(integration, repository, payload)
     if payload.get("action") != "requested":
-        return {"detail": f"The {payload.get('action')} action is not handled."}, 200
+        return {
+            "detail": gettext("The %(action)s action is not handled.")
+            % {"action": payload.get("action")}
+        }, 200
     return _protection_rule(integration, repository, payload)
 
 
@@ -97,14 +107,21 @@ def _protection_rule(integration, repository: str, payload: dict) -> tuple[dict,
     github_environment = str(payload.get("environment") or "")
     environment = integration.environment_for(github_environment)
     if environment is None:
-        return _refused(f"The environment {github_environment!r} is not mapped to ours.")
+        return _refused(
+            gettext("The environment %(environment)s is not mapped to ours.")
+            % {"environment": repr(github_environment)}
+        )
     callback_url = str(payload.get("deployment_callback_url") or "")
     match = RUN_PATH.search(urlsplit(callback_url).path)
     if match is None:
-        return _refused("The event has no workflow run's deployment_callback_url.")
+        return _refused(gettext("The event has no workflow run's deployment_callback_url."))
     host = urlsplit(callback_url).hostname or ""
     if not outbound.host_allowed(host, integration.allowed_callback_hosts):
-        return _refused(f"The callback's host {host} is not allowed for {integration}.", 403)
+        return _refused(
+            gettext("The callback's host %(host)s is not allowed for %(integration)s.")
+            % {"host": host, "integration": integration},
+            403,
+        )
     github_deployment = payload.get("deployment") or {}
     sender = (payload.get("sender") or {}).get("login") or "someone"
     ref = str(payload.get("ref") or github_deployment.get("ref") or "")
@@ -152,12 +169,12 @@ def _status(integration, repository: str, payload: dict) -> tuple[dict, int]:
         str((payload.get("deployment") or {}).get("environment") or "")
     )
     if result is None or not run or environment is None:
-        return {"detail": "Not an outcome of a gated run."}, 200
+        return {"detail": gettext("Not an outcome of a gated run.")}, 200
     deployment = Deployment.objects.filter(
         pipeline=f"github:{repository}", run=run, environment=environment
     ).first()
     if deployment is None:
-        return {"detail": "No deployment of that run."}, 200
+        return {"detail": gettext("No deployment of that run.")}, 200
     log_url = str((payload.get("deployment_status") or {}).get("log_url") or "")[:1000]
     try:
         deployment = devops.record_outcome(deployment, result, log_url)

@@ -197,10 +197,10 @@ class GitHubReceiver(APIView):
         if integration is None:
             if not request.headers.get("X-Hub-Signature-256"):
                 return Response(
-                    {"detail": "Signed events only (X-Hub-Signature-256)."},
+                    {"detail": _("Signed events only (X-Hub-Signature-256).")},
                     status=status.HTTP_401_UNAUTHORIZED,
                 )
-            return Response({"detail": "Bad signature."}, status=status.HTTP_403_FORBIDDEN)
+            return Response({"detail": _("Bad signature.")}, status=status.HTTP_403_FORBIDDEN)
         event = request.headers.get("X-GitHub-Event", "")
         answer, code = github.receive(integration, event, body)
         return Response(answer, status=code)
