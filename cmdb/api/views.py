@@ -15,6 +15,7 @@ from itsm.api.filters import FilterBackend
 from itsm.api.permissions import IsAgent, StaffReadAdministratorWrite
 from itsm.api.serializers import JournalEntrySerializer
 from itsm.api.viewsets import TrackedViewSet
+from itsm.core.scoping import separation
 from itsm.core.views import parse_id
 
 from .. import imports, services
@@ -226,6 +227,15 @@ class RelationshipViewSet(
     filterset_class = RelationshipFilterSet
     ordering = ["id"]
     ordering_fields = ["id", "created_at"]
+
+    def get_queryset(self):
+        """Relationships between CIs the caller may both see (separated by organization,
+        one naming another customer's CI is not theirs)."""
+        relationships = super().get_queryset()
+        if separation(self.request.user) is None:
+            return relationships  # every CI: no subquery
+        visible = ConfigurationItem.objects.visible_to(self.request.user).values("pk")
+        return relationships.filter(source__in=visible, target__in=visible)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
