@@ -14,9 +14,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from cmdb.models import ConfigurationItem
 from itsm.api.permissions import IsAgent
 from itsm.api.viewsets import IF_MATCH, TrackedViewSet
 from itsm.core import services as core
+from itsm.core.scoping import separation
 from practices.assets import compliance, services
 from practices.assets.filters import (
     ASSET_ORDERING,
@@ -158,6 +160,15 @@ class LicenceViewSet(StaffViewSet):
     filterset_class = LicenceFilterSet
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
+
+    def get_queryset(self):
+        """Separated by organization, the licences of the software CIs the caller may see
+        (not another customer's)."""
+        licences = super().get_queryset()
+        if separation(self.request.user) is None:
+            return licences
+        software = ConfigurationItem.objects.visible_to(self.request.user).values("pk")
+        return licences.filter(software__in=software)
 
     @extend_schema(responses=ComplianceRowSerializer(many=True), parameters=[STATUS_PARAM])
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
