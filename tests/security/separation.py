@@ -365,9 +365,37 @@ def attach_dependents(world: World, models) -> None:
                         continue
                     parent = hidden[f.related_model]
                     values = {f.name: parent.row}
+                for other in dependent_fields(model, set(hidden)):
+                    if other is not f:  # its other end: a row agent X sees (a bridge)
+                        values.update(_visible_end(world, mode, other, parent))
                 try:
                     with transaction.atomic():
                         row = copy_row(template, **values)
                 except (IntegrityError, ValueError):
                     continue
                 made.setdefault(model, []).append(Dependent(row, parent, f.name))
+
+
+def _visible_end(world, mode, f, parent) -> dict:
+    """Values pointing ``f`` (a foreign key or a generic one) at a row agent X sees, of
+    the field's type (a generic one: of the hidden end's type)."""
+    from django.contrib.contenttypes.fields import GenericForeignKey
+    from django.contrib.contenttypes.models import ContentType
+
+    model = type(parent.row) if isinstance(f, GenericForeignKey) else f.related_model
+    seen = [r for r in world.rows[mode].get(model, []) if r.visible]
+    if not seen:
+        return {}
+    if isinstance(f, GenericForeignKey):
+        return {f.ct_field: ContentType.objects.get_for_model(model), f.fk_field: seen[0].row.pk}
+    return {f.name: seen[0].row}
+
+
+def bridging_models() -> set:
+    """Models with two fields naming separated rows (links, relationships, conflicts…):
+    one made to join a row agent X sees to one they may not, in each mode."""
+    found = set()
+    for mode in MODES:
+        separated = set(separated_models(mode))
+        found |= {m for m in apps.get_models() if len(dependent_fields(m, separated)) >= 2}
+    return found

@@ -108,7 +108,9 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         atomic.__enter__()
         try:
             built = world_of.build()
-            world_of.attach_dependents(built, set().union(*DEPENDENT.values()))
+            world_of.attach_dependents(
+                built, set().union(*DEPENDENT.values()) | world_of.bridging_models()
+            )
             built.client = Client()
             built.client.force_login(built.user("agent_x"))
             yield built
