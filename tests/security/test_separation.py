@@ -25,6 +25,7 @@ from itsm.core import search as core_search
 
 from . import policy, samples, surface
 from . import separation as world_of
+from .test_matrix import WRITE_METHODS, _send, _writes_so_far
 
 AGENT = policy.ROLES_BY_NAME["agent"]
 SEPARATED = {mode: set(world_of.separated_models(mode)) for mode in world_of.MODES}
@@ -73,6 +74,29 @@ def _cases():
 
 
 ROW_CASES, ANYWHERE_CASES = _cases()
+
+
+def _write_cases():
+    cases = []
+    for mode in world_of.MODES:
+        for endpoint in [*surface.api_endpoints(), *surface.page_endpoints()]:
+            if endpoint.kind == "admin" or len(endpoint.arg_names) != 1:
+                continue
+            if _model(endpoint) not in SEPARATED[mode]:
+                continue
+            methods = endpoint.methods if endpoint.kind == "api" else ("POST",)
+            for method in set(methods) & set(WRITE_METHODS):
+                rule = surface.rule_for(endpoint, method)
+                if rule is None or rule.skip_writes:
+                    continue
+                if rule.allows(AGENT, write=True, detail=True, owner=False) is False:
+                    continue  # refused to agents whatever the row (the matrix checks it)
+                label = f"{mode} {method} {endpoint.route} [{endpoint.name}]"
+                cases.append(pytest.param(mode, endpoint, method, id=label))
+    return cases
+
+
+WRITE_CASES = _write_cases()
 #: Types (of an endpoint) whose rows name a row of a separated type, by mode.
 DEPENDENT = {
     mode: {
@@ -204,6 +228,30 @@ def test_a_row_of_anothers_record_does_not_name_it(separated, mode, endpoint):
             wrong.append(f"{what}: server error {response.status_code}")
         elif leaked := _leaks(body, [dependent]):
             wrong.append(f"{what}: {response.status_code}, shows {leaked}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("mode", "endpoint", "method"), WRITE_CASES)
+def test_a_write_to_a_row_of_others_is_refused(separated, mode, endpoint, method):
+    """Every write naming a row agent X may not see is a 404 (or 403) and changes
+    nothing."""
+    model = _model(endpoint)
+    wrong = []
+    for made in separated.rows[mode][model]:
+        if made.visible:
+            continue
+        sample = samples.sample(_RowData(model, made.row), endpoint)
+        with transaction.atomic():
+            before = _writes_so_far()
+            response = _send(separated.client, method, endpoint, sample.url)
+            after = _writes_so_far()
+            transaction.set_rollback(True)
+        what = f"{method} {sample.url} ({made.label})"
+        if response.status_code not in (403, 404, 405):
+            wrong.append(f"{what}: expected a refusal, got {response.status_code}")
+        elif after != before:
+            changed = sorted(t for t in after if after[t] != before.get(t))
+            wrong.append(f"{what}: {response.status_code}, changed {changed}")
     assert not wrong, "\n".join(wrong)
 
 
@@ -407,3 +455,22 @@ def test_the_rows_are_what_they_claim(separated, mode):
         for r in made:
             assert (r.row.pk in seen) == r.visible, (mode, model.__name__, r.label)
     assert len(SEPARATED[mode]) >= 2
+
+
+@pytest.mark.parametrize("mode", world_of.MODES)
+def test_a_write_to_their_row_is_let_in(separated, mode):
+    """The refusals above are the rows' (not every write's): a comment on a record they
+    see is taken, and moves the write counter."""
+    from incidents.models import Incident
+
+    made = next(r for r in separated.rows[mode][Incident] if r.visible)
+    with transaction.atomic():
+        before = _writes_so_far()
+        response = separated.client.post(
+            f"/api/v1/incidents/{made.row.number}/comments/",
+            {"body": "A reply.", "internal": False},
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+        assert _writes_so_far() != before
+        transaction.set_rollback(True)
