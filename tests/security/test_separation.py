@@ -6,9 +6,13 @@ O2's people, and sees O1's.
 
 The cases come from the surface, as the matrix's: every API operation and page (GET) of a
 separated type (the types are found at run time, ``separation.separated_models``) on each
-row made for it; every other page and API list, searched for the rows agent X must not
-see; every search endpoint, lookup and serializer choice. The data (the demo, two teams,
-two customers, the rows) is built once for the module and rolled back at the end."""
+row made for it, and every write naming a row they may not see (refused, nothing
+changed); the URLs of rows that name such a row (timers, approvals, conflicts…:
+``separation.attach_dependents``), and rows joining one they see to one they may not
+(links, relationships); every other page and API list, searched for the rows agent X must
+not see; every search endpoint, lookup, serializer choice, the change calendar's feed and
+the contact card's figures. The data (the demo, two teams, two customers, the rows) is
+built once for the module and rolled back at the end."""
 
 import json
 
