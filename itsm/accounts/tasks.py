@@ -16,14 +16,15 @@ from itsm.core.services import notify
 @shared_task
 def send_password_reset(email: str, base_url: str) -> int:
     """Mail a reset link to each active account with this address and a usable password
-    (none: nothing is sent, and nothing tells the asker). Returns how many were queued."""
+    (none: nothing is sent, and nothing tells the asker). Under ``SSO_ONLY`` only
+    break-glass accounts sign in with a password: only they get a link. Returns how many
+    were queued."""
     from .models import User
 
-    users = [
-        user
-        for user in User.objects.filter(email__iexact=email, is_active=True)
-        if user.has_usable_password()
-    ]
+    accounts = User.objects.filter(email__iexact=email, is_active=True)
+    if getattr(settings, "SSO_ONLY", False):
+        accounts = accounts.filter(break_glass__isnull=False)
+    users = [user for user in accounts if user.has_usable_password()]
     minutes = max(1, settings.PASSWORD_RESET_TIMEOUT // 60)
     for user in users:
         path = reverse(

@@ -32,3 +32,10 @@ def sso_providers(context):
             {"name": settings.SAML_PROVIDER_NAME, "url": reverse("saml2_login") + query}
         )
     return providers
+
+
+@register.simple_tag
+def local_passwords() -> bool:
+    """Whether people sign in with local passwords (off under ``SSO_ONLY``, where only
+    break-glass accounts do: the sign-in page then offers no password reset)."""
+    return not getattr(settings, "SSO_ONLY", False)
