@@ -57,6 +57,8 @@ def test_the_browsable_api_alone_allows_style_attributes(agent):
     directives = policy(browsable)
     assert directives["style-src-attr"] == "'unsafe-inline'"
     assert directives["style-src"] == "'self'" and "unsafe" not in directives["script-src"]
+    html = browsable.content.decode()
+    assert "<style" not in html and "/static/css/api-code.css" in html
     for response in (
         web(agent).get("/api/v1/incidents/", HTTP_ACCEPT="application/json"),
         web(agent).get("/incidents/"),
