@@ -380,12 +380,16 @@ def send_minutes(meeting: CabMeeting, actor) -> CabMeeting:
     return meeting
 
 
-def summary(change: Change) -> dict:
+def summary(change: Change, user) -> dict:
     """What the board reads about a change at the workbench: risk with its reasons,
-    conflicts, plans, CIs and services."""
+    conflicts (as ``user`` may read them), plans, CIs and services."""
+    from . import conflicts
+
     return {
         "risk": risk.worded(risk.explain(change)),
-        "conflicts": list(change.conflicts.select_related("other_change", "window")),
+        "conflicts": list(
+            conflicts.seen_by(change.conflicts.all(), user).select_related("other_change", "window")
+        ),
         "configuration_items": list(change.configuration_items.select_related("ci_class")),
         "services": list(change.services.all()),
     }

@@ -187,7 +187,7 @@ def _workbench(request, pk: int, wanted: str, comment: str = "", status: int = 2
     }
     if current is not None:
         change = current.change
-        context["summary"] = cab.summary(change)
+        context["summary"] = cab.summary(change, request.user)
         if current.started_at:
             context["ends_at"] = current.started_at + timedelta(minutes=current.minutes_allotted)
     return render(request, "changes/cab_detail.html", context, status=status)

@@ -496,10 +496,23 @@ def current(queryset):
     return queryset.filter(Q(other_change__isnull=True) | Q(other_change__state__in=IN_FLIGHT))
 
 
-def panel(change) -> dict:
+def seen_by(queryset, user):
+    """Conflicts as ``user`` may read them. Under data separation the other side of a
+    conflict may be a change (or a CI) of another team or customer: the conflict is still
+    shown (it is a fact about the change they see) but names neither; each row says
+    whether its other change and CI may be named (``Conflict.other_named`` and
+    ``ci_named``, read by ``for_reader``). In the same query."""
+    from cmdb.models import ConfigurationItem
+
+    changes = Change.objects.visible_to(user).filter(pk=OuterRef("other_change_id"))
+    cis = ConfigurationItem.objects.visible_to(user).filter(pk=OuterRef("configuration_item_id"))
+    return queryset.annotate(other_named=Exists(changes), ci_named=Exists(cis))
+
+
+def panel(change, user) -> dict:
     """What the change page's conflicts block shows (``templates/changes/_conflicts.html``):
     one query."""
-    rows = current(change.conflicts.all()).select_related(
+    rows = seen_by(current(change.conflicts.all()), user).select_related(
         "other_change", "window", "configuration_item"
     )
     return {"conflicts": list(rows), "scheduled": _scheduled(change)}

@@ -14,6 +14,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.approvals import AbstractApproval
@@ -232,7 +233,9 @@ class Question(models.Model):
     help_text = models.CharField(max_length=300, blank=True, verbose_name=_("help text"))
     choices = models.JSONField(
         default=list,
-        help_text='The answers and their weights: [{"value": "yes", "label": "Yes", "weight": 5}]',
+        help_text=_(
+            'The answers and their weights: [{"value": "yes", "label": "Yes", "weight": 5}]'
+        ),
         verbose_name=_("choices"),
     )
 
@@ -256,7 +259,11 @@ class Question(models.Model):
             )
         ):
             raise ValidationError(
-                {"choices": 'A list of answers: [{"value": "yes", "label": "Yes", "weight": 5}].'}
+                {
+                    "choices": gettext(
+                        'A list of answers: [{"value": "yes", "label": "Yes", "weight": 5}].'
+                    )
+                }
             )
 
     def weight_of(self, value: str) -> int | None:
@@ -288,7 +295,7 @@ class ChangeModel(models.Model):
     required_fields = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Fields required to enter a state: {"authorise": ["backout_plan"]}.',
+        help_text=_('Fields required to enter a state: {"authorise": ["backout_plan"]}.'),
         verbose_name=_("required fields"),
     )
     approval_policy = models.ForeignKey(
@@ -342,22 +349,26 @@ class ChangeModel(models.Model):
         path = self.states or []
         if path:
             if not isinstance(path, list) or not all(isinstance(s, str) for s in path):
-                errors["states"] = "A list of states."
+                errors["states"] = gettext("A list of states.")
             elif path[0] != ChangeState.NEW or path[-1] != ChangeState.CLOSED:
-                errors["states"] = "The path starts at new and ends at closed."
+                errors["states"] = gettext("The path starts at new and ends at closed.")
             elif any(s not in ORDER for s in path) or [s for s in ORDER if s in path] != path:
-                errors["states"] = f"States in this order, each once: {', '.join(ORDER)}."
+                errors["states"] = gettext("States in this order, each once: %(states)s.") % {
+                    "states": ", ".join(ORDER)
+                }
         required = self.required_fields or {}
         if not isinstance(required, dict):
-            errors["required_fields"] = 'A mapping: {"authorise": ["backout_plan"]}.'
+            errors["required_fields"] = gettext('A mapping: {"authorise": ["backout_plan"]}.')
         else:
             for state, names in required.items():
                 if state not in ORDER:
-                    errors["required_fields"] = f"'{state}' is not a state."
+                    errors["required_fields"] = gettext("'%(state)s' is not a state.") % {
+                        "state": state
+                    }
                 elif not isinstance(names, list) or any(n not in FIELD_NAMES for n in names):
-                    errors["required_fields"] = (
-                        f"Fields of a change, among: {', '.join(FIELD_NAMES)}."
-                    )
+                    errors["required_fields"] = gettext(
+                        "Fields of a change, among: %(fields)s."
+                    ) % {"fields": ", ".join(FIELD_NAMES)}
         if errors:
             raise ValidationError(errors)
 
@@ -894,7 +905,7 @@ class ScheduleWindow(models.Model):
 
         errors = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            errors["ends_at"] = "The window ends after it starts."
+            errors["ends_at"] = gettext("The window ends after it starts.")
         errors.update(validate(self.rrule, self.time_zone, self.starts_at))
         if errors:
             raise ValidationError(errors)
@@ -949,6 +960,23 @@ class Conflict(models.Model):
 
     def __str__(self):
         return f"{self.change.number}: {self.detail}"
+
+    @property
+    def hides_other(self) -> bool:
+        """Read through ``conflicts.seen_by``: its other change, or its CI, is another
+        team's or customer's, which this reader may not see named."""
+        return (
+            self.other_change_id is not None and getattr(self, "other_named", True) is False
+        ) or (self.configuration_item_id is not None and getattr(self, "ci_named", True) is False)
+
+    @property
+    def shown_detail(self) -> str:
+        """The detail as this reader may read it (``hides_other``: the kind only)."""
+        if self.hides_other:
+            return gettext("%(kind)s, of another team or customer (not shown to you).") % {
+                "kind": self.get_kind_display()
+            }
+        return self.detail
 
 
 class CalendarFeed(models.Model):

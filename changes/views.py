@@ -111,7 +111,7 @@ class ChangeScreens(RecordScreens):
                 if value not in (ClosureCode.REJECTED, ClosureCode.CANCELLED)
             ],
             risk_panel=risk.panel(record),
-            conflicts_panel=conflicts.panel(record),
+            conflicts_panel=conflicts.panel(record, user),
             approvals_panel=approvals.panel(record, user),
             **extra,
         )

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils.translation import gettext
 
 from .models import CIClass, ConfigurationItem, Relationship, RelationshipType
 
@@ -198,12 +199,14 @@ class Analysis:
         return [self.items[pk] for pk in self.service_ids]
 
     def describe(self, relationship: Relationship) -> str:
-        """``erp-app runs on db-01``, with names of CIs already loaded."""
+        """``erp-app runs on db-01``, with names of CIs already loaded (a CI the reader may
+        not see is not loaded, nor named)."""
+        unseen = gettext("a CI not shown to you")
         source = self.items.get(relationship.source_id)
         target = self.items.get(relationship.target_id)
         return (
-            f"{source.name if source else relationship.source_id} {relationship.type.name} "
-            f"{target.name if target else relationship.target_id}"
+            f"{source.name if source else unseen} {relationship.type.name} "
+            f"{target.name if target else unseen}"
         )
 
     def rows(self):
@@ -219,6 +222,7 @@ def analyse(
     max_depth: int | None = None,
     limit: int | None = None,
     services_at_any_depth: bool = False,
+    reader=None,
 ) -> Analysis:
     """The walk with what it shows loaded: four queries whatever the size of the
     result. Only the first ``limit`` CIs reached (all if
@@ -226,11 +230,21 @@ def analyse(
 
     ``services_at_any_depth``: the business services are looked for along the whole chain,
     however deep the CIs listed go (a server's outage reaches the service four hops up,
-    even when the page lists the nearest two); the same queries, the walk is not bounded."""
+    even when the page lists the nearest two); the same queries, the walk is not bounded.
+
+    ``reader``: only the CIs this person may see are listed, loaded and named (under
+    data separation by organization, another customer's CIs); one query more."""
     flagged: set[int] = set()
     everything = walk(
         ci.pk, direction, None if services_at_any_depth else max_depth, services=flagged
     )
+    if reader is not None and everything and not sees_every_ci(reader):
+        seen = visible_ids(
+            reader, {r.ci_id for r in everything} | {r.via_ci_id for r in everything}
+        )
+        everything = [r for r in everything if r.ci_id in seen]
+    else:
+        seen = None
     if max_depth is None:
         reached = everything
     else:
@@ -240,6 +254,8 @@ def analyse(
     service_ids = [r.ci_id for r in everything if r.ci_id in flagged]
     if everything:
         wanted = {r.ci_id for r in shown} | {r.via_ci_id for r in shown} | set(service_ids)
+        if seen is not None:
+            wanted &= seen
         wanted.discard(ci.pk)
         items = (
             ConfigurationItem.objects.select_related("ci_class")
@@ -263,22 +279,51 @@ class Graph:
     truncated: bool
 
 
+def sees_every_ci(reader) -> bool:
+    """Staff whose view no data separation narrows see every CI: nothing to filter."""
+    from itsm.core.scoping import separation
+
+    return reader.is_agent and separation(reader) is None
+
+
+def visible_ids(reader, ids) -> set[int]:
+    """Which of these CIs ``reader`` may see (the CMDB's scoping rule); one query."""
+    return set(
+        ConfigurationItem.objects.visible_to(reader)
+        .filter(pk__in=list(ids))
+        .values_list("pk", flat=True)
+    )
+
+
 def neighbourhood(
-    ci: ConfigurationItem, depth: int = 2, limit: int = 300, services: bool = False
+    ci: ConfigurationItem,
+    depth: int = 2,
+    limit: int = 300,
+    services: bool = False,
+    reader=None,
 ) -> Graph:
     """The CIs within ``depth`` relationships of ``ci`` (any type, either way) and the
     relationships between them; at most ``limit`` CIs, nearest first.
 
     ``services``: also the business services an outage of ``ci`` reaches further away,
     each with the CIs that carry the outage to it from the neighbourhood (so the map
-    shows what is at stake at any depth); one query more, whatever the graph."""
+    shows what is at stake at any depth); one query more, whatever the graph.
+
+    ``reader``: only the CIs this person may see are drawn (one query more)."""
     types = _type_ids()
     reached = walk(ci.pk, NEIGHBOURHOOD, depth, types=types)
+    narrowed = reader is not None and not sees_every_ci(reader)
+    if narrowed and reached:
+        seen = visible_ids(reader, {r.ci_id for r in reached})
+        reached = [r for r in reached if r.ci_id in seen]
     truncated = len(reached) + 1 > limit
     reached = reached[: limit - 1]
     distance = {ci.pk: 0, **{r.ci_id: r.depth for r in reached}}
     if services:
         truncated = _add_services(ci, distance, limit, types) or truncated
+    if narrowed and services:
+        seen = visible_ids(reader, set(distance)) | {ci.pk}
+        distance = {pk: d for pk, d in distance.items() if pk in seen}
     ids = list(distance)
     items = ConfigurationItem.objects.select_related("ci_class").in_bulk(ids)
     edges = list(

@@ -178,12 +178,12 @@ def _analysis_rows(analysis) -> list[dict]:
     return rows
 
 
-def _panels(ci, depth):
+def _panels(ci, depth, reader):
     # The business services affected are named whatever the depth listed.
     affected = impact.analyse(
-        ci, impact.IMPACT, depth, limit=PANEL_ROWS, services_at_any_depth=True
+        ci, impact.IMPACT, depth, limit=PANEL_ROWS, services_at_any_depth=True, reader=reader
     )
-    needs = impact.analyse(ci, impact.DEPENDENCIES, depth, limit=PANEL_ROWS)
+    needs = impact.analyse(ci, impact.DEPENDENCIES, depth, limit=PANEL_ROWS, reader=reader)
     return {
         "impact_rows": _analysis_rows(affected),
         "impact_total": len(affected.reached),
@@ -334,7 +334,9 @@ class CIScreens(TrackedScreens):
         if is_htmx(request) and request.GET.get("panel") == "impact":
             depth_choice, depth = _depth(request)
             context = {"ci": ci, "depth_choice": depth_choice, "depth_choices": list(DEPTHS)}
-            return Response({**context, **_panels(ci, depth)}, template_name="cmdb/_impact.html")
+            return Response(
+                {**context, **_panels(ci, depth, request.user)}, template_name="cmdb/_impact.html"
+            )
         return self.page(ci)
 
     def page_context(self, record, **extra):
@@ -407,6 +409,11 @@ def _detail_context(request, ci, **extra):
     incoming = ci.incoming_relationships.select_related("type", "source__ci_class").order_by(
         "type__reverse_name", "source__sort_name", "id"
     )
+    if not impact.sees_every_ci(request.user):
+        # Relationships with a CI the person may not see (another customer's): not listed.
+        seen = ConfigurationItem.objects.visible_to(request.user).values("pk")
+        outgoing = outgoing.filter(target__in=seen)
+        incoming = incoming.filter(source__in=seen)
     types = list(RelationshipType.objects.all())
     context = {
         "ci": ci,
@@ -422,7 +429,7 @@ def _detail_context(request, ci, **extra):
         "depth_choices": list(DEPTHS),
         "record_panels": _record_panels(ci),
         "history": _history(ci, schema),
-        **_panels(ci, depth),
+        **_panels(ci, depth, request.user),
     }
     context.update(extra)
     return context
@@ -442,7 +449,9 @@ def map_data(request, pk):
     """The graph around a CI for the service map (nodes and edges as the map draws them)."""
     ci = _get(request.user, pk)
     depth = _map_depth(request)
-    graph = impact.neighbourhood(ci, depth=depth, limit=MAP_LIMIT, services=True)
+    graph = impact.neighbourhood(
+        ci, depth=depth, limit=MAP_LIMIT, services=True, reader=request.user
+    )
     nodes = [
         {
             "id": str(item.pk),

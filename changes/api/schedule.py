@@ -116,6 +116,19 @@ class ConflictSerializer(ModelSerializer):
     )
     window_name = serializers.CharField(source="window.name", read_only=True, default=None)
 
+    def to_representation(self, instance):
+        """Read through ``conflicts.seen_by``: another team's or customer's change or CI
+        is not named (the conflict itself is shown)."""
+        data = super().to_representation(instance)
+        if instance.hides_other:
+            data.update(
+                other_change=None,
+                configuration_item=None,
+                configuration_item_name=None,
+                detail=instance.shown_detail,
+            )
+        return data
+
     class Meta:
         model = Conflict
         fields = [
@@ -302,7 +315,8 @@ class ConflictViewSet(viewsets.ReadOnlyModelViewSet):
         """The conflicts of the changes the caller may see (under data separation, not
         another team's or customer's)."""
         visible = Change.objects.visible_to(self.request.user)
-        return super().get_queryset().filter(change__in=visible.values("pk"))
+        queryset = super().get_queryset().filter(change__in=visible.values("pk"))
+        return conflicts.seen_by(queryset, self.request.user)
 
 
 # The scheduling assistant on a change ------------------------------------------------------

@@ -167,7 +167,7 @@ class ConfigurationItemViewSet(TrackedViewSet):
             raise ValidationError(
                 {"limit": gettext("A whole number from 1 to %(max)d.") % {"max": MAX_IMPACT_ITEMS}}
             )
-        analysis = analyse(ci, direction, depth, limit=limit)
+        analysis = analyse(ci, direction, depth, limit=limit, reader=request.user)
         depth_of = {r.ci_id: r for r in analysis.reached}
         rows = []
         for reached, item, relationship in analysis.rows():

@@ -297,7 +297,7 @@ def authenticate(clear: str, request=None) -> ApiToken:
                 reason=why,
             )
         raise TokenRefused(
-            gettext("This token has revoked: make a new one.")
+            gettext("This token was revoked: make a new one.")
             if token.revoked
             else gettext("This token has expired: make a new one.")
         )

@@ -205,6 +205,7 @@ EXPLICIT = {
     "devops-github": PUBLIC,
     # Pages of the kernel and the service desk.
     "favicon.ico": PUBLIC,
+    "javascript-catalog": PUBLIC,
     "login": PUBLIC,
     "logout": SIGN_OUT,
     "home": SIGNED_IN_ONLY,
