@@ -266,7 +266,7 @@ class Variable(models.Model):
     choices = models.JSONField(
         default=list,
         blank=True,
-        help_text='For choices: [{"value": "mac", "label": "MacBook"}]',
+        help_text=_('For choices: [{"value": "mac", "label": "MacBook"}]'),
         verbose_name=_("choices"),
     )
     regex = models.CharField(
@@ -283,13 +283,15 @@ class Variable(models.Model):
     show_when = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Shown only when another variable has a value: {"variable": "kind", "equals": "laptop"}',
+        help_text=_(
+            'Shown only when another variable has a value: {"variable": "kind", "equals": "laptop"}'
+        ),
         verbose_name=_("show when"),
     )
     require_when = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Required when: {"variable": "kind", "equals": "laptop"}',
+        help_text=_('Required when: {"variable": "kind", "equals": "laptop"}'),
         verbose_name=_("require when"),
     )
     order = models.PositiveIntegerField(default=100, verbose_name=_("order"))

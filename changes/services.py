@@ -262,9 +262,6 @@ def update_change(change: Change, actor, data: dict, expected_version=None) -> C
 def platform_update(change: Change, data: dict, body: str | Said = "") -> Change:
     """A move the platform makes (an approval completing, a freeze holding): checked like
     any other, journalled as the platform's."""
-    if isinstance(body, Said):
-        # The kernel's state line takes a plain text: stored in English.
-        body = body.in_english()
     return writes.change(SPEC, change, None, data, state_note=body)
 
 

@@ -28,8 +28,8 @@ class AttributeDefinitionFormSet(BaseInlineFormSet):
                 holders = definition.holders()
                 raise ValidationError(
                     ngettext(
-                        "%(count)d CI(s) hold a value for %(key)s; clear them before removing it.",
-                        "%(count)d CI(s) hold a value for %(key)s; clear them before removing it.",
+                        "%(count)d CI holds a value for %(key)s; clear it before removing it.",
+                        "%(count)d CIs hold a value for %(key)s; clear them before removing it.",
                         holders,
                     )
                     % {"count": holders, "key": definition.key}

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import Tracked, TrackedQuerySet
@@ -236,7 +237,12 @@ class AttributeDefinition(models.Model):
         held = self.holders()
         if held:
             raise ValidationError(
-                f"{held} CI(s) hold a value for {self.key}; clear them before removing it."
+                ngettext(
+                    "%(count)d CI holds a value for %(key)s; clear it before removing it.",
+                    "%(count)d CIs hold a value for %(key)s; clear them before removing it.",
+                    held,
+                )
+                % {"count": held, "key": self.key}
             )
         return super().delete(*args, **kwargs)
 
@@ -262,12 +268,19 @@ class AttributeDefinition(models.Model):
                 .first()
             )
             if clash is not None:
-                errors["key"] = f"{clash.ci_class.name} already defines {self.key}."
+                errors["key"] = gettext("%(ci_class)s already defines %(key)s.") % {
+                    "ci_class": clash.ci_class.name,
+                    "key": self.key,
+                }
         saved = getattr(self, "_saved", None)
         if not errors and saved is not None and saved[0] != self.key:
             held = self.holders(saved[0])
             if held:
-                errors["key"] = f"{held} CI(s) hold a value for {saved[0]}; it cannot be renamed."
+                errors["key"] = ngettext(
+                    "%(count)d CI holds a value for %(key)s; it cannot be renamed.",
+                    "%(count)d CIs hold a value for %(key)s; it cannot be renamed.",
+                    held,
+                ) % {"count": held, "key": saved[0]}
         if not errors and self.ci_class_id and self.identity_changed and self.unique:
             from .attributes import Schemas
             from .services import identification_clashes
@@ -476,10 +489,12 @@ class RelationshipType(models.Model):
 
     key = models.CharField(max_length=50, unique=True, validators=[KEY], verbose_name=_("key"))
     name = models.CharField(
-        max_length=100, help_text='Read from the source: "depends on".', verbose_name=_("name")
+        max_length=100, help_text=_('Read from the source: "depends on".'), verbose_name=_("name")
     )
     reverse_name = models.CharField(
-        max_length=100, help_text='Read from the target: "used by".', verbose_name=_("reverse name")
+        max_length=100,
+        help_text=_('Read from the target: "used by".'),
+        verbose_name=_("reverse name"),
     )
     outage_spreads = models.CharField(
         max_length=10, choices=Spread.choices, verbose_name=_("outage spreads")

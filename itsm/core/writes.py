@@ -30,6 +30,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services as core
+from .i18n import Said
 from .models import JournalEntry, Record
 from .numbering import next_number
 
@@ -220,11 +221,13 @@ def _journal(spec: WriteSpec, obj, actor, change: Write) -> None:
     if fields:
         core.write_journal(obj, JournalEntry.Kind.FIELDS, actor, data=fields, internal=True)
     if "state" in diff:
+        note = change.options.get("state_note") or ""
         core.write_journal(
             obj,
             JournalEntry.Kind.STATE,
             actor,
-            body=(change.options.get("state_note") or "").strip()[:2000],
+            # A sentence the platform words (said) is read in each reader's language.
+            body=note if isinstance(note, Said) else str(note).strip()[:2000],
             data={"from": diff["state"][0], "to": diff["state"][1]},
         )
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import Environment
@@ -80,7 +81,9 @@ class EnvironmentPolicy(models.Model):
 
     def clean(self):
         if self.change_model_id and not self.change_model.active:
-            raise ValidationError({"change_model": f"{self.change_model} is retired."})
+            raise ValidationError(
+                {"change_model": gettext("%(model)s is retired.") % {"model": self.change_model}}
+            )
 
 
 class GitHubIntegration(models.Model):
@@ -107,20 +110,22 @@ class GitHubIntegration(models.Model):
     allowed_callback_hosts = models.JSONField(
         default=list,
         blank=True,
-        help_text='Hosts the callback may be sent to, e.g. ["api.github.com"].',
+        help_text=_('Hosts the callback may be sent to, e.g. ["api.github.com"].'),
         verbose_name=_("allowed callback hosts"),
     )
     environments = models.JSONField(
         default=dict,
         blank=True,
-        help_text='GitHub environment -> ours: {"prod": "production", "qa": "test"}; an '
-        "environment not named here is looked up by our own names.",
+        help_text=_(
+            'GitHub environment -> ours: {"prod": "production", "qa": "test"}; an '
+            "environment not named here is looked up by our own names."
+        ),
         verbose_name=_("environments"),
     )
     repositories = models.JSONField(
         default=list,
         blank=True,
-        help_text='Repositories allowed ("owner/name"); empty: any.',
+        help_text=_('Repositories allowed ("owner/name"); empty: any.'),
         verbose_name=_("repositories"),
     )
     service_account = models.ForeignKey(

@@ -141,7 +141,7 @@ SPEC = writes.WriteSpec(
         "version": deployment.software_version,
     },
     after=_after,
-    on_assign=writes.assigned_notice("deployment"),
+    on_assign=writes.assigned_notice(_("deployment")),
 )
 
 

@@ -81,7 +81,7 @@ SPEC = writes.WriteSpec(
     validate=_validate,
     guard=writes.reject_end_users,
     created_data=lambda release: {"version": release.release_version},
-    on_assign=writes.assigned_notice("release"),
+    on_assign=writes.assigned_notice(_("release")),
 )
 
 

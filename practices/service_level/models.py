@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import TIME_ZONE_CHOICES
@@ -63,7 +64,10 @@ class BusinessCalendar(Tracked):
                 )
             except NotImplementedError:
                 raise ValidationError(
-                    {"holiday_country": f"No public holidays known for '{self.holiday_country}'."}
+                    {
+                        "holiday_country": gettext("No public holidays known for '%(country)s'.")
+                        % {"country": self.holiday_country}
+                    }
                 ) from None
             except Exception as exc:  # the package rejects an unknown region
                 raise ValidationError({"holiday_subdivision": str(exc)}) from None
@@ -192,7 +196,7 @@ class Agreement(Tracked):
     conditions = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Other fields of the record, e.g. {"category": [4, 5]}.',
+        help_text=_('Other fields of the record, e.g. {"category": [4, 5]}.'),
         verbose_name=_("conditions"),
     )
     team = models.ForeignKey(
@@ -275,7 +279,9 @@ class Target(models.Model):
         Agreement, on_delete=models.CASCADE, related_name="targets", verbose_name=_("agreement")
     )
     name = models.CharField(
-        max_length=100, help_text='Shown on records, e.g. "Resolve in 8h".', verbose_name=_("name")
+        max_length=100,
+        help_text=_('Shown on records, e.g. "Resolve in 8h".'),
+        verbose_name=_("name"),
     )
     metric = models.CharField(max_length=12, choices=Metric.choices, verbose_name=_("metric"))
     duration = models.DurationField(

@@ -407,6 +407,6 @@ def test_the_admin_refuses_to_delete_an_attribute_holding_values(db):
 
     refused = post("vendor")
     assert not refused.is_valid()
-    assert "1 CI(s) hold a value for vendor" in str(refused.non_form_errors())
+    assert "1 CI holds a value for vendor" in str(refused.non_form_errors())
     allowed = post("url")
     assert allowed.is_valid(), allowed.errors
