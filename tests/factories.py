@@ -179,3 +179,14 @@ def laptop_item(name="New laptop", category="Hardware"):
         choices=[{"value": "mac"}, {"value": "thinkpad"}],
     )
     return item
+
+
+def german_words(monkeypatch, words: dict) -> None:
+    """Put ``words`` ({msgid: German}) on top of the German catalogue for one test
+    (monkeypatch restores it), so that a test of per-language wording does not depend on
+    the shipped translations."""
+    from django.utils.translation import trans_real
+
+    catalog = trans_real.translation("de")._catalog
+    monkeypatch.setattr(catalog, "_catalogs", [dict(words), *catalog._catalogs])
+    monkeypatch.setattr(catalog, "_plurals", [catalog._plurals[0], *catalog._plurals])

@@ -6,12 +6,12 @@ shipped translations."""
 
 import pytest
 from django.utils import translation
-from django.utils.translation import trans_real
 
 from changes import risk
 from changes.models import ApprovalLevel, ApprovalPolicy, Change
 from itsm.core.i18n import Said
 from itsm.core.models import JournalEntry, Notification
+from tests import factories
 from tests.changes.test_approvals import PLANS
 
 WAITING = "Waiting for approval (level %(level)s) from any one of %(names)s (%(kind)s).%(due)s"
@@ -30,9 +30,7 @@ GERMAN = {
 @pytest.fixture
 def german(monkeypatch):
     """The German catalogue with ``GERMAN`` on top (restored after the test)."""
-    catalog = trans_real.translation("de")._catalog
-    monkeypatch.setattr(catalog, "_catalogs", [dict(GERMAN), *catalog._catalogs])
-    monkeypatch.setattr(catalog, "_plurals", [catalog._plurals[0], *catalog._plurals])
+    factories.german_words(monkeypatch, GERMAN)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ depend on the shipped translations."""
 
 import pytest
 from django.utils import translation
-from django.utils.translation import trans_real
 
 from itsm.audit.services import record
 from itsm.core.models import JournalEntry, Notification
@@ -26,9 +25,7 @@ GERMAN = {
 @pytest.fixture
 def german(monkeypatch):
     """The German catalogue with ``GERMAN`` on top (restored after the test)."""
-    catalog = trans_real.translation("de")._catalog
-    monkeypatch.setattr(catalog, "_catalogs", [dict(GERMAN), *catalog._catalogs])
-    monkeypatch.setattr(catalog, "_plurals", [catalog._plurals[0], *catalog._plurals])
+    factories.german_words(monkeypatch, GERMAN)
 
 
 def speaks(user, language):

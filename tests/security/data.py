@@ -3,9 +3,14 @@ a person of each role, and for each type end users own, one row of end user A (t
 sample every detail URL opens) and one of end user B (so that B's lists are not empty
 and A's rows must be missing from them)."""
 
+from contextlib import contextmanager
+
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 
 from catalogue import services as catalogue_services
 from catalogue.models import Approval, CatalogueItem, ServiceRequest
@@ -191,3 +196,25 @@ def build() -> MatrixData:
     _owned_rows(data)
     assert RecordLink.objects.exists()
     return data
+
+
+@contextmanager
+def built_for_the_module(django_db_blocker, tmp_path_factory):
+    """Around a module's data, built once: media in a folder of its own, static files from
+    the source tree, the database open to the module, and everything rolled back at the
+    end (each case runs in a savepoint of this transaction)."""
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with (
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"), STORAGES=storages),
+        django_db_blocker.unblock(),
+    ):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 from django.shortcuts import resolve_url
-from django.test import Client, override_settings
+from django.test import Client
 
 from incidents.models import Incident
 
@@ -106,29 +106,16 @@ CASES = _cases()
 @pytest.fixture(scope="module")
 def matrix(django_db_setup, django_db_blocker, tmp_path_factory):
     """The data and one signed-in client per role, built once; rolled back at the end."""
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with (
-        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"), STORAGES=storages),
-        django_db_blocker.unblock(),
-    ):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            built = matrix_data.build()
-            clients = {}
-            for role in policy.ROLES:
-                client = Client()
-                if role.user is not None:
-                    client.force_login(built.user(role.name))
-                clients[role.name] = client
-            built.clients = clients
-            yield built
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with matrix_data.built_for_the_module(django_db_blocker, tmp_path_factory):
+        built = matrix_data.build()
+        clients = {}
+        for role in policy.ROLES:
+            client = Client()
+            if role.user is not None:
+                client.force_login(built.user(role.name))
+            clients[role.name] = client
+        built.clients = clients
+        yield built
 
 
 def _writes_so_far() -> int:

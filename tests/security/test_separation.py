@@ -17,9 +17,8 @@ built once for the module and rolled back at the end."""
 import json
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.test import Client
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
@@ -29,6 +28,7 @@ from itsm.core import search as core_search
 
 from . import policy, samples, surface
 from . import separation as world_of
+from .data import built_for_the_module
 from .test_matrix import WRITE_METHODS, _send, _writes_so_far
 
 AGENT = policy.ROLES_BY_NAME["agent"]
@@ -124,27 +124,14 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with (
-        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"), STORAGES=storages),
-        django_db_blocker.unblock(),
-    ):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            built = world_of.build()
-            world_of.attach_dependents(
-                built, set().union(*DEPENDENT.values()) | world_of.bridging_models()
-            )
-            built.client = Client()
-            built.client.force_login(built.user("agent_x"))
-            yield built
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with built_for_the_module(django_db_blocker, tmp_path_factory):
+        built = world_of.build()
+        world_of.attach_dependents(
+            built, set().union(*DEPENDENT.values()) | world_of.bridging_models()
+        )
+        built.client = Client()
+        built.client.force_login(built.user("agent_x"))
+        yield built
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.conf import settings
 from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -118,29 +117,16 @@ class TokenWorld(matrix_data.MatrixData):
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with (
-        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"), STORAGES=storages),
-        django_db_blocker.unblock(),
-    ):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            built = TokenWorld(matrix_data.build())
-            for name in TOKEN_ROLES:
-                built.clients[name] = built.bearer(name, built.user(name), ["write"])
-            agent = built.user("agent")
-            built.bearer("read", agent, ["read"])
-            built.bearer("practice", agent, [f"{PRACTICE}:write"])
-            built.bearer("expired", agent, ["write"], expires_at=timezone.now())
-            built.bearer("revoked", agent, ["write"], revoked_at=timezone.now())
-            yield built
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with matrix_data.built_for_the_module(django_db_blocker, tmp_path_factory):
+        built = TokenWorld(matrix_data.build())
+        for name in TOKEN_ROLES:
+            built.clients[name] = built.bearer(name, built.user(name), ["write"])
+        agent = built.user("agent")
+        built.bearer("read", agent, ["read"])
+        built.bearer("practice", agent, [f"{PRACTICE}:write"])
+        built.bearer("expired", agent, ["write"], expires_at=timezone.now())
+        built.bearer("revoked", agent, ["write"], revoked_at=timezone.now())
+        yield built
 
 
 @pytest.mark.parametrize(("endpoint", "method", "roles"), ROLE_CASES)
