@@ -56,11 +56,18 @@ class Said:
         self.values = values
 
     def render(self) -> str:
-        """The sentence in the active language."""
+        """The sentence in the active language (a translation that does not fit the stored
+        values, say one changed since, falls back to the English sentence)."""
         text = translation.gettext(self.message)
         if not self.values:
             return text
-        return text % {name: _rendered(value) for name, value in self.values.items()}
+        values = {name: _rendered(value) for name, value in self.values.items()}
+        for sentence in (text, self.message):
+            try:
+                return sentence % values
+            except (KeyError, ValueError, TypeError):
+                continue
+        return self.message
 
     __str__ = render
 

@@ -366,6 +366,20 @@ def test_a_journal_line_the_platform_words_reads_in_each_readers_language(agent,
     assert "von 198.51.100.9" in body and "from 198.51.100.9" not in body
 
 
+def test_a_stored_sentence_that_no_longer_fits_its_values_still_reads():
+    """A sentence stored with values its message (or its translation) no longer names
+    reads in English rather than breaking the page."""
+    from itsm.core.i18n import Said
+
+    worded = Said.from_data({"message": "from %(last_used_from)s", "values": {"other": "x"}})
+    assert worded.render() == "from %(last_used_from)s"
+    worded = Said.from_data(
+        {"message": "from %(last_used_from)s", "values": {"last_used_from": "x"}}
+    )
+    with translation.override("de"):
+        assert worded.render() == "von x"
+
+
 def test_a_notice_is_worded_in_each_recipients_language(agent, agent2, opened):
     """One notice to a German and an English colleague: each gets it in their language;
     a plain address gets the site's; the timeline records it in English."""
