@@ -38,8 +38,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Debian packages: python-ldap compiles against libldap and libsasl; SAML signs with xmlsec1;
-# the tests start slapd on loopback; German messages are compiled with gettext's msgfmt.
-DEBS := libldap2-dev libsasl2-dev xmlsec1 slapd ldap-utils gettext
+# the tests start slapd and Prometheus Alertmanager on loopback; German messages are compiled
+# with gettext's msgfmt.
+DEBS := libldap2-dev libsasl2-dev xmlsec1 slapd ldap-utils gettext prometheus-alertmanager
 
 system-packages:
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
