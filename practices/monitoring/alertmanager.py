@@ -5,20 +5,17 @@ the group, keyed on the alert's fingerprint, so that Alertmanager's re-sends (ev
 The per-alert reading (``read_alert``) is shared with Grafana's webhook, whose body is
 Alertmanager's with a few fields more."""
 
-import hashlib
-from datetime import UTC, timedelta
-
 from django.utils.translation import gettext_lazy as _
 
 from .events import (
     FIRING,
-    KEY_LENGTH,
     MAX_LABELS,
     NAME_LENGTH,
     RESOLVED,
     SUMMARY_LENGTH,
     Event,
     PayloadRefused,
+    bounded_key,
     items,
     mapping,
     moment,
@@ -52,39 +49,11 @@ NODE_LABELS = ("instance", "host", "hostname", "node")
 RESOURCE_LABELS = ("job", "service", "pod", "container", "deployment", "resource")
 METRIC_LABELS = ("__name__", "metric")
 
-#: The farthest a time's offset may be from UTC (RFC 3339 allows ±23:59; no zone has more).
-MAX_OFFSET = timedelta(hours=15, minutes=59)
-
 
 def severity_of(labels: dict) -> str:
     """Our severity for a ``severity`` (or ``priority``) label; unknown or none: warning."""
     word = (labels.get("severity") or labels.get("priority") or "").strip().lower()
     return SEVERITY_WORDS.get(word, DEFAULT_SEVERITY)
-
-
-def time_of(value, path: str, *, required: bool = False):
-    """``events.moment`` and, besides, an offset within ±15:59 and a time that exists in
-    UTC (``9999-12-31T23:59:59-10:00`` does not)."""
-    parsed = moment(value, path, required=required)
-    if parsed is None:
-        return None
-    offset = parsed.utcoffset()
-    if offset is None or abs(offset) > MAX_OFFSET:
-        raise PayloadRefused(path, _("The time's offset must lie within ±15:59."))
-    try:
-        parsed.astimezone(UTC)
-    except OverflowError:
-        raise PayloadRefused(path, _("This time is out of range.")) from None
-    return parsed
-
-
-def bounded_key(value: str) -> str:
-    """A key of at most ``KEY_LENGTH`` characters; a longer one keeps its beginning and
-    ends with its SHA-256, so two long keys that differ late stay two keys."""
-    if len(value) <= KEY_LENGTH:
-        return value
-    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{value[: KEY_LENGTH - len(digest) - 1]}#{digest}"
 
 
 def link(links: list, title: str, value, path: str) -> None:
@@ -122,8 +91,8 @@ def read_alert(alert, path: str, *, source_kind: str, group_key: str, links=()) 
     status = one_of(alert.get("status"), f"{path}.status", (FIRING, RESOLVED))
     labels = mapping(alert.get("labels"), f"{path}.labels")
     annotations = mapping(alert.get("annotations"), f"{path}.annotations")
-    starts_at = time_of(alert.get("startsAt"), f"{path}.startsAt")
-    ends_at = time_of(alert.get("endsAt"), f"{path}.endsAt")
+    starts_at = moment(alert.get("startsAt"), f"{path}.startsAt")
+    ends_at = moment(alert.get("endsAt"), f"{path}.endsAt")
     found = []
     link(found, "generator", alert.get("generatorURL"), f"{path}.generatorURL")
     link(found, "runbook", annotations.get("runbook_url"), f"{path}.annotations.runbook_url")

@@ -2,8 +2,9 @@
 the payload carries, whatever the tool, and ``PayloadRefused`` naming the field that is
 wrong (a 400 that says what is wrong)."""
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,8 @@ NAME_LENGTH = 200
 KEY_LENGTH = 255
 #: At most this many labels (and links) per event: more is a 400.
 MAX_LABELS = 100
+#: The widest UTC offset a time may carry.
+MAX_OFFSET = timedelta(hours=15, minutes=59)
 #: At most this many alerts per payload (Alertmanager's groups, Grafana's): more is a 400.
 MAX_ALERTS = 1000
 
@@ -127,7 +130,8 @@ def items(value, path: str, *, limit: int = MAX_ALERTS, required: bool = True) -
 
 def moment(value, path: str, *, required: bool = False) -> datetime | None:
     """An RFC 3339 time with its offset (Alertmanager's zero time ``0001-01-01T00:00:00Z``
-    reads as none); a naive one or an offset beyond ±15:59 is refused."""
+    reads as none); a naive one, an offset beyond ±15:59 or a time that does not exist in
+    UTC (``9999-12-31T23:59:59-10:00``) is refused."""
     from django.utils.dateparse import parse_datetime
 
     raw = text(value, path, limit=64, required=required)
@@ -141,7 +145,23 @@ def moment(value, path: str, *, required: bool = False) -> datetime | None:
         raise PayloadRefused(path, _("A time with its offset is expected (RFC 3339)."))
     if parsed.year <= 1:
         return None
+    offset = parsed.utcoffset()
+    if offset is None or abs(offset) > MAX_OFFSET:
+        raise PayloadRefused(path, _("The time's offset must lie within ±15:59."))
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise PayloadRefused(path, _("This time is out of range.")) from None
     return parsed
+
+
+def bounded_key(value: str) -> str:
+    """A key of at most ``KEY_LENGTH`` characters; a longer one keeps its beginning and
+    ends with its SHA-256, so two long keys that differ late stay two keys."""
+    if len(value) <= KEY_LENGTH:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{value[: KEY_LENGTH - len(digest) - 1]}#{digest}"
 
 
 def one_of(value, path: str, choices, *, default=None) -> str:

@@ -13,7 +13,6 @@ resource and metric must be given."""
 
 from django.utils.translation import gettext_lazy as _
 
-from .alertmanager import bounded_key, time_of
 from .events import (
     FIRING,
     MAX_ALERTS,
@@ -23,8 +22,10 @@ from .events import (
     SUMMARY_LENGTH,
     Event,
     PayloadRefused,
+    bounded_key,
     items,
     mapping,
+    moment,
     one_of,
     text,
 )
@@ -82,7 +83,7 @@ def read_event(event, prefix: str) -> Event:
         key = message_key
     else:
         key = "|".join(_key_part(fields[name]) for name in KEY_FIELDS)
-    occurred_at = time_of(event.get("time"), f"{prefix}time")
+    occurred_at = moment(event.get("time"), f"{prefix}time")
     return Event(
         source_kind=SOURCE_KIND,
         key=bounded_key(key),
