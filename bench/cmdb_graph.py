@@ -240,6 +240,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     if not args.no_load:
         with connection.cursor() as cursor:
+            benchlib.allow_resetting(cursor)
             cursor.execute(
                 "TRUNCATE cmdb_relationship, cmdb_cikey, cmdb_importrun, "
                 "cmdb_configurationitem RESTART IDENTITY CASCADE"
