@@ -184,7 +184,12 @@ def _saml_single_logout(request):
         return None
     view = saml_views.LogoutInitView()
     view.setup(request)
-    return view.get(request)
+    response = view.get(request)  # ends our session whatever the provider answers
+    if response.status_code >= 400:
+        # The provider offers no single logout for this session (or djangosaml2 could
+        # not build the request): signed out here only, sent to the sign-in page.
+        return None
+    return response
 
 
 class SAMLMetadataView(saml_views.MetadataView):

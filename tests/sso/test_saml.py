@@ -416,3 +416,17 @@ def test_a_malformed_logout_message_is_a_400(client, saml_on, query):
     answer = client.get("/sso/saml/ls/", query)
     assert answer.status_code == 400
     assert audited("sso.logout_refused")
+
+
+def test_a_provider_without_single_logout_for_the_session_signs_out_here(
+    client, saml_on, monkeypatch
+):
+    """When pysaml2 finds no identity provider session to end (no single logout service,
+    or the SAML session is gone), the person is signed out here and sent to sign in."""
+    from saml2.client import Saml2Client
+
+    signed_in_through_saml(client, saml_on)
+    monkeypatch.setattr(Saml2Client, "global_logout", lambda self, *args, **kwargs: {})
+    answer = client.post("/logout/")
+    assert answer.status_code == 302 and answer["Location"] == "/login/"
+    assert signed_in_user(client) is None
