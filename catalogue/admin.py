@@ -1,8 +1,9 @@
 from django.contrib import admin
 
+from itsm.core import admin as core_admin
+
 from .admin_forms import (
     ApprovalLevelAdminForm,
-    ApprovalLevelFormSet,
     VariableAdminForm,
     VariableFormSet,
 )
@@ -71,14 +72,12 @@ class CatalogueItemAdmin(admin.ModelAdmin):
     inlines = [VariableInline]
 
 
-class ApprovalLevelInline(ItemRowsInline, admin.TabularInline):
-    """The approval policy: levels decided in order, each checked (a team with someone
-    in it to approve, each level once)."""
+class ApprovalLevelInline(ItemRowsInline, core_admin.ApprovalLevelInline):
+    """The item's approval policy: the kernel's levels, decided in order, checked
+    together (each level once, a team only where a team approves, someone in it)."""
 
     model = ApprovalLevel
     form = ApprovalLevelAdminForm
-    formset = ApprovalLevelFormSet
-    extra = 0
 
 
 class TaskTemplateInline(ItemRowsInline, admin.TabularInline):

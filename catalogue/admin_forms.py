@@ -103,14 +103,6 @@ class VariableFormSet(BaseInlineFormSet):
         super().clean()  # then the unique names
 
 
-class ApprovalLevelFormSet(BaseInlineFormSet):
-    def clean(self):
-        kept, _ = _kept(self)
-        levels = [form.instance for form in kept]
-        _report(dict(enumerate(kept)), form_rules.check_approval_levels(levels))
-        super().clean()  # then the unique orders
-
-
 class ApprovalLevelAdminForm(forms.ModelForm):
     class Meta:
         model = ApprovalLevel

@@ -5,15 +5,13 @@ A question's default, and the value a show/require condition compares with, are 
 with the very schema the answers are checked with (``variables.variable_schema``, the
 same messages): a default the order form would refuse is refused here first."""
 
-from django.db.models import Count, Q
 from django.utils.translation import gettext
 from jsonschema import Draft202012Validator, FormatChecker
 
-from itsm.accounts.models import Team
 from itsm.core.builders import RowProblem
 
 from . import variables as answers
-from .models import ApprovalLevel, Variable
+from .models import Variable
 
 CHOICE_TYPES = (Variable.Type.CHOICE, Variable.Type.MULTICHOICE)
 CONDITIONS = ("show_when", "require_when")
@@ -123,52 +121,6 @@ def _cycles(questions: list[Variable]) -> list[RowProblem]:
                     ),
                     index=index,
                     field="show_when",
-                )
-            )
-    return found
-
-
-def check_approval_levels(levels: list[ApprovalLevel]) -> list[RowProblem]:
-    """An item's approval policy: each level once, a team for team levels (and nobody but
-    the manager for manager levels), and someone in the team to approve."""
-    found = []
-    orders: dict[int, int] = {}
-    for index, level in enumerate(levels):
-        if level.order in orders:
-            found.append(
-                RowProblem(
-                    gettext("Level %(order)s is given twice.") % {"order": level.order},
-                    index=index,
-                    field="order",
-                )
-            )
-        orders.setdefault(level.order, index)
-        if level.kind == ApprovalLevel.Kind.MANAGER and level.team_id:
-            found.append(
-                RowProblem(
-                    gettext("The manager approves at this level; leave the team empty."),
-                    index=index,
-                    field="team",
-                )
-            )
-    team_ids = {
-        level.team_id
-        for level in levels
-        if level.team_id and level.kind != ApprovalLevel.Kind.MANAGER
-    }
-    staffed = set(
-        Team.objects.filter(pk__in=team_ids)
-        .annotate(approvers=Count("members", filter=Q(members__is_active=True)))
-        .filter(approvers__gt=0)
-        .values_list("pk", flat=True)
-    )
-    for index, level in enumerate(levels):
-        if level.team_id in team_ids and level.team_id not in staffed:
-            found.append(
-                RowProblem(
-                    gettext("Nobody in this team could approve (no members)."),
-                    index=index,
-                    field="team",
                 )
             )
     return found

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from itsm.core.approvals import AbstractApproval
+from itsm.core.approvals import AbstractApproval, AbstractApprovalLevel
 from itsm.core.models import Record, RecordQuerySet
 
 from .workflows import RequestState, TaskState, request_workflow, task_workflow
@@ -345,13 +345,16 @@ class Variable(models.Model):
             raise ValidationError(errors)
 
 
-class ApprovalLevel(models.Model):
-    """One level of an item's approval policy; levels are decided in order."""
+class ApprovalLevel(AbstractApprovalLevel):
+    """One level of an item's approval policy (the kernel's levels); levels are decided
+    in order."""
 
     class Kind(models.TextChoices):
         MANAGER = "manager", _("The requested-for person's manager")
         TEAM_ANY = "team_any", _("Any one member of a team")
         TEAM_ALL = "team_all", _("Every member of a team")
+
+    TEAM_KINDS = frozenset({Kind.TEAM_ANY, Kind.TEAM_ALL})
 
     item = models.ForeignKey(
         CatalogueItem,
@@ -359,16 +362,7 @@ class ApprovalLevel(models.Model):
         related_name="approval_levels",
         verbose_name=_("item"),
     )
-    order = models.PositiveIntegerField(default=1, verbose_name=_("order"))
     kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
-    team = models.ForeignKey(
-        "accounts.Team",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("team"),
-    )
 
     class Meta:
         ordering = ["item", "order"]
@@ -380,10 +374,6 @@ class ApprovalLevel(models.Model):
 
     def __str__(self):
         return f"{self.item}: level {self.order} ({self.get_kind_display()})"
-
-    def clean(self):
-        if self.kind != self.Kind.MANAGER and not self.team_id:
-            raise ValidationError({"team": _("Name the team that approves.")})
 
 
 class TaskTemplate(models.Model):

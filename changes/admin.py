@@ -8,6 +8,8 @@ from django.utils.functional import lazy
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 
+from itsm.core import admin as core_admin
+
 from . import risk
 from .models import (
     ApprovalLevel,
@@ -75,7 +77,10 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     inlines = [QuestionInline]
 
 
-class ApprovalLevelInline(admin.TabularInline):
+class ApprovalLevelInline(core_admin.ApprovalLevelInline):
+    """The policy's levels: the kernel's, checked together (each level once, a team
+    only where a team approves, someone in it)."""
+
     model = ApprovalLevel
     extra = 1
     fields = ("order", "kind", "mode", "team", "min_risk", "deadline_minutes")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from itsm.core.approvals import AbstractApproval
+from itsm.core.approvals import AbstractApproval, AbstractApprovalLevel
 from itsm.core.models import Record, RecordQuerySet
 
 from .workflows import (
@@ -119,7 +119,10 @@ class ApprovalPolicy(models.Model):
         return self.name
 
 
-class ApprovalLevel(models.Model):
+class ApprovalLevel(AbstractApprovalLevel):
+    """One level of a change authorisation policy (the kernel's levels): who, in which
+    mode, from which risk, within which time."""
+
     class Kind(models.TextChoices):
         PEER = "peer", _("Peer review (a member of the change's team, not its requester)")
         TEAM_MANAGER = "team_manager", _("The assignment group's manager")
@@ -128,6 +131,8 @@ class ApprovalLevel(models.Model):
         TEAM = "team", _("Members of a team")
         EMERGENCY_AUTHORITY = "emergency_authority", _("The emergency change authority (a team)")
 
+    TEAM_KINDS = frozenset({Kind.TEAM, Kind.CAB, Kind.EMERGENCY_AUTHORITY})
+
     class Mode(models.TextChoices):
         ANY = "any", _("Any one approver")
         ALL = "all", _("Every approver")
@@ -135,19 +140,9 @@ class ApprovalLevel(models.Model):
     policy = models.ForeignKey(
         ApprovalPolicy, on_delete=models.CASCADE, related_name="levels", verbose_name=_("policy")
     )
-    order = models.PositiveIntegerField(default=1, verbose_name=_("order"))
     kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
     mode = models.CharField(
         max_length=3, choices=Mode.choices, default=Mode.ANY, verbose_name=_("mode")
-    )
-    team = models.ForeignKey(
-        "accounts.Team",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text=_("For a team, the CAB or the emergency change authority."),
-        verbose_name=_("team"),
     )
     min_risk = models.CharField(
         _("applies from risk"),
@@ -176,11 +171,6 @@ class ApprovalLevel(models.Model):
 
     def __str__(self):
         return f"{self.policy}: level {self.order} ({self.get_kind_display()})"
-
-    def clean(self):
-        needs_team = {self.Kind.TEAM, self.Kind.CAB, self.Kind.EMERGENCY_AUTHORITY}
-        if self.kind in needs_team and not self.team_id:
-            raise ValidationError({"team": _("Name the team that approves.")})
 
 
 # Questionnaires ------------------------------------------------------------------------------

@@ -55,9 +55,16 @@ class ApprovalPolicySerializer(CleanedModelSerializer):
         return attrs
 
     def validate_levels(self, levels):
-        orders = [level["order"] for level in levels]
-        if len(orders) != len(set(orders)):
-            raise serializers.ValidationError(_("Each level has its own order."))
+        """The levels together, as the kernel checks every policy's (each once, a team
+        only where a team approves, someone in it): each problem beside its level."""
+        problems = ApprovalLevel.problems([ApprovalLevel(**level) for level in levels])
+        if problems:
+            # Keyed by the level's position, as a level's own refusals are.
+            errors: dict[str, dict] = {}
+            for problem in problems:
+                row = errors.setdefault(str(problem.index), {})
+                row.setdefault(problem.field, []).append(problem.message)
+            raise serializers.ValidationError(errors)
         return levels
 
     @transaction.atomic

@@ -8,6 +8,7 @@ administrators' group does not hold those rights either (``itsm.accounts.roles.W
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.forms.models import BaseInlineFormSet
 
 from .models import Attachment, JournalEntry, Notification, RecordLink
 
@@ -57,3 +58,27 @@ class NotificationAdmin(ReadOnlyAdmin):
 class RecordLinkAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "source_type", "source_id", "target_type", "target_id")
     list_filter = ("kind",)
+
+
+class ApprovalLevelFormSet(BaseInlineFormSet):
+    """A policy's levels checked together (``AbstractApprovalLevel.problems``), each
+    problem beside its row and field."""
+
+    def clean(self):
+        kept = [
+            form
+            for form in self.forms
+            if (form.has_changed() or form.instance.pk)
+            and not (self.can_delete and self._should_delete_form(form))
+            and form.is_valid()
+        ]
+        for problem in self.model.problems([form.instance for form in kept]):
+            kept[problem.index].add_error(problem.field, problem.message)
+        super().clean()
+
+
+class ApprovalLevelInline(admin.TabularInline):
+    """The levels of a practice's approval policy, in the admin of what owns them."""
+
+    formset = ApprovalLevelFormSet
+    extra = 0

@@ -1,8 +1,9 @@
 """Approvals, the same for every record type that asks for them (a service request's
-levels, a change's authorisation): one approver's decision on one level of one record.
+levels, a change's authorisation): the levels of a policy (``AbstractApprovalLevel``),
+and one approver's decision on one level of one record (``AbstractApproval``).
 
-A practice's concrete model adds the foreign key to its record (``request``, ``change``)
-and whatever its own levels need."""
+A practice's concrete models add the foreign key to what they belong to (``item``,
+``policy``; ``request``, ``change``) and whatever its own levels need."""
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +20,90 @@ class Decision(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     SKIPPED = "skipped", _("Not needed")
+
+
+class AbstractApprovalLevel(models.Model):
+    """One level of a practice's approval policy, decided in ``order``. A concrete level
+    adds what it belongs to (an item, a policy), its kinds (``Kind``) and which of them a
+    team approves at (``TEAM_KINDS``: those need a team, any other takes none), and
+    whatever else its practice asks (a change's mode, risk threshold, deadline)."""
+
+    #: The kinds a team approves at (they need one; the others take none).
+    TEAM_KINDS: frozenset = frozenset()
+
+    order = models.PositiveIntegerField(default=1, verbose_name=_("order"))
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Who approves, at the levels a team approves."),
+        verbose_name=_("team"),
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.kind in self.TEAM_KINDS and not self.team_id:
+            raise ValidationError({"team": _("Name the team that approves.")})
+        if self.kind not in self.TEAM_KINDS and self.team_id:
+            raise ValidationError(
+                {"team": _("No team approves at this level; leave the team empty.")}
+            )
+
+    @classmethod
+    def problems(cls, levels: list) -> list:
+        """What is wrong with a policy's levels taken together, each beside its row
+        (``RowProblem``: ``index`` the level's position, ``field`` the field): a level
+        given twice, a team where none approves, and a team nobody in could approve
+        (no active member). One query."""
+        from django.db.models import Count, Q
+
+        from itsm.accounts.models import Team
+
+        from .builders import RowProblem
+
+        found = []
+        seen_orders = set()
+        for index, level in enumerate(levels):
+            if level.order in seen_orders:
+                found.append(
+                    RowProblem(
+                        gettext("Level %(order)s is given twice.") % {"order": level.order},
+                        index=index,
+                        field="order",
+                    )
+                )
+            seen_orders.add(level.order)
+            if level.team_id and level.kind not in cls.TEAM_KINDS:
+                found.append(
+                    RowProblem(
+                        gettext("No team approves at this level; leave the team empty."),
+                        index=index,
+                        field="team",
+                    )
+                )
+        team_ids = {lv.team_id for lv in levels if lv.team_id and lv.kind in cls.TEAM_KINDS}
+        staffed = set(
+            Team.objects.filter(pk__in=team_ids)
+            .annotate(approvers=Count("members", filter=Q(members__is_active=True)))
+            .filter(approvers__gt=0)
+            .values_list("pk", flat=True)
+        )
+        for index, level in enumerate(levels):
+            if level.team_id in team_ids and level.team_id not in staffed:
+                found.append(
+                    RowProblem(
+                        gettext("Nobody in this team could approve (no members)."),
+                        index=index,
+                        field="team",
+                    )
+                )
+        return found
 
 
 class AbstractApproval(models.Model):

@@ -307,6 +307,58 @@ class TestAPI:
         assert response.status_code == 201, response.content
         assert ApprovalPolicy.objects.get(name="CAB only").levels.get().kind == "change_manager"
 
+    def test_a_policys_levels_are_checked_together(self, agent, admin_user, api_as):
+        """The kernel's checks of a policy's levels, each beside its level: a level given
+        twice, a team where no team approves, a team nobody in could approve; nothing is
+        saved."""
+        empty = Team.objects.create(name="Nobody here")
+        staffed = Team.objects.create(name="Board")
+        staffed.members.add(agent)
+        cases = [
+            ([{"order": 1, "kind": "peer"}, {"order": 1, "kind": "change_manager"}], 1, "order"),
+            ([{"order": 1, "kind": "change_manager", "team": staffed.pk}], 0, "team"),
+            ([{"order": 1, "kind": "cab", "team": empty.pk}], 0, "team"),
+        ]
+        for levels, index, field in cases:
+            data = {"name": "Checked", "levels": levels}
+            response = api_as(admin_user).post("/api/v1/approval-policies/", data, format="json")
+            assert response.status_code == 400, levels
+            assert field in response.json()["levels"][str(index)], response.json()
+            assert not ApprovalPolicy.objects.filter(name="Checked").exists()
+        data = {"name": "Checked", "levels": [{"order": 1, "kind": "cab", "team": staffed.pk}]}
+        response = api_as(admin_user).post("/api/v1/approval-policies/", data, format="json")
+        assert response.status_code == 201, response.content
+
+    def test_the_admin_checks_a_policys_levels_together(self, agent, admin_user):
+        """The policy's admin holds the same checks as the catalogue's (the kernel's
+        inline): a team nobody in could approve is refused beside its row, nothing saved."""
+        empty = Team.objects.create(name="Nobody here")
+        client = Client()
+        client.force_login(admin_user)
+        data = {
+            "name": "From the admin",
+            "description": "",
+            "active": "on",
+            "levels-TOTAL_FORMS": "1",
+            "levels-INITIAL_FORMS": "0",
+            "levels-MIN_NUM_FORMS": "0",
+            "levels-MAX_NUM_FORMS": "1000",
+            "levels-0-order": "1",
+            "levels-0-kind": "cab",
+            "levels-0-mode": "any",
+            "levels-0-team": str(empty.pk),
+            "levels-0-min_risk": "low",
+            "levels-0-deadline_minutes": "",
+        }
+        response = client.post("/admin/changes/approvalpolicy/add/", data)
+        assert response.status_code == 200
+        assert "Nobody in this team could approve" in response.content.decode()
+        assert not ApprovalPolicy.objects.filter(name="From the admin").exists()
+        empty.members.add(agent)
+        response = client.post("/admin/changes/approvalpolicy/add/", data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert ApprovalPolicy.objects.get(name="From the admin").levels.get().team == empty
+
     def test_query_counts(self, make_change, policy, agent, manager, api_as, window):
         def count(url):
             with CaptureQueriesContext(connection) as captured:
